@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** One request a fake received, for tests and the demo to assert on. */
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw request body (JSON or XML text). */
+  body: string;
+  at: number;
+}
+
+export interface FakeRequest extends RecordedCall {
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown;
+}
+
+export interface FakeReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Faults a test or benchmark injects. `failNext` answers the next N requests with
+ * `failStatus` (default 500); `failUntil` does so until that epoch ms; `delayMs`
+ * delays every answer (or only those the function picks).
+ */
+export interface FaultControls {
+  failNext: number;
+  failStatus: number;
+  failUntil: number;
+  delayMs: number | ((req: FakeRequest) => number);
+}
+
+export interface FakeServer {
+  readonly name: string;
+  readonly url: string;
+  readonly calls: RecordedCall[];
+  readonly faults: FaultControls;
+  /** Forget recorded calls and faults (state of the fake itself is reset by its own reset()). */
+  resetHttp(): void;
+  stop(): Promise<void>;
+}
+
+export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
+
+const noFaults = (): FaultControls => ({ failNext: 0, failStatus: 500, failUntil: 0, delayMs: 0 });
+
+/** Start an HTTP server on 127.0.0.1, port 0, that records every call and applies faults. */
+export async function startHttpFake(name: string, handler: FakeHandler): Promise<FakeServer> {
+  const calls: RecordedCall[] = [];
+  const faults = noFaults();
+  const open = new Set<ServerResponse>();
+
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    open.add(res);
+    res.on("close", () => open.delete(res));
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://fake");
+    const call: RecordedCall = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    };
+    calls.push(call);
+    let json: unknown;
+    try {
+      json = body ? JSON.parse(body) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const fakeReq: FakeRequest = { ...call, json };
+    const delay = typeof faults.delayMs === "function" ? faults.delayMs(fakeReq) : faults.delayMs;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+
+    let reply: FakeReply;
+    if (faults.failNext > 0 || Date.now() < faults.failUntil) {
+      if (faults.failNext > 0) faults.failNext--;
+      reply = { status: faults.failStatus, body: { error: `${name} fake: injected failure` } };
+    } else {
+      try {
+        reply = await handler(fakeReq);
+      } catch (err) {
+        reply = { status: 500, body: { error: `${name} fake crashed: ${(err as Error).message}` } };
+      }
+    }
+    if (res.destroyed) return;
+    const headers: Record<string, string> = { ...reply.headers };
+    let payload = "";
+    if (reply.body !== undefined && reply.body !== null) {
+      if (typeof reply.body === "string") {
+        payload = reply.body;
+        headers["content-type"] ??= "text/plain";
+      } else {
+        payload = JSON.stringify(reply.body);
+        headers["content-type"] ??= "application/json";
+      }
+    }
+    res.writeHead(reply.status, headers).end(payload);
+  });
+  server.keepAliveTimeout = 1000;
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    faults,
+    resetHttp() {
+      calls.length = 0;
+      Object.assign(faults, noFaults());
+    },
+    async stop() {
+      for (const res of open) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The app's own error hierarchy. Transport and driver errors are translated into
+ * these at the boundary (backend clients, stores) so that callers decide on a
+ * small, stable set of cases.
+ */
+export class AppError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A backend call failed. `transient` errors are worth retrying (5xx, timeout, connection). */
+export class BackendError extends AppError {
+  readonly backend: string;
+  readonly transient: boolean;
+  readonly status: number | undefined;
+  constructor(
+    backend: string,
+    message: string,
+    opts: { transient: boolean; status?: number; cause?: unknown },
+  ) {
+    super(`${backend}: ${message}`, { cause: opts.cause });
+    this.backend = backend;
+    this.transient = opts.transient;
+    this.status = opts.status;
+  }
+}
+
+/** Service settings are invalid; the message names the bad key. */
+export class SettingsError extends AppError {}
+
+/** A .packit.yaml could not be parsed or validated. */
+export class ConfigError extends AppError {
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  constructor(message: string, pos?: { line?: number; column?: number }) {
+    super(message);
+    this.line = pos?.line;
+    this.column = pos?.column;
+  }
+}
+
+/** Normalise anything thrown into an Error, once. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
+}
