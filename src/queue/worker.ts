@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import { toError } from "../errors.js";
+import { PermanentTaskError } from "./errors.js";
+import type { RetryPolicy } from "./retry.js";
+import type { TaskOutcome, TaskStore } from "./store.js";
+import type { Task, TaskContext, TaskHandlers, TaskMap } from "./types.js";
+
+/** The part of pino's logger the worker uses. */
+export interface WorkerLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Called once per finished attempt (metrics); errors thrown here are logged and ignored. */
+export type TaskEndHook = (info: {
+  task: Task;
+  outcome: TaskOutcome["status"] | "released" | "retry";
+  durationMs: number;
+  waitedMs: number;
+}) => void;
+
+export interface WorkerOptions {
+  /** Unique per worker; shows in `tasks.worker_id`. */
+  id?: string;
+  /** Queues this worker claims from, e.g. ["short"] for a slot reserved for quick tasks. */
+  queues: readonly string[];
+  concurrency: number;
+  /** Fallback polling (other processes' tasks, scheduled retries, abort flags, dead workers), ms. */
+  pollIntervalMs: number;
+  /** A claimed task is re-claimable this long after the last heartbeat, ms. */
+  leaseMs: number;
+  retry: RetryPolicy;
+  log: WorkerLog;
+  onTaskEnd?: TaskEndHook;
+}
+
+interface Running {
+  task: Task;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const SHUTDOWN = Symbol("worker shutdown");
+
+/**
+ * The worker loop: claims tasks up to `concurrency`, runs their handler, settles
+ * each in one place. Woken in-process on enqueue and abort; polls as a fallback.
+ */
+export class Worker<M extends TaskMap> {
+  readonly id: string;
+  private readonly running = new Map<number, Running>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private pumping = false;
+  private readonly onEnqueued = (queue: string) => {
+    if (queue === "*" || this.opts.queues.includes(queue)) this.pump();
+  };
+  private readonly onAbort = (id: number) => this.running.get(id)?.controller.abort(new Error("abort requested"));
+
+  constructor(
+    private readonly store: TaskStore<M>,
+    private readonly handlers: Partial<TaskHandlers<M>>,
+    private readonly opts: WorkerOptions,
+  ) {
+    this.id = opts.id ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.store.on("enqueued", this.onEnqueued);
+    this.store.on("abort", this.onAbort);
+    this.timer = setInterval(() => this.tick(), this.opts.pollIntervalMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  /** How many tasks this worker runs now. */
+  get busy(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stop claiming; give running tasks `graceMs` to finish, then abort them and give
+   * them back to the queue (they are `todo` again, the attempt not counted).
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.store.off("enqueued", this.onEnqueued);
+    this.store.off("abort", this.onAbort);
+    const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([all(), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
+    clearTimeout(timeout);
+    for (const r of this.running.values()) r.controller.abort(SHUTDOWN);
+    await all();
+  }
+
+  private tick(): void {
+    try {
+      this.store.recoverExpired();
+      if (this.running.size > 0) {
+        const aborted = this.store.heartbeat(this.id, [...this.running.keys()], this.opts.leaseMs);
+        for (const id of aborted) this.onAbort(id);
+      }
+    } catch (err) {
+      this.opts.log.error({ err: toError(err) }, "worker heartbeat failed");
+    }
+    this.pump();
+  }
+
+  /** Claim and start tasks until the slots are full or nothing is ready. */
+  private pump(): void {
+    if (this.pumping || this.stopping) return;
+    this.pumping = true;
+    try {
+      while (!this.stopping && this.running.size < this.opts.concurrency) {
+        const task = this.store.claim(this.id, this.opts.queues, this.opts.leaseMs);
+        if (!task) break;
+        this.launch(task as Task);
+      }
+    } catch (err) {
+      // A busy database or a bad row must not kill the loop; the next tick tries again.
+      this.opts.log.error({ err: toError(err) }, "worker could not claim a task");
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private launch(task: Task): void {
+    const controller = new AbortController();
+    const entry = { task, controller } as Running;
+    this.running.set(task.id, entry);
+    entry.done = this.execute(task, controller).finally(() => {
+      this.running.delete(task.id);
+      setImmediate(() => this.pump());
+    });
+  }
+
+  private async execute(task: Task, controller: AbortController): Promise<void> {
+    const started = Date.now();
+    const ctx: TaskContext = {
+      taskId: task.id,
+      attempt: task.attempts,
+      signal: controller.signal,
+      shouldAbort: () => controller.signal.aborted,
+    };
+    let outcome: TaskOutcome | "released";
+    const handler = this.handlers[task.name as keyof M & string];
+    try {
+      if (!handler) throw new PermanentTaskError(`no handler for task "${task.name}"`);
+      await handler(task.payload as M[keyof M & string], ctx);
+      outcome = controller.signal.aborted && controller.signal.reason !== SHUTDOWN
+        ? { status: "aborted", error: "abort requested; the task stopped" }
+        : { status: "succeeded" };
+    } catch (thrown) {
+      const err = toError(thrown);
+      outcome = this.outcomeOfError(task, controller, err);
+      if (outcome !== "released" && outcome.status === "failed") {
+        this.opts.log.warn({ taskId: task.id, task: task.name, attempt: task.attempts, err }, "task failed");
+      }
+    }
+    // We MUST settle the task: a `doing` row without a live worker waits for its lease to expire.
+    try {
+      if (outcome === "released") this.store.release(task.id, this.id);
+      else this.store.finish(task.id, this.id, outcome);
+    } catch (err) {
+      this.opts.log.error({ err: toError(err), taskId: task.id }, "could not record the end of a task; its lease will expire");
+    }
+    const label = outcome === "released" ? "released" : outcome.status === "failed" && outcome.retryAt ? "retry" : outcome.status;
+    try {
+      this.opts.onTaskEnd?.({ task, outcome: label, durationMs: Date.now() - started, waitedMs: started - task.scheduledAt });
+    } catch (err) {
+      this.opts.log.error({ err: toError(err) }, "task end hook failed");
+    }
+  }
+
+  private outcomeOfError(task: Task, controller: AbortController, err: Error): TaskOutcome | "released" {
+    if (controller.signal.aborted) {
+      if (controller.signal.reason === SHUTDOWN) return "released";
+      // An aborted task is never retried.
+      return { status: "aborted", error: err.message };
+    }
+    const retryable = !(err instanceof PermanentTaskError) && task.attempts < task.maxAttempts;
+    if (!retryable) return { status: "failed", error: err.message };
+    return { status: "failed", error: err.message, retryAt: this.store.now() + this.opts.retry.delayMs(task.attempts) };
+  }
+}

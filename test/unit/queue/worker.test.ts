@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PermanentTaskError, TaskStore, Worker, exponentialBackoff, type TaskHandlers } from "../../../src/queue/index.js";
+import { openDatabase } from "../../../src/db/open.js";
+import { silentLog, tempDatabase, waitFor } from "../../support/db.js";
+
+type Tasks = { job: { name: string } };
+
+describe("Worker", () => {
+  let t: ReturnType<typeof tempDatabase>;
+  let store: TaskStore<Tasks>;
+  const workers: Worker<Tasks>[] = [];
+  beforeEach(() => {
+    t = tempDatabase();
+    store = new TaskStore<Tasks>(t.db);
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop(100)));
+    t.cleanup();
+  });
+
+  function startWorker(handlers: Partial<TaskHandlers<Tasks>>, opts: { pollIntervalMs?: number; concurrency?: number; onEnd?: string[] } = {}, s = store) {
+    const w = new Worker<Tasks>(s, handlers, {
+      queues: ["default"],
+      concurrency: opts.concurrency ?? 2,
+      pollIntervalMs: opts.pollIntervalMs ?? 1000,
+      leaseMs: 5000,
+      retry: exponentialBackoff({ baseMs: 10, maxMs: 10, jitter: false }),
+      log: silentLog,
+      onTaskEnd: (e) => opts.onEnd?.push(`${e.task.payload && (e.task.payload as { name: string }).name}:${e.outcome}`),
+    });
+    workers.push(w);
+    w.start();
+    return w;
+  }
+
+  it("runs a task as soon as it is enqueued, without waiting for a poll", async () => {
+    const ran: string[] = [];
+    startWorker({ async job(p) { ran.push(p.name); } }, { pollIntervalMs: 60_000 });
+    const id = store.enqueue("job", { name: "a" });
+    await waitFor(() => store.get(id)?.status === "succeeded", 1000, "task to succeed");
+    expect(ran).toEqual(["a"]);
+  });
+
+  it("retries a failing task with backoff until it succeeds", async () => {
+    let calls = 0;
+    startWorker({ async job() { if (++calls < 3) throw new Error(`flaky ${calls}`); } }, { pollIntervalMs: 20 });
+    const id = store.enqueue("job", { name: "a" }, { maxAttempts: 5 });
+    await waitFor(() => store.get(id)?.status === "succeeded", 3000, "success after retries");
+    expect(store.get(id)).toMatchObject({ attempts: 3, lastError: "flaky 2" });
+  });
+
+  it("stops retrying after max attempts, and never retries a permanent error", async () => {
+    startWorker({
+      async job(p) {
+        if (p.name === "perm") throw new PermanentTaskError("bad input");
+        throw new Error("always");
+      },
+    }, { pollIntervalMs: 20 });
+    const a = store.enqueue("job", { name: "always" }, { maxAttempts: 2 });
+    const b = store.enqueue("job", { name: "perm" }, { maxAttempts: 5 });
+    await waitFor(() => store.get(a)?.status === "failed" && store.get(b)?.status === "failed", 3000, "failures");
+    expect(store.get(a)).toMatchObject({ attempts: 2, lastError: "always" });
+    expect(store.get(b)).toMatchObject({ attempts: 1, lastError: "bad input" });
+  });
+
+  it("fails a task with no handler, clearly", async () => {
+    startWorker({});
+    const id = store.enqueue("job", { name: "x" });
+    await waitFor(() => store.get(id)?.status === "failed");
+    expect(store.get(id)?.lastError).toBe('no handler for task "job"');
+  });
+
+  it("delivers an abort to a running task in-process at once; aborted-then-failed is not retried", async () => {
+    let sawAbort = false;
+    startWorker({
+      job: (_p, ctx) => new Promise((_resolve, reject) => {
+        ctx.signal.addEventListener("abort", () => { sawAbort = true; reject(new Error("stopped on abort")); });
+      }),
+    });
+    const id = store.enqueue("job", { name: "long" }, { maxAttempts: 5 });
+    await waitFor(() => store.get(id)?.status === "doing");
+    expect(store.cancel(id, { abort: true })).toEqual({ ok: true, status: "abort_requested" });
+    await waitFor(() => store.get(id)?.status === "aborted", 1000, "aborted");
+    expect(sawAbort).toBe(true);
+    expect(store.get(id)).toMatchObject({ attempts: 1, lastError: "stopped on abort" });
+  });
+
+  it("delivers an abort requested by another process within the poll interval", async () => {
+    let abortedAt = 0;
+    startWorker({
+      job: (_p, ctx) => new Promise((resolve) => {
+        ctx.signal.addEventListener("abort", () => { abortedAt = Date.now(); resolve(); });
+      }),
+    }, { pollIntervalMs: 100 });
+    const id = store.enqueue("job", { name: "long" });
+    await waitFor(() => store.get(id)?.status === "doing");
+    // Another connection (as the CLI in another process would) sets the flag; no event reaches this worker.
+    const other = new TaskStore<Tasks>(openDatabase({ path: t.path }));
+    const requestedAt = Date.now();
+    other.cancel(id, { abort: true });
+    await waitFor(() => store.get(id)?.status === "aborted", 2000, "aborted via poll");
+    expect(abortedAt - requestedAt).toBeLessThanOrEqual(250);
+    other.db.close();
+  });
+
+  it("respects concurrency", async () => {
+    let active = 0;
+    let peak = 0;
+    startWorker({ async job() { active++; peak = Math.max(peak, active); await new Promise((r) => setTimeout(r, 20)); active--; } }, { concurrency: 3 });
+    const ids = Array.from({ length: 10 }, (_, i) => store.enqueue("job", { name: String(i) }));
+    await waitFor(() => ids.every((id) => store.get(id)?.status === "succeeded"), 3000, "all done");
+    expect(peak).toBe(3);
+  });
+
+  it("on stop, lets short tasks finish and gives long ones back to the queue", async () => {
+    const w = startWorker({
+      job: (p, ctx) => new Promise((resolve, reject) => {
+        if (p.name === "short") setTimeout(resolve, 20);
+        else ctx.signal.addEventListener("abort", () => reject(new Error("shutdown")));
+      }),
+    });
+    const short = store.enqueue("job", { name: "short" });
+    const long = store.enqueue("job", { name: "long" });
+    await waitFor(() => store.get(long)?.status === "doing" && store.get(short)?.status === "doing");
+    await w.stop(200);
+    expect(store.get(short)?.status).toBe("succeeded");
+    expect(store.get(long)).toMatchObject({ status: "todo", attempts: 0 });
+  });
+});
