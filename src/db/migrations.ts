@@ -39,6 +39,7 @@ CREATE TABLE config_state (
   state       TEXT NOT NULL CHECK (state IN ('present','absent','invalid','unknown')),
   path        TEXT,
   blob_sha    TEXT,
+  text        TEXT,                             -- the config itself, so a cached 'present' costs no request
   error       TEXT,
   checked_at  INTEGER NOT NULL,
   PRIMARY KEY (repo_id, ref)
@@ -103,6 +104,7 @@ CREATE TABLE check_runs (
   desired         TEXT NOT NULL,                -- JSON CheckRunState
   desired_version INTEGER NOT NULL DEFAULT 1,
   sent_version    INTEGER NOT NULL DEFAULT 0,
+  create_sent     INTEGER NOT NULL DEFAULT 0,   -- a create was sent; after a crash, look before creating again
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL DEFAULT 0,
   last_error      TEXT,
@@ -145,6 +147,13 @@ CREATE TABLE task_keys (
   fairness_key    TEXT NOT NULL,
   last_claim_seq  INTEGER NOT NULL DEFAULT 0,    -- order of the last claim; lowest is served next
   PRIMARY KEY (queue, fairness_key)
+);
+
+-- Named leases for work that must never run twice at once (the maintenance sweep).
+CREATE TABLE locks (
+  name        TEXT PRIMARY KEY,
+  holder      TEXT NOT NULL,
+  expires_at  INTEGER NOT NULL
 );
 
 CREATE TABLE deliveries (

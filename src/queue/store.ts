@@ -118,6 +118,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       ),
       cancelTodo: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'todo'"),
       deleteTodo: db.prepare("DELETE FROM tasks WHERE id = ? AND status = 'todo'"),
+      cancelByLock: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE lock_key = ? AND status = 'todo'"),
       requestAbort: db.prepare("UPDATE tasks SET abort_requested = 1 WHERE id = ? AND status = 'doing'"),
       expiredWithTwin: db.prepare(
         `UPDATE tasks SET status = 'failed', finished_at = @now, lease_until = NULL,
@@ -324,6 +325,11 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     })();
     if (result.ok && result.status === "abort_requested") this.emit("abort", id);
     return result;
+  }
+
+  /** Cancel the queued (`todo`) task holding `lockKey`, if any; returns whether one was cancelled. */
+  cancelByLockKey(lockKey: string): boolean {
+    return this.sql.cancelByLock.run(this.now(), lockKey).changes === 1;
   }
 
   /**

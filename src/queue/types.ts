@@ -57,7 +57,9 @@ export type CancelResult =
 /** What a running task gets besides its payload. */
 export interface TaskContext {
   taskId: number;
+  /** 1 for the first run. */
   attempt: number;
+  maxAttempts: number;
   /** Fires when an abort is requested (in-process at once, cross-process within the poll interval) or at shutdown. */
   signal: AbortSignal;
   shouldAbort(): boolean;

@@ -143,6 +143,7 @@ export class Worker<M extends TaskMap> {
     const ctx: TaskContext = {
       taskId: task.id,
       attempt: task.attempts,
+      maxAttempts: task.maxAttempts,
       signal: controller.signal,
       shouldAbort: () => controller.signal.aborted,
     };

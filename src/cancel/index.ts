@@ -1,0 +1,18 @@
+import type { Probot } from "probot";
+import { AuditLog } from "../audit/index.js";
+import type { AppDeps } from "../deps.js";
+import { renderReport } from "./report.js";
+import { cancelJobs } from "./service.js";
+
+/** Registers the "cancel-jobs" task: every entry point (supersede, comment, button, CLI) ends here. */
+export function setupCancel(_app: Probot, deps: AppDeps): void {
+  deps.taskHandlers["cancel-jobs"] = async (p, ctx) => {
+    const report = await cancelJobs(deps, p.jobIds, { reason: p.reason, source: p.source, signal: ctx.signal });
+    new AuditLog(deps.db, deps.now).add({ actor: p.actor, action: `cancel.${p.source}`, detail: report });
+    deps.log.info({ source: p.source, actor: p.actor, overall: report.overall, jobs: report.results.length }, `cancel: ${report.overall}`);
+    if (p.reply) {
+      const github = await deps.github(p.reply.installationId);
+      await github.rest.issues.createComment({ owner: p.reply.owner, repo: p.reply.repo, issue_number: p.reply.issueNumber, body: renderReport(report) });
+    }
+  };
+}

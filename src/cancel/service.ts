@@ -1,0 +1,112 @@
+import type { AppDeps } from "../deps.js";
+import { BackendError, toError } from "../errors.js";
+import type { CancelOutcome } from "../backends/types.js";
+import { isFinal } from "../pipeline/job-state.js";
+import { enqueuePoll, moveJob } from "../pipeline/lifecycle.js";
+import type { JobRow } from "../pipeline/store.js";
+import { mapLimit, sleep } from "../util/concurrency.js";
+import { overallOf, CANCEL_CODES, type CancelReport, type JobCancelResult } from "./report.js";
+
+export type CancelSource = "supersede" | "comment" | "button" | "cli";
+
+/** Tries of a backend cancel call that fails transiently (5xx, timeout). */
+const CANCEL_TRIES = 3;
+
+/**
+ * The one cancel service behind every entry point. Takes jobs (their dependants come
+ * along), cancels each the cheapest way its state allows, calls backends in
+ * parallel (bounded per backend), and returns one report.
+ */
+export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts: { reason: string; source: CancelSource; signal?: AbortSignal }): Promise<CancelReport> {
+  const jobs = withDependants(deps, jobIds);
+  const perBackend = new Map<string, JobRow[]>();
+  const results = new Map<number, JobCancelResult>();
+  const result = (job: JobRow, code: JobCancelResult["code"], text: string = CANCEL_CODES[code]) => {
+    results.set(job.id, { jobId: job.id, check: job.key, backend: job.backend, code, text });
+    deps.metrics.cancellations.inc({ backend: job.backend, code: String(code), source: opts.source });
+  };
+
+  for (const job of jobs) {
+    if (isFinal(job.state)) result(job, 1, `${CANCEL_CODES[1]} (${job.state})`);
+    else if (job.state === "cancel_requested") result(job, 0, "cancellation already requested");
+    else if (job.state === "pending" || !job.external_id) {
+      // Not submitted yet: cancel locally, no backend call.
+      deps.tasks.cancelByLockKey(`submit:${job.id}`);
+      if (moveJob(deps, job.id, "cancelled", { cancelReason: opts.reason, message: `${opts.reason}. It had not started.` })) result(job, 0);
+      else result(job, 1, `${CANCEL_CODES[1]} (${deps.pipelines.job(job.id)?.state})`);
+    } else {
+      const list = perBackend.get(job.backend) ?? [];
+      list.push(job);
+      perBackend.set(job.backend, list);
+    }
+  }
+
+  await Promise.all(
+    [...perBackend.values()].map((list) =>
+      mapLimit(list, deps.settings.cancel.concurrency, async (job) => {
+        const outcome = await cancelRemote(deps, job, opts.signal);
+        applyOutcome(deps, job, outcome, opts.reason, result);
+      }),
+    ),
+  );
+
+  const ordered = jobs.map((j) => results.get(j.id)!).filter(Boolean);
+  return { overall: overallOf(ordered), reason: opts.reason, results: ordered };
+}
+
+/** The selected jobs plus everything that waits on them, each once, in id order. */
+function withDependants(deps: AppDeps, jobIds: readonly number[]): JobRow[] {
+  const seen = new Map<number, JobRow>();
+  const queue = [...jobIds];
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    const job = deps.pipelines.job(id);
+    if (!job) continue;
+    seen.set(id, job);
+    for (const d of deps.pipelines.dependants(id)) queue.push(d.id);
+  }
+  // Parents before dependants, so a dependant cancelled with its parent is reported as such.
+  return [...seen.values()].sort((a, b) => a.id - b.id);
+}
+
+async function cancelRemote(deps: AppDeps, job: JobRow, signal?: AbortSignal): Promise<CancelOutcome> {
+  const client = deps.backends[job.backend];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.cancel(job.external_id!, { signal });
+    } catch (err) {
+      const e = toError(err);
+      if (!(e instanceof BackendError && e.transient) || attempt >= CANCEL_TRIES || signal?.aborted) {
+        return { kind: "error", message: e.message };
+      }
+      await sleep(200 * attempt, signal).catch(() => undefined);
+    }
+  }
+}
+
+function applyOutcome(deps: AppDeps, job: JobRow, outcome: CancelOutcome, reason: string, result: (job: JobRow, code: JobCancelResult["code"], text?: string) => void): void {
+  switch (outcome.kind) {
+    case "cancelled":
+      moveJob(deps, job.id, "cancelled", { cancelReason: reason, message: `${reason}.` });
+      return result(job, 0);
+    case "cancel_requested": {
+      // Its dependants were cancelled locally above, so they never start whatever the backend does next.
+      moveJob(deps, job.id, "cancel_requested", { cancelReason: reason });
+      const ctx = deps.pipelines.jobInContext(job.id);
+      if (ctx) enqueuePoll(deps, ctx, 1000);
+      return result(job, 0, "cancellation requested");
+    }
+    case "already_finished": {
+      // Learn its real final state soon rather than at the next scheduled poll.
+      const ctx = deps.pipelines.jobInContext(job.id);
+      if (ctx) enqueuePoll(deps, ctx, 0);
+      return result(job, 1, `${CANCEL_CODES[1]}${outcome.state ? ` (${outcome.state})` : ""}`);
+    }
+    case "not_supported":
+      moveJob(deps, job.id, "cancelled", { cancelReason: reason, ignoreResult: true, message: `${reason}. ${outcome.message}` });
+      return result(job, 2);
+    case "error":
+      return result(job, 3, `backend error: ${outcome.message}`);
+  }
+}

@@ -1,0 +1,44 @@
+import type { JobRow, PipelineRow, Trigger } from "../pipeline/store.js";
+import { isFinal } from "../pipeline/job-state.js";
+
+export interface SupersedePolicy {
+  supersedeDefaultBranch: boolean;
+  supersedeReleases: boolean;
+}
+
+export interface NewHead {
+  trigger: Trigger;
+  headSha: string;
+  beforeSha?: string;
+  branch?: string;
+  prNumber?: number;
+  defaultBranch: string;
+}
+
+/**
+ * Whether this event's head was already replaced by a newer one that arrived first:
+ * some pipeline of the same PR/branch names it as its `before`. Such a late event
+ * must neither run its jobs nor cancel the newer head's.
+ */
+export function isStaleHead(head: NewHead, sameLine: readonly PipelineRow[]): PipelineRow | undefined {
+  return sameLine.find((p) => p.before_sha === head.headSha && p.head_sha !== head.headSha);
+}
+
+/**
+ * The pipelines a new head supersedes (pure). With `before`: the pipelines whose head
+ * is `before`. Without it (reopened, re-runs): every older pipeline of the PR/branch
+ * with another head. Default-branch pushes and releases are exempt unless the policy
+ * says otherwise.
+ */
+export function supersededPipelines(head: NewHead, sameLine: readonly PipelineRow[], policy: SupersedePolicy): PipelineRow[] {
+  if (head.trigger === "release" && !policy.supersedeReleases) return [];
+  if (head.trigger === "push" && head.branch === head.defaultBranch && !policy.supersedeDefaultBranch) return [];
+  const others = sameLine.filter((p) => p.head_sha !== head.headSha);
+  if (head.beforeSha) return others.filter((p) => p.head_sha === head.beforeSha);
+  return others;
+}
+
+/** The jobs of superseded pipelines to cancel: unfinished, and not opted out with `cancel_superseded: false`. */
+export function jobsToCancel(jobs: readonly JobRow[]): JobRow[] {
+  return jobs.filter((j) => !isFinal(j.state) && j.cancel_superseded === 1);
+}

@@ -1,0 +1,46 @@
+import type { Probot } from "probot";
+import type { AppDeps } from "../deps.js";
+import type { JobInContext } from "../pipeline/store.js";
+import { SHORT_QUEUE } from "../tasks.js";
+import { flushCheckRuns } from "./reporter.js";
+import { checkRunForJob, type CheckRunState } from "./state.js";
+
+/** Registers the check-run reporter task and resumes sending anything left pending by a previous run. */
+export function setupChecks(_app: Probot, deps: AppDeps): void {
+  deps.taskHandlers["flush-checks"] = async ({ installationId }, ctx) => {
+    const res = await flushCheckRuns({ ...deps, batchSize: deps.settings.checks.batchSize }, installationId, ctx.signal);
+    if (res.failed > 0) deps.log.info({ installationId, ...res }, "check runs flushed with some postponed");
+    const next = deps.checks.nextAttemptAt(installationId);
+    if (next !== null) scheduleFlush(deps, installationId, next);
+  };
+  for (const installationId of deps.checks.installationsWithPending()) scheduleFlush(deps, installationId);
+}
+
+/**
+ * Make sure a flush of this installation's check runs is queued. The short window
+ * lets the state changes of one event (20 targets created at once) go out together;
+ * the queueing lock keeps it to one queued flush per installation.
+ */
+export function scheduleFlush(deps: AppDeps, installationId: number, at?: number): void {
+  const runAt = Math.max(at ?? 0, deps.now() + deps.settings.checks.flushWindowMs);
+  deps.tasks.enqueueUnlessLocked("flush-checks", { installationId }, {
+    queue: SHORT_QUEUE,
+    lockKey: `flush-checks:${installationId}`,
+    fairnessKey: `installation:${installationId}`,
+    priority: 100,
+    runAt,
+    maxAttempts: 20,
+  });
+}
+
+/** Record the check run for a job's current state and queue a flush. */
+export function reportJob(deps: AppDeps, j: JobInContext): void {
+  const dependency = j.job.depends_on ? deps.pipelines.job(j.job.depends_on) : undefined;
+  recordCheck(deps, j, j.job.key, checkRunForJob(j.job, { dependencyKey: dependency?.key }), j.job.id);
+}
+
+/** Record any check run (e.g. the invalid-config check) for a pipeline's head. */
+export function recordCheck(deps: AppDeps, j: Omit<JobInContext, "job">, name: string, state: CheckRunState, jobId?: number): void {
+  const changed = deps.checks.record({ installationId: j.pipeline.installation_id, repoId: j.repo.id, headSha: j.pipeline.head_sha, name, jobId, state });
+  if (changed) scheduleFlush(deps, j.pipeline.installation_id);
+}

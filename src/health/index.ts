@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Db } from "../db/open.js";
+import { LATEST_SCHEMA_VERSION, schemaVersion } from "../db/open.js";
+import type { Metrics } from "../metrics/index.js";
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** Readiness: the database answers and every migration of this build is applied. */
+export function readiness(db: Db): { ready: boolean; reason?: string } {
+  try {
+    if (!db.open) return { ready: false, reason: "database closed" };
+    const version = schemaVersion(db);
+    if (version < LATEST_SCHEMA_VERSION) return { ready: false, reason: `schema version ${version} < ${LATEST_SCHEMA_VERSION}` };
+    return { ready: true };
+  } catch (err) {
+    return { ready: false, reason: (err as Error).message };
+  }
+}
+
+/**
+ * `/healthz` (the process serves requests), `/readyz` (database open, migrations
+ * applied) and, when metrics are given, `/metrics` for Prometheus.
+ */
+export function healthHandler(deps: { db: Db; metrics?: Metrics; store?: { counts(): { queue: string; status: string; n: number }[] } }): Handler {
+  return async (req, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (req.method !== "GET") return false;
+    if (path === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+      return true;
+    }
+    if (path === "/readyz") {
+      const r = readiness(deps.db);
+      res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ status: r.ready ? "ready" : "not ready", ...r }));
+      return true;
+    }
+    if (path === "/metrics" && deps.metrics) {
+      if (deps.store) {
+        deps.metrics.queueDepth.reset();
+        for (const c of deps.store.counts()) deps.metrics.queueDepth.set({ queue: c.queue, status: c.status }, c.n);
+      }
+      const body = await deps.metrics.registry.metrics();
+      res.writeHead(200, { "content-type": deps.metrics.registry.contentType }).end(body);
+      return true;
+    }
+    return false;
+  };
+}

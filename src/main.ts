@@ -1,0 +1,61 @@
+/**
+ * Process entry (`npm start`): settings from packit-probot.yaml and the environment,
+ * GitHub App credentials from Probot's usual variables (APP_ID, PRIVATE_KEY or
+ * PRIVATE_KEY_PATH, WEBHOOK_SECRET), then server + workers + cron in one process.
+ */
+import { existsSync } from "node:fs";
+import { getPrivateKey } from "@probot/get-private-key";
+import { createLogger } from "./log.js";
+import { SettingsError } from "./errors.js";
+import { loadSettings } from "./settings.js";
+import { startService } from "./service.js";
+
+async function main(): Promise<void> {
+  // Probot's setup page writes the new App's credentials to .env; read it like Probot's own runner does.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  const env = process.env;
+  const log = await createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT === "json" ? "json" : env.LOG_FORMAT === "pretty" ? "pretty" : undefined });
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      log.fatal(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const service = await startService({
+    settings,
+    log,
+    appId: env.APP_ID ? Number(env.APP_ID) : undefined,
+    privateKey: getPrivateKey({ env }) ?? undefined,
+    webhookSecret: env.WEBHOOK_SECRET,
+    host: env.HOST ?? "localhost",
+    port: env.PORT ? Number(env.PORT) : 3000,
+    webhookPath: env.WEBHOOK_PATH,
+  });
+  if (service.mode === "setup") log.info(`No GitHub App credentials: open ${service.url} to register the App`);
+  else log.info(`packit-probot ready on ${service.url} (database ${settings.database.path})`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: no new tasks; running tasks finish or are released");
+    try {
+      await service.stop();
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

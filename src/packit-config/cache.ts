@@ -1,0 +1,141 @@
+import type { Db } from "../db/open.js";
+import { ConfigError } from "../errors.js";
+import { CONFIG_FILE_NAMES, lookupConfig } from "./lookup.js";
+import { parsePackitConfig } from "./parse.js";
+import type { PackitConfig } from "./parse.js";
+
+export type CachedState = "present" | "absent" | "invalid" | "unknown";
+
+export interface ConfigStateRow {
+  repo_id: number;
+  ref: string;
+  state: CachedState;
+  path: string | null;
+  blob_sha: string | null;
+  text: string | null;
+  error: string | null;
+  checked_at: number;
+}
+
+/** What the app knows about a repository's config at a ref. */
+export type ResolvedConfig =
+  | { kind: "present"; config: PackitConfig; warnings: string[]; path: string; blobSha: string; source: "cache" | "github" }
+  | { kind: "invalid"; error: ConfigError; path: string; source: "cache" | "github" }
+  | { kind: "absent"; source: "cache" | "github" }
+  /** The lookup failed (5xx, rate limit, timeout): never read as "absent". */
+  | { kind: "unknown"; error: string; source: "github" };
+
+/**
+ * Paths a push touched, or "unknown" when the payload cannot tell (GitHub lists at
+ * most 20 commits; created or forced pushes may rewrite more than they list).
+ */
+export type TouchedPaths = readonly string[] | "unknown";
+
+/** Whether a cached answer can stand for this event (pure). */
+export function cachedAnswerStands(row: ConfigStateRow | undefined, touched: TouchedPaths, now: number, ttlMs: number): boolean {
+  if (!row || row.state === "unknown") return false;
+  if (now - row.checked_at >= ttlMs) return false;
+  if (touched === "unknown") return false;
+  return !touched.some((p) => (CONFIG_FILE_NAMES as readonly string[]).includes(p));
+}
+
+/** Paths added, modified or removed by a push's commits, or "unknown" when the list may be incomplete. */
+export function pathsTouchedByPush(payload: { created?: boolean; forced?: boolean; commits?: { added?: string[]; modified?: string[]; removed?: string[] }[] }): TouchedPaths {
+  const commits = payload.commits;
+  if (!commits || payload.forced || payload.created || commits.length >= 20) return "unknown";
+  return commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]);
+}
+
+/** The config-absence cache: one row per repository and ref, in SQLite. */
+export class ConfigCache {
+  private readonly sql;
+  constructor(readonly db: Db, private readonly now: () => number = Date.now) {
+    this.sql = {
+      get: db.prepare("SELECT * FROM config_state WHERE repo_id = ? AND ref = ?"),
+      put: db.prepare(
+        `INSERT INTO config_state (repo_id, ref, state, path, blob_sha, text, error, checked_at)
+         VALUES (@repoId, @ref, @state, @path, @blobSha, @text, @error, @now)
+         ON CONFLICT(repo_id, ref) DO UPDATE SET state = excluded.state, path = excluded.path, blob_sha = excluded.blob_sha,
+           text = excluded.text, error = excluded.error, checked_at = excluded.checked_at`,
+      ),
+      ofInstallation: db.prepare(
+        `SELECT r.id AS repo_id, r.owner, r.name, r.default_branch, c.state, c.checked_at
+         FROM repositories r LEFT JOIN config_state c ON c.repo_id = r.id AND c.ref = r.default_branch
+         WHERE r.installation_id = ? AND r.removed_at IS NULL ORDER BY r.id`,
+      ),
+      everPresent: db.prepare(
+        "SELECT 1 FROM config_state c JOIN repositories r ON r.id = c.repo_id WHERE r.installation_id = ? AND c.state IN ('present','invalid') LIMIT 1",
+      ),
+      forgetRepo: db.prepare("DELETE FROM config_state WHERE repo_id = ?"),
+    };
+  }
+
+  get(repoId: number, ref: string): ConfigStateRow | undefined {
+    return this.sql.get.get(repoId, ref) as ConfigStateRow | undefined;
+  }
+
+  put(repoId: number, ref: string, v: { state: CachedState; path?: string; blobSha?: string; text?: string; error?: string }): void {
+    this.sql.put.run({ repoId, ref, state: v.state, path: v.path ?? null, blobSha: v.blobSha ?? null, text: v.text ?? null, error: v.error ?? null, now: this.now() });
+  }
+
+  /** Default-branch config state of each repository of an installation (the maintenance sweep reads this). */
+  statesOfInstallation(installationId: number): { repo_id: number; owner: string; name: string; default_branch: string | null; state: CachedState | null; checked_at: number | null }[] {
+    return this.sql.ofInstallation.all(installationId) as never;
+  }
+
+  /** Whether any repository of the installation has had a config (valid or not) at any cached ref. */
+  installationEverConfigured(installationId: number): boolean {
+    return this.sql.everPresent.get(installationId) !== undefined;
+  }
+
+  forgetRepo(repoId: number): void {
+    this.sql.forgetRepo.run(repoId);
+  }
+}
+
+type GraphqlClient = Parameters<typeof lookupConfig>[0];
+
+/**
+ * The config of a repository at a ref: from the cache when it still stands (no
+ * GitHub request), else one GraphQL lookup at `sha`, cached under `ref`.
+ */
+export async function resolveConfig(
+  cache: ConfigCache,
+  github: () => Promise<GraphqlClient>,
+  where: { repoId: number; owner: string; repo: string; ref: string; sha: string; touched: TouchedPaths },
+  opts: { now: number; ttlMs: number },
+): Promise<ResolvedConfig> {
+  const row = cache.get(where.repoId, where.ref);
+  if (cachedAnswerStands(row, where.touched, opts.now, opts.ttlMs)) return fromRow(row!);
+  let found;
+  try {
+    found = await lookupConfig(await github(), { owner: where.owner, repo: where.repo, ref: where.sha });
+  } catch (err) {
+    const error = (err as Error).message ?? String(err);
+    cache.put(where.repoId, where.ref, { state: "unknown", error });
+    return { kind: "unknown", error, source: "github" };
+  }
+  if (found.kind === "absent") {
+    cache.put(where.repoId, where.ref, { state: "absent" });
+    return { kind: "absent", source: "github" };
+  }
+  const parsed = parsePackitConfig(found.text, { path: found.path });
+  cache.put(where.repoId, where.ref, {
+    state: parsed.ok ? "present" : "invalid",
+    path: found.path,
+    blobSha: found.blobSha,
+    text: found.text,
+    error: parsed.ok ? undefined : parsed.error.message,
+  });
+  return parsed.ok
+    ? { kind: "present", config: parsed.config, warnings: parsed.warnings, path: found.path, blobSha: found.blobSha, source: "github" }
+    : { kind: "invalid", error: parsed.error, path: found.path, source: "github" };
+}
+
+function fromRow(row: ConfigStateRow): ResolvedConfig {
+  if (row.state === "absent") return { kind: "absent", source: "cache" };
+  const path = row.path ?? ".packit.yaml";
+  const parsed = parsePackitConfig(row.text ?? "", { path });
+  if (!parsed.ok) return { kind: "invalid", error: parsed.error, path, source: "cache" };
+  return { kind: "present", config: parsed.config, warnings: parsed.warnings, path, blobSha: row.blob_sha ?? "", source: "cache" };
+}

@@ -1,0 +1,110 @@
+import type { TouchedPaths } from "../packit-config/cache.js";
+import { pathsTouchedByPush } from "../packit-config/cache.js";
+import type { Trigger } from "./store.js";
+
+/** A repository as payloads describe it. */
+export interface RepoRef {
+  id: number;
+  owner: string;
+  name: string;
+  nodeId: string | null;
+  defaultBranch: string;
+  cloneUrl: string;
+}
+
+/** A push, pull request or release event reduced to what the pipeline needs. */
+export interface TriggerEvent {
+  deliveryId: string;
+  installationId: number;
+  repo: RepoRef;
+  trigger: Trigger;
+  prNumber?: number;
+  /** Branch pushed to, or the PR's base branch. */
+  branch?: string;
+  headSha: string;
+  /** The previous head (push and pull_request.synchronize). */
+  beforeSha?: string;
+  labels: string[];
+  /** The ref whose config answer the cache keeps (branch, or PR head branch/sha). */
+  configRef: string;
+  touched: TouchedPaths;
+  sender: string;
+}
+
+type Payload = Record<string, any>;
+
+export function repoRef(p: Payload): RepoRef {
+  const r = p.repository;
+  return {
+    id: r.id,
+    owner: r.owner?.login ?? r.full_name?.split("/")[0],
+    name: r.name,
+    nodeId: r.node_id ?? null,
+    defaultBranch: r.default_branch ?? "main",
+    cloneUrl: r.clone_url ?? `https://github.com/${r.full_name}.git`,
+  };
+}
+
+const ZERO_SHA = /^0+$/;
+
+/** A push to a branch, or null for what the pipeline ignores (tags, branch deletion). */
+export function triggerFromPush(deliveryId: string, p: Payload): TriggerEvent | null {
+  if (p.deleted || !p.after || ZERO_SHA.test(p.after)) return null;
+  if (typeof p.ref !== "string" || !p.ref.startsWith("refs/heads/")) return null;
+  const branch = p.ref.slice("refs/heads/".length);
+  return {
+    deliveryId,
+    installationId: p.installation?.id,
+    repo: repoRef(p),
+    trigger: "push",
+    branch,
+    headSha: p.after,
+    beforeSha: p.before && !ZERO_SHA.test(p.before) ? p.before : undefined,
+    labels: [],
+    configRef: branch,
+    touched: pathsTouchedByPush(p),
+    sender: p.sender?.login ?? "unknown",
+  };
+}
+
+/**
+ * A pull_request opened / reopened / synchronize event. The config is read at the
+ * PR head; for a PR from the same repository the head branch's cache entry (kept
+ * current by push events, which list touched files) answers without a request.
+ */
+export function triggerFromPullRequest(deliveryId: string, p: Payload): TriggerEvent {
+  const pr = p.pull_request;
+  const sameRepo = pr.head?.repo?.id === p.repository.id;
+  return {
+    deliveryId,
+    installationId: p.installation?.id,
+    repo: repoRef(p),
+    trigger: "pull_request",
+    prNumber: pr.number ?? p.number,
+    branch: pr.base?.ref,
+    headSha: pr.head.sha,
+    beforeSha: p.action === "synchronize" ? p.before : undefined,
+    labels: (pr.labels ?? []).map((l: { name: string }) => l.name),
+    configRef: sameRepo ? pr.head.ref : `pr/${pr.number}/${pr.head.sha}`,
+    touched: sameRepo ? [] : "unknown",
+    sender: p.sender?.login ?? "unknown",
+  };
+}
+
+export function triggerFromRelease(deliveryId: string, p: Payload): TriggerEvent | null {
+  const rel = p.release;
+  if (!rel?.tag_name) return null;
+  return {
+    deliveryId,
+    installationId: p.installation?.id,
+    repo: repoRef(p),
+    trigger: "release",
+    branch: rel.target_commitish,
+    // The tag's commit is not in the payload; the tag name resolves to it for the config lookup.
+    headSha: rel.tag_name,
+    labels: [],
+    configRef: `tag/${rel.tag_name}`,
+    touched: "unknown",
+    sender: p.sender?.login ?? "unknown",
+  };
+}

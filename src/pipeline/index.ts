@@ -1,0 +1,101 @@
+import type { Probot } from "probot";
+import { recordCheck, reportJob } from "../checks/index.js";
+import { CONFIG_CHECK_NAME, invalidConfigCheck } from "../checks/state.js";
+import type { AppDeps } from "../deps.js";
+import { ConfigCache, resolveConfig } from "../packit-config/cache.js";
+import { DEFAULT_RELEASES } from "../packit-config/aliases.js";
+import { isStaleHead, jobsToCancel, supersededPipelines } from "../cancel/supersede.js";
+import { SHORT_QUEUE } from "../tasks.js";
+import { handled, ignored, onDelivery, type HandlerOutcome } from "../webhooks/index.js";
+import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
+import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
+import { enqueueSubmit } from "./lifecycle.js";
+import { planJobs } from "./plan.js";
+import { pollJob, submitJob } from "./runner.js";
+
+/** Runs Packit jobs for pushes, pull requests and releases, and registers the submit/poll tasks. */
+export function setupPipeline(app: Probot, deps: AppDeps): void {
+  const cache = new ConfigCache(deps.db, deps.now);
+  onDelivery(app, deps, ["pull_request.opened", "pull_request.reopened", "pull_request.synchronize"], async (context) =>
+    handleTrigger(deps, cache, triggerFromPullRequest(context.id, parsePayload(pullRequestPayload, context.payload))),
+  );
+  onDelivery(app, deps, "push", async (context) => {
+    const ev = triggerFromPush(context.id, parsePayload(pushPayload, context.payload));
+    return ev ? handleTrigger(deps, cache, ev) : ignored("tag push or branch deletion");
+  });
+  onDelivery(app, deps, "release.published", async (context) => {
+    const ev = triggerFromRelease(context.id, parsePayload(releasePayload, context.payload));
+    return ev ? handleTrigger(deps, cache, ev) : ignored("release without a tag");
+  });
+  deps.taskHandlers["submit-job"] = (p, ctx) => submitJob(deps, p.jobId, ctx);
+  deps.taskHandlers["poll-job"] = (p, ctx) => pollJob(deps, p, ctx);
+}
+
+/**
+ * One trigger event: find the config (cached absence costs nothing), plan the jobs,
+ * store the pipeline, report queued checks, queue submissions, and cancel what the
+ * new head supersedes. Only local work and at most one GitHub request happen here.
+ */
+export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent): Promise<HandlerOutcome> {
+  const { pipelines, metrics, settings } = deps;
+  if (!pipelines.repo(ev.repo.id)) pipelines.upsertInstallation({ id: ev.installationId, login: ev.repo.owner });
+  const repo = pipelines.upsertRepo({ ...ev.repo, installationId: ev.installationId });
+
+  metrics.configCheckedEvents.inc();
+  const config = await resolveConfig(
+    cache,
+    () => deps.github(ev.installationId),
+    { repoId: repo.id, owner: repo.owner, repo: repo.name, ref: ev.configRef, sha: ev.headSha, touched: ev.touched },
+    { now: deps.now(), ttlMs: settings.configCache.ttlHours * 3_600_000 },
+  );
+  metrics.configLookups.inc({ source: config.source, result: config.kind });
+  if (config.kind === "absent") {
+    metrics.noConfigEvents.inc();
+    return ignored("no Packit config", "no_config");
+  }
+  // Never read a failed lookup as "no config": fail the delivery so a redelivery retries it.
+  if (config.kind === "unknown") throw new Error(`could not read the Packit config: ${config.error}`);
+
+  const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
+  const sameLine = pipelines.pipelinesOfSameLine(line);
+  const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, defaultBranch: ev.repo.defaultBranch };
+  const newer = isStaleHead(head, sameLine);
+  if (newer) return ignored(`head ${ev.headSha.slice(0, 7)} was already superseded by ${newer.head_sha.slice(0, 7)}`);
+
+  const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, deliveryId: ev.deliveryId };
+  if (config.kind === "invalid") {
+    const { pipeline } = pipelines.createPipeline(base, []);
+    recordCheck(deps, { pipeline, repo }, CONFIG_CHECK_NAME, invalidConfigCheck(config.error.message, { path: config.path, line: config.error.line, column: config.error.column }));
+    supersede(deps, head, sameLine, pipeline.id);
+    return ignored("invalid Packit config", "invalid_config");
+  }
+
+  const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels }, settings.releases ?? DEFAULT_RELEASES);
+  // Manually triggered jobs wait for a command; they get no check run until then.
+  const runnable = plan.jobs.filter((j) => !j.manualTrigger);
+  const { pipeline, jobs } = pipelines.createPipeline(base, runnable);
+  for (const job of jobs) {
+    const ctx = { job, pipeline, repo };
+    reportJob(deps, ctx);
+    if (!job.depends_on) enqueueSubmit(deps, ctx);
+  }
+  supersede(deps, head, sameLine, pipeline.id);
+  return jobs.length > 0 ? handled : ignored("no jobs for this event");
+}
+
+/** Queue the cancellation of what the new head supersedes (the cancel itself runs in the worker). */
+function supersede(deps: AppDeps, head: Parameters<typeof supersededPipelines>[0] & { repoId: number }, sameLine: Parameters<typeof supersededPipelines>[1], newPipelineId: number): void {
+  const old = supersededPipelines(head, sameLine.filter((p) => p.id !== newPipelineId), deps.settings.cancel);
+  const jobIds: number[] = [];
+  for (const p of old) {
+    deps.pipelines.markSuperseded(p.id, newPipelineId);
+    jobIds.push(...jobsToCancel(deps.pipelines.jobsOfPipeline(p.id)).map((j) => j.id));
+  }
+  if (old.length > 0) deps.metrics.supersededPipelines.inc(old.length);
+  if (jobIds.length === 0) return;
+  deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Superseded by ${head.headSha.slice(0, 7)}`, actor: "packit-probot", source: "supersede" }, {
+    queue: SHORT_QUEUE,
+    priority: 50,
+    fairnessKey: `repo:${head.repoId}`,
+  });
+}

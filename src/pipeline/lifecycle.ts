@@ -1,0 +1,67 @@
+import { reportJob } from "../checks/index.js";
+import type { AppDeps } from "../deps.js";
+import { priorityFor } from "../priorities/index.js";
+import { LONG_QUEUE } from "../tasks.js";
+import { isFinal, type JobState } from "./job-state.js";
+import type { JobInContext, JobRow, PipelineStore } from "./store.js";
+
+type Fields = Parameters<PipelineStore["transition"]>[2];
+
+/**
+ * Move a job to a new state and do what follows from it: record its check run, and
+ * when it is final, start or settle the jobs waiting for it. Returns the updated
+ * job, or undefined when the job was already final (final states never change).
+ */
+export function moveJob(deps: AppDeps, jobId: number, state: JobState, fields: Fields = {}): JobRow | undefined {
+  const updated = deps.pipelines.transition(jobId, state, fields);
+  if (!updated) return undefined;
+  deps.metrics.jobTransitions.inc({ backend: updated.backend, state });
+  const ctx = deps.pipelines.jobInContext(jobId)!;
+  reportJob(deps, ctx);
+  if (isFinal(state)) settleDependants(deps, ctx);
+  return updated;
+}
+
+/**
+ * A finished job's dependants: submitted when it succeeded (and its result counts),
+ * cancelled with it, or skipped when it failed. A build whose cancel was requested
+ * and which then finished never starts its tests: they were cancelled with it.
+ */
+function settleDependants(deps: AppDeps, parent: JobInContext): void {
+  for (const d of deps.pipelines.dependants(parent.job.id)) {
+    if (d.state !== "pending") continue;
+    const p = parent.job;
+    if (p.state === "success" && !p.ignore_result) enqueueSubmit(deps, { ...parent, job: d });
+    else if (p.state === "cancelled") moveJob(deps, d.id, "cancelled", { cancelReason: p.cancel_reason ?? "Cancelled", message: `Cancelled with \`${p.key}\`.` });
+    else moveJob(deps, d.id, "skipped", { message: `Not run: \`${p.key}\` ${p.state === "skipped" ? "was skipped" : "failed"}.` });
+  }
+}
+
+/** Queue a job's submission with its project's priority. */
+export function enqueueSubmit(deps: AppDeps, j: JobInContext): void {
+  const project = `${j.repo.owner}/${j.repo.name}`;
+  deps.tasks.enqueueUnlessLocked("submit-job", { jobId: j.job.id }, {
+    queue: LONG_QUEUE,
+    lockKey: `submit:${j.job.id}`,
+    fairnessKey: project,
+    priority: priorityFor(
+      {
+        trigger: j.pipeline.trigger,
+        project,
+        unfinishedJobsOfProject: deps.pipelines.unfinishedJobsOfRepo(j.repo.id),
+        activeRecently: deps.pipelines.activeSince(j.repo.id, j.pipeline.id, deps.now() - 30 * 86_400_000),
+      },
+      deps.settings.priorities,
+    ),
+  });
+}
+
+/** Queue a status poll of a submitted job (one queued poll per job at most). */
+export function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number): void {
+  deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs }, {
+    queue: LONG_QUEUE,
+    lockKey: `poll:${j.job.id}`,
+    fairnessKey: `${j.repo.owner}/${j.repo.name}`,
+    runAt: deps.now() + delayMs,
+  });
+}

@@ -1,0 +1,47 @@
+import { reportJob } from "../checks/index.js";
+import type { AppDeps } from "../deps.js";
+import { isFinal } from "./job-state.js";
+import { enqueueSubmit } from "./lifecycle.js";
+import type { JobRow, NewJob } from "./store.js";
+
+/**
+ * Run a finished job again, with everything that depends on it, in a new pipeline
+ * of the same head (same check runs on GitHub, back to queued). A job whose own
+ * dependency did not succeed re-runs that dependency too. Returns the new job ids,
+ * or null when the job is unknown or still running.
+ */
+export function rerunJob(deps: AppDeps, jobId: number, actor: string): number[] | null {
+  const start = deps.pipelines.jobInContext(jobId);
+  if (!start || !isFinal(start.job.state)) return null;
+  let root: JobRow = start.job;
+  for (let dep = root.depends_on ? deps.pipelines.job(root.depends_on) : undefined; dep && dep.state !== "success"; dep = dep.depends_on ? deps.pipelines.job(dep.depends_on) : undefined) {
+    root = dep;
+  }
+  const fresh: NewJob[] = [];
+  const visit = (job: JobRow, parentKey?: string) => {
+    fresh.push({
+      key: job.key,
+      type: job.type,
+      backend: job.backend,
+      target: job.target,
+      options: JSON.parse(job.options) as Record<string, unknown>,
+      manualTrigger: false,
+      cancelSuperseded: job.cancel_superseded === 1,
+      ...(parentKey ? { after: parentKey } : job.depends_on ? { dependsOnJobId: job.depends_on } : {}),
+    });
+    for (const d of deps.pipelines.dependants(job.id)) if (d.pipeline_id === job.pipeline_id) visit(d, job.key);
+  };
+  visit(root);
+  const old = start.pipeline;
+  const { pipeline, jobs } = deps.pipelines.createPipeline(
+    { repoId: old.repo_id, installationId: old.installation_id, trigger: old.trigger, prNumber: old.pr_number, branch: old.branch, headSha: old.head_sha, deliveryId: `rerun by ${actor}` },
+    fresh,
+  );
+  for (const job of jobs) {
+    const ctx = { job, pipeline, repo: start.repo };
+    reportJob(deps, ctx);
+    const dep = job.depends_on ? deps.pipelines.job(job.depends_on) : undefined;
+    if (!dep || dep.state === "success") enqueueSubmit(deps, ctx);
+  }
+  return jobs.map((j) => j.id);
+}

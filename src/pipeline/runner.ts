@@ -1,0 +1,105 @@
+import type { RemoteStatus, SubmitRequest } from "../backends/types.js";
+import { reportJob } from "../checks/index.js";
+import type { AppDeps } from "../deps.js";
+import { BackendError, toError } from "../errors.js";
+import type { TaskContext } from "../queue/index.js";
+import type { JobState } from "./job-state.js";
+import { enqueuePoll, moveJob } from "./lifecycle.js";
+import type { JobInContext, JobRow } from "./store.js";
+
+/** What a backend needs to run a job (pure). */
+export function submitRequestFor(j: JobInContext, dependency?: JobRow): SubmitRequest {
+  return {
+    token: j.job.token,
+    target: j.job.target,
+    source: {
+      owner: j.repo.owner,
+      repo: j.repo.name,
+      cloneUrl: j.repo.clone_url ?? `https://github.com/${j.repo.owner}/${j.repo.name}.git`,
+      sha: j.pipeline.head_sha,
+      ref: j.pipeline.branch ?? undefined,
+      pr: j.pipeline.pr_number ?? undefined,
+    },
+    options: JSON.parse(j.job.options) as Record<string, unknown>,
+    dependency: dependency?.external_id
+      ? { externalId: dependency.external_id, artifacts: dependency.artifacts ? (JSON.parse(dependency.artifacts) as Record<string, unknown>) : undefined }
+      : undefined,
+  };
+}
+
+/**
+ * The job state a backend status calls for (pure), or null for "no change". A job
+ * whose cancel was requested stays so until the backend reports an end.
+ */
+export function nextJobState(current: JobState, remote: RemoteStatus["state"]): JobState | null {
+  const next: JobState = remote === "queued" ? "submitted" : remote;
+  if (current === "cancel_requested" && (next === "submitted" || next === "running")) return null;
+  if (current === "running" && next === "submitted") return null;
+  return next === current ? null : next;
+}
+
+/**
+ * A backend failure ends the job as `error` when it is permanent or when the task's
+ * retry budget is spent; otherwise it is rethrown so the queue retries with backoff.
+ */
+function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext, what: string): void {
+  const e = toError(err);
+  const transient = e instanceof BackendError ? e.transient : !(e instanceof TypeError);
+  if (transient && ctx.attempt < ctx.maxAttempts && !ctx.signal.aborted) throw e;
+  const suffix = transient ? ` (gave up after ${ctx.attempt} attempts)` : "";
+  moveJob(deps, job.id, "error", { message: `${what}: ${e.message}${suffix}` });
+}
+
+/** Task "submit-job": submit once; after a crash, find the earlier submission instead of submitting twice. */
+export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext): Promise<void> {
+  const j = deps.pipelines.jobInContext(jobId);
+  if (!j || j.job.state !== "pending") return; // cancelled, or already submitted
+  const dependency = j.job.depends_on ? deps.pipelines.job(j.job.depends_on) : undefined;
+  if (dependency && dependency.state !== "success") return; // started when the dependency succeeds
+  const client = deps.backends[j.job.backend];
+  const req = submitRequestFor(j, dependency);
+  let submitted;
+  try {
+    // Only a retried task can have submitted already (a crash between submit and store).
+    submitted = (ctx.attempt > 1 ? await client.findByToken(req, { signal: ctx.signal }) : null) ?? (await client.submit(req, { signal: ctx.signal }));
+  } catch (err) {
+    return failOrRetry(deps, j.job, err, ctx, "submission failed");
+  }
+  // Stored before anything else: from here on a crash cannot lose the backend id.
+  const updated = deps.pipelines.recordSubmission(jobId, submitted.externalId, submitted.url ?? null);
+  if (!updated) {
+    // Cancelled while we were submitting: stop what we just started.
+    await client.cancel(submitted.externalId, { signal: ctx.signal }).catch(() => undefined);
+    return;
+  }
+  deps.metrics.jobTransitions.inc({ backend: updated.backend, state: "submitted" });
+  const now = { ...j, job: updated };
+  reportJob(deps, now);
+  enqueuePoll(deps, now, deps.settings.polling.intervalMs);
+}
+
+/** Task "poll-job": read the backend state, move the job, poll again with backoff until final. */
+export async function pollJob(deps: AppDeps, payload: { jobId: number; intervalMs?: number }, ctx: TaskContext): Promise<void> {
+  const j = deps.pipelines.jobInContext(payload.jobId);
+  if (!j || !j.job.external_id || j.job.finished_at) return;
+  let status: RemoteStatus;
+  try {
+    status = await deps.backends[j.job.backend].status(j.job.external_id, { signal: ctx.signal });
+  } catch (err) {
+    return failOrRetry(deps, j.job, err, ctx, "status check failed");
+  }
+  const next = nextJobState(j.job.state, status.state);
+  if (next) {
+    moveJob(deps, j.job.id, next, {
+      url: status.url ?? j.job.url,
+      message: status.message ?? null,
+      ...(status.artifacts ? { artifacts: status.artifacts } : {}),
+      ...(next === "cancelled" && !j.job.cancel_reason ? { cancelReason: "Cancelled in the backend" } : {}),
+    });
+  }
+  const after = deps.pipelines.job(j.job.id)!;
+  if (!after.finished_at) {
+    const interval = Math.min(deps.settings.polling.maxIntervalMs, Math.round((payload.intervalMs ?? deps.settings.polling.intervalMs) * 1.5));
+    enqueuePoll(deps, { ...j, job: after }, interval);
+  }
+}

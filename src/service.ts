@@ -1,0 +1,171 @@
+import { join, dirname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Probot, Server } from "probot";
+import type { Logger } from "pino";
+import { createBackends, type Backends } from "./backends/index.js";
+import { openDatabase } from "./db/open.js";
+import type { AppDeps } from "./deps.js";
+import { createOctokitClass } from "./github/octokit.js";
+import { healthHandler } from "./health/index.js";
+import { CheckRunStore } from "./checks/store.js";
+import { createApp } from "./index.js";
+import { createMetrics, type Metrics } from "./metrics/index.js";
+import { PipelineStore } from "./pipeline/store.js";
+import { TaskStore, Worker, exponentialBackoff } from "./queue/index.js";
+import type { Settings } from "./settings.js";
+import { LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
+import { startMaintenanceCron } from "./maintenance/cron.js";
+
+export interface ServiceOptions {
+  settings: Settings;
+  log: Logger;
+  /** GitHub App credentials; without them the service serves Probot's setup page. */
+  appId?: number;
+  privateKey?: string;
+  webhookSecret?: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  webhookPath?: string;
+  /** Replace the backend clients built from settings (benchmarks). */
+  backends?: Backends;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+export interface Service {
+  /** Base URL the server listens on, e.g. http://127.0.0.1:3000 */
+  url: string;
+  /** "app" once credentials are set; "setup" while the App still has to be registered. */
+  mode: "app" | "setup";
+  deps?: AppDeps;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the whole service in this process: the Probot server (webhooks, health,
+ * metrics), the workers (one pool for long tasks, one reserved for short tasks)
+ * and the maintenance cron, on the embedded SQLite database.
+ */
+export async function startService(opts: ServiceOptions): Promise<Service> {
+  const { settings, log } = opts;
+  const db = openDatabase({ path: settings.database.path });
+  const metrics = opts.metrics ?? createMetrics();
+  const host = opts.host ?? "localhost";
+  const port = opts.port ?? 3000;
+
+  if (!opts.appId || !opts.privateKey) return startSetupMode({ db, log, host, port, metrics });
+
+  const now = opts.now ?? Date.now;
+  const tasks = new TaskStore<AppTasks>(db, { now, agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts });
+  const deps: AppDeps = {
+    settings,
+    db,
+    tasks,
+    taskHandlers: {},
+    pipelines: new PipelineStore(db, now),
+    checks: new CheckRunStore(db, now),
+    backends: opts.backends ?? createBackends(settings.backends),
+    metrics,
+    log,
+    now,
+    github: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
+    githubApp: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
+  };
+
+  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries });
+  const server = new Server({
+    host,
+    port,
+    webhookPath: opts.webhookPath,
+    log,
+    Probot: Probot.defaults({
+      appId: opts.appId,
+      privateKey: opts.privateKey,
+      secret: opts.webhookSecret,
+      baseUrl: settings.github.baseUrl,
+      log,
+      Octokit,
+    }),
+  });
+  await server.load(async (app, { addHandler }) => {
+    deps.github = (installationId) => app.auth(installationId);
+    deps.githubApp = () => app.auth();
+    await createApp(deps)(app, { cwd: process.cwd(), addHandler });
+    addHandler(healthHandler({ db, metrics, store: tasks }));
+  });
+  const http = await server.start();
+
+  const workers: Worker<AppTasks>[] = [];
+  if (settings.worker.enabled) workers.push(...startWorkers(deps));
+  const cron = settings.cron.enabled ? startMaintenanceCron(deps) : undefined;
+
+  const address = http.address();
+  const boundPort = typeof address === "object" && address ? address.port : port;
+  return {
+    url: `http://${host}:${boundPort}`,
+    mode: "app",
+    deps,
+    async stop() {
+      cron?.stop();
+      await server.stop();
+      await Promise.all(workers.map((w) => w.stop(settings.worker.leaseMs / 2)));
+      db.close();
+    },
+  };
+}
+
+/** The long-task pool and the pool reserved for short tasks. */
+export function startWorkers(deps: AppDeps): Worker<AppTasks>[] {
+  const { settings, tasks, metrics, log } = deps;
+  const common = {
+    pollIntervalMs: settings.worker.pollIntervalMs,
+    leaseMs: settings.worker.leaseMs,
+    retry: exponentialBackoff({ baseMs: settings.worker.retryBaseMs, maxMs: settings.worker.retryMaxMs }),
+    log: log.child({ name: "worker" }),
+    onTaskEnd: ({ task, outcome, durationMs, waitedMs }: { task: { name: string; queue: string }; outcome: string; durationMs: number; waitedMs: number }) => {
+      metrics.taskDuration.observe({ task: task.name, outcome }, durationMs / 1000);
+      metrics.taskWait.observe({ queue: task.queue }, Math.max(0, waitedMs) / 1000);
+    },
+  };
+  const pools = [
+    new Worker(tasks, deps.taskHandlers, { ...common, id: `long-${process.pid}`, queues: [LONG_QUEUE], concurrency: settings.worker.concurrency }),
+    new Worker(tasks, deps.taskHandlers, { ...common, id: `short-${process.pid}`, queues: [SHORT_QUEUE], concurrency: settings.worker.shortConcurrency }),
+  ];
+  for (const w of pools) w.start();
+  return pools;
+}
+
+/**
+ * No App credentials yet: serve Probot's own setup page (the manifest flow that
+ * registers the App from app.yml) plus the health endpoints. Probot exports the
+ * setup flow only through `run()`, which cannot add handlers, so we load its
+ * setup handler factory from the installed package.
+ */
+async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string; port: number; metrics: Metrics }): Promise<Service> {
+  // smee.io cannot be reached from every machine; set WEBHOOK_PROXY_URL to use it.
+  process.env.NO_SMEE_SETUP ??= "true";
+  const probotLib = dirname(fileURLToPath(import.meta.resolve("probot")));
+  const { setupAppFactory } = (await import(pathToFileURL(join(probotLib, "apps", "setup.js")).href)) as {
+    setupAppFactory: (o: { host: string; port: number; log: Logger }) => Parameters<Server["loadHandlerFactory"]>[0];
+  };
+  const server = new Server({
+    host: o.host,
+    port: o.port,
+    log: o.log,
+    Probot: Probot.defaults({ appId: 1, privateKey: "unused in setup mode", log: o.log }),
+  });
+  await server.loadHandlerFactory(setupAppFactory({ host: o.host, port: o.port, log: o.log.child({ name: "setup" }) }));
+  server.addHandler(healthHandler({ db: o.db, metrics: o.metrics }));
+  const http = await server.start();
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : o.port;
+  return {
+    url: `http://${o.host}:${port}`,
+    mode: "setup",
+    async stop() {
+      await server.stop();
+      o.db.close();
+    },
+  };
+}

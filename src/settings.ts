@@ -1,0 +1,206 @@
+import { existsSync, readFileSync } from "node:fs";
+import yaml from "js-yaml";
+import { z } from "zod";
+import { SettingsError } from "./errors.js";
+
+const backend = (defaultUrl: string) => z
+  .object({
+    url: z.string().url().default(defaultUrl),
+    /** Copr "login:token", Testing Farm / Image Builder bearer token, Koji/OSH "user:password". */
+    token: z.string().optional(),
+    timeoutMs: z.coerce.number().int().positive().default(30_000),
+  })
+  .strict()
+  .prefault({});
+
+/** Releases the target aliases (fedora-all, epel-all, …) expand to; see packit-config/aliases.ts. */
+const releaseList = z
+  .object({
+    fedora: z.object({ stable: z.array(z.string()), development: z.array(z.string()) }).strict(),
+    epel: z.array(z.string()),
+    opensuse: z.object({ leap: z.array(z.string()), leapMicro: z.array(z.string()), tumbleweed: z.array(z.string()) }).strict(),
+    mageia: z.array(z.string()),
+  })
+  .strict();
+
+/** Every service setting, with its default. `.env.example` documents each. */
+export const settingsSchema = z
+  .object({
+    database: z.object({ path: z.string().default("./data/packit-probot.sqlite") }).strict().prefault({}),
+    worker: z
+      .object({
+        /** Slots for long tasks (submissions, polls). */
+        concurrency: z.coerce.number().int().min(1).max(256).default(4),
+        /** Slots reserved for short tasks (check reporting, cancellation), so they never wait behind long ones. */
+        shortConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+        pollIntervalMs: z.coerce.number().int().min(10).default(1000),
+        leaseMs: z.coerce.number().int().min(100).default(60_000),
+        /** Run the worker in the web process (default); set false to run it apart (`npm run cli -- worker`). */
+        enabled: z.boolean().default(true),
+        retryBaseMs: z.coerce.number().int().min(1).default(2000),
+        retryMaxMs: z.coerce.number().int().min(1).default(300_000),
+        maxAttempts: z.coerce.number().int().min(1).default(6),
+        /** A waiting task gains one priority point per this many ms. */
+        agingMs: z.coerce.number().int().min(1).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    polling: z
+      .object({
+        /** First status poll after submission, then backing off up to maxIntervalMs. */
+        intervalMs: z.coerce.number().int().min(10).default(30_000),
+        maxIntervalMs: z.coerce.number().int().min(10).default(300_000),
+      })
+      .strict()
+      .prefault({}),
+    cron: z.object({ maintenance: z.string().default("17 3 * * *"), enabled: z.boolean().default(true) }).strict().prefault({}),
+    maintenance: z
+      .object({
+        mode: z.enum(["off", "report", "suspend", "uninstall"]).default("report"),
+        graceDays: z.coerce.number().min(0).default(30),
+        maxActionsPerRun: z.coerce.number().int().min(0).default(20),
+        /** Installation ids or account logins never swept. */
+        allowList: z.array(z.union([z.string(), z.number()])).default([]),
+      })
+      .strict()
+      .prefault({}),
+    configCache: z.object({ ttlHours: z.coerce.number().positive().default(24) }).strict().prefault({}),
+    cancel: z
+      .object({
+        /** Cancel superseded jobs of pushes to the default branch too. */
+        supersedeDefaultBranch: z.boolean().default(false),
+        /** Cancel superseded jobs of release events too. */
+        supersedeReleases: z.boolean().default(false),
+        /** Backend cancel calls in flight at once. */
+        concurrency: z.coerce.number().int().min(1).default(16),
+      })
+      .strict()
+      .prefault({}),
+    checks: z
+      .object({
+        flushWindowMs: z.coerce.number().int().min(0).default(25),
+        batchSize: z.coerce.number().int().min(1).max(100).default(50),
+        /** Base URL of this service's job pages, shown as a check run's details link when the backend has none. */
+        detailsBaseUrl: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    priorities: z
+      .object({
+        pullRequest: z.coerce.number().int().default(10),
+        push: z.coerce.number().int().default(5),
+        release: z.coerce.number().int().default(0),
+        /** Running jobs of one project above which its new tasks lose priority. */
+        busyThreshold: z.coerce.number().int().min(1).default(20),
+        busyPenalty: z.coerce.number().int().min(0).default(10),
+        /** Bonus for projects that ran jobs in the last 30 days. */
+        activeBonus: z.coerce.number().int().min(0).default(3),
+        /** Per-project adjustments, "owner/repo" or "owner" → points. */
+        overrides: z.record(z.string(), z.coerce.number().int()).default({}),
+      })
+      .strict()
+      .prefault({}),
+    backends: z
+      .object({
+        copr: backend("https://copr.fedorainfracloud.org"),
+        testingFarm: backend("https://api.testing-farm.io"),
+        koji: backend("https://koji.fedoraproject.org/kojihub"),
+        imageBuilder: backend("https://console.redhat.com/api/image-builder/v1"),
+        openscanhub: backend("https://openscanhub.fedoraproject.org/xmlrpc/client/"),
+      })
+      .strict()
+      .prefault({}),
+    releases: releaseList.optional(),
+    github: z
+      .object({
+        /** GitHub API base URL (GitHub Enterprise, or the local simulator in the demo). */
+        baseUrl: z.string().url().optional(),
+        /** Retries of a rate-limited request before its update is left pending for the next flush. */
+        rateLimitRetries: z.coerce.number().int().min(0).default(2),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type BackendSettings = Settings["backends"];
+
+/**
+ * Environment overrides: `PACKIT__SECTION__KEY_NAME=value` sets `section.keyName`
+ * (double underscore between levels, single underscores become camelCase).
+ * Lists and maps are given as JSON: `PACKIT__MAINTENANCE__ALLOW_LIST=["acme"]`.
+ */
+export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("PACKIT__") || value === undefined) continue;
+    const path = name.slice("PACKIT__".length).split("__").map(camel);
+    let node = out;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = parseEnvValue(value);
+  }
+  return out;
+}
+
+function camel(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseEnvValue(value: string): unknown {
+  if (/^[[{]/.test(value.trim())) {
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  }
+  if (value === "true" || value === "false") return value === "true";
+  return value;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Load settings from an optional YAML file and the environment, validated.
+ * Throws `SettingsError` naming each bad key (never its value: it may be a token).
+ */
+export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): Settings {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.PACKIT_SETTINGS ?? (existsSync("packit-probot.yaml") ? "packit-probot.yaml" : undefined);
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = yaml.load(readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new SettingsError(`settings file ${file}: ${(err as Error).message}`);
+    }
+    if (parsed !== undefined && parsed !== null && !isPlainObject(parsed)) {
+      throw new SettingsError(`settings file ${file}: the top level must be a mapping`);
+    }
+    fromFile = (parsed as Record<string, unknown>) ?? {};
+  }
+  return parseSettings(deepMerge(fromFile, envOverrides(env)));
+}
+
+/** Validate a settings object (defaults filled in). */
+export function parseSettings(input: unknown): Settings {
+  const result = settingsSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => {
+    const key = i.path.join(".") || "(top level)";
+    const what = i.code === "unrecognized_keys" ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}` : i.message;
+    return `${key}: ${what}`;
+  });
+  throw new SettingsError(`invalid settings:\n  ${problems.join("\n  ")}`);
+}

@@ -1,0 +1,54 @@
+import type { Context, Probot } from "probot";
+import type { AppDeps } from "../deps.js";
+import { toError } from "../errors.js";
+import { DeliveryLog } from "./deliveries.js";
+
+/** What a handler made of a delivery. */
+export type HandlerOutcome = { outcome: "handled" } | { outcome: "ignored"; why: string; metric?: string };
+
+export const handled: HandlerOutcome = { outcome: "handled" };
+export const ignored = (why: string, metric?: string): HandlerOutcome => ({ outcome: "ignored", why, metric });
+
+type EventName = Parameters<Probot["on"]>[0];
+
+/**
+ * Register a webhook handler with what every handler needs: dedupe by delivery id,
+ * a child logger with the delivery, installation and repository, the outcome in
+ * the deliveries table and the events metric. Malformed payloads are thrown as
+ * errors by the handler's own validation and answered 500 by Probot (GitHub shows
+ * the failed delivery; a redelivery retries it); they never crash the process.
+ */
+export function onDelivery<E extends EventName>(
+  app: Probot,
+  deps: AppDeps,
+  events: E | E[],
+  handler: (context: Context<E extends string ? E : never>, log: AppDeps["log"]) => Promise<HandlerOutcome>,
+): void {
+  const deliveries = new DeliveryLog(deps.db, deps.now);
+  app.on(events as EventName, async (context: unknown) => {
+    const c = context as unknown as Context & { name: string; id: string; payload: Record<string, any> };
+    const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";
+    const event = `${c.name}${action}`;
+    if (!deliveries.claim(c.id, event)) {
+      deps.metrics.events.inc({ event, outcome: "duplicate" });
+      return;
+    }
+    const log = deps.log.child({
+      delivery: c.id,
+      event,
+      installation: c.payload.installation?.id,
+      repo: c.payload.repository?.full_name,
+    });
+    try {
+      const res = await handler(context as never, log);
+      deliveries.finish(c.id, res.outcome);
+      deps.metrics.events.inc({ event, outcome: res.outcome === "ignored" ? (res.metric ?? "ignored") : "handled" });
+      log.debug(res.outcome === "ignored" ? { why: res.why } : {}, `delivery ${res.outcome}`);
+    } catch (err) {
+      deliveries.finish(c.id, "error");
+      deps.metrics.events.inc({ event, outcome: "error" });
+      log.error({ err: toError(err) }, "delivery failed");
+      throw err;
+    }
+  });
+}

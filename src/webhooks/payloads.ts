@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { AppError } from "../errors.js";
+
+/** A payload lacks a field the app needs; the message says which. */
+export class MalformedPayload extends AppError {}
+
+const account = z.object({ login: z.string(), id: z.number().optional(), type: z.string().optional() }).passthrough();
+const installation = z.object({ id: z.number().int().positive() }).passthrough();
+const repository = z
+  .object({
+    id: z.number().int(),
+    name: z.string().min(1),
+    full_name: z.string().min(3),
+    owner: account,
+    node_id: z.string().optional(),
+    default_branch: z.string().optional(),
+    clone_url: z.string().optional(),
+  })
+  .passthrough();
+const sender = account;
+const sha = z.string().min(1).max(64);
+
+export const pushPayload = z
+  .object({
+    ref: z.string(),
+    before: z.string().optional(),
+    after: z.string(),
+    deleted: z.boolean().optional(),
+    created: z.boolean().optional(),
+    forced: z.boolean().optional(),
+    commits: z.array(z.object({ added: z.array(z.string()).optional(), modified: z.array(z.string()).optional(), removed: z.array(z.string()).optional() }).passthrough()).optional(),
+    repository,
+    installation,
+    sender: sender.optional(),
+  })
+  .passthrough();
+
+export const pullRequestPayload = z
+  .object({
+    action: z.string(),
+    number: z.number().int().optional(),
+    before: z.string().optional(),
+    pull_request: z
+      .object({
+        number: z.number().int(),
+        user: account.optional(),
+        head: z.object({ sha, ref: z.string(), repo: z.object({ id: z.number() }).passthrough().nullable().optional() }).passthrough(),
+        base: z.object({ ref: z.string() }).passthrough(),
+        labels: z.array(z.object({ name: z.string() }).passthrough()).optional(),
+      })
+      .passthrough(),
+    repository,
+    installation,
+    sender: sender.optional(),
+  })
+  .passthrough();
+
+export const releasePayload = z
+  .object({
+    release: z.object({ tag_name: z.string(), target_commitish: z.string().optional() }).passthrough(),
+    repository,
+    installation,
+    sender: sender.optional(),
+  })
+  .passthrough();
+
+export const issueCommentPayload = z
+  .object({
+    action: z.string(),
+    issue: z.object({ number: z.number().int(), pull_request: z.object({}).passthrough().optional(), user: account.optional() }).passthrough(),
+    comment: z.object({ id: z.number().int(), body: z.string(), user: account }).passthrough(),
+    repository,
+    installation,
+    sender,
+  })
+  .passthrough();
+
+export const checkRunPayload = z
+  .object({
+    action: z.string(),
+    check_run: z.object({ id: z.number().int(), name: z.string(), head_sha: sha, external_id: z.string().nullable().optional() }).passthrough(),
+    requested_action: z.object({ identifier: z.string() }).passthrough().optional(),
+    repository,
+    installation,
+    sender,
+  })
+  .passthrough();
+
+/** Validate a payload against its schema; a clear `MalformedPayload` names the missing or wrong fields. */
+export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
+  const res = schema.safeParse(payload);
+  if (res.success) return res.data;
+  const issues = res.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`);
+  throw new MalformedPayload(`malformed payload: ${issues.join("; ")}`);
+}
