@@ -1,0 +1,351 @@
+/**
+ * A local OpenScanHub (kobo hub) speaking XML-RPC the way kobo's Django
+ * dispatcher does: every exception is fault 1 "<Type>: <message>"; sessions are a
+ * `sessionid` cookie set by `auth.login_password`; `@login_required` methods answer
+ * "PermissionDenied: Login required." without one.
+ *
+ * Methods: `auth.login_password`, `auth.logout`, `scan.create_user_diff_task`,
+ * `scan.mock_build`, `scan.get_task_info` (`{}` when unknown), `client.task_info`,
+ * `scan.find_tasks`, `client.cancel_task` (nil; a string for an unknown task; fault
+ * "Cannot cancel task N, state is X" for a finished one, or nil with
+ * `cancelFinished: "nil"` as newer kobo does). `Task.export()` carries no comment,
+ * as in kobo.
+ *
+ * Tasks are CREATED then FREE at once (spawn → free_task), then OPEN and a final
+ * state one `phaseMs` apart (default 50 ms), computed from the clock when read — no
+ * timers. `phaseMs: Infinity` leaves every step to `start()` / `finish()`.
+ */
+import { decodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { xmlRpcHandler, type XmlRpcMethods } from "../xmlrpc/client.js";
+import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
+
+const S = { FREE: 0, ASSIGNED: 1, OPEN: 2, CLOSED: 3, CANCELED: 4, FAILED: 5, INTERRUPTED: 6, TIMEOUT: 7, CREATED: 8 } as const;
+type StateName = keyof typeof S;
+const NAMES = Object.fromEntries(Object.entries(S).map(([k, v]) => [v, k])) as Record<number, StateName>;
+const FINISHED = new Set<number>([S.CLOSED, S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
+const FAILED_STATES = new Set<number>([S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
+
+export type OshOutcome = "CLOSED" | "FAILED" | "INTERRUPTED" | "TIMEOUT";
+export type OshFinalState = OshOutcome | "CANCELED";
+
+/** A task as the fake keeps it. */
+export interface FakeOshTask {
+  id: number;
+  state: number;
+  method: "VersionDiffBuild" | "MockBuild";
+  owner: string;
+  /** The SRPM file name (kobo labels client scans with it). */
+  label: string;
+  /** Kept, as kobo keeps it, but not exported over XML-RPC. */
+  comment: string;
+  args: XmlRpcStruct;
+  result: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  manual: boolean;
+}
+
+/** Selects tasks: a string matches the label (substring) or the mock config; a RegExp the label. */
+export type OshTaskMatcher = string | RegExp | ((task: FakeOshTask) => boolean);
+
+export interface OpenScanHubFakeOptions {
+  /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
+  phaseMs?: number;
+  /** user → password. Default `{ packit: "packit-password", other: "other-password" }`. */
+  users?: Record<string, string>;
+  /** How `client.cancel_task` answers for a finished task: kobo's fault (default) or newer kobo's nil. */
+  cancelFinished?: "fault" | "nil";
+  now?: () => number;
+}
+
+export interface OpenScanHubFake extends FakeServer {
+  /** The XML-RPC handler URL (`<url>/xmlrpc/client/`), what a client is configured with. */
+  readonly hubUrl: string;
+  /** Successful task submissions since start or reset. */
+  readonly submissions: number;
+  task(id: number): FakeOshTask | undefined;
+  /** Remove a task (as if it never existed). */
+  forget(id: number): void;
+  setOutcome(matcher: OshTaskMatcher, outcome: OshOutcome): void;
+  start(id: number): void;
+  finish(id: number, state: OshFinalState): void;
+  /** Drop every session: the next login-required call answers "Login required." */
+  expireSessions(): void;
+  beforeCall: ((method: string, params: XmlRpcValue[]) => void) | undefined;
+  calledMethods(): string[];
+  reset(): void;
+}
+
+/** kobo's dispatcher: `Fault(1, "%s: %s" % (type, exc))`. */
+const fault = (type: string, message: string) => new XmlRpcFault(1, `${type}: ${message}`);
+
+function kobotime(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
+
+function isStruct(v: unknown): v is XmlRpcStruct {
+  return !!v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
+}
+
+function cookieValue(req: FakeRequest, name: string): string | undefined {
+  const header = req.headers.cookie;
+  const text = Array.isArray(header) ? header.join("; ") : (header ?? "");
+  for (const part of text.split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return v.join("=");
+  }
+  return undefined;
+}
+
+/** Start a fake OpenScanHub on 127.0.0.1 (port 0). */
+export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {}): Promise<OpenScanHubFake> {
+  const phaseMs = options.phaseMs ?? 50;
+  const clock = options.now ?? Date.now;
+  const passwords = options.users ?? { packit: "packit-password", other: "other-password" };
+  const cancelFinished = options.cancelFinished ?? "fault";
+
+  const tasks = new Map<number, FakeOshTask>();
+  const sessions = new Map<string, string>(); // sessionid → username
+  let outcomes: { matcher: OshTaskMatcher; outcome: OshOutcome }[] = [];
+  let submissions = 0;
+  let nextTaskId = 500;
+
+  function matches(m: OshTaskMatcher, t: FakeOshTask): boolean {
+    if (typeof m === "function") return m(t);
+    if (m instanceof RegExp) return m.test(t.label);
+    return t.label.includes(m) || t.args.mock_config === m;
+  }
+
+  function outcomeOf(t: FakeOshTask): number {
+    for (let i = outcomes.length - 1; i >= 0; i--) {
+      if (matches(outcomes[i]!.matcher, t)) return S[outcomes[i]!.outcome];
+    }
+    return S.CLOSED;
+  }
+
+  function advance(t: FakeOshTask): FakeOshTask {
+    if (t.manual || !Number.isFinite(phaseMs)) return t;
+    const now = clock();
+    if (t.state === S.FREE && now - t.createdAt >= phaseMs) {
+      t.state = S.OPEN;
+      t.startedAt = t.createdAt + phaseMs;
+    }
+    if (t.state === S.OPEN && t.startedAt !== undefined && now - t.startedAt >= phaseMs) {
+      t.state = outcomeOf(t);
+      t.finishedAt = t.startedAt + phaseMs;
+      if (t.state !== S.CLOSED) t.result = `csmock exited with ${NAMES[t.state]}`;
+    }
+    return t;
+  }
+
+  function mustTask(id: number): FakeOshTask {
+    const t = tasks.get(id);
+    if (!t) throw new Error(`openscanhub fake: no task ${id}`);
+    return t;
+  }
+
+  /** kobo `Task.export(flat=True)`: note, no `comment`. */
+  function exportTask(t: FakeOshTask): XmlRpcStruct {
+    advance(t);
+    return {
+      id: t.id,
+      owner: t.owner,
+      worker: t.startedAt === undefined ? null : 1,
+      parent: null,
+      state: t.state,
+      label: t.label,
+      method: t.method,
+      args: t.args,
+      result: t.result,
+      exclusive: false,
+      arch: 1,
+      channel: 1,
+      timeout: null,
+      waiting: false,
+      awaited: false,
+      dt_created: kobotime(t.createdAt),
+      dt_started: kobotime(t.startedAt),
+      dt_finished: kobotime(t.finishedAt),
+      priority: 10,
+      weight: 1,
+      resubmitted_by: null,
+      resubmitted_from: null,
+      state_label: NAMES[t.state]!,
+      is_finished: FINISHED.has(t.state),
+      is_failed: FAILED_STATES.has(t.state),
+    };
+  }
+
+  function createTask(user: string, method: FakeOshTask["method"], opts: XmlRpcStruct): number {
+    const mockConfig = opts.mock_config;
+    if (typeof mockConfig !== "string" || !mockConfig) throw fault("RuntimeError", "Key 'mock_config' is missing");
+    const srpm = opts.srpm_url;
+    if (typeof srpm !== "string" || !srpm.endsWith(".src.rpm")) throw fault("RuntimeError", "no SRPM to scan (srpm_url)");
+    if (method === "VersionDiffBuild" && typeof opts.base_brew_build !== "string" && typeof opts.base_srpm_url !== "string") {
+      throw fault("RuntimeError", "You haven't specified base.");
+    }
+    const id = nextTaskId++;
+    const label = decodeURIComponent(new URL(srpm).pathname.split("/").pop()!);
+    const args: XmlRpcStruct = { srpm_name: label, mock_config: mockConfig, profile: opts.profile ?? "default", analyzers: opts.analyzers ?? "" };
+    if (method === "VersionDiffBuild") {
+      args.base_task_args = [method, { mock_config: opts.base_mock_config ?? mockConfig }, opts.base_brew_build ?? opts.base_srpm_url!];
+    }
+    // Created, then freed at once (ClientScanScheduler.spawn → free_task).
+    tasks.set(id, {
+      id,
+      state: S.FREE,
+      method,
+      owner: user,
+      label,
+      comment: typeof opts.comment === "string" ? opts.comment : "",
+      args,
+      result: "",
+      createdAt: clock(),
+      manual: false,
+    });
+    submissions++;
+    return id;
+  }
+
+  function methodsFor(req: FakeRequest, replyHeaders: Record<string, string>): XmlRpcMethods {
+    const sid = cookieValue(req, "sessionid");
+    const user = sid === undefined ? undefined : sessions.get(sid);
+    const loginRequired = (): string => {
+      if (!user) throw fault("PermissionDenied", "Login required.");
+      return user;
+    };
+    return {
+      "auth.login_password"(username: unknown, password: unknown) {
+        if (typeof username !== "string" || typeof password !== "string" || passwords[username] !== password) {
+          throw fault("PermissionDenied", "Invalid username or password.");
+        }
+        const key = `${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+        sessions.set(key, username);
+        replyHeaders["set-cookie"] = `sessionid=${key}; HttpOnly; Path=/; SameSite=Lax`;
+        return key;
+      },
+      "auth.logout"() {
+        if (sid !== undefined) sessions.delete(sid);
+        return null;
+      },
+      "scan.create_user_diff_task"(opts: unknown) {
+        return createTask(loginRequired(), "VersionDiffBuild", isStruct(opts) ? opts : {});
+      },
+      "scan.mock_build"(mockConfig: unknown, comment: unknown, opts: unknown) {
+        const o = isStruct(opts) ? { ...opts } : {};
+        o.mock_config = mockConfig as XmlRpcValue;
+        o.comment = comment as XmlRpcValue;
+        return createTask(loginRequired(), "MockBuild", o);
+      },
+      "scan.get_task_info"(id: unknown) {
+        const t = typeof id === "number" ? tasks.get(id) : undefined;
+        return t ? exportTask(t) : {};
+      },
+      "client.task_info"(id: unknown) {
+        const t = typeof id === "number" ? tasks.get(id) : undefined;
+        if (!t) throw fault("DoesNotExist", "Task matching query does not exist.");
+        return exportTask(t);
+      },
+      "scan.find_tasks"(query: unknown) {
+        if (!isStruct(query)) return [];
+        const { nvr, package_name: pkg, regex } = query;
+        let pick: ((label: string) => boolean) | undefined;
+        if (typeof nvr === "string") pick = (l) => l === nvr;
+        if (typeof pkg === "string") pick = (l) => new RegExp(`${pkg}-\\d`).test(l);
+        else if (typeof regex === "string") pick = (l) => new RegExp(regex).test(l);
+        if (!pick) return [];
+        // Ordered by finish time, latest first; unfinished at the tail.
+        return [...tasks.values()]
+          .map(advance)
+          .filter((t) => pick(t.label))
+          .sort((a, b) => (b.finishedAt ?? -Infinity) - (a.finishedAt ?? -Infinity) || a.id - b.id)
+          .map((t) => t.id);
+      },
+      "client.cancel_task"(id: unknown) {
+        const me = loginRequired();
+        const t = typeof id === "number" ? tasks.get(id) : undefined;
+        if (!t) return `Specified task ${String(id)} does not exist.`;
+        if (t.owner !== me) throw fault("Exception", "You are not task owner or superuser.");
+        advance(t);
+        if (FINISHED.has(t.state)) {
+          if (cancelFinished === "nil") return null;
+          throw fault("Exception", `Cannot cancel task ${t.id}, state is ${NAMES[t.state]}`);
+        }
+        t.state = S.CANCELED;
+        t.finishedAt = clock();
+        t.manual = true;
+        return null;
+      },
+    };
+  }
+
+  let fake: OpenScanHubFake;
+  const server = await startHttpFake(
+    "openscanhub",
+    xmlRpcHandler(({ req, replyHeaders }) => {
+      const methods = methodsFor(req, replyHeaders);
+      const hook = fake.beforeCall;
+      if (!hook) return methods;
+      return Object.fromEntries(
+        Object.entries(methods).map(([name, fn]) => [name, (...params: XmlRpcValue[]) => (hook(name, params), fn(...params))]),
+      );
+    }),
+  );
+
+  fake = {
+    name: server.name,
+    url: server.url,
+    calls: server.calls,
+    faults: server.faults,
+    resetHttp: server.resetHttp,
+    stop: server.stop,
+    hubUrl: `${server.url}/xmlrpc/client/`,
+    get submissions() {
+      return submissions;
+    },
+    beforeCall: undefined,
+    task(id) {
+      const t = tasks.get(id);
+      return t ? { ...advance(t), args: { ...t.args } } : undefined;
+    },
+    forget(id) {
+      tasks.delete(id);
+    },
+    setOutcome(matcher, outcome) {
+      outcomes.push({ matcher, outcome });
+    },
+    start(id) {
+      const t = mustTask(id);
+      t.state = S.OPEN;
+      t.startedAt = clock();
+    },
+    finish(id, state) {
+      const t = advance(mustTask(id));
+      t.state = S[state];
+      t.startedAt ??= clock();
+      t.finishedAt = clock();
+      t.manual = true;
+      if (state !== "CLOSED" && state !== "CANCELED") t.result = `csmock exited with ${state}`;
+    },
+    expireSessions() {
+      sessions.clear();
+    },
+    calledMethods() {
+      return server.calls.map((c) => {
+        try {
+          return decodeCall(c.body).method;
+        } catch {
+          return "(not XML-RPC)";
+        }
+      });
+    },
+    reset() {
+      tasks.clear();
+      sessions.clear();
+      outcomes = [];
+      submissions = 0;
+    },
+  };
+  return fake;
+}

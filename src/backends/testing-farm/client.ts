@@ -1,0 +1,242 @@
+/**
+ * Testing Farm API v0.1 client: request a tmt (fmf) test run, read its state and
+ * result, cancel it, and find it again after a crash. The API key travels only in
+ * the `Authorization: Bearer` header (never in the body, where the API used to take
+ * `api_key`).
+ */
+import { BackendError } from "../../errors.js";
+import { errorText, httpCall, type HttpAnswer } from "../http.js";
+import type {
+  BackendClient,
+  BackendEndpoint,
+  CallOptions,
+  CancelOutcome,
+  RemoteState,
+  RemoteStatus,
+  SubmitRequest,
+  SubmitResult,
+} from "../types.js";
+
+const NAME = "testing-farm";
+
+/** The environment variable that carries the job token into the request (and back out on GET). */
+export const TOKEN_VARIABLE = "PACKIT_JOB_TOKEN";
+
+/** How far back `findByToken` lists requests; recovery happens minutes after a crash, so days are plenty. */
+const FIND_LOOKBACK_MS = 3 * 24 * 3600 * 1000;
+
+const ARCHES = new Set(["x86_64", "aarch64", "ppc64le", "s390x", "i386", "i686", "armhfp", "noarch"]);
+
+/** The fields of a Testing Farm request this client reads. */
+export interface TfRequest {
+  id: string;
+  state: string;
+  result?: { overall?: string | null; summary?: string | null } | null;
+  run?: { artifacts?: string | null } | null;
+  environments_requested?: Array<{ variables?: Record<string, unknown> | null } | null> | null;
+}
+
+/**
+ * Testing Farm request state (+ `result.overall`, read only in `complete`) → app
+ * state. `complete` + `skipped` (every test skipped, none failed) counts as success;
+ * `complete` with a missing or `unknown`/`error` result is an error of the run. An
+ * `error` request is the service's failure, whatever `overall` says. Unknown state
+ * words stay non-final so that polling goes on.
+ */
+export function mapState(state: string, overall?: string | null): RemoteState {
+  switch (state) {
+    case "new":
+    case "queued":
+      return "queued";
+    case "running":
+      return "running";
+    case "cancel-requested":
+      return "cancel_requested";
+    case "canceled":
+      return "cancelled";
+    case "error":
+      return "error";
+    case "complete":
+      if (overall === "passed" || overall === "skipped") return "success";
+      if (overall === "failed") return "failure";
+      return "error";
+    default:
+      return "running";
+  }
+}
+
+/**
+ * A Copr-style target (`fedora-39-x86_64`, `fedora-rawhide-aarch64`,
+ * `centos-stream-9-x86_64`, `epel-9-x86_64`) → Testing Farm compose and arch, as
+ * Packit maps them on the public ranch. `options.compose` / `options.arch` override.
+ */
+export function targetEnvironment(target: string, options: Record<string, unknown> = {}): { distro: string; arch: string; compose: string } {
+  const parts = target.split("-");
+  const last = parts[parts.length - 1] ?? "";
+  const arch = typeof options.arch === "string" ? options.arch : ARCHES.has(last) ? last : "x86_64";
+  const distro = ARCHES.has(last) ? parts.slice(0, -1).join("-") : target;
+  let compose: string;
+  if (typeof options.compose === "string") compose = options.compose;
+  else if (/^fedora-rawhide$/.test(distro)) compose = "Fedora-Rawhide";
+  else if (/^fedora-\d+$/.test(distro)) compose = `Fedora-${distro.slice(7)}`;
+  else if (/^(centos-stream|epel)-\d+$/.test(distro)) compose = `CentOS-Stream-${distro.replace(/^\D+/, "")}`;
+  else compose = distro;
+  return { distro, arch, compose };
+}
+
+/** The JSON body of `POST /v0.1/requests` for a job. */
+export function requestBody(req: SubmitRequest): Record<string, unknown> {
+  const o = req.options;
+  const env = targetEnvironment(req.target, o);
+  const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+  const userVars = typeof o.env === "object" && o.env !== null ? (o.env as Record<string, unknown>) : {};
+  const fmf: Record<string, unknown> = { url: str("fmf_url") ?? req.source.cloneUrl, ref: str("fmf_ref") ?? req.source.sha };
+  if (str("fmf_path")) fmf.path = str("fmf_path");
+  if (str("tmt_plan")) fmf.name = str("tmt_plan");
+
+  const environment: Record<string, unknown> = {
+    arch: env.arch,
+    os: { compose: env.compose },
+    variables: {
+      ...userVars,
+      PACKIT_FULL_REPO_NAME: `${req.source.owner}/${req.source.repo}`,
+      PACKIT_COMMIT_SHA: req.source.sha,
+      ...(req.source.pr !== undefined ? { PACKIT_PR_ID: String(req.source.pr) } : {}),
+      [TOKEN_VARIABLE]: req.token,
+    },
+    tmt: { context: { distro: env.distro, arch: env.arch, trigger: req.source.pr !== undefined ? "pull-request" : "commit" } },
+  };
+  if (req.dependency) {
+    // Install the Copr build this test waited for: "<build id>:<chroot>".
+    const chroot = str("copr_chroot") ?? req.target;
+    environment.artifacts = [{ type: "fedora-copr-build", id: `${req.dependency.externalId}:${chroot}` }];
+  }
+  const body: Record<string, unknown> = { test: { fmf }, environments: [environment] };
+  if (str("notification_url")) body.notification = { webhook: { url: str("notification_url") } };
+  return body;
+}
+
+/** A Testing Farm client for `endpoint.url` (e.g. https://api.testing-farm.io), with a bearer API key. */
+export function createTestingFarmClient(endpoint: BackendEndpoint): BackendClient {
+  const base = endpoint.url.replace(/\/+$/, "");
+  const authHeader = endpoint.token ? { authorization: `Bearer ${endpoint.token}` } : undefined;
+
+  function call(method: string, path: string, opts: CallOptions | undefined, body?: unknown): Promise<HttpAnswer> {
+    return httpCall(NAME, `${base}/v0.1${path}`, {
+      method,
+      body,
+      headers: authHeader,
+      timeoutMs: endpoint.timeoutMs,
+      signal: opts?.signal,
+    });
+  }
+
+  const requestUrl = (id: string) => `${base}/v0.1/requests/${id}`;
+
+  async function createRequest(req: SubmitRequest, opts?: CallOptions): Promise<string> {
+    const ans = await call("POST", "/requests", opts, requestBody(req));
+    const body = expectOk(ans, "submit test request");
+    if (typeof body.id !== "string") throw new BackendError(NAME, "submit test request: answer has no id", { transient: false, status: ans.status });
+    return body.id;
+  }
+
+  async function getRequest(id: string, opts?: CallOptions): Promise<TfRequest> {
+    const ans = await call("GET", `/requests/${encodeURIComponent(id)}`, opts);
+    return expectOk(ans, `get request ${id}`) as unknown as TfRequest;
+  }
+
+  /** The caller's own requests (the bearer key selects them) created since `after`. */
+  async function listRequests(after: Date, opts?: CallOptions): Promise<TfRequest[]> {
+    // TF keeps naive UTC timestamps ("2023-03-22T13:34:50.975382"); send the same form.
+    const q = new URLSearchParams({ created_after: after.toISOString().replace(/Z$/, "") });
+    const ans = await call("GET", `/requests?${q}`, opts);
+    if (ans.status < 200 || ans.status >= 300 || !Array.isArray(ans.body)) throw permanent("list requests", ans);
+    return ans.body as TfRequest[];
+  }
+
+  async function deleteRequest(id: string, opts?: CallOptions): Promise<HttpAnswer> {
+    return call("DELETE", `/requests/${encodeURIComponent(id)}`, opts);
+  }
+
+  return {
+    name: NAME,
+
+    async submit(req, opts): Promise<SubmitResult> {
+      const id = await createRequest(req, opts);
+      return { externalId: id, url: requestUrl(id) };
+    },
+
+    /**
+     * The token rides in the request's environment variables
+     * (`environments[].variables.PACKIT_JOB_TOKEN`), which Testing Farm returns on
+     * GET as `environments_requested[].variables` (secrets are hidden, variables are
+     * not). `GET /v0.1/requests?created_after=…` with the bearer key lists the key
+     * owner's requests — the way `testing-farm list --mine` does — and we match the
+     * variable. (Sources: testing-farm/cli `command/listing.py`; request details as
+     * recorded in redhat-plumbers-in-action/testing-farm tests.)
+     */
+    async findByToken(req, opts): Promise<SubmitResult | null> {
+      const list = await listRequests(new Date(Date.now() - FIND_LOOKBACK_MS), opts);
+      const hit = list.find((r) => (r.environments_requested ?? []).some((e) => e?.variables?.[TOKEN_VARIABLE] === req.token));
+      return hit ? { externalId: hit.id, url: requestUrl(hit.id) } : null;
+    },
+
+    async status(externalId, opts): Promise<RemoteStatus> {
+      const r = await getRequest(externalId, opts);
+      const overall = r.result?.overall ?? null;
+      const state = mapState(r.state, overall);
+      const status: RemoteStatus = { state, rawState: r.state, url: r.run?.artifacts || requestUrl(externalId) };
+      const summary = r.result?.summary;
+      if (overall && (r.state === "complete" || r.state === "error")) status.message = summary ? `${overall}: ${summary}` : overall;
+      return status;
+    },
+
+    async cancel(externalId, opts): Promise<CancelOutcome> {
+      // 5xx and timeouts throw (transient) so that the caller can retry.
+      const ans = await deleteRequest(externalId, opts);
+      const text = tfErrorText(ans.body);
+      switch (ans.status) {
+        case 200:
+          return { kind: "cancel_requested" };
+        case 204:
+          return { kind: "cancelled" };
+        case 409:
+          return { kind: "already_finished" };
+        case 401:
+          return { kind: "error", message: `authentication failed: ${text}`.trim() };
+        case 403:
+          return { kind: "error", message: `permission denied (request of another user): ${text}`.trim() };
+        case 404:
+          return { kind: "error", message: `unknown request ${externalId}: ${text}`.trim() };
+        case 400:
+        case 422:
+          return { kind: "error", message: `invalid request id ${JSON.stringify(externalId)}: ${text}`.trim() };
+        default:
+          return { kind: "error", message: `cancel request ${externalId}: HTTP ${ans.status} ${text}`.trim() };
+      }
+    },
+  };
+}
+
+/** TF answers `{message}` (or `{code, message}`), and FastAPI validation errors `{detail: [{loc, msg}]}`. */
+function tfErrorText(body: unknown): string {
+  if (typeof body === "object" && body !== null && Array.isArray((body as { detail?: unknown }).detail)) {
+    return ((body as { detail: unknown[] }).detail)
+      .map((d) => (typeof d === "object" && d !== null ? String((d as { msg?: unknown }).msg ?? "") : String(d)))
+      .filter(Boolean)
+      .join("; ");
+  }
+  return errorText(body);
+}
+
+function permanent(what: string, ans: HttpAnswer): BackendError {
+  const why = ans.status === 401 ? "authentication failed" : `HTTP ${ans.status}`;
+  return new BackendError(NAME, `${what}: ${why} ${tfErrorText(ans.body)}`.trim(), { transient: false, status: ans.status });
+}
+
+function expectOk(ans: HttpAnswer, what: string): Record<string, unknown> {
+  if (ans.status >= 200 && ans.status < 300 && typeof ans.body === "object" && ans.body !== null && !Array.isArray(ans.body)) {
+    return ans.body as Record<string, unknown>;
+  }
+  throw permanent(what, ans);
+}

@@ -1,0 +1,289 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createKojiClient, kojiScmUrl, kojiTaskUrl, kojiWebUrl, mapState } from "../../../src/backends/koji/client.js";
+import { startKojiFake, type KojiFake } from "../../../src/backends/fakes/koji.js";
+import type { BackendClient, RemoteState, SubmitRequest } from "../../../src/backends/types.js";
+import { decodeCall } from "../../../src/backends/xmlrpc/codec.js";
+import { BackendError } from "../../../src/errors.js";
+
+const PASSWORD = "s3cr3t-Koji-PASSWORD";
+const OTHER_PASSWORD = "0ther-Koji-PASSWORD";
+let seq = 0;
+
+function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
+  seq++;
+  return {
+    token: `tok-${seq}-${Math.random().toString(36).slice(2)}`,
+    target: "fedora-rawhide-x86_64",
+    source: { owner: "o", repo: "r", cloneUrl: "https://github.com/o/r.git", sha: `${seq}`.padStart(40, "a"), pr: 7 },
+    options: { koji_target: "rawhide" },
+    ...over,
+  };
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 2000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const errors: unknown[] = [];
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    errors.push(err);
+    return err;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("Koji mapState (pure)", () => {
+  it.each<[number, RemoteState]>([
+    [0, "queued"], // FREE
+    [1, "running"], // OPEN
+    [2, "success"], // CLOSED
+    [3, "cancelled"], // CANCELED
+    [4, "queued"], // ASSIGNED
+    [5, "failure"], // FAILED
+    [6, "error"],
+    [-1, "error"],
+  ])("%i → %s", (n, state) => expect(mapState(n)).toBe(state));
+
+  it("derives web and SCM URLs", () => {
+    expect(kojiWebUrl("https://koji.fedoraproject.org/kojihub")).toBe("https://koji.fedoraproject.org/koji");
+    expect(kojiWebUrl("https://koji.example/kojihub/")).toBe("https://koji.example/koji");
+    expect(kojiTaskUrl("https://koji.fedoraproject.org/kojihub", 42)).toBe("https://koji.fedoraproject.org/koji/taskinfo?taskID=42");
+    expect(kojiScmUrl("https://github.com/o/r.git", "abc")).toBe("git+https://github.com/o/r.git#abc");
+    expect(kojiScmUrl("git://pkgs.example/r", "abc")).toBe("git://pkgs.example/r#abc");
+  });
+});
+
+describe("Koji client against the fake hub (clock)", () => {
+  let fake: KojiFake;
+  let koji: BackendClient;
+  beforeAll(async () => {
+    fake = await startKojiFake({ phaseMs: 40, users: { packit: PASSWORD } });
+    koji = createKojiClient({ url: fake.hubUrl, token: `packit:${PASSWORD}`, timeoutMs: 2000 });
+  });
+  afterAll(() => fake.stop());
+
+  it("submits a scratch build from SCM and follows it to success", async () => {
+    const req = request();
+    const sub = await koji.submit(req);
+    expect(sub.externalId).toMatch(/^\d+$/);
+    expect(sub.url).toBe(`${fake.url}/koji/taskinfo?taskID=${sub.externalId}`);
+    const task = fake.task(Number(sub.externalId))!;
+    expect(task.request).toEqual([
+      `git+https://github.com/o/r.git#${req.source.sha}`,
+      "rawhide",
+      { scratch: true, custom_user_metadata: { packit_token: req.token } },
+    ]);
+
+    const seen = new Set<RemoteState>();
+    const final = await until(
+      () => koji.status(sub.externalId),
+      (s) => {
+        seen.add(s.state);
+        return s.state === "success";
+      },
+    );
+    expect(final).toMatchObject({ state: "success", rawState: "CLOSED", url: sub.url });
+    expect(seen.has("running") || seen.has("queued")).toBe(true);
+  });
+
+  it("uses the job target when no koji_target is set", async () => {
+    const sub = await koji.submit(request({ options: {} }));
+    expect(fake.task(Number(sub.externalId))!.request[1]).toBe("fedora-rawhide-x86_64");
+  });
+
+  it("maps a FAILED task to failure", async () => {
+    const req = request();
+    fake.setOutcome(req.source.sha, "FAILED");
+    const sub = await koji.submit(req);
+    const final = await until(() => koji.status(sub.externalId), (s) => s.state === "failure");
+    expect(final).toMatchObject({ state: "failure", rawState: "FAILED" });
+  });
+
+  it("carries session-id, session-key and an increasing callnum; parallel session calls stay in order", async () => {
+    const before = fake.calls.length;
+    const subs = await Promise.all([1, 2, 3, 4, 5].map(() => koji.submit(request())));
+    expect(new Set(subs.map((s) => s.externalId)).size).toBe(5);
+    const builds = fake.calls.slice(before).filter((c) => decodeCall(c.body).method === "build");
+    expect(builds).toHaveLength(5);
+    const nums = builds.map((c) => Number(c.query.get("callnum")));
+    for (const c of builds) {
+      expect(c.query.get("session-id")).toMatch(/^\d+$/);
+      expect(c.query.get("session-key")).toBeTruthy();
+    }
+    expect(nums).toEqual([...nums].sort((a, b) => a - b));
+    expect(new Set(nums).size).toBe(5);
+  });
+});
+
+describe("Koji client against the fake hub (manual)", () => {
+  let fake: KojiFake;
+  let koji: BackendClient;
+  beforeAll(async () => {
+    fake = await startKojiFake({ phaseMs: Infinity, users: { packit: PASSWORD, other: OTHER_PASSWORD } });
+    koji = createKojiClient({ url: fake.hubUrl, token: `packit:${PASSWORD}`, timeoutMs: 2000 });
+  });
+  afterEach(() => {
+    fake.beforeCall = undefined;
+    fake.resetHttp();
+  });
+  afterAll(async () => {
+    await fake.stop();
+    for (const err of errors) {
+      expect(String((err as Error).message)).not.toContain(PASSWORD);
+      expect(String((err as Error).message)).not.toContain(OTHER_PASSWORD);
+    }
+  });
+
+  const methods = () => fake.calledMethods().filter((m) => m !== "login");
+
+  it("cancels a running task: getTaskInfo, cancelTask, getTaskInfo → cancelled", async () => {
+    const sub = await koji.submit(request());
+    fake.start(Number(sub.externalId));
+    fake.resetHttp();
+    expect(await koji.cancel(sub.externalId)).toEqual({ kind: "cancelled" });
+    expect(methods()).toEqual(["getTaskInfo", "cancelTask", "getTaskInfo"]);
+    const cancel = fake.calls.find((c) => decodeCall(c.body).method === "cancelTask")!;
+    expect(decodeCall(cancel.body).params).toEqual([Number(sub.externalId), true]);
+    expect((await koji.status(sub.externalId)).state).toBe("cancelled");
+  });
+
+  it("cancels a queued (FREE) task", async () => {
+    const sub = await koji.submit(request());
+    expect(await koji.cancel(sub.externalId)).toEqual({ kind: "cancelled" });
+  });
+
+  it("a task finished before the call is already_finished, and is not touched", async () => {
+    const sub = await koji.submit(request());
+    fake.finish(Number(sub.externalId), "CLOSED");
+    fake.resetHttp();
+    expect(await koji.cancel(sub.externalId)).toEqual({ kind: "already_finished", state: "success" });
+    expect(methods()).toEqual(["getTaskInfo"]);
+  });
+
+  it("a task cancelled by someone else before is already_finished (cancelled)", async () => {
+    const sub = await koji.submit(request());
+    fake.finish(Number(sub.externalId), "CANCELED");
+    expect(await koji.cancel(sub.externalId)).toEqual({ kind: "already_finished", state: "cancelled" });
+  });
+
+  it("cancelTask answers nil on a task that ended meanwhile: the follow-up getTaskInfo says already_finished", async () => {
+    const sub = await koji.submit(request());
+    const id = Number(sub.externalId);
+    fake.start(id);
+    fake.beforeCall = (method) => {
+      if (method === "cancelTask") fake.finish(id, "FAILED");
+    };
+    fake.resetHttp();
+    expect(await koji.cancel(sub.externalId)).toEqual({ kind: "already_finished", state: "failure" });
+    expect(methods()).toEqual(["getTaskInfo", "cancelTask", "getTaskInfo"]);
+    expect(fake.task(id)!.state).toBe(5);
+  });
+
+  it("cancelTask accepted but the read-back fails transiently → cancel_requested", async () => {
+    const sub = await koji.submit(request());
+    fake.beforeCall = (method) => {
+      if (method === "cancelTask") fake.faults.failNext = 1;
+    };
+    expect(await koji.cancel(sub.externalId)).toEqual({ kind: "cancel_requested" });
+    expect(fake.task(Number(sub.externalId))!.state).toBe(3);
+  });
+
+  it("unknown task: status throws a permanent error, cancel reports an error", async () => {
+    const err = await rejection(koji.status("999999"));
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ transient: false, status: 404 });
+    expect(await koji.cancel("999999")).toEqual({ kind: "error", message: "Koji task 999999 does not exist" });
+    expect((await koji.cancel("not-a-number")).kind).toBe("error");
+  });
+
+  it("GenericError 'No such task' from cancelTask is an error", async () => {
+    const sub = await koji.submit(request());
+    const id = Number(sub.externalId);
+    fake.beforeCall = (method) => {
+      if (method === "cancelTask") fake.reset();
+    };
+    const out = await koji.cancel(sub.externalId);
+    expect(out.kind).toBe("error");
+    expect(out).toMatchObject({ message: `No such task: ${id}` });
+  });
+
+  it("another user's task: ActionNotAllowed (1004) → error 'not allowed: …'", async () => {
+    const other = createKojiClient({ url: fake.hubUrl, token: `other:${OTHER_PASSWORD}` });
+    const sub = await other.submit(request());
+    const out = await koji.cancel(sub.externalId);
+    expect(out).toEqual({ kind: "error", message: "not allowed: admin permission required (logged in as packit)" });
+    expect(fake.task(Number(sub.externalId))!.state).toBe(0);
+  });
+
+  it("a wrong password is a permanent error that names the user, never the password", async () => {
+    const bad = createKojiClient({ url: fake.hubUrl, token: `packit:wrong-${PASSWORD}` });
+    const err = await rejection(bad.submit(request()));
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ transient: false });
+    expect((err as Error).message).toBe("koji: login as packit failed: invalid username or password");
+    expect((err as Error).message).not.toContain("wrong-");
+    expect(await bad.cancel(String(fake.submissions))).toMatchObject({ kind: "error" });
+  });
+
+  it("logs in again once when the session expired (AuthExpired)", async () => {
+    await koji.submit(request());
+    fake.expireSessions();
+    fake.resetHttp();
+    const sub = await koji.submit(request());
+    expect(sub.externalId).toMatch(/^\d+$/);
+    expect(fake.calledMethods()).toEqual(["build", "login", "build"]);
+  });
+
+  it("an injected 500 is a transient BackendError", async () => {
+    const sub = await koji.submit(request());
+    fake.faults.failNext = 1;
+    const err = await rejection(koji.status(sub.externalId));
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ transient: true, status: 500 });
+    fake.faults.failNext = 1;
+    await expect(koji.cancel(sub.externalId)).rejects.toMatchObject({ transient: true });
+  });
+
+  it("an answer slower than timeoutMs is a transient BackendError", async () => {
+    const quick = createKojiClient({ url: fake.hubUrl, token: `packit:${PASSWORD}`, timeoutMs: 80 });
+    fake.faults.delayMs = 400;
+    const err = await rejection(quick.submit(request()));
+    fake.faults.delayMs = 0;
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ transient: true });
+    expect((err as Error).message).toMatch(/timed out after 80 ms/);
+  });
+
+  it("an aborted signal rejects with its reason", async () => {
+    const ac = new AbortController();
+    ac.abort(new Error("shutting down"));
+    await expect(koji.status("1", { signal: ac.signal })).rejects.toThrow("shutting down");
+  });
+
+  it("findByToken finds an earlier submission by the token in custom_user_metadata, or null", async () => {
+    const req = request();
+    const sub = await koji.submit(req);
+    await koji.submit(request());
+    expect(await koji.findByToken(req)).toEqual(sub);
+    expect(await koji.findByToken(request())).toBeNull();
+    const list = fake.calls.filter((c) => decodeCall(c.body).method === "listTasks").pop()!;
+    expect(decodeCall(list.body).params[0]).toMatchObject({ method: "build", owner: 1, decode: true });
+  });
+
+  it("a non-XML answer is a permanent BackendError", async () => {
+    fake.faults.failNext = 1;
+    fake.faults.failStatus = 404;
+    const err = await rejection(koji.status("1"));
+    fake.faults.failStatus = 500;
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err).toMatchObject({ transient: false, status: 404 });
+  });
+});
