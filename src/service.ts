@@ -15,6 +15,7 @@ import { TaskStore, Worker, exponentialBackoff } from "./queue/index.js";
 import type { Settings } from "./settings.js";
 import { LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
 import { startMaintenanceCron } from "./maintenance/cron.js";
+import { freePort } from "./util/net.js";
 
 export interface ServiceOptions {
   settings: Settings;
@@ -24,7 +25,7 @@ export interface ServiceOptions {
   privateKey?: string;
   webhookSecret?: string;
   host?: string;
-  /** 0 picks a free port. */
+  /** 0 picks a free port (Probot itself would read 0 as 3000). */
   port?: number;
   webhookPath?: string;
   /** Replace the backend clients built from settings (benchmarks). */
@@ -52,7 +53,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const db = openDatabase({ path: settings.database.path });
   const metrics = opts.metrics ?? createMetrics();
   const host = opts.host ?? "localhost";
-  const port = opts.port ?? 3000;
+  const port = opts.port === 0 ? await freePort() : (opts.port ?? 3000);
 
   if (!opts.appId || !opts.privateKey) return startSetupMode({ db, log, host, port, metrics });
 

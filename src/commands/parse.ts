@@ -1,3 +1,5 @@
+import { CHECK_NAME_PREFIX } from "../pipeline/plan.js";
+
 /** A `/packit …` command found in a comment. */
 export type PackitCommand =
   | { verb: "cancel"; args: string[] }
@@ -45,9 +47,10 @@ const TYPE_WORDS: Record<string, string> = {
   osh: "osh_scan",
   osh_scan: "osh_scan",
   "osh-scan": "osh_scan",
+  "osh-diff-scan": "osh_scan",
 };
 
-const CHECK_PREFIXES = ["rpm-build", "testing-farm", "koji-build", "vm-image-build", "osh-scan"];
+const CHECK_PREFIXES: readonly string[] = Object.values(CHECK_NAME_PREFIX);
 
 /**
  * The jobs `/packit cancel <args>` names among a PR's jobs (pure): no argument or

@@ -1,6 +1,6 @@
 import type { Db } from "../db/open.js";
 import { ConfigError } from "../errors.js";
-import { CONFIG_FILE_NAMES, lookupConfig } from "./lookup.js";
+import { CONFIG_FILE_NAMES, lookupConfig, UnreadableConfigError } from "./lookup.js";
 import { parsePackitConfig } from "./parse.js";
 import type { PackitConfig } from "./parse.js";
 
@@ -111,6 +111,11 @@ export async function resolveConfig(
   try {
     found = await lookupConfig(await github(), { owner: where.owner, repo: where.repo, ref: where.sha });
   } catch (err) {
+    // A file that is there but unreadable (binary, too large) is an invalid config, not a failed lookup.
+    if (err instanceof UnreadableConfigError) {
+      cache.put(where.repoId, where.ref, { state: "invalid", path: err.path, blobSha: err.blobSha, error: err.message });
+      return { kind: "invalid", error: err, path: err.path, source: "github" };
+    }
     const error = (err as Error).message ?? String(err);
     cache.put(where.repoId, where.ref, { state: "unknown", error });
     return { kind: "unknown", error, source: "github" };
@@ -135,6 +140,7 @@ export async function resolveConfig(
 function fromRow(row: ConfigStateRow): ResolvedConfig {
   if (row.state === "absent") return { kind: "absent", source: "cache" };
   const path = row.path ?? ".packit.yaml";
+  if (row.text === null) return { kind: "invalid", error: new ConfigError(row.error ?? "unreadable config"), path, source: "cache" };
   const parsed = parsePackitConfig(row.text ?? "", { path });
   if (!parsed.ok) return { kind: "invalid", error: parsed.error, path, source: "cache" };
   return { kind: "present", config: parsed.config, warnings: parsed.warnings, path, blobSha: row.blob_sha ?? "", source: "cache" };

@@ -68,13 +68,12 @@ export function triggerFromPush(deliveryId: string, p: Payload): TriggerEvent | 
 }
 
 /**
- * A pull_request opened / reopened / synchronize event. The config is read at the
- * PR head; for a PR from the same repository the head branch's cache entry (kept
- * current by push events, which list touched files) answers without a request.
+ * A pull_request opened / reopened / synchronize event. The config is always read at
+ * the PR head (one GraphQL request): the payload does not list the files the PR
+ * changes, and a PR that adds or edits .packit.yaml must run with that file.
  */
 export function triggerFromPullRequest(deliveryId: string, p: Payload): TriggerEvent {
   const pr = p.pull_request;
-  const sameRepo = pr.head?.repo?.id === p.repository.id;
   return {
     deliveryId,
     installationId: p.installation?.id,
@@ -85,8 +84,8 @@ export function triggerFromPullRequest(deliveryId: string, p: Payload): TriggerE
     headSha: pr.head.sha,
     beforeSha: p.action === "synchronize" ? p.before : undefined,
     labels: (pr.labels ?? []).map((l: { name: string }) => l.name),
-    configRef: sameRepo ? pr.head.ref : `pr/${pr.number}/${pr.head.sha}`,
-    touched: sameRepo ? [] : "unknown",
+    configRef: `pr/${pr.number ?? p.number}`,
+    touched: "unknown",
     sender: p.sender?.login ?? "unknown",
   };
 }

@@ -80,6 +80,8 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   private readonly defaultMaxAttempts: number;
   private claimSeq: number;
   private readonly claimStatements = new Map<string, ReturnType<Db["prepare"]>>();
+  /** Fairness keys known to exist in task_keys, so enqueue skips the insert (cleared by prune). */
+  private readonly knownKeys = new Set<string>();
   private readonly sql;
 
   constructor(db: Db, opts: StoreOptions = {}) {
@@ -145,6 +147,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       pruneFinished: db.prepare(
         "DELETE FROM tasks WHERE status IN ('succeeded','failed','cancelled','aborted') AND finished_at < ?",
       ),
+      repairKeys: db.prepare(
+        "INSERT OR IGNORE INTO task_keys (queue, fairness_key) SELECT DISTINCT queue, fairness_key FROM tasks WHERE status = 'todo'",
+      ),
       pruneKeys: db.prepare(
         `DELETE FROM task_keys WHERE NOT EXISTS (
            SELECT 1 FROM tasks t WHERE t.queue = task_keys.queue AND t.fairness_key = task_keys.fairness_key AND t.status = 'todo')`,
@@ -197,7 +202,11 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
         scheduledAt: opts.runAt ?? now,
         createdAt: now,
       });
-      this.sql.insertKey.run(queue, fairnessKey);
+      const keyId = `${queue}\u0000${fairnessKey}`;
+      if (!this.knownKeys.has(keyId)) {
+        this.sql.insertKey.run(queue, fairnessKey);
+        this.knownKeys.add(keyId);
+      }
       return Number(res.lastInsertRowid);
     } catch (err) {
       // The partial unique index is the queueing lock; translate the driver's error.
@@ -350,6 +359,15 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     })();
   }
 
+  /**
+   * Re-add fairness keys of queued tasks that have no task_keys row. Needed only when
+   * another process pruned a key this process still had cached; workers call it now
+   * and then so such tasks wait at most that long.
+   */
+  repairKeys(): number {
+    return this.sql.repairKeys.run().changes;
+  }
+
   get(id: number): Task<M[keyof M]> | null {
     const row = this.sql.get.get(id) as TaskRow | undefined;
     return row ? toTask(row) : null;
@@ -381,6 +399,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     return this.db.transaction(() => {
       const n = this.sql.pruneFinished.run(before).changes;
       this.sql.pruneKeys.run();
+      this.knownKeys.clear();
       return n;
     })();
   }

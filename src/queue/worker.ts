@@ -42,6 +42,8 @@ interface Running {
 }
 
 const SHUTDOWN = Symbol("worker shutdown");
+/** How often (in poll ticks) fairness keys pruned by another process are repaired. */
+const KEY_REPAIR_EVERY_TICKS = 30;
 
 /**
  * The worker loop: claims tasks up to `concurrency`, runs their handler, settles
@@ -53,6 +55,7 @@ export class Worker<M extends TaskMap> {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private pumping = false;
+  private ticks = 0;
   private readonly onEnqueued = (queue: string) => {
     if (queue === "*" || this.opts.queues.includes(queue)) this.pump();
   };
@@ -100,6 +103,7 @@ export class Worker<M extends TaskMap> {
   private tick(): void {
     try {
       this.store.recoverExpired();
+      if (++this.ticks % KEY_REPAIR_EVERY_TICKS === 0) this.store.repairKeys();
       if (this.running.size > 0) {
         const aborted = this.store.heartbeat(this.id, [...this.running.keys()], this.opts.leaseMs);
         for (const id of aborted) this.onAbort(id);

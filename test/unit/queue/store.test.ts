@@ -163,3 +163,23 @@ describe("TaskStore", () => {
     expect(store.prune(now + 1)).toBe(1);
   });
 });
+
+describe("TaskStore across processes", () => {
+  it("still claims a task whose fairness key another process pruned, once keys are repaired", () => {
+    const t = tempDatabase();
+    try {
+      const a = new TaskStore<Tasks>(t.db);
+      const id = a.enqueue("work", { n: 1 }, { fairnessKey: "p" });
+      a.claim("w", ["default"], 1000);
+      a.finish(id, "w", { status: "succeeded" });
+      // Another process prunes the now idle key; this store still believes it exists.
+      new TaskStore<Tasks>(t.db).prune(0);
+      const next = a.enqueue("work", { n: 2 }, { fairnessKey: "p" });
+      expect(a.claim("w", ["default"], 1000)).toBeNull();
+      expect(a.repairKeys()).toBe(1);
+      expect(a.claim("w", ["default"], 1000)?.id).toBe(next);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../backends/fakes/copr.js";
+import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../backends/fakes/image-builder.js";
+import { startKojiFake, type KojiFake } from "../backends/fakes/koji.js";
+import { startOpenScanHubFake, type OpenScanHubFake } from "../backends/fakes/openscanhub.js";
+import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../backends/fakes/testing-farm.js";
+import { startGitHubSim, sendWebhook, type GitHubSim } from "../github-sim/index.js";
+import { createLogger } from "../log.js";
+import { startService, type Service } from "../service.js";
+import { parseSettings, type Settings } from "../settings.js";
+import type { AppDeps } from "../deps.js";
+
+export interface Fakes {
+  copr: FakeCopr;
+  testingFarm: FakeTestingFarm;
+  koji: KojiFake;
+  imageBuilder: FakeImageBuilder;
+  openscanhub: OpenScanHubFake;
+}
+
+export interface Environment {
+  sim: GitHubSim;
+  fakes: Fakes;
+  service: Service;
+  deps: AppDeps;
+  settings: Settings;
+  /** Deliver a signed webhook to the app over HTTP, as GitHub would. */
+  send(event: string, payload: object, deliveryId?: string): Promise<{ status: number; body: string }>;
+  stop(): Promise<void>;
+}
+
+export interface EnvironmentOptions {
+  /** Settings over the fast defaults below (deep-merged one level). */
+  settings?: Record<string, Record<string, unknown>>;
+  log?: Logger;
+  /** Backend phase length in the fakes, ms (how fast builds and tests progress). */
+  phaseMs?: number;
+  githubLatencyMs?: number;
+  /** Keep the database here instead of a temp dir (restart tests). */
+  databasePath?: string;
+  port?: number;
+}
+
+/**
+ * A whole working world on loopback: the simulated GitHub, the five fake backends
+ * and the real service (Probot server, workers, SQLite) configured to use them,
+ * with timings shortened so a pipeline finishes in a second. The demo, replay,
+ * benchmarks and end-to-end tests all use it.
+ */
+export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<Environment> {
+  const phaseMs = opts.phaseMs ?? 60;
+  const sim = await startGitHubSim({ latencyMs: opts.githubLatencyMs ?? 0 });
+  const fakes: Fakes = {
+    copr: await startFakeCopr({ phaseMs }),
+    testingFarm: await startFakeTestingFarm({ phaseMs }),
+    koji: await startKojiFake({ phaseMs }),
+    imageBuilder: await startFakeImageBuilder({ phaseMs }),
+    openscanhub: await startOpenScanHubFake({ phaseMs }),
+  };
+  const dir = opts.databasePath ? undefined : mkdtempSync(join(tmpdir(), "packit-probot-env-"));
+  const base: Record<string, Record<string, unknown>> = {
+    database: { path: opts.databasePath ?? join(dir!, "packit-probot.sqlite") },
+    worker: { pollIntervalMs: 50, leaseMs: 2000, retryBaseMs: 50, retryMaxMs: 500, maxAttempts: 4 },
+    polling: { intervalMs: Math.max(20, Math.round(phaseMs / 2)), maxIntervalMs: phaseMs * 2 },
+    checks: { flushWindowMs: 10 },
+    cron: { enabled: false },
+    github: { baseUrl: sim.url, rateLimitRetries: 3 },
+    backends: {
+      copr: { url: fakes.copr.url, token: FAKE_COPR_TOKEN, timeoutMs: 5000 },
+      testingFarm: { url: fakes.testingFarm.url, token: FAKE_TF_TOKEN, timeoutMs: 5000 },
+      koji: { url: fakes.koji.hubUrl, token: "packit:packit-password", timeoutMs: 5000 },
+      imageBuilder: { url: fakes.imageBuilder.url, token: FAKE_IMAGE_BUILDER_TOKEN, timeoutMs: 5000 },
+      openscanhub: { url: fakes.openscanhub.hubUrl, token: "packit:packit-password", timeoutMs: 5000 },
+    },
+  };
+  for (const [section, values] of Object.entries(opts.settings ?? {})) base[section] = { ...base[section], ...values };
+  const settings = parseSettings(base);
+  const log = opts.log ?? (await createLogger({ level: "silent" }));
+  const service = await startService({
+    settings,
+    log,
+    appId: sim.appId,
+    privateKey: sim.privateKey,
+    webhookSecret: sim.webhookSecret,
+    host: "127.0.0.1",
+    port: opts.port ?? 0,
+  });
+  return {
+    sim,
+    fakes,
+    service,
+    deps: service.deps!,
+    settings,
+    send: (event, payload, deliveryId) => sendWebhook(`${service.url}/api/github/webhooks`, { event, payload, secret: sim.webhookSecret, deliveryId }),
+    async stop() {
+      await service.stop();
+      await Promise.all([sim.stop(), ...Object.values(fakes).map((f) => f.stop())]);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
