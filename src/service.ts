@@ -74,7 +74,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     githubApp: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
   };
 
-  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries });
+  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs });
   const server = new Server({
     host,
     port,

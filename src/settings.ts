@@ -117,6 +117,11 @@ export const settingsSchema = z
         baseUrl: z.string().url().optional(),
         /** Retries of a rate-limited request before its update is left pending for the next flush. */
         rateLimitRetries: z.coerce.number().int().min(0).default(2),
+        /**
+         * Minimum gap between two writes (and GraphQL requests) of one installation, ms.
+         * GitHub asks for 1 s to stay clear of secondary limits; batching keeps this cheap.
+         */
+        writeIntervalMs: z.coerce.number().int().min(0).default(1000),
       })
       .strict()
       .prefault({}),

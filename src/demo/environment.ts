@@ -67,7 +67,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     polling: { intervalMs: Math.max(20, Math.round(phaseMs / 2)), maxIntervalMs: phaseMs * 2 },
     checks: { flushWindowMs: 10 },
     cron: { enabled: false },
-    github: { baseUrl: sim.url, rateLimitRetries: 3 },
+    github: { baseUrl: sim.url, rateLimitRetries: 3, writeIntervalMs: 20 },
     backends: {
       copr: { url: fakes.copr.url, token: FAKE_COPR_TOKEN, timeoutMs: 5000 },
       testingFarm: { url: fakes.testingFarm.url, token: FAKE_TF_TOKEN, timeoutMs: 5000 },

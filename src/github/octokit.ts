@@ -1,3 +1,4 @@
+import Bottleneck from "bottleneck";
 import { ProbotOctokit } from "probot";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics/index.js";
@@ -24,8 +25,10 @@ export function routeGroup(url: string): string {
  * request fails and the caller keeps its work pending (check-run updates are
  * retried by the reporter; nothing is dropped).
  */
-export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retries: number; retryEnabled?: boolean }) {
+export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retries: number; writeIntervalMs: number }) {
   const { log, metrics, retries } = opts;
+  // One write at a time per installation (the throttle id), spaced as configured.
+  const write = new Bottleneck.Group({ id: "packit-write", maxConcurrent: 1, minTime: opts.writeIntervalMs });
   const onLimit = (kind: "primary" | "secondary") => (retryAfter: number, options: { method: string; url: string; request?: { retryCount?: number } }, _octokit: unknown, retryCount?: number) => {
     const count = retryCount ?? options.request?.retryCount ?? 0;
     metrics.githubLimitWaits.inc({ kind });
@@ -43,8 +46,8 @@ export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retrie
       ...(instanceOptions.throttle as object),
       onRateLimit: onLimit("primary"),
       onSecondaryRateLimit: onLimit("secondary"),
+      write,
     },
-    ...(opts.retryEnabled === false ? { retry: { enabled: false } } : {}),
   }));
   return WithPolicy.plugin((octokit) => {
     octokit.hook.after("request", (response, options) => {

@@ -37,11 +37,15 @@ function settleDependants(deps: AppDeps, parent: JobInContext): void {
   }
 }
 
-/** Queue a job's submission with its project's priority. */
+/**
+ * Queue a job's submission with its project's priority. It starts after the check
+ * reporter's window so that the "queued" check goes out before "in progress".
+ */
 export function enqueueSubmit(deps: AppDeps, j: JobInContext): void {
   const project = `${j.repo.owner}/${j.repo.name}`;
   deps.tasks.enqueueUnlessLocked("submit-job", { jobId: j.job.id }, {
     queue: LONG_QUEUE,
+    runAt: deps.now() + 2 * deps.settings.checks.flushWindowMs,
     lockKey: `submit:${j.job.id}`,
     fairnessKey: project,
     priority: priorityFor(

@@ -1,0 +1,23 @@
+/**
+ * `npm run bench -- <name> [--json]`: runs one benchmark. Each prints a readable
+ * summary, and with --json its last line is one JSON object with the measurements.
+ */
+const BENCHES: Record<string, () => Promise<{ run(): Promise<Record<string, unknown>> }>> = {
+  queue: () => import("./queue.js"),
+  checks: () => import("./checks.js"),
+  cancel: () => import("./cancel.js"),
+  noconfig: () => import("./noconfig.js"),
+  fairness: () => import("./fairness.js"),
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const json = rest.includes("--json");
+if (!name || !(name in BENCHES)) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join("|")}> [--json]`);
+  process.exit(2);
+}
+const bench = await BENCHES[name]!();
+const result = await bench.run();
+for (const [k, v] of Object.entries(result)) if (k !== "name") console.log(`${k.padEnd(28)} ${v}`);
+if (json) console.log(JSON.stringify(result));
+process.exit(0);

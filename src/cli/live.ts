@@ -1,0 +1,50 @@
+import { getPrivateKey } from "@probot/get-private-key";
+import { Probot } from "probot";
+import { createBackends } from "../backends/index.js";
+import { CheckRunStore } from "../checks/store.js";
+import { openDatabase } from "../db/open.js";
+import type { AppDeps } from "../deps.js";
+import { createOctokitClass } from "../github/octokit.js";
+import { createLogger } from "../log.js";
+import { createMetrics } from "../metrics/index.js";
+import { PipelineStore } from "../pipeline/store.js";
+import { TaskStore } from "../queue/index.js";
+import { loadSettings } from "../settings.js";
+import type { AppTasks } from "../tasks.js";
+
+/**
+ * Run a CLI action with the same dependencies the service has (database, backends,
+ * GitHub App credentials from the environment), without starting a server or
+ * workers. Check-run updates it records are sent by the running service's worker.
+ */
+export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Promise<number> {
+  const settings = loadSettings();
+  const log = await createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const db = openDatabase({ path: settings.database.path });
+  const privateKey = getPrivateKey({ env: process.env }) ?? undefined;
+  const probot =
+    process.env.APP_ID && privateKey
+      ? new Probot({ appId: Number(process.env.APP_ID), privateKey, baseUrl: settings.github.baseUrl, log, Octokit: createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs }) })
+      : undefined;
+  const noGitHub = () => Promise.reject(new Error("GitHub App credentials (APP_ID, PRIVATE_KEY) are not set"));
+  const deps: AppDeps = {
+    settings,
+    db,
+    tasks: new TaskStore<AppTasks>(db),
+    taskHandlers: {},
+    pipelines: new PipelineStore(db),
+    checks: new CheckRunStore(db),
+    backends: createBackends(settings.backends),
+    metrics,
+    log,
+    now: Date.now,
+    github: probot ? (id) => probot.auth(id) : noGitHub,
+    githubApp: probot ? () => probot.auth() : noGitHub,
+  };
+  try {
+    return await fn(deps);
+  } finally {
+    db.close();
+  }
+}

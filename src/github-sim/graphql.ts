@@ -1,0 +1,375 @@
+/**
+ * A subset of GitHub's GraphQL schema, executed by graphql-js so that documents are
+ * parsed and validated the way GitHub would (unknown fields, wrong argument types,
+ * bad enum values are errors). Types, fields and input names are GitHub's.
+ *
+ * Errors follow GitHub's format: HTTP 200, `errors[]` with `type`, `path`,
+ * `locations`, `message`; a failing field (e.g. one aliased mutation) is `null` in
+ * `data` while its siblings still run.
+ */
+import { buildSchema, graphql, GraphQLError, type ExecutionResult } from "graphql";
+import { CheckRunInvalid, writeCheckRun, type CheckRunInput } from "./checks.js";
+import { blobSha, nodeId, parseNodeId } from "./ids.js";
+import type { Call, Reply, SimContext } from "./http.js";
+import { normalizeRef, type CheckRunRecord, type RepoRecord } from "./state.js";
+import { WEB } from "./shapes.js";
+
+const SDL = /* GraphQL */ `
+  scalar DateTime
+  scalar URI
+  scalar GitObjectID
+
+  interface Node { id: ID! }
+
+  interface RepositoryOwner { id: ID! login: String! url: URI! }
+  type User implements Node & RepositoryOwner { id: ID! login: String! url: URI! databaseId: Int }
+  type Organization implements Node & RepositoryOwner { id: ID! login: String! url: URI! databaseId: Int }
+
+  interface GitObject { id: ID! oid: GitObjectID! abbreviatedOid: String! repository: Repository! }
+  type Blob implements Node & GitObject {
+    id: ID!
+    oid: GitObjectID!
+    abbreviatedOid: String!
+    repository: Repository!
+    byteSize: Int!
+    isBinary: Boolean
+    isTruncated: Boolean!
+    text: String
+  }
+  type Commit implements Node & GitObject { id: ID! oid: GitObjectID! abbreviatedOid: String! repository: Repository! }
+  type TreeEntry { name: String! path: String type: String! oid: GitObjectID! mode: Int! }
+  type Tree implements Node & GitObject {
+    id: ID!
+    oid: GitObjectID!
+    abbreviatedOid: String!
+    repository: Repository!
+    entries: [TreeEntry!]
+  }
+
+  type Ref implements Node { id: ID! name: String! prefix: String! }
+
+  type Repository implements Node {
+    id: ID!
+    databaseId: Int
+    name: String!
+    nameWithOwner: String!
+    owner: RepositoryOwner!
+    isPrivate: Boolean!
+    url: URI!
+    defaultBranchRef: Ref
+    object(expression: String, oid: GitObjectID): GitObject
+  }
+
+  enum CheckStatusState { COMPLETED IN_PROGRESS PENDING QUEUED REQUESTED WAITING }
+  enum RequestableCheckStatusState { COMPLETED IN_PROGRESS PENDING QUEUED WAITING }
+  enum CheckConclusionState { ACTION_REQUIRED CANCELLED FAILURE NEUTRAL SKIPPED STALE STARTUP_FAILURE SUCCESS TIMED_OUT }
+  enum CheckAnnotationLevel { FAILURE NOTICE WARNING }
+
+  type CheckRun implements Node {
+    id: ID!
+    databaseId: Int
+    name: String!
+    status: CheckStatusState!
+    conclusion: CheckConclusionState
+    detailsUrl: URI
+    externalId: String
+    startedAt: DateTime
+    completedAt: DateTime
+    title: String
+    summary: String
+    text: String
+    permalink: URI!
+    url: URI!
+    repository: Repository!
+  }
+
+  input CheckRunAction { description: String! identifier: String! label: String! }
+  input CheckAnnotationRange { endColumn: Int endLine: Int! startColumn: Int startLine: Int! }
+  input CheckAnnotationData {
+    annotationLevel: CheckAnnotationLevel!
+    location: CheckAnnotationRange!
+    message: String!
+    path: String!
+    rawDetails: String
+    title: String
+  }
+  input CheckRunOutputImage { alt: String! caption: String imageUrl: URI! }
+  input CheckRunOutput {
+    annotations: [CheckAnnotationData!]
+    images: [CheckRunOutputImage!]
+    summary: String!
+    text: String
+    title: String!
+  }
+
+  input CreateCheckRunInput {
+    actions: [CheckRunAction!]
+    clientMutationId: String
+    completedAt: DateTime
+    conclusion: CheckConclusionState
+    detailsUrl: URI
+    externalId: String
+    headSha: GitObjectID!
+    name: String!
+    output: CheckRunOutput
+    repositoryId: ID!
+    startedAt: DateTime
+    status: RequestableCheckStatusState
+  }
+  input UpdateCheckRunInput {
+    actions: [CheckRunAction!]
+    checkRunId: ID!
+    clientMutationId: String
+    completedAt: DateTime
+    conclusion: CheckConclusionState
+    detailsUrl: URI
+    externalId: String
+    name: String
+    output: CheckRunOutput
+    repositoryId: ID!
+    startedAt: DateTime
+    status: RequestableCheckStatusState
+  }
+  type CreateCheckRunPayload { checkRun: CheckRun clientMutationId: String }
+  type UpdateCheckRunPayload { checkRun: CheckRun clientMutationId: String }
+
+  type Query {
+    repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
+  }
+  type Mutation {
+    createCheckRun(input: CreateCheckRunInput!): CreateCheckRunPayload
+    updateCheckRun(input: UpdateCheckRunInput!): UpdateCheckRunPayload
+  }
+`;
+
+const schema = buildSchema(SDL);
+
+/** An error GitHub reports with a `type` (NOT_FOUND, UNPROCESSABLE, FORBIDDEN…). */
+class TypedError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Ctx {
+  sim: SimContext;
+  installationId: number;
+}
+
+/** Responses are plain objects; `__typename` lets graphql-js resolve interfaces. */
+function repositoryValue(ctx: Ctx, repo: RepoRecord) {
+  const full = `${repo.owner.login}/${repo.name}`;
+  return {
+    __typename: "Repository",
+    id: repo.node_id,
+    databaseId: repo.id,
+    name: repo.name,
+    nameWithOwner: full,
+    owner: {
+      __typename: repo.owner.type === "Organization" ? "Organization" : "User",
+      id: nodeId(repo.owner.type, repo.owner.id),
+      login: repo.owner.login,
+      url: `${WEB}/${repo.owner.login}`,
+      databaseId: repo.owner.id,
+    },
+    isPrivate: repo.private,
+    url: `${WEB}/${full}`,
+    defaultBranchRef: { id: `${repo.node_id}:${repo.defaultBranch}`, name: repo.defaultBranch, prefix: "refs/heads/" },
+    object: (args: { expression?: string | null; oid?: string | null }) => gitObject(ctx, repo, args),
+  };
+}
+
+/**
+ * The simulator keeps no history, so a commit is any 40-hex sha (every sha "exists")
+ * or a known branch (the default one, or one with files of its own).
+ */
+function commit(repo: RepoRecord, rev: string, self: () => unknown) {
+  const ref = normalizeRef(repo, rev || undefined);
+  const known = /^[0-9a-f]{40}$/.test(ref) || ref === repo.defaultBranch || repo.files.has(ref);
+  if (!known) return null;
+  const oid = /^[0-9a-f]{40}$/.test(ref) ? ref : blobSha(`commit ${repo.id} ${ref}`);
+  return { __typename: "Commit", id: Buffer.from(`06:Commit${oid}`).toString("base64"), oid, abbreviatedOid: oid.slice(0, 7), repository: self };
+}
+
+/** `object(expression: "<ref>:<path>")` → Blob or Tree; a missing path is `null`, not an error, as on GitHub. */
+function gitObject(ctx: Ctx, repo: RepoRecord, args: { expression?: string | null; oid?: string | null }) {
+  const { state } = ctx.sim;
+  const self = () => repositoryValue(ctx, repo);
+  const blob = (text: string) => {
+    const oid = blobSha(text);
+    const isBinary = text.includes("\0");
+    return {
+      __typename: "Blob",
+      id: Buffer.from(`04:Blob${oid}`).toString("base64"),
+      oid,
+      abbreviatedOid: oid.slice(0, 7),
+      repository: self,
+      byteSize: Buffer.byteLength(text),
+      isBinary,
+      isTruncated: false,
+      text: isBinary ? null : text,
+    };
+  };
+  if (args.oid) {
+    for (const layer of repo.files.values()) {
+      for (const content of layer.values()) if (content !== null && blobSha(content) === args.oid) return blob(content);
+    }
+    return null;
+  }
+  const expression = args.expression ?? "";
+  const colon = expression.indexOf(":");
+  // A bare revision names a commit: any full sha, or a branch the repository has.
+  if (colon < 0) return commit(repo, expression, self);
+  const ref = normalizeRef(repo, expression.slice(0, colon) || undefined);
+  const path = expression.slice(colon + 1).replace(/^\/+|\/+$/g, "");
+  const content = path ? state.file(repo, ref, path) : undefined;
+  if (content !== undefined) return blob(content);
+  const prefix = path ? `${path}/` : "";
+  const entries = new Map<string, { name: string; path: string; type: string; oid: string; mode: number }>();
+  for (const p of state.paths(repo, ref)) {
+    if (!p.startsWith(prefix)) continue;
+    const [name, ...rest] = p.slice(prefix.length).split("/") as [string, ...string[]];
+    const isTree = rest.length > 0;
+    const full = prefix + name;
+    entries.set(name, {
+      name,
+      path: full,
+      type: isTree ? "tree" : "blob",
+      oid: isTree ? blobSha(`tree ${full}`) : blobSha(state.file(repo, ref, full) ?? ""),
+      mode: isTree ? 0o40000 : 0o100644,
+    });
+  }
+  if (entries.size === 0 && path) return null;
+  const oid = blobSha(`tree ${path}`);
+  return {
+    __typename: "Tree",
+    id: Buffer.from(`04:Tree${oid}`).toString("base64"),
+    oid,
+    abbreviatedOid: oid.slice(0, 7),
+    repository: self,
+    entries: [...entries.values()],
+  };
+}
+
+function checkRunValue(ctx: Ctx, run: CheckRunRecord, repo: RepoRecord) {
+  const html = `${WEB}/${repo.owner.login}/${repo.name}/runs/${run.id}`;
+  return {
+    id: run.node_id,
+    databaseId: run.id,
+    name: run.name,
+    status: run.status.toUpperCase(),
+    conclusion: run.conclusion?.toUpperCase() ?? null,
+    detailsUrl: run.details_url,
+    externalId: run.external_id,
+    startedAt: run.started_at,
+    completedAt: run.completed_at,
+    title: run.output.title,
+    summary: run.output.summary,
+    text: run.output.text,
+    permalink: html,
+    url: html,
+    repository: () => repositoryValue(ctx, repo),
+  };
+}
+
+/** The repository behind a node id, if this installation can write to it. */
+function repoByNodeId(ctx: Ctx, id: string): RepoRecord {
+  const parsed = parseNodeId(id);
+  const repo = parsed?.type === "Repository" ? ctx.sim.state.repoById(parsed.id) : undefined;
+  if (!repo || repo.installationId !== ctx.installationId) {
+    throw new TypedError("NOT_FOUND", `Could not resolve to a node with the global id of '${id}'`);
+  }
+  return repo;
+}
+
+type GqlInput = Record<string, unknown>;
+
+/** GraphQL input → the API-neutral check-run write (enums lower-cased, names snake-cased). */
+function toCheckRunInput(input: GqlInput): CheckRunInput {
+  const out: CheckRunInput = {};
+  const map: Array<[string, keyof CheckRunInput]> = [
+    ["name", "name"],
+    ["headSha", "head_sha"],
+    ["detailsUrl", "details_url"],
+    ["externalId", "external_id"],
+    ["startedAt", "started_at"],
+    ["completedAt", "completed_at"],
+    ["output", "output"],
+    ["actions", "actions"],
+  ];
+  for (const [from, to] of map) if (input[from] !== undefined) out[to] = input[from];
+  if (typeof input.status === "string") out.status = input.status.toLowerCase();
+  if (typeof input.conclusion === "string") out.conclusion = input.conclusion.toLowerCase();
+  return out;
+}
+
+function write(ctx: Ctx, repo: RepoRecord, run: CheckRunRecord | undefined, input: GqlInput) {
+  try {
+    const record = writeCheckRun(ctx.sim.state, repo, run, toCheckRunInput(input), "graphql");
+    return { checkRun: checkRunValue(ctx, record, repo), clientMutationId: input.clientMutationId ?? null };
+  } catch (e) {
+    if (e instanceof CheckRunInvalid) throw new TypedError("UNPROCESSABLE", e.detail);
+    throw e;
+  }
+}
+
+const rootValue = {
+  repository: (args: { owner: string; name: string }, ctx: Ctx) => {
+    const repo = ctx.sim.state.repo(args.owner, args.name);
+    if (!repo || repo.installationId !== ctx.installationId) {
+      throw new TypedError("NOT_FOUND", `Could not resolve to a Repository with the name '${args.owner}/${args.name}'.`);
+    }
+    return repositoryValue(ctx, repo);
+  },
+  createCheckRun: ({ input }: { input: GqlInput }, ctx: Ctx) => write(ctx, repoByNodeId(ctx, String(input.repositoryId)), undefined, input),
+  updateCheckRun: ({ input }: { input: GqlInput }, ctx: Ctx) => {
+    const repo = repoByNodeId(ctx, String(input.repositoryId));
+    const id = String(input.checkRunId);
+    const parsed = parseNodeId(id);
+    const run = parsed?.type === "CheckRun" ? ctx.sim.state.checkRuns.get(parsed.id) : undefined;
+    if (!run || run.repoId !== repo.id) throw new TypedError("NOT_FOUND", `Could not resolve to a node with the global id of '${id}'`);
+    return write(ctx, repo, run, input);
+  },
+};
+
+/** GitHub's error entry: `type` first when known, then `path`, `locations`, `message`. */
+function githubError(e: GraphQLError) {
+  const type = e.originalError instanceof TypedError ? e.originalError.type : undefined;
+  return {
+    ...(type ? { type } : {}),
+    ...(e.path ? { path: e.path } : {}),
+    ...(e.locations ? { locations: e.locations } : {}),
+    message: e.message,
+  };
+}
+
+/** `POST /graphql` for an installation. */
+export async function handleGraphql(call: Call, sim: SimContext): Promise<Reply> {
+  const body = (call.body ?? {}) as { query?: unknown; variables?: unknown; operationName?: unknown };
+  if (typeof body.query !== "string") {
+    return { status: 400, body: { message: "A query attribute must be specified and must be a string.", documentation_url: "https://docs.github.com/graphql" } };
+  }
+  const result: ExecutionResult = await graphql({
+    schema,
+    source: body.query,
+    rootValue,
+    contextValue: { sim, installationId: call.installationId! } satisfies Ctx,
+    variableValues: (body.variables as Record<string, unknown> | undefined) ?? null,
+    operationName: typeof body.operationName === "string" ? body.operationName : null,
+  });
+  // A bug in the simulator must not pass for a GitHub error answer.
+  const unexpected = result.errors?.find(
+    (e) => e.originalError && !(e.originalError instanceof TypedError) && !(e.originalError instanceof GraphQLError),
+  );
+  if (unexpected) throw unexpected.originalError;
+  return {
+    status: 200,
+    body: {
+      ...(result.data !== undefined ? { data: result.data } : {}),
+      ...(result.errors ? { errors: result.errors.map(githubError) } : {}),
+    },
+  };
+}

@@ -1,0 +1,483 @@
+/**
+ * A simulated GitHub for the demo, benchmarks and end-to-end tests: the real app,
+ * with its normal Probot Octokit pointed at `sim.url`, authenticates as a GitHub App
+ * (RS256 JWT → installation token), reads files, writes check runs over REST and
+ * GraphQL, comments and reacts — against in-memory state that tests set up and
+ * inspect, with GitHub's rate-limit headers and injectable faults.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import { AuthFailure, generateAppKeys, TokenStore, verifyAppJwt, type AppKeys } from "./auth.js";
+import { Faults, faultReply, primaryLimitReply, RateLimits, requestId, type RateLimitFault } from "./faults.js";
+import { handleGraphql } from "./graphql.js";
+import { DOCS, errorBody, HttpError, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
+import { nodeId, pullRequestId } from "./ids.js";
+import { matchRoute } from "./rest.js";
+import { commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
+import {
+  accountFor,
+  normalizeRef,
+  now,
+  SimState,
+  type Account,
+  type CheckRunRecord,
+  type PullFile,
+  type RepoRecord,
+  type Role,
+} from "./state.js";
+
+export type { RouteGroup } from "./http.js";
+export type { RateLimitKind, RateLimitFault } from "./faults.js";
+export type { CheckRunRecord, CheckRunSnapshot, PullFile, Role } from "./state.js";
+
+export interface GitHubSimOptions {
+  /** Delay before every answer, in ms (also settable later through `sim.latencyMs`). */
+  latencyMs?: number;
+  appId?: number;
+  appSlug?: string;
+  /** Requests per hour per credential and resource before GitHub's primary limit answers (default 5000). */
+  rateLimit?: number;
+}
+
+/** One request the simulator answered. */
+export interface SimRequest {
+  method: string;
+  path: string;
+  group: RouteGroup;
+  status: number;
+  /** Epoch ms when it arrived. */
+  at: number;
+  /** Time to answer, including injected latency. */
+  ms: number;
+  installationId?: number;
+}
+
+/** A repository as `GET /repos/{owner}/{repo}` shows it, plus its installation (for payload builders). */
+export type SimRepo = ReturnType<typeof repoJson> & { installationId: number };
+/** An installation as `GET /app/installations/{id}` shows it. */
+export type SimInstallation = ReturnType<typeof installationJson>;
+
+export interface AddRepoOptions {
+  installationId: number;
+  owner: string;
+  name: string;
+  defaultBranch?: string;
+  /** Files present at every ref. */
+  files?: Record<string, string>;
+  /** Files per ref (branch or sha), over `files`; `null` hides a `files` entry at that ref. */
+  filesAtRef?: Record<string, Record<string, string | null>>;
+  private?: boolean;
+}
+
+export interface AddPullRequestOptions {
+  owner: string;
+  repo: string;
+  number: number;
+  headSha: string;
+  headRef?: string;
+  baseRef?: string;
+  baseSha?: string;
+  author?: string;
+  title?: string;
+  state?: "open" | "closed";
+  /** What `GET /pulls/{n}/files` lists. */
+  files?: PullFile[];
+}
+
+/** An installation as the inspector shows it, including lifecycle flags the API hides. */
+export interface InstallationView {
+  id: number;
+  account: Account;
+  created_at: string;
+  updated_at: string;
+  suspended_at: string | null;
+  suspended_by: string | null;
+  deleted: boolean;
+  deleted_at: string | null;
+  /** `owner/name` of its repositories. */
+  repositories: string[];
+}
+
+const BEARER = /^(?:token|bearer)\s+(\S+)$/i;
+const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
+
+/**
+ * A running simulator: its address and app credentials, a state API to set up
+ * installations, repositories and files, inspectors for what the app wrote, and
+ * fault injection. Everything is in memory; `reset()` starts over.
+ */
+export class GitHubSim {
+  /** The API base URL: use it as Octokit's `baseUrl`. */
+  readonly url: string;
+  readonly appId: number;
+  /** The app's private key (PKCS#1 PEM, like the one GitHub lets you download). */
+  readonly privateKey: string;
+  /** The secret webhooks are signed with. */
+  readonly webhookSecret: string;
+  /** Delay before every answer, in ms; change it at any time. */
+  latencyMs: number;
+  /** Every request answered, in order. */
+  readonly requests: SimRequest[] = [];
+
+  private state: SimState;
+  private readonly tokens = new TokenStore();
+  private readonly faults = new Faults();
+  private readonly rates: RateLimits;
+  private readonly sockets = new Set<Socket>();
+
+  /** Use {@link startGitHubSim}. */
+  constructor(
+    private readonly server: Server,
+    url: string,
+    private readonly keys: AppKeys,
+    private readonly opts: Required<GitHubSimOptions>,
+  ) {
+    this.url = url;
+    this.appId = opts.appId;
+    this.privateKey = keys.privateKey;
+    this.webhookSecret = randomBytes(20).toString("hex");
+    this.latencyMs = opts.latencyMs;
+    this.rates = new RateLimits(opts.rateLimit);
+    this.state = this.freshState();
+    server.on("connection", (s: Socket) => {
+      this.sockets.add(s);
+      s.on("close", () => this.sockets.delete(s));
+    });
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      this.serve(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: `github-sim: ${(err as Error).message}` }));
+      });
+    });
+  }
+
+  private freshState(): SimState {
+    return new SimState({
+      id: this.opts.appId,
+      slug: this.opts.appSlug,
+      name: "Packit (simulated)",
+      owner: accountFor("packit", "Organization"),
+      createdAt: "2019-01-01T00:00:00Z",
+    });
+  }
+
+  private get ctx(): SimContext {
+    return { state: this.state, tokens: this.tokens, api: this.url };
+  }
+
+  /** Close the server and every open connection. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /**
+   * Forget all state, faults, rate-limit counters and recorded requests. Keys, secret
+   * and issued tokens stay: an app that cached a token keeps working once the test
+   * adds the same installation again (and gets 401 while it does not exist).
+   */
+  reset(): void {
+    this.state = this.freshState();
+    this.faults.clear();
+    this.rates.clear();
+    this.requests.length = 0;
+    this.latencyMs = this.opts.latencyMs;
+  }
+
+  // --- state set-up -------------------------------------------------------------
+
+  /** Install the app on an account (`createdAt` lets maintenance tests age it). */
+  addInstallation(opts: { id: number; account: { login: string; type: "User" | "Organization" }; createdAt?: string }): SimInstallation {
+    const at = opts.createdAt ?? now();
+    const inst = {
+      id: opts.id,
+      account: accountFor(opts.account.login, opts.account.type),
+      created_at: at,
+      updated_at: at,
+      suspended_at: null,
+      suspended_by: null,
+      deleted: false,
+      deleted_at: null,
+    };
+    this.state.installations.set(opts.id, inst);
+    return installationJson(inst, this.state.app, this.url);
+  }
+
+  /** Add a repository to an installation; the answer feeds the payload builders. */
+  addRepo(opts: AddRepoOptions): SimRepo {
+    const inst = this.state.installations.get(opts.installationId);
+    if (!inst) throw new Error(`github-sim: no installation ${opts.installationId}`);
+    if (this.state.repo(opts.owner, opts.name)) throw new Error(`github-sim: ${opts.owner}/${opts.name} exists`);
+    const id = this.state.newRepoId();
+    const owner =
+      inst.account.login.toLowerCase() === opts.owner.toLowerCase() ? inst.account : accountFor(opts.owner, "User");
+    const repo: RepoRecord = {
+      id,
+      node_id: nodeId("Repository", id),
+      owner,
+      name: opts.name,
+      installationId: inst.id,
+      defaultBranch: opts.defaultBranch ?? "main",
+      private: opts.private ?? false,
+      created_at: now(),
+      files: new Map([["*", new Map(Object.entries(opts.files ?? {}))]]),
+      roles: new Map(),
+    };
+    for (const [ref, files] of Object.entries(opts.filesAtRef ?? {})) {
+      repo.files.set(normalizeRef(repo, ref), new Map(Object.entries(files)));
+    }
+    this.state.repos.set(`${opts.owner}/${opts.name}`.toLowerCase(), repo);
+    return { ...repoJson(repo, this.url), installationId: inst.id };
+  }
+
+  /** Add, change (`content`) or delete (`null`) a file at one ref, or at every ref with `"*"`. */
+  setFile(owner: string, repo: string, ref: string, path: string, content: string | null): void {
+    const r = this.repoRecord(owner, repo);
+    const key = ref === "*" ? "*" : normalizeRef(r, ref);
+    let layer = r.files.get(key);
+    if (!layer) r.files.set(key, (layer = new Map()));
+    if (key === "*" && content === null) layer.delete(path);
+    else layer.set(path, content);
+  }
+
+  /** Grant `user` a role on a repository (`none` revokes even read access to a public one). */
+  setPermission(owner: string, repo: string, user: string, role: Role): void {
+    this.repoRecord(owner, repo).roles.set(user.toLowerCase(), role);
+  }
+
+  /** Add (or replace, same number) a pull request. */
+  addPullRequest(opts: AddPullRequestOptions) {
+    const repo = this.repoRecord(opts.owner, opts.repo);
+    const existing = this.state.pull(repo, opts.number);
+    const id = pullRequestId(repo.id, opts.number);
+    const pr = {
+      id,
+      node_id: nodeId("PullRequest", id),
+      repoId: repo.id,
+      number: opts.number,
+      title: opts.title ?? `Pull request #${opts.number}`,
+      state: opts.state ?? "open",
+      author: accountFor(opts.author ?? repo.owner.login),
+      head_sha: opts.headSha,
+      head_ref: opts.headRef ?? `pr-${opts.number}`,
+      base_ref: opts.baseRef ?? repo.defaultBranch,
+      base_sha: opts.baseSha ?? "0".repeat(40),
+      files: opts.files ?? [],
+      created_at: existing?.created_at ?? now(),
+    };
+    this.state.pulls.set(`${repo.id}#${opts.number}`, pr);
+    return pullJson(pr, repo, this.url);
+  }
+
+  /** A comment written by someone (not the app), e.g. the `/packit …` command an event refers to. */
+  addComment(owner: string, repo: string, issueNumber: number, opts: { body: string; author: string }) {
+    const r = this.repoRecord(owner, repo);
+    const c = this.state.newComment(r, issueNumber, opts.body, accountFor(opts.author), false);
+    return commentJson(c, r, this.state.app, this.url, []);
+  }
+
+  // --- inspectors -----------------------------------------------------------------
+
+  /** Check runs of a repository (optionally of one head), oldest first, each with its `history`. */
+  checkRuns(owner: string, repo: string, headSha?: string): CheckRunRecord[] {
+    const r = this.repoRecord(owner, repo);
+    return [...this.state.checkRuns.values()]
+      .filter((c) => c.repoId === r.id && (headSha === undefined || c.head_sha === headSha))
+      .sort((a, b) => a.id - b.id)
+      .map((c) => structuredClone(c));
+  }
+
+  /** Comments on an issue or pull request, oldest first, as the REST API shows them. */
+  comments(owner: string, repo: string, issue: number) {
+    const r = this.repoRecord(owner, repo);
+    return [...this.state.comments.values()]
+      .filter((c) => c.repoId === r.id && c.issue_number === issue)
+      .sort((a, b) => a.id - b.id)
+      .map((c) => commentJson(c, r, this.state.app, this.url, this.state.reactions.filter((x) => x.commentId === c.id)));
+  }
+
+  /** Reactions to one issue comment. */
+  reactions(owner: string, repo: string, commentId: number) {
+    const r = this.repoRecord(owner, repo);
+    const c = this.state.comments.get(commentId);
+    if (!c || c.repoId !== r.id) return [];
+    return this.state.reactions.filter((x) => x.commentId === commentId).map((x) => reactionJson(x, this.url));
+  }
+
+  /** Every installation ever added, deleted ones included. */
+  installations(): InstallationView[] {
+    return [...this.state.installations.values()].map((i) => ({
+      id: i.id,
+      account: { ...i.account },
+      created_at: i.created_at,
+      updated_at: i.updated_at,
+      suspended_at: i.suspended_at,
+      suspended_by: i.suspended_by?.login ?? null,
+      deleted: i.deleted,
+      deleted_at: i.deleted_at,
+      repositories: this.state.reposOf(i.id).map((r) => `${r.owner.login}/${r.name}`),
+    }));
+  }
+
+  /** How many requests were answered, optionally only of one group and/or method. */
+  requestCount(filter: { group?: RouteGroup; method?: string } = {}): number {
+    return this.requests.filter(
+      (r) => (filter.group === undefined || r.group === filter.group) && (filter.method === undefined || r.method === filter.method),
+    ).length;
+  }
+
+  // --- faults ---------------------------------------------------------------------
+
+  /**
+   * Answer the next `n` matching requests with a rate-limit error: `secondary` (403 +
+   * `retry-after`), `primary` (403, or GraphQL 200 + RATE_LIMITED, with
+   * `x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or `429` (+ `retry-after`).
+   */
+  rateLimitNext(n: number, opts: RateLimitFault = {}): void {
+    this.faults.rateLimit(n, opts);
+  }
+
+  /** Answer the next `n` matching requests with `status` (default 500). */
+  failNext(n: number, status = 500, opts: { routeGroup?: RouteGroup } = {}): void {
+    this.faults.fail(n, status, opts.routeGroup);
+  }
+
+  // --- HTTP -----------------------------------------------------------------------
+
+  private repoRecord(owner: string, repo: string): RepoRecord {
+    const r = this.state.repo(owner, repo);
+    if (!r) throw new Error(`github-sim: no repository ${owner}/${repo}`);
+    return r;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", this.url);
+    const method = req.method ?? "GET";
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+
+    const isGraphql = path === "/graphql" && method === "POST";
+    const matched = isGraphql ? undefined : matchRoute(method, path);
+    const group: RouteGroup = isGraphql ? "graphql" : (matched?.route.group ?? "unknown");
+    const docs = isGraphql ? "https://docs.github.com/graphql" : (matched?.route.docs ?? DOCS);
+
+    // Who is asking decides the rate-limit bucket, even for answers that fail auth.
+    const credential = BEARER.exec(String(req.headers.authorization ?? ""))?.[1];
+    const installationId = credential && !looksLikeJwt(credential) ? this.tokens.installationOf(credential) : undefined;
+    const who = installationId !== undefined ? `installation ID ${installationId}` : credential ? `app ID ${this.appId}` : "127.0.0.1";
+    const resource = isGraphql ? "graphql" : "core";
+    const bucket = `${installationId ?? (credential ? "app" : "anonymous")}:${resource}`;
+    const reqId = requestId();
+
+    let reply: Reply;
+    const fault = this.faults.take(group);
+    if (fault) {
+      reply = faultReply(fault, group, who, this.rates.headers(bucket, resource), reqId);
+    } else {
+      const denied = this.authenticate(isGraphql ? "installation" : matched?.route.auth, credential, installationId, docs, isGraphql);
+      if (denied) {
+        reply = denied;
+      } else if (!matched && !isGraphql) {
+        reply = { status: 404, body: errorBody(404, "Not Found", DOCS) };
+      } else if (!this.rates.consume(bucket)) {
+        const reset = Number(this.rates.headers(bucket, resource)["x-ratelimit-reset"]);
+        reply = primaryLimitReply(group, who, reset, this.opts.rateLimit, resource);
+      } else {
+        reply = await this.dispatch(path, url, req, raw, matched, installationId, docs);
+      }
+    }
+
+    const headers: Record<string, string> = {
+      ...this.rates.headers(bucket, resource),
+      "x-github-request-id": reqId,
+      "x-github-media-type": "github.v3; format=json",
+      ...reply.headers,
+    };
+    let payload = "";
+    if (reply.body !== undefined && reply.status !== 204) {
+      payload = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+      headers["content-type"] ??= "application/json; charset=utf-8";
+    }
+    this.requests.push({ method, path, group, status: reply.status, at, ms: Date.now() - at, ...(installationId !== undefined ? { installationId } : {}) });
+    if (!res.destroyed) res.writeHead(reply.status, headers).end(payload);
+  }
+
+  /** GitHub's 401/403 answer when the credential does not fit the route; undefined when it does. */
+  private authenticate(
+    needs: "jwt" | "installation" | undefined,
+    credential: string | undefined,
+    installationId: number | undefined,
+    docs: string,
+    isGraphql: boolean,
+  ): Reply | undefined {
+    const deny = (status: number, message: string): Reply => ({ status, body: errorBody(status, message, docs) });
+    if (needs === undefined) return undefined;
+    if (!credential) return deny(401, isGraphql ? "This endpoint requires you to be authenticated." : "Requires authentication");
+    if (needs === "jwt") {
+      try {
+        verifyAppJwt(credential, this.appId, this.keys.publicKey);
+      } catch (e) {
+        if (e instanceof AuthFailure) return deny(401, e.message);
+        throw e;
+      }
+      return undefined;
+    }
+    const inst = installationId === undefined ? undefined : this.state.liveInstallation(installationId);
+    if (!inst) return deny(401, "Bad credentials");
+    if (inst.suspended_at) return deny(403, "This installation has been suspended");
+    return undefined;
+  }
+
+  private async dispatch(
+    path: string,
+    url: URL,
+    req: IncomingMessage,
+    raw: string,
+    matched: ReturnType<typeof matchRoute>,
+    installationId: number | undefined,
+    docs: string,
+  ): Promise<Reply> {
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return { status: 400, body: errorBody(400, "Problems parsing JSON", docs) };
+    }
+    const call: Call = {
+      path,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      params: matched?.params ?? {},
+      installationId,
+      docs,
+    };
+    try {
+      return matched ? matched.route.handle(call, this.ctx) : await handleGraphql(call, this.ctx);
+    } catch (e) {
+      if (e instanceof HttpError) return { status: e.status, body: errorBody(e.status, e.message, docs) };
+      throw e;
+    }
+  }
+}
+
+/** Start a simulated GitHub on 127.0.0.1 (random port) with a fresh app key pair. */
+export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHubSim> {
+  const server = createServer();
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return new GitHubSim(server, `http://127.0.0.1:${port}`, generateAppKeys(), {
+    latencyMs: opts.latencyMs ?? 0,
+    appId: opts.appId ?? 123456,
+    appSlug: opts.appSlug ?? "packit-sim",
+    rateLimit: opts.rateLimit ?? 5000,
+  });
+}

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { pullRequestEvent } from "../../src/github-sim/index.js";
+import { allCompleted, checksOf, randomSha, startWorld, waitForChecks, type World } from "../support/env.js";
+
+describe("pipeline: a pull request runs builds, then tests", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("runs 2 Copr builds then 2 Testing Farm runs to success, every check going queued → in_progress → completed", async () => {
+    world = await startWorld();
+    const sha = randomSha();
+    const res = await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 7, headSha: sha, author: "contributor" }));
+    expect(res.status).toBe(200);
+
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all four checks to complete");
+    expect(checks).toEqual({
+      "rpm-build:fedora-rawhide-x86_64": "completed:success",
+      "rpm-build:fedora-44-x86_64": "completed:success",
+      "testing-farm:fedora-rawhide-x86_64": "completed:success",
+      "testing-farm:fedora-44-x86_64": "completed:success",
+    });
+    for (const run of world.sim.checkRuns("acme", "widget", sha)) {
+      const statuses = run.history.map((h) => h.status);
+      expect(statuses[0], run.name).toBe("queued");
+      expect(statuses, run.name).toContain("in_progress");
+      expect(statuses.at(-1), run.name).toBe("completed");
+    }
+    // Tests ran on the builds: each TF request names its Copr build as artifact.
+    expect(world.fakes.copr.submissions).toBe(2);
+    expect(world.fakes.testingFarm.requests()).toHaveLength(2);
+    const artifacts = JSON.stringify(world.fakes.testingFarm.requests().map((r) => r.body ?? r));
+    for (const b of world.fakes.copr.builds()) expect(artifacts).toContain(String(b.id));
+  });
+
+  it("skips the tests of a failing build, with the reason on the check", async () => {
+    world = await startWorld();
+    world.fakes.copr.setOutcome((s) => s.chroots.includes("fedora-44-x86_64"), "failed");
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 8, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all checks to complete");
+    expect(checks["rpm-build:fedora-44-x86_64"]).toBe("completed:failure");
+    expect(checks["testing-farm:fedora-44-x86_64"]).toBe("completed:skipped");
+    expect(checks["testing-farm:fedora-rawhide-x86_64"]).toBe("completed:success");
+    const skipped = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === "testing-farm:fedora-44-x86_64")!;
+    expect(skipped.output?.summary).toContain("rpm-build:fedora-44-x86_64");
+    expect(world.fakes.testingFarm.requests()).toHaveLength(1);
+  });
+
+  it("retries a backend 500 and still succeeds", async () => {
+    world = await startWorld();
+    world.fakes.copr.faults.failNext = 2;
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 9, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all checks to complete");
+    expect(Object.values(checks).every((v) => v === "completed:success")).toBe(true);
+    expect(world.fakes.copr.submissions).toBe(2);
+  });
+
+  it("reports a malformed config as one neutral check with the line, and runs nothing", async () => {
+    world = await startWorld("jobs:\n  - job: copr_build\n    trigger: [pull_request\n");
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 10, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => Object.keys(c).length === 1, "the config check");
+    expect(checks).toEqual({ "packit:config": "completed:neutral" });
+    const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
+    expect(run.output?.summary).toMatch(/line \d+/);
+    expect(world.fakes.copr.submissions).toBe(0);
+    expect(checksOf(world, sha)).toEqual(checks);
+  });
+});

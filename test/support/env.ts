@@ -1,0 +1,42 @@
+import { startEnvironment, type Environment, type EnvironmentOptions } from "../../src/demo/environment.js";
+import type { SimRepo } from "../../src/github-sim/index.js";
+import { randomSha } from "../../src/github-sim/index.js";
+import { waitFor } from "./db.js";
+
+export const TWO_TARGET_CONFIG = `
+specfile_path: widget.spec
+jobs:
+  - job: copr_build
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
+  - job: tests
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
+`;
+
+export interface World extends Environment {
+  repo: SimRepo;
+}
+
+/** An environment with one installation and one repository carrying `config` (or none). */
+export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts: EnvironmentOptions = {}): Promise<World> {
+  const env = await startEnvironment(opts);
+  env.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
+  const repo = env.sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: config ? { ".packit.yaml": config } : {} });
+  env.sim.setPermission("acme", "widget", "maintainer", "write");
+  return { ...env, repo };
+}
+
+/** Check runs of a head on the simulated GitHub, by name → status/conclusion. */
+export function checksOf(world: World, sha: string): Record<string, string> {
+  return Object.fromEntries(world.sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status === "completed" ? `completed:${c.conclusion}` : c.status]));
+}
+
+export async function waitForChecks(world: World, sha: string, predicate: (checks: Record<string, string>) => boolean, what: string, timeoutMs = 15_000): Promise<Record<string, string>> {
+  await waitFor(() => predicate(checksOf(world, sha)), timeoutMs, `${what}; checks now: ${JSON.stringify(checksOf(world, sha))}`);
+  return checksOf(world, sha);
+}
+
+export const allCompleted = (c: Record<string, string>, n: number) => Object.keys(c).length === n && Object.values(c).every((v) => v.startsWith("completed"));
+
+export { randomSha, waitFor };
