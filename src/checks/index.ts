@@ -1,17 +1,24 @@
 import type { Probot } from "probot";
+import { withLease } from "../db/locks.js";
 import type { AppDeps } from "../deps.js";
 import type { JobInContext } from "../pipeline/store.js";
 import { SHORT_QUEUE } from "../tasks.js";
 import { flushCheckRuns } from "./reporter.js";
 import { checkRunForJob, type CheckRunState } from "./state.js";
 
+const LEASE_BUSY_RETRY_MS = 50;
+
 /** Registers the check-run reporter task and resumes sending anything left pending by a previous run. */
 export function setupChecks(_app: Probot, deps: AppDeps): void {
   deps.taskHandlers["flush-checks"] = async ({ installationId }, ctx) => {
-    const res = await flushCheckRuns({ ...deps, batchSize: deps.settings.checks.batchSize }, installationId, ctx.signal);
-    if (res.failed > 0) deps.log.info({ installationId, ...res }, "check runs flushed with some postponed");
+    // One flush per installation at a time (any process): two would send the same creates twice.
+    const res = await withLease(deps.db, `flush-checks:${installationId}`, deps.settings.worker.leaseMs, () =>
+      flushCheckRuns({ ...deps, batchSize: deps.settings.checks.batchSize }, installationId, ctx.signal),
+    deps.now);
+    if (res && res.failed > 0) deps.log.info({ installationId, ...res }, "check runs flushed with some postponed");
     const next = deps.checks.nextAttemptAt(installationId);
-    if (next !== null) scheduleFlush(deps, installationId, next);
+    // Skipped because another flush holds the lease: look again shortly, not in a tight loop.
+    if (next !== null) scheduleFlush(deps, installationId, res ? next : deps.now() + LEASE_BUSY_RETRY_MS);
   };
   for (const installationId of deps.checks.installationsWithPending()) scheduleFlush(deps, installationId);
 }

@@ -74,6 +74,7 @@ async function sendBatch(deps: ReporterDeps, github: GitHub, rows: PendingCheckR
       } else {
         wholeError = err;
       }
+      deps.log.warn({ err: (err as Error).message, items: viaGraphql.length, failed: partial ? failedAliases.size : viaGraphql.length }, "check-run batch failed in GraphQL; falling back to REST for the failed items");
     }
     viaGraphql.forEach((row, i) => {
       const alias = `r${i}`;

@@ -9,7 +9,7 @@ import { HELP_TEXT, parseCommands, selectJobs } from "./parse.js";
 
 /** `/packit cancel …` and `/packit help` in pull request comments. */
 export function setupCommands(app: Probot, deps: AppDeps): void {
-  onDelivery(app, deps, "issue_comment.created", async (context) => {
+  onDelivery(app, deps, "issue_comment.created", async (context, log) => {
     const p = parsePayload(issueCommentPayload, context.payload);
     if (!p.issue.pull_request) return ignored("comment on an issue, not a pull request");
     if (p.sender.type === "Bot") return ignored("comment by a bot");
@@ -21,7 +21,8 @@ export function setupCommands(app: Probot, deps: AppDeps): void {
     const issueNumber = p.issue.number;
     const github = await deps.github(p.installation.id);
     const reply = (body: string) => github.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
-    await github.rest.reactions.createForIssueComment({ owner, repo, comment_id: p.comment.id, content: "eyes" });
+    // The 👀 is a courtesy: a failure to add it must not stop the command.
+    await github.rest.reactions.createForIssueComment({ owner, repo, comment_id: p.comment.id, content: "eyes" }).catch((err: Error) => log.warn({ err: err.message }, "could not react to the comment"));
 
     const user = p.comment.user.login;
     if (!(await mayControlJobs(github, { owner, repo, user, prAuthor: p.issue.user?.login }))) {

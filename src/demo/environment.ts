@@ -64,7 +64,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
   const base: Record<string, Record<string, unknown>> = {
     database: { path: opts.databasePath ?? join(dir!, "packit-probot.sqlite") },
     worker: { pollIntervalMs: 50, leaseMs: 2000, retryBaseMs: 50, retryMaxMs: 500, maxAttempts: 4 },
-    polling: { intervalMs: Math.max(20, Math.round(phaseMs / 2)), maxIntervalMs: phaseMs * 2 },
+    polling: { intervalMs: Math.min(250, Math.max(20, Math.round(phaseMs / 2))), maxIntervalMs: Math.min(1000, phaseMs * 2) },
     checks: { flushWindowMs: 10 },
     cron: { enabled: false },
     github: { baseUrl: sim.url, rateLimitRetries: 3, writeIntervalMs: 20 },

@@ -200,7 +200,10 @@ export interface IssueCommentEventOptions {
   issueNumber: number;
   isPullRequest: boolean;
   body: string;
+  /** Who wrote the comment. */
   author: string;
+  /** Who opened the issue or pull request (default: the comment's author). */
+  issueAuthor?: string;
   /** Use the id of `sim.addComment(…)` so reactions to it reach a real comment. */
   commentId?: number;
   action?: "created" | "edited" | "deleted";
@@ -227,7 +230,7 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
       node_id: nodeId(o.isPullRequest ? "PullRequest" : "Issue", issueId),
       number: o.issueNumber,
       title: `${o.isPullRequest ? "Pull request" : "Issue"} #${o.issueNumber}`,
-      user: user(o.author, api),
+      user: user(o.issueAuthor ?? o.author, api),
       labels: [],
       state: "open",
       locked: false,

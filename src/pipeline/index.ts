@@ -49,10 +49,6 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
     { now: deps.now(), ttlMs: settings.configCache.ttlHours * 3_600_000 },
   );
   metrics.configLookups.inc({ source: config.source, result: config.kind });
-  if (config.kind === "absent") {
-    metrics.noConfigEvents.inc();
-    return ignored("no Packit config", "no_config");
-  }
   // Never read a failed lookup as "no config": fail the delivery so a redelivery retries it.
   if (config.kind === "unknown") throw new Error(`could not read the Packit config: ${config.error}`);
 
@@ -61,6 +57,12 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
   const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, defaultBranch: ev.repo.defaultBranch };
   const newer = isStaleHead(head, sameLine);
   if (newer) return ignored(`head ${ev.headSha.slice(0, 7)} was already superseded by ${newer.head_sha.slice(0, 7)}`);
+  if (config.kind === "absent") {
+    metrics.noConfigEvents.inc();
+    // A head without a config still supersedes the jobs of the head it replaces.
+    if (sameLine.length > 0) supersede(deps, head, sameLine, undefined);
+    return ignored("no Packit config", "no_config");
+  }
 
   const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, deliveryId: ev.deliveryId };
   if (config.kind === "invalid") {
@@ -84,11 +86,11 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
 }
 
 /** Queue the cancellation of what the new head supersedes (the cancel itself runs in the worker). */
-function supersede(deps: AppDeps, head: Parameters<typeof supersededPipelines>[0] & { repoId: number }, sameLine: Parameters<typeof supersededPipelines>[1], newPipelineId: number): void {
+function supersede(deps: AppDeps, head: Parameters<typeof supersededPipelines>[0] & { repoId: number }, sameLine: Parameters<typeof supersededPipelines>[1], newPipelineId: number | undefined): void {
   const old = supersededPipelines(head, sameLine.filter((p) => p.id !== newPipelineId), deps.settings.cancel);
   const jobIds: number[] = [];
   for (const p of old) {
-    deps.pipelines.markSuperseded(p.id, newPipelineId);
+    if (newPipelineId !== undefined) deps.pipelines.markSuperseded(p.id, newPipelineId);
     jobIds.push(...jobsToCancel(deps.pipelines.jobsOfPipeline(p.id)).map((j) => j.id));
   }
   if (old.length > 0) deps.metrics.supersededPipelines.inc(old.length);

@@ -1,0 +1,591 @@
+/**
+ * `npm run demo [-- --json]`: the real service against the simulated GitHub and the
+ * fake backends, on loopback, playing one scenario end to end — install, a pull
+ * request with builds and tests, a new head superseding the old one, `/packit
+ * cancel`, the check-run buttons, a push that costs no API call, and the
+ * maintenance sweep. Every step checks what it prints; the exit code says whether
+ * all of them behaved.
+ */
+import { randomUUID } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import type { BackendName } from "../backends/types.js";
+import { XmlRpcFault } from "../backends/xmlrpc/codec.js";
+import { CANCEL_CODES, renderReport, type CancelCode, type CancelReport } from "../cancel/report.js";
+import {
+  checkRunEvent,
+  installationEvent,
+  issueCommentEvent,
+  pullRequestEvent,
+  pushEvent,
+  randomSha,
+  type CheckRunRecord,
+  type SimInstallation,
+  type SimRepo,
+} from "../github-sim/index.js";
+import { runSweep, type SweepResult } from "../maintenance/sweep.js";
+import { isFinal } from "../pipeline/job-state.js";
+import type { JobRow } from "../pipeline/store.js";
+import { startEnvironment, type Environment } from "./environment.js";
+
+export interface DemoOptions {
+  /** End with one JSON line (the summary) after the timeline. */
+  json?: boolean;
+  /** Where timeline lines go (default: stdout). */
+  log?: (line: string) => void;
+}
+
+export interface DemoSummary {
+  name: "demo";
+  /** Every step behaved as expected. */
+  ok: boolean;
+  /** Steps that behaved as expected. */
+  steps: number;
+  /** Check runs on the simulated GitHub by conclusion (or status while unfinished). */
+  checks: Record<string, number>;
+  /** Requests the app made to the simulated GitHub. */
+  github_requests: number;
+  /** Per-job cancel results by code, over every cancel report. */
+  cancellations: Record<`${CancelCode}`, number>;
+  /** Successful submissions per fake backend. */
+  submissions: Record<BackendName, number>;
+  elapsed_ms: number;
+  /** The first step that did not behave, with what was expected and what happened. */
+  failure?: { step: string; expected: string; actual: string };
+}
+
+/** Fake backend phase length: long enough to catch work in flight, short enough for a ~10 s demo. */
+const PHASE_MS = 150;
+/** No single wait of the demo should take this long; a step that does has failed. */
+const WAIT_MS = 10_000;
+
+const CONFIG = `specfile_path: widget.spec
+jobs:
+  - job: copr_build
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
+  - job: tests
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
+  - job: upstream_koji_build
+    trigger: pull_request
+    targets: [fedora-rawhide, fedora-44]
+`;
+
+const RPM_RAWHIDE = "rpm-build:fedora-rawhide-x86_64";
+const RPM_44 = "rpm-build:fedora-44-x86_64";
+const TF_RAWHIDE = "testing-farm:fedora-rawhide-x86_64";
+const TF_44 = "testing-farm:fedora-44-x86_64";
+const KOJI_RAWHIDE = "koji-build:rawhide";
+const KOJI_44 = "koji-build:f44";
+
+/** A step's expectation did not hold. */
+class Unexpected extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`expected ${expected}; got ${actual}`);
+  }
+}
+
+function expect(ok: boolean, expected: string, actual: () => string): asserts ok {
+  if (!ok) throw new Unexpected(expected, actual());
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface StepResult {
+  line: string;
+  /** Shown indented under the step line (reports, replies). */
+  details?: string[];
+}
+
+interface Step {
+  title: string;
+  run(): Promise<StepResult>;
+}
+
+/** The scenario's world and the probes its steps use. */
+class Scenario {
+  readonly acme: SimInstallation;
+  readonly widget: SimRepo;
+  readonly dormant: SimInstallation;
+  readonly legacy: SimRepo;
+  private readonly heldKoji = new Set<number>();
+  private kojiRefusesCancel = false;
+  private stopped = false;
+  shaA = randomSha();
+  shaB = randomSha();
+  /** The pull request as GitHub sent it last (its `user` is the PR author). */
+  private pr: ReturnType<typeof pullRequestEvent> | undefined;
+
+  constructor(readonly env: Environment) {
+    const { sim } = env;
+    // Installed long ago, so the sweep judges them on their configs, not the grace period.
+    this.acme = sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" }, createdAt: "2024-03-01T09:00:00Z" });
+    this.widget = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } });
+    sim.setPermission("acme", "widget", "maintainer", "write");
+    sim.setPermission("acme", "widget", "stranger", "read");
+    this.dormant = sim.addInstallation({ id: 200, account: { login: "dormant-org", type: "Organization" }, createdAt: "2023-06-01T09:00:00Z" });
+    this.legacy = sim.addRepo({ installationId: 200, owner: "dormant-org", name: "legacy", files: { "README.md": "# legacy\n" } });
+
+    // Koji tasks move on a clock with no way to pin them: a held task is put back to OPEN on every read.
+    env.fakes.koji.beforeCall = (method, params) => {
+      const id = Number(params[0]);
+      if (!this.heldKoji.has(id)) return;
+      if (method === "getTaskInfo") env.fakes.koji.start(id);
+      if (method === "cancelTask" && this.kojiRefusesCancel) throw new XmlRpcFault(1004, "admin permission required (logged in as packit)");
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Poll until `probe` returns a value; fail the step with what was expected and the last state seen. */
+  async until<T>(expected: string, probe: () => T | undefined | false | null, actual: () => string, timeoutMs = WAIT_MS): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.stopped) throw new Unexpected(expected, "the demo was stopped");
+      const v = probe();
+      if (v !== undefined && v !== false && v !== null) return v;
+      if (Date.now() > end) throw new Unexpected(`${expected} within ${timeoutMs / 1000} s`, actual());
+      await sleep(5);
+    }
+  }
+
+  async send(event: string, payload: object): Promise<void> {
+    const res = await this.env.send(event, payload);
+    expect(res.status >= 200 && res.status < 300, `${event} answered 2xx`, () => `${res.status} ${res.body.trim()}`);
+  }
+
+  /** Check runs of a head by name: status, or conclusion once completed. */
+  checks(sha: string): Record<string, string> {
+    return Object.fromEntries(this.env.sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status === "completed" ? c.conclusion ?? "completed" : c.status]));
+  }
+
+  run(sha: string, name: string): CheckRunRecord {
+    const run = this.env.sim.checkRuns("acme", "widget", sha).find((c) => c.name === name);
+    expect(run !== undefined, `a check run ${name} on ${short(sha)}`, () => JSON.stringify(this.checks(sha)));
+    return run;
+  }
+
+  async waitForChecks(sha: string, want: Record<string, string>, what: string): Promise<Record<string, string>> {
+    const matches = () => {
+      const now = this.checks(sha);
+      return Object.entries(want).every(([name, state]) => now[name] === state) ? now : undefined;
+    };
+    return this.until(`${what}: ${JSON.stringify(want)}`, matches, () => JSON.stringify(this.checks(sha)));
+  }
+
+  /** The newest job of a head with this check name, as the app's database has it. */
+  latestJob(sha: string, key: string): JobRow | undefined {
+    return this.env.deps.db
+      .prepare("SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE p.head_sha = ? AND j.key = ? ORDER BY j.id DESC LIMIT 1")
+      .get(sha, key) as JobRow | undefined;
+  }
+
+  /**
+   * Keep a job's backend work running until it is cancelled or released: the fakes
+   * advance on a clock, so the demo pins the work the moment the app submits it.
+   * Started before the event that creates the job; a failure surfaces when awaited.
+   */
+  hold(sha: string, key: string): Promise<void> {
+    const held = (async () => {
+      const job = await this.until(
+        `${key} of ${short(sha)} submitted`,
+        () => {
+          const j = this.latestJob(sha, key);
+          return j?.external_id && !isFinal(j.state) ? j : undefined;
+        },
+        () => JSON.stringify(this.latestJob(sha, key) ?? null),
+      );
+      const id = job.external_id!;
+      if (job.backend === "copr") this.env.fakes.copr.finish(id, "running");
+      else if (job.backend === "testing-farm") this.env.fakes.testingFarm.finish(id, "running");
+      else if (job.backend === "koji") this.heldKoji.add(Number(id));
+      else throw new Unexpected(`a backend the demo can hold`, job.backend);
+    })();
+    held.catch(() => undefined); // awaited by the step that needs it
+    return held;
+  }
+
+  releaseKoji(): void {
+    this.heldKoji.clear();
+    this.kojiRefusesCancel = false;
+  }
+
+  refuseKojiCancel(): void {
+    this.kojiRefusesCancel = true;
+  }
+
+  cancelReports(action: string): CancelReport[] {
+    const rows = this.env.deps.db.prepare("SELECT detail FROM audit WHERE action = ? ORDER BY id").all(action) as { detail: string }[];
+    return rows.map((r) => JSON.parse(r.detail) as CancelReport);
+  }
+
+  async nextCancelReport(action: string, seen: number): Promise<CancelReport> {
+    return this.until(`a new ${action} report in the audit table`, () => this.cancelReports(action)[seen], () => `${this.cancelReports(action).length} report(s)`);
+  }
+
+  outcomeOf(deliveryId: string): string | undefined {
+    return (this.env.deps.db.prepare("SELECT outcome FROM deliveries WHERE id = ?").get(deliveryId) as { outcome: string | null } | undefined)?.outcome ?? undefined;
+  }
+
+  /** Wait until the app has nothing queued or running (so request counts that follow are its own). */
+  async idle(): Promise<void> {
+    const busy = () => this.env.deps.tasks.counts().filter((c) => c.status === "todo" || c.status === "doing").reduce((n, c) => n + c.n, 0);
+    await this.until("the app idle (no queued or running tasks)", () => busy() === 0, () => `${busy()} task(s) queued or running`);
+  }
+
+  pullRequest(action: "opened" | "synchronize", headSha: string, before?: string) {
+    this.env.sim.addPullRequest({ owner: "acme", repo: "widget", number: 1, headSha, headRef: "fix-build", author: "contributor" });
+    this.pr = pullRequestEvent(action, { repo: this.widget, number: 1, headSha, headRef: "fix-build", before, author: "contributor" });
+    return this.pr;
+  }
+
+  /** A `/packit …` comment on PR #1, as it exists on GitHub and as the webhook describes it. */
+  prComment(body: string, author: string) {
+    const comment = this.env.sim.addComment("acme", "widget", 1, { body, author });
+    const payload = issueCommentEvent({ repo: this.widget, issueNumber: 1, isPullRequest: true, body, author, commentId: comment.id });
+    // The builder makes the commenter the issue's author; on GitHub the issue of a PR is the PR author's.
+    return { ...payload, issue: { ...payload.issue, user: this.pr!.pull_request.user, author_association: this.pr!.pull_request.author_association } };
+  }
+
+  appComments(): string[] {
+    return this.env.sim.comments("acme", "widget", 1).filter((c) => c.user?.login.endsWith("[bot]")).map((c) => c.body ?? "");
+  }
+
+  pressButton(sha: string, name: string, identifier: "cancel" | "rerun", sender: string) {
+    return checkRunEvent("requested_action", { repo: this.widget, checkRun: this.run(sha, name), identifier, sender, pullRequests: [{ number: 1, headRef: "fix-build" }] });
+  }
+
+  taskCount(name: string): number {
+    return (this.env.deps.db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE name = ?").get(name) as { n: number }).n;
+  }
+}
+
+const indent = (text: string) => text.split("\n").map((l) => `      ${l}`);
+
+function describeSweep(res: SweepResult | undefined, login: string): string {
+  const d = res?.decisions.find((x) => x.login === login);
+  return d ? `${d.action} (${d.reason})` : "not judged";
+}
+
+function steps(s: Scenario): Step[] {
+  const { env } = s;
+  const { sim, fakes } = env;
+  const A = () => short(s.shaA);
+  const B = () => short(s.shaB);
+  const sweeps: Partial<Record<"report" | "suspend", SweepResult>> = {};
+  let heldA: Promise<void>[] = [];
+  let heldB: Promise<void>[] = [];
+
+  return [
+    {
+      title: "install",
+      async run() {
+        for (const [installation, repo] of [[s.acme, s.widget], [s.dormant, s.legacy]] as const) {
+          await s.send("installation", installationEvent("created", { installation, repositories: [repo], sender: `${repo.owner.login}-admin` }));
+        }
+        const count = (table: string) => (env.deps.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+        expect(count("installations") === 2 && count("repositories") === 2, "2 installations and 2 repositories recorded", () => `${count("installations")} installations, ${count("repositories")} repositories`);
+        return { line: "app installed on acme (acme/widget, configured) and dormant-org (dormant-org/legacy, no .packit.yaml)" };
+      },
+    },
+    {
+      title: "pull request opened",
+      async run() {
+        const payload = s.pullRequest("opened", s.shaA);
+        // rpm-build:fedora-44 of this head is kept building, so that the next push finds it unfinished.
+        heldA = [s.hold(s.shaA, RPM_44)];
+        await s.send("pull_request", payload);
+        const checks = await s.until("6 check runs on the head", () => Object.keys(s.checks(s.shaA)).length === 6 && s.checks(s.shaA), () => JSON.stringify(s.checks(s.shaA)));
+        const firstStates = sim.checkRuns("acme", "widget", s.shaA).map((c) => c.history[0]?.status);
+        expect(firstStates.every((st) => st === "queued"), "every check created as queued", () => JSON.stringify(firstStates));
+        const prefixes = Object.keys(checks).map((n) => n.split(":")[0]);
+        const by = (p: string) => prefixes.filter((x) => x === p).length;
+        return { line: `PR #1 opened by @contributor (head ${A()}): 6 checks queued — ${by("rpm-build")} rpm-build, ${by("testing-farm")} testing-farm, ${by("koji-build")} koji-build` };
+      },
+    },
+    {
+      title: "builds",
+      async run() {
+        await Promise.all(heldA);
+        heldA = [s.hold(s.shaA, TF_RAWHIDE)];
+        await s.waitForChecks(s.shaA, { [RPM_RAWHIDE]: "success", [KOJI_RAWHIDE]: "success", [KOJI_44]: "success", [RPM_44]: "in_progress" }, "three builds done, one still building");
+        return { line: `builds: ${RPM_RAWHIDE}, ${KOJI_RAWHIDE}, ${KOJI_44} succeeded; ${RPM_44} still building (held in Copr)` };
+      },
+    },
+    {
+      title: "tests",
+      async run() {
+        await Promise.all(heldA);
+        await s.waitForChecks(s.shaA, { [TF_RAWHIDE]: "in_progress", [TF_44]: "queued" }, "the rawhide test running, the f44 test waiting");
+        const waiting = s.run(s.shaA, TF_44).output.title;
+        expect(waiting === `Waiting for ${RPM_44}`, `${TF_44} titled "Waiting for ${RPM_44}"`, () => String(waiting));
+        return { line: `tests: ${TF_RAWHIDE} running on its Copr build; ${TF_44} "${waiting}"` };
+      },
+    },
+    {
+      title: "new head supersedes the old one",
+      async run() {
+        const seen = s.cancelReports("cancel.supersede").length;
+        // On the new head, both tests and koji-build:f44 are kept running for the cancel steps.
+        heldB = [s.hold(s.shaB, TF_RAWHIDE), s.hold(s.shaB, TF_44), s.hold(s.shaB, KOJI_44)];
+        await s.send("pull_request", s.pullRequest("synchronize", s.shaB, s.shaA));
+        const report = await s.nextCancelReport("cancel.supersede", seen);
+        const codes = report.results.map((r) => `${r.check}=${r.code}`).sort();
+        const want = [`${RPM_44}=0`, `${TF_RAWHIDE}=0`, `${TF_44}=0`].sort();
+        expect(report.overall === "all" && JSON.stringify(codes) === JSON.stringify(want), `overall "all", ${want.join(", ")}`, () => `${report.overall}, ${codes.join(", ")}`);
+        const reason = `Superseded by ${B()}`;
+        await s.waitForChecks(s.shaA, { [RPM_44]: "cancelled", [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled" }, "the superseded jobs' checks cancelled");
+        const titles = [RPM_44, TF_RAWHIDE, TF_44].map((n) => s.run(s.shaA, n).output.title);
+        expect(titles.every((t) => t === reason), `cancelled checks titled "${reason}"`, () => JSON.stringify(titles));
+        return { line: `push ${B()} to PR #1 (before ${A()}): ${report.results.length} unfinished jobs of ${A()} cancelled — checks "cancelled", "${reason}"`, details: indent(renderReport(report)) };
+      },
+    },
+    {
+      title: "new head runs",
+      async run() {
+        await Promise.all(heldB);
+        await s.waitForChecks(
+          s.shaB,
+          { [RPM_RAWHIDE]: "success", [RPM_44]: "success", [KOJI_RAWHIDE]: "success", [KOJI_44]: "in_progress", [TF_RAWHIDE]: "in_progress", [TF_44]: "in_progress" },
+          "builds done, both tests and koji-build:f44 running",
+        );
+        return { line: `head ${B()}: 3 builds succeeded; ${TF_RAWHIDE}, ${TF_44} and ${KOJI_44} running (held)` };
+      },
+    },
+    {
+      title: "/packit cancel by the PR author",
+      async run() {
+        s.refuseKojiCancel();
+        const before = s.appComments().length;
+        const payload = s.prComment("/packit cancel", "contributor");
+        await s.send("issue_comment", payload);
+        const reply = await s.until("a reply comment with the cancel report", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
+        expect(reply.startsWith("**Cancel: partial**"), 'a "partial" cancel report', () => reply.split("\n")[0]!);
+        const report = s.cancelReports("cancel.comment").at(-1);
+        const codes = report?.results.map((r) => `${r.check}=${r.code}`).sort() ?? [];
+        const want = [`${KOJI_44}=3`, `${TF_RAWHIDE}=0`, `${TF_44}=0`].sort();
+        expect(JSON.stringify(codes) === JSON.stringify(want), want.join(", "), () => codes.join(", "));
+        const eyes = sim.reactions("acme", "widget", payload.comment.id).some((r) => r.content === "eyes");
+        expect(eyes, "an 👀 reaction on the command", () => "no reaction");
+        await s.waitForChecks(s.shaB, { [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled", [KOJI_44]: "in_progress" }, "the tests cancelled, Koji still running");
+        return { line: `/packit cancel by @contributor (PR author): tests cancelled, Koji refused to cancel ${KOJI_44} (code 3); reply:`, details: indent(reply) };
+      },
+    },
+    {
+      title: "/packit cancel by a stranger",
+      async run() {
+        const before = s.appComments().length;
+        const cancels = s.taskCount("cancel-jobs");
+        await s.send("issue_comment", s.prComment("/packit cancel", "stranger"));
+        const reply = await s.until("a refusal reply", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
+        expect(reply.startsWith("Sorry @stranger"), "a reply refusing @stranger", () => reply);
+        expect(s.taskCount("cancel-jobs") === cancels, "no cancel queued", () => `${s.taskCount("cancel-jobs") - cancels} cancel task(s) queued`);
+        // Let Koji finish the build it refused to cancel.
+        s.releaseKoji();
+        return { line: "/packit cancel by @stranger (read access): refused, nothing cancelled; reply:", details: indent(reply) };
+      },
+    },
+    {
+      title: "Re-run button",
+      async run() {
+        const held = s.hold(s.shaB, TF_RAWHIDE);
+        const before = fakes.testingFarm.submissions;
+        await s.send("check_run", s.pressButton(s.shaB, TF_RAWHIDE, "rerun", "maintainer"));
+        await held;
+        await s.waitForChecks(s.shaB, { [TF_RAWHIDE]: "in_progress" }, "the re-run test running");
+        const statuses = s.run(s.shaB, TF_RAWHIDE).history.map((h) => h.status);
+        // Quick successive states may be coalesced into one write, so only the reopening itself is certain.
+        const reopened = statuses.indexOf("completed") >= 0 && statuses.at(-1) !== "completed";
+        expect(reopened && fakes.testingFarm.submissions === before + 1, "the same check reopened, one new Testing Farm request", () => `${statuses.join(" → ")}; ${fakes.testingFarm.submissions - before} new request(s)`);
+        return { line: `Re-run button on ${TF_RAWHIDE} by @maintainer: the same check reopened (${statuses.slice(statuses.lastIndexOf("completed") + 1).join(" → ")}), new Testing Farm request` };
+      },
+    },
+    {
+      title: "Cancel button",
+      async run() {
+        const seen = s.cancelReports("cancel.button").length;
+        await s.send("check_run", s.pressButton(s.shaB, TF_RAWHIDE, "cancel", "maintainer"));
+        const report = await s.nextCancelReport("cancel.button", seen);
+        expect(report.results.length === 1 && report.results[0]!.code === 0, `${TF_RAWHIDE} code 0`, () => JSON.stringify(report.results));
+        await s.waitForChecks(s.shaB, { [TF_RAWHIDE]: "cancelled" }, "the test cancelled");
+        const title = s.run(s.shaB, TF_RAWHIDE).output.title;
+        expect(title === "Cancelled by @maintainer", 'titled "Cancelled by @maintainer"', () => String(title));
+        return { line: `Cancel button on it: cancelled (code 0), "${title}"` };
+      },
+    },
+    {
+      title: "GitHub's Re-run",
+      async run() {
+        const payload = checkRunEvent("rerequested", { repo: s.widget, checkRun: s.run(s.shaB, TF_RAWHIDE), sender: "maintainer", pullRequests: [{ number: 1, headRef: "fix-build" }] });
+        await s.send("check_run", payload);
+        await s.waitForChecks(s.shaB, { [TF_RAWHIDE]: "success", [KOJI_44]: "success" }, "the test re-run to success, Koji done");
+        return { line: `GitHub's "Re-run" (check_run.rerequested) on it: ran again → success; ${KOJI_44} finished → success` };
+      },
+    },
+    {
+      title: "Cancel on a finished check",
+      async run() {
+        const seen = s.cancelReports("cancel.button").length;
+        await s.send("check_run", s.pressButton(s.shaB, KOJI_RAWHIDE, "cancel", "maintainer"));
+        const report = await s.nextCancelReport("cancel.button", seen);
+        const r = report.results[0];
+        expect(report.results.length === 1 && r?.code === 1, `${KOJI_RAWHIDE} code 1`, () => JSON.stringify(report.results));
+        expect(s.checks(s.shaB)[KOJI_RAWHIDE] === "success", "the check still success", () => String(s.checks(s.shaB)[KOJI_RAWHIDE]));
+        return { line: `Cancel pressed on ${KOJI_RAWHIDE}, which had already succeeded: code 1 "${r.text}"; check unchanged` };
+      },
+    },
+    {
+      title: "push to an unconfigured repository",
+      async run() {
+        await s.idle();
+        const from = sim.requests.length;
+        const id = randomUUID();
+        const payload = pushEvent({ repo: s.legacy, ref: "main", before: randomSha(), after: randomSha(), commits: [{ id: randomSha(), modified: ["README.md"] }] });
+        const res = await env.send("push", payload, id);
+        const made = sim.requests.slice(from);
+        const graphql = made.filter((r) => r.group === "graphql").length;
+        expect(res.status === 200 && s.outcomeOf(id) === "ignored", "push ignored", () => `${res.status}, outcome ${s.outcomeOf(id)}`);
+        expect(graphql === 1 && made.length <= 2, "one GraphQL lookup (and at most a token exchange)", () => made.map((r) => `${r.method} ${r.path}`).join(", "));
+        return { line: `push to dormant-org/legacy (no .packit.yaml): ignored; ${made.length} GitHub requests (${made.map((r) => `${r.method} ${r.path}`).join(", ")}) — absence cached` };
+      },
+    },
+    {
+      title: "push again: no API call",
+      async run() {
+        const from = sim.requests.length;
+        const id = randomUUID();
+        const payload = pushEvent({ repo: s.legacy, ref: "main", before: randomSha(), after: randomSha(), commits: [{ id: randomSha(), modified: ["src/main.c"] }] });
+        const res = await env.send("push", payload, id);
+        const made = sim.requests.length - from;
+        expect(res.status === 200 && s.outcomeOf(id) === "ignored", "push ignored", () => `${res.status}, outcome ${s.outcomeOf(id)}`);
+        expect(made === 0, "0 GitHub API requests", () => `${made}: ${sim.requests.slice(from).map((r) => `${r.method} ${r.path}`).join(", ")}`);
+        return { line: "another push to dormant-org/legacy (touches no config file): ignored from the cache — 0 GitHub API requests" };
+      },
+    },
+    {
+      title: "maintenance sweep, report mode",
+      async run() {
+        env.deps.settings.maintenance.mode = "report";
+        sweeps.report = await runSweep(env.deps);
+        const dormant = describeSweep(sweeps.report, "dormant-org");
+        const acme = describeSweep(sweeps.report, "acme");
+        expect(dormant.startsWith("reported") && acme.startsWith("kept"), "dormant-org reported, acme kept", () => `dormant-org ${dormant}, acme ${acme}`);
+        const suspended = sim.installations().filter((i) => i.suspended_at).map((i) => i.account.login);
+        expect(suspended.length === 0, "nothing suspended on GitHub", () => `suspended: ${suspended.join(", ")}`);
+        return { line: `maintenance sweep (report): dormant-org ${dormant}; acme ${acme}` };
+      },
+    },
+    {
+      title: "maintenance sweep, suspend mode",
+      async run() {
+        env.deps.settings.maintenance.mode = "suspend";
+        sweeps.suspend = await runSweep(env.deps);
+        const dormant = describeSweep(sweeps.suspend, "dormant-org");
+        const acme = describeSweep(sweeps.suspend, "acme");
+        const onGitHub = (id: number) => Boolean(sim.installations().find((i) => i.id === id)?.suspended_at);
+        expect(dormant.startsWith("suspended") && onGitHub(200), "dormant-org suspended on GitHub", () => `${dormant}; suspended on GitHub: ${onGitHub(200)}`);
+        expect(acme.startsWith("kept") && !onGitHub(100), "acme kept", () => `${acme}; suspended on GitHub: ${onGitHub(100)}`);
+        return { line: `maintenance sweep (suspend): dormant-org ${dormant}, suspended on GitHub; acme ${acme}` };
+      },
+    },
+  ];
+}
+
+function summarise(env: Environment, steps: number, failure: DemoSummary["failure"], elapsedMs: number): DemoSummary {
+  const checks: Record<string, number> = {};
+  for (const c of env.sim.checkRuns("acme", "widget")) {
+    const key = c.status === "completed" ? c.conclusion ?? "completed" : c.status;
+    checks[key] = (checks[key] ?? 0) + 1;
+  }
+  const cancellations = { "0": 0, "1": 0, "2": 0, "3": 0 };
+  const reports = env.deps.db.prepare("SELECT detail FROM audit WHERE action LIKE 'cancel.%'").all() as { detail: string }[];
+  for (const r of reports) for (const res of (JSON.parse(r.detail) as CancelReport).results) cancellations[`${res.code}`]++;
+  const { copr, testingFarm, koji, imageBuilder, openscanhub } = env.fakes;
+  return {
+    name: "demo",
+    ok: failure === undefined,
+    steps,
+    checks,
+    github_requests: env.sim.requests.length,
+    cancellations,
+    submissions: { copr: copr.submissions, "testing-farm": testingFarm.submissions, koji: koji.submissions, "image-builder": imageBuilder.submissions, openscanhub: openscanhub.submissions },
+    elapsed_ms: elapsedMs,
+    ...(failure ? { failure } : {}),
+  };
+}
+
+function summaryLines(sum: DemoSummary, total: number): string[] {
+  const list = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(", ");
+  const codes = Object.entries(sum.cancellations).map(([code, n]) => `${code} ${CANCEL_CODES[Number(code) as CancelCode]} ×${n}`);
+  return [
+    "",
+    "Summary",
+    `  checks:                 ${list(sum.checks)}`,
+    `  GitHub API requests:    ${sum.github_requests}`,
+    `  cancellations by code:  ${codes.join("; ")}`,
+    `  backend submissions:    ${list(sum.submissions)}`,
+    `  ${sum.ok ? "✔" : "✘"} ${sum.steps}/${total} steps as expected in ${(sum.elapsed_ms / 1000).toFixed(1)} s`,
+  ];
+}
+
+/** Play the scenario; resolves with the summary (never rejects for a failed step). */
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const t0 = Date.now();
+  const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
+  const env = await startEnvironment({ phaseMs: PHASE_MS });
+  let scenario: Scenario | undefined;
+  let passed = 0;
+  let total = 0;
+  let failure: DemoSummary["failure"];
+  let summary: DemoSummary;
+  try {
+    scenario = new Scenario(env);
+    log(`${stamp()}   simulated GitHub, 5 fake backends and packit-probot on ${env.service.url}`);
+    const list = steps(scenario);
+    total = list.length;
+    for (const step of list) {
+      try {
+        const { line, details } = await step.run();
+        passed++;
+        log(`${stamp()} ✔ ${line}`);
+        for (const d of details ?? []) log(d);
+      } catch (err) {
+        const e = err instanceof Unexpected ? err : new Unexpected("no error", (err as Error).stack ?? String(err));
+        failure = { step: step.title, expected: e.expected, actual: e.actual };
+        log(`${stamp()} ✘ ${step.title}`);
+        log(`      expected: ${e.expected}`);
+        log(`      got:      ${e.actual}`);
+        log(`      (${total - passed - 1} remaining step(s) not run)`);
+        break;
+      }
+    }
+    summary = summarise(env, passed, failure, Date.now() - t0);
+  } finally {
+    scenario?.stop();
+    await env.stop();
+  }
+  for (const line of summaryLines(summary, total)) log(line);
+  if (opts.json) log(JSON.stringify(summary));
+  return summary;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  runDemo({ json: process.argv.includes("--json") }).then(
+    (s) => {
+      process.exitCode = s.ok ? 0 : 1;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.stack : err);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { issueCommentEvent, pullRequestEvent, pushEvent } from "../../src/github-sim/index.js";
+import { enqueueSubmit } from "../../src/pipeline/lifecycle.js";
+import type { NewJob } from "../../src/pipeline/store.js";
+import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
+
+/** Fakes that never move on their own: jobs stay running until a test finishes or cancels them. */
+const FROZEN = { phaseMs: 3_600_000 };
+
+const calls = (world: World) => ({
+  copr: world.fakes.copr.calls.filter((c) => c.method === "PUT" && c.path.includes("/build/cancel/")).length,
+  tf: world.fakes.testingFarm.calls.filter((c) => c.method === "DELETE").length,
+  koji: world.fakes.koji.calledMethods().filter((m) => m === "cancelTask").length,
+  osh: world.fakes.openscanhub.calledMethods().filter((m) => m === "client.cancel_task").length,
+  imageBuilder: world.fakes.imageBuilder.calls.filter((c) => c.method === "DELETE").length,
+});
+
+/** A pipeline at `sha` with one job on each of the five backends, submitted to the fakes. */
+async function runningOnAllBackends(world: World, sha: string, pr: number) {
+  const repo = world.deps.pipelines.upsertRepo({ id: world.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: world.repo.node_id });
+  world.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+  const job = (key: string, type: string, backend: NewJob["backend"], options: Record<string, unknown> = {}): NewJob => ({
+    key, type, backend, target: "fedora-rawhide-x86_64", options, manualTrigger: false, cancelSuperseded: true,
+  });
+  const { pipeline, jobs } = world.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: pr, branch: "main", headSha: sha }, [
+    job("rpm-build:fedora-rawhide-x86_64", "copr_build", "copr"),
+    job("testing-farm:fedora-rawhide-x86_64", "tests", "testing-farm", { fmf_url: "https://github.com/acme/widget" }),
+    job("koji-build:fedora-rawhide-x86_64", "upstream_koji_build", "koji"),
+    job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", { image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } } }),
+    job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: "https://example.invalid/widget-1.0-1.src.rpm" }),
+  ]);
+  for (const j of jobs) enqueueSubmit(world.deps, { job: j, pipeline, repo });
+  await waitFor(() => world.deps.pipelines.jobsOfPipeline(pipeline.id).every((j) => j.state === "submitted"), 10_000, "all five jobs submitted");
+  return pipeline;
+}
+
+describe("cancellation", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("a synchronize with `before` cancels exactly the old head's unfinished jobs, on all five backends", async () => {
+    world = await startWorld(null, FROZEN);
+    const oldHead = randomSha();
+    const other = randomSha();
+    const old = await runningOnAllBackends(world, oldHead, 5);
+    const unrelated = await runningOnAllBackends(world, other, 6); // another PR: must survive
+    const newHead = randomSha();
+    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 5, headSha: newHead, before: oldHead, author: "contributor" }));
+
+    // Testing Farm only accepts the request; the job waits in cancel_requested until TF confirms.
+    const tfJob = () => world!.deps.pipelines.jobsOfPipeline(old.id).find((j) => j.backend === "testing-farm")!;
+    await waitFor(() => tfJob().state === "cancel_requested", 10_000, "TF cancel requested");
+    world.fakes.testingFarm.finish(tfJob().external_id!, "canceled");
+    await waitForChecks(world, oldHead, (c) => allCompleted(c, 5), "old head's checks to conclude");
+    expect(Object.values(checksOf(world, oldHead))).toEqual(Array(5).fill("completed:cancelled"));
+    for (const run of world.sim.checkRuns("acme", "widget", oldHead)) expect(run.output?.title).toBe(`Superseded by ${newHead.slice(0, 7)}`);
+    // One real cancel call per backend that can cancel; VM Image Builder is only marked (its DELETE would just hide the compose).
+    expect(calls(world)).toEqual({ copr: 1, tf: 1, koji: 1, osh: 1, imageBuilder: 0 });
+    const states = world.deps.pipelines.jobsOfPipeline(old.id).map((j) => [j.backend, j.state, j.ignore_result]);
+    expect(states).toContainEqual(["image-builder", "cancelled", 1]);
+    expect(world.deps.pipelines.jobsOfPipeline(unrelated.id).every((j) => j.state === "submitted")).toBe(true);
+  });
+
+  it("cancels queued tests that wait for a build locally, without any Testing Farm call", async () => {
+    world = await startWorld(undefined, FROZEN);
+    const a = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 3, headSha: a, author: "contributor" }));
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds submitted");
+    const b = randomSha();
+    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 3, headSha: b, before: a, author: "contributor" }));
+    await waitForChecks(world, a, (c) => allCompleted(c, 4), "old head's checks to conclude");
+    expect(Object.values(checksOf(world, a))).toEqual(Array(4).fill("completed:cancelled"));
+    expect(world.fakes.testingFarm.calls).toHaveLength(0);
+    expect(calls(world).copr).toBe(2);
+    // The new head runs.
+    await waitFor(() => world!.fakes.copr.submissions === 4, 10_000, "new head's builds");
+  });
+
+  it("a late event for an older head neither runs nor cancels the newer head's jobs", async () => {
+    world = await startWorld(undefined, FROZEN);
+    const a = randomSha();
+    const b = randomSha();
+    // B (whose before is A) arrives first; A's own event comes late.
+    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: b, before: a, author: "contributor" }));
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "B's builds");
+    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: a, before: randomSha(), author: "contributor" }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(checksOf(world, a)).toEqual({});
+    expect(Object.values(checksOf(world, b)).every((s) => s !== "completed:cancelled")).toBe(true);
+    expect(world.fakes.copr.submissions).toBe(2);
+    expect(calls(world).copr).toBe(0);
+  });
+
+  it("an exempt default-branch push cancels nothing", async () => {
+    const config = "jobs:\n  - job: copr_build\n    trigger: commit\n    branch: main\n    targets: [fedora-rawhide-x86_64]\n";
+    world = await startWorld(config, FROZEN);
+    const a = randomSha();
+    const b = randomSha();
+    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: a, commits: [{ id: a, modified: ["src/x.c"] }] }));
+    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "first push's build");
+    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: a, after: b, commits: [{ id: b, modified: ["src/y.c"] }] }));
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "second push's build");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls(world).copr).toBe(0);
+    expect(Object.values(checksOf(world, a))).toEqual(["in_progress"]);
+  });
+
+  it("refuses `/packit cancel` from a user without write access, politely, and cancels nothing", async () => {
+    world = await startWorld(undefined, FROZEN);
+    const a = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 9, headSha: a, author: "contributor" }));
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds");
+    const res = await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 9, isPullRequest: true, body: "/packit cancel", author: "stranger", issueAuthor: "contributor" }));
+    expect(res.status).toBe(200);
+    await waitFor(() => world!.sim.comments("acme", "widget", 9).length === 1, 5000, "the refusal");
+    expect(world.sim.comments("acme", "widget", 9)[0]!.body).toMatch(/^Sorry @stranger/);
+    expect(calls(world).copr).toBe(0);
+  });
+
+  it("`/packit cancel` by the author reports a mix as partial, with a code per job", async () => {
+    world = await startWorld(null, FROZEN);
+    const sha = randomSha();
+    await runningOnAllBackends(world, sha, 12);
+    const jobs = world.deps.pipelines.unfinishedJobsOfPr(world.repo.id, 12);
+    // Koji finishes before the cancel arrives; Testing Farm refuses (someone else's request → 403).
+    world.fakes.koji.finish(Number(jobs.find((j) => j.backend === "koji")!.external_id), "CLOSED");
+    world.fakes.testingFarm.faults.failNext = 0;
+    world.fakes.testingFarm.faults.delayMs = 0;
+    const tfId = jobs.find((j) => j.backend === "testing-farm")!.external_id!;
+    world.fakes.testingFarm.finish(tfId, "complete", "passed");
+    world.deps.pipelines.transition(jobs.find((j) => j.backend === "testing-farm")!.id, "running");
+    world.fakes.openscanhub.faults.failUntil = Date.now() + 60_000; // OSH down: error after retries
+
+    await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 12, isPullRequest: true, body: "Stop please\n/packit cancel all", author: "maintainer", issueAuthor: "contributor" }));
+    await waitFor(() => world!.sim.comments("acme", "widget", 12).length === 1, 10_000, "the report comment");
+    const body = world.sim.comments("acme", "widget", 12)[0]!.body;
+    expect(body).toContain("**Cancel: partial** — Cancelled by @maintainer");
+    expect(body).toMatch(/rpm-build:fedora-rawhide-x86_64` \| copr \| 0 \| cancelled/);
+    expect(body).toMatch(/koji-build:fedora-rawhide-x86_64` \| koji \| 1 \| could not be cancelled – already finished/);
+    expect(body).toMatch(/testing-farm:fedora-rawhide-x86_64` \| testing-farm \| 1 \|/);
+    expect(body).toMatch(/vm-image-build:fedora-rawhide-x86_64` \| image-builder \| 2 \| backend cannot cancel/);
+    expect(body).toMatch(/osh-diff-scan:fedora-rawhide-x86_64` \| openscanhub \| 3 \| backend error: /);
+    await waitForChecks(world, sha, (c) => c["rpm-build:fedora-rawhide-x86_64"] === "completed:cancelled", "copr check cancelled");
+    const copr = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name.startsWith("rpm-build"))!;
+    expect(copr.output?.title).toBe("Cancelled by @maintainer");
+  });
+});
