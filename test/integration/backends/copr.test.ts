@@ -84,7 +84,7 @@ describe("copr client against the fake", () => {
   let client: BackendClient;
 
   beforeAll(async () => {
-    fake = await startFakeCopr({ phaseMs: 50, tokens: [FAKE_COPR_TOKEN, OTHER_TOKEN] });
+    fake = await startFakeCopr({ phaseMs: 150, tokens: [FAKE_COPR_TOKEN, OTHER_TOKEN] });
     client = createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN, timeoutMs: 1000 });
     // Warm the connection up so that the first test sees every phase.
     await client.status("1").catch(() => undefined);

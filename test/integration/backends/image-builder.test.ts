@@ -97,7 +97,7 @@ describe("image-builder client against the fake", () => {
   let client: BackendClient;
 
   beforeAll(async () => {
-    fake = await startFakeImageBuilder({ phaseMs: 50, tokens: [FAKE_IMAGE_BUILDER_TOKEN, OTHER_TOKEN] });
+    fake = await startFakeImageBuilder({ phaseMs: 150, tokens: [FAKE_IMAGE_BUILDER_TOKEN, OTHER_TOKEN] });
     client = createImageBuilderClient({ url: fake.url, token: FAKE_IMAGE_BUILDER_TOKEN, timeoutMs: 1000 });
     await client.status("00000000-0000-4000-8000-000000000000").catch(() => undefined);
   });

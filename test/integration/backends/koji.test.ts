@@ -65,7 +65,7 @@ describe("Koji client against the fake hub (clock)", () => {
   let fake: KojiFake;
   let koji: BackendClient;
   beforeAll(async () => {
-    fake = await startKojiFake({ phaseMs: 40, users: { packit: PASSWORD } });
+    fake = await startKojiFake({ phaseMs: 120, users: { packit: PASSWORD } });
     koji = createKojiClient({ url: fake.hubUrl, token: `packit:${PASSWORD}`, timeoutMs: 2000 });
   });
   afterAll(() => fake.stop());

@@ -66,7 +66,7 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
   let fake: OpenScanHubFake;
   let osh: BackendClient;
   beforeAll(async () => {
-    fake = await startOpenScanHubFake({ phaseMs: 40, users: { packit: PASSWORD } });
+    fake = await startOpenScanHubFake({ phaseMs: 120, users: { packit: PASSWORD } });
     osh = createOpenScanHubClient({ url: fake.hubUrl, token: `packit:${PASSWORD}`, timeoutMs: 2000 });
   });
   afterAll(() => fake.stop());

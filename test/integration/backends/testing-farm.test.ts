@@ -110,7 +110,7 @@ describe("testing-farm client against the fake", () => {
   let client: BackendClient;
 
   beforeAll(async () => {
-    fake = await startFakeTestingFarm({ phaseMs: 50, tokens: [FAKE_TF_TOKEN, OTHER_TOKEN] });
+    fake = await startFakeTestingFarm({ phaseMs: 150, tokens: [FAKE_TF_TOKEN, OTHER_TOKEN] });
     client = createTestingFarmClient({ url: fake.url, token: FAKE_TF_TOKEN, timeoutMs: 1000 });
     await client.status("00000000-0000-4000-8000-000000000000").catch(() => undefined);
   });
