@@ -29,6 +29,8 @@ export interface Environment {
   settings: Settings;
   /** Deliver a signed webhook to the app over HTTP, as GitHub would. */
   send(event: string, payload: object, deliveryId?: string): Promise<{ status: number; body: string }>;
+  /** Stop the service (not GitHub or the backends) and start it again on the same database. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,26 +81,34 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
   for (const [section, values] of Object.entries(opts.settings ?? {})) base[section] = { ...base[section], ...values };
   const settings = parseSettings(base);
   const log = opts.log ?? (await createLogger({ level: "silent" }));
-  const service = await startService({
-    settings,
-    log,
-    appId: sim.appId,
-    privateKey: sim.privateKey,
-    webhookSecret: sim.webhookSecret,
-    host: "127.0.0.1",
-    port: opts.port ?? 0,
-  });
-  return {
+  const start = () =>
+    startService({
+      settings,
+      log,
+      appId: sim.appId,
+      privateKey: sim.privateKey,
+      webhookSecret: sim.webhookSecret,
+      host: "127.0.0.1",
+      port: opts.port ?? 0,
+    });
+  const env: Environment = {
     sim,
     fakes,
-    service,
-    deps: service.deps!,
+    service: await start(),
+    get deps() {
+      return this.service.deps!;
+    },
     settings,
-    send: (event, payload, deliveryId) => sendWebhook(`${service.url}/api/github/webhooks`, { event, payload, secret: sim.webhookSecret, deliveryId }),
+    send: (event, payload, deliveryId) => sendWebhook(`${env.service.url}/api/github/webhooks`, { event, payload, secret: sim.webhookSecret, deliveryId }),
+    async restart() {
+      await env.service.stop();
+      env.service = await start();
+    },
     async stop() {
-      await service.stop();
+      await env.service.stop();
       await Promise.all([sim.stop(), ...Object.values(fakes).map((f) => f.stop())]);
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+  return env;
 }

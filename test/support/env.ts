@@ -24,7 +24,7 @@ export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts
   env.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
   const repo = env.sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: config ? { ".packit.yaml": config } : {} });
   env.sim.setPermission("acme", "widget", "maintainer", "write");
-  return { ...env, repo };
+  return Object.assign(env, { repo });
 }
 
 /** Check runs of a head on the simulated GitHub, by name → status/conclusion. */
