@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../../src/backends/fakes/copr.js";
+import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../src/backends/fakes/testing-farm.js";
+import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../src/github-sim/index.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { waitFor } from "../support/db.js";
+
+const CONFIG = `jobs:
+  - job: copr_build
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64, fedora-43-x86_64]
+  - job: tests
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64, fedora-43-x86_64]
+`;
+
+/**
+ * kill -9 of the real server at several points of a pipeline, then a restart on the
+ * same database: every job still reaches a final state, no backend submission is
+ * made twice and no check run is created twice.
+ */
+describe("crash safety (kill -9 of the real server)", () => {
+  let sim: GitHubSim;
+  let copr: FakeCopr;
+  let tf: FakeTestingFarm;
+  let repo: SimRepo;
+  let dir: string;
+  let server: ServerProcess | undefined;
+
+  beforeEach(async () => {
+    sim = await startGitHubSim();
+    copr = await startFakeCopr({ phaseMs: 150 });
+    tf = await startFakeTestingFarm({ phaseMs: 150 });
+    sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
+    repo = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG } });
+    dir = mkdtempSync(join(tmpdir(), "packit-crash-"));
+  });
+  afterEach(async () => {
+    await server?.kill();
+    await Promise.all([sim.stop(), copr.stop(), tf.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = () =>
+    startServerProcess({
+      APP_ID: String(sim.appId),
+      PRIVATE_KEY: sim.privateKey,
+      WEBHOOK_SECRET: sim.webhookSecret,
+      PACKIT__DATABASE__PATH: join(dir, "db.sqlite"),
+      PACKIT__WORKER__POLL_INTERVAL_MS: "50",
+      PACKIT__WORKER__LEASE_MS: "800",
+      PACKIT__WORKER__RETRY_BASE_MS: "50",
+      PACKIT__WORKER__RETRY_MAX_MS: "200",
+      PACKIT__POLLING__INTERVAL_MS: "60",
+      PACKIT__POLLING__MAX_INTERVAL_MS: "200",
+      PACKIT__CHECKS__FLUSH_WINDOW_MS: "10",
+      PACKIT__CRON__ENABLED: "false",
+      PACKIT__GITHUB__BASE_URL: sim.url,
+      PACKIT__GITHUB__WRITE_INTERVAL_MS: "20",
+      PACKIT__BACKENDS__COPR__URL: copr.url,
+      PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_TOKEN,
+      PACKIT__BACKENDS__TESTING_FARM__URL: tf.url,
+      PACKIT__BACKENDS__TESTING_FARM__TOKEN: FAKE_TF_TOKEN,
+    });
+
+  const openPr = async (s: ServerProcess, headSha: string) => {
+    const res = await sendWebhook(`${s.url}/api/github/webhooks`, { event: "pull_request", payload: pullRequestEvent("opened", { repo, number: 1, headSha, author: "contributor" }), secret: sim.webhookSecret });
+    expect(res.status).toBe(200);
+  };
+  const concluded = (sha: string) => sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "completed");
+
+  async function expectEverythingDoneOnce(sha: string) {
+    await waitFor(() => concluded(sha).length === 6, 30_000, `all six checks to conclude: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`);
+    const runs = sim.checkRuns("acme", "widget", sha);
+    expect(runs).toHaveLength(6); // no check run created twice
+    expect(runs.every((c) => c.conclusion === "success")).toBe(true);
+    expect(copr.submissions).toBe(3); // no build submitted twice
+    expect(tf.requests()).toHaveLength(3); // no test submitted twice
+  }
+
+  it("killed in the middle of a Copr submission: the build reached Copr, the restart finds it instead of submitting again", async () => {
+    // Copr takes 600 ms to answer a submission; the server dies while waiting.
+    copr.faults.delayMs = (req) => (req.method === "POST" ? 600 : 0);
+    server = await start();
+    const sha = randomSha();
+    await openPr(server, sha);
+    await waitFor(() => copr.calls.some((c) => c.method === "POST"), 10_000, "a submission in flight");
+    await server.kill();
+    await waitFor(() => copr.submissions >= 1, 5000, "Copr to have accepted the orphaned submission");
+    copr.faults.delayMs = 0;
+    server = await start();
+    await expectEverythingDoneOnce(sha);
+  }, 60_000);
+
+  it("killed in the middle of a check-run flush: the restart does not create the check runs twice", async () => {
+    sim.latencyMs = 400;
+    server = await start();
+    const sha = randomSha();
+    await openPr(server, sha);
+    await waitFor(() => sim.requests.some((r) => r.group === "graphql" && r.method === "POST") || sim.checkRuns("acme", "widget", sha).length > 0, 10_000, "a flush in flight");
+    await new Promise((r) => setTimeout(r, 500)); // the create mutation is on the wire
+    await server.kill();
+    sim.latencyMs = 0;
+    server = await start();
+    await expectEverythingDoneOnce(sha);
+  }, 60_000);
+
+  it("killed repeatedly at random points of a pipeline: every job still ends, each submitted once", async () => {
+    server = await start();
+    const sha = randomSha();
+    await openPr(server, sha);
+    for (const delay of [120, 260, 410]) {
+      await new Promise((r) => setTimeout(r, delay));
+      await server.kill();
+      server = await start();
+    }
+    await expectEverythingDoneOnce(sha);
+  }, 90_000);
+});

@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { freePort } from "../../src/util/net.js";
+import { waitFor } from "./db.js";
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** kill -9: no shutdown code runs. */
+  kill(): Promise<void>;
+}
+
+/** Start the real service (`src/main.ts`) as a child process with `env`, and wait until /readyz answers. */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", LOG_FORMAT: "json", LOG_LEVEL: env.LOG_LEVEL ?? "warn", NODE_ENV: "test" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  let ready = false;
+  const poll = setInterval(() => {
+    fetch(`${url}/readyz`).then((r) => (ready = r.ok), () => undefined);
+  }, 50);
+  try {
+    await waitFor(() => ready || child.exitCode !== null, 30_000, "the server process to be ready");
+  } finally {
+    clearInterval(poll);
+  }
+  if (!ready) throw new Error(`server exited early:\n${out}`);
+  return {
+    url,
+    child,
+    output: () => out,
+    async kill() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
