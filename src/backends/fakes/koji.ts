@@ -14,8 +14,8 @@
  * computed from the clock when read — no timers. `phaseMs: Infinity` leaves every
  * step to `start()` / `finish()`.
  */
-import { decodeCall, encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { xmlRpcHandler, type XmlRpcMethods } from "../xmlrpc/client.js";
+import { encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
 import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
 
 const FREE = 0;
@@ -370,13 +370,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       for (const s of sessions.values()) s.expired = true;
     },
     calledMethods() {
-      return server.calls.map((c) => {
-        try {
-          return decodeCall(c.body).method;
-        } catch {
-          return "(not XML-RPC)";
-        }
-      });
+      return xmlRpcMethods(server.calls);
     },
     reset() {
       tasks.clear();

@@ -15,8 +15,8 @@
  * state one `phaseMs` apart (default 50 ms), computed from the clock when read — no
  * timers. `phaseMs: Infinity` leaves every step to `start()` / `finish()`.
  */
-import { decodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { xmlRpcHandler, type XmlRpcMethods } from "../xmlrpc/client.js";
+import { XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
 import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
 
 const S = { FREE: 0, ASSIGNED: 1, OPEN: 2, CLOSED: 3, CANCELED: 4, FAILED: 5, INTERRUPTED: 6, TIMEOUT: 7, CREATED: 8 } as const;
@@ -332,13 +332,7 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
       sessions.clear();
     },
     calledMethods() {
-      return server.calls.map((c) => {
-        try {
-          return decodeCall(c.body).method;
-        } catch {
-          return "(not XML-RPC)";
-        }
-      });
+      return xmlRpcMethods(server.calls);
     },
     reset() {
       tasks.clear();

@@ -118,3 +118,14 @@ export function xmlRpcHandler(
     return { status: 200, body, headers: replyHeaders };
   };
 }
+
+/** The XML-RPC method of each recorded call, in order ("(not XML-RPC)" for other bodies): what a fake was asked. */
+export function xmlRpcMethods(calls: readonly { body: string }[]): string[] {
+  return calls.map((c) => {
+    try {
+      return decodeCall(c.body).method;
+    } catch {
+      return "(not XML-RPC)";
+    }
+  });
+}
