@@ -19,12 +19,14 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
+  // A process killed by a signal has a signalCode and no exitCode.
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
   let ready = false;
   const poll = setInterval(() => {
     fetch(`${url}/readyz`).then((r) => (ready = r.ok), () => undefined);
   }, 50);
   try {
-    await waitFor(() => ready || child.exitCode !== null, 30_000, "the server process to be ready");
+    await waitFor(() => ready || exited(), 30_000, "the server process to be ready");
   } finally {
     clearInterval(poll);
   }
@@ -34,10 +36,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     child,
     output: () => out,
     async kill() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
+      if (exited()) return;
+      const gone = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
-      await exited;
+      await gone;
     },
   };
 }

@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+
+let server: ServerProcess | undefined;
+const dir = mkdtempSync(join(tmpdir(), "packit-start-"));
+afterEach(async () => {
+  await server?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it("npm start without App credentials serves Probot's setup page and the health endpoints, creating the database", async () => {
+  server = await startServerProcess({ APP_ID: "", PRIVATE_KEY: "", PRIVATE_KEY_PATH: "", PACKIT__DATABASE__PATH: join(dir, "sub", "db.sqlite") });
+  const setup = await fetch(`${server.url}/probot`);
+  expect(setup.status).toBe(200);
+  expect(await setup.text()).toContain("packit-probot");
+  expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "ok" });
+  expect(await (await fetch(`${server.url}/readyz`)).json()).toMatchObject({ status: "ready" });
+}, 40_000);
+
+it("stops with a message naming the bad setting", async () => {
+  await expect(startServerProcess({ PACKIT__MAINTENANCE__MODE: "nuke", PACKIT__DATABASE__PATH: join(dir, "db.sqlite") })).rejects.toThrow(/maintenance\.mode/);
+}, 40_000);
