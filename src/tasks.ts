@@ -13,7 +13,7 @@ export type AppTasks = {
     jobIds: number[];
     reason: string;
     actor: string;
-    source: "supersede" | "comment" | "button" | "cli";
+    source: "supersede" | "closed" | "comment" | "button" | "cli";
     reply?: { installationId: number; owner: string; repo: string; issueNumber: number };
   };
   /** Send pending check-run states of one installation to GitHub. */

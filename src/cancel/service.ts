@@ -7,7 +7,7 @@ import type { JobRow } from "../pipeline/store.js";
 import { mapLimit, sleep } from "../util/concurrency.js";
 import { overallOf, CANCEL_CODES, type CancelReport, type JobCancelResult } from "./report.js";
 
-export type CancelSource = "supersede" | "comment" | "button" | "cli";
+export type CancelSource = "supersede" | "closed" | "comment" | "button" | "cli";
 
 /** Tries of a backend cancel call that fails transiently (5xx, timeout). */
 const CANCEL_TRIES = 3;

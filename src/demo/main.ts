@@ -24,7 +24,6 @@ import {
   type SimRepo,
 } from "../github-sim/index.js";
 import { runSweep, type SweepResult } from "../maintenance/sweep.js";
-import { isFinal } from "../pipeline/job-state.js";
 import type { JobRow } from "../pipeline/store.js";
 import { startEnvironment, type Environment } from "./environment.js";
 
@@ -107,22 +106,31 @@ interface Step {
   run(): Promise<StepResult>;
 }
 
+/** A job to keep running: the next job of `sha` and `key` after `afterJobId`, once claimed. */
+interface Hold {
+  sha: string;
+  key: string;
+  afterJobId: number;
+  jobId?: number;
+}
+
 /** The scenario's world and the probes its steps use. */
 class Scenario {
   readonly acme: SimInstallation;
   readonly widget: SimRepo;
   readonly dormant: SimInstallation;
   readonly legacy: SimRepo;
+  private readonly holds: Hold[] = [];
   private readonly heldKoji = new Set<number>();
   private kojiRefusesCancel = false;
   private stopped = false;
-  shaA = randomSha();
-  shaB = randomSha();
+  readonly shaA = randomSha();
+  readonly shaB = randomSha();
   /** The pull request as GitHub sent it last (its `user` is the PR author). */
   private pr: ReturnType<typeof pullRequestEvent> | undefined;
 
   constructor(readonly env: Environment) {
-    const { sim } = env;
+    const { sim, fakes } = env;
     // Installed long ago, so the sweep judges them on their configs, not the grace period.
     this.acme = sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" }, createdAt: "2024-03-01T09:00:00Z" });
     this.widget = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } });
@@ -131,11 +139,24 @@ class Scenario {
     this.dormant = sim.addInstallation({ id: 200, account: { login: "dormant-org", type: "Organization" }, createdAt: "2023-06-01T09:00:00Z" });
     this.legacy = sim.addRepo({ installationId: 200, owner: "dormant-org", name: "legacy", files: { "README.md": "# legacy\n" } });
 
-    // Koji tasks move on a clock with no way to pin them: a held task is put back to OPEN on every read.
-    env.fakes.koji.beforeCall = (method, params) => {
+    // The fakes advance work on a clock. A held job is pinned "running" just before the
+    // app's first read of it, so the app never sees it move on, however slow this machine.
+    fakes.copr.faults.delayMs = (req) => {
+      const id = /^\/api_3\/build\/(\d+)\/?$/.exec(req.path)?.[1];
+      if (req.method === "GET" && id && this.claimHold("copr", id)) fakes.copr.finish(id, "running");
+      return 0;
+    };
+    fakes.testingFarm.faults.delayMs = (req) => {
+      const id = /^\/v0\.1\/requests\/([0-9a-f-]{36})\/?$/.exec(req.path)?.[1];
+      if (req.method === "GET" && id && this.claimHold("testing-farm", id)) fakes.testingFarm.finish(id, "running");
+      return 0;
+    };
+    // Koji tasks cannot be pinned: a held task is put back to OPEN on every read.
+    fakes.koji.beforeCall = (method, params) => {
       const id = Number(params[0]);
+      if (method === "getTaskInfo" && this.claimHold("koji", String(id))) this.heldKoji.add(id);
       if (!this.heldKoji.has(id)) return;
-      if (method === "getTaskInfo") env.fakes.koji.start(id);
+      if (method === "getTaskInfo") fakes.koji.start(id);
       if (method === "cancelTask" && this.kojiRefusesCancel) throw new XmlRpcFault(1004, "admin permission required (logged in as packit)");
     };
   }
@@ -188,28 +209,28 @@ class Scenario {
   }
 
   /**
-   * Keep a job's backend work running until it is cancelled or released: the fakes
-   * advance on a clock, so the demo pins the work the moment the app submits it.
-   * Started before the event that creates the job; a failure surfaces when awaited.
+   * Keep the next job of a head with this check name running in its backend until
+   * it is cancelled (or, for Koji, released). Call it before the event that creates
+   * the job; resolves once the job is held.
    */
   hold(sha: string, key: string): Promise<void> {
-    const held = (async () => {
-      const job = await this.until(
-        `${key} of ${short(sha)} submitted`,
-        () => {
-          const j = this.latestJob(sha, key);
-          return j?.external_id && !isFinal(j.state) ? j : undefined;
-        },
-        () => JSON.stringify(this.latestJob(sha, key) ?? null),
-      );
-      const id = job.external_id!;
-      if (job.backend === "copr") this.env.fakes.copr.finish(id, "running");
-      else if (job.backend === "testing-farm") this.env.fakes.testingFarm.finish(id, "running");
-      else if (job.backend === "koji") this.heldKoji.add(Number(id));
-      else throw new Unexpected(`a backend the demo can hold`, job.backend);
-    })();
+    const hold: Hold = { sha, key, afterJobId: this.latestJob(sha, key)?.id ?? 0 };
+    this.holds.push(hold);
+    const held = this.until(`${key} of ${short(sha)} submitted and held`, () => hold.jobId !== undefined, () => JSON.stringify(this.latestJob(sha, key) ?? null)).then(() => undefined);
     held.catch(() => undefined); // awaited by the step that needs it
     return held;
+  }
+
+  /** Whether the job behind a backend id is one to hold now (each hold takes one job). */
+  private claimHold(backend: BackendName, externalId: string): boolean {
+    if (this.stopped) return false;
+    const job = this.env.deps.db
+      .prepare("SELECT j.id, j.key, p.head_sha FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.backend = ? AND j.external_id = ?")
+      .get(backend, externalId) as { id: number; key: string; head_sha: string } | undefined;
+    if (!job || this.holds.some((h) => h.jobId === job.id)) return false;
+    const hold = this.holds.find((h) => h.jobId === undefined && h.sha === job.head_sha && h.key === job.key && job.id > h.afterJobId);
+    if (hold) hold.jobId = job.id;
+    return hold !== undefined;
   }
 
   releaseKoji(): void {
@@ -277,11 +298,10 @@ function describeSweep(res: SweepResult | undefined, login: string): string {
 function steps(s: Scenario): Step[] {
   const { env } = s;
   const { sim, fakes } = env;
-  const A = () => short(s.shaA);
-  const B = () => short(s.shaB);
-  const sweeps: Partial<Record<"report" | "suspend", SweepResult>> = {};
-  let heldA: Promise<void>[] = [];
-  let heldB: Promise<void>[] = [];
+  const A = short(s.shaA);
+  const B = short(s.shaB);
+  // Jobs kept running so that later steps find them unfinished, by step that awaits them.
+  const held: Record<"build" | "test" | "newHead", Promise<void>[]> = { build: [], test: [], newHead: [] };
 
   return [
     {
@@ -299,22 +319,23 @@ function steps(s: Scenario): Step[] {
       title: "pull request opened",
       async run() {
         const payload = s.pullRequest("opened", s.shaA);
-        // rpm-build:fedora-44 of this head is kept building, so that the next push finds it unfinished.
-        heldA = [s.hold(s.shaA, RPM_44)];
+        // rpm-build:fedora-44 and the rawhide test of this head are still running when the next push comes.
+        held.build = [s.hold(s.shaA, RPM_44)];
+        held.test = [s.hold(s.shaA, TF_RAWHIDE)];
         await s.send("pull_request", payload);
         const checks = await s.until("6 check runs on the head", () => Object.keys(s.checks(s.shaA)).length === 6 && s.checks(s.shaA), () => JSON.stringify(s.checks(s.shaA)));
-        const firstStates = sim.checkRuns("acme", "widget", s.shaA).map((c) => c.history[0]?.status);
-        expect(firstStates.every((st) => st === "queued"), "every check created as queued", () => JSON.stringify(firstStates));
         const prefixes = Object.keys(checks).map((n) => n.split(":")[0]);
         const by = (p: string) => prefixes.filter((x) => x === p).length;
-        return { line: `PR #1 opened by @contributor (head ${A()}): 6 checks queued — ${by("rpm-build")} rpm-build, ${by("testing-farm")} testing-farm, ${by("koji-build")} koji-build` };
+        // The reporter sends only the latest state: on a slow machine a build may already be running when its check is created.
+        const firstStates = sim.checkRuns("acme", "widget", s.shaA).map((c) => c.history[0]?.status);
+        const queued = firstStates.every((st) => st === "queued") ? "queued" : `created (${firstStates.join(", ")})`;
+        return { line: `PR #1 opened by @contributor (head ${A}): 6 checks ${queued} — ${by("rpm-build")} rpm-build, ${by("testing-farm")} testing-farm, ${by("koji-build")} koji-build` };
       },
     },
     {
       title: "builds",
       async run() {
-        await Promise.all(heldA);
-        heldA = [s.hold(s.shaA, TF_RAWHIDE)];
+        await Promise.all(held.build);
         await s.waitForChecks(s.shaA, { [RPM_RAWHIDE]: "success", [KOJI_RAWHIDE]: "success", [KOJI_44]: "success", [RPM_44]: "in_progress" }, "three builds done, one still building");
         return { line: `builds: ${RPM_RAWHIDE}, ${KOJI_RAWHIDE}, ${KOJI_44} succeeded; ${RPM_44} still building (held in Copr)` };
       },
@@ -322,7 +343,7 @@ function steps(s: Scenario): Step[] {
     {
       title: "tests",
       async run() {
-        await Promise.all(heldA);
+        await Promise.all(held.test);
         await s.waitForChecks(s.shaA, { [TF_RAWHIDE]: "in_progress", [TF_44]: "queued" }, "the rawhide test running, the f44 test waiting");
         const waiting = s.run(s.shaA, TF_44).output.title;
         expect(waiting === `Waiting for ${RPM_44}`, `${TF_44} titled "Waiting for ${RPM_44}"`, () => String(waiting));
@@ -334,29 +355,29 @@ function steps(s: Scenario): Step[] {
       async run() {
         const seen = s.cancelReports("cancel.supersede").length;
         // On the new head, both tests and koji-build:f44 are kept running for the cancel steps.
-        heldB = [s.hold(s.shaB, TF_RAWHIDE), s.hold(s.shaB, TF_44), s.hold(s.shaB, KOJI_44)];
+        held.newHead = [s.hold(s.shaB, TF_RAWHIDE), s.hold(s.shaB, TF_44), s.hold(s.shaB, KOJI_44)];
         await s.send("pull_request", s.pullRequest("synchronize", s.shaB, s.shaA));
         const report = await s.nextCancelReport("cancel.supersede", seen);
         const codes = report.results.map((r) => `${r.check}=${r.code}`).sort();
         const want = [`${RPM_44}=0`, `${TF_RAWHIDE}=0`, `${TF_44}=0`].sort();
         expect(report.overall === "all" && JSON.stringify(codes) === JSON.stringify(want), `overall "all", ${want.join(", ")}`, () => `${report.overall}, ${codes.join(", ")}`);
-        const reason = `Superseded by ${B()}`;
+        const reason = `Superseded by ${B}`;
         await s.waitForChecks(s.shaA, { [RPM_44]: "cancelled", [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled" }, "the superseded jobs' checks cancelled");
         const titles = [RPM_44, TF_RAWHIDE, TF_44].map((n) => s.run(s.shaA, n).output.title);
         expect(titles.every((t) => t === reason), `cancelled checks titled "${reason}"`, () => JSON.stringify(titles));
-        return { line: `push ${B()} to PR #1 (before ${A()}): ${report.results.length} unfinished jobs of ${A()} cancelled — checks "cancelled", "${reason}"`, details: indent(renderReport(report)) };
+        return { line: `push ${B} to PR #1 (before ${A}): ${report.results.length} unfinished jobs of ${A} cancelled — checks "cancelled", "${reason}"`, details: indent(renderReport(report)) };
       },
     },
     {
       title: "new head runs",
       async run() {
-        await Promise.all(heldB);
+        await Promise.all(held.newHead);
         await s.waitForChecks(
           s.shaB,
           { [RPM_RAWHIDE]: "success", [RPM_44]: "success", [KOJI_RAWHIDE]: "success", [KOJI_44]: "in_progress", [TF_RAWHIDE]: "in_progress", [TF_44]: "in_progress" },
           "builds done, both tests and koji-build:f44 running",
         );
-        return { line: `head ${B()}: 3 builds succeeded; ${TF_RAWHIDE}, ${TF_44} and ${KOJI_44} running (held)` };
+        return { line: `head ${B}: 3 builds succeeded; ${TF_RAWHIDE}, ${TF_44} and ${KOJI_44} running (held)` };
       },
     },
     {
@@ -473,9 +494,9 @@ function steps(s: Scenario): Step[] {
       title: "maintenance sweep, report mode",
       async run() {
         env.deps.settings.maintenance.mode = "report";
-        sweeps.report = await runSweep(env.deps);
-        const dormant = describeSweep(sweeps.report, "dormant-org");
-        const acme = describeSweep(sweeps.report, "acme");
+        const res = await runSweep(env.deps);
+        const dormant = describeSweep(res, "dormant-org");
+        const acme = describeSweep(res, "acme");
         expect(dormant.startsWith("reported") && acme.startsWith("kept"), "dormant-org reported, acme kept", () => `dormant-org ${dormant}, acme ${acme}`);
         const suspended = sim.installations().filter((i) => i.suspended_at).map((i) => i.account.login);
         expect(suspended.length === 0, "nothing suspended on GitHub", () => `suspended: ${suspended.join(", ")}`);
@@ -486,9 +507,9 @@ function steps(s: Scenario): Step[] {
       title: "maintenance sweep, suspend mode",
       async run() {
         env.deps.settings.maintenance.mode = "suspend";
-        sweeps.suspend = await runSweep(env.deps);
-        const dormant = describeSweep(sweeps.suspend, "dormant-org");
-        const acme = describeSweep(sweeps.suspend, "acme");
+        const res = await runSweep(env.deps);
+        const dormant = describeSweep(res, "dormant-org");
+        const acme = describeSweep(res, "acme");
         const onGitHub = (id: number) => Boolean(sim.installations().find((i) => i.id === id)?.suspended_at);
         expect(dormant.startsWith("suspended") && onGitHub(200), "dormant-org suspended on GitHub", () => `${dormant}; suspended on GitHub: ${onGitHub(200)}`);
         expect(acme.startsWith("kept") && !onGitHub(100), "acme kept", () => `${acme}; suspended on GitHub: ${onGitHub(100)}`);

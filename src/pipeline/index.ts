@@ -27,6 +27,19 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
     const ev = triggerFromRelease(context.id, parsePayload(releasePayload, context.payload));
     return ev ? handleTrigger(deps, cache, ev) : ignored("release without a tag");
   });
+  onDelivery(app, deps, "pull_request.closed", async (context) => {
+    const p = parsePayload(pullRequestPayload, context.payload);
+    const repo = deps.pipelines.repo(p.repository.id);
+    const jobIds = repo ? deps.pipelines.unfinishedJobsOfPr(repo.id, p.pull_request.number).map((j) => j.id) : [];
+    if (jobIds.length === 0) return ignored("no unfinished jobs");
+    const merged = (p.pull_request as { merged?: boolean }).merged;
+    deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Pull request ${merged ? "merged" : "closed"}`, actor: p.sender?.login ?? "unknown", source: "closed" }, {
+      queue: SHORT_QUEUE,
+      priority: 50,
+      fairnessKey: `repo:${repo!.id}`,
+    });
+    return handled;
+  });
   deps.taskHandlers["submit-job"] = (p, ctx) => submitJob(deps, p.jobId, ctx);
   deps.taskHandlers["poll-job"] = (p, ctx) => pollJob(deps, p, ctx);
 }

@@ -52,3 +52,22 @@ describe("re-run and cancel buttons", () => {
     expect(world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === "rpm-build:fedora-rawhide-x86_64")!.output?.title).toBe("Cancelled by @maintainer");
   });
 });
+
+describe("closing a pull request", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("cancels its unfinished jobs", async () => {
+    world = await startWorld(undefined, { phaseMs: 3_600_000 });
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 4, headSha: sha, author: "contributor" }));
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds");
+    await world.send("pull_request", pullRequestEvent("closed", { repo: world.repo, number: 4, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all checks to conclude");
+    expect(Object.values(checks)).toEqual(Array(4).fill("completed:cancelled"));
+    expect(world.sim.checkRuns("acme", "widget", sha)[0]!.output?.title).toBe("Pull request closed");
+  });
+});
