@@ -7,10 +7,11 @@ import type { AppDeps } from "./deps.js";
 import { setupInstallations } from "./installations/index.js";
 import { setupMaintenance } from "./maintenance/index.js";
 import { setupPipeline } from "./pipeline/index.js";
+import { testingFarmNotificationHandler } from "./pipeline/notifications.js";
 
 /** The Probot app: each feature registers its webhook handlers and tasks. */
 export function createApp(deps: AppDeps): ApplicationFunction {
-  return (app) => {
+  return (app, { addHandler }) => {
     setupInstallations(app, deps);
     setupPipeline(app, deps);
     setupChecks(app, deps);
@@ -18,6 +19,7 @@ export function createApp(deps: AppDeps): ApplicationFunction {
     setupCancel(app, deps);
     setupCommands(app, deps);
     setupMaintenance(app, deps);
+    addHandler(testingFarmNotificationHandler(deps));
     app.onError((err) => {
       deps.log.error({ err: err.message, event: (err as { event?: { name?: string } }).event?.name }, "webhook handler error");
     });

@@ -3,15 +3,13 @@ import yaml from "js-yaml";
 import { z } from "zod";
 import { SettingsError } from "./errors.js";
 
-const backend = (defaultUrl: string) => z
-  .object({
-    url: z.string().url().default(defaultUrl),
-    /** Copr "login:token", Testing Farm / Image Builder bearer token, Koji/OSH "user:password". */
-    token: z.string().optional(),
-    timeoutMs: z.coerce.number().int().positive().default(30_000),
-  })
-  .strict()
-  .prefault({});
+const backendFields = (defaultUrl: string) => ({
+  url: z.string().url().default(defaultUrl),
+  /** Copr "login:token", Testing Farm / Image Builder bearer token, Koji/OSH "user:password". */
+  token: z.string().optional(),
+  timeoutMs: z.coerce.number().int().positive().default(30_000),
+});
+const backend = (defaultUrl: string) => z.object(backendFields(defaultUrl)).strict().prefault({});
 
 /** Releases the target aliases (fedora-all, epel-all, …) expand to; see packit-config/aliases.ts. */
 const releaseList = z
@@ -103,7 +101,17 @@ export const settingsSchema = z
     backends: z
       .object({
         copr: backend("https://copr.fedorainfracloud.org"),
-        testingFarm: backend("https://api.testing-farm.io"),
+        testingFarm: z
+          .object({
+            ...backendFields("https://api.testing-farm.io"),
+            /**
+             * Testing Farm's notification webhook: the public URL of this service's
+             * /api/testing-farm/notify and a shared token. Unset: status by polling only.
+             */
+            notify: z.object({ url: z.string().url(), token: z.string().min(16) }).strict().optional(),
+          })
+          .strict()
+          .prefault({}),
         koji: backend("https://koji.fedoraproject.org/kojihub"),
         imageBuilder: backend("https://console.redhat.com/api/image-builder/v1"),
         openscanhub: backend("https://openscanhub.fedoraproject.org/xmlrpc/client/"),
@@ -164,7 +172,8 @@ function parseEnvValue(value: string): unknown {
   return value;
 }
 
-function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+/** `over` merged into `base`, objects key by key (arrays and values replace). */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];

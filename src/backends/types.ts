@@ -108,4 +108,6 @@ export interface BackendEndpoint {
   token?: string;
   /** Per-call timeout, ms. */
   timeoutMs?: number;
+  /** Where the service should notify us of state changes (Testing Farm's webhook), with its shared token. */
+  notify?: { url: string; token?: string };
 }

@@ -90,6 +90,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_unfinished ON jobs(pipeline_id) WHERE finished_at IS NULL;
 CREATE INDEX jobs_depends_on ON jobs(depends_on) WHERE depends_on IS NOT NULL;
+CREATE INDEX jobs_external ON jobs(backend, external_id) WHERE external_id IS NOT NULL;
 
 -- Desired check-run state per job; the reporter sends desired_version > sent_version.
 CREATE TABLE check_runs (

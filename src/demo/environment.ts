@@ -10,7 +10,7 @@ import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../ba
 import { startGitHubSim, sendWebhook, type GitHubSim } from "../github-sim/index.js";
 import { createLogger } from "../log.js";
 import { startService, type Service } from "../service.js";
-import { parseSettings, type Settings } from "../settings.js";
+import { deepMerge, parseSettings, type Settings } from "../settings.js";
 import type { AppDeps } from "../deps.js";
 
 export interface Fakes {
@@ -35,8 +35,8 @@ export interface Environment {
 }
 
 export interface EnvironmentOptions {
-  /** Settings over the fast defaults below (deep-merged one level). */
-  settings?: Record<string, Record<string, unknown>>;
+  /** Settings over the fast defaults below (deep-merged). */
+  settings?: Record<string, unknown>;
   log?: Logger;
   /** Backend phase length in the fakes, ms (how fast builds and tests progress). */
   phaseMs?: number;
@@ -63,7 +63,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     openscanhub: await startOpenScanHubFake({ phaseMs }),
   };
   const dir = opts.databasePath ? undefined : mkdtempSync(join(tmpdir(), "packit-probot-env-"));
-  const base: Record<string, Record<string, unknown>> = {
+  const base: Record<string, unknown> = {
     database: { path: opts.databasePath ?? join(dir!, "packit-probot.sqlite") },
     worker: { pollIntervalMs: 50, leaseMs: 2000, retryBaseMs: 50, retryMaxMs: 500, maxAttempts: 4 },
     polling: { intervalMs: Math.min(250, Math.max(20, Math.round(phaseMs / 2))), maxIntervalMs: Math.min(1000, phaseMs * 2) },
@@ -78,8 +78,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
       openscanhub: { url: fakes.openscanhub.hubUrl, token: "packit:packit-password", timeoutMs: 5000 },
     },
   };
-  for (const [section, values] of Object.entries(opts.settings ?? {})) base[section] = { ...base[section], ...values };
-  const settings = parseSettings(base);
+  const settings = parseSettings(deepMerge(base, opts.settings ?? {}));
   const log = opts.log ?? (await createLogger({ level: "silent" }));
   const start = () =>
     startService({

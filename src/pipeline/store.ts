@@ -108,6 +108,7 @@ export class PipelineStore {
       ),
       job: db.prepare("SELECT * FROM jobs WHERE id = ?"),
       jobsOfPipeline: db.prepare("SELECT * FROM jobs WHERE pipeline_id = ? ORDER BY id"),
+      byExternalId: db.prepare("SELECT * FROM jobs WHERE backend = ? AND external_id = ? ORDER BY id DESC LIMIT 1"),
       dependants: db.prepare("SELECT * FROM jobs WHERE depends_on = ? ORDER BY id"),
       unfinishedOfPr: db.prepare(
         `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
@@ -216,6 +217,11 @@ export class PipelineStore {
 
   jobsOfPipeline(pipelineId: number): JobRow[] {
     return this.sql.jobsOfPipeline.all(pipelineId) as JobRow[];
+  }
+
+  /** The job a backend knows as `externalId` (the newest, should a re-run reuse it). */
+  jobByExternalId(backend: BackendName, externalId: string): JobRow | undefined {
+    return this.sql.byExternalId.get(backend, externalId) as JobRow | undefined;
   }
 
   dependants(jobId: number): JobRow[] {

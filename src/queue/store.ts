@@ -120,6 +120,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       ),
       cancelTodo: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'todo'"),
       deleteTodo: db.prepare("DELETE FROM tasks WHERE id = ? AND status = 'todo'"),
+      advanceByLock: db.prepare("UPDATE tasks SET scheduled_at = MIN(scheduled_at, ?) WHERE lock_key = ? AND status = 'todo'"),
       cancelByLock: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE lock_key = ? AND status = 'todo'"),
       requestAbort: db.prepare("UPDATE tasks SET abort_requested = 1 WHERE id = ? AND status = 'doing'"),
       expiredWithTwin: db.prepare(
@@ -334,6 +335,13 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     })();
     if (result.ok && result.status === "abort_requested") this.emit("abort", id);
     return result;
+  }
+
+  /** Make the queued task holding `lockKey` due no later than `runAt`; returns whether one was queued. */
+  advanceByLockKey(lockKey: string, runAt: number): boolean {
+    const changed = this.sql.advanceByLock.run(runAt, lockKey).changes === 1;
+    if (changed) this.emit("enqueued", "*");
+    return changed;
   }
 
   /** Cancel the queued (`todo`) task holding `lockKey`, if any; returns whether one was cancelled. */

@@ -85,7 +85,7 @@ export function targetEnvironment(target: string, options: Record<string, unknow
 }
 
 /** The JSON body of `POST /v0.1/requests` for a job. */
-export function requestBody(req: SubmitRequest): Record<string, unknown> {
+export function requestBody(req: SubmitRequest, notify?: BackendEndpoint["notify"]): Record<string, unknown> {
   const o = req.options;
   const env = targetEnvironment(req.target, o);
   const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
@@ -112,7 +112,8 @@ export function requestBody(req: SubmitRequest): Record<string, unknown> {
     environment.artifacts = [{ type: "fedora-copr-build", id: `${req.dependency.externalId}:${chroot}` }];
   }
   const body: Record<string, unknown> = { test: { fmf }, environments: [environment] };
-  if (str("notification_url")) body.notification = { webhook: { url: str("notification_url") } };
+  // TF calls this URL on every state change (with the token, so we know it is TF); polling stays the fallback.
+  if (notify) body.notification = { webhook: { url: notify.url, ...(notify.token ? { token: notify.token } : {}) } };
   return body;
 }
 
@@ -134,7 +135,7 @@ export function createTestingFarmClient(endpoint: BackendEndpoint): BackendClien
   const requestUrl = (id: string) => `${base}/v0.1/requests/${id}`;
 
   async function createRequest(req: SubmitRequest, opts?: CallOptions): Promise<string> {
-    const ans = await call("POST", "/requests", opts, requestBody(req));
+    const ans = await call("POST", "/requests", opts, requestBody(req, endpoint.notify));
     const body = expectOk(ans, "submit test request");
     if (typeof body.id !== "string") throw new BackendError(NAME, "submit test request: answer has no id", { transient: false, status: ans.status });
     return body.id;
