@@ -44,8 +44,10 @@ export function nextJobState(current: JobState, remote: RemoteStatus["state"]): 
  */
 function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext, what: string): void {
   const e = toError(err);
+  // Cut short by shutdown or an operator's abort: the queue decides (released, or aborted); the job is not at fault.
+  if (ctx.signal.aborted) throw e;
   const transient = e instanceof BackendError ? e.transient : !(e instanceof TypeError);
-  if (transient && ctx.attempt < ctx.maxAttempts && !ctx.signal.aborted) throw e;
+  if (transient && ctx.attempt < ctx.maxAttempts) throw e;
   const suffix = transient ? ` (gave up after ${ctx.attempt} attempts)` : "";
   moveJob(deps, job.id, "error", { message: `${what}: ${e.message}${suffix}` });
 }
@@ -60,8 +62,13 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
   const req = submitRequestFor(j, dependency);
   let submitted;
   try {
-    // Only a retried task can have submitted already (a crash between submit and store).
-    submitted = (ctx.attempt > 1 ? await client.findByToken(req, { signal: ctx.signal }) : null) ?? (await client.submit(req, { signal: ctx.signal }));
+    // A submission that was sent before (then a crash, shutdown or timeout came before its id was
+    // stored) may have reached the backend: find it instead of submitting twice.
+    submitted = j.job.submit_attempted ? await client.findByToken(req, { signal: ctx.signal }) : null;
+    if (!submitted) {
+      deps.pipelines.markSubmitAttempted(jobId);
+      submitted = await client.submit(req, { signal: ctx.signal });
+    }
   } catch (err) {
     return failOrRetry(deps, j.job, err, ctx, "submission failed");
   }

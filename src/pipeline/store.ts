@@ -40,6 +40,7 @@ export interface JobRow {
   target: string;
   depends_on: number | null;
   state: JobState;
+  submit_attempted: number;
   external_id: string | null;
   url: string | null;
   message: string | null;
@@ -122,6 +123,7 @@ export class PipelineStore {
         "SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = ? AND j.finished_at IS NULL",
       ),
       activeSince: db.prepare("SELECT 1 FROM pipelines WHERE repo_id = ? AND id < ? AND created_at >= ? LIMIT 1"),
+      markSubmitAttempted: db.prepare("UPDATE jobs SET submit_attempted = 1 WHERE id = ?"),
       markSuperseded: db.prepare("UPDATE pipelines SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL"),
     };
   }
@@ -279,6 +281,11 @@ export class PipelineStore {
       .prepare(`UPDATE jobs SET ${sets.join(", ")} WHERE id = @id AND finished_at IS NULL AND state = @from`)
       .run({ ...params, from: current.state });
     return res.changes === 1 ? this.job(jobId) : undefined;
+  }
+
+  /** Note, before calling the backend, that a submission may reach it (see `submitJob`). */
+  markSubmitAttempted(jobId: number): void {
+    this.sql.markSubmitAttempted.run(jobId);
   }
 
   /** Store the backend id of a submission before anything else happens, so a crash cannot lose it. */

@@ -108,6 +108,20 @@ describe("crash safety (kill -9 of the real server)", () => {
     await expectEverythingDoneOnce(sha);
   }, 60_000);
 
+  it("SIGTERM stops gracefully: the process exits 0, and a task cut short runs again after the restart", async () => {
+    copr.faults.delayMs = (req) => (req.method === "POST" ? 3000 : 0); // a submission outlives the grace period
+    server = await start();
+    const sha = randomSha();
+    await openPr(server, sha);
+    await waitFor(() => copr.calls.some((c) => c.method === "POST"), 10_000, "a submission in flight");
+    const exited = new Promise<number | null>((r) => server!.child.once("exit", (code) => r(code)));
+    server.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    copr.faults.delayMs = 0;
+    server = await start();
+    await expectEverythingDoneOnce(sha);
+  }, 60_000);
+
   it("killed repeatedly at random points of a pipeline: every job still ends, each submitted once", async () => {
     server = await start();
     const sha = randomSha();
