@@ -1,8 +1,7 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { handled, onDelivery } from "../webhooks/index.js";
-
-type Payload = Record<string, any>;
+import { installationPayload, parsePayload } from "../webhooks/payloads.js";
 
 /**
  * Keeps installations and repositories current from `installation` and
@@ -11,24 +10,24 @@ type Payload = Record<string, any>;
 export function setupInstallations(app: Probot, deps: AppDeps): void {
   const store = new InstallationStore(deps);
   onDelivery(app, deps, ["installation.created", "installation.new_permissions_accepted", "installation.unsuspend"], async (context) => {
-    const p = context.payload as Payload;
+    const p = parsePayload(installationPayload, context.payload);
     store.upsert(p.installation);
-    if (context.payload.action === "unsuspend") store.setSuspended(p.installation.id, null);
+    if (p.action === "unsuspend") store.setSuspended(p.installation.id, null);
     for (const r of p.repositories ?? []) store.addRepo(p.installation.id, r);
     return handled;
   });
   onDelivery(app, deps, "installation.suspend", async (context) => {
-    const p = context.payload as Payload;
+    const p = parsePayload(installationPayload, context.payload);
     store.upsert(p.installation);
     store.setSuspended(p.installation.id, Date.parse(p.installation.suspended_at ?? "") || deps.now());
     return handled;
   });
   onDelivery(app, deps, "installation.deleted", async (context) => {
-    store.purge((context.payload as Payload).installation.id);
+    store.purge(parsePayload(installationPayload, context.payload).installation.id);
     return handled;
   });
   onDelivery(app, deps, ["installation_repositories.added", "installation_repositories.removed"], async (context) => {
-    const p = context.payload as Payload;
+    const p = parsePayload(installationPayload, context.payload);
     store.upsert(p.installation);
     for (const r of p.repositories_added ?? []) store.addRepo(p.installation.id, r);
     for (const r of p.repositories_removed ?? []) store.removeRepo(r.id);
@@ -40,12 +39,14 @@ export function setupInstallations(app: Probot, deps: AppDeps): void {
 export class InstallationStore {
   constructor(private readonly deps: Pick<AppDeps, "db" | "pipelines" | "now">) {}
 
-  upsert(i: { id: number; account?: { login?: string; type?: string }; created_at?: string }): void {
+  upsert(i: { id: number; account?: { login?: string; type?: string }; created_at?: string | number }): void {
+    // GitHub sends created_at as an ISO date, or as epoch seconds in some payloads.
+    const created = typeof i.created_at === "number" ? i.created_at * 1000 : i.created_at ? Date.parse(i.created_at) : NaN;
     this.deps.pipelines.upsertInstallation({
       id: i.id,
       login: i.account?.login ?? String(i.id),
       type: i.account?.type,
-      createdAt: i.created_at ? Date.parse(i.created_at) : undefined,
+      createdAt: Number.isFinite(created) ? created : undefined,
     });
   }
 

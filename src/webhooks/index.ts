@@ -2,6 +2,7 @@ import type { Context, Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
 import { DeliveryLog } from "./deliveries.js";
+import { MalformedPayload } from "./payloads.js";
 
 /** What a handler made of a delivery. */
 export type HandlerOutcome = { outcome: "handled" } | { outcome: "ignored"; why: string; metric?: string };
@@ -45,9 +46,16 @@ export function onDelivery<E extends EventName>(
       deps.metrics.events.inc({ event, outcome: res.outcome === "ignored" ? (res.metric ?? "ignored") : "handled" });
       log.debug(res.outcome === "ignored" ? { why: res.why } : {}, `delivery ${res.outcome}`);
     } catch (err) {
-      deliveries.finish(c.id, "error");
-      deps.metrics.events.inc({ event, outcome: "error" });
-      log.error({ err: toError(err) }, "delivery failed");
+      if (err instanceof MalformedPayload) {
+        // Redelivering the same payload cannot help: record it as ignored and answer 400.
+        deliveries.finish(c.id, "ignored");
+        deps.metrics.events.inc({ event, outcome: "malformed" });
+        log.warn({ why: err.message }, "delivery ignored: malformed payload");
+      } else {
+        deliveries.finish(c.id, "error");
+        deps.metrics.events.inc({ event, outcome: "error" });
+        log.error({ err: toError(err) }, "delivery failed");
+      }
       throw err;
     }
   });

@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { AppError } from "../errors.js";
 
-/** A payload lacks a field the app needs; the message says which. */
-export class MalformedPayload extends AppError {}
+/**
+ * A payload lacks a field the app needs; the message says which. `status` makes
+ * Probot's middleware answer 400: the sender's mistake, not ours.
+ */
+export class MalformedPayload extends AppError {
+  readonly status = 400;
+}
 
 const account = z.object({ login: z.string(), id: z.number().optional(), type: z.string().optional() }).passthrough();
 const installation = z.object({ id: z.number().int().positive() }).passthrough();
@@ -83,6 +88,25 @@ export const checkRunPayload = z
     repository,
     installation,
     sender,
+  })
+  .passthrough();
+
+const repoStub = z.object({ id: z.number().int(), full_name: z.string().regex(/^[^/]+\/[^/]+$/), node_id: z.string().optional(), name: z.string().optional() }).passthrough();
+
+export const installationPayload = z
+  .object({
+    action: z.string(),
+    installation: z
+      .object({
+        id: z.number().int().positive(),
+        account: account.optional(),
+        created_at: z.union([z.string(), z.number()]).optional(),
+        suspended_at: z.string().nullable().optional(),
+      })
+      .passthrough(),
+    repositories: z.array(repoStub).optional(),
+    repositories_added: z.array(repoStub).optional(),
+    repositories_removed: z.array(repoStub).optional(),
   })
   .passthrough();
 
