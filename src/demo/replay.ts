@@ -121,7 +121,8 @@ function prepareSimulator(sim: GitHubSim, deliveries: { event: string; payload: 
       });
       installations.add(installationId);
     }
-    for (const r of [p.repository, ...(p.repositories ?? []), ...(p.repositories_added ?? [])]) {
+    const listed = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+    for (const r of [p.repository, ...listed(p.repositories), ...listed(p.repositories_added)] as Payload[]) {
       const [owner, name] = typeof r?.full_name === "string" ? r.full_name.split("/") : [];
       if (!owner || !name || repos.has(r.full_name.toLowerCase())) continue;
       const repo = sim.addRepo({
@@ -220,8 +221,7 @@ function judge(env: Environment, id: string, event: string, answer: { status: nu
       return { outcome: "ignored", detail: logLines.find((l) => typeof l.why === "string")?.why ?? "no reason logged", unhandled: false };
     case "error": {
       const err = logLines.find((l) => l.msg === "delivery failed")?.err;
-      // A malformed payload is refused on purpose (500, so that GitHub shows it failed); anything else is a bug.
-      return { outcome: "error", detail: String(err?.message ?? `HTTP ${answer.status}`), unhandled: serverError && err?.type !== "MalformedPayload" };
+      return { outcome: "error", detail: String(err?.message ?? `HTTP ${answer.status}`), unhandled: serverError };
     }
   }
   // No handler claimed it: an event (or action) the app does not subscribe to.

@@ -37,6 +37,7 @@ const SDL = /* GraphQL */ `
     text: String
   }
   type Commit implements Node & GitObject { id: ID! oid: GitObjectID! abbreviatedOid: String! repository: Repository! }
+  type Tag implements Node & GitObject { id: ID! oid: GitObjectID! abbreviatedOid: String! repository: Repository! name: String! target: GitObject! }
   type TreeEntry { name: String! path: String type: String! oid: GitObjectID! mode: Int! }
   type Tree implements Node & GitObject {
     id: ID!

@@ -19,7 +19,7 @@ export interface ConfigStateRow {
 
 /** What the app knows about a repository's config at a ref. */
 export type ResolvedConfig =
-  | { kind: "present"; config: PackitConfig; warnings: string[]; path: string; blobSha: string; source: "cache" | "github" }
+  | { kind: "present"; config: PackitConfig; warnings: string[]; path: string; blobSha: string; source: "cache" | "github"; commitSha?: string }
   | { kind: "invalid"; error: ConfigError; path: string; source: "cache" | "github" }
   | { kind: "absent"; source: "cache" | "github" }
   /** The lookup failed (5xx, rate limit, timeout): never read as "absent". */
@@ -133,7 +133,7 @@ export async function resolveConfig(
     error: parsed.ok ? undefined : parsed.error.message,
   });
   return parsed.ok
-    ? { kind: "present", config: parsed.config, warnings: parsed.warnings, path: found.path, blobSha: found.blobSha, source: "github" }
+    ? { kind: "present", config: parsed.config, warnings: parsed.warnings, path: found.path, blobSha: found.blobSha, source: "github", commitSha: found.commitSha }
     : { kind: "invalid", error: parsed.error, path: found.path, source: "github" };
 }
 

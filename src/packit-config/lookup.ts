@@ -8,7 +8,8 @@ import { ConfigError } from "../errors.js";
 /** Config file names Packit accepts, in its priority order (packit.dev/docs/configuration). */
 export const CONFIG_FILE_NAMES = [".packit.yaml", ".packit.yml", "packit.yaml", "packit.yml"] as const;
 
-export type ConfigLookup = { kind: "present"; path: string; blobSha: string; text: string } | { kind: "absent" };
+/** `commitSha`: the commit the ref resolved to (a release event names only its tag). */
+export type ConfigLookup = ({ kind: "present"; path: string; blobSha: string; text: string } | { kind: "absent" }) & { commitSha: string };
 
 /** The part of an Octokit client the lookup uses. */
 export interface GraphqlClient {
@@ -32,7 +33,7 @@ export class UnreadableConfigError extends ConfigError {
 
 const QUERY = `query PackitConfigLookup($owner: String!, $name: String!, $ref: String!, ${CONFIG_FILE_NAMES.map((_, i) => `$e${i}: String!`).join(", ")}) {
   repository(owner: $owner, name: $name) {
-    ref: object(expression: $ref) { oid }
+    ref: object(expression: $ref) { oid ... on Tag { target { oid } } }
 ${CONFIG_FILE_NAMES.map((_, i) => `    c${i}: object(expression: $e${i}) { ... on Blob { oid text byteSize isTruncated isBinary } }`).join("\n")}
   }
 }`;
@@ -65,12 +66,14 @@ export async function lookupConfig(
   const vars: Record<string, unknown> = { owner: where.owner, name: where.repo, ref: where.ref };
   CONFIG_FILE_NAMES.forEach((file, i) => (vars[`e${i}`] = `${where.ref}:${file}`));
 
-  const answer = (await github.graphql(QUERY, vars)) as { repository?: Record<string, BlobAnswer | null> | null } | null;
+  const answer = (await github.graphql(QUERY, vars)) as { repository?: Record<string, (BlobAnswer & { target?: { oid?: string } }) | null> | null } | null;
   const repository = answer?.repository;
   if (!repository) {
     throw new Error(`repository ${where.owner}/${where.repo} not found or not accessible`);
   }
   if (!repository.ref?.oid) throw new Error(`ref ${where.ref} not found in ${where.owner}/${where.repo}`);
+  // An annotated tag is an object of its own; the commit is its target.
+  const commitSha = repository.ref.target?.oid ?? repository.ref.oid;
 
   for (const [i, path] of CONFIG_FILE_NAMES.entries()) {
     const blob = repository[`c${i}`];
@@ -80,7 +83,7 @@ export async function lookupConfig(
     if (blob.isTruncated || typeof blob.text !== "string") {
       throw new UnreadableConfigError(path, blob.oid, `the config is too large to read (${blob.byteSize ?? "?"} bytes)`);
     }
-    return { kind: "present", path, blobSha: blob.oid, text: blob.text };
+    return { kind: "present", path, blobSha: blob.oid, text: blob.text, commitSha };
   }
-  return { kind: "absent" };
+  return { kind: "absent", commitSha };
 }

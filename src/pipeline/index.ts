@@ -85,7 +85,9 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
     return ignored("invalid Packit config", "invalid_config");
   }
 
-  const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels }, settings.releases ?? DEFAULT_RELEASES);
+  // A release names only its tag; check runs and builds need the commit it points at.
+  if (ev.trigger === "release" && config.commitSha) base.headSha = config.commitSha;
+  const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels, tag: ev.trigger === "release" ? ev.headSha : undefined }, settings.releases ?? DEFAULT_RELEASES);
   // Manually triggered jobs wait for a command; they get no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
   const { pipeline, jobs } = pipelines.createPipeline(base, runnable);

@@ -7,6 +7,9 @@ import type { JobInContext, JobRow, PipelineStore } from "./store.js";
 
 type Fields = Parameters<PipelineStore["transition"]>[2];
 
+/** Head start of a new job's queued check over its submission, ms. */
+const QUEUED_FIRST_MS = 250;
+
 /**
  * Move a job to a new state and do what follows from it: record its check run, and
  * when it is final, start or settle the jobs waiting for it. Returns the updated
@@ -38,14 +41,16 @@ function settleDependants(deps: AppDeps, parent: JobInContext): void {
 }
 
 /**
- * Queue a job's submission with its project's priority. It starts after the check
- * reporter's window so that the "queued" check goes out before "in progress".
+ * Queue a job's submission with its project's priority. It starts a little after
+ * the check reporter's window so that the "queued" check reliably goes out before
+ * "in progress" (otherwise the two would be coalesced and users would never see
+ * the job queued); a quarter second is nothing next to a build.
  */
 export function enqueueSubmit(deps: AppDeps, j: JobInContext): void {
   const project = `${j.repo.owner}/${j.repo.name}`;
   deps.tasks.enqueueUnlessLocked("submit-job", { jobId: j.job.id }, {
     queue: LONG_QUEUE,
-    runAt: deps.now() + 2 * deps.settings.checks.flushWindowMs,
+    runAt: deps.now() + deps.settings.checks.flushWindowMs + QUEUED_FIRST_MS,
     lockKey: `submit:${j.job.id}`,
     fairnessKey: project,
     priority: priorityFor(

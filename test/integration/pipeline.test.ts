@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { pullRequestEvent } from "../../src/github-sim/index.js";
-import { allCompleted, checksOf, randomSha, startWorld, waitForChecks, type World } from "../support/env.js";
+import { pullRequestEvent, pushEvent, releaseEvent } from "../../src/github-sim/index.js";
+import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
 describe("pipeline: a pull request runs builds, then tests", () => {
   let world: World | undefined;
@@ -69,5 +69,34 @@ describe("pipeline: a pull request runs builds, then tests", () => {
     expect(run.output?.summary).toMatch(/line \d+/);
     expect(world.fakes.copr.submissions).toBe(0);
     expect(checksOf(world, sha)).toEqual(checks);
+  });
+
+  it("runs release jobs for a published release, and branch jobs for a push to their branch only", async () => {
+    const config = [
+      "jobs:",
+      "  - job: copr_build",
+      "    trigger: release",
+      "    targets: [fedora-rawhide-x86_64]",
+      "  - job: copr_build",
+      "    trigger: commit",
+      "    branch: main",
+      "    targets: [fedora-44-x86_64]",
+    ].join("\n");
+    world = await startWorld(config);
+    world.sim.setFile("acme", "widget", "v1.0", ".packit.yaml", config); // the tag exists
+    await world.send("release", releaseEvent("published", { repo: world.repo, tagName: "v1.0", author: "maintainer" }));
+    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "the release build");
+    const releaseRuns = world.sim.checkRuns("acme", "widget").filter((c) => c.name.startsWith("rpm-build:v1.0:"));
+    await waitFor(() => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v1.0:fedora-rawhide-x86_64"), 10_000, "the release check on the tag's commit");
+    expect(releaseRuns.every((c) => /^[0-9a-f]{40}$/.test(c.head_sha))).toBe(true);
+    const feature = randomSha();
+    await world.send("push", pushEvent({ repo: world.repo, ref: "feature", before: randomSha(), after: feature, commits: [{ id: feature, modified: ["a.c"] }] }));
+    const main = randomSha();
+    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: main, commits: [{ id: main, modified: ["a.c"] }] }));
+    await waitForChecks(world, main, (c) => allCompleted(c, 1), "the main push build");
+    expect(checksOf(world, main)).toEqual({ "rpm-build:main:fedora-44-x86_64": "completed:success" });
+    expect(checksOf(world, feature)).toEqual({});
+    const chroots = world.fakes.copr.builds().map((b) => b.chroots.join()).sort();
+    expect(chroots).toEqual(["fedora-44-x86_64", "fedora-rawhide-x86_64"]);
   });
 });

@@ -396,10 +396,8 @@ describe("reliability and security", () => {
   });
 
   it("ends a job in error when a backend hangs beyond its timeout, and no worker stays stuck: a later job still runs", async () => {
-    world = await startWorld(ONE_BUILD, { settings: SHORT_RETRIES });
-    // Settings merge one level deep in startEnvironment, so the Copr URL and token cannot be kept
-    // while overriding only its timeout there; the client reads this object on every call.
-    world.settings.backends.copr.timeoutMs = 200;
+    world = await startWorld(ONE_BUILD, { settings: { ...SHORT_RETRIES, backends: { copr: { timeoutMs: 200 } } } });
+    expect(world.settings.backends.copr.url).toBe(world.fakes.copr.url);
     world.fakes.copr.faults.delayMs = 4000;
     const sha = randomSha();
     const t0 = Date.now();
