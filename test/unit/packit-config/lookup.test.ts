@@ -50,7 +50,7 @@ describe("lookupConfig", () => {
   it("uses Packit's priority order", async () => {
     expect(CONFIG_FILE_NAMES).toEqual([".packit.yaml", ".packit.yml", "packit.yaml", "packit.yml"]);
     const github = fakeGithub(repository({ c1: blob("b1", "jobs: []\n"), c2: blob("b2", "specfile_path: x\n") }));
-    expect(await lookupConfig(github, where)).toEqual({ kind: "present", path: ".packit.yml", blobSha: "b1", text: "jobs: []\n" });
+    expect(await lookupConfig(github, where)).toEqual({ kind: "present", path: ".packit.yml", blobSha: "b1", text: "jobs: []\n", commitSha: "0123abc" });
   });
 
   it("skips a directory that carries a config name (a tree answers {})", async () => {
@@ -59,7 +59,7 @@ describe("lookupConfig", () => {
   });
 
   it("is absent when the ref exists and no name is a file", async () => {
-    expect(await lookupConfig(fakeGithub(repository({})), where)).toEqual({ kind: "absent" });
+    expect(await lookupConfig(fakeGithub(repository({})), where)).toEqual({ kind: "absent", commitSha: "0123abc" });
   });
 
   it("propagates GraphQL and transport errors (never absent)", async () => {
@@ -88,5 +88,12 @@ describe("lookupConfig", () => {
     const github = fakeGithub(repository({}));
     await expect(lookupConfig(github, { ...where, ref: "main:evil" })).rejects.toThrow(/invalid ref/);
     expect(github.calls).toHaveLength(0);
+  });
+});
+
+describe("lookupConfig on a tag", () => {
+  it("reports the commit an annotated tag points at", async () => {
+    const github = { graphql: async () => ({ repository: { ref: { oid: "tagobject", target: { oid: "c0ffee" } }, c0: null, c1: null, c2: null, c3: null } }) };
+    expect(await lookupConfig(github, { owner: "o", repo: "r", ref: "v1.0" })).toEqual({ kind: "absent", commitSha: "c0ffee" });
   });
 });
