@@ -150,6 +150,9 @@ function isSessionFault(err: unknown): boolean {
   );
 }
 
+/** Koji sessions one client keeps at most (parallel session calls). */
+const MAX_SESSIONS = 8;
+
 /**
  * A Koji client. `endpoint.url` is the hub's XML-RPC URL
  * (`https://koji.fedoraproject.org/kojihub`); `endpoint.token` is `user:password`
@@ -164,10 +167,15 @@ class KojiClient implements BackendClient {
   readonly name = "koji" as const;
   private readonly user: string | undefined;
   private readonly password: string | undefined;
-  private session: Session | undefined;
   private ownerId: number | undefined;
-  /** Session calls run one after another (callnum order); this is the tail. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Calls on one session must run in callnum order, so parallel calls (a cancel
+   * of ten tasks) each take a session of a small pool: idle ones are reused,
+   * new ones logged in up to MAX_SESSIONS, and callers beyond that wait in turn.
+   */
+  private readonly idle: Session[] = [];
+  private open = 0;
+  private readonly waiters: ((s: Session | undefined) => void)[] = [];
 
   constructor(private readonly endpoint: BackendEndpoint) {
     const token = endpoint.token ?? "";
@@ -259,23 +267,47 @@ class KojiClient implements BackendClient {
   // ───────────── session ─────────────
 
   /**
-   * Run `fn` with a logged-in session, one call at a time. When the hub says the
-   * session is gone (AuthError, AuthExpired, SequenceError) log in once more and retry.
+   * Run `fn` with a logged-in session of the pool. When the hub says the session is
+   * gone (AuthError, AuthExpired, SequenceError), drop it and retry once on another.
    */
-  private withSession<T>(opts: CallOptions, fn: (s: Session) => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => {
-      opts.signal?.throwIfAborted(); // aborted while waiting for its turn
-      const session = this.session ?? (await this.login(opts));
+  private async withSession<T>(opts: CallOptions, fn: (s: Session) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const session = await this.acquire(opts);
       try {
-        return await fn(session);
+        const result = await fn(session);
+        this.release(session);
+        return result;
       } catch (err) {
-        if (!isSessionFault(err)) throw err;
-        this.session = undefined;
-        return fn(await this.login(opts));
+        const stale = isSessionFault(err);
+        this.release(stale ? undefined : session);
+        if (!stale || attempt >= 2) throw err;
       }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    }
+  }
+
+  private async acquire(opts: CallOptions): Promise<Session> {
+    opts.signal?.throwIfAborted(); // aborted while waiting for its turn
+    const ready = this.idle.pop();
+    if (ready) return ready;
+    if (this.open < MAX_SESSIONS) {
+      this.open++;
+      try {
+        return await this.login(opts);
+      } catch (err) {
+        this.release(undefined);
+        throw err;
+      }
+    }
+    // All sessions busy: wait for one (or for a free slot, signalled by undefined).
+    return (await new Promise<Session | undefined>((resolve) => this.waiters.push(resolve))) ?? this.acquire(opts);
+  }
+
+  /** Give a session back; `undefined` means it was dropped and its slot is free. */
+  private release(session: Session | undefined): void {
+    if (!session) this.open--;
+    const next = this.waiters.shift();
+    if (next) next(session);
+    else if (session) this.idle.push(session);
   }
 
   private call(method: string, params: unknown[], opts: CallOptions, session?: Session): Promise<XmlRpcValue> {
@@ -292,7 +324,7 @@ class KojiClient implements BackendClient {
 
   // ───────────── one function per remote method ─────────────
 
-  /** `login(user, password)` → session; a refusal is a permanent error naming the user only. */
+  /** `login(user, password)` → a new session; a refusal is a permanent error naming the user only. */
   private async login(opts: CallOptions): Promise<Session> {
     if (!this.user || this.password === undefined) {
       throw new BackendError(BACKEND, "no credentials configured (token must be user:password)", { transient: false });
@@ -312,8 +344,7 @@ class KojiClient implements BackendClient {
     if (typeof id !== "number" || typeof key !== "string") {
       throw new BackendError(BACKEND, "login answered without session-id/session-key", { transient: false });
     }
-    this.session = { id, key, callnum: 0 };
-    return this.session;
+    return { id, key, callnum: 0 };
   }
 
   /** `build(src, target, opts)` → task id. */
