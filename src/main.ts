@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     host: env.HOST ?? "localhost",
     port: env.PORT ? Number(env.PORT) : 3000,
     webhookPath: env.WEBHOOK_PATH,
+    webhookProxy: env.WEBHOOK_PROXY_URL,
   });
   if (service.mode === "setup") log.info(`No GitHub App credentials: open ${service.url} to register the App`);
   else log.info(`packit-probot ready on ${service.url} (database ${settings.database.path})`);

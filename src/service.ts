@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Probot, Server } from "probot";
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   /** 0 picks a free port (Probot itself would read 0 as 3000). */
   port?: number;
   webhookPath?: string;
+  /** A smee.io channel to receive webhooks from (development behind NAT). */
+  webhookProxy?: string;
   /** Replace the backend clients built from settings (benchmarks). */
   backends?: Backends;
   metrics?: Metrics;
@@ -79,6 +82,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     host,
     port,
     webhookPath: opts.webhookPath,
+    webhookProxy: opts.webhookProxy,
     log,
     Probot: Probot.defaults({
       appId: opts.appId,
@@ -96,6 +100,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     addHandler(healthHandler({ db, metrics, store: tasks }));
   });
   const http = await server.start();
+  limitRequestBodies(http, MAX_WEBHOOK_BYTES);
 
   const workers: Worker<AppTasks>[] = [];
   if (settings.worker.enabled) workers.push(...startWorkers(deps));
@@ -114,6 +119,27 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       db.close();
     },
   };
+}
+
+/** GitHub caps webhook payloads at 25 MB; anything larger is not GitHub. */
+const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
+/**
+ * Refuse request bodies whose content-length is over `max` bytes before anything
+ * reads them (413). GitHub always sends a content-length. Probot's Server puts its
+ * webhook middleware first, so this wraps the server's own request listeners.
+ */
+function limitRequestBodies(http: HttpServer, max: number): void {
+  const listeners = http.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  http.removeAllListeners("request");
+  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers["content-length"] ?? 0) > max) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" }).end('{"error":"request body too large"}');
+      req.destroy();
+      return;
+    }
+    for (const listener of listeners) listener.call(http, req, res);
+  });
 }
 
 /** The long-task pool and the pool reserved for short tasks. */

@@ -33,7 +33,7 @@ export const settingsSchema = z
         shortConcurrency: z.coerce.number().int().min(1).max(64).default(2),
         pollIntervalMs: z.coerce.number().int().min(10).default(1000),
         leaseMs: z.coerce.number().int().min(100).default(60_000),
-        /** Run the worker in the web process (default); set false to run it apart (`npm run cli -- worker`). */
+        /** Run the workers in the web process (default); false for a web-only process, with `npm run cli -- worker` elsewhere. */
         enabled: z.boolean().default(true),
         retryBaseMs: z.coerce.number().int().min(1).default(2000),
         retryMaxMs: z.coerce.number().int().min(1).default(300_000),

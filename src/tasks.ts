@@ -1,3 +1,5 @@
+import type { PackitCommand } from "./commands/parse.js";
+
 /**
  * The app's tasks, by name → payload. Long tasks (backend submissions, polls) and
  * short tasks (check reporting, cancellation) go to separate queues so that short
@@ -16,6 +18,19 @@ export type AppTasks = {
     source: "supersede" | "closed" | "comment" | "button" | "cli";
     reply?: { installationId: number; owner: string; repo: string; issueNumber: number };
   };
+  /** Run the `/packit` commands of a PR comment: react, check permission, reply, cancel. */
+  "run-commands": {
+    installationId: number;
+    owner: string;
+    repo: string;
+    repoId: number;
+    issueNumber: number;
+    commentId: number;
+    user: string;
+    prAuthor?: string;
+    commands: PackitCommand[];
+    truncated: boolean;
+  };
   /** Send pending check-run states of one installation to GitHub. */
   "flush-checks": { installationId: number };
   /** Report, suspend or uninstall installations that never configured the app. */
@@ -31,6 +46,7 @@ export const QUEUE_OF: Record<TaskName, string> = {
   "submit-job": LONG_QUEUE,
   "poll-job": LONG_QUEUE,
   "cancel-jobs": SHORT_QUEUE,
+  "run-commands": SHORT_QUEUE,
   "flush-checks": SHORT_QUEUE,
   "maintenance-sweep": LONG_QUEUE,
 };

@@ -26,18 +26,25 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
     deps.metrics.cancellations.inc({ backend: job.backend, code: String(code), source: opts.source });
   };
 
+  // A job that is already cancelled is what the user asked for (a second press, two entry points at once).
+  const settled = (job: JobRow, state: JobRow["state"]) => (state === "cancelled" ? result(job, 0, "already cancelled") : result(job, 1, `${CANCEL_CODES[1]} (${state})`));
   for (const job of jobs) {
-    if (isFinal(job.state)) result(job, 1, `${CANCEL_CODES[1]} (${job.state})`);
+    if (isFinal(job.state)) settled(job, job.state);
     else if (job.state === "cancel_requested") result(job, 0, "cancellation already requested");
     else if (job.state === "pending" || !job.external_id) {
       // Not submitted yet: cancel locally, no backend call.
       deps.tasks.cancelByLockKey(`submit:${job.id}`);
       if (moveJob(deps, job.id, "cancelled", { cancelReason: opts.reason, message: `${opts.reason}. It had not started.` })) result(job, 0);
-      else result(job, 1, `${CANCEL_CODES[1]} (${deps.pipelines.job(job.id)?.state})`);
-    } else {
+      else settled(job, deps.pipelines.job(job.id)!.state);
+    } else if (moveJob(deps, job.id, "cancel_requested", { cancelReason: opts.reason })) {
+      // Claimed atomically: a concurrent cancel of the same job now sees "already requested" and makes no call.
       const list = perBackend.get(job.backend) ?? [];
       list.push(job);
       perBackend.set(job.backend, list);
+    } else {
+      const now = deps.pipelines.job(job.id)!;
+      if (now.state === "cancel_requested") result(job, 0, "cancellation already requested");
+      else settled(job, now.state);
     }
   }
 
@@ -54,7 +61,11 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
   return { overall: overallOf(ordered), reason: opts.reason, results: ordered };
 }
 
-/** The selected jobs plus everything that waits on them, each once, in id order. */
+/**
+ * The selected jobs plus everything that waits on them, each once, in id order. A
+ * job that has already finished brings no dependants: its tests (or their re-runs)
+ * are work of their own by now.
+ */
 function withDependants(deps: AppDeps, jobIds: readonly number[]): JobRow[] {
   const seen = new Map<number, JobRow>();
   const queue = [...jobIds];
@@ -64,7 +75,7 @@ function withDependants(deps: AppDeps, jobIds: readonly number[]): JobRow[] {
     const job = deps.pipelines.job(id);
     if (!job) continue;
     seen.set(id, job);
-    for (const d of deps.pipelines.dependants(id)) queue.push(d.id);
+    if (!isFinal(job.state)) for (const d of deps.pipelines.dependants(id)) queue.push(d.id);
   }
   // Parents before dependants, so a dependant cancelled with its parent is reported as such.
   return [...seen.values()].sort((a, b) => a.id - b.id);
@@ -85,28 +96,31 @@ async function cancelRemote(deps: AppDeps, job: JobRow, signal?: AbortSignal): P
   }
 }
 
+/** Settle a job claimed as `cancel_requested` according to what its backend answered. */
 function applyOutcome(deps: AppDeps, job: JobRow, outcome: CancelOutcome, reason: string, result: (job: JobRow, code: JobCancelResult["code"], text?: string) => void): void {
+  const ctx = () => deps.pipelines.jobInContext(job.id);
   switch (outcome.kind) {
     case "cancelled":
       moveJob(deps, job.id, "cancelled", { cancelReason: reason, message: `${reason}.` });
       return result(job, 0);
     case "cancel_requested": {
       // Its dependants were cancelled locally above, so they never start whatever the backend does next.
-      moveJob(deps, job.id, "cancel_requested", { cancelReason: reason });
-      const ctx = deps.pipelines.jobInContext(job.id);
-      if (ctx) enqueuePoll(deps, ctx, 1000);
+      const c = ctx();
+      if (c) enqueuePoll(deps, c, 1000);
       return result(job, 0, "cancellation requested");
     }
     case "already_finished": {
       // Learn its real final state soon rather than at the next scheduled poll.
-      const ctx = deps.pipelines.jobInContext(job.id);
-      if (ctx) enqueuePoll(deps, ctx, 0);
+      const c = ctx();
+      if (c) enqueuePoll(deps, c, 0);
       return result(job, 1, `${CANCEL_CODES[1]}${outcome.state ? ` (${outcome.state})` : ""}`);
     }
     case "not_supported":
       moveJob(deps, job.id, "cancelled", { cancelReason: reason, ignoreResult: true, message: `${reason}. ${outcome.message}` });
       return result(job, 2);
     case "error":
+      // Not cancelled after all: the job goes on as it was.
+      moveJob(deps, job.id, job.state, { message: `Cancel failed: ${outcome.message}` });
       return result(job, 3, `backend error: ${outcome.message}`);
   }
 }

@@ -30,7 +30,8 @@ CREATE TABLE repositories (
   removed_at      INTEGER
 );
 CREATE INDEX repositories_installation ON repositories(installation_id);
-CREATE UNIQUE INDEX repositories_full_name ON repositories(owner, name);
+-- Not unique: a repository deleted and re-created under the same name has a new id.
+CREATE INDEX repositories_full_name ON repositories(owner, name);
 
 -- What we know about a repository's .packit.yaml at a ref.
 CREATE TABLE config_state (
@@ -141,6 +142,8 @@ CREATE UNIQUE INDEX tasks_lock ON tasks(lock_key) WHERE status = 'todo' AND lock
 -- Claim: the head task of each fairness key.
 CREATE INDEX tasks_claim ON tasks(queue, fairness_key, priority DESC, id) WHERE status = 'todo';
 CREATE INDEX tasks_leases ON tasks(lease_until) WHERE status = 'doing';
+-- When the next queued task becomes due (worker wake-ups).
+CREATE INDEX tasks_due ON tasks(queue, scheduled_at) WHERE status = 'todo';
 CREATE INDEX tasks_status ON tasks(status, queue);
 
 -- Fairness keys served round-robin; one row per (queue, key).

@@ -54,14 +54,16 @@ export interface EnvironmentOptions {
  */
 export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<Environment> {
   const phaseMs = opts.phaseMs ?? 60;
-  const sim = await startGitHubSim({ latencyMs: opts.githubLatencyMs ?? 0 });
-  const fakes: Fakes = {
-    copr: await startFakeCopr({ phaseMs }),
-    testingFarm: await startFakeTestingFarm({ phaseMs }),
-    koji: await startKojiFake({ phaseMs }),
-    imageBuilder: await startFakeImageBuilder({ phaseMs }),
-    openscanhub: await startOpenScanHubFake({ phaseMs }),
-  };
+  const [sim, copr, testingFarm, koji, imageBuilder, openscanhub] = await Promise.all([
+    startGitHubSim({ latencyMs: opts.githubLatencyMs ?? 0 }),
+    startFakeCopr({ phaseMs }),
+    startFakeTestingFarm({ phaseMs }),
+    startKojiFake({ phaseMs }),
+    startFakeImageBuilder({ phaseMs }),
+    startOpenScanHubFake({ phaseMs }),
+  ]);
+  const fakes: Fakes = { copr, testingFarm, koji, imageBuilder, openscanhub };
+  const stopServers = () => Promise.all([sim.stop(), ...Object.values(fakes).map((f) => f.stop())]);
   const dir = opts.databasePath ? undefined : mkdtempSync(join(tmpdir(), "packit-probot-env-"));
   const base: Record<string, unknown> = {
     database: { path: opts.databasePath ?? join(dir!, "packit-probot.sqlite") },
@@ -90,10 +92,19 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
       host: "127.0.0.1",
       port: opts.port ?? 0,
     });
+  let service: Service;
+  try {
+    service = await start();
+  } catch (err) {
+    // Leave nothing running when the service cannot start.
+    await stopServers();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const env: Environment = {
     sim,
     fakes,
-    service: await start(),
+    service,
     get deps() {
       return this.service.deps!;
     },
@@ -105,7 +116,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     },
     async stop() {
       await env.service.stop();
-      await Promise.all([sim.stop(), ...Object.values(fakes).map((f) => f.stop())]);
+      await stopServers();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -126,8 +126,6 @@ class Scenario {
   private stopped = false;
   readonly shaA = randomSha();
   readonly shaB = randomSha();
-  /** The pull request as GitHub sent it last (its `user` is the PR author). */
-  private pr: ReturnType<typeof pullRequestEvent> | undefined;
 
   constructor(readonly env: Environment) {
     const { sim, fakes } = env;
@@ -224,11 +222,11 @@ class Scenario {
   /** Whether the job behind a backend id is one to hold now (each hold takes one job). */
   private claimHold(backend: BackendName, externalId: string): boolean {
     if (this.stopped) return false;
-    const job = this.env.deps.db
-      .prepare("SELECT j.id, j.key, p.head_sha FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.backend = ? AND j.external_id = ?")
-      .get(backend, externalId) as { id: number; key: string; head_sha: string } | undefined;
+    const { pipelines } = this.env.deps;
+    const job = pipelines.jobByExternalId(backend, externalId);
+    const sha = job && pipelines.pipeline(job.pipeline_id)?.head_sha;
     if (!job || this.holds.some((h) => h.jobId === job.id)) return false;
-    const hold = this.holds.find((h) => h.jobId === undefined && h.sha === job.head_sha && h.key === job.key && job.id > h.afterJobId);
+    const hold = this.holds.find((h) => h.jobId === undefined && h.sha === sha && h.key === job.key && job.id > h.afterJobId);
     if (hold) hold.jobId = job.id;
     return hold !== undefined;
   }
@@ -263,16 +261,13 @@ class Scenario {
 
   pullRequest(action: "opened" | "synchronize", headSha: string, before?: string) {
     this.env.sim.addPullRequest({ owner: "acme", repo: "widget", number: 1, headSha, headRef: "fix-build", author: "contributor" });
-    this.pr = pullRequestEvent(action, { repo: this.widget, number: 1, headSha, headRef: "fix-build", before, author: "contributor" });
-    return this.pr;
+    return pullRequestEvent(action, { repo: this.widget, number: 1, headSha, headRef: "fix-build", before, author: "contributor" });
   }
 
   /** A `/packit …` comment on PR #1, as it exists on GitHub and as the webhook describes it. */
   prComment(body: string, author: string) {
     const comment = this.env.sim.addComment("acme", "widget", 1, { body, author });
-    const payload = issueCommentEvent({ repo: this.widget, issueNumber: 1, isPullRequest: true, body, author, commentId: comment.id });
-    // The builder makes the commenter the issue's author; on GitHub the issue of a PR is the PR author's.
-    return { ...payload, issue: { ...payload.issue, user: this.pr!.pull_request.user, author_association: this.pr!.pull_request.author_association } };
+    return issueCommentEvent({ repo: this.widget, issueNumber: 1, isPullRequest: true, body, author, issueAuthor: "contributor", commentId: comment.id });
   }
 
   appComments(): string[] {

@@ -9,7 +9,7 @@ import { SHORT_QUEUE } from "../tasks.js";
 import { handled, ignored, onDelivery, type HandlerOutcome } from "../webhooks/index.js";
 import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
 import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
-import { enqueueSubmit } from "./lifecycle.js";
+import { enqueueSubmits } from "./lifecycle.js";
 import { planJobs } from "./plan.js";
 import { pollJob, submitJob } from "./runner.js";
 
@@ -51,8 +51,7 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
  */
 export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
-  if (!pipelines.repo(ev.repo.id)) pipelines.upsertInstallation({ id: ev.installationId, login: ev.repo.owner });
-  const repo = pipelines.upsertRepo({ ...ev.repo, installationId: ev.installationId });
+  const repo = pipelines.ensureRepo({ ...ev.repo, installationId: ev.installationId });
 
   metrics.configCheckedEvents.inc();
   const config = await resolveConfig(
@@ -91,11 +90,8 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
   // Manually triggered jobs wait for a command; they get no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
   const { pipeline, jobs } = pipelines.createPipeline(base, runnable);
-  for (const job of jobs) {
-    const ctx = { job, pipeline, repo };
-    reportJob(deps, ctx);
-    if (!job.depends_on) enqueueSubmit(deps, ctx);
-  }
+  for (const job of jobs) reportJob(deps, { job, pipeline, repo });
+  enqueueSubmits(deps, { pipeline, repo }, jobs.filter((j) => !j.depends_on));
   supersede(deps, head, sameLine, pipeline.id);
   return jobs.length > 0 ? handled : ignored("no jobs for this event");
 }

@@ -34,43 +34,55 @@ function settleDependants(deps: AppDeps, parent: JobInContext): void {
   for (const d of deps.pipelines.dependants(parent.job.id)) {
     if (d.state !== "pending") continue;
     const p = parent.job;
-    if (p.state === "success" && !p.ignore_result) enqueueSubmit(deps, { ...parent, job: d });
+    if (p.state === "success" && !p.ignore_result) enqueueSubmits(deps, parent, [d]);
     else if (p.state === "cancelled") moveJob(deps, d.id, "cancelled", { cancelReason: p.cancel_reason ?? "Cancelled", message: `Cancelled with \`${p.key}\`.` });
     else moveJob(deps, d.id, "skipped", { message: `Not run: \`${p.key}\` ${p.state === "skipped" ? "was skipped" : "failed"}.` });
   }
 }
 
 /**
- * Queue a job's submission with its project's priority. It starts a little after
- * the check reporter's window so that the "queued" check reliably goes out before
- * "in progress" (otherwise the two would be coalesced and users would never see
- * the job queued); a quarter second is nothing next to a build.
+ * The queue priority of a pipeline's tasks (submissions and polls alike): it
+ * depends on the project and trigger, not on the job. Jobs already queued count as
+ * unfinished, so a project that queues 100 jobs at once is busy.
  */
-export function enqueueSubmit(deps: AppDeps, j: JobInContext): void {
-  const project = `${j.repo.owner}/${j.repo.name}`;
-  deps.tasks.enqueueUnlessLocked("submit-job", { jobId: j.job.id }, {
-    queue: LONG_QUEUE,
-    runAt: deps.now() + deps.settings.checks.flushWindowMs + QUEUED_FIRST_MS,
-    lockKey: `submit:${j.job.id}`,
-    fairnessKey: project,
-    priority: priorityFor(
-      {
-        trigger: j.pipeline.trigger,
-        project,
-        unfinishedJobsOfProject: deps.pipelines.unfinishedJobsOfRepo(j.repo.id),
-        activeRecently: deps.pipelines.activeSince(j.repo.id, j.pipeline.id, deps.now() - 30 * 86_400_000),
-      },
-      deps.settings.priorities,
-    ),
-  });
+function pipelinePriority(deps: AppDeps, ctx: Omit<JobInContext, "job">): number {
+  return priorityFor(
+    {
+      trigger: ctx.pipeline.trigger,
+      project: `${ctx.repo.owner}/${ctx.repo.name}`,
+      unfinishedJobsOfProject: deps.pipelines.unfinishedJobsOfRepo(ctx.repo.id),
+      activeRecently: deps.pipelines.activeSince(ctx.repo.id, ctx.pipeline.id, deps.now() - 30 * 86_400_000),
+    },
+    deps.settings.priorities,
+  );
 }
 
-/** Queue a status poll of a submitted job (one queued poll per job at most). */
+/**
+ * Queue the submission of jobs of one pipeline, in one transaction, with one
+ * priority computed for all. They start a little after the check reporter's window
+ * so that the "queued" check reliably goes out before "in progress" (otherwise the
+ * two would be coalesced and users would never see the job queued); a quarter
+ * second is nothing next to a build.
+ */
+export function enqueueSubmits(deps: AppDeps, ctx: Omit<JobInContext, "job">, jobs: readonly JobRow[]): void {
+  if (jobs.length === 0) return;
+  const priority = pipelinePriority(deps, ctx);
+  const fairnessKey = `${ctx.repo.owner}/${ctx.repo.name}`;
+  const runAt = deps.now() + deps.settings.checks.flushWindowMs + QUEUED_FIRST_MS;
+  deps.db.transaction(() => {
+    for (const job of jobs) {
+      deps.tasks.enqueueUnlessLocked("submit-job", { jobId: job.id }, { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey, priority, runAt });
+    }
+  })();
+}
+
+/** Queue a status poll of a submitted job (one queued poll per job at most), at its pipeline's priority. */
 export function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number): void {
   deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs }, {
     queue: LONG_QUEUE,
     lockKey: `poll:${j.job.id}`,
     fairnessKey: `${j.repo.owner}/${j.repo.name}`,
+    priority: pipelinePriority(deps, j),
     runAt: deps.now() + delayMs,
   });
 }

@@ -95,7 +95,8 @@ export class PipelineStore {
            clone_url = COALESCE(excluded.clone_url, clone_url), removed_at = NULL`,
       ),
       repo: db.prepare("SELECT * FROM repositories WHERE id = ?"),
-      repoByName: db.prepare("SELECT * FROM repositories WHERE owner = ? AND name = ?"),
+      repoByName: db.prepare("SELECT * FROM repositories WHERE owner = ? AND name = ? ORDER BY removed_at IS NOT NULL, added_at DESC LIMIT 1"),
+      retireNamesake: db.prepare("UPDATE repositories SET removed_at = ? WHERE owner = ? AND name = ? AND id != ? AND removed_at IS NULL"),
       insertPipeline: db.prepare(
         `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, delivery_id, created_at)
          VALUES (@repoId, @installationId, @trigger, @prNumber, @branch, @headSha, @beforeSha, @deliveryId, @now)`,
@@ -134,6 +135,8 @@ export class PipelineStore {
   }
 
   upsertRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): RepoRow {
+    // Another repository that had this name (deleted and re-created, or renamed away) no longer has it.
+    this.sql.retireNamesake.run(this.now(), r.owner, r.name, r.id);
     this.sql.upsertRepo.run({
       id: r.id,
       installationId: r.installationId,
@@ -145,6 +148,26 @@ export class PipelineStore {
       now: this.now(),
     });
     return this.repo(r.id)!;
+  }
+
+  /**
+   * The repository of an event, written only when new or changed (an event from an
+   * unconfigured repository should cost a read, not a write). A new repository's
+   * installation is recorded too.
+   */
+  ensureRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): RepoRow {
+    const known = this.repo(r.id);
+    const same =
+      known &&
+      known.installation_id === r.installationId &&
+      known.owner === r.owner &&
+      known.name === r.name &&
+      (r.nodeId == null || known.node_id === r.nodeId) &&
+      (r.defaultBranch == null || known.default_branch === r.defaultBranch) &&
+      (r.cloneUrl == null || known.clone_url === r.cloneUrl);
+    if (same) return known;
+    if (!known) this.upsertInstallation({ id: r.installationId, login: r.owner });
+    return this.upsertRepo(r);
   }
 
   repo(id: number): RepoRow | undefined {

@@ -144,6 +144,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
            last_error = 'worker lost (lease expired); requeued'
          WHERE status = 'doing' AND lease_until < @now`,
       ),
+      nextDue: db.prepare("SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND queue = ?"),
       counts: db.prepare("SELECT queue, status, COUNT(*) AS n FROM tasks GROUP BY queue, status"),
       pruneFinished: db.prepare(
         "DELETE FROM tasks WHERE status IN ('succeeded','failed','cancelled','aborted') AND finished_at < ?",
@@ -259,6 +260,16 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       this.claimStatements.set(cacheKey, stmt);
     }
     return stmt;
+  }
+
+  /** When the earliest queued task of `queues` becomes due (epoch ms), or null when none is queued. */
+  nextDueAt(queues: readonly string[]): number | null {
+    let t: number | null = null;
+    for (const q of queues) {
+      const row = this.sql.nextDue.get(q) as { t: number | null };
+      if (row.t !== null && (t === null || row.t < t)) t = row.t;
+    }
+    return t;
   }
 
   /** Extend the leases of a worker's running tasks; returns the ids whose abort was requested. */

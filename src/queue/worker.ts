@@ -53,6 +53,8 @@ export class Worker<M extends TaskMap> {
   readonly id: string;
   private readonly running = new Map<number, Running>();
   private timer: NodeJS.Timeout | undefined;
+  /** Wakes the worker when a task scheduled a little ahead (a flush window, a retry) becomes due. */
+  private dueTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private pumping = false;
   private ticks = 0;
@@ -90,6 +92,7 @@ export class Worker<M extends TaskMap> {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    clearTimeout(this.dueTimer);
     this.store.off("enqueued", this.onEnqueued);
     this.store.off("abort", this.onAbort);
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
@@ -121,7 +124,10 @@ export class Worker<M extends TaskMap> {
     try {
       while (!this.stopping && this.running.size < this.opts.concurrency) {
         const task = this.store.claim(this.id, this.opts.queues, this.opts.leaseMs);
-        if (!task) break;
+        if (!task) {
+          this.wakeWhenDue();
+          break;
+        }
         this.launch(task as Task);
       }
     } catch (err) {
@@ -130,6 +136,17 @@ export class Worker<M extends TaskMap> {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Nothing is ready: if a queued task becomes due before the next poll, wake up then. */
+  private wakeWhenDue(): void {
+    const due = this.store.nextDueAt(this.opts.queues);
+    if (due === null) return;
+    const delay = due - this.store.now();
+    if (delay >= this.opts.pollIntervalMs) return;
+    clearTimeout(this.dueTimer);
+    this.dueTimer = setTimeout(() => this.pump(), Math.max(0, delay) + 1);
+    this.dueTimer.unref();
   }
 
   private launch(task: Task): void {

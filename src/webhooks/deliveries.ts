@@ -3,26 +3,39 @@ import type { Db } from "../db/open.js";
 export type DeliveryOutcome = "handled" | "ignored" | "error";
 
 /**
+ * A delivery still without an outcome this long after it arrived was abandoned by
+ * a process that died. Handling takes milliseconds, or a few minutes at worst
+ * while a rate-limited config lookup waits.
+ */
+const ABANDONED_AFTER_MS = 5 * 60_000;
+
+/**
  * Webhook delivery dedupe by X-GitHub-Delivery. GitHub redelivers on timeouts and
  * operators redeliver by hand: a delivery is processed once, unless its first
- * processing ended in an error (then a redelivery is the way to retry it).
+ * processing ended in an error or was abandoned (then a redelivery is the way to retry it).
  */
 export class DeliveryLog {
   private readonly sql;
   constructor(db: Db, private readonly now: () => number = Date.now) {
     this.sql = {
       claim: db.prepare(
-        `INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET received_at = excluded.received_at, outcome = NULL WHERE outcome = 'error'`,
+        `INSERT INTO deliveries (id, event, received_at) VALUES (@id, @event, @now)
+         ON CONFLICT(id) DO UPDATE SET received_at = excluded.received_at, outcome = NULL
+         WHERE outcome = 'error' OR (outcome IS NULL AND received_at < @abandonedBefore)`,
       ),
       finish: db.prepare("UPDATE deliveries SET outcome = ? WHERE id = ?"),
       prune: db.prepare("DELETE FROM deliveries WHERE received_at < ?"),
     };
   }
 
-  /** True the first time a delivery id is seen (or after a failed attempt); false for duplicates. */
+  /**
+   * True the first time a delivery id is seen, after a failed attempt, or when an
+   * earlier attempt was abandoned (its process died mid-way: no outcome after
+   * ABANDONED_AFTER_MS); false for duplicates.
+   */
   claim(id: string, event: string): boolean {
-    return this.sql.claim.run(id, event, this.now()).changes === 1;
+    const now = this.now();
+    return this.sql.claim.run({ id, event, now, abandonedBefore: now - ABANDONED_AFTER_MS }).changes === 1;
   }
 
   finish(id: string, outcome: DeliveryOutcome): void {

@@ -12,6 +12,8 @@ export const ignored = (why: string, metric?: string): HandlerOutcome => ({ outc
 
 type EventName = Parameters<Probot["on"]>[0];
 
+const registered = new WeakMap<Probot, Set<string>>();
+
 /**
  * Register a webhook handler with what every handler needs: dedupe by delivery id,
  * a child logger with the delivery, installation and repository, the outcome in
@@ -26,6 +28,12 @@ export function onDelivery<E extends EventName>(
   handler: (context: Context<E extends string ? E : never>, log: AppDeps["log"]) => Promise<HandlerOutcome>,
 ): void {
   const deliveries = new DeliveryLog(deps.db, deps.now);
+  // Dedupe is per delivery id: a second handler for the same event would see every delivery as a duplicate.
+  const claimed = (registered.get(app) ?? registered.set(app, new Set()).get(app))!;
+  for (const e of Array.isArray(events) ? events : [events]) {
+    if (claimed.has(String(e))) throw new Error(`two handlers registered for ${String(e)}; merge them into one`);
+    claimed.add(String(e));
+  }
   app.on(events as EventName, async (context: unknown) => {
     const c = context as unknown as Context & { name: string; id: string; payload: Record<string, any> };
     const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { issueCommentEvent, pullRequestEvent, pushEvent } from "../../src/github-sim/index.js";
-import { enqueueSubmit } from "../../src/pipeline/lifecycle.js";
+import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
 import type { NewJob } from "../../src/pipeline/store.js";
 import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
@@ -29,7 +29,7 @@ async function runningOnAllBackends(world: World, sha: string, pr: number) {
     job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", { image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } } }),
     job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: "https://example.invalid/widget-1.0-1.src.rpm" }),
   ]);
-  for (const j of jobs) enqueueSubmit(world.deps, { job: j, pipeline, repo });
+  enqueueSubmits(world.deps, { pipeline, repo }, jobs);
   await waitFor(() => world.deps.pipelines.jobsOfPipeline(pipeline.id).every((j) => j.state === "submitted"), 10_000, "all five jobs submitted");
   return pipeline;
 }

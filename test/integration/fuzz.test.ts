@@ -6,9 +6,12 @@
  * must still run jobs afterwards.
  *
  * Reproduce a run with `FUZZ_SEED=<seed> npx vitest run test/integration/fuzz.test.ts`
- * (the seed is printed); `FUZZ_N` changes the number of deliveries.
+ * (the seed is printed); `FUZZ_N` changes the number of deliveries; `FUZZ_ONLY=<index>`
+ * replays one delivery of that seed and prints it, `FUZZ_LOG_FILE=<path>` keeps the
+ * service's log (with `FUZZ_LOG=debug` for more).
  */
 import { createHmac, randomUUID } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -269,15 +272,15 @@ function baseFor(rng: Rng, w: World, inst: SimInstallation): Base {
   const user = () => rng.pick(["contributor", "maintainer", "stranger", "dependabot[bot]"]);
   const r = rng.next();
   const json = (p: unknown) => JSON.parse(JSON.stringify(p)) as Json;
-  if (r < 0.22) {
+  if (r < 0.14) {
     const action = rng.pick(["opened", "synchronize", "reopened", "closed", "labeled", "edited"] as const);
     return { event: "pull_request", payload: json(pullRequestEvent(action, { repo, number: 1 + rng.int(50), headSha: sha(), before: sha(), author: user(), labels: rng.chance(0.3) ? ["a", "b"] : [] })) };
   }
-  if (r < 0.36) {
+  if (r < 0.24) {
     const ref = rng.pick(["main", "feature", "refs/tags/v1.0", "refs/heads/x"]);
     return { event: "push", payload: json(pushEvent({ repo, ref, before: sha(), after: sha(), commits: [{ id: sha(), modified: [rng.pick(["src/a.c", ".packit.yaml", "README.md"])] }], forced: rng.chance(0.1) })) };
   }
-  if (r < 0.5) {
+  if (r < 0.44) {
     // Plain comments: a command would make the handler reply inline (see docs/reliability.md).
     const body = rng.pick(["Looks good to me.", "Thanks!", "packit cancel (not a command)", "> /packit cancel\nquoted"]);
     return { event: "issue_comment", payload: json(issueCommentEvent({ repo, issueNumber: 1 + rng.int(50), isPullRequest: rng.chance(0.8), body, author: user(), action: rng.pick(["created", "edited", "deleted"] as const) })) };
@@ -296,11 +299,11 @@ function baseFor(rng: Rng, w: World, inst: SimInstallation): Base {
     const action = rng.pick(["requested_action", "rerequested"] as const);
     return { event: "check_run", payload: json(checkRunEvent(action, { repo, checkRun: run, identifier: rng.pick(["cancel", "rerun", "other"]), sender: user() })) };
   }
-  if (r < 0.74) {
+  if (r < 0.78) {
     const action = rng.pick(["created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"] as const);
     return { event: "installation", payload: json(installationEvent(action, { installation: inst, repositories: [repo], sender: user() })) };
   }
-  if (r < 0.8) {
+  if (r < 0.84) {
     const action = rng.pick(["added", "removed"] as const);
     return { event: "installation_repositories", payload: json(installationRepositoriesEvent(action, { installation: inst, added: [repo], removed: [repo], sender: user() })) };
   }
@@ -325,7 +328,7 @@ function variation(rng: Rng, w: World, inst: SimInstallation, previousIds: strin
     m.ops.push(`replace payload with ${JSON.stringify(payload)?.slice(0, 30)}`);
   }
   const event = rng.chance(0.04) ? rng.pick(["pull_request", "push", "issue_comment", "check_run", "installation", "release", ...ODD_EVENTS]) : base.event;
-  let id = randomUUID();
+  let id: string = randomUUID();
   if (previousIds.length > 0 && rng.chance(0.02)) {
     id = rng.pick(previousIds);
     m.ops.push("duplicate delivery id");
@@ -377,9 +380,11 @@ describe("webhook fuzzing", () => {
     console.log(`fuzz: seed ${SEED}, ${N} deliveries, concurrency ${CONCURRENCY} (reproduce with FUZZ_SEED=${SEED})`);
     // Log at info, as in production, so that logging hostile payloads is exercised too.
     let logged = 0;
+    const logFile = process.env.FUZZ_LOG_FILE; // keep the service's log lines for a replay (FUZZ_ONLY)
     const sink = new Writable({
       write(chunk, _enc, cb) {
         logged += (chunk as Buffer).length;
+        if (logFile) appendFileSync(logFile, chunk as Buffer);
         cb();
       },
     });
@@ -409,7 +414,7 @@ describe("webhook fuzzing", () => {
     gc();
     const heap0 = process.memoryUsage().heapUsed;
     let peak = heap0;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 20);
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 100);
     const statuses = new Map<number, number>();
     const errors = new Map<string, number>();
     const samples = new Map<string, string>();
@@ -421,6 +426,7 @@ describe("webhook fuzzing", () => {
         Array.from({ length: CONCURRENCY }, async () => {
           for (let i = next++; i < deliveries.length; i = next++) {
             const d = deliveries[i]!;
+            if (process.env.FUZZ_PROGRESS && i % 1000 === 0) console.log(`fuzz: #${i} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
             try {
               const res = await deliver(w, d.event, d.body, d.id);
               statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -447,10 +453,12 @@ describe("webhook fuzzing", () => {
       clearInterval(sampler);
     }
     const seconds = (Date.now() - t0) / 1000;
+    const rows = (table: string) => (w.deps.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     gc();
     const heap1 = process.memoryUsage().heapUsed;
     console.log(
       `fuzz: ${N} deliveries (${(bytes / MB).toFixed(1)} MB) in ${seconds.toFixed(1)} s (${Math.round(N / seconds)}/s); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; ` +
+        `stored ${rows("deliveries")} deliveries, ${rows("pipelines")} pipelines, ${rows("repositories")} repositories, ${rows("installations")} installations; ` +
         `heap ${(heap0 / MB).toFixed(0)} → peak ${(peak / MB).toFixed(0)} → ${(heap1 / MB).toFixed(0)} MB after GC; ${(logged / MB).toFixed(1)} MB of logs`,
     );
     console.log(`fuzz: 5xx answers by message:\n${[...errors].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([m, n]) => `  ${n} × ${m}\n      e.g. ${samples.get(m)}`).join("\n")}`);

@@ -127,3 +127,19 @@ describe("Worker", () => {
     expect(store.get(long)).toMatchObject({ status: "todo", attempts: 0 });
   });
 });
+
+describe("Worker wake-ups", () => {
+  it("runs a task scheduled a little ahead when it is due, not at the next poll", async () => {
+    const t = tempDatabase();
+    const store = new TaskStore<Tasks>(t.db);
+    const w = new Worker<Tasks>(store, { async job() {} }, { queues: ["default"], concurrency: 1, pollIntervalMs: 60_000, leaseMs: 5000, retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }), log: silentLog });
+    w.start();
+    try {
+      const id = store.enqueue("job", { name: "soon" }, { runAt: Date.now() + 50 });
+      await waitFor(() => store.get(id)?.status === "succeeded", 1000, "the task due in 50 ms");
+    } finally {
+      await w.stop(100);
+      t.cleanup();
+    }
+  });
+});

@@ -1,0 +1,142 @@
+import type { FakeRequest } from "../src/backends/fakes/http-fake.js";
+import type { BackendName } from "../src/backends/types.js";
+import { cancelJobs } from "../src/cancel/service.js";
+import { startEnvironment } from "../src/demo/environment.js";
+import { randomSha } from "../src/github-sim/index.js";
+import { enqueueSubmits, moveJob } from "../src/pipeline/lifecycle.js";
+import type { NewJob } from "../src/pipeline/store.js";
+
+const PER_BACKEND = 10;
+const LATENCY_MS = 300;
+const INSTALLATION = 100;
+const SUBMIT_TIMEOUT_MS = 20_000;
+
+const BACKENDS: { backend: BackendName; type: string; prefix: string; options: Record<string, unknown> }[] = [
+  { backend: "copr", type: "copr_build", prefix: "rpm-build", options: {} },
+  { backend: "testing-farm", type: "tests", prefix: "testing-farm", options: {} },
+  { backend: "koji", type: "upstream_koji_build", prefix: "koji-build", options: {} },
+  {
+    backend: "openscanhub",
+    type: "osh_diff_scan",
+    prefix: "osh-diff-scan",
+    options: { srpm_url: "https://copr.example/results/packit/acme-widget/srpm-builds/1/widget-1.0-1.src.rpm" },
+  },
+];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const xmlMethod = (req: { body: string }) => /<methodName>([^<]*)<\/methodName>/.exec(req.body)?.[1];
+
+/** Which recorded calls are cancel calls, per fake (only these get the 300 ms latency). */
+const IS_CANCEL: Record<string, (req: { method: string; path: string; body: string }) => boolean> = {
+  copr: (r) => (r.method === "PUT" || r.method === "POST") && /^\/api_3\/build\/cancel\/\d+\/?$/.test(r.path),
+  "testing-farm": (r) => r.method === "DELETE" && r.path.startsWith("/v0.1/requests/"),
+  koji: (r) => r.method === "POST" && xmlMethod(r) === "cancelTask",
+  openscanhub: (r) => r.method === "POST" && xmlMethod(r) === "client.cancel_task",
+};
+
+/**
+ * One cancel request over 40 running jobs: 10 each on Copr, Testing Farm, Koji and
+ * OpenScanHub. The jobs are submitted through the service's own submit task to the
+ * fakes (manual fakes: nothing advances on its own), then the fakes put them in
+ * their running state and the jobs move to `running`. The fakes answer *cancel*
+ * calls (only those) after 300 ms. Timed: one `cancelJobs(...)` call over the 40
+ * job ids, end to end (state reads, backend calls, state writes). Goal: ≤ 2 × 300 ms.
+ */
+export async function run(): Promise<Record<string, unknown>> {
+  const env = await startEnvironment({
+    phaseMs: Infinity,
+    // Manual fakes and no status polls during the benchmark: only the cancel calls are measured.
+    settings: { polling: { intervalMs: 600_000, maxIntervalMs: 600_000 } },
+  });
+  try {
+    const { sim, deps, fakes } = env;
+    sim.addInstallation({ id: INSTALLATION, account: { login: "acme", type: "Organization" } });
+    const simRepo = sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: "widget", files: {} });
+    deps.pipelines.upsertInstallation({ id: INSTALLATION, login: "acme", type: "Organization" });
+    const repo = deps.pipelines.upsertRepo({
+      id: simRepo.id,
+      installationId: INSTALLATION,
+      owner: "acme",
+      name: "widget",
+      nodeId: simRepo.node_id,
+      defaultBranch: simRepo.default_branch,
+      cloneUrl: simRepo.clone_url,
+    });
+
+    const newJobs: NewJob[] = BACKENDS.flatMap((b) =>
+      Array.from({ length: PER_BACKEND }, (_, i) => ({
+        key: `${b.prefix}:fedora-${40 + i}-x86_64`,
+        type: b.type,
+        backend: b.backend,
+        target: `fedora-${40 + i}-x86_64`,
+        options: b.options,
+        manualTrigger: false,
+        cancelSuperseded: true,
+      })),
+    );
+    const { pipeline, jobs } = deps.pipelines.createPipeline(
+      { repoId: repo.id, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1, branch: "main", headSha: randomSha() },
+      newJobs,
+    );
+
+    // Really submit them: the service's submit task talks to the fakes and stores the external ids.
+    enqueueSubmits(deps, { pipeline, repo }, jobs);
+    const end = Date.now() + SUBMIT_TIMEOUT_MS;
+    for (;;) {
+      const now = jobs.map((j) => deps.pipelines.job(j.id)!);
+      if (now.every((j) => j.state === "submitted" && j.external_id)) break;
+      const bad = now.find((j) => j.state !== "pending" && j.state !== "submitted");
+      if (bad) throw new Error(`cancel bench: job ${bad.key} is ${bad.state}: ${bad.message}`);
+      if (Date.now() > end) throw new Error("cancel bench: submissions did not finish in time");
+      await sleep(10);
+    }
+
+    // Running on the backends, and known to be running by the app (as a status poll would record).
+    for (const job of jobs.map((j) => deps.pipelines.job(j.id)!)) {
+      const id = job.external_id!;
+      if (job.backend === "copr") fakes.copr.finish(id, "running");
+      else if (job.backend === "testing-farm") fakes.testingFarm.finish(id, "running");
+      else if (job.backend === "koji") fakes.koji.start(Number(id));
+      else if (job.backend === "openscanhub") fakes.openscanhub.start(Number(id));
+      if (!moveJob(deps, job.id, "running")) throw new Error(`cancel bench: could not mark ${job.key} running`);
+    }
+
+    // Only cancel calls are slow.
+    const servers = { copr: fakes.copr, "testing-farm": fakes.testingFarm, koji: fakes.koji, openscanhub: fakes.openscanhub };
+    for (const [name, fake] of Object.entries(servers)) {
+      const isCancel = IS_CANCEL[name]!;
+      fake.faults.delayMs = (req: FakeRequest) => (isCancel(req) ? LATENCY_MS : 0);
+    }
+    const callsBefore = Object.fromEntries(Object.entries(servers).map(([n, f]) => [n, f.calls.length]));
+
+    const wallStart = Date.now();
+    const t0 = performance.now();
+    const report = await cancelJobs(deps, jobs.map((j) => j.id), { reason: "Cancelled by the benchmark", source: "cli" });
+    const elapsedMs = performance.now() - t0;
+
+    const cancelled = report.results.filter((r) => r.code === 0).length;
+
+    // Diagnostics (stderr, so the JSON stays the last stdout line): when each backend's
+    // cancel calls reached the fake, relative to the start of cancelJobs.
+    for (const [name, fake] of Object.entries(servers)) {
+      const arrivals = fake.calls
+        .slice(callsBefore[name])
+        .filter((c) => IS_CANCEL[name]!(c))
+        .map((c) => c.at - wallStart);
+      const spread = arrivals.length ? `${Math.min(...arrivals)}…${Math.max(...arrivals)} ms` : "none";
+      console.error(`cancel: ${name.padEnd(13)} ${arrivals.length} cancel calls arrived at +${spread}`);
+    }
+    const codes = report.results.reduce<Record<string, number>>((acc, r) => ((acc[`${r.backend}:${r.code}`] = (acc[`${r.backend}:${r.code}`] ?? 0) + 1), acc), {});
+    console.error(`cancel: overall ${report.overall}; codes ${JSON.stringify(codes)}`);
+
+    return {
+      name: "cancel",
+      jobs: jobs.length,
+      latency_ms: LATENCY_MS,
+      elapsed_ms: Math.round(elapsedMs),
+      cancelled,
+    };
+  } finally {
+    await env.stop();
+  }
+}
