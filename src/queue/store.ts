@@ -248,10 +248,11 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     let stmt = this.claimStatements.get(cacheKey);
     if (!stmt) {
       const list = queues.map((q) => `'${q.replaceAll("'", "''")}'`).join(", ");
+      // INDEXED BY: the planner must walk each key's head in priority order, never scan a queue's todo tasks.
       stmt = this.db.prepare(`
         SELECT t.* FROM task_keys k
         JOIN tasks t ON t.id = (
-          SELECT id FROM tasks
+          SELECT id FROM tasks INDEXED BY tasks_claim
           WHERE queue = k.queue AND fairness_key = k.fairness_key AND status = 'todo' AND scheduled_at <= @now
           ORDER BY priority DESC, id LIMIT 1)
         WHERE k.queue IN (${list})
