@@ -150,8 +150,8 @@ function isSessionFault(err: unknown): boolean {
   );
 }
 
-/** Koji sessions one client keeps at most (parallel session calls). */
-const MAX_SESSIONS = 8;
+/** Koji sessions one client keeps at most: as many as cancel calls may run per backend (cancel.concurrency). */
+const MAX_SESSIONS = 16;
 
 /**
  * A Koji client. `endpoint.url` is the hub's XML-RPC URL
