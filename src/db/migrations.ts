@@ -75,7 +75,7 @@ CREATE TABLE jobs (
   target            TEXT NOT NULL,
   depends_on        INTEGER REFERENCES jobs(id),
   state             TEXT NOT NULL,
-  submit_attempted  INTEGER NOT NULL DEFAULT 0, -- a submission may have reached the backend: look before submitting again
+  submit_attempted  INTEGER NOT NULL DEFAULT 0, -- when a submission was last sent (0: never); look before sending again
   external_id       TEXT,
   url               TEXT,
   message           TEXT,

@@ -1,11 +1,21 @@
-import type { RemoteStatus, SubmitRequest } from "../backends/types.js";
+import type { BackendName, RemoteStatus, SubmitRequest } from "../backends/types.js";
 import { reportJob } from "../checks/index.js";
 import type { AppDeps } from "../deps.js";
 import { BackendError, toError } from "../errors.js";
 import type { TaskContext } from "../queue/index.js";
+import { LONG_QUEUE } from "../tasks.js";
 import type { JobState } from "./job-state.js";
 import { enqueuePoll, moveJob } from "./lifecycle.js";
 import type { JobInContext, JobRow } from "./store.js";
+
+/** How often a job whose earlier submission may still be in flight looks for it again, ms. */
+const IN_FLIGHT_RECHECK_MS = 1000;
+
+/** The per-call timeout of a backend: an earlier request cannot still be in flight after it. */
+function backendTimeoutMs(deps: AppDeps, backend: BackendName): number {
+  const key = ({ copr: "copr", "testing-farm": "testingFarm", koji: "koji", "image-builder": "imageBuilder", openscanhub: "openscanhub" } as const)[backend];
+  return deps.settings.backends[key].timeoutMs;
+}
 
 /** What a backend needs to run a job (pure). */
 export function submitRequestFor(j: JobInContext, dependency?: JobRow): SubmitRequest {
@@ -65,6 +75,11 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
     // A submission that was sent before (then a crash, shutdown or timeout came before its id was
     // stored) may have reached the backend: find it instead of submitting twice.
     submitted = j.job.submit_attempted ? await client.findByToken(req, { signal: ctx.signal }) : null;
+    if (!submitted && j.job.submit_attempted && deps.now() - j.job.submit_attempted < backendTimeoutMs(deps, j.job.backend)) {
+      // The earlier request may still be on its way through the backend: look again shortly.
+      deps.tasks.enqueueUnlessLocked("submit-job", { jobId }, { queue: LONG_QUEUE, lockKey: `submit:${jobId}`, fairnessKey: `${j.repo.owner}/${j.repo.name}`, runAt: deps.now() + IN_FLIGHT_RECHECK_MS });
+      return;
+    }
     if (!submitted) {
       deps.pipelines.markSubmitAttempted(jobId);
       submitted = await client.submit(req, { signal: ctx.signal });

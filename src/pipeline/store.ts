@@ -124,7 +124,7 @@ export class PipelineStore {
         "SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = ? AND j.finished_at IS NULL",
       ),
       activeSince: db.prepare("SELECT 1 FROM pipelines WHERE repo_id = ? AND id < ? AND created_at >= ? LIMIT 1"),
-      markSubmitAttempted: db.prepare("UPDATE jobs SET submit_attempted = 1 WHERE id = ?"),
+      markSubmitAttempted: db.prepare("UPDATE jobs SET submit_attempted = ? WHERE id = ?"),
       markSuperseded: db.prepare("UPDATE pipelines SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL"),
     };
   }
@@ -308,7 +308,7 @@ export class PipelineStore {
 
   /** Note, before calling the backend, that a submission may reach it (see `submitJob`). */
   markSubmitAttempted(jobId: number): void {
-    this.sql.markSubmitAttempted.run(jobId);
+    this.sql.markSubmitAttempted.run(this.now(), jobId);
   }
 
   /** Store the backend id of a submission before anything else happens, so a crash cannot lose it. */

@@ -62,6 +62,8 @@ describe("crash safety (kill -9 of the real server)", () => {
       PACKIT__GITHUB__WRITE_INTERVAL_MS: "20",
       PACKIT__BACKENDS__COPR__URL: copr.url,
       PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_TOKEN,
+      // A submission cut short is looked for again until this has passed, then resent.
+      PACKIT__BACKENDS__COPR__TIMEOUT_MS: "5000",
       PACKIT__BACKENDS__TESTING_FARM__URL: tf.url,
       PACKIT__BACKENDS__TESTING_FARM__TOKEN: FAKE_TF_TOKEN,
     });
