@@ -15,7 +15,7 @@
  * step to `start()` / `finish()`.
  */
 import { encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
+import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
 import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
 
 const FREE = 0;
@@ -325,13 +325,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     "koji",
     xmlRpcHandler(({ req, method }) => {
       const session = sessionOf(req, method);
-      const methods = methodsFor(session);
-      const hook = fake.beforeCall;
-      if (!hook) return methods;
-      // Run the hook right before the method, with its decoded parameters.
-      return Object.fromEntries(
-        Object.entries(methods).map(([name, fn]) => [name, (...params: XmlRpcValue[]) => (hook(name, params), fn(...params))]),
-      );
+      return withBeforeCall(methodsFor(session), fake.beforeCall);
     }),
   );
 

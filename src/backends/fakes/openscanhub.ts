@@ -16,7 +16,7 @@
  * timers. `phaseMs: Infinity` leaves every step to `start()` / `finish()`.
  */
 import { XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
+import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
 import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
 
 const S = { FREE: 0, ASSIGNED: 1, OPEN: 2, CLOSED: 3, CANCELED: 4, FAILED: 5, INTERRUPTED: 6, TIMEOUT: 7, CREATED: 8 } as const;
@@ -284,12 +284,7 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   const server = await startHttpFake(
     "openscanhub",
     xmlRpcHandler(({ req, replyHeaders }) => {
-      const methods = methodsFor(req, replyHeaders);
-      const hook = fake.beforeCall;
-      if (!hook) return methods;
-      return Object.fromEntries(
-        Object.entries(methods).map(([name, fn]) => [name, (...params: XmlRpcValue[]) => (hook(name, params), fn(...params))]),
-      );
+      return withBeforeCall(methodsFor(req, replyHeaders), fake.beforeCall);
     }),
   );
 
