@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCoprClient, coprProject, mapState } from "../../../src/backends/copr/client.js";
 import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../../../src/backends/fakes/copr.js";
-import type { BackendClient, RemoteStatus, SubmitRequest } from "../../../src/backends/types.js";
-import { BackendError } from "../../../src/errors.js";
+import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
+import { failureRecorder, untilFinal } from "../../support/backends.js";
+import { waitFor } from "../../support/db.js";
 
 const SECRET = FAKE_COPR_TOKEN.split(":")[1]!;
 const OTHER_TOKEN = "someone:other-secret-token";
@@ -17,39 +18,7 @@ function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
   };
 }
 
-async function untilFinal(client: BackendClient, id: string): Promise<RemoteStatus[]> {
-  const seen: RemoteStatus[] = [];
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const s = await client.status(id);
-    seen.push(s);
-    if (["success", "failure", "error", "cancelled"].includes(s.state)) return seen;
-    if (Date.now() > deadline) throw new Error(`no final state: ${JSON.stringify(seen.at(-1))}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** Every error message a test saw, checked once at the end for secrets. */
-const messages: string[] = [];
-async function failure(p: Promise<unknown>): Promise<BackendError> {
-  const err = await p.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BackendError);
-  messages.push((err as Error).message);
-  return err as BackendError;
-}
+const { failure, messages } = failureRecorder();
 
 describe("copr mapState", () => {
   it.each([
@@ -197,7 +166,7 @@ describe("copr client against the fake", () => {
     expect(err.message).toContain("timed out");
     // Other calls are not slowed down; the cancel itself lands late.
     expect((await quick.status(a.externalId)).state).toBe("running");
-    await until(() => fake.builds()[0]!.state === "canceled");
+    await waitFor(() => fake.builds()[0]!.state === "canceled", 2000);
   });
 
   it("honours an abort signal", async () => {

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../../../src/backends/fakes/image-builder.js";
 import { CANCEL_NOT_SUPPORTED, composeBody, createImageBuilderClient, imageName, mapState } from "../../../src/backends/image-builder/client.js";
-import type { BackendClient, RemoteStatus, SubmitRequest } from "../../../src/backends/types.js";
+import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { BackendError } from "../../../src/errors.js";
+import { failureRecorder, untilFinal } from "../../support/backends.js";
+import { waitFor } from "../../support/db.js";
 
 const OTHER_TOKEN = "other-users-image-builder-key";
 const IMAGE_REQUEST = { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: { share_with_accounts: ["123456789012"] } } };
@@ -17,38 +19,7 @@ function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
   };
 }
 
-async function untilFinal(client: BackendClient, id: string): Promise<RemoteStatus[]> {
-  const seen: RemoteStatus[] = [];
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const s = await client.status(id);
-    seen.push(s);
-    if (["success", "failure", "error", "cancelled"].includes(s.state)) return seen;
-    if (Date.now() > deadline) throw new Error(`no final state: ${JSON.stringify(seen.at(-1))}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-const messages: string[] = [];
-async function failure(p: Promise<unknown>): Promise<BackendError> {
-  const err = await p.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BackendError);
-  messages.push((err as Error).message);
-  return err as BackendError;
-}
+const { failure, messages } = failureRecorder();
 
 describe("image-builder mapState", () => {
   it.each([
@@ -189,7 +160,7 @@ describe("image-builder client against the fake", () => {
     expect(err.transient).toBe(true);
     expect(err.message).toContain("timed out");
     // The service still started it: exactly the case findByToken exists for.
-    await until(() => fake.submissions === 1);
+    await waitFor(() => fake.submissions === 1, 2000);
     expect((await client.findByToken(request()))?.externalId).toBe(fake.composes()[0]!.id);
   });
 

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../../src/backends/fakes/testing-farm.js";
 import { createTestingFarmClient, mapState, requestBody, targetEnvironment, TOKEN_VARIABLE } from "../../../src/backends/testing-farm/client.js";
-import type { BackendClient, RemoteStatus, SubmitRequest } from "../../../src/backends/types.js";
-import { BackendError } from "../../../src/errors.js";
+import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
+import { failureRecorder, untilFinal } from "../../support/backends.js";
+import { waitFor } from "../../support/db.js";
 
 const OTHER_TOKEN = "other-users-testing-farm-key";
 
@@ -17,38 +18,7 @@ function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
   };
 }
 
-async function untilFinal(client: BackendClient, id: string): Promise<RemoteStatus[]> {
-  const seen: RemoteStatus[] = [];
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const s = await client.status(id);
-    seen.push(s);
-    if (["success", "failure", "error", "cancelled"].includes(s.state)) return seen;
-    if (Date.now() > deadline) throw new Error(`no final state: ${JSON.stringify(seen.at(-1))}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-const messages: string[] = [];
-async function failure(p: Promise<unknown>): Promise<BackendError> {
-  const err = await p.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BackendError);
-  messages.push((err as Error).message);
-  return err as BackendError;
-}
+const { failure, messages } = failureRecorder();
 
 describe("testing-farm mapState", () => {
   it.each([
@@ -212,7 +182,7 @@ describe("testing-farm client against the fake", () => {
     expect(err.transient).toBe(true);
     expect(err.message).toContain("timed out");
     // The cancellation itself still lands, late.
-    await until(() => fake.requests()[0]!.state !== "running");
+    await waitFor(() => fake.requests()[0]!.state !== "running", 2000);
   });
 
   it("findByToken finds the request carrying the token, only among the key owner's, and null otherwise", async () => {
