@@ -52,8 +52,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const { sim, deps, fakes } = env;
     sim.addInstallation({ id: INSTALLATION, account: { login: "acme", type: "Organization" } });
     const simRepo = sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: "widget", files: {} });
-    deps.pipelines.upsertInstallation({ id: INSTALLATION, login: "acme", type: "Organization" });
-    const repo = deps.pipelines.upsertRepo({
+    const repo = deps.pipelines.ensureRepo({
       id: simRepo.id,
       installationId: INSTALLATION,
       owner: "acme",

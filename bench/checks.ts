@@ -40,8 +40,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const simRepo = sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: "widget", files: {} });
 
     // The repository and a pipeline of 20 jobs, as the push handler would have stored them.
-    deps.pipelines.upsertInstallation({ id: INSTALLATION, login: "acme", type: "Organization" });
-    const repo = deps.pipelines.upsertRepo({
+    const repo = deps.pipelines.ensureRepo({
       id: simRepo.id,
       installationId: INSTALLATION,
       owner: "acme",
