@@ -5,9 +5,10 @@ import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
 import { handled, ignored, onDelivery } from "../webhooks/index.js";
 import { issueCommentPayload, parsePayload } from "../webhooks/payloads.js";
 import { HELP_TEXT, MAX_COMMANDS, parseCommands, selectJobs } from "./parse.js";
+import { runJobsCommand } from "./run.js";
 
 /**
- * `/packit cancel …` and `/packit help` in pull request comments. The webhook
+ * `/packit cancel …`, `/packit build|test|…` and `/packit help` in pull request comments. The webhook
  * handler only parses and queues; the "run-commands" task reacts, checks
  * permission and replies, so a burst of comments never holds up webhook answers
  * (GitHub spaces an installation's comment writes seconds apart).
@@ -54,13 +55,17 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
     await reply(`Sorry @${user}, only the pull request's author and people with write access to ${owner}/${repo} can run packit-probot commands.`);
     return;
   }
-  // Only this PR's own jobs can be named: nothing of another repository or PR is reachable.
-  const prJobs = deps.pipelines.repo(p.repoId) ? deps.pipelines.unfinishedJobsOfPr(p.repoId, issueNumber) : [];
   for (const cmd of p.commands) {
+    if (cmd.verb === "run") {
+      await reply(await runJobsCommand(deps, github, p, cmd));
+      continue;
+    }
     if (cmd.verb !== "cancel") {
       await reply(cmd.verb === "unknown" ? `I did not understand \`${cmd.text}\`.\n\n${HELP_TEXT}` : HELP_TEXT);
       continue;
     }
+    // Only this PR's own jobs can be named: nothing of another repository or PR is reachable.
+    const prJobs = deps.pipelines.repo(p.repoId) ? deps.pipelines.unfinishedJobsOfPr(p.repoId, issueNumber) : [];
     const { jobs, unknown } = selectJobs(cmd.args, prJobs);
     if (unknown.length > 0) {
       await reply(`I did not understand ${unknown.map((u) => `\`${u.slice(0, 60)}\``).join(", ")}.\n\n${HELP_TEXT}`);

@@ -1,10 +1,57 @@
 import { CHECK_NAME_PREFIX } from "../pipeline/plan.js";
 
+/** Job types a user can start with a command (Packit's retrigger commands). */
+export type RunnableType = "copr_build" | "tests" | "upstream_koji_build" | "vm_image_build";
+
+/** `/packit build`, `/packit test --identifier x`, `/packit retest-failed`, …: run (again) jobs of one type. */
+export interface RunCommand {
+  verb: "run";
+  type: RunnableType;
+  /** Only the jobs whose latest run for this head failed (`rebuild-failed`, `retest-failed`). */
+  failedOnly: boolean;
+  /** `--identifier`/`--id`: only the tests jobs with this identifier. */
+  identifier?: string;
+  /** `--labels a,b`: only the tests jobs carrying one of these labels. */
+  labels?: string[];
+}
+
 /** A `/packit …` command found in a comment. */
 export type PackitCommand =
   | { verb: "cancel"; args: string[] }
+  | RunCommand
   | { verb: "help" }
   | { verb: "unknown"; text: string };
+
+/** Packit's command words for starting jobs. */
+const RUN_VERBS: Readonly<Record<string, Pick<RunCommand, "type" | "failedOnly">>> = {
+  build: { type: "copr_build", failedOnly: false },
+  "copr-build": { type: "copr_build", failedOnly: false },
+  "rebuild-failed": { type: "copr_build", failedOnly: true },
+  test: { type: "tests", failedOnly: false },
+  "retest-failed": { type: "tests", failedOnly: true },
+  "upstream-koji-build": { type: "upstream_koji_build", failedOnly: false },
+  "vm-image-build": { type: "vm_image_build", failedOnly: false },
+};
+
+/**
+ * The options of a run command (pure): `--identifier X` / `--id X` and `--labels
+ * a,b` (also `--flag=value`), for tests only. Anything else makes the command
+ * unknown, so that a typo is answered instead of running more than was asked.
+ */
+function runCommand(verb: string, args: string[]): RunCommand | undefined {
+  const base = RUN_VERBS[verb];
+  if (!base) return undefined;
+  const cmd: RunCommand = { verb: "run", ...base };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = inline ?? args[++i];
+    if (base.type !== "tests" || value === undefined || value === "") return undefined;
+    if (flag === "--identifier" || flag === "--id") cmd.identifier = value;
+    else if (flag === "--labels") cmd.labels = value.split(",").map((l) => l.trim()).filter(Boolean);
+    else return undefined;
+  }
+  return cmd;
+}
 
 /** Comments longer than this are cut before parsing: commands sit at a line start, near the top. */
 const MAX_BODY = 65_536;
@@ -23,8 +70,10 @@ export function parseCommands(body: string): { commands: PackitCommand[]; trunca
     if (!/^\/packit(-probot)?(\s|$)/.test(line)) continue;
     const words = line.split(/\s+/).slice(1).filter(Boolean);
     const verb = words[0]?.toLowerCase();
+    const run = verb === undefined ? undefined : runCommand(verb, words.slice(1, 20));
     if (verb === "cancel") found.push({ verb: "cancel", args: words.slice(1).slice(0, 50) });
     else if (verb === undefined || verb === "help") found.push({ verb: "help" });
+    else if (run) found.push(run);
     else found.push({ verb: "unknown", text: line.slice(0, 200) });
   }
   return { commands: found.slice(0, MAX_COMMANDS), truncated: found.length > MAX_COMMANDS };
@@ -74,6 +123,9 @@ export function selectJobs<J extends { type: string; key: string }>(args: readon
 export const HELP_TEXT = [
   "**packit-probot commands**",
   "",
+  "- `/packit build` (or `copr-build`), `/packit rebuild-failed` — run the Copr builds again (all, or the failed ones), with the tests waiting for them",
+  "- `/packit test`, `/packit retest-failed` — run the tests again (all, or the failed ones); `--identifier <id>` and `--labels a,b` pick tests jobs; a missing or failed build is built first",
+  "- `/packit upstream-koji-build`, `/packit vm-image-build` — run the Koji builds or VM image builds (also those marked `manual_trigger`)",
   "- `/packit cancel` or `/packit cancel all` — cancel every unfinished job of this pull request",
   "- `/packit cancel build | tests | koji | vm-image-build | osh` — cancel the unfinished jobs of one type",
   "- `/packit cancel rpm-build:fedora-rawhide-x86_64 …` — cancel jobs by check name",

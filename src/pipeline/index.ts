@@ -1,5 +1,5 @@
 import type { Probot } from "probot";
-import { recordCheck, reportJob } from "../checks/index.js";
+import { recordCheck } from "../checks/index.js";
 import { CONFIG_CHECK_NAME, invalidConfigCheck } from "../checks/state.js";
 import type { AppDeps } from "../deps.js";
 import { ConfigCache, resolveConfig } from "../packit-config/cache.js";
@@ -9,7 +9,7 @@ import { SHORT_QUEUE } from "../tasks.js";
 import { handled, ignored, onDelivery, type HandlerOutcome } from "../webhooks/index.js";
 import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
 import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
-import { enqueueSubmits } from "./lifecycle.js";
+import { startJobs } from "./lifecycle.js";
 import { planJobs } from "./plan.js";
 import { pollJob, submitJob } from "./runner.js";
 
@@ -87,11 +87,10 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
   // A release names only its tag; check runs and builds need the commit it points at.
   if (ev.trigger === "release" && config.commitSha) base.headSha = config.commitSha;
   const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels, tag: ev.trigger === "release" ? ev.headSha : undefined }, settings.releases ?? DEFAULT_RELEASES);
-  // Manually triggered jobs wait for a command; they get no check run until then.
+  // Manually triggered jobs wait for a command (`/packit build`, `/packit test`, …); no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
   const { pipeline, jobs } = pipelines.createPipeline(base, runnable);
-  for (const job of jobs) reportJob(deps, { job, pipeline, repo });
-  enqueueSubmits(deps, { pipeline, repo }, jobs.filter((j) => !j.depends_on));
+  startJobs(deps, { pipeline, repo }, jobs);
   supersede(deps, head, sameLine, pipeline.id);
   return jobs.length > 0 ? handled : ignored("no jobs for this event");
 }

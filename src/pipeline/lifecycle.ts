@@ -76,6 +76,20 @@ export function enqueueSubmits(deps: AppDeps, ctx: Omit<JobInContext, "job">, jo
   })();
 }
 
+/**
+ * Start the jobs of a new pipeline: report each one's check run as queued, and queue
+ * the submission of those that wait for nothing or for a build that already
+ * succeeded (the others start when their dependency ends).
+ */
+export function startJobs(deps: AppDeps, ctx: Omit<JobInContext, "job">, jobs: readonly JobRow[]): void {
+  for (const job of jobs) reportJob(deps, { ...ctx, job });
+  const ready = jobs.filter((job) => {
+    const dep = job.depends_on ? deps.pipelines.job(job.depends_on) : undefined;
+    return !dep || dep.state === "success";
+  });
+  enqueueSubmits(deps, ctx, ready);
+}
+
 /** Queue a status poll of a submitted job (one queued poll per job at most), at its pipeline's priority. */
 export function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number): void {
   deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs }, {

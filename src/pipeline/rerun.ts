@@ -1,7 +1,6 @@
-import { reportJob } from "../checks/index.js";
 import type { AppDeps } from "../deps.js";
 import { isFinal } from "./job-state.js";
-import { enqueueSubmits } from "./lifecycle.js";
+import { startJobs } from "./lifecycle.js";
 import type { JobRow, NewJob } from "./store.js";
 
 /**
@@ -37,11 +36,6 @@ export function rerunJob(deps: AppDeps, jobId: number, actor: string): number[] 
     { repoId: old.repo_id, installationId: old.installation_id, trigger: old.trigger, prNumber: old.pr_number, branch: old.branch, headSha: old.head_sha, deliveryId: `rerun by ${actor}` },
     fresh,
   );
-  for (const job of jobs) reportJob(deps, { job, pipeline, repo: start.repo });
-  const ready = jobs.filter((job) => {
-    const dep = job.depends_on ? deps.pipelines.job(job.depends_on) : undefined;
-    return !dep || dep.state === "success";
-  });
-  enqueueSubmits(deps, { pipeline, repo: start.repo }, ready);
+  startJobs(deps, { pipeline, repo: start.repo }, jobs);
   return jobs.map((j) => j.id);
 }

@@ -116,6 +116,10 @@ export class PipelineStore {
         `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
          WHERE p.repo_id = ? AND p.pr_number = ? AND j.finished_at IS NULL ORDER BY j.id`,
       ),
+      jobsOfPrHead: db.prepare(
+        `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
+         WHERE p.repo_id = ? AND p.pr_number = ? AND p.head_sha = ? ORDER BY j.id`,
+      ),
       pipelinesOfPr: db.prepare("SELECT * FROM pipelines WHERE repo_id = ? AND pr_number = ? ORDER BY id"),
       pipelinesOfBranch: db.prepare(
         "SELECT * FROM pipelines WHERE repo_id = ? AND branch = ? AND trigger = ? AND pr_number IS NULL ORDER BY id",
@@ -255,6 +259,11 @@ export class PipelineStore {
 
   unfinishedJobsOfPr(repoId: number, prNumber: number): JobRow[] {
     return this.sql.unfinishedOfPr.all(repoId, prNumber) as JobRow[];
+  }
+
+  /** Every job run for a pull request's head (automatic, re-runs and commands), oldest first. */
+  jobsOfPrHead(repoId: number, prNumber: number, headSha: string): JobRow[] {
+    return this.sql.jobsOfPrHead.all(repoId, prNumber, headSha) as JobRow[];
   }
 
   /** Earlier pipelines of the same PR, or of the same branch and trigger for pushes, oldest first. */

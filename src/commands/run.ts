@@ -1,0 +1,67 @@
+import type { AppDeps } from "../deps.js";
+import type { GitHub } from "../github/octokit.js";
+import { DEFAULT_RELEASES } from "../packit-config/aliases.js";
+import { ConfigCache, resolveConfig } from "../packit-config/cache.js";
+import { startJobs } from "../pipeline/lifecycle.js";
+import { planJobs } from "../pipeline/plan.js";
+import type { AppTasks } from "../tasks.js";
+import type { RunCommand } from "./parse.js";
+import { chooseJobsToRun, type LatestRun } from "./run-plan.js";
+
+const code = (s: string) => `\`${s}\``;
+
+/**
+ * `/packit build`, `/packit test`, … on a pull request: read the config at the PR's
+ * current head (one request for the PR, one for the config), choose the jobs, and
+ * start them in a new pipeline of that head — manual jobs included. Returns the
+ * reply for the comment.
+ */
+export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks["run-commands"], cmd: RunCommand): Promise<string> {
+  const { owner, repo: name, issueNumber } = p;
+  const pr = (await github.rest.pulls.get({ owner, repo: name, pull_number: issueNumber })).data;
+  if (pr.state !== "open") return `Pull request #${issueNumber} is closed: nothing was started.`;
+  const head = pr.head.sha;
+  const repo = deps.pipelines.ensureRepo({
+    id: p.repoId,
+    installationId: p.installationId,
+    owner,
+    name,
+    nodeId: pr.base.repo.node_id,
+    defaultBranch: pr.base.repo.default_branch,
+    cloneUrl: pr.base.repo.clone_url,
+  });
+
+  const config = await resolveConfig(
+    new ConfigCache(deps.db, deps.now),
+    async () => github,
+    { repoId: repo.id, owner, repo: name, ref: `pr/${issueNumber}`, sha: head, touched: "unknown" },
+    { now: deps.now(), ttlMs: deps.settings.configCache.ttlHours * 3_600_000 },
+  );
+  if (config.kind === "unknown") return `Could not read the Packit config at ${head.slice(0, 7)} (${config.error.slice(0, 200)}); please try again.`;
+  if (config.kind === "absent") return `There is no Packit config at ${head.slice(0, 7)}: nothing to run.`;
+  if (config.kind === "invalid") return `The Packit config at ${head.slice(0, 7)} is invalid, so nothing was started:\n\n> ${config.error.message.slice(0, 500)}`;
+
+  const plan = planJobs(
+    config.config,
+    { trigger: "pull_request", branch: pr.base.ref, defaultBranch: pr.base.repo.default_branch, labels: pr.labels.map((l) => l.name) },
+    deps.settings.releases ?? DEFAULT_RELEASES,
+  );
+  const latest = new Map<string, LatestRun>();
+  for (const job of deps.pipelines.jobsOfPrHead(repo.id, issueNumber, head)) latest.set(job.key, { id: job.id, state: job.state });
+  const selection = chooseJobsToRun(cmd, plan.jobs, latest);
+  if (selection.nothing) return selection.nothing;
+
+  const lines: string[] = [];
+  if (selection.jobs.length > 0) {
+    const { pipeline, jobs } = deps.pipelines.createPipeline(
+      { repoId: repo.id, installationId: p.installationId, trigger: "pull_request", prNumber: issueNumber, branch: pr.base.ref, headSha: head, deliveryId: `comment ${p.commentId} by @${p.user}` },
+      selection.jobs,
+    );
+    startJobs(deps, { pipeline, repo }, jobs);
+    lines.push(`Started ${jobs.length} job${jobs.length === 1 ? "" : "s"} at ${head.slice(0, 7)}: ${jobs.map((j) => code(j.key)).join(", ")}.`);
+  }
+  if (selection.notStarted.length > 0) {
+    lines.push(`Not started: ${selection.notStarted.map((n) => `${code(n.key)} (${n.reason})`).join(", ")}.`);
+  }
+  return lines.join("\n\n");
+}
