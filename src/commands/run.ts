@@ -3,6 +3,7 @@ import type { GitHub } from "../github/octokit.js";
 import { DEFAULT_RELEASES } from "../packit-config/aliases.js";
 import { ConfigCache, resolveConfig } from "../packit-config/cache.js";
 import { startJobs } from "../pipeline/lifecycle.js";
+import { forkCloneUrl } from "../pipeline/events.js";
 import { planJobs } from "../pipeline/plan.js";
 import type { AppTasks } from "../tasks.js";
 import type { RunCommand } from "./parse.js";
@@ -54,7 +55,7 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
   const lines: string[] = [];
   if (selection.jobs.length > 0) {
     const { pipeline, jobs } = deps.pipelines.createPipeline(
-      { repoId: repo.id, installationId: p.installationId, trigger: "pull_request", prNumber: issueNumber, branch: pr.base.ref, headSha: head, deliveryId: `comment ${p.commentId} by @${p.user}` },
+      { repoId: repo.id, installationId: p.installationId, trigger: "pull_request", prNumber: issueNumber, branch: pr.base.ref, headSha: head, sourceCloneUrl: forkCloneUrl(pr, p.repoId), deliveryId: `comment ${p.commentId} by @${p.user}` },
       selection.jobs,
     );
     startJobs(deps, { pipeline, repo }, jobs);

@@ -179,4 +179,9 @@ CREATE TABLE audit (
 CREATE INDEX audit_action ON audit(action, at);
 `,
   },
+  {
+    version: 2,
+    name: "pipelines remember where their source is cloned from (pull requests from forks)",
+    sql: `ALTER TABLE pipelines ADD COLUMN source_clone_url TEXT;`,
+  },
 ];

@@ -24,6 +24,8 @@ export interface TriggerEvent {
   headSha: string;
   /** The previous head (push and pull_request.synchronize). */
   beforeSha?: string;
+  /** A pull request from a fork: the fork's clone URL (its head commit is not in the base repository's branches). */
+  sourceCloneUrl?: string;
   labels: string[];
   /** The ref whose config answer the cache keeps (branch, or PR head branch/sha). */
   configRef: string;
@@ -83,11 +85,18 @@ export function triggerFromPullRequest(deliveryId: string, p: Payload): TriggerE
     branch: pr.base?.ref,
     headSha: pr.head.sha,
     beforeSha: p.action === "synchronize" ? p.before : undefined,
+    sourceCloneUrl: forkCloneUrl(pr, p.repository?.id),
     labels: (pr.labels ?? []).map((l: { name: string }) => l.name),
     configRef: `pr/${pr.number ?? p.number}`,
     touched: "unknown",
     sender: p.sender?.login ?? "unknown",
   };
+}
+
+/** The clone URL of a pull request's head repository when it is a fork (pure). */
+export function forkCloneUrl(pr: { head?: { repo?: { id?: number; clone_url?: string } | null } }, baseRepoId: number | undefined): string | undefined {
+  const head = pr.head?.repo;
+  return head && head.id !== baseRepoId && typeof head.clone_url === "string" ? head.clone_url : undefined;
 }
 
 export function triggerFromRelease(deliveryId: string, p: Payload): TriggerEvent | null {

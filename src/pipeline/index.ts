@@ -76,7 +76,7 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
     return ignored("no Packit config", "no_config");
   }
 
-  const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, deliveryId: ev.deliveryId };
+  const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, sourceCloneUrl: ev.sourceCloneUrl, deliveryId: ev.deliveryId };
   if (config.kind === "invalid") {
     const { pipeline } = pipelines.createPipeline(base, []);
     recordCheck(deps, { pipeline, repo }, CONFIG_CHECK_NAME, invalidConfigCheck(config.error.message, { path: config.path, line: config.error.line, column: config.error.column }));

@@ -25,7 +25,7 @@ export function submitRequestFor(j: JobInContext, dependency?: JobRow): SubmitRe
     source: {
       owner: j.repo.owner,
       repo: j.repo.name,
-      cloneUrl: j.repo.clone_url ?? `https://github.com/${j.repo.owner}/${j.repo.name}.git`,
+      cloneUrl: j.pipeline.source_clone_url ?? j.repo.clone_url ?? `https://github.com/${j.repo.owner}/${j.repo.name}.git`,
       sha: j.pipeline.head_sha,
       ref: j.pipeline.branch ?? undefined,
       pr: j.pipeline.pr_number ?? undefined,

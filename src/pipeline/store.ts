@@ -25,6 +25,8 @@ export interface PipelineRow {
   branch: string | null;
   head_sha: string;
   before_sha: string | null;
+  /** Where the head is cloned from when not the repository itself (a fork's pull request). */
+  source_clone_url: string | null;
   delivery_id: string | null;
   created_at: number;
   superseded_by: number | null;
@@ -98,8 +100,8 @@ export class PipelineStore {
       repoByName: db.prepare("SELECT * FROM repositories WHERE owner = ? AND name = ? ORDER BY removed_at IS NOT NULL, added_at DESC LIMIT 1"),
       retireNamesake: db.prepare("UPDATE repositories SET removed_at = ? WHERE owner = ? AND name = ? AND id != ? AND removed_at IS NULL"),
       insertPipeline: db.prepare(
-        `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, delivery_id, created_at)
-         VALUES (@repoId, @installationId, @trigger, @prNumber, @branch, @headSha, @beforeSha, @deliveryId, @now)`,
+        `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, source_clone_url, delivery_id, created_at)
+         VALUES (@repoId, @installationId, @trigger, @prNumber, @branch, @headSha, @beforeSha, @sourceCloneUrl, @deliveryId, @now)`,
       ),
       pipeline: db.prepare("SELECT * FROM pipelines WHERE id = ?"),
       insertJob: db.prepare(
@@ -184,7 +186,17 @@ export class PipelineStore {
 
   /** Create a pipeline and its jobs in one transaction; dependencies are resolved by key. */
   createPipeline(
-    p: { repoId: number; installationId: number; trigger: Trigger; prNumber?: number | null; branch?: string | null; headSha: string; beforeSha?: string | null; deliveryId?: string | null },
+    p: {
+      repoId: number;
+      installationId: number;
+      trigger: Trigger;
+      prNumber?: number | null;
+      branch?: string | null;
+      headSha: string;
+      beforeSha?: string | null;
+      sourceCloneUrl?: string | null;
+      deliveryId?: string | null;
+    },
     jobs: readonly NewJob[],
   ): { pipeline: PipelineRow; jobs: JobRow[] } {
     return this.db.transaction(() => {
@@ -198,6 +210,7 @@ export class PipelineStore {
           branch: p.branch ?? null,
           headSha: p.headSha,
           beforeSha: p.beforeSha ?? null,
+          sourceCloneUrl: p.sourceCloneUrl ?? null,
           deliveryId: p.deliveryId ?? null,
           now,
         }).lastInsertRowid,

@@ -35,6 +35,21 @@ describe("pipeline: a pull request runs builds, then tests", () => {
     for (const b of world.fakes.copr.builds()) expect(artifacts).toContain(String(b.id));
   });
 
+  it("builds and tests a fork's pull request from the fork, where its head commit lives", async () => {
+    world = await startWorld();
+    const sha = randomSha();
+    const event = pullRequestEvent("opened", { repo: world.repo, number: 17, headSha: sha, author: "contributor" });
+    const fork = "https://github.com/contributor/widget.git";
+    event.pull_request.head.repo = { ...event.pull_request.head.repo, id: world.repo.id + 1000, clone_url: fork };
+    await world.send("pull_request", event);
+    await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all four checks to complete");
+    expect(world.fakes.copr.builds().map((b) => [b.clone_url, b.committish])).toEqual([
+      [fork, sha],
+      [fork, sha],
+    ]);
+    for (const r of world.fakes.testingFarm.requests()) expect(JSON.stringify(r.body)).toContain(fork);
+  });
+
   it("skips the tests of a failing build, with the reason on the check", async () => {
     world = await startWorld();
     world.fakes.copr.setOutcome((s) => s.chroots.includes("fedora-44-x86_64"), "failed");

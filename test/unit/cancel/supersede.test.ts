@@ -4,7 +4,7 @@ import { overallOf, renderReport, type JobCancelResult } from "../../../src/canc
 import type { JobRow, PipelineRow } from "../../../src/pipeline/store.js";
 
 const pipeline = (id: number, head: string, before: string | null = null): PipelineRow => ({
-  id, repo_id: 1, installation_id: 1, trigger: "pull_request", pr_number: 7, branch: "main", head_sha: head, before_sha: before, delivery_id: null, created_at: id, superseded_by: null,
+  id, repo_id: 1, installation_id: 1, trigger: "pull_request", pr_number: 7, branch: "main", head_sha: head, before_sha: before, source_clone_url: null, delivery_id: null, created_at: id, superseded_by: null,
 });
 const head = (over: Partial<NewHead> = {}): NewHead => ({ trigger: "pull_request", headSha: "C", prNumber: 7, branch: "main", defaultBranch: "main", ...over });
 const policy = { supersedeDefaultBranch: false, supersedeReleases: false };
