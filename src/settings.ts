@@ -48,6 +48,11 @@ export const settingsSchema = z
         /** First status poll after submission, then backing off up to maxIntervalMs. */
         intervalMs: z.coerce.number().int().min(10).default(30_000),
         maxIntervalMs: z.coerce.number().int().min(10).default(300_000),
+        /**
+         * How long a backend may be unreadable before its job ends in `error`. The
+         * build may go on meanwhile, so outages are ridden out at the poll interval.
+         */
+        giveUpAfterMs: z.coerce.number().int().min(0).default(12 * 3_600_000),
       })
       .strict()
       .prefault({}),

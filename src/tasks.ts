@@ -9,7 +9,7 @@ export type AppTasks = {
   /** Submit a job to its backend (looks for an earlier submission first). */
   "submit-job": { jobId: number };
   /** Ask the backend for a submitted job's state; re-enqueues itself with backoff until final. */
-  "poll-job": { jobId: number; intervalMs?: number };
+  "poll-job": { jobId: number; intervalMs?: number; unreadableSince?: number };
   /** Cancel jobs and report the result (to a PR comment, when `reply` is given). */
   "cancel-jobs": {
     jobIds: number[];

@@ -90,9 +90,12 @@ export function startJobs(deps: AppDeps, ctx: Omit<JobInContext, "job">, jobs: r
   enqueueSubmits(deps, ctx, ready);
 }
 
-/** Queue a status poll of a submitted job (one queued poll per job at most), at its pipeline's priority. */
-export function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number): void {
-  deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs }, {
+/**
+ * Queue a status poll of a submitted job (one queued poll per job at most), at its
+ * pipeline's priority. `unreadableSince`: when the backend first failed to answer.
+ */
+export function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number, unreadableSince?: number): void {
+  deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs, ...(unreadableSince !== undefined ? { unreadableSince } : {}) }, {
     queue: LONG_QUEUE,
     lockKey: `poll:${j.job.id}`,
     fairnessKey: `${j.repo.owner}/${j.repo.name}`,

@@ -3,7 +3,7 @@ import { reportJob } from "../checks/index.js";
 import type { AppDeps } from "../deps.js";
 import { BackendError, toError } from "../errors.js";
 import type { TaskContext } from "../queue/index.js";
-import { LONG_QUEUE } from "../tasks.js";
+import { LONG_QUEUE, type AppTasks } from "../tasks.js";
 import type { JobState } from "./job-state.js";
 import { enqueuePoll, moveJob } from "./lifecycle.js";
 import type { JobInContext, JobRow } from "./store.js";
@@ -15,6 +15,10 @@ const IN_FLIGHT_RECHECK_MS = 1000;
 function backendTimeoutMs(deps: AppDeps, backend: BackendName): number {
   const key = ({ copr: "copr", "testing-farm": "testingFarm", koji: "koji", "image-builder": "imageBuilder", openscanhub: "openscanhub" } as const)[backend];
   return deps.settings.backends[key].timeoutMs;
+}
+
+function artifactsOf(job: JobRow | undefined): Record<string, unknown> | undefined {
+  return job?.artifacts ? (JSON.parse(job.artifacts) as Record<string, unknown>) : undefined;
 }
 
 /** What a backend needs to run a job (pure). */
@@ -31,9 +35,7 @@ export function submitRequestFor(j: JobInContext, dependency?: JobRow): SubmitRe
       pr: j.pipeline.pr_number ?? undefined,
     },
     options: JSON.parse(j.job.options) as Record<string, unknown>,
-    dependency: dependency?.external_id
-      ? { externalId: dependency.external_id, artifacts: dependency.artifacts ? (JSON.parse(dependency.artifacts) as Record<string, unknown>) : undefined }
-      : undefined,
+    dependency: dependency?.external_id ? { externalId: dependency.external_id, artifacts: artifactsOf(dependency) } : undefined,
   };
 }
 
@@ -48,6 +50,11 @@ export function nextJobState(current: JobState, remote: RemoteStatus["state"]): 
   return next === current ? null : next;
 }
 
+/** Worth trying again: a backend's 5xx or timeout, a connection error — not a bug in our code. */
+function isTransient(e: Error): boolean {
+  return e instanceof BackendError ? e.transient : !(e instanceof TypeError);
+}
+
 /**
  * A backend failure ends the job as `error` when it is permanent or when the task's
  * retry budget is spent; otherwise it is rethrown so the queue retries with backoff.
@@ -56,10 +63,21 @@ function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext,
   const e = toError(err);
   // Cut short by shutdown or an operator's abort: the queue decides (released, or aborted); the job is not at fault.
   if (ctx.signal.aborted) throw e;
-  const transient = e instanceof BackendError ? e.transient : !(e instanceof TypeError);
+  const transient = isTransient(e);
   if (transient && ctx.attempt < ctx.maxAttempts) throw e;
   const suffix = transient ? ` (gave up after ${ctx.attempt} attempts)` : "";
   moveJob(deps, job.id, "error", { message: `${what}: ${e.message}${suffix}` });
+}
+
+/**
+ * Packit's differential scan compares with the newest build of the PR's target
+ * branch: its SRPM becomes `base_srpm_url`. Without one the scan is a full scan.
+ */
+function addScanBase(deps: AppDeps, j: JobInContext, req: SubmitRequest): void {
+  const branch = req.options.base_branch;
+  const base = typeof branch === "string" ? deps.pipelines.latestBranchBuild(j.repo.id, branch, j.job.target) : undefined;
+  const srpm = artifactsOf(base)?.srpmUrl;
+  if (typeof srpm === "string") req.options.base_srpm_url = srpm;
 }
 
 /** Task "submit-job": submit once; after a crash, find the earlier submission instead of submitting twice. */
@@ -70,6 +88,7 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
   if (dependency && dependency.state !== "success") return; // started when the dependency succeeds
   const client = deps.backends[j.job.backend];
   const req = submitRequestFor(j, dependency);
+  if (j.job.type === "osh_scan") addScanBase(deps, j, req);
   let submitted;
   try {
     // A submission that was sent before (then a crash, shutdown or timeout came before its id was
@@ -100,15 +119,30 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
   enqueuePoll(deps, now, deps.settings.polling.intervalMs);
 }
 
-/** Task "poll-job": read the backend state, move the job, poll again with backoff until final. */
-export async function pollJob(deps: AppDeps, payload: { jobId: number; intervalMs?: number }, ctx: TaskContext): Promise<void> {
+/**
+ * Task "poll-job": read the backend state, move the job, poll again with backoff
+ * until final. A backend that cannot be read (5xx, timeouts) is polled on at the same
+ * pace — the build goes on without us — and the job ends in `error` only after
+ * `polling.giveUpAfterMs` without an answer, or at once on a permanent error.
+ */
+export async function pollJob(deps: AppDeps, payload: AppTasks["poll-job"], ctx: TaskContext): Promise<void> {
   const j = deps.pipelines.jobInContext(payload.jobId);
   if (!j || !j.job.external_id || j.job.finished_at) return;
+  const interval = Math.min(deps.settings.polling.maxIntervalMs, Math.round((payload.intervalMs ?? deps.settings.polling.intervalMs) * 1.5));
   let status: RemoteStatus;
   try {
     status = await deps.backends[j.job.backend].status(j.job.external_id, { signal: ctx.signal });
   } catch (err) {
-    return failOrRetry(deps, j.job, err, ctx, "status check failed");
+    const e = toError(err);
+    if (ctx.signal.aborted || !isTransient(e)) return failOrRetry(deps, j.job, e, ctx, "status check failed");
+    const since = payload.unreadableSince ?? deps.now();
+    if (deps.now() - since >= deps.settings.polling.giveUpAfterMs) {
+      moveJob(deps, j.job.id, "error", { message: `status check failed: ${e.message} (no answer for ${Math.round((deps.now() - since) / 60_000)} min)` });
+      return;
+    }
+    deps.log.warn({ jobId: j.job.id, backend: j.job.backend, err: e.message }, "status check failed; polling on");
+    enqueuePoll(deps, j, interval, since);
+    return;
   }
   const next = nextJobState(j.job.state, status.state);
   if (next) {
@@ -120,8 +154,5 @@ export async function pollJob(deps: AppDeps, payload: { jobId: number; intervalM
     });
   }
   const after = deps.pipelines.job(j.job.id)!;
-  if (!after.finished_at) {
-    const interval = Math.min(deps.settings.polling.maxIntervalMs, Math.round((payload.intervalMs ?? deps.settings.polling.intervalMs) * 1.5));
-    enqueuePoll(deps, { ...j, job: after }, interval);
-  }
+  if (!after.finished_at) enqueuePoll(deps, { ...j, job: after }, interval);
 }

@@ -122,6 +122,11 @@ export class PipelineStore {
         `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
          WHERE p.repo_id = ? AND p.pr_number = ? AND p.head_sha = ? ORDER BY j.id`,
       ),
+      latestBranchBuild: db.prepare(
+        `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
+         WHERE p.repo_id = ? AND p.trigger = 'push' AND p.branch = ? AND j.type = 'copr_build' AND j.target = ? AND j.state = 'success'
+         ORDER BY j.finished_at DESC LIMIT 1`,
+      ),
       pipelinesOfPr: db.prepare("SELECT * FROM pipelines WHERE repo_id = ? AND pr_number = ? ORDER BY id"),
       pipelinesOfBranch: db.prepare(
         "SELECT * FROM pipelines WHERE repo_id = ? AND branch = ? AND trigger = ? AND pr_number IS NULL ORDER BY id",
@@ -277,6 +282,11 @@ export class PipelineStore {
   /** Every job run for a pull request's head (automatic, re-runs and commands), oldest first. */
   jobsOfPrHead(repoId: number, prNumber: number, headSha: string): JobRow[] {
     return this.sql.jobsOfPrHead.all(repoId, prNumber, headSha) as JobRow[];
+  }
+
+  /** The newest successful Copr build of a branch for a chroot (the base of a differential scan). */
+  latestBranchBuild(repoId: number, branch: string, target: string): JobRow | undefined {
+    return this.sql.latestBranchBuild.get(repoId, branch, target) as JobRow | undefined;
   }
 
   /** Earlier pipelines of the same PR, or of the same branch and trigger for pushes, oldest first. */

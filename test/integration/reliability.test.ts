@@ -457,6 +457,32 @@ describe("reliability and security", () => {
   });
 
   // --- Backends down -------------------------------------------------------------------
+  it("rides out a status outage longer than the retry budget: the build goes on and its job still succeeds", async () => {
+    world = await startWorld(ONE_BUILD, { phaseMs: 1000, settings: { ...SHORT_RETRIES, polling: { intervalMs: 50, maxIntervalMs: 100 } } });
+    const sha = randomSha();
+    await openPr(world, 9, sha);
+    await waitFor(() => count(world!, "jobs", "state = 'submitted'") === 1, 5000, "the build submitted");
+    const outage = { from: Date.now(), until: Date.now() + 1500 };
+    world.fakes.copr.faults.failUntil = outage.until; // many polls, far more than 3 attempts
+    const name = "rpm-build:fedora-rawhide-x86_64";
+    await waitForChecks(world, sha, (c) => c[name]?.startsWith("completed") ?? false, "the build to end", 10_000);
+    expect(checksOf(world, sha)[name]).toBe("completed:success");
+    const failedPolls = world.fakes.copr.calls.filter((c) => c.method === "GET" && /\/build\/\d+/.test(c.path) && c.at >= outage.from && c.at < outage.until);
+    expect(failedPolls.length).toBeGreaterThan(5);
+  });
+
+  it("ends a job in error once its backend has been unreadable for polling.giveUpAfterMs", async () => {
+    world = await startWorld(ONE_BUILD, { phaseMs: 60_000, settings: { ...SHORT_RETRIES, polling: { giveUpAfterMs: 500 } } });
+    const sha = randomSha();
+    await openPr(world, 10, sha);
+    await waitFor(() => count(world!, "jobs", "state = 'submitted'") === 1, 5000, "the build submitted");
+    world.fakes.copr.faults.failUntil = Date.now() + 600_000;
+    const name = "rpm-build:fedora-rawhide-x86_64";
+    await waitForChecks(world, sha, (c) => c[name] === "completed:failure", "the build to end in error", 10_000);
+    const run = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === name)!;
+    expect(run.output?.summary).toMatch(/status check failed: .*500.*\(no answer for \d+ min\)/s);
+  });
+
   it("ends a job in error, with a message on its check, when Copr answers 500 for longer than the retry budget", async () => {
     world = await startWorld(ONE_BUILD, { settings: SHORT_RETRIES });
     world.fakes.copr.faults.failUntil = Date.now() + 600_000;
