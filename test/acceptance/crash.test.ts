@@ -84,12 +84,13 @@ describe("crash safety (kill -9 of the real server)", () => {
   }
 
   it("killed in the middle of a Copr submission: the build reached Copr, the restart finds it instead of submitting again", async () => {
-    // Copr takes 600 ms to answer a submission; the server dies while waiting.
-    copr.faults.delayMs = (req) => (req.method === "POST" ? 600 : 0);
+    // Copr takes 600 ms to answer a build submission; the server dies while waiting.
+    const isBuild = (c: { method: string; path: string }) => c.method === "POST" && c.path === "/api_3/build/create/scm";
+    copr.faults.delayMs = (req) => (isBuild(req) ? 600 : 0);
     server = await start();
     const sha = randomSha();
     await openPr(server, sha);
-    await waitFor(() => copr.calls.some((c) => c.method === "POST"), 10_000, "a submission in flight");
+    await waitFor(() => copr.calls.some(isBuild), 10_000, "a submission in flight");
     await server.kill();
     await waitFor(() => copr.submissions >= 1, 5000, "Copr to have accepted the orphaned submission");
     copr.faults.delayMs = 0;

@@ -1,8 +1,11 @@
 /**
- * A local Copr speaking the slice of APIv3 the client uses: SCM build creation, build
- * details, build list, source build config and cancel. Builds move through their
+ * A local Copr speaking the slice of APIv3 the client uses: project get, add and
+ * edit, SCM build creation, build details, build list, source build config and
+ * cancel; and the results server's SRPM of each build. As in Copr, builds go only
+ * into projects that exist and have the build's chroots. Builds move through their
  * states on a clock (read lazily on every request, so no timers are left behind).
  */
+import { createHash } from "node:crypto";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
 export type CoprBuildState =
@@ -36,8 +39,25 @@ export interface FakeCoprBuild extends CoprSubmission {
   submittedAt: number;
 }
 
+/** A project as the fake holds it. */
+export interface FakeCoprProject {
+  ownername: string;
+  projectname: string;
+  chroots: string[];
+  /** Logins besides the owner that may edit the project (and build in it). */
+  admins: string[];
+  /** Logins besides the owner and admins that may build in the project. */
+  builders: string[];
+  /** The project form as added, with later edits merged in. */
+  form: Record<string, unknown>;
+}
+
 export interface FakeCoprOptions {
-  /** Accepted `login:token` pairs (HTTP Basic). Default: [FAKE_COPR_TOKEN]. A login may build in and cancel builds of its own owner name only. */
+  /**
+   * Accepted `login:token` pairs (HTTP Basic). Default: [FAKE_COPR_TOKEN]. A login
+   * creates projects under its own name only, builds where it is owner, admin or
+   * builder, edits where it is owner or admin, and cancels builds of its own owner name.
+   */
   tokens?: string[];
   /** Length of each phase (pending, running) in ms; default 50. `Infinity` keeps builds pending until `finish`. */
   phaseMs?: number;
@@ -46,8 +66,14 @@ export interface FakeCoprOptions {
 }
 
 export interface FakeCopr extends FakeServer {
-  /** Forget builds, outcomes, recorded calls and faults. */
+  /** Forget projects, builds, outcomes, recorded calls and faults. */
   reset(): void;
+  /** A snapshot of a project, or undefined when it does not exist. */
+  project(owner: string, name: string): FakeCoprProject | undefined;
+  /** Seed a project (someone else's, say), as if created on Copr's web UI. */
+  addProject(owner: string, name: string, opts: { chroots: string[]; admins?: string[]; builders?: string[] }): void;
+  /** Delete a project (Copr deleting a throwaway project after its days). */
+  deleteProject(owner: string, name: string): void;
   /** Snapshots of all builds, oldest first. */
   builds(): FakeCoprBuild[];
   /** How many create calls succeeded. */
@@ -60,6 +86,17 @@ export interface FakeCopr extends FakeServer {
 
 export const FAKE_COPR_TOKEN = "packit:fake-copr-token";
 
+/** The bytes served as the SRPM of build `id`: a few KB, the same for the same id. */
+export function fakeSrpm(id: number): Buffer {
+  const lines = [`fake-copr SRPM of build ${id}\n`];
+  let digest = String(id);
+  for (let i = 0; i < 64; i++) {
+    digest = createHash("sha256").update(digest).digest("hex");
+    lines.push(`${digest}\n`);
+  }
+  return Buffer.from(lines.join(""), "ascii");
+}
+
 const PHASES: CoprBuildState[] = ["pending", "running"];
 const FINISHED = new Set<CoprBuildState>(["succeeded", "failed", "canceled", "skipped", "forked"]);
 
@@ -70,13 +107,29 @@ interface Rec extends CoprSubmission {
   pinned?: { state: CoprBuildState; at: number };
 }
 
+interface ProjectRec {
+  id: number;
+  ownername: string;
+  projectname: string;
+  chroots: Set<string>;
+  admins: Set<string>;
+  builders: Set<string>;
+  form: Record<string, unknown>;
+}
+
+/** Copr's rule for project names. */
+const PROJECT_NAME = /^[\w.-]+$/;
+
 /** Start a fake Copr on 127.0.0.1, port 0. */
 export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCopr> {
   const tokens = new Set(opts.tokens ?? [FAKE_COPR_TOKEN]);
   const phaseMs = opts.autoAdvance === false ? Infinity : (opts.phaseMs ?? 50);
   const builds = new Map<number, Rec>();
+  const projects = new Map<string, ProjectRec>();
+  const projectKey = (owner: string, name: string) => `${owner}/${name}`;
   let rules: Array<{ matcher: (s: CoprSubmission) => boolean; outcome: CoprBuildState }> = [];
   let nextId = 1000;
+  let nextProjectId = 1;
   let submissions = 0;
 
   function stateOf(b: Rec, now = Date.now()): CoprBuildState {
@@ -91,6 +144,11 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     return Number.isFinite(at) && at <= Date.now() ? Math.floor(at / 1000) : null;
   }
 
+  /** The SRPM exists once the build has started (as in Copr, where the SRPM is built first). */
+  const hasSrpm = (state: CoprBuildState) => FINISHED.has(state) || state === "running";
+  // Copr's SRPM names differ per build (Packit puts a timestamp and the commit into the release).
+  const srpmPath = (b: CoprSubmission) => `/results/${b.ownername}/${b.projectname}/srpm-builds/${b.id}/package-1.0-1.${b.id}.src.rpm`;
+
   function toDict(b: Rec, base: string) {
     const state = stateOf(b);
     const ended = FINISHED.has(state) ? Math.floor((b.pinned?.at ?? b.submittedAt + PHASES.length * phaseMs) / 1000) : null;
@@ -100,7 +158,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       ownername: b.ownername,
       projectname: b.projectname,
       repo_url: `${base}/results/${b.ownername}/${b.projectname}/`,
-      source_package: FINISHED.has(state) || state === "running" ? { name: "package", version: "1.0-1", url: `${base}/results/${b.ownername}/${b.projectname}/srpm-builds/${b.id}/package-1.0-1.src.rpm` } : { name: null, version: null, url: null },
+      source_package: hasSrpm(state) ? { name: "package", version: "1.0-1", url: `${base}${srpmPath(b)}` } : { name: null, version: null, url: null },
       submitted_on: Math.floor(b.submittedAt / 1000),
       started_on: phaseStart(b, 1),
       ended_on: ended,
@@ -110,6 +168,31 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       is_background: false,
     };
   }
+
+  /** APIv3 `project` to_dict (the fields the client may read). */
+  function projectDict(p: ProjectRec, base: string) {
+    const f = p.form;
+    return {
+      id: p.id,
+      name: p.projectname,
+      ownername: p.ownername,
+      full_name: projectKey(p.ownername, p.projectname),
+      description: f.description ?? null,
+      instructions: f.instructions ?? null,
+      persistent: false,
+      unlisted_on_hp: f.unlisted_on_hp === true,
+      auto_prune: true,
+      chroot_repos: Object.fromEntries([...p.chroots].sort().map((c) => [c, `${base}/results/${p.ownername}/${p.projectname}/${c}/`])),
+      additional_repos: Array.isArray(f.additional_repos) ? f.additional_repos : [],
+      enable_net: f.enable_net === true,
+      bootstrap: f.bootstrap ?? "default",
+      module_hotfixes: f.module_hotfixes === true,
+    };
+  }
+
+  const mayEdit = (p: ProjectRec, login: string) => login === p.ownername || p.admins.has(login);
+  const mayBuild = (p: ProjectRec, login: string) => mayEdit(p, login) || p.builders.has(login);
+  const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((c) => typeof c === "string");
 
   /** The login of a valid Basic header, else null. */
   function loginOf(req: FakeRequest): string | null {
@@ -121,6 +204,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
 
   const error = (status: number, message: string): FakeReply => ({ status, body: { error: message } });
   const loginInvalid = () => error(401, "Login invalid/expired. Please visit the Copr API page to get or renew your API token.");
+  const noProject = (owner: string, name: string) => error(404, `Project ${owner}/${name} does not exist.`);
 
   let server: FakeServer;
 
@@ -128,6 +212,54 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     const base = server.url;
     const path = req.path.replace(/\/+$/, "");
     let m: RegExpMatchArray | null;
+
+    if (path === "/api_3/project" && req.method === "GET") {
+      const owner = req.query.get("ownername");
+      const name = req.query.get("projectname");
+      if (!owner) return error(400, "Missing argument ownername");
+      if (!name) return error(400, "Missing argument projectname");
+      const p = projects.get(projectKey(owner, name));
+      return p ? { status: 200, body: projectDict(p, base) } : noProject(owner, name);
+    }
+
+    if ((m = path.match(/^\/api_3\/project\/add\/([^/]+)$/)) && req.method === "POST") {
+      const login = loginOf(req);
+      if (!login) return loginInvalid();
+      const owner = decodeURIComponent(m[1]!);
+      const body = (req.json ?? {}) as Record<string, unknown>;
+      if (owner !== login) return error(403, `You were authorized as '${login}' user without permissions to access projects of user '${owner}'`);
+      const { name, chroots } = body;
+      if (typeof name !== "string" || !name) return error(400, "name: This field is required.");
+      if (!PROJECT_NAME.test(name)) return error(400, "name: Name must contain only letters, digits, underscores, dashes and dots.");
+      if (!isStringList(chroots) || chroots.length === 0) return error(400, "chroots: At least one chroot must be selected");
+      if (projects.has(projectKey(owner, name))) return error(400, `name: You already have a project named '${name}'.`);
+      const p: ProjectRec = { id: nextProjectId++, ownername: owner, projectname: name, chroots: new Set(chroots), admins: new Set(), builders: new Set(), form: body };
+      projects.set(projectKey(owner, name), p);
+      return { status: 200, body: projectDict(p, base) };
+    }
+
+    // APIv3 maps "PUT" routes to both POST and PUT.
+    if ((m = path.match(/^\/api_3\/project\/edit\/([^/]+)\/([^/]+)$/)) && (req.method === "PUT" || req.method === "POST")) {
+      const login = loginOf(req);
+      if (!login) return loginInvalid();
+      const owner = decodeURIComponent(m[1]!);
+      const name = decodeURIComponent(m[2]!);
+      const p = projects.get(projectKey(owner, name));
+      if (!p) return noProject(owner, name);
+      if (!mayEdit(p, login)) return error(403, "Only owners and admins may update their projects.");
+      const body = (req.json ?? {}) as Record<string, unknown>;
+      // An empty or missing list leaves the chroots as they are; a list replaces them.
+      if (isStringList(body.chroots) && body.chroots.length > 0) p.chroots = new Set(body.chroots);
+      p.form = { ...p.form, ...body, chroots: [...p.chroots] };
+      return { status: 200, body: projectDict(p, base) };
+    }
+
+    if ((m = path.match(/^\/results\/.+\/srpm-builds\/(\d+)\/[^/]+$/)) && (req.method === "GET" || req.method === "HEAD")) {
+      const b = builds.get(Number(m[1]));
+      if (!b || path !== srpmPath(b) || !hasSrpm(stateOf(b))) return { status: 404, body: "Not Found" };
+      const bytes = fakeSrpm(b.id);
+      return { status: 200, body: bytes.toString("ascii"), headers: { "content-type": "application/x-rpm", "content-length": String(bytes.length) } };
+    }
 
     if (path === "/api_3/build/create/scm" && req.method === "POST") {
       const login = loginOf(req);
@@ -139,7 +271,11 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       if (!Array.isArray(chroots) || chroots.length === 0 || !chroots.every((c) => typeof c === "string")) {
         return error(400, "Bad request parameters: {'chroots': ['At least one chroot must be selected']}");
       }
-      if (ownername !== login) return error(403, `User ${login} is not allowed to build in the copr: ${ownername}/${projectname}`);
+      const project = projects.get(projectKey(ownername, projectname));
+      if (!project) return noProject(ownername, projectname);
+      if (!mayBuild(project, login)) return error(403, `User ${login} is not allowed to build in the copr: ${ownername}/${projectname}`);
+      const foreign = (chroots as string[]).find((c) => !project.chroots.has(c));
+      if (foreign) return error(400, `chroots: '${foreign}' is not a valid choice for this field.`);
       const sub: CoprSubmission = {
         id: nextId++,
         ownername,
@@ -162,8 +298,8 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       const project = req.query.get("projectname");
       if (!owner) return error(400, "Missing argument ownername");
       if (!project) return error(400, "Missing argument projectname");
+      if (!projects.has(projectKey(owner, project))) return noProject(owner, project);
       const items = [...builds.values()].filter((b) => b.ownername === owner && b.projectname === project);
-      if (items.length === 0) return error(404, `Project ${owner}/${project} does not exist.`);
       const desc = (req.query.get("order_type") ?? "ASC") === "DESC";
       items.sort((a, b) => (desc ? b.id - a.id : a.id - b.id));
       const offset = Number(req.query.get("offset") ?? 0);
@@ -224,9 +360,36 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     ...server,
     reset() {
       builds.clear();
+      projects.clear();
       rules = [];
       submissions = 0;
       server.resetHttp();
+    },
+    project(owner, name) {
+      const p = projects.get(projectKey(owner, name));
+      if (!p) return undefined;
+      return {
+        ownername: p.ownername,
+        projectname: p.projectname,
+        chroots: [...p.chroots].sort(),
+        admins: [...p.admins],
+        builders: [...p.builders],
+        form: { ...p.form },
+      };
+    },
+    addProject(owner, name, opts) {
+      projects.set(projectKey(owner, name), {
+        id: nextProjectId++,
+        ownername: owner,
+        projectname: name,
+        chroots: new Set(opts.chroots),
+        admins: new Set(opts.admins),
+        builders: new Set(opts.builders),
+        form: { name, chroots: opts.chroots },
+      });
+    },
+    deleteProject(owner, name) {
+      projects.delete(projectKey(owner, name));
     },
     builds() {
       return [...builds.values()].map((b) => ({
@@ -255,6 +418,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     },
     async stop() {
       builds.clear();
+      projects.clear();
       await server.stop();
     },
   };
