@@ -1,7 +1,7 @@
 import type { FakeRequest } from "../src/backends/fakes/http-fake.js";
 import type { BackendName } from "../src/backends/types.js";
 import { cancelJobs } from "../src/cancel/service.js";
-import { startEnvironment } from "../src/demo/environment.js";
+import { servedSrpmUrl, startEnvironment } from "../src/demo/environment.js";
 import { randomSha } from "../src/github-sim/index.js";
 import { enqueueSubmits, moveJob } from "../src/pipeline/lifecycle.js";
 import type { NewJob } from "../src/pipeline/store.js";
@@ -11,16 +11,11 @@ const LATENCY_MS = 300;
 const INSTALLATION = 100;
 const SUBMIT_TIMEOUT_MS = 20_000;
 
-const BACKENDS: { backend: BackendName; type: string; prefix: string; options: Record<string, unknown> }[] = [
-  { backend: "copr", type: "copr_build", prefix: "rpm-build", options: {} },
-  { backend: "testing-farm", type: "tests", prefix: "testing-farm", options: {} },
-  { backend: "koji", type: "upstream_koji_build", prefix: "koji-build", options: {} },
-  {
-    backend: "openscanhub",
-    type: "osh_diff_scan",
-    prefix: "osh-diff-scan",
-    options: { srpm_url: "https://copr.example/results/packit/acme-widget/srpm-builds/1/widget-1.0-1.src.rpm" },
-  },
+const BACKENDS: { backend: BackendName; type: string; prefix: string }[] = [
+  { backend: "copr", type: "copr_build", prefix: "rpm-build" },
+  { backend: "testing-farm", type: "tests", prefix: "testing-farm" },
+  { backend: "koji", type: "upstream_koji_build", prefix: "koji-build" },
+  { backend: "openscanhub", type: "osh_scan", prefix: "osh-diff-scan" },
 ];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,13 +57,15 @@ export async function run(): Promise<Record<string, unknown>> {
       cloneUrl: simRepo.clone_url,
     });
 
+    // The scans download a real SRPM from the fake Copr and upload it to the fake hub.
+    const srpmUrl = await servedSrpmUrl(env);
     const newJobs: NewJob[] = BACKENDS.flatMap((b) =>
       Array.from({ length: PER_BACKEND }, (_, i) => ({
         key: `${b.prefix}:fedora-${40 + i}-x86_64`,
         type: b.type,
         backend: b.backend,
         target: `fedora-${40 + i}-x86_64`,
-        options: b.options,
+        options: b.backend === "openscanhub" ? { srpm_url: srpmUrl } : {},
         manualTrigger: false,
         cancelSuperseded: true,
       })),

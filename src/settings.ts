@@ -119,7 +119,16 @@ export const settingsSchema = z
           .prefault({}),
         koji: backend("https://koji.fedoraproject.org/kojihub"),
         imageBuilder: backend("https://console.redhat.com/api/image-builder/v1"),
-        openscanhub: backend("https://openscanhub.fedoraproject.org/xmlrpc/client/"),
+        openscanhub: z
+          .object({
+            ...backendFields("https://openscanhub.fedoraproject.org/xmlrpc/client/"),
+            /** Largest SRPM moved from Copr to the hub, bytes. */
+            maxSrpmBytes: z.coerce.number().int().min(1).default(1024 ** 3),
+            /** Where SRPMs wait between download and upload. Default: the OS temp directory. */
+            tempDir: z.string().min(1).optional(),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

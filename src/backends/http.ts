@@ -16,7 +16,7 @@ export interface HttpCall {
   signal?: AbortSignal;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * One HTTP call with a timeout. Connection failures, timeouts and 5xx become
@@ -39,7 +39,7 @@ export async function httpCall(backend: string, url: string, call: HttpCall = {}
     text = await res.text();
   } catch (err) {
     if (call.signal?.aborted) throw call.signal.reason ?? err;
-    const what = timeout.aborted ? `timed out after ${call.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : describe(err);
+    const what = timeout.aborted ? `timed out after ${call.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : describeFetchError(err);
     throw new BackendError(backend, `${call.method ?? "GET"} ${redactUrl(url)}: ${what}`, { transient: true, cause: err });
   }
   const parsed = parseBody(text);
@@ -80,7 +80,8 @@ export function errorText(body: unknown): string {
   return JSON.stringify(body).slice(0, 300);
 }
 
-function describe(err: unknown): string {
+/** The low-level reason of a failed fetch (ECONNREFUSED, …) rather than "fetch failed". */
+export function describeFetchError(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ?? cause?.message ?? err.message;

@@ -15,6 +15,6 @@ export function createBackends(s: BackendSettings): Backends {
     "testing-farm": createTestingFarmClient(s.testingFarm),
     koji: createKojiClient(s.koji),
     "image-builder": createImageBuilderClient(s.imageBuilder),
-    openscanhub: createOpenScanHubClient(s.openscanhub),
+    openscanhub: createOpenScanHubClient(s.openscanhub, { maxSrpmBytes: s.openscanhub.maxSrpmBytes, tempDir: s.openscanhub.tempDir }),
   };
 }

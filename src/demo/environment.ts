@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,4 +122,23 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     },
   };
   return env;
+}
+
+/**
+ * The URL of an SRPM the fake Copr serves, from a finished build made through the
+ * app's own Copr client: what an OpenScanHub scan downloads when a test or
+ * benchmark runs the scan without the build before it.
+ */
+export async function servedSrpmUrl(env: Environment): Promise<string> {
+  const copr = env.deps.backends.copr;
+  const { externalId } = await copr.submit({
+    token: randomUUID(),
+    target: "fedora-rawhide-x86_64",
+    source: { owner: "acme", repo: "widget", cloneUrl: "https://github.com/acme/widget.git", sha: "0".repeat(40) },
+    options: { project: "scan-sources" },
+  });
+  env.fakes.copr.finish(externalId, "succeeded");
+  const url = (await copr.status(externalId)).artifacts?.srpmUrl;
+  if (typeof url !== "string") throw new Error("the fake Copr served no SRPM URL");
+  return url;
 }

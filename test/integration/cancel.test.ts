@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { issueCommentEvent, pullRequestEvent, pushEvent } from "../../src/github-sim/index.js";
+import { servedSrpmUrl } from "../../src/demo/environment.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
 import type { NewJob } from "../../src/pipeline/store.js";
 import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
@@ -27,7 +28,7 @@ async function runningOnAllBackends(world: World, sha: string, pr: number) {
     job("testing-farm:fedora-rawhide-x86_64", "tests", "testing-farm", { fmf_url: "https://github.com/acme/widget" }),
     job("koji-build:fedora-rawhide-x86_64", "upstream_koji_build", "koji"),
     job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", { image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } } }),
-    job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: "https://example.invalid/widget-1.0-1.src.rpm" }),
+    job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: await servedSrpmUrl(world) }),
   ]);
   enqueueSubmits(world.deps, { pipeline, repo }, jobs);
   await waitFor(() => world.deps.pipelines.jobsOfPipeline(pipeline.id).every((j) => j.state === "submitted"), 10_000, "all five jobs submitted");

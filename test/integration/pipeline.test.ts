@@ -114,4 +114,35 @@ describe("pipeline: a pull request runs builds, then tests", () => {
     const chroots = world.fakes.copr.builds().map((b) => b.chroots.join()).sort();
     expect(chroots).toEqual(["fedora-44-x86_64", "fedora-rawhide-x86_64"]);
   });
+
+  it("scans a pull request's rawhide build against the newest build of its target branch (differential OpenScanHub scan)", async () => {
+    world = await startWorld(`
+specfile_path: widget.spec
+jobs:
+  - job: copr_build
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64]
+    osh_diff_scan_after_copr_build: true
+  - job: copr_build
+    trigger: commit
+    branch: main
+    targets: [fedora-rawhide-x86_64]
+`);
+    const main = randomSha();
+    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: main, commits: [{ id: main, modified: ["a.c"] }] }));
+    await waitForChecks(world, main, (c) => allCompleted(c, 1), "the main push build");
+    const [mainBuild] = world.fakes.copr.builds();
+
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 31, headSha: sha, author: "contributor" }));
+    await waitForChecks(world, sha, (c) => allCompleted(c, 2), "the PR's build and scan");
+    expect(checksOf(world, sha)["osh-diff-scan:fedora-rawhide-x86_64"]).toBe("completed:success");
+    const prBuild = world.fakes.copr.builds().at(-1)!;
+    // Both SRPMs went up to the hub; the scan compares the PR's with main's.
+    const uploads = world.fakes.openscanhub.uploads();
+    expect(uploads.map((u) => u.name).sort()).toEqual([`package-1.0-1.${mainBuild!.id}.src.rpm`, `package-1.0-1.${prBuild.id}.src.rpm`].sort());
+    const task = world.fakes.openscanhub.task(uploads[0]!.taskId!)!;
+    expect(task.method).toBe("VersionDiffBuild");
+    expect(task.label).toBe(`package-1.0-1.${prBuild.id}.src.rpm`);
+  });
 });

@@ -15,6 +15,8 @@ export interface RecordedCall {
 export interface FakeRequest extends RecordedCall {
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: unknown;
+  /** The body as received: `body` is its UTF-8 text, which mangles binary uploads. */
+  rawBody: Buffer;
 }
 
 export interface FakeReply {
@@ -60,7 +62,8 @@ export async function startHttpFake(name: string, handler: FakeHandler): Promise
     res.on("close", () => open.delete(res));
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString("utf8");
+    const rawBody = Buffer.concat(chunks);
+    const body = rawBody.toString("utf8");
     const url = new URL(req.url ?? "/", "http://fake");
     const call: RecordedCall = {
       method: req.method ?? "GET",
@@ -77,7 +80,7 @@ export async function startHttpFake(name: string, handler: FakeHandler): Promise
     } catch {
       json = undefined;
     }
-    const fakeReq: FakeRequest = { ...call, json };
+    const fakeReq: FakeRequest = { ...call, json, rawBody };
     const delay = typeof faults.delayMs === "function" ? faults.delayMs(fakeReq) : faults.delayMs;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 

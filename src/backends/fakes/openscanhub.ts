@@ -4,26 +4,66 @@
  * `sessionid` cookie set by `auth.login_password`; `@login_required` methods answer
  * "PermissionDenied: Login required." without one.
  *
- * Methods: `auth.login_password`, `auth.logout`, `scan.create_user_diff_task`,
- * `scan.mock_build`, `scan.get_task_info` (`{}` when unknown), `client.task_info`,
- * `scan.find_tasks`, `client.cancel_task` (nil; a string for an unknown task; fault
- * "Cannot cancel task N, state is X" for a finished one, or nil with
- * `cancelFinished: "nil"` as newer kobo does). `Task.export()` carries no comment,
- * as in kobo.
+ * Methods: `auth.login_password`, `auth.logout`, `upload.register_upload`,
+ * `scan.create_user_diff_task`, `scan.mock_build`, `scan.get_task_info` (`{}` when
+ * unknown), `client.task_info`, `scan.find_tasks`, `client.cancel_task` (nil; a
+ * string for an unknown task; fault "Cannot cancel task N, state is X" for a
+ * finished one, or nil with `cancelFinished: "nil"` as newer kobo does).
+ * `Task.export()` carries no comment, as in kobo.
+ *
+ * SRPMs arrive as kobo's file uploads: `upload.register_upload(name, sha256, size,
+ * target_dir)` → `[id, key]`, then a multipart POST of `upload_id`, `upload_key` and
+ * `file` to `/xmlrpc/upload/` (kobo `file_upload`: 403 for a wrong id/key, 500
+ * "Checksum mismatch." / "File already exists.", 405 for other methods; no session
+ * needed). A task takes `upload_id` (and a diff task `base_upload_id` or
+ * `base_brew_build`) of a finished upload of the same user, and consumes it; there
+ * is no `srpm_url` option, as on the real hub. The task is labelled with the
+ * uploaded file name.
  *
  * Tasks are CREATED then FREE at once (spawn → free_task), then OPEN and a final
  * state one `phaseMs` apart (default 50 ms), computed from the clock when read — no
  * timers. `phaseMs: Infinity` leaves every step to `start()` / `finish()`.
  */
+import { createHash, randomBytes } from "node:crypto";
 import { XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
-import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
+import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
 const S = { FREE: 0, ASSIGNED: 1, OPEN: 2, CLOSED: 3, CANCELED: 4, FAILED: 5, INTERRUPTED: 6, TIMEOUT: 7, CREATED: 8 } as const;
 type StateName = keyof typeof S;
 const NAMES = Object.fromEntries(Object.entries(S).map(([k, v]) => [v, k])) as Record<number, StateName>;
 const FINISHED = new Set<number>([S.CLOSED, S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
 const FAILED_STATES = new Set<number>([S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
+
+/** kobo `UPLOAD_STATES`. */
+export type OshUploadState = "NEW" | "STARTED" | "FINISHED" | "FAILED";
+
+/** A registered upload as the fake keeps it. */
+export interface FakeOshUpload {
+  id: number;
+  owner: string;
+  name: string;
+  /** sha256, hex, as registered. */
+  checksum: string;
+  /** As registered (kobo does not check it). */
+  size: number;
+  targetDir: string;
+  state: OshUploadState;
+  /** The task that took it; kobo then deletes the record, so it cannot be used again. */
+  taskId?: number;
+}
+
+/**
+ * Faults of the upload endpoint only (`faults` hits every request): `failNext`
+ * uploads answer `failStatus` with `failBody`; `corruptNext` uploads lose a byte on
+ * the way, so the hub's own check answers "Checksum mismatch.". `resetHttp()` clears them.
+ */
+export interface OshUploadFaults {
+  failNext: number;
+  failStatus: number;
+  failBody: string;
+  corruptNext: number;
+}
 
 export type OshOutcome = "CLOSED" | "FAILED" | "INTERRUPTED" | "TIMEOUT";
 export type OshFinalState = OshOutcome | "CANCELED";
@@ -64,6 +104,9 @@ export interface OpenScanHubFake extends FakeServer {
   readonly hubUrl: string;
   /** Successful task submissions since start or reset. */
   readonly submissions: number;
+  readonly uploadFaults: OshUploadFaults;
+  /** Registered uploads, oldest first. */
+  uploads(): FakeOshUpload[];
   task(id: number): FakeOshTask | undefined;
   /** Remove a task (as if it never existed). */
   forget(id: number): void;
@@ -73,6 +116,7 @@ export interface OpenScanHubFake extends FakeServer {
   /** Drop every session: the next login-required call answers "Login required." */
   expireSessions(): void;
   beforeCall: ((method: string, params: XmlRpcValue[]) => void) | undefined;
+  /** XML-RPC methods called, in order, with each upload POST as "POST /xmlrpc/upload/". */
   calledMethods(): string[];
   reset(): void;
 }
@@ -87,6 +131,15 @@ function kobotime(ms: number | undefined): string | null {
 function isStruct(v: unknown): v is XmlRpcStruct {
   return !!v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
 }
+
+const UPLOAD_PATH = "/xmlrpc/upload/";
+const noUploadFaults = (): OshUploadFaults => ({ failNext: 0, failStatus: 500, failBody: "Internal Server Error", corruptNext: 0 });
+/** Django's `HttpResponse*`: text/html. */
+const page = (status: number, text: string, headers: Record<string, string> = {}): FakeReply => ({
+  status,
+  body: text,
+  headers: { "content-type": "text/html; charset=utf-8", ...headers },
+});
 
 function cookieValue(req: FakeRequest, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -107,9 +160,12 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
 
   const tasks = new Map<number, FakeOshTask>();
   const sessions = new Map<string, string>(); // sessionid → username
+  const uploads = new Map<number, FakeOshUpload & { key: string }>();
+  const uploadFaults = noUploadFaults();
   let outcomes: { matcher: OshTaskMatcher; outcome: OshOutcome }[] = [];
   let submissions = 0;
   let nextTaskId = 500;
+  let nextUploadId = 1;
 
   function matches(m: OshTaskMatcher, t: FakeOshTask): boolean {
     if (typeof m === "function") return m(t);
@@ -177,27 +233,53 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     };
   }
 
+  /** osh `check_upload`: an upload of this user that is there to take. */
+  function uploadFor(user: string, id: XmlRpcValue | undefined): FakeOshUpload {
+    const u = typeof id === "number" ? uploads.get(id) : undefined;
+    if (!u || u.taskId !== undefined) throw fault("ObjectDoesNotExist", `Can't find uploaded file with id: ${String(id)}`);
+    if (u.owner !== user) throw fault("RuntimeError", "Can't process a file uploaded by a different user");
+    // The hub would fail moving a file that never arrived.
+    if (u.state !== "FINISHED") throw fault("FileNotFoundError", `[Errno 2] No such file or directory: '${u.targetDir}/${u.name}'`);
+    return u;
+  }
+
+  /** osh `check_nvr` (the fake has no Koji to ask whether the build exists). */
+  function brewBuild(nvr: string): string {
+    if (!/^.+-[^-]+-[^-]+$/.test(nvr)) throw fault("RuntimeError", `${nvr} is not a correct N-V-R`);
+    return nvr;
+  }
+
+  /** osh `ClientScanScheduler` / `ClientDiffScanScheduler`: everything is checked before anything is taken. */
   function createTask(user: string, method: FakeOshTask["method"], opts: XmlRpcStruct): number {
+    // Like the hub, unknown options (e.g. `srpm_url`) are ignored: no upload, no source.
+    if (opts.upload_id === undefined) throw fault("RuntimeError", "No source RPM or tarball or dist-git URL specified.");
+    const target = uploadFor(user, opts.upload_id);
+    let base: FakeOshUpload | string | undefined;
+    if (method === "VersionDiffBuild") {
+      if (typeof opts.base_brew_build === "string" && opts.base_brew_build) base = brewBuild(opts.base_brew_build);
+      else if (opts.base_upload_id !== undefined) base = uploadFor(user, opts.base_upload_id);
+      else throw fault("RuntimeError", "No source RPM or tarball specified.");
+    }
     const mockConfig = opts.mock_config;
     if (typeof mockConfig !== "string" || !mockConfig) throw fault("RuntimeError", "Key 'mock_config' is missing");
-    const srpm = opts.srpm_url;
-    if (typeof srpm !== "string" || !srpm.endsWith(".src.rpm")) throw fault("RuntimeError", "no SRPM to scan (srpm_url)");
-    if (method === "VersionDiffBuild" && typeof opts.base_brew_build !== "string" && typeof opts.base_srpm_url !== "string") {
-      throw fault("RuntimeError", "You haven't specified base.");
-    }
+
     const id = nextTaskId++;
-    const label = decodeURIComponent(new URL(srpm).pathname.split("/").pop()!);
-    const args: XmlRpcStruct = { srpm_name: label, mock_config: mockConfig, profile: opts.profile ?? "default", analyzers: opts.analyzers ?? "" };
-    if (method === "VersionDiffBuild") {
-      args.base_task_args = [method, { mock_config: opts.base_mock_config ?? mockConfig }, opts.base_brew_build ?? opts.base_srpm_url!];
+    const args: XmlRpcStruct = { srpm_name: target.name, mock_config: mockConfig, profile: opts.profile ?? "default", analyzers: opts.analyzers ?? "" };
+    if (base !== undefined) {
+      const baseArgs: XmlRpcStruct = { mock_config: opts.base_mock_config ?? mockConfig };
+      if (typeof base === "string") baseArgs.build = { nvr: base };
+      else Object.assign(baseArgs, { srpm_name: base.name, upload_id: base.id });
+      args.base_task_args = [method, baseArgs, typeof base === "string" ? base : base.name];
     }
+    target.taskId = id;
+    if (typeof base === "object") base.taskId = id;
     // Created, then freed at once (ClientScanScheduler.spawn → free_task).
     tasks.set(id, {
       id,
       state: S.FREE,
       method,
       owner: user,
-      label,
+      label: target.name,
       comment: typeof opts.comment === "string" ? opts.comment : "",
       args,
       result: "",
@@ -206,6 +288,44 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     });
     submissions++;
     return id;
+  }
+
+  /** kobo `file_upload`: Django answers, text not XML-RPC; any other exception is a 500 with its text. */
+  async function fileUpload(req: FakeRequest): Promise<FakeReply> {
+    if (req.method !== "POST") return page(405, "", { allow: "POST" });
+    if (uploadFaults.failNext > 0) {
+      uploadFaults.failNext--;
+      return page(uploadFaults.failStatus, uploadFaults.failBody);
+    }
+    let form: FormData;
+    try {
+      const type = req.headers["content-type"];
+      form = await new Response(req.rawBody, { headers: { "content-type": typeof type === "string" ? type : "" } }).formData();
+    } catch {
+      return page(500, "'file'"); // request.FILES["file"]: MultiValueDictKeyError
+    }
+    const file = form.get("file");
+    if (!(file instanceof Blob)) return page(500, "'file'");
+    const u = uploads.get(Number(form.get("upload_id")));
+    if (!u || u.key !== form.get("upload_key")) return page(403, "Not allowed to upload the file.");
+    // A task moves its file away, so only untaken uploads occupy their path.
+    const there = [...uploads.values()].some((o) => o.state === "FINISHED" && o.taskId === undefined && o.targetDir === u.targetDir && o.name === u.name);
+    if (there) {
+      u.state = "FAILED";
+      return page(500, "File already exists.");
+    }
+    u.state = "STARTED";
+    let bytes = Buffer.from(await file.arrayBuffer());
+    if (uploadFaults.corruptNext > 0) {
+      uploadFaults.corruptNext--;
+      bytes = bytes.subarray(1);
+    }
+    if (createHash("sha256").update(bytes).digest("hex") !== u.checksum) {
+      u.state = "FAILED";
+      return page(500, "Checksum mismatch.");
+    }
+    u.state = "FINISHED";
+    return page(200, "Upload finished.");
   }
 
   function methodsFor(req: FakeRequest, replyHeaders: Record<string, string>): XmlRpcMethods {
@@ -228,6 +348,16 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
       "auth.logout"() {
         if (sid !== undefined) sessions.delete(sid);
         return null;
+      },
+      "upload.register_upload"(name: unknown, checksum: unknown, size: unknown, targetDir: unknown) {
+        const owner = loginRequired();
+        if (typeof name !== "string" || typeof checksum !== "string" || typeof size !== "number" || typeof targetDir !== "string") {
+          throw fault("TypeError", "register_upload(name, checksum, size, target_dir): wrong argument types");
+        }
+        const id = nextUploadId++;
+        const key = randomBytes(32).toString("hex");
+        uploads.set(id, { id, owner, name, checksum: checksum.toLowerCase(), size, targetDir, state: "NEW", key });
+        return [id, key];
       },
       "scan.create_user_diff_task"(opts: unknown) {
         return createTask(loginRequired(), "VersionDiffBuild", isStruct(opts) ? opts : {});
@@ -281,23 +411,28 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   }
 
   let fake: OpenScanHubFake;
-  const server = await startHttpFake(
-    "openscanhub",
-    xmlRpcHandler(({ req, replyHeaders }) => {
-      return withBeforeCall(methodsFor(req, replyHeaders), fake.beforeCall);
-    }),
-  );
+  const xmlRpc = xmlRpcHandler(({ req, replyHeaders }) => {
+    return withBeforeCall(methodsFor(req, replyHeaders), fake.beforeCall);
+  });
+  const server = await startHttpFake("openscanhub", (req) => (req.path === UPLOAD_PATH ? fileUpload(req) : xmlRpc(req)));
 
   fake = {
     name: server.name,
     url: server.url,
     calls: server.calls,
     faults: server.faults,
-    resetHttp: server.resetHttp,
+    resetHttp() {
+      server.resetHttp();
+      Object.assign(uploadFaults, noUploadFaults());
+    },
     stop: server.stop,
     hubUrl: `${server.url}/xmlrpc/client/`,
     get submissions() {
       return submissions;
+    },
+    uploadFaults,
+    uploads() {
+      return [...uploads.values()].map(({ key: _key, ...u }) => u);
     },
     beforeCall: undefined,
     task(id) {
@@ -327,11 +462,13 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
       sessions.clear();
     },
     calledMethods() {
-      return xmlRpcMethods(server.calls);
+      const methods = xmlRpcMethods(server.calls);
+      return server.calls.map((c, i) => (c.path === UPLOAD_PATH ? `${c.method} ${UPLOAD_PATH}` : methods[i]!));
     },
     reset() {
       tasks.clear();
       sessions.clear();
+      uploads.clear();
       outcomes = [];
       submissions = 0;
     },

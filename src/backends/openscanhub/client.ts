@@ -7,12 +7,28 @@
  *   with a `sessionid` cookie that later calls send back (kobo's CookieTransport).
  *   Calls that need it fail with fault 1 "PermissionDenied: Login required.".
  * - Every server exception is fault 1 "<ExceptionType>: <message>".
+ * - The hub scans only SRPMs it holds (kobo `HubProxy.upload_file`, as osh-cli does):
+ *   `upload.register_upload(name, sha256_hex, size, target_dir)` → `[upload_id,
+ *   upload_key]` (`target_dir`: a random 32-character name), then a multipart POST of
+ *   `upload_id`, `upload_key` and `file` to `<hub>/xmlrpc/upload/` (kobo `file_upload`):
+ *   200 "Upload finished.", 403 "Not allowed to upload the file.", 500 "Checksum
+ *   mismatch." or "File already exists.". So `submit` first downloads the Copr
+ *   SRPM(s) to a temp file, hashing on the way, then uploads them.
+ * - `scan.create_user_diff_task(options, {})` takes `upload_id` and `base_upload_id`
+ *   (or `base_brew_build`, an NVR); `scan.mock_build(mock_config, comment, options)`
+ *   takes `options.upload_id`. Each consumes its upload; the task is labelled with
+ *   the SRPM file name.
  * - `scan.get_task_info(id)` returns kobo's `Task.export()` — or `{}` for an unknown task.
  * - `client.cancel_task(id)` returns nil when it cancelled; for an unknown task it
  *   returns the string "Specified task N does not exist."; for a finished task kobo
  *   raises "Cannot cancel task N, state is CLOSED" (newer kobo returns nil instead),
  *   so the outcome is read back (see `cancel`).
  */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BackendError } from "../../errors.js";
 import type {
   BackendClient,
@@ -24,6 +40,7 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from "../types.js";
+import { DEFAULT_TIMEOUT_MS, describeFetchError, errorText, redactUrl } from "../http.js";
 import { XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { xmlRpcExchange } from "../xmlrpc/client.js";
 
@@ -56,6 +73,11 @@ const FINISHED = new Set<number>([
 ]);
 /** Candidates `findByToken` inspects (newest first). */
 const FIND_MAX_CANDIDATES = 10;
+/** SRPMs reach hundreds of MB; anything above this is refused rather than staged. */
+const DEFAULT_MAX_SRPM_BYTES = 1024 ** 3;
+/** What an RPM file name may hold; it travels in a multipart header and becomes a file name on the hub. */
+const SRPM_NAME = /^[\w.+~^-]+\.src\.rpm$/;
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** The name of a kobo task state number, e.g. 3 → "CLOSED". */
 export function oshStateName(state: number): string {
@@ -89,6 +111,11 @@ export function oshHubRoot(xmlrpcUrl: string): string {
   return `${u.origin}${i >= 0 ? u.pathname.slice(0, i) : u.pathname.replace(/\/+$/, "")}`;
 }
 
+/** kobo's upload view: `<hub>/xmlrpc/upload/` (HubProxy posts to `<HUB_URL>/upload/`). */
+export function oshUploadUrl(xmlrpcUrl: string): string {
+  return `${oshHubRoot(xmlrpcUrl)}/xmlrpc/upload/`;
+}
+
 /** The page of one task: `<hub>/task/<id>/`. */
 export function oshTaskUrl(xmlrpcUrl: string, taskId: number | string): string {
   return `${oshHubRoot(xmlrpcUrl)}/task/${taskId}/`;
@@ -106,10 +133,19 @@ function parseTaskId(externalId: string): number | null {
   return /^\d{1,15}$/.test(externalId) ? Number(externalId) : null;
 }
 
+/** The file name at the end of a URL, decoded. */
+function fileName(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a scan needs from the request: SRPM, base, mock config (Packit's `osh-cli` arguments). */
 interface ScanPlan {
   srpmUrl: string | undefined;
-  /** The hub labels the task with the SRPM file name. */
+  /** The SRPM file name: the upload's name, and the label the hub gives the task. */
   label: string | undefined;
   mockConfig: string;
   baseNvr: string | undefined;
@@ -120,21 +156,28 @@ function planScan(req: SubmitRequest): ScanPlan {
   const artifacts = req.dependency?.artifacts ?? {};
   const osh = (req.options.osh_options && typeof req.options.osh_options === "object" ? req.options.osh_options : {}) as Record<string, unknown>;
   const srpmUrl = str(artifacts.srpmUrl) ?? str(artifacts.srpm_url) ?? str(req.options.srpm_url);
-  let label: string | undefined;
-  if (srpmUrl) {
-    try {
-      label = decodeURIComponent(new URL(srpmUrl).pathname.split("/").pop() ?? "") || undefined;
-    } catch {
-      label = undefined;
-    }
-  }
   return {
     srpmUrl,
-    label,
+    label: srpmUrl ? fileName(srpmUrl) : undefined,
     mockConfig: str(osh.config) ?? req.target,
     baseNvr: str(req.options.base_nvr),
     baseSrpmUrl: str(artifacts.baseSrpmUrl) ?? str(req.options.base_srpm_url),
   };
+}
+
+/** An SRPM downloaded to `path`, ready to upload as `name`. */
+interface StagedSrpm {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** The upload endpoint answered "Checksum mismatch.": the whole submission is tried once more (see `submit`). */
+class ChecksumMismatch extends BackendError {}
+
+function randomName(length: number): string {
+  return Array.from(randomBytes(length), (b) => ALNUM[b % ALNUM.length]).join("");
 }
 
 function isLoginRequired(err: unknown): boolean {
@@ -150,13 +193,20 @@ function cookieHeader(headers: Headers): string | undefined {
   return pairs.length > 0 ? pairs.join("; ") : undefined;
 }
 
+export interface OpenScanHubClientOptions {
+  /** Largest SRPM downloaded and uploaded, bytes. Default 1 GiB. */
+  maxSrpmBytes?: number;
+  /** Where SRPMs wait between download and upload (one fresh directory per submission). Default `os.tmpdir()`. */
+  tempDir?: string;
+}
+
 /**
  * An OpenScanHub client. `endpoint.url` is the hub's XML-RPC handler
  * (`https://openscanhub.fedoraproject.org/xmlrpc/client/`); `endpoint.token` is
  * `user:password` for `auth.login_password` (Kerberos is not supported here).
  */
-export function createOpenScanHubClient(endpoint: BackendEndpoint): BackendClient {
-  return new OpenScanHubClient(endpoint);
+export function createOpenScanHubClient(endpoint: BackendEndpoint, options: OpenScanHubClientOptions = {}): BackendClient {
+  return new OpenScanHubClient(endpoint, options);
 }
 
 class OpenScanHubClient implements BackendClient {
@@ -165,7 +215,15 @@ class OpenScanHubClient implements BackendClient {
   private readonly password: string | undefined;
   private cookie: string | undefined;
 
-  constructor(private readonly endpoint: BackendEndpoint) {
+  private readonly maxSrpmBytes: number;
+  private readonly tempDir: string;
+
+  constructor(
+    private readonly endpoint: BackendEndpoint,
+    options: OpenScanHubClientOptions,
+  ) {
+    this.maxSrpmBytes = options.maxSrpmBytes ?? DEFAULT_MAX_SRPM_BYTES;
+    this.tempDir = options.tempDir ?? tmpdir();
     const token = endpoint.token ?? "";
     const colon = token.indexOf(":");
     if (colon > 0) {
@@ -177,31 +235,77 @@ class OpenScanHubClient implements BackendClient {
   /**
    * Like `osh-cli version-diff-build --srpm … --base-… --config <chroot> --comment …`
    * (what Packit runs) when a base is known — `scan.create_user_diff_task` — and
-   * like `osh-cli mock-build` (a full scan) otherwise — `scan.mock_build`.
+   * like `osh-cli mock-build` (a full scan) otherwise — `scan.mock_build`. The SRPMs
+   * are downloaded from Copr and uploaded to the hub first.
    */
   async submit(req: SubmitRequest, opts: CallOptions = {}): Promise<SubmitResult> {
     const plan = planScan(req);
     if (!plan.srpmUrl) {
       throw new BackendError(BACKEND, "nothing to scan: the Copr build's artifacts carry no srpmUrl", { transient: false });
     }
+    const target = this.srpmSource(plan.srpmUrl);
+    const base = plan.baseNvr || !plan.baseSrpmUrl ? undefined : this.srpmSource(plan.baseSrpmUrl);
     const { owner, repo, sha, pr } = req.source;
     const comment = `Submitted via packit-probot for ${owner}/${repo}@${sha.slice(0, 12)}${pr ? ` (PR #${pr})` : ""} [${OSH_TOKEN_MARK}${req.token}]`;
     const osh = (req.options.osh_options && typeof req.options.osh_options === "object" ? req.options.osh_options : {}) as Record<string, unknown>;
-    const options: XmlRpcStruct = { comment, mock_config: plan.mockConfig, srpm_url: plan.srpmUrl };
+    const options: XmlRpcStruct = { comment, mock_config: plan.mockConfig };
     if (str(osh.analyzer)) options.analyzers = str(osh.analyzer)!;
     if (str(osh.profile)) options.profile = str(osh.profile)!;
     if (str(req.options.csmock_args)) options.csmock_args = str(req.options.csmock_args)!;
+    const diff = Boolean(plan.baseNvr || base);
+    if (diff) options.base_mock_config = plan.mockConfig;
+    if (plan.baseNvr) options.base_brew_build = plan.baseNvr;
 
-    let taskId: number;
-    if (plan.baseNvr || plan.baseSrpmUrl) {
-      options.base_mock_config = plan.mockConfig;
-      if (plan.baseNvr) options.base_brew_build = plan.baseNvr;
-      else options.base_srpm_url = plan.baseSrpmUrl!;
-      taskId = await this.withSession(opts, (cookie) => this.createUserDiffTask(cookie, options, opts));
-    } else {
-      taskId = await this.withSession(opts, (cookie) => this.mockBuild(cookie, plan.mockConfig, comment, options, opts));
+    // A checksum mismatch means the bytes changed on the way: a fresh download and
+    // upload usually settles it; twice in a row is not worth the queue's retries.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.uploadAndCreate(target, base, diff, options, opts);
+      } catch (err) {
+        if (!(err instanceof ChecksumMismatch) || attempt >= 2) throw err;
+      }
     }
-    return { externalId: String(taskId), url: oshTaskUrl(this.endpoint.url, taskId) };
+  }
+
+  /** The URL and upload name of an SRPM; refused when the URL does not name an SRPM. */
+  private srpmSource(url: string): { url: string; name: string } {
+    const name = fileName(url);
+    if (!name || !SRPM_NAME.test(name)) {
+      throw new BackendError(BACKEND, `not an SRPM: ${redactUrl(url)}`, { transient: false });
+    }
+    return { url, name };
+  }
+
+  /** Download, upload, create the task; the staged files are removed whatever happens. */
+  private async uploadAndCreate(
+    target: { url: string; name: string },
+    base: { url: string; name: string } | undefined,
+    diff: boolean,
+    taskOptions: XmlRpcStruct,
+    opts: CallOptions,
+  ): Promise<SubmitResult> {
+    let dir: string;
+    try {
+      dir = await mkdtemp(join(this.tempDir, "osh-srpm-"));
+    } catch (err) {
+      throw new BackendError(BACKEND, `cannot stage SRPMs in ${this.tempDir}: ${describeFetchError(err)}`, { transient: true, cause: err });
+    }
+    try {
+      // Both downloads first: a vanished base fails before anything reaches the hub.
+      const srpm = await this.download(target, join(dir, "target.src.rpm"), "the Copr build's SRPM", opts);
+      const baseSrpm = base && (await this.download(base, join(dir, "base.src.rpm"), "the base Copr build's SRPM", opts));
+      const options: XmlRpcStruct = { ...taskOptions, upload_id: await this.upload(srpm, opts) };
+      let taskId: number;
+      if (diff) {
+        if (baseSrpm) options.base_upload_id = await this.upload(baseSrpm, opts);
+        taskId = await this.withSession(opts, (cookie) => this.createUserDiffTask(cookie, options, opts));
+      } else {
+        taskId = await this.withSession(opts, (cookie) => this.mockBuild(cookie, options.mock_config as string, options.comment as string, options, opts));
+      }
+      return { externalId: String(taskId), url: oshTaskUrl(this.endpoint.url, taskId) };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**
@@ -299,6 +403,119 @@ class OpenScanHubClient implements BackendClient {
     }
   }
 
+  /**
+   * Run one transfer with `endpoint.timeoutMs` as an idle limit: SRPMs are too big
+   * for one deadline, so the clock restarts whenever `progress()` is called. An abort
+   * from `opts.signal` is rethrown as is; other failures are transient.
+   */
+  private async transfer<T>(opts: CallOptions, where: string, fn: (signal: AbortSignal, progress: () => void) => Promise<T>): Promise<T> {
+    const ms = this.endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const idle = new AbortController();
+    const timer = setTimeout(() => idle.abort(), ms);
+    try {
+      return await fn(opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal, () => timer.refresh());
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+      if (err instanceof BackendError) throw err;
+      const what = idle.signal.aborted ? `timed out (nothing moved for ${ms} ms)` : describeFetchError(err);
+      throw new BackendError(BACKEND, `${where}: ${what}`, { transient: true, cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** GET the SRPM into `path`, hashing and counting on the way; never more than `maxSrpmBytes`. */
+  private async download(src: { url: string; name: string }, path: string, what: string, opts: CallOptions): Promise<StagedSrpm> {
+    const shown = redactUrl(src.url);
+    const tooBig = () =>
+      new BackendError(BACKEND, `${what} is larger than the ${this.maxSrpmBytes}-byte limit: ${shown}`, { transient: false });
+    return this.transfer(opts, `GET ${shown}`, async (signal, progress) => {
+      const res = await fetch(src.url, { signal });
+      progress();
+      if (res.status !== 200 || !res.body) {
+        await res.body?.cancel();
+        if (res.status === 404 || res.status === 403 || res.status === 410) {
+          throw new BackendError(BACKEND, `${what} is gone: ${shown} answered ${res.status}`, { transient: false, status: res.status });
+        }
+        const transient = res.status >= 500 || res.status === 408 || res.status === 429;
+        throw new BackendError(BACKEND, `GET ${shown}: HTTP ${res.status}`, { transient, status: res.status });
+      }
+      if (Number(res.headers.get("content-length")) > this.maxSrpmBytes) {
+        await res.body.cancel();
+        throw tooBig();
+      }
+      const hash = createHash("sha256");
+      let size = 0;
+      const out = await open(path, "wx");
+      try {
+        for await (const chunk of res.body) {
+          size += chunk.byteLength;
+          if (size > this.maxSrpmBytes) throw tooBig();
+          hash.update(chunk);
+          await out.write(chunk);
+          progress();
+        }
+      } finally {
+        await out.close();
+      }
+      return { name: src.name, path, size, sha256: hash.digest("hex") };
+    });
+  }
+
+  /** Register and upload one SRPM (kobo `HubProxy.upload_file`) → upload id. */
+  private async upload(srpm: StagedSrpm, opts: CallOptions): Promise<number> {
+    return this.withSession(opts, async (cookie) => {
+      const [id, key] = await this.registerUpload(cookie, srpm, opts);
+      await this.postFile(cookie, id, key, srpm, opts);
+      return id;
+    });
+  }
+
+  /**
+   * The multipart POST of kobo's upload view, streamed from disk. The session cookie
+   * goes along although the view only checks the upload key.
+   */
+  private async postFile(cookie: string, id: number, key: string, srpm: StagedSrpm, opts: CallOptions): Promise<void> {
+    const url = oshUploadUrl(this.endpoint.url);
+    const where = `upload of ${srpm.name} to ${redactUrl(url)}`;
+    const boundary = `packit-probot-${randomName(24)}`;
+    const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const head = Buffer.from(
+      `${field("upload_id", String(id))}${field("upload_key", key)}--${boundary}\r\n` +
+        `Content-Disposition: form-data; name="file"; filename="${srpm.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    await this.transfer(opts, where, async (signal, progress) => {
+      async function* body(): AsyncGenerator<Uint8Array> {
+        yield head;
+        for await (const chunk of createReadStream(srpm.path, { highWaterMark: 1024 ** 2 })) {
+          progress();
+          yield chunk as Buffer;
+        }
+        yield tail;
+      }
+      const res = await fetch(url, {
+        method: "POST",
+        signal,
+        // A redirect is a misconfigured hub URL: fail on it rather than resend the body and cookie.
+        redirect: "manual",
+        duplex: "half",
+        body: body(),
+        headers: {
+          "content-type": `multipart/form-data; boundary=${boundary}`,
+          // Django reads exactly Content-Length bytes; it ignores a chunked body.
+          "content-length": String(head.length + srpm.size + tail.length),
+          cookie,
+        },
+      });
+      const text = errorText((await res.text()).trim());
+      if (res.status === 200) return;
+      const message = `${where}: HTTP ${res.status} ${text}`.trim();
+      if (/Checksum mismatch/i.test(text)) throw new ChecksumMismatch(BACKEND, message, { transient: false, status: res.status });
+      throw new BackendError(BACKEND, message, { transient: res.status >= 500, status: res.status });
+    });
+  }
+
   private async call(method: string, params: unknown[], opts: CallOptions, cookie?: string): Promise<{ value: XmlRpcValue; headers: Headers }> {
     return xmlRpcExchange(BACKEND, this.endpoint.url, method, params, {
       timeoutMs: this.endpoint.timeoutMs,
@@ -327,6 +544,15 @@ class OpenScanHubClient implements BackendClient {
     if (!cookie) throw new BackendError(BACKEND, "login answered without a session", { transient: false });
     this.cookie = cookie;
     return cookie;
+  }
+
+  /** `upload.register_upload(name, sha256, size, target_dir)` → `[id, key]`; `target_dir` is random, as osh-cli makes it. */
+  private async registerUpload(cookie: string, srpm: StagedSrpm, opts: CallOptions): Promise<[number, string]> {
+    const answer = (await this.call("upload.register_upload", [srpm.name, srpm.sha256, srpm.size, randomName(32)], opts, cookie)).value;
+    if (!Array.isArray(answer) || typeof answer[0] !== "number" || typeof answer[1] !== "string") {
+      throw new BackendError(BACKEND, "register_upload answered without an upload id and key", { transient: false });
+    }
+    return [answer[0], answer[1]];
   }
 
   /** `scan.create_user_diff_task(options, {})` → task id. */
