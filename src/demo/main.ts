@@ -69,6 +69,11 @@ jobs:
   - job: upstream_koji_build
     trigger: pull_request
     targets: [fedora-rawhide, fedora-44]
+  - job: tests
+    trigger: pull_request
+    identifier: smoke
+    manual_trigger: true
+    targets: [fedora-rawhide-x86_64]
 `;
 
 const RPM_RAWHIDE = "rpm-build:fedora-rawhide-x86_64";
@@ -77,6 +82,7 @@ const TF_RAWHIDE = "testing-farm:fedora-rawhide-x86_64";
 const TF_44 = "testing-farm:fedora-44-x86_64";
 const KOJI_RAWHIDE = "koji-build:rawhide";
 const KOJI_44 = "koji-build:f44";
+const TF_SMOKE = "testing-farm:fedora-rawhide-x86_64:smoke";
 
 /** A step's expectation did not hold. */
 class Unexpected extends Error {
@@ -455,6 +461,19 @@ function steps(s: Scenario): Step[] {
         expect(report.results.length === 1 && r?.code === 1, `${KOJI_RAWHIDE} code 1`, () => JSON.stringify(report.results));
         expect(s.checks(s.shaB)[KOJI_RAWHIDE] === "success", "the check still success", () => String(s.checks(s.shaB)[KOJI_RAWHIDE]));
         return { line: `Cancel pressed on ${KOJI_RAWHIDE}, which had already succeeded: code 1 "${r.text}"; check unchanged` };
+      },
+    },
+    {
+      title: "/packit test for a manual job",
+      async run() {
+        expect(!(TF_SMOKE in s.checks(s.shaB)), `no ${TF_SMOKE} check before it is asked for (manual_trigger)`, () => "it has one");
+        const before = s.appComments().length;
+        const builds = fakes.copr.submissions;
+        await s.send("issue_comment", s.prComment("/packit test --identifier smoke", "maintainer"));
+        await s.waitForChecks(s.shaB, { [TF_SMOKE]: "success" }, "the manual test run to success");
+        const reply = await s.until("a reply naming the started job", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
+        expect(fakes.copr.submissions === builds, "the build that had succeeded reused, no new Copr build", () => `${fakes.copr.submissions - builds} new build(s)`);
+        return { line: `/packit test --identifier smoke by @maintainer: ${TF_SMOKE} (manual_trigger) ran on the build that had succeeded → success; reply:`, details: indent(reply) };
       },
     },
     {
