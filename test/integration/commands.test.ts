@@ -1,27 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { issueCommentEvent, pullRequestEvent } from "../../src/github-sim/index.js";
+import { MANUAL_JOBS_CONFIG } from "../support/configs.js";
 import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
-
-/** Automatic builds and tests, plus a manual tests job and a manual Koji build. */
-const CONFIG = `
-specfile_path: widget.spec
-jobs:
-  - job: copr_build
-    trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
-  - job: tests
-    trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
-  - job: tests
-    trigger: pull_request
-    identifier: slow
-    manual_trigger: true
-    targets: [fedora-rawhide-x86_64]
-  - job: upstream_koji_build
-    trigger: pull_request
-    manual_trigger: true
-    targets: [fedora-rawhide]
-`;
 
 describe("/packit build, test and friends", () => {
   let world: World | undefined;
@@ -45,7 +25,7 @@ describe("/packit build, test and friends", () => {
   const replies = (w: World, number: number) => w.sim.comments("acme", "widget", number).map((c) => c.body);
 
   it("manual jobs get no check run until asked for; `/packit test --identifier` runs one on the build that already succeeded", async () => {
-    world = await startWorld(CONFIG);
+    world = await startWorld(MANUAL_JOBS_CONFIG);
     const sha = await openedPr(world, 21);
     expect(Object.keys(checksOf(world, sha))).not.toContain("testing-farm:fedora-rawhide-x86_64:slow");
     expect(world.fakes.koji.calledMethods()).not.toContain("build");
@@ -62,7 +42,7 @@ describe("/packit build, test and friends", () => {
   });
 
   it("`/packit rebuild-failed` rebuilds only the failed build, and its tests follow", async () => {
-    world = await startWorld(CONFIG);
+    world = await startWorld(MANUAL_JOBS_CONFIG);
     world.fakes.copr.setOutcome((s) => s.chroots.includes("fedora-44-x86_64"), "failed");
     const sha = await openedPr(world, 22);
     expect(checksOf(world, sha)["testing-farm:fedora-44-x86_64"]).toBe("completed:skipped");
@@ -78,7 +58,7 @@ describe("/packit build, test and friends", () => {
   });
 
   it("`/packit upstream-koji-build` submits the manual Koji build; a stranger's command and a closed PR start nothing", async () => {
-    world = await startWorld(CONFIG);
+    world = await startWorld(MANUAL_JOBS_CONFIG);
     const sha = await openedPr(world, 23);
     await comment(world, 23, "/packit upstream-koji-build", "stranger");
     await waitFor(() => replies(world!, 23).length === 1, 5000, "the refusal");

@@ -1,18 +1,9 @@
 import { startEnvironment, type Environment, type EnvironmentOptions } from "../../src/demo/environment.js";
 import type { SimRepo } from "../../src/github-sim/index.js";
 import { randomSha } from "../../src/github-sim/index.js";
+import { TWO_TARGET_CONFIG } from "./configs.js";
 import { waitFor } from "./db.js";
 
-export const TWO_TARGET_CONFIG = `
-specfile_path: widget.spec
-jobs:
-  - job: copr_build
-    trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
-  - job: tests
-    trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
-`;
 
 export interface World extends Environment {
   repo: SimRepo;
@@ -39,4 +30,4 @@ export async function waitForChecks(world: World, sha: string, predicate: (check
 
 export const allCompleted = (c: Record<string, string>, n: number) => Object.keys(c).length === n && Object.values(c).every((v) => v.startsWith("completed"));
 
-export { randomSha, waitFor };
+export { randomSha, TWO_TARGET_CONFIG, waitFor };

@@ -4,6 +4,7 @@ import { chooseJobsToRun, type LatestRun } from "../../../src/commands/run-plan.
 import { parsePackitConfig } from "../../../src/packit-config/parse.js";
 import { DEFAULT_RELEASES } from "../../../src/packit-config/aliases.js";
 import { planJobs } from "../../../src/pipeline/plan.js";
+import { MANUAL_JOBS_CONFIG } from "../../support/configs.js";
 
 const run = (text: string): RunCommand => {
   const [cmd] = parseCommands(text).commands;
@@ -30,27 +31,6 @@ describe("run commands", () => {
   });
 });
 
-const CONFIG = `
-specfile_path: widget.spec
-jobs:
-  - job: copr_build
-    trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
-  - job: tests
-    trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64]
-  - job: tests
-    trigger: pull_request
-    identifier: slow
-    labels: [nightly]
-    manual_trigger: true
-    targets: [fedora-rawhide-x86_64]
-  - job: upstream_koji_build
-    trigger: pull_request
-    manual_trigger: true
-    targets: [fedora-rawhide]
-`;
-
 function planOf(yaml: string) {
   const parsed = parsePackitConfig(yaml);
   if (!parsed.ok) throw new Error(parsed.error.message);
@@ -67,7 +47,7 @@ const summary = (sel: ReturnType<typeof chooseJobsToRun>) =>
   sel.jobs.map((j) => [j.key, j.after ?? (j.dependsOnJobId !== undefined ? `#${j.dependsOnJobId}` : null)]);
 
 describe("chooseJobsToRun", () => {
-  const plan = planOf(CONFIG);
+  const plan = planOf(MANUAL_JOBS_CONFIG);
   const latest = (entries: [string, LatestRun][]) => new Map(entries);
 
   it("/packit build runs every build with the automatic tests waiting for it, not the manual ones", () => {
