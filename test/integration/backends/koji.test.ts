@@ -4,6 +4,7 @@ import { startKojiFake, type KojiFake } from "../../../src/backends/fakes/koji.j
 import type { BackendClient, RemoteState, SubmitRequest } from "../../../src/backends/types.js";
 import { decodeCall } from "../../../src/backends/xmlrpc/codec.js";
 import { BackendError } from "../../../src/errors.js";
+import { failureRecorder, untilFinal } from "../../support/backends.js";
 
 const PASSWORD = "s3cr3t-Koji-PASSWORD";
 const OTHER_PASSWORD = "0ther-Koji-PASSWORD";
@@ -20,25 +21,7 @@ function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
   };
 }
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 2000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const errors: unknown[] = [];
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    errors.push(err);
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
+const { failure, messages } = failureRecorder();
 
 describe("Koji mapState (pure)", () => {
   it.each<[number, RemoteState]>([
@@ -82,16 +65,10 @@ describe("Koji client against the fake hub (clock)", () => {
       { scratch: true, custom_user_metadata: { packit_token: req.token } },
     ]);
 
-    const seen = new Set<RemoteState>();
-    const final = await until(
-      () => koji.status(sub.externalId),
-      (s) => {
-        seen.add(s.state);
-        return s.state === "success";
-      },
-    );
+    const seen = await untilFinal(koji, sub.externalId);
+    const final = seen.at(-1);
     expect(final).toMatchObject({ state: "success", rawState: "CLOSED", url: sub.url });
-    expect(seen.has("running") || seen.has("queued")).toBe(true);
+    expect(seen.some((s) => s.state === "running" || s.state === "queued")).toBe(true);
   });
 
   it("uses the job target when no koji_target is set", async () => {
@@ -103,7 +80,7 @@ describe("Koji client against the fake hub (clock)", () => {
     const req = request();
     fake.setOutcome(req.source.sha, "FAILED");
     const sub = await koji.submit(req);
-    const final = await until(() => koji.status(sub.externalId), (s) => s.state === "failure");
+    const final = (await untilFinal(koji, sub.externalId)).at(-1);
     expect(final).toMatchObject({ state: "failure", rawState: "FAILED" });
   });
 
@@ -139,9 +116,9 @@ describe("Koji client against the fake hub (manual)", () => {
   });
   afterAll(async () => {
     await fake.stop();
-    for (const err of errors) {
-      expect(String((err as Error).message)).not.toContain(PASSWORD);
-      expect(String((err as Error).message)).not.toContain(OTHER_PASSWORD);
+    for (const message of messages) {
+      expect(message).not.toContain(PASSWORD);
+      expect(message).not.toContain(OTHER_PASSWORD);
     }
   });
 
@@ -200,7 +177,7 @@ describe("Koji client against the fake hub (manual)", () => {
   });
 
   it("unknown task: status throws a permanent error, cancel reports an error", async () => {
-    const err = await rejection(koji.status("999999"));
+    const err = await failure(koji.status("999999"));
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ transient: false, status: 404 });
     expect(await koji.cancel("999999")).toEqual({ kind: "error", message: "Koji task 999999 does not exist" });
@@ -228,7 +205,7 @@ describe("Koji client against the fake hub (manual)", () => {
 
   it("a wrong password is a permanent error that names the user, never the password", async () => {
     const bad = createKojiClient({ url: fake.hubUrl, token: `packit:wrong-${PASSWORD}` });
-    const err = await rejection(bad.submit(request()));
+    const err = await failure(bad.submit(request()));
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ transient: false });
     expect((err as Error).message).toBe("koji: login as packit failed: invalid username or password");
@@ -248,7 +225,7 @@ describe("Koji client against the fake hub (manual)", () => {
   it("an injected 500 is a transient BackendError", async () => {
     const sub = await koji.submit(request());
     fake.faults.failNext = 1;
-    const err = await rejection(koji.status(sub.externalId));
+    const err = await failure(koji.status(sub.externalId));
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ transient: true, status: 500 });
     fake.faults.failNext = 1;
@@ -258,7 +235,7 @@ describe("Koji client against the fake hub (manual)", () => {
   it("an answer slower than timeoutMs is a transient BackendError", async () => {
     const quick = createKojiClient({ url: fake.hubUrl, token: `packit:${PASSWORD}`, timeoutMs: 80 });
     fake.faults.delayMs = 400;
-    const err = await rejection(quick.submit(request()));
+    const err = await failure(quick.submit(request()));
     fake.faults.delayMs = 0;
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ transient: true });
@@ -284,7 +261,7 @@ describe("Koji client against the fake hub (manual)", () => {
   it("a non-XML answer is a permanent BackendError", async () => {
     fake.faults.failNext = 1;
     fake.faults.failStatus = 404;
-    const err = await rejection(koji.status("1"));
+    const err = await failure(koji.status("1"));
     fake.faults.failStatus = 500;
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ transient: false, status: 404 });

@@ -17,7 +17,7 @@ import {
 import type { BackendClient, RemoteState, SubmitRequest } from "../../../src/backends/types.js";
 import { xmlRpcExchange } from "../../../src/backends/xmlrpc/client.js";
 import { decodeCall, type XmlRpcStruct } from "../../../src/backends/xmlrpc/codec.js";
-import { failureRecorder } from "../../support/backends.js";
+import { failureRecorder, untilFinal } from "../../support/backends.js";
 
 const PASSWORD = "s3cr3t-OSH-PASSWORD";
 const OTHER_PASSWORD = "0ther-OSH-PASSWORD";
@@ -118,15 +118,6 @@ function callsOf(fake: OpenScanHubFake, method: string) {
     .filter((c) => c.method === method);
 }
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 2000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe("OpenScanHub mapState (pure)", () => {
   it.each<[number, RemoteState]>([
     [0, "queued"], // FREE
@@ -194,16 +185,10 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
     expect(task.args.base_task_args).toEqual(["VersionDiffBuild", { mock_config: "fedora-rawhide-x86_64", srpm_name: "r-0.9-1.fc41.src.rpm", upload_id: taken[1]!.id }, "r-0.9-1.fc41.src.rpm"]);
     expect(task.comment).toContain(req.token);
 
-    const seen = new Set<RemoteState>();
-    const final = await until(
-      () => osh.status(sub.externalId),
-      (s) => {
-        seen.add(s.state);
-        return s.state === "success";
-      },
-    );
+    const seen = await untilFinal(osh, sub.externalId);
+    const final = seen.at(-1);
     expect(final).toMatchObject({ state: "success", rawState: "CLOSED" });
-    expect(seen.has("running") || seen.has("queued")).toBe(true);
+    expect(seen.some((s) => s.state === "running" || s.state === "queued")).toBe(true);
   });
 
   it("without a base it runs a full scan (scan.mock_build) of one upload; base_nvr is a Koji base", async () => {
@@ -230,13 +215,13 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
     const failed = request();
     fake.setOutcome(srpmName(failed), "FAILED");
     const sub = await osh.submit(failed);
-    const final = await until(() => osh.status(sub.externalId), (s) => s.state === "failure");
+    const final = (await untilFinal(osh, sub.externalId)).at(-1);
     expect(final).toMatchObject({ state: "failure", rawState: "FAILED", message: "csmock exited with FAILED" });
 
     const timeout = request();
     fake.setOutcome((t) => t.comment.includes(timeout.token), "TIMEOUT");
     const sub2 = await osh.submit(timeout);
-    expect(await until(() => osh.status(sub2.externalId), (s) => s.state === "error")).toMatchObject({ state: "error", rawState: "TIMEOUT" });
+    expect((await untilFinal(osh, sub2.externalId)).at(-1)).toMatchObject({ state: "error", rawState: "TIMEOUT" });
   });
 
   it("refuses a request without an SRPM, or whose URL names no SRPM, permanently and without a call", async () => {
