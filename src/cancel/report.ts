@@ -1,4 +1,5 @@
 import type { BackendName } from "../backends/types.js";
+import { inlineCode } from "../util/markdown.js";
 
 /** Per-job result codes, as users see them. */
 export const CANCEL_CODES = {
@@ -43,6 +44,6 @@ export function overallOf(results: readonly JobCancelResult[]): CancelOverall {
 export function renderReport(report: CancelReport): string {
   const head = `**Cancel: ${report.overall}** — ${report.reason}`;
   if (report.results.length === 0) return `${head}\n\nNo unfinished jobs matched.`;
-  const rows = report.results.map((r) => `| \`${r.check}\` | ${r.backend} | ${r.code} | ${r.text.replaceAll("|", "\\|")} |`);
+  const rows = report.results.map((r) => `| ${inlineCode(r.check, 200)} | ${r.backend} | ${r.code} | ${r.text.replaceAll("|", "\\|")} |`);
   return [head, "", "| Job | Backend | Code | Result |", "| --- | --- | --- | --- |", ...rows].join("\n");
 }

@@ -4,6 +4,7 @@ import { mayControlJobs } from "../github/permissions.js";
 import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
 import { handled, ignored, onDelivery } from "../webhooks/index.js";
 import { issueCommentPayload, parsePayload } from "../webhooks/payloads.js";
+import { inlineCode } from "../util/markdown.js";
 import { HELP_TEXT, MAX_COMMANDS, parseCommands, selectJobs } from "./parse.js";
 import { runJobsCommand } from "./run.js";
 
@@ -61,14 +62,14 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
       continue;
     }
     if (cmd.verb !== "cancel") {
-      await reply(cmd.verb === "unknown" ? `I did not understand \`${cmd.text}\`.\n\n${HELP_TEXT}` : HELP_TEXT);
+      await reply(cmd.verb === "unknown" ? `I did not understand ${inlineCode(cmd.text, 200)}.\n\n${HELP_TEXT}` : HELP_TEXT);
       continue;
     }
     // Only this PR's own jobs can be named: nothing of another repository or PR is reachable.
     const prJobs = deps.pipelines.repo(p.repoId) ? deps.pipelines.unfinishedJobsOfPr(p.repoId, issueNumber) : [];
     const { jobs, unknown } = selectJobs(cmd.args, prJobs);
     if (unknown.length > 0) {
-      await reply(`I did not understand ${unknown.map((u) => `\`${u.slice(0, 60)}\``).join(", ")}.\n\n${HELP_TEXT}`);
+      await reply(`I did not understand ${unknown.map((u) => inlineCode(u)).join(", ")}.\n\n${HELP_TEXT}`);
       continue;
     }
     deps.tasks.enqueue(

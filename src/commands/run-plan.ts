@@ -1,6 +1,7 @@
 import { isFinal, type JobState } from "../pipeline/job-state.js";
 import { CHECK_NAME_PREFIX, type PlannedJob } from "../pipeline/plan.js";
 import type { NewJob } from "../pipeline/store.js";
+import { inlineCode } from "../util/markdown.js";
 import type { RunCommand } from "./parse.js";
 
 /** The latest job of a check name at the pull request's head. */
@@ -77,7 +78,7 @@ export function chooseJobsToRun(cmd: RunCommand, plan: readonly PlannedJob[], la
 function nothingReason(cmd: RunCommand, typeConfigured: boolean): string {
   const what = `${cmd.type} jobs`;
   if (!typeConfigured) return `The Packit config has no ${what} for pull requests into this branch.`;
-  const narrowed = [cmd.identifier !== undefined ? `identifier \`${cmd.identifier}\`` : "", cmd.labels ? `labels ${cmd.labels.map((l) => `\`${l}\``).join(", ")}` : ""].filter(Boolean);
+  const narrowed = [cmd.identifier !== undefined ? `identifier ${inlineCode(cmd.identifier)}` : "", cmd.labels ? `labels ${cmd.labels.map((l) => inlineCode(l)).join(", ")}` : ""].filter(Boolean);
   if (narrowed.length > 0) return `No ${what} with ${narrowed.join(" and ")} in the Packit config.`;
   return cmd.failedOnly ? `No ${CHECK_NAME_PREFIX[cmd.type]} job failed at this head: nothing to run again.` : `No ${what} to run.`;
 }

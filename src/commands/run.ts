@@ -6,10 +6,9 @@ import { startJobs } from "../pipeline/lifecycle.js";
 import { forkCloneUrl } from "../pipeline/events.js";
 import { planJobs } from "../pipeline/plan.js";
 import type { AppTasks } from "../tasks.js";
+import { inlineCode } from "../util/markdown.js";
 import type { RunCommand } from "./parse.js";
 import { chooseJobsToRun, type LatestRun } from "./run-plan.js";
-
-const code = (s: string) => `\`${s}\``;
 
 /**
  * `/packit build`, `/packit test`, … on a pull request: read the config at the PR's
@@ -59,10 +58,10 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
       selection.jobs,
     );
     startJobs(deps, { pipeline, repo }, jobs);
-    lines.push(`Started ${jobs.length} job${jobs.length === 1 ? "" : "s"} at ${head.slice(0, 7)}: ${jobs.map((j) => code(j.key)).join(", ")}.`);
+    lines.push(`Started ${jobs.length} job${jobs.length === 1 ? "" : "s"} at ${head.slice(0, 7)}: ${jobs.map((j) => inlineCode(j.key, 200)).join(", ")}.`);
   }
   if (selection.notStarted.length > 0) {
-    lines.push(`Not started: ${selection.notStarted.map((n) => `${code(n.key)} (${n.reason})`).join(", ")}.`);
+    lines.push(`Not started: ${selection.notStarted.map((n) => `${inlineCode(n.key, 200)} (${n.reason})`).join(", ")}.`);
   }
   return lines.join("\n\n");
 }

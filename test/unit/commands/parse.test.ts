@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_COMMANDS, parseCommands, selectJobs } from "../../../src/commands/parse.js";
+import { inlineCode } from "../../../src/util/markdown.js";
 
 describe("/packit commands", () => {
   it("finds commands at line starts only", () => {
@@ -36,5 +37,13 @@ describe("/packit commands", () => {
   it("names the words it did not understand", () => {
     expect(selectJobs(["tests", "everything"], jobs)).toMatchObject({ unknown: ["everything"] });
     expect(selectJobs(["rpm-build:epel-9-x86_64"], jobs)).toEqual({ jobs: [], unknown: [] });
+  });
+
+  it("quotes comment text back as one code span a comment cannot break out of (no @mentions by the app)", () => {
+    expect(inlineCode("rpm-build:fedora-44")).toBe("`rpm-build:fedora-44`");
+    const quoted = inlineCode("x` @acme/admins `y\n\n# title");
+    expect(quoted.match(/`/g)).toHaveLength(2);
+    expect(quoted.startsWith("`") && quoted.endsWith("`")).toBe(true);
+    expect(inlineCode("a".repeat(100), 10)).toBe(`\`${"a".repeat(10)}…\``);
   });
 });
