@@ -1,5 +1,6 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
+import { toError } from "../errors.js";
 import { mayControlJobs } from "../github/permissions.js";
 import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
 import { handled, ignored, onDelivery } from "../webhooks/index.js";
@@ -58,7 +59,12 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
   }
   for (const cmd of p.commands) {
     if (cmd.verb === "run") {
-      await reply(await runJobsCommand(deps, github, p, cmd));
+      // A failure (GitHub unreachable, the PR gone) is answered, not dropped: the task runs once.
+      const answer = await runJobsCommand(deps, github, p, cmd).catch((err: unknown) => {
+        deps.log.warn({ err: toError(err).message, repo: `${owner}/${repo}`, pr: issueNumber }, "run command failed");
+        return `Nothing was started: ${toError(err).message.slice(0, 300)}. Please try again.`;
+      });
+      await reply(answer);
       continue;
     }
     if (cmd.verb !== "cancel") {

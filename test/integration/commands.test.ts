@@ -74,4 +74,14 @@ describe("/packit build, test and friends", () => {
     await waitFor(() => replies(world!, 23).length === 3, 15_000, "the answer on the closed PR");
     expect(replies(world, 23)[2]).toBe("Pull request #23 is closed: nothing was started.");
   });
+
+  it("answers a command whose pull request GitHub cannot find, instead of dropping it", async () => {
+    world = await startWorld(MANUAL_JOBS_CONFIG);
+    await openedPr(world, 24);
+    world.sim.failNext(1, 404, { routeGroup: "pulls" });
+    await comment(world, 24, "/packit build");
+    await waitFor(() => replies(world!, 24).length === 1, 5000, "the reply");
+    expect(replies(world, 24)[0]).toMatch(/^Nothing was started: .*Not Found.*Please try again\.$/);
+    expect(world.fakes.copr.submissions).toBe(2);
+  });
 });
