@@ -4,7 +4,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Probot, Server } from "probot";
 import type { Logger } from "pino";
 import { createBackends, type Backends } from "./backends/index.js";
+import { removeStaleStaging } from "./backends/openscanhub/client.js";
 import { openDatabase } from "./db/open.js";
+import { toError } from "./errors.js";
 import type { AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
 import { healthHandler } from "./health/index.js";
@@ -103,7 +105,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   limitRequestBodies(http, MAX_WEBHOOK_BYTES);
 
   const workers: Worker<AppTasks>[] = [];
-  if (settings.worker.enabled) workers.push(...startWorkers(deps));
+  if (settings.worker.enabled) {
+    workers.push(...startWorkers(deps));
+    // SRPMs a killed process was moving to OpenScanHub are still on disk.
+    removeStaleStaging(settings.backends.openscanhub.tempDir)
+      .then((n) => n > 0 && log.info({ removed: n }, "removed stale OpenScanHub staging directories"))
+      .catch((err: unknown) => log.warn({ err: toError(err).message }, "could not look for stale OpenScanHub staging"));
+  }
   const cron = settings.cron.enabled ? startMaintenanceCron(deps) : undefined;
 
   const address = http.address();

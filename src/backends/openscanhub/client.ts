@@ -26,7 +26,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, open, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BackendError } from "../../errors.js";
@@ -73,6 +73,10 @@ const FINISHED = new Set<number>([
 ]);
 /** Candidates `findByToken` inspects (newest first). */
 const FIND_MAX_CANDIDATES = 10;
+/** A submission stages its SRPMs in a fresh directory with this prefix under `tempDir`. */
+const STAGING_PREFIX = "osh-srpm-";
+/** Staging untouched this long belongs to a process that died: a live transfer stalls out far sooner. */
+export const STALE_STAGING_MS = 3_600_000;
 /** SRPMs reach hundreds of MB; anything above this is refused rather than staged. */
 const DEFAULT_MAX_SRPM_BYTES = 1024 ** 3;
 /** What an RPM file name may hold; it travels in a multipart header and becomes a file name on the hub. */
@@ -193,6 +197,30 @@ function cookieHeader(headers: Headers): string | undefined {
   return pairs.length > 0 ? pairs.join("; ") : undefined;
 }
 
+/**
+ * Remove the staging directories a killed process left behind under `tempDir` (a
+ * live submission removes its own): those in which nothing changed for
+ * `olderThanMs`. SRPMs are large, so leftovers would fill the disk over restarts.
+ * Returns how many were removed.
+ */
+export async function removeStaleStaging(tempDir: string = tmpdir(), olderThanMs = STALE_STAGING_MS, now = Date.now()): Promise<number> {
+  let removed = 0;
+  for (const entry of await readdir(tempDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !entry.name.startsWith(STAGING_PREFIX)) continue;
+    const dir = join(tempDir, entry.name);
+    try {
+      const files = await readdir(dir);
+      const times = await Promise.all([dir, ...files.map((f) => join(dir, f))].map(async (p) => (await stat(p)).mtimeMs));
+      if (now - Math.max(...times) < olderThanMs) continue;
+      await rm(dir, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // Removed meanwhile by its own submission: nothing to do.
+    }
+  }
+  return removed;
+}
+
 export interface OpenScanHubClientOptions {
   /** Largest SRPM downloaded and uploaded, bytes. Default 1 GiB. */
   maxSrpmBytes?: number;
@@ -286,7 +314,7 @@ class OpenScanHubClient implements BackendClient {
   ): Promise<SubmitResult> {
     let dir: string;
     try {
-      dir = await mkdtemp(join(this.tempDir, "osh-srpm-"));
+      dir = await mkdtemp(join(this.tempDir, STAGING_PREFIX));
     } catch (err) {
       throw new BackendError(BACKEND, `cannot stage SRPMs in ${this.tempDir}: ${describeFetchError(err)}`, { transient: true, cause: err });
     }
