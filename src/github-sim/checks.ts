@@ -145,7 +145,18 @@ export function writeCheckRun(
     started_at: at,
     completed_at: null,
   };
-  const next: CheckRunFields = { ...prev, output: { ...prev.output }, actions: [...prev.actions] };
+  // Only the fields: spreading the stored record would copy its history into every snapshot.
+  const next: CheckRunFields = {
+    name: prev.name,
+    status: prev.status,
+    conclusion: prev.conclusion,
+    output: { ...prev.output },
+    details_url: prev.details_url,
+    external_id: prev.external_id,
+    actions: [...prev.actions],
+    started_at: prev.started_at,
+    completed_at: prev.completed_at,
+  };
   if (input.name !== undefined) next.name = input.name as string;
   if (input.details_url !== undefined) next.details_url = (input.details_url as string | null) ?? null;
   if (input.external_id !== undefined) next.external_id = (input.external_id as string | null) ?? "";

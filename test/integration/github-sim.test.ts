@@ -185,6 +185,10 @@ describe("GraphQL", () => {
       ["graphql", "completed", "success"],
     ]);
     expect(runs[0]!.actions).toEqual([{ label: "Cancel", description: "Cancel the build", identifier: "cancel" }]);
+    // A snapshot is the run's state at that write, not a copy of the history before it.
+    expect(Object.keys(runs[0]!.history[1]!).sort()).toEqual(
+      ["actions", "at", "completed_at", "conclusion", "details_url", "external_id", "name", "output", "started_at", "status", "via"],
+    );
 
     const unknown = (await failure(
       octokit.graphql(`mutation ($run: ID!, $repo: ID!) { updateCheckRun(input: { repositoryId: $repo, checkRunId: $run, status: IN_PROGRESS }) { checkRun { id } } }`, {
