@@ -2,14 +2,17 @@
  * `npm run demo [-- --json]`: the real service against the simulated GitHub and the
  * fake backends, on loopback, playing one scenario end to end — install, a pull
  * request with builds and tests, a new head superseding the old one, `/packit
- * cancel`, the check-run buttons, a push that costs no API call, and the
- * maintenance sweep. Every step checks what it prints; the exit code says whether
- * all of them behaved.
+ * cancel`, the check-run buttons, a push that costs no API call, the
+ * maintenance sweep, and on a second repository the other two backends: a
+ * differential OpenScanHub scan against the branch build, and a VM image built
+ * on `/packit vm-image-build`. Every step checks what it prints; the exit code
+ * says whether all of them behaved.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { BackendName } from "../backends/types.js";
+import { fakeSrpm } from "../backends/fakes/copr.js";
 import { XmlRpcFault } from "../backends/xmlrpc/codec.js";
 import { CANCEL_CODES, renderReport, type CancelCode, type CancelReport } from "../cancel/report.js";
 import {
@@ -40,7 +43,7 @@ export interface DemoSummary {
   ok: boolean;
   /** Steps that behaved as expected. */
   steps: number;
-  /** Check runs on the simulated GitHub by conclusion (or status while unfinished). */
+  /** Check runs of acme/widget and acme/gadget on the simulated GitHub by conclusion (or status while unfinished). */
   checks: Record<string, number>;
   /** Requests the app made to the simulated GitHub. */
   github_requests: number;
@@ -76,6 +79,24 @@ jobs:
     targets: [fedora-rawhide-x86_64]
 `;
 
+/** The second repository's: a branch build (the scan's base), a PR build scanned against it, and a VM image on request. */
+const GADGET_CONFIG = `specfile_path: gadget.spec
+jobs:
+  - job: copr_build
+    trigger: commit
+    branch: main
+    targets: [fedora-rawhide-x86_64]
+  - job: copr_build
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64]
+    osh_diff_scan_after_copr_build: true
+  - job: vm_image_build
+    trigger: pull_request
+    copr_chroot: fedora-rawhide-x86_64
+    image_distribution: fedora-rawhide
+    image_request: {architecture: x86_64, image_type: aws, upload_request: {type: aws, options: {share_with_accounts: ["123456789012"]}}}
+`;
+
 const RPM_RAWHIDE = "rpm-build:fedora-rawhide-x86_64";
 const RPM_44 = "rpm-build:fedora-44-x86_64";
 const TF_RAWHIDE = "testing-farm:fedora-rawhide-x86_64";
@@ -83,6 +104,20 @@ const TF_44 = "testing-farm:fedora-44-x86_64";
 const KOJI_RAWHIDE = "koji-build:rawhide";
 const KOJI_44 = "koji-build:f44";
 const TF_SMOKE = "testing-farm:fedora-rawhide-x86_64:smoke";
+const RPM_MAIN_RAWHIDE = "rpm-build:main:fedora-rawhide-x86_64";
+const OSH_RAWHIDE = "osh-diff-scan:fedora-rawhide-x86_64";
+const VM_RAWHIDE = "vm-image-build:fedora-rawhide-x86_64";
+const AWS_ACCOUNT = "123456789012";
+/** The chroot of acme/gadget's builds, scan and image. */
+const GADGET_CHROOT = "fedora-rawhide-x86_64";
+
+/** The repositories of the acme installation. */
+type RepoName = "widget" | "gadget";
+/** Who opened PR #1 of each, from which branch. */
+const PULLS: Record<RepoName, { headRef: string; author: string }> = {
+  widget: { headRef: "fix-build", author: "contributor" },
+  gadget: { headRef: "new-feature", author: "contributor" },
+};
 
 /** A step's expectation did not hold. */
 class Unexpected extends Error {
@@ -124,6 +159,7 @@ interface Hold {
 class Scenario {
   readonly acme: SimInstallation;
   readonly widget: SimRepo;
+  readonly gadget: SimRepo;
   readonly dormant: SimInstallation;
   readonly legacy: SimRepo;
   private readonly holds: Hold[] = [];
@@ -132,6 +168,9 @@ class Scenario {
   private stopped = false;
   readonly shaA = randomSha();
   readonly shaB = randomSha();
+  /** acme/gadget: a commit pushed to main, and the head of its PR #1. */
+  readonly shaMain = randomSha();
+  readonly shaC = randomSha();
 
   constructor(readonly env: Environment) {
     const { sim, fakes } = env;
@@ -140,6 +179,8 @@ class Scenario {
     this.widget = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } });
     sim.setPermission("acme", "widget", "maintainer", "write");
     sim.setPermission("acme", "widget", "stranger", "read");
+    this.gadget = sim.addRepo({ installationId: 100, owner: "acme", name: "gadget", files: { ".packit.yaml": GADGET_CONFIG, "gadget.spec": "Name: gadget\n" } });
+    sim.setPermission("acme", "gadget", "maintainer", "write");
     this.dormant = sim.addInstallation({ id: 200, account: { login: "dormant-org", type: "Organization" }, createdAt: "2023-06-01T09:00:00Z" });
     this.legacy = sim.addRepo({ installationId: 200, owner: "dormant-org", name: "legacy", files: { "README.md": "# legacy\n" } });
 
@@ -186,23 +227,27 @@ class Scenario {
     expect(res.status >= 200 && res.status < 300, `${event} answered 2xx`, () => `${res.status} ${res.body.trim()}`);
   }
 
-  /** Check runs of a head by name: status, or conclusion once completed. */
-  checks(sha: string): Record<string, string> {
-    return Object.fromEntries(this.env.sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status === "completed" ? c.conclusion ?? "completed" : c.status]));
+  repo(name: RepoName): SimRepo {
+    return name === "widget" ? this.widget : this.gadget;
   }
 
-  run(sha: string, name: string): CheckRunRecord {
-    const run = this.env.sim.checkRuns("acme", "widget", sha).find((c) => c.name === name);
-    expect(run !== undefined, `a check run ${name} on ${short(sha)}`, () => JSON.stringify(this.checks(sha)));
+  /** Check runs of a head by name: status, or conclusion once completed. */
+  checks(sha: string, repo: RepoName = "widget"): Record<string, string> {
+    return Object.fromEntries(this.env.sim.checkRuns("acme", repo, sha).map((c) => [c.name, c.status === "completed" ? c.conclusion ?? "completed" : c.status]));
+  }
+
+  run(sha: string, name: string, repo: RepoName = "widget"): CheckRunRecord {
+    const run = this.env.sim.checkRuns("acme", repo, sha).find((c) => c.name === name);
+    expect(run !== undefined, `a check run ${name} on ${short(sha)}`, () => JSON.stringify(this.checks(sha, repo)));
     return run;
   }
 
-  async waitForChecks(sha: string, want: Record<string, string>, what: string): Promise<Record<string, string>> {
+  async waitForChecks(sha: string, want: Record<string, string>, what: string, repo: RepoName = "widget"): Promise<Record<string, string>> {
     const matches = () => {
-      const now = this.checks(sha);
+      const now = this.checks(sha, repo);
       return Object.entries(want).every(([name, state]) => now[name] === state) ? now : undefined;
     };
-    return this.until(`${what}: ${JSON.stringify(want)}`, matches, () => JSON.stringify(this.checks(sha)));
+    return this.until(`${what}: ${JSON.stringify(want)}`, matches, () => JSON.stringify(this.checks(sha, repo)));
   }
 
   /** The newest job of a head with this check name, as the app's database has it. */
@@ -265,19 +310,21 @@ class Scenario {
     await this.until("the app idle (no queued or running tasks)", () => busy() === 0, () => `${busy()} task(s) queued or running`);
   }
 
-  pullRequest(action: "opened" | "synchronize", headSha: string, before?: string) {
-    this.env.sim.addPullRequest({ owner: "acme", repo: "widget", number: 1, headSha, headRef: "fix-build", author: "contributor" });
-    return pullRequestEvent(action, { repo: this.widget, number: 1, headSha, headRef: "fix-build", before, author: "contributor" });
+  /** PR #1 of a repository at a new head, as it exists on GitHub (so `/packit` commands can read it) and as the webhook describes it. */
+  pullRequest(action: "opened" | "synchronize", headSha: string, before?: string, repo: RepoName = "widget") {
+    const { headRef, author } = PULLS[repo];
+    this.env.sim.addPullRequest({ owner: "acme", repo, number: 1, headSha, headRef, author });
+    return pullRequestEvent(action, { repo: this.repo(repo), number: 1, headSha, headRef, before, author });
   }
 
   /** A `/packit …` comment on PR #1, as it exists on GitHub and as the webhook describes it. */
-  prComment(body: string, author: string) {
-    const comment = this.env.sim.addComment("acme", "widget", 1, { body, author });
-    return issueCommentEvent({ repo: this.widget, issueNumber: 1, isPullRequest: true, body, author, issueAuthor: "contributor", commentId: comment.id });
+  prComment(body: string, author: string, repo: RepoName = "widget") {
+    const comment = this.env.sim.addComment("acme", repo, 1, { body, author });
+    return issueCommentEvent({ repo: this.repo(repo), issueNumber: 1, isPullRequest: true, body, author, issueAuthor: PULLS[repo].author, commentId: comment.id });
   }
 
-  appComments(): string[] {
-    return this.env.sim.comments("acme", "widget", 1).filter((c) => c.user?.login.endsWith("[bot]")).map((c) => c.body ?? "");
+  appComments(repo: RepoName = "widget"): string[] {
+    return this.env.sim.comments("acme", repo, 1).filter((c) => c.user?.login.endsWith("[bot]")).map((c) => c.body ?? "");
   }
 
   pressButton(sha: string, name: string, identifier: "cancel" | "rerun", sender: string) {
@@ -290,6 +337,9 @@ class Scenario {
 }
 
 const indent = (text: string) => text.split("\n").map((l) => `      ${l}`);
+/** The SRPM file name the fake Copr gives build `id`. */
+const srpmName = (id: number) => `package-1.0-1.${id}.src.rpm`;
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 function describeSweep(res: SweepResult | undefined, login: string): string {
   const d = res?.decisions.find((x) => x.login === login);
@@ -301,6 +351,14 @@ function steps(s: Scenario): Step[] {
   const { sim, fakes } = env;
   const A = short(s.shaA);
   const B = short(s.shaB);
+  const M = short(s.shaMain);
+  const C = short(s.shaC);
+  /** The one Copr build of a commit, as the fake Copr has it. */
+  const coprBuildOf = (sha: string) => {
+    const found = fakes.copr.builds().filter((b) => b.committish === sha);
+    expect(found.length === 1 && found[0]!.state === "succeeded", `one succeeded Copr build of ${short(sha)}`, () => JSON.stringify(found.map((b) => ({ id: b.id, state: b.state }))));
+    return found[0]!;
+  };
   // Jobs kept running so that later steps find them unfinished, by step that awaits them.
   const held: Record<"build" | "test" | "newHead", Promise<void>[]> = { build: [], test: [], newHead: [] };
 
@@ -308,12 +366,13 @@ function steps(s: Scenario): Step[] {
     {
       title: "install",
       async run() {
-        for (const [installation, repo] of [[s.acme, s.widget], [s.dormant, s.legacy]] as const) {
-          await s.send("installation", installationEvent("created", { installation, repositories: [repo], sender: `${repo.owner.login}-admin` }));
+        const installs: [SimInstallation, SimRepo[]][] = [[s.acme, [s.widget, s.gadget]], [s.dormant, [s.legacy]]];
+        for (const [installation, repositories] of installs) {
+          await s.send("installation", installationEvent("created", { installation, repositories, sender: `${installation.account.login}-admin` }));
         }
         const count = (table: string) => (env.deps.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-        expect(count("installations") === 2 && count("repositories") === 2, "2 installations and 2 repositories recorded", () => `${count("installations")} installations, ${count("repositories")} repositories`);
-        return { line: "app installed on acme (acme/widget, configured) and dormant-org (dormant-org/legacy, no .packit.yaml)" };
+        expect(count("installations") === 2 && count("repositories") === 3, "2 installations and 3 repositories recorded", () => `${count("installations")} installations, ${count("repositories")} repositories`);
+        return { line: "app installed on acme (acme/widget and acme/gadget, configured) and dormant-org (dormant-org/legacy, no .packit.yaml)" };
       },
     },
     {
@@ -530,12 +589,88 @@ function steps(s: Scenario): Step[] {
         return { line: `maintenance sweep (suspend): dormant-org ${dormant}, suspended on GitHub; acme ${acme}` };
       },
     },
+    {
+      title: "push to main of acme/gadget",
+      async run() {
+        const builds = fakes.copr.submissions;
+        await s.send("push", pushEvent({ repo: s.gadget, ref: "main", before: randomSha(), after: s.shaMain, commits: [{ id: s.shaMain, modified: ["src/gadget.c"] }] }));
+        const checks = await s.waitForChecks(s.shaMain, { [RPM_MAIN_RAWHIDE]: "success" }, "the branch build run to success", "gadget");
+        expect(Object.keys(checks).length === 1, `only ${RPM_MAIN_RAWHIDE} on the pushed commit`, () => JSON.stringify(checks));
+        const build = coprBuildOf(s.shaMain);
+        expect(fakes.copr.submissions === builds + 1, "one new Copr build", () => `${fakes.copr.submissions - builds} new build(s)`);
+        return { line: `push ${M} to main of acme/gadget: ${RPM_MAIN_RAWHIDE} → success (Copr build ${build.id} in ${build.ownername}/${build.projectname}: the base for scans of PRs into main)` };
+      },
+    },
+    {
+      title: "pull request to acme/gadget: build, then a differential OpenScanHub scan",
+      async run() {
+        const builds = fakes.copr.submissions;
+        const scans = fakes.openscanhub.submissions;
+        await s.send("pull_request", s.pullRequest("opened", s.shaC, undefined, "gadget"));
+        const checks = await s.waitForChecks(s.shaC, { [RPM_RAWHIDE]: "success", [OSH_RAWHIDE]: "success" }, "the PR build, then its scan, run to success", "gadget");
+        expect(!(VM_RAWHIDE in checks), `no ${VM_RAWHIDE} check before it is asked for (Packit builds images on request only)`, () => JSON.stringify(checks));
+        expect(fakes.copr.submissions === builds + 1 && fakes.openscanhub.submissions === scans + 1, "one new Copr build and one OpenScanHub task", () => `${fakes.copr.submissions - builds} build(s), ${fakes.openscanhub.submissions - scans} task(s)`);
+        // The task the hub holds: the PR build's SRPM against main's, both uploaded byte for byte as Copr served them.
+        const pr = coprBuildOf(s.shaC);
+        const base = coprBuildOf(s.shaMain);
+        const taskId = Number(s.latestJob(s.shaC, OSH_RAWHIDE)?.external_id);
+        const task = fakes.openscanhub.task(taskId);
+        const baseArgs = task?.args.base_task_args;
+        const baseName = Array.isArray(baseArgs) ? baseArgs[2] : undefined;
+        const comment = `acme/gadget@${s.shaC.slice(0, 12)} (PR #1)`;
+        expect(
+          task?.method === "VersionDiffBuild" && task.label === srpmName(pr.id) && baseName === srpmName(base.id) && task.args.mock_config === GADGET_CHROOT && task.comment.includes(comment),
+          `task ${taskId}: a VersionDiffBuild of ${srpmName(pr.id)} against ${srpmName(base.id)} in ${GADGET_CHROOT}, commented "${comment}"`,
+          () => JSON.stringify(task ?? null),
+        );
+        const uploads = fakes.openscanhub.uploads().filter((u) => u.taskId === taskId);
+        const got = uploads.map((u) => `${u.name} ${u.state} ${u.checksum}`).sort();
+        const want = [pr.id, base.id].map((id) => `${srpmName(id)} FINISHED ${sha256(fakeSrpm(id))}`).sort();
+        expect(JSON.stringify(got) === JSON.stringify(want), `the task's two uploads: ${want.join(", ")}`, () => got.join(", ") || "none");
+        return {
+          line: `PR #1 opened on acme/gadget (head ${C}): ${RPM_RAWHIDE} → success, then ${OSH_RAWHIDE} → success; no ${VM_RAWHIDE} check (on request only)`,
+          details: [
+            `      OpenScanHub task ${taskId}: ${task.method} of ${task.label} (PR #1, Copr build ${pr.id}) against ${String(baseName)} (main, Copr build ${base.id}), both uploaded`,
+          ],
+        };
+      },
+    },
+    {
+      title: "/packit vm-image-build",
+      async run() {
+        const before = s.appComments("gadget").length;
+        const builds = fakes.copr.submissions;
+        const composes = fakes.imageBuilder.composes().length;
+        await s.send("issue_comment", s.prComment("/packit vm-image-build", "maintainer", "gadget"));
+        const reply = await s.until("a reply naming the started job", () => s.appComments("gadget")[before], () => JSON.stringify(s.appComments("gadget")));
+        const started = `Started 1 job at ${C}: \`${VM_RAWHIDE}\`.`;
+        expect(reply === started, JSON.stringify(started), () => JSON.stringify(reply));
+        await s.waitForChecks(s.shaC, { [VM_RAWHIDE]: "success" }, "the VM image build run to success", "gadget");
+        const all = fakes.imageBuilder.composes();
+        expect(all.length === composes + 1, "one compose at Image Builder", () => `${all.length - composes} compose(s)`);
+        expect(fakes.copr.submissions === builds, "the PR's Copr build reused, no new build", () => `${fakes.copr.submissions - builds} new build(s)`);
+        const compose = all.at(-1)!;
+        const body = compose.body as { customizations?: { payload_repositories?: { baseurl?: string }[] }; image_requests?: { upload_request?: { options?: { share_with_accounts?: string[] } } }[] };
+        // The image installs the PR's RPMs: the payload repository is the PR build's Copr repository for the chroot.
+        const pr = coprBuildOf(s.shaC);
+        const repoPath = `/results/${pr.ownername}/${pr.projectname}/${GADGET_CHROOT}/`;
+        const repos = (body.customizations?.payload_repositories ?? []).map((r) => r.baseurl);
+        expect(JSON.stringify(repos) === JSON.stringify([`${fakes.copr.url}${repoPath}`]), `the compose's one payload repository ${fakes.copr.url}${repoPath}`, () => JSON.stringify(repos));
+        const shared = body.image_requests?.[0]?.upload_request?.options?.share_with_accounts ?? [];
+        const what = `${compose.distribution} ${compose.image_type} ${compose.architecture} ${compose.status}`;
+        expect(what === "fedora-rawhide aws x86_64 success" && shared.includes(AWS_ACCOUNT), `a fedora-rawhide aws x86_64 image, success, shared with ${AWS_ACCOUNT}`, () => `${what}, shared with ${JSON.stringify(shared)}`);
+        return {
+          line: `/packit vm-image-build by @maintainer: ${VM_RAWHIDE} → success, from the PR's Copr build ${pr.id}; reply:`,
+          details: [...indent(reply), `      Image Builder compose ${compose.id}: ${compose.distribution} ${compose.image_type} ${compose.architecture} image shared with ${AWS_ACCOUNT}, payload repository <copr>${repoPath}`],
+        };
+      },
+    },
   ];
 }
 
 function summarise(env: Environment, steps: number, failure: DemoSummary["failure"], elapsedMs: number): DemoSummary {
   const checks: Record<string, number> = {};
-  for (const c of env.sim.checkRuns("acme", "widget")) {
+  for (const c of [...env.sim.checkRuns("acme", "widget"), ...env.sim.checkRuns("acme", "gadget")]) {
     const key = c.status === "completed" ? c.conclusion ?? "completed" : c.status;
     checks[key] = (checks[key] ?? 0) + 1;
   }

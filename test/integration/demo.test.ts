@@ -8,15 +8,17 @@ describe("demo: the whole scenario in-process", () => {
 
     expect(summary.failure, lines.join("\n")).toBeUndefined();
     expect(summary.ok).toBe(true);
-    expect(summary.steps).toBe(17);
-    expect(lines.filter((l) => /^\[ *[\d.]+s\] ✔ /.test(l))).toHaveLength(17);
+    expect(summary.steps).toBe(20);
+    expect(lines.filter((l) => /^\[ *[\d.]+s\] ✔ /.test(l))).toHaveLength(20);
     expect(JSON.parse(lines.at(-1)!)).toEqual(summary);
 
-    // Two heads of one PR with 6 checks each, and a manual test on the second; the superseded and cancelled ones end "cancelled", never "failure".
-    expect(summary.checks).toEqual({ success: 9, cancelled: 4 });
+    // acme/widget: two heads of one PR with 6 checks each, and a manual test on the second; the superseded and cancelled ones end "cancelled", never "failure".
+    // acme/gadget: the main branch build, then the PR's build, scan and (on request) VM image — all "success".
+    expect(summary.checks).toEqual({ success: 13, cancelled: 4 });
     // Supersede (3) + /packit cancel (2) + Cancel button (1) cancelled; a finished job (1); Koji refusing (1).
     expect(summary.cancellations).toEqual({ "0": 6, "1": 1, "2": 0, "3": 1 });
-    expect(summary.submissions).toMatchObject({ copr: 4, "testing-farm": 6, koji: 4 });
+    // Every backend is used: widget's builds, tests and Koji builds; gadget's two Copr builds, one OpenScanHub scan and one compose.
+    expect(summary.submissions).toEqual({ copr: 6, "testing-farm": 6, koji: 4, "image-builder": 1, openscanhub: 1 });
     expect(summary.github_requests).toBeGreaterThan(20);
     expect(summary.elapsed_ms).toBeLessThan(60_000);
 
