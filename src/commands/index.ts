@@ -6,7 +6,7 @@ import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
 import { handled, ignored, onDelivery } from "../webhooks/index.js";
 import { issueCommentPayload, parsePayload } from "../webhooks/payloads.js";
 import { inlineCode } from "../util/markdown.js";
-import { HELP_TEXT, MAX_COMMANDS, parseCommands, selectJobs } from "./parse.js";
+import { commandName, HELP_TEXT, MAX_COMMANDS, parseCommands, selectJobs, type PackitCommand } from "./parse.js";
 import { runJobsCommand } from "./run.js";
 
 /**
@@ -53,7 +53,9 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
     .createForIssueComment({ owner, repo, comment_id: p.commentId, content: "eyes" })
     .catch((err: Error) => deps.log.warn({ err: err.message, repo: `${owner}/${repo}` }, "could not react to the comment"));
 
+  const count = (cmd: PackitCommand, outcome: string) => deps.metrics.commands.inc({ command: commandName(cmd), outcome });
   if (!(await mayControlJobs(github, { owner, repo, user, prAuthor: p.prAuthor }))) {
+    for (const cmd of p.commands) count(cmd, "refused");
     await reply(`Sorry @${user}, only the pull request's author and people with write access to ${owner}/${repo} can run packit-probot commands.`);
     return;
   }
@@ -62,12 +64,14 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
       // A failure (GitHub unreachable, the PR gone) is answered, not dropped: the task runs once.
       const answer = await runJobsCommand(deps, github, p, cmd).catch((err: unknown) => {
         deps.log.warn({ err: toError(err).message, repo: `${owner}/${repo}`, pr: issueNumber }, "run command failed");
-        return `Nothing was started: ${toError(err).message.slice(0, 300)}. Please try again.`;
+        return { reply: `Nothing was started: ${toError(err).message.slice(0, 300)}. Please try again.`, outcome: "failed" };
       });
-      await reply(answer);
+      count(cmd, answer.outcome);
+      await reply(answer.reply);
       continue;
     }
     if (cmd.verb !== "cancel") {
+      count(cmd, "answered");
       await reply(cmd.verb === "unknown" ? `I did not understand ${inlineCode(cmd.text, 200)}.\n\n${HELP_TEXT}` : HELP_TEXT);
       continue;
     }
@@ -75,6 +79,7 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
     const prJobs = deps.pipelines.repo(p.repoId) ? deps.pipelines.unfinishedJobsOfPr(p.repoId, issueNumber) : [];
     const { jobs, unknown } = selectJobs(cmd.args, prJobs);
     if (unknown.length > 0) {
+      count(cmd, "answered");
       await reply(`I did not understand ${unknown.map((u) => inlineCode(u)).join(", ")}.\n\n${HELP_TEXT}`);
       continue;
     }
@@ -83,6 +88,7 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
       { jobIds: jobs.map((j) => j.id), reason: `Cancelled by @${user}`, actor: user, source: "comment", reply: { installationId: p.installationId, owner, repo, issueNumber } },
       { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${p.repoId}` },
     );
+    count(cmd, "queued");
   }
   if (p.truncated) await reply(`Only the first ${MAX_COMMANDS} commands of a comment are run.`);
 }

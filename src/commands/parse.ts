@@ -33,6 +33,12 @@ const RUN_VERBS: Readonly<Record<string, Pick<RunCommand, "type" | "failedOnly">
   "vm-image-build": { type: "vm_image_build", failedOnly: false },
 };
 
+/** A command's word for metrics and logs: Packit's name of it (`build`, `retest-failed`, …). */
+export function commandName(cmd: PackitCommand): string {
+  if (cmd.verb !== "run") return cmd.verb;
+  return Object.entries(RUN_VERBS).find(([, v]) => v.type === cmd.type && v.failedOnly === cmd.failedOnly)![0];
+}
+
 /**
  * The options of a run command (pure): `--identifier X` / `--id X` and `--labels
  * a,b` (also `--flag=value`), for tests only. Anything else makes the command

@@ -14,12 +14,13 @@ import { chooseJobsToRun, type LatestRun } from "./run-plan.js";
  * `/packit build`, `/packit test`, … on a pull request: read the config at the PR's
  * current head (one request for the PR, one for the config), choose the jobs, and
  * start them in a new pipeline of that head — manual jobs included. Returns the
- * reply for the comment.
+ * reply for the comment and whether any job started.
  */
-export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks["run-commands"], cmd: RunCommand): Promise<string> {
+export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks["run-commands"], cmd: RunCommand): Promise<{ reply: string; outcome: "started" | "nothing" }> {
   const { owner, repo: name, issueNumber } = p;
   const pr = (await github.rest.pulls.get({ owner, repo: name, pull_number: issueNumber })).data;
-  if (pr.state !== "open") return `Pull request #${issueNumber} is closed: nothing was started.`;
+  const nothing = (reply: string) => ({ reply, outcome: "nothing" as const });
+  if (pr.state !== "open") return nothing(`Pull request #${issueNumber} is closed: nothing was started.`);
   const head = pr.head.sha;
   const repo = deps.pipelines.ensureRepo({
     id: p.repoId,
@@ -37,9 +38,9 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
     { repoId: repo.id, owner, repo: name, ref: `pr/${issueNumber}`, sha: head, touched: "unknown" },
     { now: deps.now(), ttlMs: deps.settings.configCache.ttlHours * 3_600_000 },
   );
-  if (config.kind === "unknown") return `Could not read the Packit config at ${head.slice(0, 7)} (${config.error.slice(0, 200)}); please try again.`;
-  if (config.kind === "absent") return `There is no Packit config at ${head.slice(0, 7)}: nothing to run.`;
-  if (config.kind === "invalid") return `The Packit config at ${head.slice(0, 7)} is invalid, so nothing was started:\n\n> ${config.error.message.slice(0, 500)}`;
+  if (config.kind === "unknown") return nothing(`Could not read the Packit config at ${head.slice(0, 7)} (${config.error.slice(0, 200)}); please try again.`);
+  if (config.kind === "absent") return nothing(`There is no Packit config at ${head.slice(0, 7)}: nothing to run.`);
+  if (config.kind === "invalid") return nothing(`The Packit config at ${head.slice(0, 7)} is invalid, so nothing was started:\n\n> ${config.error.message.slice(0, 500)}`);
 
   const plan = planJobs(
     config.config,
@@ -49,7 +50,7 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
   const latest = new Map<string, LatestRun>();
   for (const job of deps.pipelines.jobsOfPrHead(repo.id, issueNumber, head)) latest.set(job.key, { id: job.id, state: job.state });
   const selection = chooseJobsToRun(cmd, plan.jobs, latest);
-  if (selection.nothing) return selection.nothing;
+  if (selection.nothing) return nothing(selection.nothing);
 
   const lines: string[] = [];
   if (selection.jobs.length > 0) {
@@ -63,5 +64,5 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
   if (selection.notStarted.length > 0) {
     lines.push(`Not started: ${selection.notStarted.map((n) => `${inlineCode(n.key, 200)} (${n.reason})`).join(", ")}.`);
   }
-  return lines.join("\n\n");
+  return { reply: lines.join("\n\n"), outcome: selection.jobs.length > 0 ? "started" : "nothing" };
 }

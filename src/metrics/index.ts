@@ -58,6 +58,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ["backend", "code", "source"] as const,
       registers,
     }),
+    commands: new Counter({
+      name: "packit_commands_total",
+      help: "/packit commands by command word and outcome (refused, queued, started, nothing, failed, answered)",
+      labelNames: ["command", "outcome"] as const,
+      registers,
+    }),
     supersededPipelines: new Counter({
       name: "packit_superseded_pipelines_total",
       help: "Pipelines whose unfinished jobs were cancelled because a newer head arrived",

@@ -73,6 +73,11 @@ describe("/packit build, test and friends", () => {
     // Octokit spaces an installation's comments 3 s apart (GitHub's advice for content creation).
     await waitFor(() => replies(world!, 23).length === 3, 15_000, "the answer on the closed PR");
     expect(replies(world, 23)[2]).toBe("Pull request #23 is closed: nothing was started.");
+
+    const metrics = await (await fetch(`${world.service.url}/metrics`)).text();
+    for (const [command, outcome] of [["upstream-koji-build", "refused"], ["upstream-koji-build", "started"], ["build", "nothing"]]) {
+      expect(metrics).toContain(`packit_commands_total{command="${command}",outcome="${outcome}"} 1`);
+    }
   });
 
   it("answers a command whose pull request GitHub cannot find, instead of dropping it", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCommands, type RunCommand } from "../../../src/commands/parse.js";
+import { commandName, parseCommands, type RunCommand } from "../../../src/commands/parse.js";
 import { chooseJobsToRun, type LatestRun } from "../../../src/commands/run-plan.js";
 import { parsePackitConfig } from "../../../src/packit-config/parse.js";
 import { DEFAULT_RELEASES } from "../../../src/packit-config/aliases.js";
@@ -22,6 +22,7 @@ describe("run commands", () => {
     expect(run("/packit vm-image-build").type).toBe("vm_image_build");
     expect(run("/packit test --identifier fast --labels a,b")).toMatchObject({ type: "tests", identifier: "fast", labels: ["a", "b"] });
     expect(run("/packit test --id=fast")).toMatchObject({ identifier: "fast" });
+    expect(["/packit copr-build", "/packit retest-failed", "/packit vm-image-build"].map((t) => commandName(run(t)))).toEqual(["build", "retest-failed", "vm-image-build"]);
   });
 
   it("answers a typo instead of running more than was asked", () => {
