@@ -54,11 +54,15 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
 
   const lines: string[] = [];
   if (selection.jobs.length > 0) {
-    const { pipeline, jobs } = deps.pipelines.createPipeline(
-      { repoId: repo.id, installationId: p.installationId, trigger: "pull_request", prNumber: issueNumber, branch: pr.base.ref, headSha: head, sourceCloneUrl: forkCloneUrl(pr, p.repoId), deliveryId: `comment ${p.commentId} by @${p.user}` },
-      selection.jobs,
-    );
-    startJobs(deps, { pipeline, repo }, jobs);
+    // Stored and started together: jobs without their checks and submissions would never run.
+    const jobs = deps.db.transaction(() => {
+      const created = deps.pipelines.createPipeline(
+        { repoId: repo.id, installationId: p.installationId, trigger: "pull_request", prNumber: issueNumber, branch: pr.base.ref, headSha: head, sourceCloneUrl: forkCloneUrl(pr, p.repoId), deliveryId: `comment ${p.commentId} by @${p.user}` },
+        selection.jobs,
+      );
+      startJobs(deps, { pipeline: created.pipeline, repo }, created.jobs);
+      return created.jobs;
+    })();
     lines.push(`Started ${jobs.length} job${jobs.length === 1 ? "" : "s"} at ${head.slice(0, 7)}: ${jobs.map((j) => inlineCode(j.key, 200)).join(", ")}.`);
   }
   if (selection.notStarted.length > 0) {

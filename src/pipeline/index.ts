@@ -2,7 +2,7 @@ import type { Probot } from "probot";
 import { recordCheck } from "../checks/index.js";
 import { CONFIG_CHECK_NAME, invalidConfigCheck } from "../checks/state.js";
 import type { AppDeps } from "../deps.js";
-import { ConfigCache, resolveConfig } from "../packit-config/cache.js";
+import { ConfigCache, resolveConfig, type ResolvedConfig } from "../packit-config/cache.js";
 import { DEFAULT_RELEASES } from "../packit-config/aliases.js";
 import { isStaleHead, jobsToCancel, supersededPipelines } from "../cancel/supersede.js";
 import { SHORT_QUEUE } from "../tasks.js";
@@ -10,6 +10,7 @@ import { handled, ignored, onDelivery, type HandlerOutcome } from "../webhooks/i
 import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
 import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
 import { startJobs } from "./lifecycle.js";
+import type { RepoRow } from "./store.js";
 import { planJobs } from "./plan.js";
 import { pollJob, submitJob } from "./runner.js";
 
@@ -63,7 +64,14 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
   metrics.configLookups.inc({ source: config.source, result: config.kind });
   // Never read a failed lookup as "no config": fail the delivery so a redelivery retries it.
   if (config.kind === "unknown") throw new Error(`could not read the Packit config: ${config.error}`);
+  // All or nothing: a failed write (disk full) must not leave a half-stored pipeline
+  // that the redelivery of this event would then store a second time.
+  return deps.db.transaction(() => storeTrigger(deps, ev, repo, config))();
+}
 
+/** The local part of a trigger event: plan, store, report, queue, supersede. */
+function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>): HandlerOutcome {
+  const { pipelines, metrics, settings } = deps;
   const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
   const sameLine = pipelines.pipelinesOfSameLine(line);
   const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, defaultBranch: ev.repo.defaultBranch };

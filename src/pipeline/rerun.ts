@@ -32,10 +32,13 @@ export function rerunJob(deps: AppDeps, jobId: number, actor: string): number[] 
   };
   visit(root);
   const old = start.pipeline;
-  const { pipeline, jobs } = deps.pipelines.createPipeline(
-    { repoId: old.repo_id, installationId: old.installation_id, trigger: old.trigger, prNumber: old.pr_number, branch: old.branch, headSha: old.head_sha, sourceCloneUrl: old.source_clone_url, deliveryId: `rerun by ${actor}` },
-    fresh,
-  );
-  startJobs(deps, { pipeline, repo: start.repo }, jobs);
-  return jobs.map((j) => j.id);
+  // Stored and started together: jobs without their checks and submissions would never run.
+  return deps.db.transaction(() => {
+    const { pipeline, jobs } = deps.pipelines.createPipeline(
+      { repoId: old.repo_id, installationId: old.installation_id, trigger: old.trigger, prNumber: old.pr_number, branch: old.branch, headSha: old.head_sha, sourceCloneUrl: old.source_clone_url, deliveryId: `rerun by ${actor}` },
+      fresh,
+    );
+    startJobs(deps, { pipeline, repo: start.repo }, jobs);
+    return jobs.map((j) => j.id);
+  })();
 }

@@ -10,6 +10,13 @@ export type DeliveryOutcome = "handled" | "ignored" | "error";
 const ABANDONED_AFTER_MS = 5 * 60_000;
 
 /**
+ * Deliveries whose failure the database refused to record (disk full): outcome-less
+ * rows that would pass for "in progress" for minutes. This process knows better and
+ * lets a redelivery claim them at once.
+ */
+const unrecordedFailures = new Set<string>();
+
+/**
  * Webhook delivery dedupe by X-GitHub-Delivery. GitHub redelivers on timeouts and
  * operators redeliver by hand: a delivery is processed once, unless its first
  * processing ended in an error or was abandoned (then a redelivery is the way to retry it).
@@ -35,11 +42,19 @@ export class DeliveryLog {
    */
   claim(id: string, event: string): boolean {
     const now = this.now();
-    return this.sql.claim.run({ id, event, now, abandonedBefore: now - ABANDONED_AFTER_MS }).changes === 1;
+    const abandonedBefore = unrecordedFailures.has(id) ? Number.MAX_SAFE_INTEGER : now - ABANDONED_AFTER_MS;
+    const claimed = this.sql.claim.run({ id, event, now, abandonedBefore }).changes === 1;
+    if (claimed) unrecordedFailures.delete(id);
+    return claimed;
   }
 
   finish(id: string, outcome: DeliveryOutcome): void {
-    this.sql.finish.run(outcome, id);
+    try {
+      this.sql.finish.run(outcome, id);
+    } catch (err) {
+      if (outcome === "error") unrecordedFailures.add(id);
+      throw err;
+    }
   }
 
   /** Forget deliveries older than `before` (GitHub redelivers for a few days at most). */

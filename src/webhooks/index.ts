@@ -48,11 +48,9 @@ export function onDelivery<E extends EventName>(
       installation: c.payload.installation?.id,
       repo: c.payload.repository?.full_name,
     });
+    let res: HandlerOutcome;
     try {
-      const res = await handler(context as never, log);
-      deliveries.finish(c.id, res.outcome);
-      deps.metrics.events.inc({ event, outcome: res.outcome === "ignored" ? (res.metric ?? "ignored") : "handled" });
-      log.debug(res.outcome === "ignored" ? { why: res.why } : {}, `delivery ${res.outcome}`);
+      res = await handler(context as never, log);
     } catch (err) {
       if (err instanceof MalformedPayload) {
         // Redelivering the same payload cannot help: record it as ignored and answer 400.
@@ -60,11 +58,23 @@ export function onDelivery<E extends EventName>(
         deps.metrics.events.inc({ event, outcome: "malformed" });
         log.warn({ why: err.message }, "delivery ignored: malformed payload");
       } else {
-        deliveries.finish(c.id, "error");
         deps.metrics.events.inc({ event, outcome: "error" });
         log.error({ err: toError(err) }, "delivery failed");
+        // The handler's own error is the answer; a full disk refusing this note too is
+        // remembered in memory (see DeliveryLog.finish).
+        try {
+          deliveries.finish(c.id, "error");
+        } catch (noted) {
+          log.error({ err: toError(noted) }, "could not record the failed delivery");
+        }
       }
       throw err;
     }
+    // Not in the try above: the work is done, so a failure to note it must not mark the
+    // delivery as failed (a redelivery would do it twice). It stays unfinished, which
+    // dedupe treats as in progress.
+    deliveries.finish(c.id, res.outcome);
+    deps.metrics.events.inc({ event, outcome: res.outcome === "ignored" ? (res.metric ?? "ignored") : "handled" });
+    log.debug(res.outcome === "ignored" ? { why: res.why } : {}, `delivery ${res.outcome}`);
   });
 }

@@ -641,6 +641,25 @@ jobs:
   });
 
   // --- Disk full -----------------------------------------------------------------------
+  it("stores a trigger event all or nothing: a write refused half-way leaves nothing for the redelivery to store twice", async () => {
+    world = await startWorld();
+    const w = world;
+    // The pipeline and its jobs are written, then the first check-run row is refused.
+    w.deps.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON check_runs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
+    const sha = randomSha();
+    const payload = pullRequestEvent("opened", { repo: w.repo, number: 77, headSha: sha, author: "contributor" });
+    const id = randomUUID();
+    expect((await w.send("pull_request", payload, id)).status).toBeGreaterThanOrEqual(500);
+    expect(count(w, "pipelines", `head_sha = '${sha}'`)).toBe(0);
+    expect(count(w, "jobs")).toBe(0);
+
+    w.deps.db.exec("DROP TRIGGER refuse");
+    expect((await w.send("pull_request", payload, id)).status).toBe(200);
+    await waitForChecks(w, sha, (c) => allCompleted(c, 4), "the redelivered event's jobs");
+    expect(count(w, "pipelines", `head_sha = '${sha}'`)).toBe(1);
+    expect(w.fakes.copr.submissions).toBe(2);
+  });
+
   it("with the database full, answers webhooks 5xx without corrupting stored work, and recovers when space is back", async () => {
     world = await startWorld();
     const w = world;
