@@ -14,7 +14,7 @@
  * computed from the clock when read — no timers. `phaseMs: Infinity` leaves every
  * step to `start()` / `finish()`.
  */
-import { encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { asStruct, encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
 import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
 
@@ -92,10 +92,6 @@ const authError = (msg: string) => new XmlRpcFault(1002, msg);
 
 function isoTime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "000+00:00");
-}
-
-function isStruct(v: unknown): v is XmlRpcStruct {
-  return !!v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
 }
 
 /** Start a fake Koji hub on 127.0.0.1 (port 0). */
@@ -246,7 +242,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           method: "build",
           owner: s.userId,
           ownerName: s.userName,
-          request: [src, target, isStruct(opts) ? opts : {}],
+          request: [src, target, asStruct(opts) ?? {}],
           createdAt: clock(),
           manual: false,
         });
@@ -267,8 +263,8 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         return Array.isArray(taskId) ? taskId.map(one) : one(taskId);
       },
       listTasks(opts: unknown = null, queryOpts: unknown = null) {
-        const o = isStruct(opts) ? opts : {};
-        const q = isStruct(queryOpts) ? queryOpts : {};
+        const o = asStruct(opts) ?? {};
+        const q = asStruct(queryOpts) ?? {};
         const inList = (v: XmlRpcValue | undefined, x: number) => (Array.isArray(v) ? v.includes(x) : v === x);
         const seconds = (v: XmlRpcValue | undefined) => (typeof v === "string" ? Date.parse(v) / 1000 : Number(v));
         let list = [...tasks.values()].map(advance).filter((t) => {

@@ -25,7 +25,7 @@
  * timers. `phaseMs: Infinity` leaves every step to `start()` / `finish()`.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "../xmlrpc/client.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
@@ -126,10 +126,6 @@ const fault = (type: string, message: string) => new XmlRpcFault(1, `${type}: ${
 
 function kobotime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
-}
-
-function isStruct(v: unknown): v is XmlRpcStruct {
-  return !!v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
 }
 
 const UPLOAD_PATH = "/xmlrpc/upload/";
@@ -360,10 +356,10 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
         return [id, key];
       },
       "scan.create_user_diff_task"(opts: unknown) {
-        return createTask(loginRequired(), "VersionDiffBuild", isStruct(opts) ? opts : {});
+        return createTask(loginRequired(), "VersionDiffBuild", asStruct(opts) ?? {});
       },
       "scan.mock_build"(mockConfig: unknown, comment: unknown, opts: unknown) {
-        const o = isStruct(opts) ? { ...opts } : {};
+        const o = { ...asStruct(opts) };
         o.mock_config = mockConfig as XmlRpcValue;
         o.comment = comment as XmlRpcValue;
         return createTask(loginRequired(), "MockBuild", o);
@@ -378,8 +374,9 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
         return exportTask(t);
       },
       "scan.find_tasks"(query: unknown) {
-        if (!isStruct(query)) return [];
-        const { nvr, package_name: pkg, regex } = query;
+        const q = asStruct(query);
+        if (!q) return [];
+        const { nvr, package_name: pkg, regex } = q;
         let pick: ((label: string) => boolean) | undefined;
         if (typeof nvr === "string") pick = (l) => l === nvr;
         if (typeof pkg === "string") pick = (l) => new RegExp(`${pkg}-\\d`).test(l);

@@ -22,8 +22,8 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from "../types.js";
-import { decodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { xmlRpcCall } from "../xmlrpc/client.js";
+import { asStruct, decodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { parseTaskId, xmlRpcCall } from "../xmlrpc/client.js";
 
 const BACKEND = "koji";
 
@@ -107,14 +107,6 @@ interface TaskInfo {
   id: number;
   state: number;
   request?: XmlRpcValue;
-}
-
-function parseTaskId(externalId: string): number | null {
-  return /^\d{1,15}$/.test(externalId) ? Number(externalId) : null;
-}
-
-function asStruct(v: XmlRpcValue | undefined): XmlRpcStruct | undefined {
-  return v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v) ? (v as XmlRpcStruct) : undefined;
 }
 
 function asTaskInfo(v: XmlRpcValue): TaskInfo | null {

@@ -41,8 +41,8 @@ import type {
   SubmitResult,
 } from "../types.js";
 import { DEFAULT_TIMEOUT_MS, describeFetchError, errorText, redactUrl } from "../http.js";
-import { XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { xmlRpcExchange } from "../xmlrpc/client.js";
+import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { parseTaskId, xmlRpcExchange } from "../xmlrpc/client.js";
 
 const BACKEND = "openscanhub";
 
@@ -127,14 +127,6 @@ export function oshTaskUrl(xmlrpcUrl: string, taskId: number | string): string {
 
 function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
-}
-
-function asStruct(v: XmlRpcValue | undefined): XmlRpcStruct | undefined {
-  return v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v) ? (v as XmlRpcStruct) : undefined;
-}
-
-function parseTaskId(externalId: string): number | null {
-  return /^\d{1,15}$/.test(externalId) ? Number(externalId) : null;
 }
 
 /** The file name at the end of a URL, decoded. */

@@ -28,6 +28,11 @@ export interface XmlRpcAnswer {
   headers: Headers;
 }
 
+/** Koji and kobo task ids are integers; anything else cannot be one (and must not reach a call). */
+export function parseTaskId(externalId: string): number | null {
+  return /^\d{1,15}$/.test(externalId) ? Number(externalId) : null;
+}
+
 /**
  * One XML-RPC call, returning the value and the response headers. A `<fault>` is
  * thrown as a permanent `XmlRpcFault` (tagged with `backend`); a body that is not

@@ -352,17 +352,20 @@ export function decodeCall(xml: string): { method: string; params: XmlRpcValue[]
  * Decode a `<methodResponse>`: the value, or throws `XmlRpcFault` for a `<fault>`
  * and `XmlRpcParseError` for anything that is not XML-RPC.
  */
+/** `v` when it is a struct (not an array, date or base64 value), else undefined. */
+export function asStruct(v: unknown): XmlRpcStruct | undefined {
+  return v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v) ? (v as XmlRpcStruct) : undefined;
+}
+
 export function decodeResponse(xml: string): XmlRpcValue {
   const root = parseRoot(xml, "methodResponse");
   const els = elementsOf(childrenOf(root, "methodResponse"), "methodResponse");
   if (els.length !== 1) throw new XmlRpcParseError("<methodResponse> needs one <params> or <fault>");
   const body = els[0]!;
   if (tagOf(body) === "fault") {
-    const fault = decodeValueNode(single(childrenOf(body, "fault"), "fault", "value"));
-    if (!fault || typeof fault !== "object" || Array.isArray(fault) || fault instanceof Date || Buffer.isBuffer(fault)) {
-      throw new XmlRpcParseError("<fault> must hold a struct");
-    }
-    const { faultCode, faultString } = fault as XmlRpcStruct;
+    const fault = asStruct(decodeValueNode(single(childrenOf(body, "fault"), "fault", "value")));
+    if (!fault) throw new XmlRpcParseError("<fault> must hold a struct");
+    const { faultCode, faultString } = fault;
     const code = typeof faultCode === "number" ? faultCode : Number(faultCode);
     throw new XmlRpcFault(Number.isFinite(code) ? code : 0, typeof faultString === "string" ? faultString : String(faultString ?? ""));
   }
