@@ -1,7 +1,7 @@
 import type { FakeRequest } from "../src/backends/fakes/http-fake.js";
 import type { BackendName } from "../src/backends/types.js";
 import { cancelJobs } from "../src/cancel/service.js";
-import { servedSrpmUrl, startEnvironment } from "../src/demo/environment.js";
+import { seedWidgetRepo, servedSrpmUrl, startEnvironment } from "../src/demo/environment.js";
 import { randomSha } from "../src/github-sim/index.js";
 import { enqueueSubmits, moveJob } from "../src/pipeline/lifecycle.js";
 import type { NewJob } from "../src/pipeline/store.js";
@@ -44,18 +44,8 @@ export async function run(): Promise<Record<string, unknown>> {
     settings: { polling: { intervalMs: 600_000, maxIntervalMs: 600_000 } },
   });
   try {
-    const { sim, deps, fakes } = env;
-    sim.addInstallation({ id: INSTALLATION, account: { login: "acme", type: "Organization" } });
-    const simRepo = sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: "widget", files: {} });
-    const repo = deps.pipelines.ensureRepo({
-      id: simRepo.id,
-      installationId: INSTALLATION,
-      owner: "acme",
-      name: "widget",
-      nodeId: simRepo.node_id,
-      defaultBranch: simRepo.default_branch,
-      cloneUrl: simRepo.clone_url,
-    });
+    const { deps, fakes } = env;
+    const repo = seedWidgetRepo(env, INSTALLATION);
 
     // The scans download a real SRPM from the fake Copr and upload it to the fake hub.
     const srpmUrl = await servedSrpmUrl(env);

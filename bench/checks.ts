@@ -1,5 +1,5 @@
 import { reportJob } from "../src/checks/index.js";
-import { startEnvironment } from "../src/demo/environment.js";
+import { seedWidgetRepo, startEnvironment } from "../src/demo/environment.js";
 import { randomSha } from "../src/github-sim/index.js";
 import { moveJob } from "../src/pipeline/lifecycle.js";
 import type { NewJob } from "../src/pipeline/store.js";
@@ -36,19 +36,8 @@ export async function run(): Promise<Record<string, unknown>> {
   });
   try {
     const { sim, deps } = env;
-    sim.addInstallation({ id: INSTALLATION, account: { login: "acme", type: "Organization" } });
-    const simRepo = sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: "widget", files: {} });
-
     // The repository and a pipeline of 20 jobs, as the push handler would have stored them.
-    const repo = deps.pipelines.ensureRepo({
-      id: simRepo.id,
-      installationId: INSTALLATION,
-      owner: "acme",
-      name: "widget",
-      nodeId: simRepo.node_id,
-      defaultBranch: simRepo.default_branch,
-      cloneUrl: simRepo.clone_url,
-    });
+    const repo = seedWidgetRepo(env, INSTALLATION);
     const sha = randomSha();
     const newJobs: NewJob[] = Array.from({ length: TARGETS }, (_, i) => ({
       key: `rpm-build:fedora-${i}-x86_64`,

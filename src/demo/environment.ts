@@ -13,6 +13,7 @@ import { createLogger } from "../log.js";
 import { startService, type Service } from "../service.js";
 import { deepMerge, parseSettings, type Settings } from "../settings.js";
 import type { AppDeps } from "../deps.js";
+import type { RepoRow } from "../pipeline/store.js";
 
 export interface Fakes {
   copr: FakeCopr;
@@ -141,4 +142,23 @@ export async function servedSrpmUrl(env: Environment): Promise<string> {
   const url = (await copr.status(externalId)).artifacts?.srpmUrl;
   if (typeof url !== "string") throw new Error("the fake Copr served no SRPM URL");
   return url;
+}
+
+/**
+ * An installation `acme` with one repository `acme/widget` without a config, on the
+ * simulated GitHub and already known to the app (as its events would have stored
+ * it): what benchmarks that store pipelines directly start from.
+ */
+export function seedWidgetRepo(env: Environment, installationId: number): RepoRow {
+  env.sim.addInstallation({ id: installationId, account: { login: "acme", type: "Organization" } });
+  const r = env.sim.addRepo({ installationId, owner: "acme", name: "widget", files: {} });
+  return env.deps.pipelines.ensureRepo({
+    id: r.id,
+    installationId,
+    owner: "acme",
+    name: "widget",
+    nodeId: r.node_id,
+    defaultBranch: r.default_branch,
+    cloneUrl: r.clone_url,
+  });
 }
