@@ -25,12 +25,8 @@ export const MAX_NESTING = 64;
 /** Most nodes the document may expand to through aliases (billion laughs guard). */
 export const MAX_NODES = 100_000;
 
-/** Job types Packit knows (`JobType` in packit/config/job_config.py). */
-export const JOB_TYPES = [
-  "copr_build",
-  "tests",
-  "upstream_koji_build",
-  "vm_image_build",
+/** Job types that react to dist-git or release automation: parsed, but not run by this service. */
+export const DOWNSTREAM_JOB_TYPES = [
   "propose_downstream",
   "pull_from_upstream",
   "koji_build",
@@ -38,6 +34,9 @@ export const JOB_TYPES = [
   "koji_build_tag",
   "sync_from_downstream",
 ] as const;
+
+/** Job types Packit knows (`JobType` in packit/config/job_config.py). */
+export const JOB_TYPES = ["copr_build", "tests", "upstream_koji_build", "vm_image_build", ...DOWNSTREAM_JOB_TYPES] as const;
 export type PackitJobType = (typeof JOB_TYPES)[number];
 
 /** Deprecated job names Packit still maps (packit `DEPRECATED_JOB_TYPES`). */

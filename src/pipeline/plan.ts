@@ -33,7 +33,7 @@ import {
   splitTarget,
   type ReleaseList,
 } from "../packit-config/aliases.js";
-import type { JobSettings, JobView, PackitConfig, PackitJobType, TargetOptions } from "../packit-config/parse.js";
+import { DOWNSTREAM_JOB_TYPES, type JobSettings, type JobView, type PackitConfig, type PackitJobType, type TargetOptions } from "../packit-config/parse.js";
 
 export type JobType = "copr_build" | "tests" | "upstream_koji_build" | "vm_image_build" | "osh_scan";
 
@@ -93,15 +93,7 @@ const BACKEND: Readonly<Record<JobType, BackendName>> = {
   osh_scan: "openscanhub",
 };
 
-/** Job types that react to dist-git or release automation, which this service does not run. */
-export const DOWNSTREAM_JOB_TYPES: ReadonlySet<PackitJobType> = new Set<PackitJobType>([
-  "propose_downstream",
-  "pull_from_upstream",
-  "koji_build",
-  "bodhi_update",
-  "koji_build_tag",
-  "sync_from_downstream",
-]);
+const DOWNSTREAM: ReadonlySet<PackitJobType> = new Set<PackitJobType>(DOWNSTREAM_JOB_TYPES);
 const DOWNSTREAM_REASON = "downstream job, not handled by this service";
 
 const EVENT_TRIGGER = { pull_request: "pull_request", push: "commit", release: "release" } as const;
@@ -257,7 +249,7 @@ class Planner {
   /** Whether the view is triggered by this event (recording why not, where useful). */
   private matches(view: JobView): boolean {
     if (view.trigger !== EVENT_TRIGGER[this.event.trigger]) return false;
-    if (DOWNSTREAM_JOB_TYPES.has(view.type)) {
+    if (DOWNSTREAM.has(view.type)) {
       this.skip(view, DOWNSTREAM_REASON);
       return false;
     }
