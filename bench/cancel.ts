@@ -1,8 +1,8 @@
-import type { FakeRequest } from "../src/backends/fakes/http-fake.js";
+import type { FakeRequest } from "../testing/fakes/http-fake.js";
 import type { BackendName } from "../src/backends/types.js";
 import { cancelJobs } from "../src/cancel/service.js";
-import { seedWidgetRepo, servedSrpmUrl, startEnvironment } from "../src/demo/environment.js";
-import { randomSha } from "../src/github-sim/index.js";
+import { seedWidgetRepo, servedSrpmUrl, startEnvironment } from "../testing/demo/environment.js";
+import { randomSha } from "../testing/github-sim/index.js";
 import { enqueueSubmits, moveJob } from "../src/pipeline/lifecycle.js";
 import type { NewJob } from "../src/pipeline/store.js";
 

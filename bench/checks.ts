@@ -1,6 +1,6 @@
 import { reportJob } from "../src/checks/index.js";
-import { seedWidgetRepo, startEnvironment } from "../src/demo/environment.js";
-import { randomSha } from "../src/github-sim/index.js";
+import { seedWidgetRepo, startEnvironment } from "../testing/demo/environment.js";
+import { randomSha } from "../testing/github-sim/index.js";
 import { moveJob } from "../src/pipeline/lifecycle.js";
 import type { NewJob } from "../src/pipeline/store.js";
 import { parseSettings } from "../src/settings.js";

@@ -1,5 +1,5 @@
-import { startEnvironment } from "../src/demo/environment.js";
-import { pushEvent, randomSha, type SimRepo } from "../src/github-sim/index.js";
+import { startEnvironment } from "../testing/demo/environment.js";
+import { pushEvent, randomSha, type SimRepo } from "../testing/github-sim/index.js";
 
 const REPOS = 50;
 const EVENTS = 10_000;

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { FAKE_COPR_TOKEN } from "../../src/backends/fakes/copr.js";
-import { pullRequestEvent } from "../../src/github-sim/index.js";
+import { FAKE_COPR_TOKEN } from "../../testing/fakes/copr.js";
+import { pullRequestEvent } from "../../testing/github-sim/index.js";
 import { randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
 const run = promisify(execFile);

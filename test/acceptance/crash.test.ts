@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../../src/backends/fakes/copr.js";
-import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../src/backends/fakes/testing-farm.js";
-import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../src/github-sim/index.js";
+import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
+import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../testing/fakes/testing-farm.js";
+import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/db.js";
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { issueCommentEvent, pullRequestEvent, pushEvent } from "../../src/github-sim/index.js";
-import { servedSrpmUrl } from "../../src/demo/environment.js";
+import { issueCommentEvent, pullRequestEvent, pushEvent } from "../../testing/github-sim/index.js";
+import { servedSrpmUrl } from "../../testing/demo/environment.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
 import type { NewJob } from "../../src/pipeline/store.js";
 import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";

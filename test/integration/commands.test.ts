@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { issueCommentEvent, pullRequestEvent } from "../../src/github-sim/index.js";
+import { issueCommentEvent, pullRequestEvent } from "../../testing/github-sim/index.js";
 import { MANUAL_JOBS_CONFIG } from "../support/configs.js";
 import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 

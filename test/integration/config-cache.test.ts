@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { pushEvent } from "../../src/github-sim/index.js";
+import { pushEvent } from "../../testing/github-sim/index.js";
 import { checksOf, randomSha, startWorld, waitFor, type World } from "../support/env.js";
 
 const PUSH_CONFIG = "jobs:\n  - job: copr_build\n    trigger: commit\n    branch: main\n    targets: [fedora-rawhide-x86_64]\n";

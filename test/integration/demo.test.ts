@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runDemo } from "../../src/demo/main.js";
+import { runDemo } from "../../testing/demo/main.js";
 
 describe("demo: the whole scenario in-process", () => {
   it("plays every step as expected and sums up checks, requests, cancellations and submissions", async () => {

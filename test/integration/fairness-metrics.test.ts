@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { pullRequestEvent, pushEvent } from "../../src/github-sim/index.js";
+import { pullRequestEvent, pushEvent } from "../../testing/github-sim/index.js";
 import { randomSha, startWorld, waitFor, type World } from "../support/env.js";
 
 const manyTargets = (n: number) => Array.from({ length: n }, (_, i) => `fedora-${i}-x86_64`);

@@ -27,7 +27,7 @@ import {
   type CheckRunLike,
   type SimInstallation,
   type SimRepo,
-} from "../../src/github-sim/index.js";
+} from "../../testing/github-sim/index.js";
 import { createLogger } from "../../src/log.js";
 import { startWorld, waitFor, type World } from "../support/env.js";
 

@@ -15,7 +15,7 @@ import {
   startGitHubSim,
   type GitHubSim,
   type SimRepo,
-} from "../../src/github-sim/index.js";
+} from "../../testing/github-sim/index.js";
 
 const INSTALLATION = 4242;
 const CONFIG = "specfile_path: ogr.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n";

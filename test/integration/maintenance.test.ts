@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startEnvironment, type Environment } from "../../src/demo/environment.js";
-import { installationEvent } from "../../src/github-sim/index.js";
+import { startEnvironment, type Environment } from "../../testing/demo/environment.js";
+import { installationEvent } from "../../testing/github-sim/index.js";
 import { AuditLog } from "../../src/audit/index.js";
 import { runSweep } from "../../src/maintenance/sweep.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { pullRequestEvent, pushEvent, releaseEvent } from "../../src/github-sim/index.js";
+import { pullRequestEvent, pushEvent, releaseEvent } from "../../testing/github-sim/index.js";
 import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
 describe("pipeline: a pull request runs builds, then tests", () => {

@@ -10,10 +10,10 @@ import { Writable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FAKE_COPR_TOKEN } from "../../src/backends/fakes/copr.js";
-import { FAKE_IMAGE_BUILDER_TOKEN } from "../../src/backends/fakes/image-builder.js";
-import { FAKE_TF_TOKEN } from "../../src/backends/fakes/testing-farm.js";
-import { checkRunEvent, issueCommentEvent, pullRequestEvent, pushEvent, releaseEvent, type SimRepo } from "../../src/github-sim/index.js";
+import { FAKE_COPR_TOKEN } from "../../testing/fakes/copr.js";
+import { FAKE_IMAGE_BUILDER_TOKEN } from "../../testing/fakes/image-builder.js";
+import { FAKE_TF_TOKEN } from "../../testing/fakes/testing-farm.js";
+import { checkRunEvent, issueCommentEvent, pullRequestEvent, pushEvent, releaseEvent, type SimRepo } from "../../testing/github-sim/index.js";
 import { createLogger } from "../../src/log.js";
 import { allCompleted, checksOf, randomSha, startWorld, TWO_TARGET_CONFIG, waitFor, waitForChecks, type World } from "../support/env.js";
 

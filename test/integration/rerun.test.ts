@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { checkRunEvent, pullRequestEvent } from "../../src/github-sim/index.js";
+import { checkRunEvent, pullRequestEvent } from "../../testing/github-sim/index.js";
 import { allCompleted, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
 describe("re-run and cancel buttons", () => {

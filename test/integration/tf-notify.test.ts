@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { pullRequestEvent } from "../../src/github-sim/index.js";
+import { pullRequestEvent } from "../../testing/github-sim/index.js";
 import { TESTING_FARM_NOTIFY_PATH } from "../../src/pipeline/notifications.js";
 import { randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 

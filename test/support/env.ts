@@ -1,6 +1,6 @@
-import { startEnvironment, type Environment, type EnvironmentOptions } from "../../src/demo/environment.js";
-import type { SimRepo } from "../../src/github-sim/index.js";
-import { randomSha } from "../../src/github-sim/index.js";
+import { startEnvironment, type Environment, type EnvironmentOptions } from "../../testing/demo/environment.js";
+import type { SimRepo } from "../../testing/github-sim/index.js";
+import { randomSha } from "../../testing/github-sim/index.js";
 import { TWO_TARGET_CONFIG } from "./configs.js";
 import { waitFor } from "./db.js";
 

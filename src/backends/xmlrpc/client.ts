@@ -1,19 +1,9 @@
 /**
- * XML-RPC over `httpCall` (client side) and a method dispatcher for fake servers.
+ * XML-RPC over `httpCall`: the client side used by the Koji and OpenScanHub clients.
  */
 import { BackendError } from "../../errors.js";
-import type { FakeReply, FakeRequest } from "../fakes/http-fake.js";
 import { httpCall, redactUrl } from "../http.js";
-import {
-  decodeCall,
-  decodeResponse,
-  encodeCall,
-  encodeFault,
-  encodeResponse,
-  XmlRpcFault,
-  XmlRpcParseError,
-  type XmlRpcValue,
-} from "./codec.js";
+import { decodeResponse, encodeCall, XmlRpcFault, XmlRpcParseError, type XmlRpcValue } from "./codec.js";
 
 export interface XmlRpcCallOptions {
   timeoutMs?: number;
@@ -81,62 +71,4 @@ export async function xmlRpcCall(
   opts: XmlRpcCallOptions = {},
 ): Promise<XmlRpcValue> {
   return (await xmlRpcExchange(backend, url, method, params, opts)).value;
-}
-
-// ───────────────────────────── server side (fakes) ─────────────────────────────
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type XmlRpcMethod = (...args: any[]) => unknown;
-export type XmlRpcMethods = Record<string, XmlRpcMethod>;
-
-/** What a method factory sees for one request; it may add reply headers (cookies). */
-export interface XmlRpcHandlerContext {
-  req: FakeRequest;
-  method: string;
-  replyHeaders: Record<string, string>;
-}
-
-/**
- * A `startHttpFake` handler that decodes the call, dispatches it to `methods`
- * (or to the methods a factory builds for this request) and encodes the result.
- * A method that throws `XmlRpcFault` answers that fault; any other error answers
- * fault 1 `Name: message`, as Python's SimpleXMLRPCDispatcher does.
- */
-export function xmlRpcHandler(
-  methods: XmlRpcMethods | ((ctx: XmlRpcHandlerContext) => XmlRpcMethods),
-): (req: FakeRequest) => Promise<FakeReply> {
-  return async (req) => {
-    const replyHeaders: Record<string, string> = { "content-type": "text/xml" };
-    let body: string;
-    try {
-      const call = decodeCall(req.body);
-      const table = typeof methods === "function" ? methods({ req, method: call.method, replyHeaders }) : methods;
-      const fn = Object.hasOwn(table, call.method) ? table[call.method] : undefined;
-      if (!fn) throw new XmlRpcFault(1, `method "${call.method}" is not supported`);
-      body = encodeResponse(await fn(...call.params));
-    } catch (err) {
-      body =
-        err instanceof XmlRpcFault
-          ? encodeFault(err.code, err.faultString)
-          : encodeFault(1, `${(err as Error).name ?? "Error"}: ${(err as Error).message ?? String(err)}`);
-    }
-    return { status: 200, body, headers: replyHeaders };
-  };
-}
-
-/** The XML-RPC method of each recorded call, in order ("(not XML-RPC)" for other bodies): what a fake was asked. */
-export function xmlRpcMethods(calls: readonly { body: string }[]): string[] {
-  return calls.map((c) => {
-    try {
-      return decodeCall(c.body).method;
-    } catch {
-      return "(not XML-RPC)";
-    }
-  });
-}
-
-/** `methods` with `hook(name, params)` run right before each one (fakes use it to inject faults or hold state). */
-export function withBeforeCall<M extends Record<string, (...params: XmlRpcValue[]) => unknown>>(methods: M, hook: ((name: string, params: XmlRpcValue[]) => void) | undefined): M {
-  if (!hook) return methods;
-  return Object.fromEntries(Object.entries(methods).map(([name, fn]) => [name, (...params: XmlRpcValue[]) => (hook(name, params), fn(...params))])) as M;
 }

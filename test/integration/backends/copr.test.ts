@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCoprClient, coprProject, mapState } from "../../../src/backends/copr/client.js";
-import { FAKE_COPR_TOKEN, fakeSrpm, startFakeCopr, type FakeCopr } from "../../../src/backends/fakes/copr.js";
+import { FAKE_COPR_TOKEN, fakeSrpm, startFakeCopr, type FakeCopr } from "../../../testing/fakes/copr.js";
 import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";
 import { waitFor } from "../../support/db.js";

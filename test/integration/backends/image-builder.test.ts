@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../../../src/backends/fakes/image-builder.js";
+import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../../../testing/fakes/image-builder.js";
 import { CANCEL_NOT_SUPPORTED, composeBody, createImageBuilderClient, imageName, mapState } from "../../../src/backends/image-builder/client.js";
 import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { BackendError } from "../../../src/errors.js";

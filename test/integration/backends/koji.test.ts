@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createKojiClient, kojiScmUrl, kojiTaskUrl, kojiWebUrl, mapState } from "../../../src/backends/koji/client.js";
-import { startKojiFake, type KojiFake } from "../../../src/backends/fakes/koji.js";
+import { startKojiFake, type KojiFake } from "../../../testing/fakes/koji.js";
 import type { BackendClient, RemoteState, SubmitRequest } from "../../../src/backends/types.js";
 import { decodeCall } from "../../../src/backends/xmlrpc/codec.js";
 import { BackendError } from "../../../src/errors.js";

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startOpenScanHubFake, type OpenScanHubFake } from "../../../src/backends/fakes/openscanhub.js";
+import { startOpenScanHubFake, type OpenScanHubFake } from "../../../testing/fakes/openscanhub.js";
 import {
   createOpenScanHubClient,
   mapState,

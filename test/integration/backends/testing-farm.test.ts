@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../../src/backends/fakes/testing-farm.js";
+import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../../testing/fakes/testing-farm.js";
 import { createTestingFarmClient, mapState, requestBody, targetEnvironment, TOKEN_VARIABLE } from "../../../src/backends/testing-farm/client.js";
 import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";

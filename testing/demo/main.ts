@@ -11,10 +11,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import type { BackendName } from "../backends/types.js";
-import { fakeSrpm } from "../backends/fakes/copr.js";
-import { XmlRpcFault } from "../backends/xmlrpc/codec.js";
-import { CANCEL_CODES, renderReport, type CancelCode, type CancelReport } from "../cancel/report.js";
+import type { BackendName } from "../../src/backends/types.js";
+import { fakeSrpm } from "../fakes/copr.js";
+import { XmlRpcFault } from "../../src/backends/xmlrpc/codec.js";
+import { CANCEL_CODES, renderReport, type CancelCode, type CancelReport } from "../../src/cancel/report.js";
 import {
   checkRunEvent,
   installationEvent,
@@ -26,8 +26,8 @@ import {
   type SimInstallation,
   type SimRepo,
 } from "../github-sim/index.js";
-import { runSweep, type SweepResult } from "../maintenance/sweep.js";
-import type { JobRow } from "../pipeline/store.js";
+import { runSweep, type SweepResult } from "../../src/maintenance/sweep.js";
+import type { JobRow } from "../../src/pipeline/store.js";
 import { startEnvironment, type Environment } from "./environment.js";
 
 export interface DemoOptions {

@@ -3,17 +3,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../backends/fakes/copr.js";
-import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../backends/fakes/image-builder.js";
-import { startKojiFake, type KojiFake } from "../backends/fakes/koji.js";
-import { startOpenScanHubFake, type OpenScanHubFake } from "../backends/fakes/openscanhub.js";
-import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../backends/fakes/testing-farm.js";
+import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../fakes/copr.js";
+import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../fakes/image-builder.js";
+import { startKojiFake, type KojiFake } from "../fakes/koji.js";
+import { startOpenScanHubFake, type OpenScanHubFake } from "../fakes/openscanhub.js";
+import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../fakes/testing-farm.js";
 import { startGitHubSim, sendWebhook, type GitHubSim } from "../github-sim/index.js";
-import { createLogger } from "../log.js";
-import { startService, type Service } from "../service.js";
-import { deepMerge, parseSettings, type Settings } from "../settings.js";
-import type { AppDeps } from "../deps.js";
-import type { RepoRow } from "../pipeline/store.js";
+import { createLogger } from "../../src/log.js";
+import { startService, type Service } from "../../src/service.js";
+import { deepMerge, parseSettings, type Settings } from "../../src/settings.js";
+import type { AppDeps } from "../../src/deps.js";
+import type { RepoRow } from "../../src/pipeline/store.js";
 
 export interface Fakes {
   copr: FakeCopr;

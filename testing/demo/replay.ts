@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import type { GitHubSim, SimRepo } from "../github-sim/index.js";
-import { createLogger } from "../log.js";
+import { createLogger } from "../../src/log.js";
 import { startEnvironment, type Environment } from "./environment.js";
 
 /** The `.packit.yaml` every repository gets unless the caller gives one. */
