@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import yaml from "js-yaml";
+import { describe, expect, it } from "vitest";
+import { createOpenApiValidator } from "../../../testing/openapi/validator.js";
+
+// The real Image Builder description: small enough to load per test file.
+const imageBuilder = createOpenApiValidator(
+  yaml.load(readFileSync(new URL("../../../../shared/api-samples/image-builder/image-builder-crc_internal_v1_api.yaml", import.meta.url), "utf8")) as Record<string, unknown>,
+);
+
+describe("OpenAPI validator (the fakes' strictness)", () => {
+  it("finds the operation and its path parameters", () => {
+    expect(imageBuilder.match("GET", "/composes/0b6a4b8c-2f5e-4f4e-9c8e-2d3c4b5a6f70")).toMatchObject({
+      operationId: "getComposeStatus",
+      params: { composeId: "0b6a4b8c-2f5e-4f4e-9c8e-2d3c4b5a6f70" },
+    });
+    expect(imageBuilder.match("PATCH", "/composes/x")).toBeNull();
+  });
+
+  it("refuses a compose body the real service refuses, naming each field", () => {
+    const { problems } = imageBuilder.validateRequest({
+      method: "POST",
+      path: "/compose",
+      body: {
+        distribution: "fedora-rawhide",
+        image_requests: [{ architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: { share_with_accounts: ["123"] } } }],
+        customizations: { payload_repositories: [{ baseurl: "https://copr.example/repo/" }] },
+      },
+    });
+    expect(problems.map((p) => p.at)).toEqual(expect.arrayContaining(["/distribution", "/customizations/payload_repositories/0"]));
+    expect(problems.find((p) => p.at === "/distribution")?.message).toContain("fedora-41");
+  });
+
+  it("accepts a valid compose body, and requires one", () => {
+    const body = {
+      distribution: "fedora-41",
+      image_requests: [{ architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: { share_with_accounts: ["123456789012"] } } }],
+      customizations: { payload_repositories: [{ baseurl: "https://copr.example/repo/", rhsm: false, check_gpg: false }] },
+    };
+    expect(imageBuilder.validateRequest({ method: "POST", path: "/compose", body }).problems).toEqual([]);
+    expect(imageBuilder.validateRequest({ method: "POST", path: "/compose" }).problems).toEqual([{ where: "body", at: "", message: "a request body is required" }]);
+  });
+
+  it("checks answers: undeclared statuses and bodies of the wrong shape", () => {
+    const op = imageBuilder.match("POST", "/compose")!;
+    expect(imageBuilder.validateResponse(op, 201, { id: "0b6a4b8c-2f5e-4f4e-9c8e-2d3c4b5a6f70" })).toEqual([]);
+    expect(imageBuilder.validateResponse(op, 201, { uuid: 1 })[0]?.message).toContain("id");
+    expect(imageBuilder.validateResponse(op, 418, {})[0]?.message).toContain("status 418 is not declared");
+  });
+
+  it("coerces and checks query parameters", () => {
+    const bad = imageBuilder.validateRequest({ method: "GET", path: "/composes", query: new URLSearchParams("limit=abc") });
+    expect(bad.problems).toEqual([expect.objectContaining({ where: "query", at: "limit" })]);
+    expect(imageBuilder.validateRequest({ method: "GET", path: "/composes", query: new URLSearchParams("limit=10") }).problems).toEqual([]);
+  });
+});
