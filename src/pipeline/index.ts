@@ -49,7 +49,8 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
 /**
  * One trigger event: find the config (cached absence costs nothing), plan the jobs,
  * store the pipeline, report queued checks, queue submissions, and cancel what the
- * new head supersedes. Only local work and at most one GitHub request happen here.
+ * new head supersedes. Only local work and at most one GitHub request happen here
+ * (and Copr's active chroots, when the per-process cache has nothing yet).
  */
 export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
