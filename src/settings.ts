@@ -133,6 +133,13 @@ export const settingsSchema = z
       .strict()
       .prefault({}),
     releases: releaseList.optional(),
+    packit: z
+      .object({
+        /** This service's Packit instance: jobs whose `packit_instances` lack it are not run here. */
+        instance: z.enum(["prod", "stg", "dev"]).default("prod"),
+      })
+      .strict()
+      .prefault({}),
     github: z
       .object({
         /** GitHub API base URL (GitHub Enterprise, or the local simulator in the demo). */

@@ -3,7 +3,7 @@
  * actions that reach GitHub or backends, with the service's credentials).
  *
  *   tasks list [--status S] [--limit N]     tasks cancel <id> [--delete]     tasks abort <id>
- *   validate-config <file> [--event E] [--branch B] [--json]
+ *   validate-config <file> [--event E] [--branch B] [--instance I] [--copr URL] [--json]
  *   cancel --repo owner/name --pr N | --job ID
  *   maintenance [--dry-run]                 maintenance report [--limit N]
  */
@@ -23,8 +23,10 @@ async function main(argv: string[]): Promise<number> {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const [command, ...rest] = argv;
   switch (command) {
-    case "validate-config":
-      return runValidateConfig(rest, out, loadSettings().releases);
+    case "validate-config": {
+      const settings = loadSettings();
+      return runValidateConfig(rest, out, { ...(settings.releases ? { releases: settings.releases } : {}), instance: settings.packit.instance });
+    }
     case "tasks":
       return tasks(rest);
     case "cancel":

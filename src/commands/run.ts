@@ -5,6 +5,7 @@ import { ConfigCache, resolveConfig } from "../packit-config/cache.js";
 import { startJobs } from "../pipeline/lifecycle.js";
 import { forkCloneUrl } from "../pipeline/events.js";
 import { planJobs } from "../pipeline/plan.js";
+import { planInputs } from "../pipeline/plan-inputs.js";
 import type { AppTasks } from "../tasks.js";
 import { inlineCode } from "../util/markdown.js";
 import type { RunCommand } from "./parse.js";
@@ -46,6 +47,7 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
     config.config,
     { trigger: "pull_request", branch: pr.base.ref, defaultBranch: pr.base.repo.default_branch, labels: pr.labels.map((l) => l.name) },
     deps.settings.releases ?? DEFAULT_RELEASES,
+    await planInputs(deps, config.config),
   );
   const latest = new Map<string, LatestRun>();
   for (const job of deps.pipelines.jobsOfPrHead(repo.id, issueNumber, head)) latest.set(job.key, { id: job.id, state: job.state });

@@ -8,6 +8,8 @@
  * service data (`ReleaseList`), not fetched here: everything in this module is pure.
  */
 
+import { pyRepr } from "./fields.js";
+
 /**
  * The releases the aliases expand to. Service settings pass their own; Packit
  * reads the same facts from Bodhi.
@@ -141,6 +143,9 @@ function aliasTable(releases: ReleaseList): Map<string, string[]> {
   const leading = leadingEpelMinors(releases.epel);
   for (const [major, list] of epelByMajor(releases.epel)) {
     table.set(`epel-${major}-all`, list);
+    // `epel-X` is the leading minor once a major has minors (packit.dev, EPEL minor version aliases).
+    const lead = list.find((r) => leading.has(r));
+    if (lead) table.set(`epel-${major}`, [lead]);
     // The trailing minors: every minor but the leading one (Packit's `epel-X-branched`).
     table.set(`epel-${major}-branched`, list.filter((r) => EPEL_MINOR.test(r) && !leading.has(r)));
   }
@@ -162,28 +167,71 @@ function dedupe(items: Iterable<string>): string[] {
 }
 
 /**
- * Expand configured targets into Copr build targets (chroots): aliases become
- * their releases, a target without arch gets `-x86_64`, an alias with arch
- * (`fedora-all-aarch64`) keeps it. Every EPEL 10+ minor builds in Copr's
- * `epel-<major>` chroot (Packit: "for Copr builds all EPEL 10 minor version
- * aliases are currently mapped to the epel-10 target"); the deprecated
- * `centos-stream-<arch>` means CentOS Stream 8. Names Packit cannot read (a
- * single word other than Rawhide) are dropped. Deduplicated, first occurrence
- * order kept.
+ * Expand configured targets into Copr build targets (chroots), as Packit's
+ * `get_build_targets`: aliases become their releases, a target without arch gets
+ * `-x86_64`, an alias with arch (`fedora-all-aarch64`) keeps it; the deprecated
+ * `centos-stream-<arch>` means CentOS Stream 8. From EPEL 10 on, the leading minor
+ * (dist-git branch `epel10`) builds in Copr's `epel-10-<arch>` and a trailing one
+ * (branch `epel10.N`) in `rhel+epel-10-<arch>` (packit/packit#2619). Names Packit
+ * cannot read are dropped (see `unreadableTargets`). Deduplicated, first
+ * occurrence order kept.
  */
 export function expandTargets(targets: string[], releases: ReleaseList): string[] {
   const table = aliasTable(releases);
+  const leading = leadingEpelMinors(releases.epel);
   const out: string[] = [];
   for (const name of targets) {
     const split = splitTarget(name);
     if (!split) continue;
     for (const release of expandAlias(split.distro, table)) {
-      const distro = release.replace(EPEL_MINOR, "epel-$1");
-      const chroot = `${distro}-${split.arch}`;
-      out.push(distro === "centos-stream" ? `centos-stream-8-${split.arch}` : chroot);
+      const minor = EPEL_MINOR.exec(release);
+      const distro = minor ? `${leading.has(release) ? "epel" : "rhel+epel"}-${minor[1]}` : release;
+      out.push(distro === "centos-stream" ? `centos-stream-8-${split.arch}` : `${distro}-${split.arch}`);
     }
   }
   return dedupe(out);
+}
+
+/**
+ * The configured names Packit's `get_build_targets` refuses (a single word other
+ * than one containing "rawhide", e.g. the dist-git branches `f44`, `epel10`, `eln`),
+ * each with Packit's message. Packit then builds none of the job's targets.
+ */
+export function unreadableTargets(targets: string[], releases: ReleaseList): { name: string; message: string }[] {
+  const aliases = pyRepr([...aliasTable(releases).keys()]);
+  return targets
+    .filter((name) => !splitTarget(name))
+    .map((name) => ({ name, message: `Cannot get build target from '${name}', packit understands values like these: '${aliases}'.` }));
+}
+
+/**
+ * Families of chroots the bundled release list does not cover but whose ended
+ * versions are known: CentOS Stream 8 ended in 2024 (with EPEL Next 8).
+ */
+const BUNDLED_STREAMS: Readonly<Record<string, readonly string[]>> = {
+  "centos-stream": ["9", "10"],
+  "centos-stream+epel-next": ["9"],
+};
+
+/**
+ * Whether a Copr chroot is active by the bundled release list: the fallback when
+ * Copr's own list (`/api_3/mock-chroots/list`) cannot be read. Fedora, EPEL,
+ * openSUSE, Mageia and CentOS Stream versions outside the list are ended; chroots
+ * of other families (ELN, RHEL, AlmaLinux, …) are taken as active.
+ */
+export function activeByReleases(chroot: string, releases: ReleaseList): boolean {
+  const split = splitTarget(chroot);
+  if (!split) return false;
+  const { distro } = split;
+  const known = (list: readonly string[]) => list.includes(distro);
+  if (/^fedora-(\d+|rawhide)$/.test(distro)) return known([...releases.fedora.stable, ...releases.fedora.development]);
+  const epel = /^(?:rhel\+)?epel-(\d+)$/.exec(distro);
+  if (epel) return epelByMajor(releases.epel).has(epel[1] as string);
+  if (/^opensuse-/.test(distro)) return known([...releases.opensuse.leap, ...releases.opensuse.leapMicro, ...releases.opensuse.tumbleweed]);
+  if (/^mageia-/.test(distro)) return known(releases.mageia);
+  const stream = /^(centos-stream(?:\+epel-next)?)-(\d+)$/.exec(distro);
+  if (stream) return BUNDLED_STREAMS[stream[1] as string]?.includes(stream[2] as string) ?? true;
+  return true;
 }
 
 /**

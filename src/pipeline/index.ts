@@ -11,7 +11,8 @@ import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from ".
 import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
 import { startJobs } from "./lifecycle.js";
 import type { RepoRow } from "./store.js";
-import { planJobs } from "./plan.js";
+import { planJobs, type PlanInputs } from "./plan.js";
+import { planInputs } from "./plan-inputs.js";
 import { pollJob, submitJob } from "./runner.js";
 
 /** Runs Packit jobs for pushes, pull requests and releases, and registers the submit/poll tasks. */
@@ -48,7 +49,8 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
 /**
  * One trigger event: find the config (cached absence costs nothing), plan the jobs,
  * store the pipeline, report queued checks, queue submissions, and cancel what the
- * new head supersedes. Only local work and at most one GitHub request happen here.
+ * new head supersedes. Only local work and at most one GitHub request happen here
+ * (and Copr's active chroots, when the per-process cache has nothing yet).
  */
 export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
@@ -64,13 +66,14 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
   metrics.configLookups.inc({ source: config.source, result: config.kind });
   // Never read a failed lookup as "no config": fail the delivery so a redelivery retries it.
   if (config.kind === "unknown") throw new Error(`could not read the Packit config: ${config.error}`);
+  const inputs = config.kind === "present" ? await planInputs(deps, config.config) : {};
   // All or nothing: a failed write (disk full) must not leave a half-stored pipeline
   // that the redelivery of this event would then store a second time.
-  return deps.db.transaction(() => storeTrigger(deps, ev, repo, config))();
+  return deps.db.transaction(() => storeTrigger(deps, ev, repo, config, inputs))();
 }
 
 /** The local part of a trigger event: plan, store, report, queue, supersede. */
-function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>): HandlerOutcome {
+function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>, inputs: PlanInputs): HandlerOutcome {
   const { pipelines, metrics, settings } = deps;
   const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
   const sameLine = pipelines.pipelinesOfSameLine(line);
@@ -94,13 +97,15 @@ function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Ex
 
   // A release names only its tag; check runs and builds need the commit it points at.
   if (ev.trigger === "release" && config.commitSha) base.headSha = config.commitSha;
-  const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels, tag: ev.trigger === "release" ? ev.headSha : undefined }, settings.releases ?? DEFAULT_RELEASES);
+  const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels, tag: ev.trigger === "release" ? ev.headSha : undefined }, settings.releases ?? DEFAULT_RELEASES, inputs);
   // Manually triggered jobs wait for a command (`/packit build`, `/packit test`, …); no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
   const { pipeline, jobs } = pipelines.createPipeline(base, runnable);
   startJobs(deps, { pipeline, repo }, jobs);
+  // Tests without a build job: Packit reports their checks neutral, with why.
+  for (const { checkName, neutralCheck: n } of plan.notRun) if (n) recordCheck(deps, { pipeline, repo }, checkName, { status: "completed", conclusion: "neutral", title: n.title, summary: n.summary, actions: [] });
   supersede(deps, head, sameLine, pipeline.id);
-  return jobs.length > 0 ? handled : ignored("no jobs for this event");
+  return jobs.length > 0 || plan.notRun.some((n) => n.neutralCheck) ? handled : ignored("no jobs for this event");
 }
 
 /** Queue the cancellation of what the new head supersedes (the cancel itself runs in the worker). */

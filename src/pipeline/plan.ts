@@ -1,244 +1,131 @@
 /**
  * The job planner: a validated Packit config and an event in, the jobs to run
- * out — one per job type × target (× package), with dependencies and check-run
- * names as Packit names them. Pure: no I/O, deterministic order (builds first,
- * then the jobs that wait for them).
+ * out — one per job × target (× package), with dependencies and check-run names
+ * as Packit names them — plus the jobs Packit would not run, with why. Pure: the
+ * facts it needs from Copr (active chroots, a custom project's chroots) and the
+ * instance name are inputs.
  *
- * Packit semantics followed (packit-service `jobs.py`, `helpers/build/*.py`,
- * `helpers/open_scan_hub.py`):
- * - a job runs for the event whose trigger it names: `pull_request` for pull
- *   requests, `commit` for pushes, `release` for releases; `ignore` never;
- * - `commit` jobs run when `re.match(branch or default branch, pushed branch)`;
- *   `pull_request` jobs with a `branch` run only for PRs whose target branch matches;
- * - `require.label.present` / `.absent` gate pull-request jobs on the PR's labels
- *   (at least one present, none absent); a job's `labels` only group jobs for
- *   `/packit test --labels …` and never gate automatic runs;
- * - check names are `<job>[:<branch or tag>]:<target>[:<identifier>]`, where push
- *   events add the branch and releases the tag; with more than one package the
- *   identifier defaults to the package name (Packit's `JobConfigView`);
- * - tests run after the Copr build of their build target; the dict form of
- *   `targets` maps one build target to several test distros (`distros`), EPEL
- *   targets test on CentOS (Stream) by default; `skip_build` means no build;
- * - the OpenScanHub differential scan runs after a pull request's
- *   `fedora-rawhide-x86_64` Copr build when `osh_diff_scan_after_copr_build` is on
- *   and a `commit` Copr build job exists for the PR's target branch (it provides
- *   the base build);
+ * Packit semantics followed (packit-service `worker/jobs.py`
+ * `get_jobs_matching_event`, `worker/helpers/build/build_helper.py`,
+ * `build/copr_build.py`, `worker/checker/testing_farm.py`; packit
+ * `packit/copr_helper.py` `get_valid_build_targets`):
+ * - a job runs for the event whose trigger it names (`commit` = push, `ignore`
+ *   never); `commit` jobs when `re.match(branch or default branch, pushed branch)`,
+ *   `pull_request` jobs with a `branch` only for PRs into a matching branch;
+ *   `require.label` gates pull-request jobs; every matching job config runs;
+ * - a job runs only on the instances in its `packit_instances` (default `[prod]`);
+ * - a Copr build builds its own `targets`, else the chroots of its custom Copr
+ *   project, else `fedora-stable`, intersected with Copr's active chroots;
+ * - a test needs a build unless `skip_build`: the first `copr_build` job of the
+ *   trigger and package builds it (Packit's `job_build`); without one the test is
+ *   reported neutral, "Test job requires build job definition in the
+ *   configuration."; a test target the build job does not build is not run
+ *   (packit-service#2785); a test waits for its build, and a manual build makes it wait;
+ * - the OpenScanHub differential scan runs after a pull request's rawhide x86_64
+ *   build when a `commit` Copr build job exists for the PR's target branch;
  * - `vm_image_build` runs only on request (`/packit vm-image-build`).
  */
-import type { BackendName } from "../backends/types.js";
+import { activeByReleases, DEFAULT_TARGET, expandKojiTargets, expandTargets, unreadableTargets, type ReleaseList } from "../packit-config/aliases.js";
+import { DOWNSTREAM_JOB_TYPES, type JobView, type PackitConfig, type PackitInstance, type TargetOptions } from "../packit-config/parse.js";
+import { checkName } from "./check-names.js";
 import {
-  DEFAULT_TARGET,
-  expandKojiTargets,
-  expandTargets,
-  splitTarget,
-  type ReleaseList,
-} from "../packit-config/aliases.js";
-import { DOWNSTREAM_JOB_TYPES, type JobSettings, type JobView, type PackitConfig, type PackitJobType, type TargetOptions } from "../packit-config/parse.js";
+  BACKEND,
+  CHECK_NAME_PREFIX,
+  COPR_OPTIONS,
+  customCoprProject,
+  DOCS_TESTING_FARM,
+  DOWNSTREAM_REASON,
+  EVENT_TRIGGER,
+  IMAGE_OPTIONS,
+  KOJI_OPTIONS,
+  NEEDS_BUILD_TITLE,
+  OSH_OPTIONS,
+  OSH_TARGET,
+  pick,
+  branchMatches,
+  TEST_OPTIONS,
+  TF_DISTRO,
+  TF_DISTRO_INTERNAL,
+  type JobType,
+  type NotRunJob,
+  type NotRunReason,
+  type Plan,
+  type PlanEvent,
+  type PlanInputs,
+  type PlannedJob,
+} from "./plan-model.js";
 
-export type JobType = "copr_build" | "tests" | "upstream_koji_build" | "vm_image_build" | "osh_scan";
+export {
+  branchMatches,
+  CHECK_NAME_PREFIX,
+  coprProjectsToRead,
+  customCoprProject,
+  NEEDS_BUILD_TITLE,
+  OSH_TARGET,
+  type JobType,
+  type NotRunJob,
+  type NotRunReason,
+  type Plan,
+  type PlanEvent,
+  type PlanInputs,
+  type PlannedJob,
+} from "./plan-model.js";
 
-export interface PlanEvent {
-  trigger: "pull_request" | "push" | "release";
-  /** Push: the pushed branch. Pull request: the PR's target (base) branch. Defaults to `defaultBranch`. */
-  branch?: string;
-  defaultBranch: string;
-  /** Release: the tag, which Packit puts into check names. */
-  tag?: string;
-  /** Pull request: the PR's labels (for `require.label`). */
-  labels?: string[];
-}
+const DOWNSTREAM: ReadonlySet<string> = new Set(DOWNSTREAM_JOB_TYPES);
 
-export interface PlannedJob {
-  /** Unique in the plan; equal to checkName. */
-  key: string;
-  type: JobType;
-  backend: BackendName;
-  /** Copr chroot, Testing Farm distro-arch, Koji target, or the image's Copr chroot. */
-  target: string;
-  checkName: string;
-  /** The job's `identifier` from the config. */
-  identifier?: string;
-  /** Package, when the config declares `packages:`. */
-  package?: string;
-  /** Key of the job this one waits for (tests → its Copr build; osh_scan → the rawhide x86_64 build). */
-  after?: string;
-  manualTrigger: boolean;
-  cancelSuperseded: boolean;
-  /** The job's `labels` (for `/packit test --labels`). */
-  labels?: string[];
-  /** What the backend client needs, under Packit's key names (owner, project, fmf_url, tmt_plan, …). */
-  options: Record<string, unknown>;
-}
-
-export interface Plan {
-  jobs: PlannedJob[];
-  /** Jobs the event matched but that will not run here, with why. */
-  notHandled: { type: string; reason: string }[];
-}
-
-/** Check-run name prefixes, as Packit's status names. */
-export const CHECK_NAME_PREFIX: Readonly<Record<JobType, string>> = {
-  copr_build: "rpm-build",
-  tests: "testing-farm",
-  upstream_koji_build: "koji-build",
-  vm_image_build: "vm-image-build",
-  osh_scan: "osh-diff-scan",
-};
-
-const BACKEND: Readonly<Record<JobType, BackendName>> = {
-  copr_build: "copr",
-  tests: "testing-farm",
-  upstream_koji_build: "koji",
-  vm_image_build: "image-builder",
-  osh_scan: "openscanhub",
-};
-
-const DOWNSTREAM: ReadonlySet<PackitJobType> = new Set<PackitJobType>(DOWNSTREAM_JOB_TYPES);
-const DOWNSTREAM_REASON = "downstream job, not handled by this service";
-
-const EVENT_TRIGGER = { pull_request: "pull_request", push: "commit", release: "release" } as const;
-
-/** Build distro → Testing Farm distro when `distros` is not given (packit-service `DEFAULT_MAPPING_TF`). */
-const TF_DISTRO: Readonly<Record<string, string>> = {
-  "epel-6": "centos-6",
-  "epel-7": "centos-7",
-  "epel-8": "centos-stream-8",
-  "epel-9": "centos-stream-9",
-  "epel-10": "centos-stream-10",
-};
-/** The same for the internal Testing Farm (`DEFAULT_MAPPING_INTERNAL_TF`). */
-const TF_DISTRO_INTERNAL: Readonly<Record<string, string>> = {
-  "epel-6": "rhel-6",
-  "epel-7": "rhel-7",
-  "epel-8": "rhel-8",
-  "epel-9": "centos-stream-9",
-  "epel-10": "centos-stream-10",
-};
-
-/** The only target OpenScanHub scans run for (Packit). */
-export const OSH_TARGET = "fedora-rawhide-x86_64";
-
-const COPR_OPTIONS = [
-  "owner",
-  "project",
-  "preserve_project",
-  "list_on_homepage",
-  "module_hotfixes",
-  "follow_fedora_branching",
-  "enable_net",
-  "bootstrap",
-  "additional_repos",
-  "additional_packages",
-  "timeout",
-  "specfile_path",
-  "paths",
-  "upstream_package_name",
-  "downstream_package_name",
-  "upstream_tag_template",
-  "archive_root_dir_template",
-  "spec_source_id",
-  "srpm_build_deps",
-  "actions",
-  "release_suffix",
-  "update_release",
-  "version_suffix",
-  "merge_pr_in_ci",
-] as const satisfies readonly (keyof JobSettings)[];
-const TEST_OPTIONS = [
-  "fmf_url",
-  "fmf_ref",
-  "fmf_path",
-  "tmt_plan",
-  "tf_extra_params",
-  "tf_post_install_script",
-  "env",
-  "use_internal_tf",
-  "use_target_repo_for_fmf_url",
-  "skip_build",
-] as const satisfies readonly (keyof JobSettings)[];
-const KOJI_OPTIONS = [
-  "scratch",
-  "specfile_path",
-  "paths",
-  "upstream_package_name",
-  "downstream_package_name",
-  "srpm_build_deps",
-  "actions",
-] as const satisfies readonly (keyof JobSettings)[];
-const IMAGE_OPTIONS = [
-  "image_distribution",
-  "image_request",
-  "image_customizations",
-  "copr_chroot",
-  "owner",
-  "project",
-] as const satisfies readonly (keyof JobSettings)[];
-const OSH_OPTIONS = ["csmock_args", "osh_options"] as const satisfies readonly (keyof JobSettings)[];
-
-function pick(settings: JobSettings, keys: readonly (keyof JobSettings)[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of keys) if (settings[key] !== undefined) out[key] = settings[key];
-  return out;
-}
-
-/**
- * Packit's branch rule: `re.match(pattern, branch)`, a regular expression
- * anchored at the start only. A pattern that is not a valid (JavaScript) regular
- * expression is compared literally.
- */
-export function branchMatches(pattern: string, branch: string): boolean {
-  try {
-    return new RegExp(`^(?:${pattern})`).test(branch);
-  } catch {
-    return pattern === branch;
-  }
-}
-
-interface Made {
-  job: PlannedJob;
-  /** The job view the job was made from (for implicit builds: the one it is named after). */
+/** Where a test's builds come from: one build job and the builds planned from it, by chroot. */
+interface BuildJob {
   view: JobView;
+  builds: Map<string, PlannedJob>;
+  /** The chroots it builds (active or not); undefined when it plans nothing or they are unknown. */
+  chroots: string[] | undefined;
 }
 
 class Planner {
   private readonly keys = new Set<string>();
   private readonly notHandled = new Map<string, { type: string; reason: string }>();
-  private readonly builds: Made[] = [];
-  private readonly implicitBuilds: Made[] = [];
+  private readonly notRun: NotRunJob[] = [];
+  private readonly warnings = new Set<string>();
+  private readonly builds: PlannedJob[] = [];
   private readonly tests: PlannedJob[] = [];
   private readonly images: PlannedJob[] = [];
   private readonly scans: PlannedJob[] = [];
+  private readonly buildJobs = new Map<JobView, BuildJob>();
   private readonly multiPackage: boolean;
   private readonly eventIdent: string | undefined;
   private readonly branch: string;
+  private readonly instance: PackitInstance;
 
   constructor(
     private readonly config: PackitConfig,
     private readonly event: PlanEvent,
     private readonly releases: ReleaseList,
+    private readonly inputs: PlanInputs,
   ) {
     this.multiPackage = Object.keys(config.packages).length > 1;
     this.branch = event.branch ?? event.defaultBranch;
-    const ident = event.trigger === "push" ? this.branch : event.trigger === "release" ? event.tag : undefined;
-    // Packit replaces ':' so that the check name stays splittable.
-    this.eventIdent = ident?.replaceAll(":", "-");
+    this.eventIdent = event.trigger === "push" ? this.branch : event.trigger === "release" ? event.tag : undefined;
+    this.instance = inputs.instance ?? "prod";
   }
 
   plan(): Plan {
-    const selected = this.config.jobs.filter((view) => this.matches(view));
+    const selected = this.config.jobs.filter((view) => this.triggerMatches(view) && this.labelsAllow(view));
     for (const view of selected) {
       if (view.type === "copr_build") this.coprBuilds(view);
       if (view.type === "upstream_koji_build") this.kojiBuilds(view);
     }
     for (const view of selected) if (view.type === "tests") this.testJobs(view);
     for (const view of selected) if (view.type === "vm_image_build") this.imageJob(view);
-    const dependents = [...this.tests, ...this.images];
-    for (const { job } of this.builds) this.settleBuild(job, false, dependents);
-    for (const { job } of this.implicitBuilds) this.settleBuild(job, true, dependents);
+    for (const build of this.builds) {
+      // A build is never cancelled as superseded when a job waiting for it must not be (it would go with it).
+      build.cancelSuperseded &&= this.tests.every((t) => t.after !== build.key || t.cancelSuperseded);
+    }
     if (this.event.trigger === "pull_request") this.scanJobs();
     return {
-      jobs: [...this.builds.map((b) => b.job), ...this.implicitBuilds.map((b) => b.job), ...this.tests, ...this.images, ...this.scans],
+      jobs: [...this.builds, ...this.tests, ...this.images, ...this.scans],
+      notRun: this.notRun,
       notHandled: [...this.notHandled.values()],
+      warnings: [...this.warnings],
     };
   }
 
@@ -246,36 +133,46 @@ class Planner {
     this.notHandled.set(`${view.index}\0${view.type}\0${reason}`, { type: view.type, reason });
   }
 
-  /** Whether the view is triggered by this event (recording why not, where useful). */
-  private matches(view: JobView): boolean {
+  /** The event's trigger and branch match the job (Packit's `is_job_config_trigger_matching`). */
+  private triggerMatches(view: JobView): boolean {
     if (view.trigger !== EVENT_TRIGGER[this.event.trigger]) return false;
+    const { branch } = view.settings;
+    if (view.trigger === "commit") return branchMatches(branch ?? this.event.defaultBranch, this.branch);
+    if (view.trigger === "pull_request" && branch) return branchMatches(branch, this.branch);
+    return true;
+  }
+
+  /** Downstream jobs and pull-request jobs whose `require.label` the PR does not meet are not planned (with why). */
+  private labelsAllow(view: JobView): boolean {
     if (DOWNSTREAM.has(view.type)) {
       this.skip(view, DOWNSTREAM_REASON);
       return false;
     }
-    const { branch, require } = view.settings;
-    if (view.trigger === "commit" && !branchMatches(branch ?? this.event.defaultBranch, this.branch)) return false;
-    if (view.trigger === "pull_request" && branch !== undefined && !branchMatches(branch, this.branch)) return false;
-    const present = require?.label?.present ?? [];
-    const absent = require?.label?.absent ?? [];
-    if (view.trigger === "pull_request" && (present.length > 0 || absent.length > 0)) {
-      const labels = new Set(this.event.labels ?? []);
-      const ok = (present.length === 0 || present.some((l) => labels.has(l))) && !absent.some((l) => labels.has(l));
-      if (!ok) {
-        this.skip(view, `pull request labels do not satisfy require.label (present: [${present.join(", ")}], absent: [${absent.join(", ")}])`);
-        return false;
-      }
-    }
-    return true;
+    const present = view.settings.require?.label?.present ?? [];
+    const absent = view.settings.require?.label?.absent ?? [];
+    if (view.trigger !== "pull_request" || (present.length === 0 && absent.length === 0)) return true;
+    const labels = new Set(this.event.labels ?? []);
+    if ((present.length === 0 || present.some((l) => labels.has(l))) && !absent.some((l) => labels.has(l))) return true;
+    this.skip(view, `pull request labels do not satisfy require.label (present: [${present.join(", ")}], absent: [${absent.join(", ")}])`);
+    return false;
   }
 
-  private checkName(type: JobType, target: string, view: JobView): string {
-    const suffix = view.settings.identifier ?? (this.multiPackage ? view.package : undefined);
-    return [CHECK_NAME_PREFIX[type], this.eventIdent, target, suffix].filter((part) => part).join(":");
+  private onThisInstance(view: JobView): boolean {
+    return view.settings.packit_instances.includes(this.instance);
+  }
+
+  private name(type: JobType, target: string, view: JobView): string {
+    const identifier = view.settings.identifier ?? (this.multiPackage ? view.package : undefined);
+    const template = type === "copr_build" || type === "tests" || type === "upstream_koji_build" ? view.settings.status_name_template : undefined;
+    const parts = { jobName: CHECK_NAME_PREFIX[type], chroot: target, event: this.eventIdent, identifier, package: view.package };
+    const { name, templateError } = checkName(parts, template);
+    if (templateError) this.warnings.add(`jobs[${view.index}].status_name_template: cannot be formatted (${templateError}); the default check name is used`);
+    return name;
   }
 
   private make(type: JobType, view: JobView, target: string, options: Record<string, unknown>, after?: string): PlannedJob {
-    const name = this.checkName(type, target, view);
+    const name = this.unique(this.name(type, target, view), view);
+    this.keys.add(name);
     const { identifier, labels, manual_trigger, cancel_superseded } = view.settings;
     return {
       key: name,
@@ -283,7 +180,7 @@ class Planner {
       backend: BACKEND[type],
       target,
       checkName: name,
-      ...(identifier !== undefined ? { identifier } : {}),
+      ...(identifier ? { identifier } : {}),
       ...(this.config.packagesDeclared ? { package: view.package } : {}),
       ...(after !== undefined ? { after } : {}),
       manualTrigger: manual_trigger,
@@ -293,94 +190,135 @@ class Planner {
     };
   }
 
-  /** Take a key; a second job with the same check name would overwrite the first's check run. */
-  private claim(job: PlannedJob, view: JobView): boolean {
-    if (!this.keys.has(job.key)) {
-      this.keys.add(job.key);
-      return true;
-    }
-    this.skip(view, `jobs[${view.index}]: same check name as an earlier job (${job.key})`);
-    return false;
+  /**
+   * Every matching job runs, so two jobs must not share a check run: a later one
+   * gets its Copr project, or else its place in `jobs:`, appended (Packit would let
+   * them overwrite each other's status).
+   */
+  private unique(name: string, view: JobView): string {
+    if (!this.keys.has(name)) return name;
+    const project = customCoprProject(view.settings);
+    const byProject = project ? `${name}:${project}` : undefined;
+    return byProject && !this.keys.has(byProject) ? byProject : `${name}:jobs[${view.index}]`;
   }
 
-  /** Build targets of a job with their per-target options (options of every configured name that expands to it). */
-  private buildTargets(view: JobView): { target: string; options: TargetOptions }[] {
-    const out = new Map<string, TargetOptions>();
-    for (const entry of view.settings.targets ?? [{ name: DEFAULT_TARGET, options: {} }]) {
-      if (!splitTarget(entry.name)) {
-        this.skip(view, `jobs[${view.index}]: "${entry.name}" is not a target Packit understands (expected name-version[-arch])`);
-        continue;
-      }
-      for (const target of expandTargets([entry.name], this.releases)) {
-        out.set(target, { ...out.get(target), ...entry.options });
-      }
-    }
-    return [...out].map(([target, options]) => ({ target, options }));
+  private notRunJob(type: JobType, view: JobView, target: string, reason: NotRunReason, detail: string, neutralCheck?: NotRunJob["neutralCheck"]): void {
+    const manualTrigger = view.settings.manual_trigger || type === "vm_image_build";
+    this.notRun.push({ type, target, checkName: this.name(type, target, view), reason, detail, manualTrigger, ...(neutralCheck ? { neutralCheck } : {}) });
+  }
+
+  private isActive(chroot: string): boolean {
+    if (this.inputs.activeChroots) return this.inputs.activeChroots.has(chroot);
+    this.warnings.add("Copr's active chroots are unknown here: chroots are checked against the bundled release list");
+    return activeByReleases(chroot, this.releases);
+  }
+
+  /**
+   * The target names a build or test job configures, as Packit's
+   * `configured_build_targets`: its own, else its custom Copr project's chroots,
+   * else fedora-stable. Undefined (with why) when the project's chroots are unknown.
+   */
+  private configuredTargets(view: JobView): { names: string[]; options: Map<string, TargetOptions> } | undefined {
+    const own = view.settings.targets ?? [];
+    if (own.length > 0) return { names: own.map((t) => t.name), options: new Map(own.map((t) => [t.name, t.options])) };
+    const project = view.type === "copr_build" ? customCoprProject(view.settings) : undefined;
+    if (!project) return { names: [DEFAULT_TARGET], options: new Map() };
+    const chroots = this.inputs.coprProjectChroots?.get(project);
+    if (chroots) return { names: [...chroots], options: new Map() };
+    this.skip(view, `jobs[${view.index}]: builds in the chroots of the Copr project ${project}, which are unknown here`);
+    return undefined;
+  }
+
+  /** Names → Copr chroots (Packit's `get_build_targets`); an unreadable name fails the whole job, as in Packit. */
+  private chrootsOf(view: JobView, names: string[]): string[] | undefined {
+    const unreadable = unreadableTargets(names, this.releases);
+    for (const { message } of unreadable) this.skip(view, `jobs[${view.index}]: ${message}`);
+    return unreadable.length > 0 ? undefined : expandTargets(names, this.releases);
   }
 
   private coprBuilds(view: JobView): void {
-    for (const { target, options } of this.buildTargets(view)) {
-      // `distros` is for Testing Farm; the rest configures the Copr chroot.
-      const chroot = Object.fromEntries(Object.entries(options).filter(([key]) => key !== "distros"));
-      const extra = Object.keys(chroot).length > 0 ? { chroot_options: chroot } : {};
-      const job = this.make("copr_build", view, target, { ...pick(view.settings, COPR_OPTIONS), ...extra });
-      if (this.claim(job, view)) this.builds.push({ job, view });
+    const buildJob: BuildJob = { view, builds: new Map(), chroots: undefined };
+    this.buildJobs.set(view, buildJob);
+    const configured = this.configuredTargets(view);
+    const chroots = configured && this.chrootsOf(view, configured.names);
+    if (!chroots) return;
+    buildJob.chroots = chroots;
+    for (const chroot of chroots) {
+      if (!this.onThisInstance(view)) this.notRunJob("copr_build", view, chroot, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+      else if (!this.isActive(chroot)) this.notRunJob("copr_build", view, chroot, "chroot inactive", `${chroot} is not an active Copr chroot`);
+      else {
+        // Chroot options of every configured name that expands to this chroot (Packit expands each key).
+        const options: Record<string, unknown> = {};
+        for (const [name, opts] of configured!.options) {
+          if (!expandTargets([name], this.releases).includes(chroot)) continue;
+          const { distros: _distros, ...copr } = opts;
+          Object.assign(options, copr);
+        }
+        const extra = Object.keys(options).length > 0 ? { chroot_options: options } : {};
+        const job = this.make("copr_build", view, chroot, { ...pick(view.settings, COPR_OPTIONS), ...extra });
+        this.builds.push(job);
+        buildJob.builds.set(chroot, job);
+      }
     }
   }
 
   private kojiBuilds(view: JobView): void {
-    const names = view.settings.targets?.map((t) => t.name) ?? [DEFAULT_TARGET];
-    for (const target of expandKojiTargets(names, this.releases)) {
-      const job = this.make("upstream_koji_build", view, target, pick(view.settings, KOJI_OPTIONS));
-      if (this.claim(job, view)) this.builds.push({ job, view });
+    const names = view.settings.targets?.map((t) => t.name) ?? [];
+    for (const target of expandKojiTargets(names.length > 0 ? names : [DEFAULT_TARGET], this.releases)) {
+      if (!this.onThisInstance(view)) this.notRunJob("upstream_koji_build", view, target, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+      else this.builds.push(this.make("upstream_koji_build", view, target, pick(view.settings, KOJI_OPTIONS)));
     }
   }
 
-  /** Packit's "job_build": the first Copr build job of this event for the package. */
-  private jobBuild(pkg: string): JobView | undefined {
-    return this.builds.find((b) => b.job.type === "copr_build" && b.view.package === pkg)?.view;
+  /** Packit's `job_build`: the first Copr build job of this trigger (and branch) for the package. */
+  private buildJobFor(pkg: string): BuildJob | undefined {
+    const view = this.config.jobs.find((v) => v.type === "copr_build" && v.package === pkg && this.triggerMatches(v));
+    // A build job the event does not select (its `require.label`) builds nothing here.
+    return view ? (this.buildJobs.get(view) ?? { view, builds: new Map(), chroots: undefined }) : undefined;
   }
 
   private testJobs(view: JobView): void {
     const { settings } = view;
-    const base = !settings.targets && !settings.skip_build ? this.jobBuild(view.package) : undefined;
-    // Packit: a tests job without targets tests what the build job builds.
-    const buildTargets = base
-      ? this.buildTargets(base).map(({ target }) => ({ target, options: {} as TargetOptions }))
-      : this.buildTargets(view);
-    for (const { target: buildTarget, options } of buildTargets) {
-      const dash = buildTarget.lastIndexOf("-");
-      const distro = buildTarget.slice(0, dash);
-      const arch = buildTarget.slice(dash + 1);
+    const buildJob = settings.skip_build ? undefined : this.buildJobFor(view.package);
+    const own = settings.targets ?? [];
+    const configured = own.length > 0 || !buildJob ? this.configuredTargets(view) : this.configuredTargets(buildJob.view);
+    const chroots = configured && this.chrootsOf(view, configured.names);
+    if (!chroots) return;
+    const distrosOf = new Map(own.map((t) => [t.name, t.options.distros]));
+    for (const chroot of chroots) {
+      const dash = chroot.lastIndexOf("-");
+      const [distro, arch] = [chroot.slice(0, dash), chroot.slice(dash + 1)];
       const mapping = settings.use_internal_tf ? TF_DISTRO_INTERNAL : TF_DISTRO;
-      const distros = options.distros?.length ? options.distros : [mapping[distro] ?? distro];
-      const build = settings.skip_build ? undefined : this.buildFor(view, buildTarget);
-      for (const testDistro of distros) {
-        const target = `${testDistro}-${arch}`;
-        const testOptions = { ...pick(settings, TEST_OPTIONS), build_target: buildTarget, distro: testDistro, arch };
-        const job = this.make("tests", view, target, testOptions, build?.key);
-        if (this.claim(job, view)) this.tests.push(job);
-      }
+      // Packit reads `distros` of the exact chroot name only (`targets_dict.get(build_target)`).
+      const distros = distrosOf.get(chroot)?.length ? distrosOf.get(chroot)! : [mapping[distro] ?? distro];
+      for (const testDistro of distros) this.testJob(view, buildJob, chroot, `${testDistro}-${arch}`, { distro: testDistro, arch });
     }
   }
 
-  /**
-   * The Copr build a test of `view` waits for: a planned build of the same package
-   * and target (one with the test's identifier first), else an implicit build,
-   * configured and named like Packit's — after the package's first build job,
-   * or after the tests job when there is none.
-   */
-  private buildFor(view: JobView, target: string): PlannedJob {
-    const candidates = [...this.builds, ...this.implicitBuilds].filter(
-      (b) => b.job.type === "copr_build" && b.view.package === view.package && b.job.target === target,
-    );
-    const found = candidates.find((b) => b.job.identifier === view.settings.identifier) ?? candidates[0];
-    if (found) return found.job;
-    const named = this.jobBuild(view.package) ?? view;
-    const job = this.make("copr_build", named, target, pick(named.settings, COPR_OPTIONS));
-    this.keys.add(job.key);
-    this.implicitBuilds.push({ job, view: named });
-    return job;
+  private testJob(view: JobView, buildJob: BuildJob | undefined, chroot: string, target: string, where: { distro: string; arch: string }): void {
+    if (!this.onThisInstance(view)) return this.notRunJob("tests", view, target, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+    if (!this.isActive(chroot)) return this.notRunJob("tests", view, target, "chroot inactive", `${chroot} is not an active Copr chroot`);
+    const options = { ...pick(view.settings, TEST_OPTIONS), build_target: chroot, ...where };
+    if (view.settings.skip_build) {
+      this.tests.push(this.make("tests", view, target, options));
+      return;
+    }
+    if (!buildJob) {
+      const trigger = view.trigger;
+      const summary = `Make sure you have a \`copr_build\` job defined with trigger \`${trigger}\`.\n\nFor more info, please check out [the documentation](${DOCS_TESTING_FARM}).\n\n`;
+      const neutral = view.settings.manual_trigger ? undefined : { title: NEEDS_BUILD_TITLE, summary };
+      return this.notRunJob("tests", view, target, "needs a build job", `no copr_build job for the ${trigger} trigger`, neutral);
+    }
+    const build = buildJob.builds.get(chroot);
+    if (!build) {
+      const builds = buildJob.chroots === undefined || buildJob.chroots.includes(chroot);
+      const detail = `its build job, jobs[${buildJob.view.index}], ${builds ? "is not run here" : "does not build"} for ${chroot}`;
+      return this.notRunJob("tests", view, target, builds ? "needs a build job" : "not built by its build job", detail);
+    }
+    const job = this.make("tests", view, target, options, build.key);
+    // Packit starts tests when their build ends: a manual build makes them wait for a command.
+    job.manualTrigger ||= build.manualTrigger;
+    this.tests.push(job);
   }
 
   private imageJob(view: JobView): void {
@@ -389,31 +327,18 @@ class Planner {
       this.skip(view, `jobs[${view.index}]: vm_image_build needs copr_chroot`);
       return;
     }
-    const build = [...this.builds, ...this.implicitBuilds].find(
-      (b) => b.job.type === "copr_build" && b.view.package === view.package && b.job.target === chroot,
-    );
-    const job = this.make("vm_image_build", view, chroot, pick(view.settings, IMAGE_OPTIONS), build?.job.key);
+    if (!this.onThisInstance(view)) return this.notRunJob("vm_image_build", view, chroot, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+    const build = this.buildJobFor(view.package)?.builds.get(chroot);
+    const job = this.make("vm_image_build", view, chroot, pick(view.settings, IMAGE_OPTIONS), build?.key);
     // Packit submits image builds only on `/packit vm-image-build`.
     job.manualTrigger = true;
-    if (this.claim(job, view)) this.images.push(job);
-  }
-
-  /**
-   * A build runs automatically when any job waiting for it does (Packit builds for
-   * automatic tests even if the build job is manual), and is never cancelled as
-   * superseded when a job waiting for it must not be (it would be cancelled with it).
-   * Implicit builds take both from their dependents alone.
-   */
-  private settleBuild(build: PlannedJob, implicit: boolean, all: PlannedJob[]): void {
-    const dependents = all.filter((j) => j.after === build.key);
-    build.manualTrigger = (implicit || build.manualTrigger) && dependents.every((d) => d.manualTrigger);
-    build.cancelSuperseded = (implicit || build.cancelSuperseded) && dependents.every((d) => d.cancelSuperseded);
+    this.images.push(job);
   }
 
   private scanJobs(): void {
-    for (const { job: build, view } of [...this.builds, ...this.implicitBuilds]) {
-      if (build.type !== "copr_build" || build.target !== OSH_TARGET) continue;
-      if (!view.settings.osh_diff_scan_after_copr_build) continue;
+    for (const { view, builds } of this.buildJobs.values()) {
+      const build = builds.get(OSH_TARGET);
+      if (!build || !view.settings.osh_diff_scan_after_copr_build) continue;
       // The base of the differential scan: builds of the PR's target branch.
       const baseJob = this.config.jobs.find(
         (v) =>
@@ -426,23 +351,22 @@ class Planner {
       const options = {
         ...pick(view.settings, OSH_OPTIONS),
         base_branch: this.branch,
-        ...(baseJob.settings.owner !== undefined ? { base_owner: baseJob.settings.owner } : {}),
-        ...(baseJob.settings.project !== undefined ? { base_project: baseJob.settings.project } : {}),
+        ...(baseJob.settings.owner ? { base_owner: baseJob.settings.owner } : {}),
+        ...(baseJob.settings.project ? { base_project: baseJob.settings.project } : {}),
       };
       const scan = this.make("osh_scan", view, OSH_TARGET, options, build.key);
       scan.manualTrigger = build.manualTrigger;
       scan.cancelSuperseded = build.cancelSuperseded;
-      if (this.claim(scan, view)) this.scans.push(scan);
+      this.scans.push(scan);
     }
   }
 }
 
 /**
- * Plan the jobs `config` asks for on `event`. Pure and deterministic: builds
- * (in config order), implicit builds that tests need, tests, image builds,
- * scans. Downstream jobs, jobs whose `require.label` the PR does not meet,
- * unreadable targets and duplicate check names are listed in `notHandled`.
+ * Plan the jobs `config` asks for on `event`. Pure and deterministic: builds (in
+ * config order), tests, image builds, scans; then what Packit would not run
+ * (`notRun`) and what plans nothing (`notHandled`).
  */
-export function planJobs(config: PackitConfig, event: PlanEvent, releases: ReleaseList): Plan {
-  return new Planner(config, event, releases).plan();
+export function planJobs(config: PackitConfig, event: PlanEvent, releases: ReleaseList, inputs: PlanInputs = {}): Plan {
+  return new Planner(config, event, releases, inputs).plan();
 }

@@ -11,10 +11,10 @@ import { waitFor } from "../support/db.js";
 const CONFIG = `jobs:
   - job: copr_build
     trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64, fedora-43-x86_64]
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64, fedora-45-x86_64]
   - job: tests
     trigger: pull_request
-    targets: [fedora-rawhide-x86_64, fedora-44-x86_64, fedora-43-x86_64]
+    targets: [fedora-rawhide-x86_64, fedora-44-x86_64, fedora-45-x86_64]
 `;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * A local Copr speaking the slice of APIv3 the client uses: project get, add and
  * edit, SCM build creation, build details, build list, source build config and
- * cancel; and the results server's SRPM of each build. As in Copr, builds go only
+ * cancel; the active chroots (mock-chroots list); and the results server's SRPM of each build. As in Copr, builds go only
  * into projects that exist and have the build's chroots. Builds move through their
  * states on a clock (read lazily on every request, so no timers are left behind).
  */
@@ -63,6 +63,8 @@ export interface FakeCoprOptions {
   phaseMs?: number;
   /** `false` is the same as `phaseMs: Infinity`. */
   autoAdvance?: boolean;
+  /** The active chroots `/api_3/mock-chroots/list` answers, chroot → comment. Default: FAKE_COPR_MOCK_CHROOTS. */
+  mockChroots?: Record<string, string>;
 }
 
 export interface FakeCopr extends FakeServer {
@@ -85,6 +87,17 @@ export interface FakeCopr extends FakeServer {
 }
 
 export const FAKE_COPR_TOKEN = "packit:fake-copr-token";
+
+/** Copr's active chroots as of late 2026 (Fedora 44, 45 and Rawhide; EPEL 8–10; CentOS Stream 9, 10; …). */
+export const FAKE_COPR_MOCK_CHROOTS: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    ...["fedora-44", "fedora-45", "fedora-rawhide", "fedora-eln"].flatMap((d) => ["x86_64", "aarch64", "ppc64le", "s390x", "i386"].map((a) => `${d}-${a}`)),
+    ...["epel-8", "epel-9", "epel-10", "rhel+epel-10", "centos-stream-9", "centos-stream-10", "centos-stream+epel-next-9"].flatMap((d) =>
+      ["x86_64", "aarch64", "ppc64le", "s390x"].map((a) => `${d}-${a}`),
+    ),
+    ...["rhel-8", "rhel-9", "rhel-10", "opensuse-tumbleweed", "opensuse-leap-16.0", "mageia-9", "mageia-cauldron"].flatMap((d) => ["x86_64", "aarch64"].map((a) => `${d}-${a}`)),
+  ].map((chroot) => [chroot, ""]),
+);
 
 /** The bytes served as the SRPM of build `id`: a few KB, the same for the same id. */
 export function fakeSrpm(id: number): Buffer {
@@ -123,6 +136,7 @@ const PROJECT_NAME = /^[\w.-]+$/;
 /** Start a fake Copr on 127.0.0.1, port 0. */
 export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCopr> {
   const tokens = new Set(opts.tokens ?? [FAKE_COPR_TOKEN]);
+  const mockChroots = { ...(opts.mockChroots ?? FAKE_COPR_MOCK_CHROOTS) };
   const phaseMs = opts.autoAdvance === false ? Infinity : (opts.phaseMs ?? 50);
   const builds = new Map<number, Rec>();
   const projects = new Map<string, ProjectRec>();
@@ -212,6 +226,9 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     const base = server.url;
     const path = req.path.replace(/\/+$/, "");
     let m: RegExpMatchArray | null;
+
+    // No login needed, as in Copr; only active chroots are listed.
+    if (path === "/api_3/mock-chroots/list" && req.method === "GET") return { status: 200, body: mockChroots };
 
     if (path === "/api_3/project" && req.method === "GET") {
       const owner = req.query.get("ownername");

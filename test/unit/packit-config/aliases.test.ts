@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  activeByReleases,
   DEFAULT_RELEASES,
   expandKojiTargets,
   expandTargets,
   splitTarget,
+  unreadableTargets,
   type ReleaseList,
 } from "../../../src/packit-config/aliases.js";
 
@@ -64,9 +66,16 @@ describe("expandTargets", () => {
     ]);
   });
 
-  it("builds every EPEL 10 minor in Copr's epel-10 chroot", () => {
-    expect(expand(["epel-all"])).toEqual(["epel-9-x86_64", "epel-10-x86_64"]);
-    expect(expand(["epel-10-all-aarch64", "epel-10", "epel-10-branched"])).toEqual(["epel-10-aarch64", "epel-10-x86_64"]);
+  it("builds the leading EPEL 10 minor in epel-10 and a trailing one (branch epel10.N) in rhel+epel-10", () => {
+    expect(expand(["epel-all"])).toEqual(["epel-9-x86_64", "rhel+epel-10-x86_64", "epel-10-x86_64"]);
+    expect(expand(["epel-10-all-aarch64", "epel-10", "epel-10-branched"])).toEqual([
+      "rhel+epel-10-aarch64",
+      "epel-10-aarch64",
+      "epel-10-x86_64",
+      "rhel+epel-10-x86_64",
+    ]);
+    // a minor named directly: the leading one is epel-10, any other (also a retired one) rhel+epel-10
+    expect(expand(["epel-10.3-ppc64le", "epel-10.2", "epel-10.0"])).toEqual(["epel-10-ppc64le", "rhel+epel-10-x86_64"]);
   });
 
   it("expands openSUSE and Mageia aliases", () => {
@@ -96,8 +105,39 @@ describe("expandTargets", () => {
       "fedora-rawhide-x86_64",
       "epel-8-x86_64",
       "epel-9-x86_64",
+      "rhel+epel-10-x86_64",
       "epel-10-x86_64",
     ]);
+  });
+});
+
+describe("unreadableTargets", () => {
+  it("names the single words Packit's get_build_targets refuses, dist-git branches included, with Packit's message", () => {
+    const refused = unreadableTargets(["f44", "epel10", "eln", "rawhide", "fedora-44"], BRANCHED);
+    expect(refused.map((r) => r.name)).toEqual(["f44", "epel10", "eln"]);
+    expect(refused[0]!.message).toMatch(/^Cannot get build target from 'f44', packit understands values like these: '\['fedora-all', 'fedora-stable', .*\]'\.$/);
+  });
+});
+
+describe("activeByReleases (the offline fallback for Copr's active chroots)", () => {
+  it.each([
+    ["fedora-45-aarch64", true],
+    ["fedora-rawhide-s390x", true],
+    ["fedora-43-x86_64", false],
+    ["epel-8-x86_64", true],
+    ["epel-7-x86_64", false],
+    ["epel-10-x86_64", true],
+    ["rhel+epel-10-aarch64", true],
+    ["centos-stream-9-x86_64", true],
+    ["centos-stream-8-x86_64", false],
+    ["centos-stream+epel-next-8-x86_64", false],
+    ["opensuse-leap-15.5-x86_64", false],
+    ["opensuse-tumbleweed-x86_64", true],
+    ["mageia-8-x86_64", false],
+    ["fedora-eln-x86_64", true],
+    ["rhel-9-x86_64", true],
+  ])("%s is %s", (chroot, active) => {
+    expect(activeByReleases(chroot, DEFAULT_RELEASES)).toBe(active);
   });
 });
 
