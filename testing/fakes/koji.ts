@@ -1,22 +1,33 @@
 /**
  * A local Koji hub speaking XML-RPC with koji's session rules and fault shapes
- * (kojihub/auth.py, kojihub/task.py, kojihub/kojihub.py):
- * - `login` → `{"session-id", "session-key"}`; session calls carry them and a
- *   `callnum` in the query; lower callnum → SequenceError 1008, equal → RetryError 1009,
- *   bad session → AuthError 1002, expired → AuthExpired 1007.
- * - `build` needs a session (AuthError "Not logged in"); `getTaskInfo`, `getUser`,
- *   `listTasks` do not.
+ * (kojihub/auth.py, kojihub/kojixmlrpc.py, kojihub/kojihub.py, koji/__init__.py):
+ * - Login: `sslLogin` at `/kojihub/ssllogin`, where the "web server" authenticates
+ *   first — HTTP Negotiate verified with the service keytab (`kerberos`), as
+ *   mod_auth_gssapi does (401 + `WWW-Authenticate: Negotiate` without a valid
+ *   token), or a verified TLS client certificate (`tls`, user = its CN); and
+ *   `login(user, password)` for the `users` that have a password.
+ * - Sessions travel in `Koji-Session-Id` / `-Key` / `-Callnum` headers; URL
+ *   sessions are refused (`DisableURLSessions`). Lower callnum → SequenceError 1008,
+ *   equal → RetryError 1009, bad session → AuthError 1002, expired → AuthExpired 1007.
+ * - `build` and `cancelBuild` need a login (ActionNotAllowed 1004 "you must be logged
+ *   in for this operation"); `getTaskInfo`, `getUser`, `listTasks` do not.
  * - `cancelTask` returns nil always; on an unknown task GenericError "No such task: N";
- *   on another user's task ActionNotAllowed "admin permission required (…)";
- *   on a CLOSED/FAILED/CANCELED task it changes nothing.
+ *   on another user's task ActionNotAllowed "admin permission required (…)"; on a
+ *   CLOSED/FAILED/CANCELED task it changes nothing.
+ * - Keyword arguments arrive as a trailing `__starstar` struct; a wrong one is
+ *   ParameterError 1019. Unknown methods are GenericError 1000 "Invalid method: x".
+ * - `multiCall` / `system.multicall` run each call alone: `[value]` or
+ *   `{faultCode, faultString}` per call.
  *
  * Tasks move FREE → OPEN → CLOSED|FAILED, one step per `phaseMs` (default 50 ms),
  * computed from the clock when read — no timers. `phaseMs: Infinity` leaves every
  * step to `start()` / `finish()`.
  */
+import { randomBytes } from "node:crypto";
 import { asStruct, encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
-import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "./xmlrpc-server.js";
-import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
+import { acceptNegotiate, type NegotiateAcceptor } from "../kerberos/acceptor.js";
+import { HttpReply, xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
+import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer, type FakeTls } from "./http-fake.js";
 
 const FREE = 0;
 const OPEN = 1;
@@ -49,10 +60,27 @@ export type KojiTaskMatcher = string | RegExp | ((task: FakeKojiTask) => boolean
 export interface KojiFakeOptions {
   /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
   phaseMs?: number;
-  /** user → password. Default `{ packit: "packit-password", other: "other-password" }`. */
+  /**
+   * Users with a password (`login`), for hubs that still allow it. Default
+   * `{ packit: "packit-password", other: "other-password" }`; `{}` for a hub that,
+   * like Fedora's, takes Kerberos only.
+   */
   users?: Record<string, string>;
+  /** Kerberos principals of users (`user_krb_principals`): principal → user name. */
+  principals?: Record<string, string>;
+  /** Verify HTTP Negotiate at `/kojihub/ssllogin` with this service keytab (see testing/kerberos). */
+  kerberos?: NegotiateAcceptor;
+  /** Serve HTTPS; with `tls.ca`, a client certificate signed by it logs in as its CN at `/kojihub/ssllogin`. */
+  tls?: FakeTls;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
+}
+
+/** What a client needs to log in to a kerberized fake (`npm run fakes -- --json`). */
+export interface KerberosCredentials {
+  principal: string;
+  keytab: string;
+  krb5Config: string;
 }
 
 export interface KojiFake extends FakeServer {
@@ -60,6 +88,8 @@ export interface KojiFake extends FakeServer {
   readonly hubUrl: string;
   /** Successful `build` calls since start or reset. */
   readonly submissions: number;
+  /** Set by whoever starts the fake with Kerberos (`startKerberizedHubs`). */
+  credentials?: KerberosCredentials;
   /** A task as it is now (advanced on the clock), or undefined. */
   task(id: number): FakeKojiTask | undefined;
   /** Tasks matching `matcher` end in `outcome` (later calls take precedence). */
@@ -70,11 +100,13 @@ export interface KojiFake extends FakeServer {
   finish(id: number, state: KojiFinalState): void;
   /** Every open session answers AuthExpired (1007) from now on. */
   expireSessions(): void;
-  /** Called before each method runs (after the session check): lets a test change state mid-sequence. */
+  /** Sessions open now (logged in, not logged out), by user name. */
+  openSessions(): string[];
+  /** Called before each method runs (after the session check), multiCall members included: lets a test change state mid-sequence. */
   beforeCall: ((method: string, params: XmlRpcValue[]) => void) | undefined;
-  /** The XML-RPC method names received, in order (from the recorded calls). */
+  /** Every method the hub ran, in order; a multiCall is listed, then each of its members. */
   calledMethods(): string[];
-  /** Forget tasks, outcomes, sessions and the submission count. */
+  /** Forget tasks, outcomes, sessions, the submission count and the methods run. */
   reset(): void;
 }
 
@@ -89,9 +121,36 @@ interface Session {
 
 const genericError = (msg: string) => new XmlRpcFault(1000, msg);
 const authError = (msg: string) => new XmlRpcFault(1002, msg);
+const notAllowed = (msg: string) => new XmlRpcFault(1004, msg);
+const parameterError = (msg: string) => new XmlRpcFault(1019, msg);
 
 function isoTime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "000+00:00");
+}
+
+function header(req: FakeRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * koji's `decode_args` + `call_with_argcheck`: positional parameters, then the
+ * keyword arguments of a trailing `__starstar` struct, bound to `names`.
+ */
+export function bindKojiArgs(method: string, names: readonly string[], raw: XmlRpcValue[]): (XmlRpcValue | undefined)[] {
+  const last = asStruct(raw.at(-1));
+  const args: (XmlRpcValue | undefined)[] = last?.__starstar === true ? raw.slice(0, -1) : [...raw];
+  if (args.length > names.length) throw parameterError(`${method}() takes at most ${names.length} arguments (${args.length} given)`);
+  if (last?.__starstar === true) {
+    for (const [k, v] of Object.entries(last)) {
+      if (k === "__starstar") continue;
+      const i = names.indexOf(k);
+      if (i < 0) throw parameterError(`${method}() got an unexpected keyword argument '${k}'`);
+      if (i < args.length && args[i] !== undefined) throw parameterError(`${method}() got multiple values for argument '${k}'`);
+      args[i] = v;
+    }
+  }
+  return args;
 }
 
 /** Start a fake Koji hub on 127.0.0.1 (port 0). */
@@ -99,10 +158,13 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   const phaseMs = options.phaseMs ?? 50;
   const clock = options.now ?? Date.now;
   const passwords = options.users ?? { packit: "packit-password", other: "other-password" };
-  const userIds = new Map(Object.keys(passwords).map((name, i) => [name, i + 1]));
+  const principals = options.principals ?? {};
+  const userIds = new Map<string, number>();
+  for (const name of [...Object.keys(passwords), ...Object.values(principals)]) if (!userIds.has(name)) userIds.set(name, userIds.size + 1);
 
   const tasks = new Map<number, FakeKojiTask>();
   const sessions = new Map<number, Session>();
+  let ran: string[] = [];
   let outcomes: { matcher: KojiTaskMatcher; outcome: KojiOutcome }[] = [];
   let submissions = 0;
   let nextTaskId = 1000;
@@ -143,6 +205,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     return t;
   }
 
+  /** The fields of a task as the recorded getTaskInfo answers have them. */
   function exportTask(t: FakeKojiTask): XmlRpcStruct {
     advance(t);
     const ts = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
@@ -170,90 +233,92 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   }
 
   function userInfo(name: string): XmlRpcStruct {
-    return { id: userIds.get(name)!, name, status: 0, usertype: 0, krb_principals: [] };
+    const krb = Object.entries(principals).filter(([, n]) => n === name).map(([p]) => p);
+    return { id: userIds.get(name)!, name, status: 0, usertype: 0, krb_principals: krb };
   }
 
-  /** kojihub/auth.py: a request that carries session parameters is checked, whatever the method. */
+  function newSession(userName: string): XmlRpcStruct {
+    const userId = userIds.get(userName)!;
+    const s: Session = { id: nextSessionId++, key: `${userId}-${randomBytes(10).toString("hex").slice(0, 19)}`, userId, userName, lastCall: undefined, expired: false };
+    sessions.set(s.id, s);
+    return { "session-id": s.id, "session-key": s.key, "header-auth": true };
+  }
+
+  /** kojihub/auth.py `Session.__init__`: header sessions; URL sessions are disabled. */
   function sessionOf(req: FakeRequest, method: string): Session | undefined {
-    const sid = req.query.get("session-id");
-    if (sid === null) return undefined;
+    const sid = header(req, "koji-session-id");
+    if (sid === undefined) return undefined;
     const s = sessions.get(Number(sid));
-    if (!s || s.key !== req.query.get("session-key")) throw authError("Invalid session or bad credentials");
-    if (s.expired) throw new XmlRpcFault(1007, `session "${s.id}" has expired`);
-    const raw = req.query.get("callnum");
-    if (raw !== null) {
+    if (!s || s.key !== header(req, "koji-session-key")) throw authError("Invalid session or bad credentials");
+    if (s.expired && method !== "sslLogin" && method !== "login") throw new XmlRpcFault(1007, `session "${s.id}" has expired`);
+    const raw = header(req, "koji-session-callnum");
+    if (raw !== undefined) {
       const callnum = Number(raw);
       if (!Number.isInteger(callnum)) throw authError(`Invalid callnum: '${raw}'`);
-      if (s.lastCall !== undefined && s.lastCall > callnum) {
-        throw new XmlRpcFault(1008, `${s.lastCall} > ${callnum} (session ${s.id})`);
-      }
-      if (s.lastCall === callnum) {
-        throw new XmlRpcFault(1009, `unable to retry call ${callnum} (method ${method}) for session ${s.id}`);
-      }
+      if (s.lastCall !== undefined && s.lastCall > callnum) throw new XmlRpcFault(1008, `${s.lastCall} > ${callnum} (session ${s.id})`);
+      if (s.lastCall === callnum) throw new XmlRpcFault(1009, `unable to retry call ${callnum} (method ${method}) for session ${s.id}`);
       s.lastCall = callnum;
     }
     return s;
   }
 
-  function methodsFor(session: Session | undefined): XmlRpcMethods {
+  /** Who the web server in front of `/kojihub/ssllogin` authenticated (REMOTE_USER, or the certificate's CN). */
+  interface LoginContext {
+    remoteUser?: string;
+    clientVerify?: string;
+    certCN?: string;
+  }
+
+  function methodsFor(session: Session | undefined, login: LoginContext): XmlRpcMethods {
     const assertLogin = (): Session => {
-      if (!session) throw authError("Not logged in");
+      if (!session) throw notAllowed("you must be logged in for this operation");
       return session;
     };
-    return {
-      login(user: unknown, password: unknown) {
-        if (session) throw genericError("Already logged in");
-        if (typeof user !== "string" || typeof password !== "string" || password === "" || passwords[user] !== password) {
-          throw authError("invalid username or password");
+    const table: Record<string, [readonly string[], (...a: (XmlRpcValue | undefined)[]) => unknown]> = {
+      login: [["user", "password", "opts"], (user, password) => {
+        if (typeof password !== "string" || password === "") throw authError("invalid username or password");
+        if (session) throw authError("Already logged in");
+        if (typeof user !== "string" || passwords[user] !== password) throw authError("invalid username or password");
+        return newSession(user);
+      }],
+      sslLogin: [["proxyuser", "proxyauthtype", "renew", "exclusive"], () => {
+        if (session) throw authError("Already logged in");
+        if (login.remoteUser) {
+          const name = principals[login.remoteUser];
+          if (!name) throw authError(`Unknown user: ${login.remoteUser}`);
+          return newSession(name);
         }
-        const s: Session = {
-          id: nextSessionId++,
-          key: `${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`,
-          userId: userIds.get(user)!,
-          userName: user,
-          lastCall: undefined,
-          expired: false,
-        };
-        sessions.set(s.id, s);
-        return { "session-id": s.id, "session-key": s.key };
-      },
-      logout() {
-        if (session) sessions.delete(session.id);
+        if (login.clientVerify !== "SUCCESS") throw authError(`could not verify client: ${login.clientVerify ?? "None"}`);
+        if (!login.certCN) throw authError("unable to get user information (CN) from client certificate");
+        if (!userIds.has(login.certCN)) throw authError(`Unknown user: ${login.certCN}`);
+        return newSession(login.certCN);
+      }],
+      logout: [["session_id"], () => {
+        if (!session) throw authError("Not logged in");
+        sessions.delete(session.id);
         return null;
-      },
-      getLoggedInUser() {
-        return session ? { ...userInfo(session.userName), authtype: 0 } : null;
-      },
-      getUser(info: unknown = null, strict: unknown = false) {
-        const name =
-          typeof info === "string" ? info : typeof info === "number" ? [...userIds].find(([, id]) => id === info)?.[0] : session?.userName;
+      }],
+      getLoggedInUser: [[], () => (session ? { ...userInfo(session.userName), authtype: 0 } : null)],
+      getUser: [["userInfo", "strict", "krb_princs", "groups"], (info = null, strict = false) => {
+        const name = typeof info === "string" ? (principals[info] ?? info) : typeof info === "number" ? [...userIds].find(([, id]) => id === info)?.[0] : session?.userName;
         if (name !== undefined && userIds.has(name)) return userInfo(name);
         if (strict) throw genericError(`No such user: ${String(info)}`);
         return null;
-      },
-      build(src: unknown, target: unknown, opts: unknown = null) {
+      }],
+      build: [["src", "target", "opts", "priority", "channel"], (src, target, opts = null) => {
         const s = assertLogin();
         if (typeof src !== "string" || src === "") throw genericError("Invalid source");
         if (typeof target !== "string" || target === "") throw genericError("Invalid build target");
         const id = nextTaskId++;
-        tasks.set(id, {
-          id,
-          state: FREE,
-          method: "build",
-          owner: s.userId,
-          ownerName: s.userName,
-          request: [src, target, asStruct(opts) ?? {}],
-          createdAt: clock(),
-          manual: false,
-        });
+        tasks.set(id, { id, state: FREE, method: "build", owner: s.userId, ownerName: s.userName, request: [src, target, asStruct(opts) ?? {}], createdAt: clock(), manual: false });
         submissions++;
         return id;
-      },
-      getTaskInfo(taskId: unknown, request: unknown = false, strict: unknown = false) {
+      }],
+      getTaskInfo: [["task_id", "request", "strict"], (taskId, request = false, strict = false) => {
         const one = (id: unknown) => {
           const t = typeof id === "number" ? tasks.get(id) : undefined;
           if (!t) {
-            if (strict) throw genericError("query returned no rows");
+            if (strict) throw genericError("No such task: " + String(id));
             return null;
           }
           const info = exportTask(t);
@@ -261,8 +326,12 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           return info;
         };
         return Array.isArray(taskId) ? taskId.map(one) : one(taskId);
-      },
-      listTasks(opts: unknown = null, queryOpts: unknown = null) {
+      }],
+      getTaskChildren: [["task_id", "request", "strict"], (taskId, _request = false, strict = false) => {
+        if (strict && !(typeof taskId === "number" && tasks.has(taskId))) throw genericError(`No such task: ${String(taskId)}`);
+        return []; // scratch builds here spawn no child tasks
+      }],
+      listTasks: [["opts", "queryOpts"], (opts = null, queryOpts = null) => {
         const o = asStruct(opts) ?? {};
         const q = asStruct(queryOpts) ?? {};
         const inList = (v: XmlRpcValue | undefined, x: number) => (Array.isArray(v) ? v.includes(x) : v === x);
@@ -279,23 +348,15 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         list.sort((a, b) => (q.order === "-id" ? b.id - a.id : a.id - b.id));
         if (typeof q.offset === "number") list = list.slice(q.offset);
         if (typeof q.limit === "number") list = list.slice(0, q.limit);
-        return list.map((t) => ({
-          ...exportTask(t),
-          // Undecoded, koji returns the request as the XML-RPC text it stored.
-          request: o.decode ? t.request : encodeCall(t.method, t.request),
-          result: null,
-          owner_name: t.ownerName,
-          owner_type: 0,
-        }));
-      },
-      cancelTask(taskId: unknown) {
+        // Undecoded, koji returns the request as the XML-RPC text it stored.
+        return list.map((t) => ({ ...exportTask(t), request: o.decode ? t.request : encodeCall(t.method, t.request), result: null, owner_name: t.ownerName, owner_type: 0 }));
+      }],
+      cancelTask: [["task_id", "recurse"], (taskId) => {
         // RootExports.cancelTask: owner, else host, else admin; then Task.cancel().
-        if (!session) throw new XmlRpcFault(1004, "admin permission required (user not logged in)");
+        if (!session) throw notAllowed("admin permission required (user not logged in)");
         const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
         if (!t) throw genericError(`No such task: ${String(taskId)}`);
-        if (t.owner !== session.userId) {
-          throw new XmlRpcFault(1004, `admin permission required (logged in as ${session.userName})`);
-        }
+        if (t.owner !== session.userId) throw notAllowed(`admin permission required (logged in as ${session.userName})`);
         advance(t);
         if (t.state !== CLOSED && t.state !== FAILED && t.state !== CANCELED) {
           t.state = CANCELED;
@@ -303,26 +364,84 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           t.manual = true;
         }
         return null;
-      },
+      }],
       // Scratch builds create no build records, so there is never a build to find or cancel.
-      getBuild(buildInfo: unknown, strict: unknown = false) {
+      getBuild: [["buildInfo", "strict"], (buildInfo, strict = false) => {
         if (strict) throw genericError(`No such build: ${JSON.stringify(buildInfo)}`);
         return null;
-      },
-      cancelBuild(buildId: unknown, strict: unknown = false) {
+      }],
+      cancelBuild: [["buildID", "strict"], (buildId, strict = false) => {
+        assertLogin();
         if (strict) throw genericError(`No such build: ${String(buildId)}`);
         return false;
-      },
+      }],
     };
+    const methods: XmlRpcMethods = Object.fromEntries(
+      Object.entries(table).map(([name, [names, fn]]) => [name, (...raw: XmlRpcValue[]) => fn(...bindKojiArgs(name, names, raw))]),
+    );
+    return methods;
   }
+
+  /** Run one method (hooked, recorded); `multiCall` runs its members the same way. */
+  async function dispatch(methods: XmlRpcMethods, name: string, params: XmlRpcValue[]): Promise<unknown> {
+    if (name === "multiCall" || name === "system.multicall") return multiCall(methods, name, params);
+    const fn = Object.hasOwn(methods, name) ? methods[name] : undefined;
+    if (!fn) throw genericError(`Invalid method: ${name}`);
+    fake.beforeCall?.(name, params);
+    ran.push(name);
+    return fn(...params);
+  }
+
+  async function multiCall(methods: XmlRpcMethods, name: string, params: XmlRpcValue[]): Promise<unknown> {
+    const [calls] = bindKojiArgs(name, ["calls"], params);
+    if (!Array.isArray(calls)) throw parameterError(`${name}() needs a list of calls`);
+    ran.push(name);
+    const results: XmlRpcValue[] = [];
+    for (const call of calls) {
+      const c = asStruct(call);
+      try {
+        if (typeof c?.methodName !== "string" || !Array.isArray(c.params)) throw genericError("multiCall entries are {methodName, params}");
+        if (c.methodName === "multiCall" || c.methodName === "system.multicall") throw genericError("multiCall cannot be nested");
+        results.push([(await dispatch(methods, c.methodName, c.params)) as XmlRpcValue]);
+      } catch (err) {
+        const f = err instanceof XmlRpcFault ? err : new XmlRpcFault(1, `${(err as Error).name}: ${(err as Error).message}`);
+        results.push({ faultCode: f.code, faultString: f.faultString });
+      }
+    }
+    return results;
+  }
+
+  async function loginContext(req: FakeRequest, replyHeaders: Record<string, string>): Promise<LoginContext | FakeReply> {
+    if (options.kerberos) {
+      const result = await acceptNegotiate(req.headers.authorization, options.kerberos);
+      if (!result.ok) {
+        // mod_auth_gssapi: no or bad token → 401, the hub is never reached.
+        return { status: 401, body: "<html><body><h1>Unauthorized</h1></body></html>", headers: { "content-type": "text/html; charset=iso-8859-1", "www-authenticate": "Negotiate" } };
+      }
+      replyHeaders["www-authenticate"] = result.wwwAuthenticate;
+      return { remoteUser: result.principal };
+    }
+    if (req.tls) return { clientVerify: req.tls.authorized ? "SUCCESS" : req.tls.peerCommonName ? `FAILED:${req.tls.authorizationError}` : "NONE", certCN: req.tls.authorized ? req.tls.peerCommonName : undefined };
+    return {};
+  }
+
+  const rpc = xmlRpcHandler(async ({ req, method, replyHeaders }) => {
+    const session = sessionOf(req, method);
+    let login: LoginContext = {};
+    if (req.path === SSLLOGIN_PATH) {
+      const ctx = await loginContext(req, replyHeaders);
+      if ("status" in ctx) throw new HttpReply(ctx);
+      login = ctx;
+    }
+    const methods = methodsFor(session, login);
+    return { dispatch: (name: string, params: XmlRpcValue[]) => dispatch(methods, name, params) };
+  });
 
   let fake: KojiFake;
   const server = await startHttpFake(
     "koji",
-    xmlRpcHandler(({ req, method }) => {
-      const session = sessionOf(req, method);
-      return withBeforeCall(methodsFor(session), fake.beforeCall);
-    }),
+    (req) => (req.path === HUB_PATH || req.path === SSLLOGIN_PATH ? (req.method === "POST" ? rpc(req) : { status: 405, body: "Method Not Allowed" }) : { status: 404, body: "Not Found" }),
+    { tls: options.tls },
   );
 
   fake = {
@@ -332,7 +451,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     faults: server.faults,
     resetHttp: server.resetHttp,
     stop: server.stop,
-    hubUrl: `${server.url}/kojihub`,
+    hubUrl: `${server.url}${HUB_PATH}`,
     get submissions() {
       return submissions;
     },
@@ -359,15 +478,22 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     expireSessions() {
       for (const s of sessions.values()) s.expired = true;
     },
+    openSessions() {
+      return [...sessions.values()].map((s) => s.userName);
+    },
     calledMethods() {
-      return xmlRpcMethods(server.calls);
+      return [...ran];
     },
     reset() {
       tasks.clear();
       sessions.clear();
       outcomes = [];
+      ran = [];
       submissions = 0;
     },
   };
   return fake;
 }
+
+const HUB_PATH = "/kojihub";
+const SSLLOGIN_PATH = "/kojihub/ssllogin";

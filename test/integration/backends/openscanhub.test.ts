@@ -450,7 +450,7 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
 
   it("a wrong password is a permanent error that names the user, never the password; nothing is registered", async () => {
     const err = await failure(clientFor(fake, `packit:wrong-${PASSWORD}`).submit(request()));
-    expect(err.message).toBe("openscanhub: login as packit failed: PermissionDenied: Invalid username or password.");
+    expect(err.message).toBe("openscanhub: OpenScanHub login failed: PermissionDenied: Invalid username or password. (as packit)");
     expect(err).toMatchObject({ transient: false });
     expect(registered()).toBe(0);
   });
