@@ -26,7 +26,7 @@
 import { randomBytes } from "node:crypto";
 import { asStruct, encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
 import { acceptNegotiate, type NegotiateAcceptor } from "../kerberos/acceptor.js";
-import { HttpReply, xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
+import { xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer, type FakeTls } from "./http-fake.js";
 
 const FREE = 0;
@@ -100,11 +100,13 @@ export interface KojiFake extends FakeServer {
   finish(id: number, state: KojiFinalState): void;
   /** Every open session answers AuthExpired (1007) from now on. */
   expireSessions(): void;
+  /** Make `principal` the Kerberos principal of `user` (created if new). */
+  mapPrincipal(principal: string, user: string): void;
   /** Sessions open now (logged in, not logged out), by user name. */
   openSessions(): string[];
   /** Called before each method runs (after the session check), multiCall members included: lets a test change state mid-sequence. */
   beforeCall: ((method: string, params: XmlRpcValue[]) => void) | undefined;
-  /** Every method the hub ran, in order; a multiCall is listed, then each of its members. */
+  /** Every method the hub ran since start or `resetHttp()`, in order; a multiCall is listed, then each of its members. */
   calledMethods(): string[];
   /** Forget tasks, outcomes, sessions, the submission count and the methods run. */
   reset(): void;
@@ -158,7 +160,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   const phaseMs = options.phaseMs ?? 50;
   const clock = options.now ?? Date.now;
   const passwords = options.users ?? { packit: "packit-password", other: "other-password" };
-  const principals = options.principals ?? {};
+  const principals = { ...options.principals };
   const userIds = new Map<string, number>();
   for (const name of [...Object.keys(passwords), ...Object.values(principals)]) if (!userIds.has(name)) userIds.set(name, userIds.size + 1);
 
@@ -265,6 +267,8 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   /** Who the web server in front of `/kojihub/ssllogin` authenticated (REMOTE_USER, or the certificate's CN). */
   interface LoginContext {
     remoteUser?: string;
+    /** The server's Negotiate token for the answer (mutual authentication). */
+    wwwAuthenticate?: string;
     clientVerify?: string;
     certCN?: string;
   }
@@ -411,45 +415,51 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     return results;
   }
 
-  async function loginContext(req: FakeRequest, replyHeaders: Record<string, string>): Promise<LoginContext | FakeReply> {
+  async function loginContext(req: FakeRequest): Promise<LoginContext | FakeReply> {
     if (options.kerberos) {
       const result = await acceptNegotiate(req.headers.authorization, options.kerberos);
       if (!result.ok) {
         // mod_auth_gssapi: no or bad token → 401, the hub is never reached.
         return { status: 401, body: "<html><body><h1>Unauthorized</h1></body></html>", headers: { "content-type": "text/html; charset=iso-8859-1", "www-authenticate": "Negotiate" } };
       }
-      replyHeaders["www-authenticate"] = result.wwwAuthenticate;
-      return { remoteUser: result.principal };
+      return { remoteUser: result.principal, wwwAuthenticate: result.wwwAuthenticate };
     }
     if (req.tls) return { clientVerify: req.tls.authorized ? "SUCCESS" : req.tls.peerCommonName ? `FAILED:${req.tls.authorizationError}` : "NONE", certCN: req.tls.authorized ? req.tls.peerCommonName : undefined };
     return {};
   }
 
-  const rpc = xmlRpcHandler(async ({ req, method, replyHeaders }) => {
-    const session = sessionOf(req, method);
-    let login: LoginContext = {};
-    if (req.path === SSLLOGIN_PATH) {
-      const ctx = await loginContext(req, replyHeaders);
-      if ("status" in ctx) throw new HttpReply(ctx);
-      login = ctx;
-    }
-    const methods = methodsFor(session, login);
+  /** What the web server established for a request to `/kojihub/ssllogin`, before the hub reads it. */
+  const logins = new WeakMap<FakeRequest, LoginContext>();
+  const rpc = xmlRpcHandler(({ req, method, replyHeaders }) => {
+    const negotiated = logins.get(req);
+    if (negotiated?.wwwAuthenticate) replyHeaders["www-authenticate"] = negotiated.wwwAuthenticate;
+    const methods = methodsFor(sessionOf(req, method), negotiated ?? {});
     return { dispatch: (name: string, params: XmlRpcValue[]) => dispatch(methods, name, params) };
   });
 
+  async function route(req: FakeRequest): Promise<FakeReply> {
+    if (req.path !== HUB_PATH && req.path !== SSLLOGIN_PATH) return { status: 404, body: "Not Found" };
+    if (req.method !== "POST") return { status: 405, body: "Method Not Allowed" };
+    if (req.path === SSLLOGIN_PATH) {
+      const ctx = await loginContext(req);
+      if ("status" in ctx) return ctx;
+      logins.set(req, ctx);
+    }
+    return rpc(req);
+  }
+
   let fake: KojiFake;
-  const server = await startHttpFake(
-    "koji",
-    (req) => (req.path === HUB_PATH || req.path === SSLLOGIN_PATH ? (req.method === "POST" ? rpc(req) : { status: 405, body: "Method Not Allowed" }) : { status: 404, body: "Not Found" }),
-    { tls: options.tls },
-  );
+  const server = await startHttpFake("koji", route, { tls: options.tls });
 
   fake = {
     name: server.name,
     url: server.url,
     calls: server.calls,
     faults: server.faults,
-    resetHttp: server.resetHttp,
+    resetHttp() {
+      server.resetHttp();
+      ran = [];
+    },
     stop: server.stop,
     hubUrl: `${server.url}${HUB_PATH}`,
     get submissions() {
@@ -478,8 +488,12 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     expireSessions() {
       for (const s of sessions.values()) s.expired = true;
     },
+    mapPrincipal(principal, user) {
+      principals[principal] = user;
+      if (!userIds.has(user)) userIds.set(user, userIds.size + 1);
+    },
     openSessions() {
-      return [...sessions.values()].map((s) => s.userName);
+      return [...sessions.values()].filter((s) => !s.expired).map((s) => s.userName);
     },
     calledMethods() {
       return [...ran];

@@ -1,10 +1,18 @@
 /**
  * A local OpenScanHub (kobo hub) speaking XML-RPC the way kobo's Django
  * dispatcher does: every exception is fault 1 "<Type>: <message>"; sessions are a
- * `sessionid` cookie set by `auth.login_password`; `@login_required` methods answer
- * "PermissionDenied: Login required." without one.
+ * `sessionid` cookie; `@login_required` methods answer "PermissionDenied: Login
+ * required." without a live one.
  *
- * Methods: `auth.login_password`, `auth.logout`, `upload.register_upload`,
+ * Login: `GET /auth/krb5login/` with HTTP Negotiate verified with the service keytab
+ * (`kerberos`), as mod_auth_gssapi does in front of kobo (401 + `WWW-Authenticate:
+ * Negotiate` without a valid token); kobo's Krb5RemoteUserBackend makes the user
+ * (the principal without its realm) and Django redirects (301) with the session
+ * cookie. `auth.login_password` for the `users` with a password. Sessions expire
+ * `sessionAgeMs` after their last renewal (Django's SESSION_COOKIE_AGE);
+ * `auth.renew_session()` renews a live one and answers whether a new login is needed.
+ *
+ * Methods: `auth.login_password`, `auth.renew_session`, `auth.logout`, `upload.register_upload`,
  * `scan.create_user_diff_task`, `scan.mock_build`, `scan.get_task_info` (`{}` when
  * unknown), `client.task_info`, `scan.find_tasks`, `client.cancel_task` (nil; a
  * string for an unknown task; fault "Cannot cancel task N, state is X" for a
@@ -26,6 +34,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
+import { acceptNegotiate, type NegotiateAcceptor } from "../kerberos/acceptor.js";
+import type { KerberosCredentials } from "./koji.js";
 import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
@@ -96,6 +106,10 @@ export interface OpenScanHubFakeOptions {
   users?: Record<string, string>;
   /** How `client.cancel_task` answers for a finished task: kobo's fault (default) or newer kobo's nil. */
   cancelFinished?: "fault" | "nil";
+  /** Verify HTTP Negotiate at `/auth/krb5login/` with this service keytab (see testing/kerberos). */
+  kerberos?: NegotiateAcceptor;
+  /** A session lives this long after login or its last `auth.renew_session` (Django's SESSION_COOKIE_AGE). Default 2 weeks. */
+  sessionAgeMs?: number;
   now?: () => number;
 }
 
@@ -104,6 +118,8 @@ export interface OpenScanHubFake extends FakeServer {
   readonly hubUrl: string;
   /** Successful task submissions since start or reset. */
   readonly submissions: number;
+  /** Set by whoever starts the fake with Kerberos (`startKerberizedHubs`). */
+  credentials?: KerberosCredentials;
   readonly uploadFaults: OshUploadFaults;
   /** Registered uploads, oldest first. */
   uploads(): FakeOshUpload[];
@@ -115,8 +131,10 @@ export interface OpenScanHubFake extends FakeServer {
   finish(id: number, state: OshFinalState): void;
   /** Drop every session: the next login-required call answers "Login required." */
   expireSessions(): void;
+  /** Users with a live session now. */
+  openSessions(): string[];
   beforeCall: ((method: string, params: XmlRpcValue[]) => void) | undefined;
-  /** XML-RPC methods called, in order, with each upload POST as "POST /xmlrpc/upload/". */
+  /** XML-RPC methods called, in order, with each upload POST as "POST /xmlrpc/upload/" and each Kerberos login as "GET /auth/krb5login/". */
   calledMethods(): string[];
   reset(): void;
 }
@@ -129,6 +147,7 @@ function kobotime(ms: number | undefined): string | null {
 }
 
 const UPLOAD_PATH = "/xmlrpc/upload/";
+const KRB5LOGIN_PATH = "/auth/krb5login/";
 const noUploadFaults = (): OshUploadFaults => ({ failNext: 0, failStatus: 500, failBody: "Internal Server Error", corruptNext: 0 });
 /** Django's `HttpResponse*`: text/html. */
 const page = (status: number, text: string, headers: Record<string, string> = {}): FakeReply => ({
@@ -155,7 +174,8 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   const cancelFinished = options.cancelFinished ?? "fault";
 
   const tasks = new Map<number, FakeOshTask>();
-  const sessions = new Map<string, string>(); // sessionid → username
+  const sessionAgeMs = options.sessionAgeMs ?? 14 * 24 * 3_600_000;
+  const sessions = new Map<string, { user: string; expiresAt: number }>(); // sessionid → Django session
   const uploads = new Map<number, FakeOshUpload & { key: string }>();
   const uploadFaults = noUploadFaults();
   let outcomes: { matcher: OshTaskMatcher; outcome: OshOutcome }[] = [];
@@ -324,9 +344,36 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     return page(200, "Upload finished.");
   }
 
+  /** A new Django session for `user`: its cookie. */
+  function startSession(user: string): string {
+    const key = randomBytes(16).toString("hex");
+    sessions.set(key, { user, expiresAt: clock() + sessionAgeMs });
+    return `sessionid=${key}; HttpOnly; Path=/; SameSite=Lax`;
+  }
+
+  /** The live session of a request's cookie (an expired one is an anonymous user, as in Django). */
+  function liveSession(req: FakeRequest): { key: string; user: string } | undefined {
+    const key = cookieValue(req, "sessionid");
+    const s = key === undefined ? undefined : sessions.get(key);
+    if (!s || s.expiresAt <= clock()) return undefined;
+    return { key: key!, user: s.user };
+  }
+
+  /** kobo `krb5login` behind mod_auth_gssapi. */
+  async function krb5Login(req: FakeRequest): Promise<FakeReply> {
+    if (req.method !== "GET") return page(405, "", { allow: "GET" });
+    if (!options.kerberos) return page(404, "Not Found");
+    const result = await acceptNegotiate(req.headers.authorization, options.kerberos);
+    if (!result.ok) return page(401, "<h1>Unauthorized</h1>", { "www-authenticate": "Negotiate" });
+    // Krb5RemoteUserBackend.clean_username: the principal without its realm; unknown users are created.
+    const user = result.principal.split("@")[0]!;
+    return { status: 301, body: "", headers: { location: "/", "set-cookie": startSession(user), "www-authenticate": result.wwwAuthenticate, "content-type": "text/html; charset=utf-8" } };
+  }
+
   function methodsFor(req: FakeRequest, replyHeaders: Record<string, string>): XmlRpcMethods {
-    const sid = cookieValue(req, "sessionid");
-    const user = sid === undefined ? undefined : sessions.get(sid);
+    const live = liveSession(req);
+    const sid = live?.key;
+    const user = live?.user;
     const loginRequired = (): string => {
       if (!user) throw fault("PermissionDenied", "Login required.");
       return user;
@@ -336,10 +383,14 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
         if (typeof username !== "string" || typeof password !== "string" || passwords[username] !== password) {
           throw fault("PermissionDenied", "Invalid username or password.");
         }
-        const key = `${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-        sessions.set(key, username);
-        replyHeaders["set-cookie"] = `sessionid=${key}; HttpOnly; Path=/; SameSite=Lax`;
-        return key;
+        replyHeaders["set-cookie"] = startSession(username);
+        return replyHeaders["set-cookie"].slice("sessionid=".length).split(";")[0]!;
+      },
+      "auth.renew_session"() {
+        // request.session.modified = True; return not request.user.is_authenticated
+        if (!live) return true;
+        sessions.get(live.key)!.expiresAt = clock() + sessionAgeMs;
+        return false;
       },
       "auth.logout"() {
         if (sid !== undefined) sessions.delete(sid);
@@ -411,7 +462,9 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   const xmlRpc = xmlRpcHandler(({ req, replyHeaders }) => {
     return withBeforeCall(methodsFor(req, replyHeaders), fake.beforeCall);
   });
-  const server = await startHttpFake("openscanhub", (req) => (req.path === UPLOAD_PATH ? fileUpload(req) : xmlRpc(req)));
+  const server = await startHttpFake("openscanhub", (req) =>
+    req.path === UPLOAD_PATH ? fileUpload(req) : req.path === KRB5LOGIN_PATH ? krb5Login(req) : xmlRpc(req),
+  );
 
   fake = {
     name: server.name,
@@ -458,9 +511,12 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     expireSessions() {
       sessions.clear();
     },
+    openSessions() {
+      return [...sessions.values()].filter((s) => s.expiresAt > clock()).map((s) => s.user);
+    },
     calledMethods() {
       const methods = xmlRpcMethods(server.calls);
-      return server.calls.map((c, i) => (c.path === UPLOAD_PATH ? `${c.method} ${UPLOAD_PATH}` : methods[i]!));
+      return server.calls.map((c, i) => (c.path === UPLOAD_PATH || c.path === KRB5LOGIN_PATH ? `${c.method} ${c.path}` : methods[i]!));
     },
     reset() {
       tasks.clear();

@@ -20,13 +20,6 @@ export interface XmlRpcDispatcher {
   dispatch(method: string, params: XmlRpcValue[]): unknown;
 }
 
-/** Thrown by a method factory to answer with plain HTTP instead (a web server's 401 in front of the hub). */
-export class HttpReply extends Error {
-  constructor(readonly reply: FakeReply) {
-    super(`HTTP ${reply.status}`);
-  }
-}
-
 /**
  * A `startHttpFake` handler that decodes the call, dispatches it to `methods`
  * (or to the methods a factory builds for this request) and encodes the result.
@@ -34,14 +27,14 @@ export class HttpReply extends Error {
  * fault 1 `Name: message`, as Python's SimpleXMLRPCDispatcher does.
  */
 export function xmlRpcHandler(
-  methods: XmlRpcMethods | ((ctx: XmlRpcHandlerContext) => XmlRpcMethods | XmlRpcDispatcher | Promise<XmlRpcDispatcher>),
+  methods: XmlRpcMethods | ((ctx: XmlRpcHandlerContext) => XmlRpcMethods | XmlRpcDispatcher),
 ): (req: FakeRequest) => Promise<FakeReply> {
   return async (req) => {
     const replyHeaders: Record<string, string> = { "content-type": "text/xml" };
     let body: string;
     try {
       const call = decodeCall(req.body);
-      const table = typeof methods === "function" ? await methods({ req, method: call.method, replyHeaders }) : methods;
+      const table = typeof methods === "function" ? methods({ req, method: call.method, replyHeaders }) : methods;
       if (typeof table.dispatch === "function" && !Object.hasOwn(table, call.method)) {
         body = encodeResponse(await (table as XmlRpcDispatcher).dispatch(call.method, call.params));
       } else {
@@ -51,7 +44,6 @@ export function xmlRpcHandler(
         body = encodeResponse(await fn(...call.params));
       }
     } catch (err) {
-      if (err instanceof HttpReply) return err.reply;
       body =
         err instanceof XmlRpcFault
           ? encodeFault(err.code, err.faultString)

@@ -92,7 +92,12 @@ export async function negotiate(host: string, id: KerberosIdentity): Promise<Neg
     });
     token = await client.step("");
   } catch (err) {
-    throw new KerberosError(gssMessage(err), { cause: err });
+    const text = gssMessage(err);
+    // MIT's words when the keytab has no key for the principal; name the keytab instead.
+    if (/Can't find client principal .* in cache collection/.test(text)) {
+      throw new KerberosError(`the keytab ${id.keytab} has no key for ${id.principal} (and no ticket for it is cached)`, { cause: err });
+    }
+    throw new KerberosError(text, { cause: err });
   }
   return {
     authorization: `Negotiate ${token}`,
