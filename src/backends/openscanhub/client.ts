@@ -134,6 +134,8 @@ export interface OpenScanHubClientOptions {
   maxSrpmBytes?: number;
   /** Where SRPMs wait between download and upload (one fresh directory per submission). Default `os.tmpdir()`. */
   tempDir?: string;
+  /** Clock of the session renewal, for tests. */
+  now?: () => number;
 }
 
 /** Where a hub lives and how to log in to it; the `backends.openscanhub` settings. */
@@ -172,7 +174,7 @@ class OpenScanHubClient implements BackendClient {
     private readonly endpoint: OpenScanHubEndpoint,
     options: OpenScanHubClientOptions,
   ) {
-    this.hub = new OshSession(endpoint.url, oshAuthOf(endpoint), endpoint.timeoutMs);
+    this.hub = new OshSession(endpoint.url, oshAuthOf(endpoint), endpoint.timeoutMs, options.now);
     this.transfers = new SrpmTransfers(endpoint.url, endpoint.timeoutMs, options.maxSrpmBytes ?? DEFAULT_MAX_SRPM_BYTES);
     this.tempDir = options.tempDir ?? tmpdir();
   }
