@@ -224,7 +224,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       host_id: t.state === FREE ? null : 1,
       parent: null,
       label: null,
-      waiting: null,
+      waiting: t.state === FREE ? null : false,
       awaited: null,
       owner: t.owner,
       method: t.method,
@@ -330,6 +330,24 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           return info;
         };
         return Array.isArray(taskId) ? taskId.map(one) : one(taskId);
+      }],
+      getTaskResult: [["task_id", "raise_fault"], (taskId) => {
+        const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
+        if (!t) throw genericError(`No such task: ${String(taskId)}`);
+        advance(t);
+        // Task.getResult: a failed task raises its fault; an unfinished one has no result yet.
+        if (t.state === FAILED) throw genericError(`BuildError: build of ${String(t.request[0])} failed`);
+        if (t.state === CANCELED) throw genericError(`Task ${t.id} is canceled`);
+        if (t.state !== CLOSED) throw genericError(`Task ${t.id} is not finished`);
+        return null; // a scratch build imports nothing
+      }],
+      getHost: [["hostInfo", "strict", "event"], (hostInfo, strict = false) => {
+        if (hostInfo === 1 || hostInfo === "fake-builder-01") {
+          const load = [...tasks.values()].map(advance).filter((t) => t.state === OPEN).length * 0.2;
+          return { id: 1, user_id: 2, name: "fake-builder-01", arches: "x86_64 noarch", task_load: load, capacity: 2.0, description: null, comment: null, ready: true, enabled: true };
+        }
+        if (strict) throw genericError(`Invalid hostInfo: ${String(hostInfo)}`);
+        return null;
       }],
       getTaskChildren: [["task_id", "request", "strict"], (taskId, _request = false, strict = false) => {
         if (strict && !(typeof taskId === "number" && tasks.has(taskId))) throw genericError(`No such task: ${String(taskId)}`);
