@@ -23,9 +23,9 @@
  * computed from the clock when read — no timers. `phaseMs: Infinity` leaves every
  * step to `start()` / `finish()`.
  */
-import { randomBytes } from "node:crypto";
-import { asStruct, encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
-import { acceptNegotiate, type NegotiateAcceptor } from "../kerberos/acceptor.js";
+import { asStruct, encodeCall, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
+import type { NegotiateAcceptor } from "../kerberos/acceptor.js";
+import { authError, bindKojiArgs, genericError, HubSessions, notAllowed, runMultiCall, webServerLogin, type HubSession, type LoginContext } from "./koji-hub.js";
 import { xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer, type FakeTls } from "./http-fake.js";
 
@@ -112,47 +112,8 @@ export interface KojiFake extends FakeServer {
   reset(): void;
 }
 
-interface Session {
-  id: number;
-  key: string;
-  userId: number;
-  userName: string;
-  lastCall: number | undefined;
-  expired: boolean;
-}
-
-const genericError = (msg: string) => new XmlRpcFault(1000, msg);
-const authError = (msg: string) => new XmlRpcFault(1002, msg);
-const notAllowed = (msg: string) => new XmlRpcFault(1004, msg);
-const parameterError = (msg: string) => new XmlRpcFault(1019, msg);
-
 function isoTime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "000+00:00");
-}
-
-function header(req: FakeRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/**
- * koji's `decode_args` + `call_with_argcheck`: positional parameters, then the
- * keyword arguments of a trailing `__starstar` struct, bound to `names`.
- */
-export function bindKojiArgs(method: string, names: readonly string[], raw: XmlRpcValue[]): (XmlRpcValue | undefined)[] {
-  const last = asStruct(raw.at(-1));
-  const args: (XmlRpcValue | undefined)[] = last?.__starstar === true ? raw.slice(0, -1) : [...raw];
-  if (args.length > names.length) throw parameterError(`${method}() takes at most ${names.length} arguments (${args.length} given)`);
-  if (last?.__starstar === true) {
-    for (const [k, v] of Object.entries(last)) {
-      if (k === "__starstar") continue;
-      const i = names.indexOf(k);
-      if (i < 0) throw parameterError(`${method}() got an unexpected keyword argument '${k}'`);
-      if (i < args.length && args[i] !== undefined) throw parameterError(`${method}() got multiple values for argument '${k}'`);
-      args[i] = v;
-    }
-  }
-  return args;
 }
 
 /** Start a fake Koji hub on 127.0.0.1 (port 0). */
@@ -165,12 +126,11 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   for (const name of [...Object.keys(passwords), ...Object.values(principals)]) if (!userIds.has(name)) userIds.set(name, userIds.size + 1);
 
   const tasks = new Map<number, FakeKojiTask>();
-  const sessions = new Map<number, Session>();
+  const sessions = new HubSessions();
   let ran: string[] = [];
   let outcomes: { matcher: KojiTaskMatcher; outcome: KojiOutcome }[] = [];
   let submissions = 0;
   let nextTaskId = 1000;
-  let nextSessionId = 1;
 
   function matches(m: KojiTaskMatcher, t: FakeKojiTask): boolean {
     const [src, target] = t.request as [string, string];
@@ -239,42 +199,8 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     return { id: userIds.get(name)!, name, status: 0, usertype: 0, krb_principals: krb };
   }
 
-  function newSession(userName: string): XmlRpcStruct {
-    const userId = userIds.get(userName)!;
-    const s: Session = { id: nextSessionId++, key: `${userId}-${randomBytes(10).toString("hex").slice(0, 19)}`, userId, userName, lastCall: undefined, expired: false };
-    sessions.set(s.id, s);
-    return { "session-id": s.id, "session-key": s.key, "header-auth": true };
-  }
-
-  /** kojihub/auth.py `Session.__init__`: header sessions; URL sessions are disabled. */
-  function sessionOf(req: FakeRequest, method: string): Session | undefined {
-    const sid = header(req, "koji-session-id");
-    if (sid === undefined) return undefined;
-    const s = sessions.get(Number(sid));
-    if (!s || s.key !== header(req, "koji-session-key")) throw authError("Invalid session or bad credentials");
-    if (s.expired && method !== "sslLogin" && method !== "login") throw new XmlRpcFault(1007, `session "${s.id}" has expired`);
-    const raw = header(req, "koji-session-callnum");
-    if (raw !== undefined) {
-      const callnum = Number(raw);
-      if (!Number.isInteger(callnum)) throw authError(`Invalid callnum: '${raw}'`);
-      if (s.lastCall !== undefined && s.lastCall > callnum) throw new XmlRpcFault(1008, `${s.lastCall} > ${callnum} (session ${s.id})`);
-      if (s.lastCall === callnum) throw new XmlRpcFault(1009, `unable to retry call ${callnum} (method ${method}) for session ${s.id}`);
-      s.lastCall = callnum;
-    }
-    return s;
-  }
-
-  /** Who the web server in front of `/kojihub/ssllogin` authenticated (REMOTE_USER, or the certificate's CN). */
-  interface LoginContext {
-    remoteUser?: string;
-    /** The server's Negotiate token for the answer (mutual authentication). */
-    wwwAuthenticate?: string;
-    clientVerify?: string;
-    certCN?: string;
-  }
-
-  function methodsFor(session: Session | undefined, login: LoginContext): XmlRpcMethods {
-    const assertLogin = (): Session => {
+  function methodsFor(session: HubSession | undefined, login: LoginContext): XmlRpcMethods {
+    const assertLogin = (): HubSession => {
       if (!session) throw notAllowed("you must be logged in for this operation");
       return session;
     };
@@ -283,23 +209,23 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         if (typeof password !== "string" || password === "") throw authError("invalid username or password");
         if (session) throw authError("Already logged in");
         if (typeof user !== "string" || passwords[user] !== password) throw authError("invalid username or password");
-        return newSession(user);
+        return sessions.create(userIds.get(user)!, user);
       }],
       sslLogin: [["proxyuser", "proxyauthtype", "renew", "exclusive"], () => {
         if (session) throw authError("Already logged in");
         if (login.remoteUser) {
           const name = principals[login.remoteUser];
           if (!name) throw authError(`Unknown user: ${login.remoteUser}`);
-          return newSession(name);
+          return sessions.create(userIds.get(name)!, name);
         }
         if (login.clientVerify !== "SUCCESS") throw authError(`could not verify client: ${login.clientVerify ?? "None"}`);
         if (!login.certCN) throw authError("unable to get user information (CN) from client certificate");
         if (!userIds.has(login.certCN)) throw authError(`Unknown user: ${login.certCN}`);
-        return newSession(login.certCN);
+        return sessions.create(userIds.get(login.certCN)!, login.certCN);
       }],
       logout: [["session_id"], () => {
         if (!session) throw authError("Not logged in");
-        sessions.delete(session.id);
+        sessions.close(session.id);
         return null;
       }],
       getLoggedInUser: [[], () => (session ? { ...userInfo(session.userName), authtype: 0 } : null)],
@@ -406,7 +332,10 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
 
   /** Run one method (hooked, recorded); `multiCall` runs its members the same way. */
   async function dispatch(methods: XmlRpcMethods, name: string, params: XmlRpcValue[]): Promise<unknown> {
-    if (name === "multiCall" || name === "system.multicall") return multiCall(methods, name, params);
+    if (name === "multiCall" || name === "system.multicall") {
+      ran.push(name);
+      return runMultiCall(name, params, (method, p) => dispatch(methods, method, p));
+    }
     const fn = Object.hasOwn(methods, name) ? methods[name] : undefined;
     if (!fn) throw genericError(`Invalid method: ${name}`);
     fake.beforeCall?.(name, params);
@@ -414,44 +343,12 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     return fn(...params);
   }
 
-  async function multiCall(methods: XmlRpcMethods, name: string, params: XmlRpcValue[]): Promise<unknown> {
-    const [calls] = bindKojiArgs(name, ["calls"], params);
-    if (!Array.isArray(calls)) throw parameterError(`${name}() needs a list of calls`);
-    ran.push(name);
-    const results: XmlRpcValue[] = [];
-    for (const call of calls) {
-      const c = asStruct(call);
-      try {
-        if (typeof c?.methodName !== "string" || !Array.isArray(c.params)) throw genericError("multiCall entries are {methodName, params}");
-        if (c.methodName === "multiCall" || c.methodName === "system.multicall") throw genericError("multiCall cannot be nested");
-        results.push([(await dispatch(methods, c.methodName, c.params)) as XmlRpcValue]);
-      } catch (err) {
-        const f = err instanceof XmlRpcFault ? err : new XmlRpcFault(1, `${(err as Error).name}: ${(err as Error).message}`);
-        results.push({ faultCode: f.code, faultString: f.faultString });
-      }
-    }
-    return results;
-  }
-
-  async function loginContext(req: FakeRequest): Promise<LoginContext | FakeReply> {
-    if (options.kerberos) {
-      const result = await acceptNegotiate(req.headers.authorization, options.kerberos);
-      if (!result.ok) {
-        // mod_auth_gssapi: no or bad token → 401, the hub is never reached.
-        return { status: 401, body: "<html><body><h1>Unauthorized</h1></body></html>", headers: { "content-type": "text/html; charset=iso-8859-1", "www-authenticate": "Negotiate" } };
-      }
-      return { remoteUser: result.principal, wwwAuthenticate: result.wwwAuthenticate };
-    }
-    if (req.tls) return { clientVerify: req.tls.authorized ? "SUCCESS" : req.tls.peerCommonName ? `FAILED:${req.tls.authorizationError}` : "NONE", certCN: req.tls.authorized ? req.tls.peerCommonName : undefined };
-    return {};
-  }
-
   /** What the web server established for a request to `/kojihub/ssllogin`, before the hub reads it. */
   const logins = new WeakMap<FakeRequest, LoginContext>();
   const rpc = xmlRpcHandler(({ req, method, replyHeaders }) => {
     const negotiated = logins.get(req);
     if (negotiated?.wwwAuthenticate) replyHeaders["www-authenticate"] = negotiated.wwwAuthenticate;
-    const methods = methodsFor(sessionOf(req, method), negotiated ?? {});
+    const methods = methodsFor(sessions.of(req, method), negotiated ?? {});
     return { dispatch: (name: string, params: XmlRpcValue[]) => dispatch(methods, name, params) };
   });
 
@@ -459,7 +356,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     if (req.path !== HUB_PATH && req.path !== SSLLOGIN_PATH) return { status: 404, body: "Not Found" };
     if (req.method !== "POST") return { status: 405, body: "Method Not Allowed" };
     if (req.path === SSLLOGIN_PATH) {
-      const ctx = await loginContext(req);
+      const ctx = await webServerLogin(req, options.kerberos);
       if ("status" in ctx) return ctx;
       logins.set(req, ctx);
     }
@@ -504,14 +401,14 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       t.manual = true;
     },
     expireSessions() {
-      for (const s of sessions.values()) s.expired = true;
+      sessions.expireAll();
     },
     mapPrincipal(principal, user) {
       principals[principal] = user;
       if (!userIds.has(user)) userIds.set(user, userIds.size + 1);
     },
     openSessions() {
-      return [...sessions.values()].filter((s) => !s.expired).map((s) => s.userName);
+      return sessions.open();
     },
     calledMethods() {
       return [...ran];

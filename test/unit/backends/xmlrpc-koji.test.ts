@@ -4,7 +4,7 @@ import { kwargs, sslLoginUrl, type MultiCallResult } from "../../../src/backends
 import { oshAuthOf } from "../../../src/backends/openscanhub/client.js";
 import { oshKrb5LoginUrl } from "../../../src/backends/openscanhub/session.js";
 import { XmlRpcFault } from "../../../src/backends/xmlrpc/codec.js";
-import { bindKojiArgs } from "../../../testing/fakes/koji.js";
+import { bindKojiArgs } from "../../../testing/fakes/koji-hub.js";
 
 const ok = (value: unknown): MultiCallResult => ({ ok: true, value: value as never });
 const fault = (code: number, text: string): MultiCallResult => ({ ok: false, fault: new XmlRpcFault(code, text) });
