@@ -19,23 +19,20 @@
  * finished one, or nil with `cancelFinished: "nil"` as newer kobo does).
  * `Task.export()` carries no comment, as in kobo.
  *
- * SRPMs arrive as kobo's file uploads: `upload.register_upload(name, sha256, size,
- * target_dir)` → `[id, key]`, then a multipart POST of `upload_id`, `upload_key` and
- * `file` to `/xmlrpc/upload/` (kobo `file_upload`: 403 for a wrong id/key, 500
- * "Checksum mismatch." / "File already exists.", 405 for other methods; no session
- * needed). A task takes `upload_id` (and a diff task `base_upload_id` or
- * `base_brew_build`) of a finished upload of the same user, and consumes it; there
- * is no `srpm_url` option, as on the real hub. The task is labelled with the
- * uploaded file name.
+ * SRPMs arrive as kobo's file uploads (openscanhub-uploads.ts). A task takes
+ * `upload_id` (and a diff task `base_upload_id` or `base_brew_build`) of a finished
+ * upload of the same user, and consumes it; there is no `srpm_url` option, as on
+ * the real hub. The task is labelled with the uploaded file name.
  *
  * Tasks are CREATED then FREE at once (spawn → free_task), then OPEN and a final
  * state one `phaseMs` apart (default 50 ms), computed from the clock when read — no
  * timers. `phaseMs: Infinity` leaves every step to `start()` / `finish()`.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
+import { randomBytes } from "node:crypto";
+import { asStruct, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
 import { acceptNegotiate, type NegotiateAcceptor } from "../kerberos/acceptor.js";
 import type { KerberosCredentials } from "./koji.js";
+import { fault, OshUploads, page, UPLOAD_PATH, type FakeOshUpload, type OshUploadFaults } from "./openscanhub-uploads.js";
 import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
@@ -45,35 +42,7 @@ const NAMES = Object.fromEntries(Object.entries(S).map(([k, v]) => [v, k])) as R
 const FINISHED = new Set<number>([S.CLOSED, S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
 const FAILED_STATES = new Set<number>([S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
 
-/** kobo `UPLOAD_STATES`. */
-export type OshUploadState = "NEW" | "STARTED" | "FINISHED" | "FAILED";
-
-/** A registered upload as the fake keeps it. */
-export interface FakeOshUpload {
-  id: number;
-  owner: string;
-  name: string;
-  /** sha256, hex, as registered. */
-  checksum: string;
-  /** As registered (kobo does not check it). */
-  size: number;
-  targetDir: string;
-  state: OshUploadState;
-  /** The task that took it; kobo then deletes the record, so it cannot be used again. */
-  taskId?: number;
-}
-
-/**
- * Faults of the upload endpoint only (`faults` hits every request): `failNext`
- * uploads answer `failStatus` with `failBody`; `corruptNext` uploads lose a byte on
- * the way, so the hub's own check answers "Checksum mismatch.". `resetHttp()` clears them.
- */
-export interface OshUploadFaults {
-  failNext: number;
-  failStatus: number;
-  failBody: string;
-  corruptNext: number;
-}
+export type { FakeOshUpload, OshUploadFaults, OshUploadState } from "./openscanhub-uploads.js";
 
 export type OshOutcome = "CLOSED" | "FAILED" | "INTERRUPTED" | "TIMEOUT";
 export type OshFinalState = OshOutcome | "CANCELED";
@@ -139,23 +108,11 @@ export interface OpenScanHubFake extends FakeServer {
   reset(): void;
 }
 
-/** kobo's dispatcher: `Fault(1, "%s: %s" % (type, exc))`. */
-const fault = (type: string, message: string) => new XmlRpcFault(1, `${type}: ${message}`);
-
 function kobotime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
-const UPLOAD_PATH = "/xmlrpc/upload/";
 const KRB5LOGIN_PATH = "/auth/krb5login/";
-const noUploadFaults = (): OshUploadFaults => ({ failNext: 0, failStatus: 500, failBody: "Internal Server Error", corruptNext: 0 });
-/** Django's `HttpResponse*`: text/html. */
-const page = (status: number, text: string, headers: Record<string, string> = {}): FakeReply => ({
-  status,
-  body: text,
-  headers: { "content-type": "text/html; charset=utf-8", ...headers },
-});
-
 function cookieValue(req: FakeRequest, name: string): string | undefined {
   const header = req.headers.cookie;
   const text = Array.isArray(header) ? header.join("; ") : (header ?? "");
@@ -176,12 +133,10 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   const tasks = new Map<number, FakeOshTask>();
   const sessionAgeMs = options.sessionAgeMs ?? 14 * 24 * 3_600_000;
   const sessions = new Map<string, { user: string; expiresAt: number }>(); // sessionid → Django session
-  const uploads = new Map<number, FakeOshUpload & { key: string }>();
-  const uploadFaults = noUploadFaults();
+  const uploads = new OshUploads();
   let outcomes: { matcher: OshTaskMatcher; outcome: OshOutcome }[] = [];
   let submissions = 0;
   let nextTaskId = 500;
-  let nextUploadId = 1;
 
   function matches(m: OshTaskMatcher, t: FakeOshTask): boolean {
     if (typeof m === "function") return m(t);
@@ -249,16 +204,6 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     };
   }
 
-  /** osh `check_upload`: an upload of this user that is there to take. */
-  function uploadFor(user: string, id: XmlRpcValue | undefined): FakeOshUpload {
-    const u = typeof id === "number" ? uploads.get(id) : undefined;
-    if (!u || u.taskId !== undefined) throw fault("ObjectDoesNotExist", `Can't find uploaded file with id: ${String(id)}`);
-    if (u.owner !== user) throw fault("RuntimeError", "Can't process a file uploaded by a different user");
-    // The hub would fail moving a file that never arrived.
-    if (u.state !== "FINISHED") throw fault("FileNotFoundError", `[Errno 2] No such file or directory: '${u.targetDir}/${u.name}'`);
-    return u;
-  }
-
   /** osh `check_nvr` (the fake has no Koji to ask whether the build exists). */
   function brewBuild(nvr: string): string {
     if (!/^.+-[^-]+-[^-]+$/.test(nvr)) throw fault("RuntimeError", `${nvr} is not a correct N-V-R`);
@@ -269,11 +214,11 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   function createTask(user: string, method: FakeOshTask["method"], opts: XmlRpcStruct): number {
     // Like the hub, unknown options (e.g. `srpm_url`) are ignored: no upload, no source.
     if (opts.upload_id === undefined) throw fault("RuntimeError", "No source RPM or tarball or dist-git URL specified.");
-    const target = uploadFor(user, opts.upload_id);
+    const target = uploads.take(user, opts.upload_id);
     let base: FakeOshUpload | string | undefined;
     if (method === "VersionDiffBuild") {
       if (typeof opts.base_brew_build === "string" && opts.base_brew_build) base = brewBuild(opts.base_brew_build);
-      else if (opts.base_upload_id !== undefined) base = uploadFor(user, opts.base_upload_id);
+      else if (opts.base_upload_id !== undefined) base = uploads.take(user, opts.base_upload_id);
       else throw fault("RuntimeError", "No source RPM or tarball specified.");
     }
     const mockConfig = opts.mock_config;
@@ -304,44 +249,6 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     });
     submissions++;
     return id;
-  }
-
-  /** kobo `file_upload`: Django answers, text not XML-RPC; any other exception is a 500 with its text. */
-  async function fileUpload(req: FakeRequest): Promise<FakeReply> {
-    if (req.method !== "POST") return page(405, "", { allow: "POST" });
-    if (uploadFaults.failNext > 0) {
-      uploadFaults.failNext--;
-      return page(uploadFaults.failStatus, uploadFaults.failBody);
-    }
-    let form: FormData;
-    try {
-      const type = req.headers["content-type"];
-      form = await new Response(req.rawBody, { headers: { "content-type": typeof type === "string" ? type : "" } }).formData();
-    } catch {
-      return page(500, "'file'"); // request.FILES["file"]: MultiValueDictKeyError
-    }
-    const file = form.get("file");
-    if (!(file instanceof Blob)) return page(500, "'file'");
-    const u = uploads.get(Number(form.get("upload_id")));
-    if (!u || u.key !== form.get("upload_key")) return page(403, "Not allowed to upload the file.");
-    // A task moves its file away, so only untaken uploads occupy their path.
-    const there = [...uploads.values()].some((o) => o.state === "FINISHED" && o.taskId === undefined && o.targetDir === u.targetDir && o.name === u.name);
-    if (there) {
-      u.state = "FAILED";
-      return page(500, "File already exists.");
-    }
-    u.state = "STARTED";
-    let bytes = Buffer.from(await file.arrayBuffer());
-    if (uploadFaults.corruptNext > 0) {
-      uploadFaults.corruptNext--;
-      bytes = bytes.subarray(1);
-    }
-    if (createHash("sha256").update(bytes).digest("hex") !== u.checksum) {
-      u.state = "FAILED";
-      return page(500, "Checksum mismatch.");
-    }
-    u.state = "FINISHED";
-    return page(200, "Upload finished.");
   }
 
   /** A new Django session for `user`: its cookie. */
@@ -401,10 +308,7 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
         if (typeof name !== "string" || typeof checksum !== "string" || typeof size !== "number" || typeof targetDir !== "string") {
           throw fault("TypeError", "register_upload(name, checksum, size, target_dir): wrong argument types");
         }
-        const id = nextUploadId++;
-        const key = randomBytes(32).toString("hex");
-        uploads.set(id, { id, owner, name, checksum: checksum.toLowerCase(), size, targetDir, state: "NEW", key });
-        return [id, key];
+        return uploads.register(owner, name, checksum, size, targetDir);
       },
       "scan.create_user_diff_task"(opts: unknown) {
         return createTask(loginRequired(), "VersionDiffBuild", asStruct(opts) ?? {});
@@ -463,7 +367,7 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     return withBeforeCall(methodsFor(req, replyHeaders), fake.beforeCall);
   });
   const server = await startHttpFake("openscanhub", (req) =>
-    req.path === UPLOAD_PATH ? fileUpload(req) : req.path === KRB5LOGIN_PATH ? krb5Login(req) : xmlRpc(req),
+    req.path === UPLOAD_PATH ? uploads.fileUpload(req) : req.path === KRB5LOGIN_PATH ? krb5Login(req) : xmlRpc(req),
   );
 
   fake = {
@@ -473,16 +377,16 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     faults: server.faults,
     resetHttp() {
       server.resetHttp();
-      Object.assign(uploadFaults, noUploadFaults());
+      uploads.resetFaults();
     },
     stop: server.stop,
     hubUrl: `${server.url}/xmlrpc/client/`,
     get submissions() {
       return submissions;
     },
-    uploadFaults,
+    uploadFaults: uploads.faults,
     uploads() {
-      return [...uploads.values()].map(({ key: _key, ...u }) => u);
+      return uploads.list();
     },
     beforeCall: undefined,
     task(id) {
