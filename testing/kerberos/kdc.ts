@@ -134,19 +134,17 @@ async function startIn(dir: string, realm: string, port: number): Promise<Kdc> {
   const master = Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
   await run(locate("kdb5_util")!, ["create", "-s", "-r", realm, "-P", master], { env });
 
-  const child: ChildProcess = spawn(locate("krb5kdc")!, ["-n", "-P", join(dir, "kdc.pid")], { env, stdio: ["ignore", "ignore", "pipe"] });
+  // The KDC must not outlive this process, however it ends (a test worker is often
+  // killed, and "exit" handlers do not run then): a shell holds our end of a pipe
+  // and stops the KDC, and removes the realm, when the pipe closes.
+  const watchdog = 'exec 3<&0; "$0" -n -P "$1/kdc.pid" & kdc=$!; (read -r _ <&3; kill "$kdc" 2>/dev/null) & wait "$kdc"; status=$?; rm -rf "$1"; exit $status';
+  const child: ChildProcess = spawn("/bin/sh", ["-c", watchdog, locate("krb5kdc")!, dir], { env, stdio: ["pipe", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const killOnExit = () => {
-    child.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once("exit", killOnExit);
   const stop = async () => {
-    process.removeListener("exit", killOnExit);
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
+      child.stdin?.end();
       await exited;
     }
     rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,7 @@
  * side of the same library reads `KRB5_KTNAME` instead, so a fake hub in the same
  * process (tests) is not disturbed.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import kerberos from "kerberos";
@@ -62,6 +62,8 @@ export function useClientKeytab(id: KerberosIdentity): void {
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), "packit-probot-krb5cc-"));
+  // Tickets are worth nothing after the process: leave none behind.
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   environment = { keytab: id.keytab, krb5Config: id.krb5Config, ccache: `DIR:${dir}` };
   process.env.KRB5_CLIENT_KTNAME = id.keytab;
   process.env.KRB5CCNAME = environment.ccache;
