@@ -35,11 +35,6 @@ function locate(program: string): string | undefined {
   return undefined;
 }
 
-/** Whether this machine can run a realm; `.ci/run` and the README's set-up install what is missing. */
-export function kerberosAvailable(): boolean {
-  return PROGRAMS.every((p) => locate(p) !== undefined);
-}
-
 export interface PrincipalOptions {
   /** Longest ticket the KDC issues for it, in kadmin's words ("3 seconds", "10 hours"). */
   maxLife?: string;

@@ -23,7 +23,6 @@ import { asStruct, decodeCall, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { parseTaskId } from "../xmlrpc/client.js";
 import { KOJI_FAULTS, KojiSession, kwargs, type KojiAuth, type MultiCallResult } from "./session.js";
 
-export { KOJI_FAULTS } from "./session.js";
 
 const BACKEND = "koji";
 

@@ -38,8 +38,6 @@ import { parseTaskId } from "../xmlrpc/client.js";
 import { OshSession, oshHubRoot, type OshAuth } from "./session.js";
 import { ChecksumMismatch, DEFAULT_MAX_SRPM_BYTES, fileName, randomName, SRPM_NAME, SrpmTransfers, STAGING_PREFIX, type StagedSrpm } from "./upload.js";
 
-export { oshHubRoot } from "./session.js";
-export { oshUploadUrl, removeStaleStaging, STALE_STAGING_MS } from "./upload.js";
 
 const BACKEND = "openscanhub";
 
