@@ -16,7 +16,7 @@
  * side of the same library reads `KRB5_KTNAME` instead, so a fake hub in the same
  * process (tests) is not disturbed.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import kerberos from "kerberos";
@@ -61,13 +61,37 @@ export function useClientKeytab(id: KerberosIdentity): void {
     }
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), "packit-probot-krb5cc-"));
-  // Tickets are worth nothing after the process: leave none behind.
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const dir = privateCacheDir();
   environment = { keytab: id.keytab, krb5Config: id.krb5Config, ccache: `DIR:${dir}` };
   process.env.KRB5_CLIENT_KTNAME = id.keytab;
   process.env.KRB5CCNAME = environment.ccache;
   if (id.krb5Config !== undefined) process.env.KRB5_CONFIG = id.krb5Config;
+}
+
+const CACHE_PREFIX = "packit-probot-krb5cc-";
+
+/**
+ * A new 0700 directory `packit-probot-krb5cc-<pid>-…` for this process's tickets,
+ * removed at exit; those of processes that died without exiting are removed here.
+ */
+function privateCacheDir(): string {
+  const base = tmpdir();
+  for (const name of readdirSync(base)) {
+    const pid = Number(/^packit-probot-krb5cc-(\d+)-/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(base, name), { recursive: true, force: true });
+  }
+  const dir = mkdtempSync(join(base, `${CACHE_PREFIX}${process.pid}-`));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** One Negotiate exchange: the request header, then the check of the server's answer. */
