@@ -77,7 +77,7 @@ const CACHE_PREFIX = "packit-probot-krb5cc-";
 function privateCacheDir(): string {
   const base = tmpdir();
   for (const name of readdirSync(base)) {
-    const pid = Number(/^packit-probot-krb5cc-(\d+)-/.exec(name)?.[1]);
+    const pid = name.startsWith(CACHE_PREFIX) ? Number(/^(\d+)-/.exec(name.slice(CACHE_PREFIX.length))?.[1]) : 0;
     if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(base, name), { recursive: true, force: true });
   }
   const dir = mkdtempSync(join(base, `${CACHE_PREFIX}${process.pid}-`));
