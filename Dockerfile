@@ -6,9 +6,10 @@ ARG NODE_VERSION=20
 
 # --- build: all dependencies, TypeScript → dist/, then drop the dev dependencies ----
 FROM node:${NODE_VERSION}-bookworm-slim AS build
-# better-sqlite3 compiles its addon when no prebuilt binary matches the platform.
+# better-sqlite3 compiles its addon when no prebuilt binary matches the platform;
+# kerberos (Koji and OpenScanHub logins) builds against MIT krb5's headers.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
+ && apt-get install -y --no-install-recommends python3 make g++ libkrb5-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -26,6 +27,10 @@ ENV NODE_ENV=production \
     PORT=3000 \
     PACKIT__DATABASE__PATH=/app/data/packit-probot.sqlite
 WORKDIR /app
+# MIT GSSAPI at run time for the kerberos addon; mount the keytab and, when needed, a krb5.conf.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgssapi-krb5-2 \
+ && rm -rf /var/lib/apt/lists/*
 # package.json and app.yml are read by Probot's setup page (App registration from the manifest).
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

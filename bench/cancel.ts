@@ -25,7 +25,8 @@ const xmlMethod = (req: { body: string }) => /<methodName>([^<]*)<\/methodName>/
 const IS_CANCEL: Record<string, (req: { method: string; path: string; body: string }) => boolean> = {
   copr: (r) => (r.method === "PUT" || r.method === "POST") && /^\/api_3\/build\/cancel\/\d+\/?$/.test(r.path),
   "testing-farm": (r) => r.method === "DELETE" && r.path.startsWith("/v0.1/requests/"),
-  koji: (r) => r.method === "POST" && xmlMethod(r) === "cancelTask",
+  // Koji cancels travel in a multiCall (cancelTask + getTaskInfo per task).
+  koji: (r) => r.method === "POST" && (xmlMethod(r) === "cancelTask" || (xmlMethod(r) === "multiCall" && r.body.includes("<string>cancelTask</string>"))),
   openscanhub: (r) => r.method === "POST" && xmlMethod(r) === "client.cancel_task",
 };
 
@@ -115,12 +116,16 @@ export async function run(): Promise<Record<string, unknown>> {
     const codes = report.results.reduce<Record<string, number>>((acc, r) => ((acc[`${r.backend}:${r.code}`] = (acc[`${r.backend}:${r.code}`] ?? 0) + 1), acc), {});
     console.error(`cancel: overall ${report.overall}; codes ${JSON.stringify(codes)}`);
 
+    const kojiJobs = jobs.filter((j) => j.backend === "koji").length;
     return {
       name: "cancel",
       jobs: jobs.length,
       latency_ms: LATENCY_MS,
       elapsed_ms: Math.round(elapsedMs),
       cancelled,
+      // Issue 22: fewer Koji requests than Koji jobs (batched into multiCall).
+      koji_jobs: kojiJobs,
+      koji_requests: fakes.koji.calls.length - callsBefore.koji!,
     };
   } finally {
     await env.stop();

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Probot, Server } from "probot";
 import type { Logger } from "pino";
 import { createBackends, type Backends } from "./backends/index.js";
-import { removeStaleStaging } from "./backends/openscanhub/client.js";
+import { removeStaleStaging } from "./backends/openscanhub/upload.js";
 import { openDatabase } from "./db/open.js";
 import { toError } from "./errors.js";
 import type { AppDeps } from "./deps.js";
@@ -124,6 +124,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       cron?.stop();
       await server.stop();
       await Promise.all(workers.map((w) => w.stop(settings.worker.leaseMs / 2)));
+      await Promise.all(Object.values(deps.backends).map((b) => b.close?.()));
       db.close();
     },
   };

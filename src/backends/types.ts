@@ -99,6 +99,8 @@ export interface BackendClient {
   findByToken(req: SubmitRequest, opts?: CallOptions): Promise<SubmitResult | null>;
   status(externalId: string, opts?: CallOptions): Promise<RemoteStatus>;
   cancel(externalId: string, opts?: CallOptions): Promise<CancelOutcome>;
+  /** End the client's session with its service (Koji and OpenScanHub log out) and close its connections; at shutdown. */
+  close?(): Promise<void>;
 }
 
 /** Where a backend lives and how to authenticate; from service settings. */

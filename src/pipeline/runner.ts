@@ -66,6 +66,7 @@ function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext,
   const transient = isTransient(e);
   if (transient && ctx.attempt < ctx.maxAttempts) throw e;
   const suffix = transient ? ` (gave up after ${ctx.attempt} attempts)` : "";
+  deps.log.warn({ jobId: job.id, backend: job.backend, err: e.message }, `${what}; the job ends in error`);
   moveJob(deps, job.id, "error", { message: `${what}: ${e.message}${suffix}` });
 }
 

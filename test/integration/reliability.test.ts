@@ -618,8 +618,6 @@ jobs:
       "Copr Basic header": b64(FAKE_COPR_TOKEN),
       "Testing Farm token": FAKE_TF_TOKEN,
       "Image Builder token": FAKE_IMAGE_BUILDER_TOKEN,
-      "Koji/OSH password": "packit-password",
-      "Koji/OSH Basic": b64("packit:packit-password"),
       "Testing Farm notification token": notifyToken,
     };
     keyLines.forEach((l, i) => (secrets[`private key line ${i + 1}`] = l));
@@ -628,9 +626,14 @@ jobs:
     const issued = [...(store?.keys() ?? [])];
     expect(issued.length, "the scenario used installation tokens").toBeGreaterThan(0);
     issued.forEach((t, i) => (secrets[`installation token ${i + 1}`] = t));
-    // Koji session keys travel in URLs; they are credentials too.
-    const sessionKeys = new Set(w.fakes.koji.calls.map((c) => c.query.get("session-key")).filter((k): k is string => !!k && k.length >= 8));
-    [...sessionKeys].forEach((k, i) => (secrets[`Koji session key ${i + 1}`] = k));
+    // Koji session keys (Koji-Session-Key) and OpenScanHub session cookies are credentials too.
+    const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+    const sessionKeys = new Set(
+      [...w.fakes.koji.calls.map((c) => header(c.headers["koji-session-key"])), ...w.fakes.openscanhub.calls.map((c) => header(c.headers.cookie)?.replace(/^sessionid=/, ""))].filter(
+        (k): k is string => !!k && k.length >= 8,
+      ),
+    );
+    [...sessionKeys].forEach((k, i) => (secrets[`Koji/OSH session key ${i + 1}`] = k));
 
     for (const [where, text] of [["logs", logText], ["comments and check runs", published]] as const) {
       const leaked = Object.entries(secrets).filter(([, s]) => text.includes(s)).map(([what]) => what);

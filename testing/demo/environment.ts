@@ -5,8 +5,9 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../fakes/copr.js";
 import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../fakes/image-builder.js";
-import { startKojiFake, type KojiFake } from "../fakes/koji.js";
-import { startOpenScanHubFake, type OpenScanHubFake } from "../fakes/openscanhub.js";
+import type { KojiFake } from "../fakes/koji.js";
+import type { OpenScanHubFake } from "../fakes/openscanhub.js";
+import { startKerberizedHubs } from "../kerberos/hubs.js";
 import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../fakes/testing-farm.js";
 import { startGitHubSim, sendWebhook, type GitHubSim } from "../github-sim/index.js";
 import { createLogger } from "../../src/log.js";
@@ -51,20 +52,22 @@ export interface EnvironmentOptions {
 /**
  * A whole working world on loopback: the simulated GitHub, the five fake backends
  * and the real service (Probot server, workers, SQLite) configured to use them,
- * with timings shortened so a pipeline finishes in a second. The demo, replay,
- * benchmarks and end-to-end tests all use it.
+ * with timings shortened so a pipeline finishes in a second. Koji and OpenScanHub
+ * take Kerberos only, as Fedora's do: a throwaway KDC (one per process) issues the
+ * app's keytab. The demo, replay, benchmarks and end-to-end tests all use it.
  */
 export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<Environment> {
   const phaseMs = opts.phaseMs ?? 60;
-  const [sim, copr, testingFarm, koji, imageBuilder, openscanhub] = await Promise.all([
+  const [sim, copr, testingFarm, hubs, imageBuilder] = await Promise.all([
     startGitHubSim({ latencyMs: opts.githubLatencyMs ?? 0 }),
     startFakeCopr({ phaseMs }),
     startFakeTestingFarm({ phaseMs }),
-    startKojiFake({ phaseMs }),
+    startKerberizedHubs({ phaseMs }),
     startFakeImageBuilder({ phaseMs }),
-    startOpenScanHubFake({ phaseMs }),
   ]);
+  const { koji, openscanhub } = hubs;
   const fakes: Fakes = { copr, testingFarm, koji, imageBuilder, openscanhub };
+  const kerberos = (c: typeof hubs.credentials.koji) => ({ auth: "gssapi", principal: c.principal, keytab: c.keytab, krb5Config: c.krb5Config });
   const stopServers = () => Promise.all([sim.stop(), ...Object.values(fakes).map((f) => f.stop())]);
   const dir = opts.databasePath ? undefined : mkdtempSync(join(tmpdir(), "packit-probot-env-"));
   const base: Record<string, unknown> = {
@@ -77,9 +80,9 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     backends: {
       copr: { url: fakes.copr.url, token: FAKE_COPR_TOKEN, timeoutMs: 5000 },
       testingFarm: { url: fakes.testingFarm.url, token: FAKE_TF_TOKEN, timeoutMs: 5000 },
-      koji: { url: fakes.koji.hubUrl, token: "packit:packit-password", timeoutMs: 5000 },
+      koji: { url: fakes.koji.hubUrl, ...kerberos(hubs.credentials.koji), timeoutMs: 5000 },
       imageBuilder: { url: fakes.imageBuilder.url, token: FAKE_IMAGE_BUILDER_TOKEN, timeoutMs: 5000 },
-      openscanhub: { url: fakes.openscanhub.hubUrl, token: "packit:packit-password", timeoutMs: 5000 },
+      openscanhub: { url: fakes.openscanhub.hubUrl, ...kerberos(hubs.credentials.openScanHub), timeoutMs: 5000 },
     },
   };
   const settings = parseSettings(deepMerge(base, opts.settings ?? {}));

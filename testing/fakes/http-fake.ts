@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
 
 /** One request a fake received, for tests and the demo to assert on. */
 export interface RecordedCall {
@@ -17,6 +19,8 @@ export interface FakeRequest extends RecordedCall {
   json: unknown;
   /** The body as received: `body` is its UTF-8 text, which mangles binary uploads. */
   rawBody: Buffer;
+  /** On a TLS fake that asks for client certificates: what mod_ssl would tell the application. */
+  tls?: { authorized: boolean; authorizationError?: string; peerCommonName?: string; peerSubject?: string };
 }
 
 export interface FakeReply {
@@ -49,15 +53,37 @@ export interface FakeServer {
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
 
+/** Serve HTTPS: PEM key and certificate, and the CA whose client certificates are verified (asked for, not required). */
+export interface FakeTls {
+  key: string | Buffer;
+  cert: string | Buffer;
+  ca?: string | Buffer;
+}
+
 const noFaults = (): FaultControls => ({ failNext: 0, failStatus: 500, failUntil: 0, delayMs: 0 });
 
-/** Start an HTTP server on 127.0.0.1, port 0, that records every call and applies faults. */
-export async function startHttpFake(name: string, handler: FakeHandler): Promise<FakeServer> {
+/** What the TLS layer verified about the client (undefined on plain HTTP). */
+function tlsPeer(req: IncomingMessage): FakeRequest["tls"] {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== "function") return undefined;
+  const peer = socket.getPeerCertificate();
+  const present = peer && Object.keys(peer).length > 0;
+  const cn = present ? peer.subject?.CN : undefined;
+  return {
+    authorized: socket.authorized === true,
+    authorizationError: socket.authorizationError ? String(socket.authorizationError) : present ? undefined : "no certificate",
+    peerCommonName: Array.isArray(cn) ? cn[0] : cn,
+    peerSubject: present ? Object.entries(peer.subject ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(",") : undefined,
+  };
+}
+
+/** Start an HTTP (or, with `tls`, HTTPS) server on 127.0.0.1, port 0, that records every call and applies faults. */
+export async function startHttpFake(name: string, handler: FakeHandler, options: { tls?: FakeTls } = {}): Promise<FakeServer> {
   const calls: RecordedCall[] = [];
   const faults = noFaults();
   const open = new Set<ServerResponse>();
 
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
     res.on("close", () => open.delete(res));
     const chunks: Buffer[] = [];
@@ -80,7 +106,7 @@ export async function startHttpFake(name: string, handler: FakeHandler): Promise
     } catch {
       json = undefined;
     }
-    const fakeReq: FakeRequest = { ...call, json, rawBody };
+    const fakeReq: FakeRequest = { ...call, json, rawBody, tls: tlsPeer(req) };
     const delay = typeof faults.delayMs === "function" ? faults.delayMs(fakeReq) : faults.delayMs;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 
@@ -108,7 +134,11 @@ export async function startHttpFake(name: string, handler: FakeHandler): Promise
       }
     }
     res.writeHead(reply.status, headers).end(payload);
-  });
+  };
+  const { tls } = options;
+  const server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: false }, listener)
+    : createServer(listener);
   server.keepAliveTimeout = 1000;
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -116,7 +146,7 @@ export async function startHttpFake(name: string, handler: FakeHandler): Promise
 
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     calls,
     faults,
     resetHttp() {

@@ -1,22 +1,33 @@
 /**
  * A local Koji hub speaking XML-RPC with koji's session rules and fault shapes
- * (kojihub/auth.py, kojihub/task.py, kojihub/kojihub.py):
- * - `login` → `{"session-id", "session-key"}`; session calls carry them and a
- *   `callnum` in the query; lower callnum → SequenceError 1008, equal → RetryError 1009,
- *   bad session → AuthError 1002, expired → AuthExpired 1007.
- * - `build` needs a session (AuthError "Not logged in"); `getTaskInfo`, `getUser`,
- *   `listTasks` do not.
+ * (kojihub/auth.py, kojihub/kojixmlrpc.py, kojihub/kojihub.py, koji/__init__.py):
+ * - Login: `sslLogin` at `/kojihub/ssllogin`, where the "web server" authenticates
+ *   first — HTTP Negotiate verified with the service keytab (`kerberos`), as
+ *   mod_auth_gssapi does (401 + `WWW-Authenticate: Negotiate` without a valid
+ *   token), or a verified TLS client certificate (`tls`, user = its CN); and
+ *   `login(user, password)` for the `users` that have a password.
+ * - Sessions travel in `Koji-Session-Id` / `-Key` / `-Callnum` headers; URL
+ *   sessions are refused (`DisableURLSessions`). Lower callnum → SequenceError 1008,
+ *   equal → RetryError 1009, bad session → AuthError 1002, expired → AuthExpired 1007.
+ * - `build` and `cancelBuild` need a login (ActionNotAllowed 1004 "you must be logged
+ *   in for this operation"); `getTaskInfo`, `getUser`, `listTasks` do not.
  * - `cancelTask` returns nil always; on an unknown task GenericError "No such task: N";
- *   on another user's task ActionNotAllowed "admin permission required (…)";
- *   on a CLOSED/FAILED/CANCELED task it changes nothing.
+ *   on another user's task ActionNotAllowed "admin permission required (…)"; on a
+ *   CLOSED/FAILED/CANCELED task it changes nothing.
+ * - Keyword arguments arrive as a trailing `__starstar` struct; a wrong one is
+ *   ParameterError 1019. Unknown methods are GenericError 1000 "Invalid method: x".
+ * - `multiCall` / `system.multicall` run each call alone: `[value]` or
+ *   `{faultCode, faultString}` per call.
  *
  * Tasks move FREE → OPEN → CLOSED|FAILED, one step per `phaseMs` (default 50 ms),
  * computed from the clock when read — no timers. `phaseMs: Infinity` leaves every
  * step to `start()` / `finish()`.
  */
-import { asStruct, encodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
-import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "./xmlrpc-server.js";
-import { startHttpFake, type FakeRequest, type FakeServer } from "./http-fake.js";
+import { asStruct, encodeCall, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
+import type { NegotiateAcceptor } from "../kerberos/acceptor.js";
+import { authError, bindKojiArgs, genericError, HubSessions, notAllowed, runMultiCall, webServerLogin, type HubSession, type LoginContext } from "./koji-hub.js";
+import { xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
+import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer, type FakeTls } from "./http-fake.js";
 
 const FREE = 0;
 const OPEN = 1;
@@ -49,10 +60,27 @@ export type KojiTaskMatcher = string | RegExp | ((task: FakeKojiTask) => boolean
 export interface KojiFakeOptions {
   /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
   phaseMs?: number;
-  /** user → password. Default `{ packit: "packit-password", other: "other-password" }`. */
+  /**
+   * Users with a password (`login`), for hubs that still allow it. Default
+   * `{ packit: "packit-password", other: "other-password" }`; `{}` for a hub that,
+   * like Fedora's, takes Kerberos only.
+   */
   users?: Record<string, string>;
+  /** Kerberos principals of users (`user_krb_principals`): principal → user name. */
+  principals?: Record<string, string>;
+  /** Verify HTTP Negotiate at `/kojihub/ssllogin` with this service keytab (see testing/kerberos). */
+  kerberos?: NegotiateAcceptor;
+  /** Serve HTTPS; with `tls.ca`, a client certificate signed by it logs in as its CN at `/kojihub/ssllogin`. */
+  tls?: FakeTls;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
+}
+
+/** What a client needs to log in to a kerberized fake (`npm run fakes -- --json`). */
+export interface KerberosCredentials {
+  principal: string;
+  keytab: string;
+  krb5Config: string;
 }
 
 export interface KojiFake extends FakeServer {
@@ -60,6 +88,8 @@ export interface KojiFake extends FakeServer {
   readonly hubUrl: string;
   /** Successful `build` calls since start or reset. */
   readonly submissions: number;
+  /** Set by whoever starts the fake with Kerberos (`startKerberizedHubs`). */
+  credentials?: KerberosCredentials;
   /** A task as it is now (advanced on the clock), or undefined. */
   task(id: number): FakeKojiTask | undefined;
   /** Tasks matching `matcher` end in `outcome` (later calls take precedence). */
@@ -70,25 +100,17 @@ export interface KojiFake extends FakeServer {
   finish(id: number, state: KojiFinalState): void;
   /** Every open session answers AuthExpired (1007) from now on. */
   expireSessions(): void;
-  /** Called before each method runs (after the session check): lets a test change state mid-sequence. */
+  /** Make `principal` the Kerberos principal of `user` (created if new). */
+  mapPrincipal(principal: string, user: string): void;
+  /** Sessions open now (logged in, not logged out), by user name. */
+  openSessions(): string[];
+  /** Called before each method runs (after the session check), multiCall members included: lets a test change state mid-sequence. */
   beforeCall: ((method: string, params: XmlRpcValue[]) => void) | undefined;
-  /** The XML-RPC method names received, in order (from the recorded calls). */
+  /** Every method the hub ran since start or `resetHttp()`, in order; a multiCall is listed, then each of its members. */
   calledMethods(): string[];
-  /** Forget tasks, outcomes, sessions and the submission count. */
+  /** Forget tasks, outcomes, sessions, the submission count and the methods run. */
   reset(): void;
 }
-
-interface Session {
-  id: number;
-  key: string;
-  userId: number;
-  userName: string;
-  lastCall: number | undefined;
-  expired: boolean;
-}
-
-const genericError = (msg: string) => new XmlRpcFault(1000, msg);
-const authError = (msg: string) => new XmlRpcFault(1002, msg);
 
 function isoTime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "000+00:00");
@@ -99,14 +121,16 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   const phaseMs = options.phaseMs ?? 50;
   const clock = options.now ?? Date.now;
   const passwords = options.users ?? { packit: "packit-password", other: "other-password" };
-  const userIds = new Map(Object.keys(passwords).map((name, i) => [name, i + 1]));
+  const principals = { ...options.principals };
+  const userIds = new Map<string, number>();
+  for (const name of [...Object.keys(passwords), ...Object.values(principals)]) if (!userIds.has(name)) userIds.set(name, userIds.size + 1);
 
   const tasks = new Map<number, FakeKojiTask>();
-  const sessions = new Map<number, Session>();
+  const sessions = new HubSessions();
+  let ran: string[] = [];
   let outcomes: { matcher: KojiTaskMatcher; outcome: KojiOutcome }[] = [];
   let submissions = 0;
   let nextTaskId = 1000;
-  let nextSessionId = 1;
 
   function matches(m: KojiTaskMatcher, t: FakeKojiTask): boolean {
     const [src, target] = t.request as [string, string];
@@ -143,6 +167,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     return t;
   }
 
+  /** The fields of a task as the recorded getTaskInfo answers have them. */
   function exportTask(t: FakeKojiTask): XmlRpcStruct {
     advance(t);
     const ts = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
@@ -159,7 +184,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       host_id: t.state === FREE ? null : 1,
       parent: null,
       label: null,
-      waiting: null,
+      waiting: t.state === FREE ? null : false,
       awaited: null,
       owner: t.owner,
       method: t.method,
@@ -170,90 +195,60 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   }
 
   function userInfo(name: string): XmlRpcStruct {
-    return { id: userIds.get(name)!, name, status: 0, usertype: 0, krb_principals: [] };
+    const krb = Object.entries(principals).filter(([, n]) => n === name).map(([p]) => p);
+    return { id: userIds.get(name)!, name, status: 0, usertype: 0, krb_principals: krb };
   }
 
-  /** kojihub/auth.py: a request that carries session parameters is checked, whatever the method. */
-  function sessionOf(req: FakeRequest, method: string): Session | undefined {
-    const sid = req.query.get("session-id");
-    if (sid === null) return undefined;
-    const s = sessions.get(Number(sid));
-    if (!s || s.key !== req.query.get("session-key")) throw authError("Invalid session or bad credentials");
-    if (s.expired) throw new XmlRpcFault(1007, `session "${s.id}" has expired`);
-    const raw = req.query.get("callnum");
-    if (raw !== null) {
-      const callnum = Number(raw);
-      if (!Number.isInteger(callnum)) throw authError(`Invalid callnum: '${raw}'`);
-      if (s.lastCall !== undefined && s.lastCall > callnum) {
-        throw new XmlRpcFault(1008, `${s.lastCall} > ${callnum} (session ${s.id})`);
-      }
-      if (s.lastCall === callnum) {
-        throw new XmlRpcFault(1009, `unable to retry call ${callnum} (method ${method}) for session ${s.id}`);
-      }
-      s.lastCall = callnum;
-    }
-    return s;
-  }
-
-  function methodsFor(session: Session | undefined): XmlRpcMethods {
-    const assertLogin = (): Session => {
-      if (!session) throw authError("Not logged in");
+  function methodsFor(session: HubSession | undefined, login: LoginContext): XmlRpcMethods {
+    const assertLogin = (): HubSession => {
+      if (!session) throw notAllowed("you must be logged in for this operation");
       return session;
     };
-    return {
-      login(user: unknown, password: unknown) {
-        if (session) throw genericError("Already logged in");
-        if (typeof user !== "string" || typeof password !== "string" || password === "" || passwords[user] !== password) {
-          throw authError("invalid username or password");
+    const table: Record<string, [readonly string[], (...a: (XmlRpcValue | undefined)[]) => unknown]> = {
+      login: [["user", "password", "opts"], (user, password) => {
+        if (typeof password !== "string" || password === "") throw authError("invalid username or password");
+        if (session) throw authError("Already logged in");
+        if (typeof user !== "string" || passwords[user] !== password) throw authError("invalid username or password");
+        return sessions.create(userIds.get(user)!, user);
+      }],
+      sslLogin: [["proxyuser", "proxyauthtype", "renew", "exclusive"], () => {
+        if (session) throw authError("Already logged in");
+        if (login.remoteUser) {
+          const name = principals[login.remoteUser];
+          if (!name) throw authError(`Unknown user: ${login.remoteUser}`);
+          return sessions.create(userIds.get(name)!, name);
         }
-        const s: Session = {
-          id: nextSessionId++,
-          key: `${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`,
-          userId: userIds.get(user)!,
-          userName: user,
-          lastCall: undefined,
-          expired: false,
-        };
-        sessions.set(s.id, s);
-        return { "session-id": s.id, "session-key": s.key };
-      },
-      logout() {
-        if (session) sessions.delete(session.id);
+        if (login.clientVerify !== "SUCCESS") throw authError(`could not verify client: ${login.clientVerify ?? "None"}`);
+        if (!login.certCN) throw authError("unable to get user information (CN) from client certificate");
+        if (!userIds.has(login.certCN)) throw authError(`Unknown user: ${login.certCN}`);
+        return sessions.create(userIds.get(login.certCN)!, login.certCN);
+      }],
+      logout: [["session_id"], () => {
+        if (!session) throw authError("Not logged in");
+        sessions.close(session.id);
         return null;
-      },
-      getLoggedInUser() {
-        return session ? { ...userInfo(session.userName), authtype: 0 } : null;
-      },
-      getUser(info: unknown = null, strict: unknown = false) {
-        const name =
-          typeof info === "string" ? info : typeof info === "number" ? [...userIds].find(([, id]) => id === info)?.[0] : session?.userName;
+      }],
+      getLoggedInUser: [[], () => (session ? { ...userInfo(session.userName), authtype: 0 } : null)],
+      getUser: [["userInfo", "strict", "krb_princs", "groups"], (info = null, strict = false) => {
+        const name = typeof info === "string" ? (principals[info] ?? info) : typeof info === "number" ? [...userIds].find(([, id]) => id === info)?.[0] : session?.userName;
         if (name !== undefined && userIds.has(name)) return userInfo(name);
         if (strict) throw genericError(`No such user: ${String(info)}`);
         return null;
-      },
-      build(src: unknown, target: unknown, opts: unknown = null) {
+      }],
+      build: [["src", "target", "opts", "priority", "channel"], (src, target, opts = null) => {
         const s = assertLogin();
         if (typeof src !== "string" || src === "") throw genericError("Invalid source");
         if (typeof target !== "string" || target === "") throw genericError("Invalid build target");
         const id = nextTaskId++;
-        tasks.set(id, {
-          id,
-          state: FREE,
-          method: "build",
-          owner: s.userId,
-          ownerName: s.userName,
-          request: [src, target, asStruct(opts) ?? {}],
-          createdAt: clock(),
-          manual: false,
-        });
+        tasks.set(id, { id, state: FREE, method: "build", owner: s.userId, ownerName: s.userName, request: [src, target, asStruct(opts) ?? {}], createdAt: clock(), manual: false });
         submissions++;
         return id;
-      },
-      getTaskInfo(taskId: unknown, request: unknown = false, strict: unknown = false) {
+      }],
+      getTaskInfo: [["task_id", "request", "strict"], (taskId, request = false, strict = false) => {
         const one = (id: unknown) => {
           const t = typeof id === "number" ? tasks.get(id) : undefined;
           if (!t) {
-            if (strict) throw genericError("query returned no rows");
+            if (strict) throw genericError("No such task: " + String(id));
             return null;
           }
           const info = exportTask(t);
@@ -261,8 +256,30 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           return info;
         };
         return Array.isArray(taskId) ? taskId.map(one) : one(taskId);
-      },
-      listTasks(opts: unknown = null, queryOpts: unknown = null) {
+      }],
+      getTaskResult: [["task_id", "raise_fault"], (taskId) => {
+        const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
+        if (!t) throw genericError(`No such task: ${String(taskId)}`);
+        advance(t);
+        // Task.getResult: a failed task raises its fault; an unfinished one has no result yet.
+        if (t.state === FAILED) throw genericError(`BuildError: build of ${String(t.request[0])} failed`);
+        if (t.state === CANCELED) throw genericError(`Task ${t.id} is canceled`);
+        if (t.state !== CLOSED) throw genericError(`Task ${t.id} is not finished`);
+        return null; // a scratch build imports nothing
+      }],
+      getHost: [["hostInfo", "strict", "event"], (hostInfo, strict = false) => {
+        if (hostInfo === 1 || hostInfo === "fake-builder-01") {
+          const load = [...tasks.values()].map(advance).filter((t) => t.state === OPEN).length * 0.2;
+          return { id: 1, user_id: 2, name: "fake-builder-01", arches: "x86_64 noarch", task_load: load, capacity: 2.0, description: null, comment: null, ready: true, enabled: true };
+        }
+        if (strict) throw genericError(`Invalid hostInfo: ${String(hostInfo)}`);
+        return null;
+      }],
+      getTaskChildren: [["task_id", "request", "strict"], (taskId, _request = false, strict = false) => {
+        if (strict && !(typeof taskId === "number" && tasks.has(taskId))) throw genericError(`No such task: ${String(taskId)}`);
+        return []; // scratch builds here spawn no child tasks
+      }],
+      listTasks: [["opts", "queryOpts"], (opts = null, queryOpts = null) => {
         const o = asStruct(opts) ?? {};
         const q = asStruct(queryOpts) ?? {};
         const inList = (v: XmlRpcValue | undefined, x: number) => (Array.isArray(v) ? v.includes(x) : v === x);
@@ -279,23 +296,15 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         list.sort((a, b) => (q.order === "-id" ? b.id - a.id : a.id - b.id));
         if (typeof q.offset === "number") list = list.slice(q.offset);
         if (typeof q.limit === "number") list = list.slice(0, q.limit);
-        return list.map((t) => ({
-          ...exportTask(t),
-          // Undecoded, koji returns the request as the XML-RPC text it stored.
-          request: o.decode ? t.request : encodeCall(t.method, t.request),
-          result: null,
-          owner_name: t.ownerName,
-          owner_type: 0,
-        }));
-      },
-      cancelTask(taskId: unknown) {
+        // Undecoded, koji returns the request as the XML-RPC text it stored.
+        return list.map((t) => ({ ...exportTask(t), request: o.decode ? t.request : encodeCall(t.method, t.request), result: null, owner_name: t.ownerName, owner_type: 0 }));
+      }],
+      cancelTask: [["task_id", "recurse"], (taskId) => {
         // RootExports.cancelTask: owner, else host, else admin; then Task.cancel().
-        if (!session) throw new XmlRpcFault(1004, "admin permission required (user not logged in)");
+        if (!session) throw notAllowed("admin permission required (user not logged in)");
         const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
         if (!t) throw genericError(`No such task: ${String(taskId)}`);
-        if (t.owner !== session.userId) {
-          throw new XmlRpcFault(1004, `admin permission required (logged in as ${session.userName})`);
-        }
+        if (t.owner !== session.userId) throw notAllowed(`admin permission required (logged in as ${session.userName})`);
         advance(t);
         if (t.state !== CLOSED && t.state !== FAILED && t.state !== CANCELED) {
           t.state = CANCELED;
@@ -303,36 +312,71 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           t.manual = true;
         }
         return null;
-      },
+      }],
       // Scratch builds create no build records, so there is never a build to find or cancel.
-      getBuild(buildInfo: unknown, strict: unknown = false) {
+      getBuild: [["buildInfo", "strict"], (buildInfo, strict = false) => {
         if (strict) throw genericError(`No such build: ${JSON.stringify(buildInfo)}`);
         return null;
-      },
-      cancelBuild(buildId: unknown, strict: unknown = false) {
+      }],
+      cancelBuild: [["buildID", "strict"], (buildId, strict = false) => {
+        assertLogin();
         if (strict) throw genericError(`No such build: ${String(buildId)}`);
         return false;
-      },
+      }],
     };
+    const methods: XmlRpcMethods = Object.fromEntries(
+      Object.entries(table).map(([name, [names, fn]]) => [name, (...raw: XmlRpcValue[]) => fn(...bindKojiArgs(name, names, raw))]),
+    );
+    return methods;
+  }
+
+  /** Run one method (hooked, recorded); `multiCall` runs its members the same way. */
+  async function dispatch(methods: XmlRpcMethods, name: string, params: XmlRpcValue[]): Promise<unknown> {
+    if (name === "multiCall" || name === "system.multicall") {
+      ran.push(name);
+      return runMultiCall(name, params, (method, p) => dispatch(methods, method, p));
+    }
+    const fn = Object.hasOwn(methods, name) ? methods[name] : undefined;
+    if (!fn) throw genericError(`Invalid method: ${name}`);
+    fake.beforeCall?.(name, params);
+    ran.push(name);
+    return fn(...params);
+  }
+
+  /** What the web server established for a request to `/kojihub/ssllogin`, before the hub reads it. */
+  const logins = new WeakMap<FakeRequest, LoginContext>();
+  const rpc = xmlRpcHandler(({ req, method, replyHeaders }) => {
+    const negotiated = logins.get(req);
+    if (negotiated?.wwwAuthenticate) replyHeaders["www-authenticate"] = negotiated.wwwAuthenticate;
+    const methods = methodsFor(sessions.of(req, method), negotiated ?? {});
+    return { dispatch: (name: string, params: XmlRpcValue[]) => dispatch(methods, name, params) };
+  });
+
+  async function route(req: FakeRequest): Promise<FakeReply> {
+    if (req.path !== HUB_PATH && req.path !== SSLLOGIN_PATH) return { status: 404, body: "Not Found" };
+    if (req.method !== "POST") return { status: 405, body: "Method Not Allowed" };
+    if (req.path === SSLLOGIN_PATH) {
+      const ctx = await webServerLogin(req, options.kerberos);
+      if ("status" in ctx) return ctx;
+      logins.set(req, ctx);
+    }
+    return rpc(req);
   }
 
   let fake: KojiFake;
-  const server = await startHttpFake(
-    "koji",
-    xmlRpcHandler(({ req, method }) => {
-      const session = sessionOf(req, method);
-      return withBeforeCall(methodsFor(session), fake.beforeCall);
-    }),
-  );
+  const server = await startHttpFake("koji", route, { tls: options.tls });
 
   fake = {
     name: server.name,
     url: server.url,
     calls: server.calls,
     faults: server.faults,
-    resetHttp: server.resetHttp,
+    resetHttp() {
+      server.resetHttp();
+      ran = [];
+    },
     stop: server.stop,
-    hubUrl: `${server.url}/kojihub`,
+    hubUrl: `${server.url}${HUB_PATH}`,
     get submissions() {
       return submissions;
     },
@@ -357,17 +401,28 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       t.manual = true;
     },
     expireSessions() {
-      for (const s of sessions.values()) s.expired = true;
+      sessions.expireAll();
+    },
+    mapPrincipal(principal, user) {
+      principals[principal] = user;
+      if (!userIds.has(user)) userIds.set(user, userIds.size + 1);
+    },
+    openSessions() {
+      return sessions.open();
     },
     calledMethods() {
-      return xmlRpcMethods(server.calls);
+      return [...ran];
     },
     reset() {
       tasks.clear();
       sessions.clear();
       outcomes = [];
+      ran = [];
       submissions = 0;
     },
   };
   return fake;
 }
+
+const HUB_PATH = "/kojihub";
+const SSLLOGIN_PATH = "/kojihub/ssllogin";

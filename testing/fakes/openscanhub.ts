@@ -1,31 +1,38 @@
 /**
  * A local OpenScanHub (kobo hub) speaking XML-RPC the way kobo's Django
  * dispatcher does: every exception is fault 1 "<Type>: <message>"; sessions are a
- * `sessionid` cookie set by `auth.login_password`; `@login_required` methods answer
- * "PermissionDenied: Login required." without one.
+ * `sessionid` cookie; `@login_required` methods answer "PermissionDenied: Login
+ * required." without a live one.
  *
- * Methods: `auth.login_password`, `auth.logout`, `upload.register_upload`,
+ * Login: `GET /auth/krb5login/` with HTTP Negotiate verified with the service keytab
+ * (`kerberos`), as mod_auth_gssapi does in front of kobo (401 + `WWW-Authenticate:
+ * Negotiate` without a valid token); kobo's Krb5RemoteUserBackend makes the user
+ * (the principal without its realm) and Django redirects (301) with the session
+ * cookie. `auth.login_password` for the `users` with a password. Sessions expire
+ * `sessionAgeMs` after their last renewal (Django's SESSION_COOKIE_AGE);
+ * `auth.renew_session()` renews a live one and answers whether a new login is needed.
+ *
+ * Methods: `auth.login_password`, `auth.renew_session`, `auth.logout`, `upload.register_upload`,
  * `scan.create_user_diff_task`, `scan.mock_build`, `scan.get_task_info` (`{}` when
  * unknown), `client.task_info`, `scan.find_tasks`, `client.cancel_task` (nil; a
  * string for an unknown task; fault "Cannot cancel task N, state is X" for a
  * finished one, or nil with `cancelFinished: "nil"` as newer kobo does).
  * `Task.export()` carries no comment, as in kobo.
  *
- * SRPMs arrive as kobo's file uploads: `upload.register_upload(name, sha256, size,
- * target_dir)` → `[id, key]`, then a multipart POST of `upload_id`, `upload_key` and
- * `file` to `/xmlrpc/upload/` (kobo `file_upload`: 403 for a wrong id/key, 500
- * "Checksum mismatch." / "File already exists.", 405 for other methods; no session
- * needed). A task takes `upload_id` (and a diff task `base_upload_id` or
- * `base_brew_build`) of a finished upload of the same user, and consumes it; there
- * is no `srpm_url` option, as on the real hub. The task is labelled with the
- * uploaded file name.
+ * SRPMs arrive as kobo's file uploads (openscanhub-uploads.ts). A task takes
+ * `upload_id` (and a diff task `base_upload_id` or `base_brew_build`) of a finished
+ * upload of the same user, and consumes it; there is no `srpm_url` option, as on
+ * the real hub. The task is labelled with the uploaded file name.
  *
  * Tasks are CREATED then FREE at once (spawn → free_task), then OPEN and a final
  * state one `phaseMs` apart (default 50 ms), computed from the clock when read — no
  * timers. `phaseMs: Infinity` leaves every step to `start()` / `finish()`.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
+import { randomBytes } from "node:crypto";
+import { asStruct, type XmlRpcStruct, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
+import { acceptNegotiate, type NegotiateAcceptor } from "../kerberos/acceptor.js";
+import type { KerberosCredentials } from "./koji.js";
+import { fault, OshUploads, page, UPLOAD_PATH, type FakeOshUpload, type OshUploadFaults } from "./openscanhub-uploads.js";
 import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
@@ -35,35 +42,7 @@ const NAMES = Object.fromEntries(Object.entries(S).map(([k, v]) => [v, k])) as R
 const FINISHED = new Set<number>([S.CLOSED, S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
 const FAILED_STATES = new Set<number>([S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
 
-/** kobo `UPLOAD_STATES`. */
-export type OshUploadState = "NEW" | "STARTED" | "FINISHED" | "FAILED";
-
-/** A registered upload as the fake keeps it. */
-export interface FakeOshUpload {
-  id: number;
-  owner: string;
-  name: string;
-  /** sha256, hex, as registered. */
-  checksum: string;
-  /** As registered (kobo does not check it). */
-  size: number;
-  targetDir: string;
-  state: OshUploadState;
-  /** The task that took it; kobo then deletes the record, so it cannot be used again. */
-  taskId?: number;
-}
-
-/**
- * Faults of the upload endpoint only (`faults` hits every request): `failNext`
- * uploads answer `failStatus` with `failBody`; `corruptNext` uploads lose a byte on
- * the way, so the hub's own check answers "Checksum mismatch.". `resetHttp()` clears them.
- */
-export interface OshUploadFaults {
-  failNext: number;
-  failStatus: number;
-  failBody: string;
-  corruptNext: number;
-}
+export type { FakeOshUpload, OshUploadFaults, OshUploadState } from "./openscanhub-uploads.js";
 
 export type OshOutcome = "CLOSED" | "FAILED" | "INTERRUPTED" | "TIMEOUT";
 export type OshFinalState = OshOutcome | "CANCELED";
@@ -96,6 +75,10 @@ export interface OpenScanHubFakeOptions {
   users?: Record<string, string>;
   /** How `client.cancel_task` answers for a finished task: kobo's fault (default) or newer kobo's nil. */
   cancelFinished?: "fault" | "nil";
+  /** Verify HTTP Negotiate at `/auth/krb5login/` with this service keytab (see testing/kerberos). */
+  kerberos?: NegotiateAcceptor;
+  /** A session lives this long after login or its last `auth.renew_session` (Django's SESSION_COOKIE_AGE). Default 2 weeks. */
+  sessionAgeMs?: number;
   now?: () => number;
 }
 
@@ -104,6 +87,8 @@ export interface OpenScanHubFake extends FakeServer {
   readonly hubUrl: string;
   /** Successful task submissions since start or reset. */
   readonly submissions: number;
+  /** Set by whoever starts the fake with Kerberos (`startKerberizedHubs`). */
+  credentials?: KerberosCredentials;
   readonly uploadFaults: OshUploadFaults;
   /** Registered uploads, oldest first. */
   uploads(): FakeOshUpload[];
@@ -115,28 +100,19 @@ export interface OpenScanHubFake extends FakeServer {
   finish(id: number, state: OshFinalState): void;
   /** Drop every session: the next login-required call answers "Login required." */
   expireSessions(): void;
+  /** Users with a live session now. */
+  openSessions(): string[];
   beforeCall: ((method: string, params: XmlRpcValue[]) => void) | undefined;
-  /** XML-RPC methods called, in order, with each upload POST as "POST /xmlrpc/upload/". */
+  /** XML-RPC methods called, in order, with each upload POST as "POST /xmlrpc/upload/" and each Kerberos login as "GET /auth/krb5login/". */
   calledMethods(): string[];
   reset(): void;
 }
-
-/** kobo's dispatcher: `Fault(1, "%s: %s" % (type, exc))`. */
-const fault = (type: string, message: string) => new XmlRpcFault(1, `${type}: ${message}`);
 
 function kobotime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
-const UPLOAD_PATH = "/xmlrpc/upload/";
-const noUploadFaults = (): OshUploadFaults => ({ failNext: 0, failStatus: 500, failBody: "Internal Server Error", corruptNext: 0 });
-/** Django's `HttpResponse*`: text/html. */
-const page = (status: number, text: string, headers: Record<string, string> = {}): FakeReply => ({
-  status,
-  body: text,
-  headers: { "content-type": "text/html; charset=utf-8", ...headers },
-});
-
+const KRB5LOGIN_PATH = "/auth/krb5login/";
 function cookieValue(req: FakeRequest, name: string): string | undefined {
   const header = req.headers.cookie;
   const text = Array.isArray(header) ? header.join("; ") : (header ?? "");
@@ -155,13 +131,12 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   const cancelFinished = options.cancelFinished ?? "fault";
 
   const tasks = new Map<number, FakeOshTask>();
-  const sessions = new Map<string, string>(); // sessionid → username
-  const uploads = new Map<number, FakeOshUpload & { key: string }>();
-  const uploadFaults = noUploadFaults();
+  const sessionAgeMs = options.sessionAgeMs ?? 14 * 24 * 3_600_000;
+  const sessions = new Map<string, { user: string; expiresAt: number }>(); // sessionid → Django session
+  const uploads = new OshUploads();
   let outcomes: { matcher: OshTaskMatcher; outcome: OshOutcome }[] = [];
   let submissions = 0;
   let nextTaskId = 500;
-  let nextUploadId = 1;
 
   function matches(m: OshTaskMatcher, t: FakeOshTask): boolean {
     if (typeof m === "function") return m(t);
@@ -229,16 +204,6 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     };
   }
 
-  /** osh `check_upload`: an upload of this user that is there to take. */
-  function uploadFor(user: string, id: XmlRpcValue | undefined): FakeOshUpload {
-    const u = typeof id === "number" ? uploads.get(id) : undefined;
-    if (!u || u.taskId !== undefined) throw fault("ObjectDoesNotExist", `Can't find uploaded file with id: ${String(id)}`);
-    if (u.owner !== user) throw fault("RuntimeError", "Can't process a file uploaded by a different user");
-    // The hub would fail moving a file that never arrived.
-    if (u.state !== "FINISHED") throw fault("FileNotFoundError", `[Errno 2] No such file or directory: '${u.targetDir}/${u.name}'`);
-    return u;
-  }
-
   /** osh `check_nvr` (the fake has no Koji to ask whether the build exists). */
   function brewBuild(nvr: string): string {
     if (!/^.+-[^-]+-[^-]+$/.test(nvr)) throw fault("RuntimeError", `${nvr} is not a correct N-V-R`);
@@ -249,11 +214,11 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   function createTask(user: string, method: FakeOshTask["method"], opts: XmlRpcStruct): number {
     // Like the hub, unknown options (e.g. `srpm_url`) are ignored: no upload, no source.
     if (opts.upload_id === undefined) throw fault("RuntimeError", "No source RPM or tarball or dist-git URL specified.");
-    const target = uploadFor(user, opts.upload_id);
+    const target = uploads.take(user, opts.upload_id);
     let base: FakeOshUpload | string | undefined;
     if (method === "VersionDiffBuild") {
       if (typeof opts.base_brew_build === "string" && opts.base_brew_build) base = brewBuild(opts.base_brew_build);
-      else if (opts.base_upload_id !== undefined) base = uploadFor(user, opts.base_upload_id);
+      else if (opts.base_upload_id !== undefined) base = uploads.take(user, opts.base_upload_id);
       else throw fault("RuntimeError", "No source RPM or tarball specified.");
     }
     const mockConfig = opts.mock_config;
@@ -286,47 +251,36 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     return id;
   }
 
-  /** kobo `file_upload`: Django answers, text not XML-RPC; any other exception is a 500 with its text. */
-  async function fileUpload(req: FakeRequest): Promise<FakeReply> {
-    if (req.method !== "POST") return page(405, "", { allow: "POST" });
-    if (uploadFaults.failNext > 0) {
-      uploadFaults.failNext--;
-      return page(uploadFaults.failStatus, uploadFaults.failBody);
-    }
-    let form: FormData;
-    try {
-      const type = req.headers["content-type"];
-      form = await new Response(req.rawBody, { headers: { "content-type": typeof type === "string" ? type : "" } }).formData();
-    } catch {
-      return page(500, "'file'"); // request.FILES["file"]: MultiValueDictKeyError
-    }
-    const file = form.get("file");
-    if (!(file instanceof Blob)) return page(500, "'file'");
-    const u = uploads.get(Number(form.get("upload_id")));
-    if (!u || u.key !== form.get("upload_key")) return page(403, "Not allowed to upload the file.");
-    // A task moves its file away, so only untaken uploads occupy their path.
-    const there = [...uploads.values()].some((o) => o.state === "FINISHED" && o.taskId === undefined && o.targetDir === u.targetDir && o.name === u.name);
-    if (there) {
-      u.state = "FAILED";
-      return page(500, "File already exists.");
-    }
-    u.state = "STARTED";
-    let bytes = Buffer.from(await file.arrayBuffer());
-    if (uploadFaults.corruptNext > 0) {
-      uploadFaults.corruptNext--;
-      bytes = bytes.subarray(1);
-    }
-    if (createHash("sha256").update(bytes).digest("hex") !== u.checksum) {
-      u.state = "FAILED";
-      return page(500, "Checksum mismatch.");
-    }
-    u.state = "FINISHED";
-    return page(200, "Upload finished.");
+  /** A new Django session for `user`: its cookie. */
+  function startSession(user: string): string {
+    const key = randomBytes(16).toString("hex");
+    sessions.set(key, { user, expiresAt: clock() + sessionAgeMs });
+    return `sessionid=${key}; HttpOnly; Path=/; SameSite=Lax`;
+  }
+
+  /** The live session of a request's cookie (an expired one is an anonymous user, as in Django). */
+  function liveSession(req: FakeRequest): { key: string; user: string } | undefined {
+    const key = cookieValue(req, "sessionid");
+    const s = key === undefined ? undefined : sessions.get(key);
+    if (!s || s.expiresAt <= clock()) return undefined;
+    return { key: key!, user: s.user };
+  }
+
+  /** kobo `krb5login` behind mod_auth_gssapi. */
+  async function krb5Login(req: FakeRequest): Promise<FakeReply> {
+    if (req.method !== "GET") return page(405, "", { allow: "GET" });
+    if (!options.kerberos) return page(404, "Not Found");
+    const result = await acceptNegotiate(req.headers.authorization, options.kerberos);
+    if (!result.ok) return page(401, "<h1>Unauthorized</h1>", { "www-authenticate": "Negotiate" });
+    // Krb5RemoteUserBackend.clean_username: the principal without its realm; unknown users are created.
+    const user = result.principal.split("@")[0]!;
+    return { status: 301, body: "", headers: { location: "/", "set-cookie": startSession(user), "www-authenticate": result.wwwAuthenticate, "content-type": "text/html; charset=utf-8" } };
   }
 
   function methodsFor(req: FakeRequest, replyHeaders: Record<string, string>): XmlRpcMethods {
-    const sid = cookieValue(req, "sessionid");
-    const user = sid === undefined ? undefined : sessions.get(sid);
+    const live = liveSession(req);
+    const sid = live?.key;
+    const user = live?.user;
     const loginRequired = (): string => {
       if (!user) throw fault("PermissionDenied", "Login required.");
       return user;
@@ -336,10 +290,14 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
         if (typeof username !== "string" || typeof password !== "string" || passwords[username] !== password) {
           throw fault("PermissionDenied", "Invalid username or password.");
         }
-        const key = `${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-        sessions.set(key, username);
-        replyHeaders["set-cookie"] = `sessionid=${key}; HttpOnly; Path=/; SameSite=Lax`;
-        return key;
+        replyHeaders["set-cookie"] = startSession(username);
+        return replyHeaders["set-cookie"].slice("sessionid=".length).split(";")[0]!;
+      },
+      "auth.renew_session"() {
+        // request.session.modified = True; return not request.user.is_authenticated
+        if (!live) return true;
+        sessions.get(live.key)!.expiresAt = clock() + sessionAgeMs;
+        return false;
       },
       "auth.logout"() {
         if (sid !== undefined) sessions.delete(sid);
@@ -350,10 +308,7 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
         if (typeof name !== "string" || typeof checksum !== "string" || typeof size !== "number" || typeof targetDir !== "string") {
           throw fault("TypeError", "register_upload(name, checksum, size, target_dir): wrong argument types");
         }
-        const id = nextUploadId++;
-        const key = randomBytes(32).toString("hex");
-        uploads.set(id, { id, owner, name, checksum: checksum.toLowerCase(), size, targetDir, state: "NEW", key });
-        return [id, key];
+        return uploads.register(owner, name, checksum, size, targetDir);
       },
       "scan.create_user_diff_task"(opts: unknown) {
         return createTask(loginRequired(), "VersionDiffBuild", asStruct(opts) ?? {});
@@ -411,7 +366,9 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   const xmlRpc = xmlRpcHandler(({ req, replyHeaders }) => {
     return withBeforeCall(methodsFor(req, replyHeaders), fake.beforeCall);
   });
-  const server = await startHttpFake("openscanhub", (req) => (req.path === UPLOAD_PATH ? fileUpload(req) : xmlRpc(req)));
+  const server = await startHttpFake("openscanhub", (req) =>
+    req.path === UPLOAD_PATH ? uploads.fileUpload(req) : req.path === KRB5LOGIN_PATH ? krb5Login(req) : xmlRpc(req),
+  );
 
   fake = {
     name: server.name,
@@ -420,16 +377,16 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     faults: server.faults,
     resetHttp() {
       server.resetHttp();
-      Object.assign(uploadFaults, noUploadFaults());
+      uploads.resetFaults();
     },
     stop: server.stop,
     hubUrl: `${server.url}/xmlrpc/client/`,
     get submissions() {
       return submissions;
     },
-    uploadFaults,
+    uploadFaults: uploads.faults,
     uploads() {
-      return [...uploads.values()].map(({ key: _key, ...u }) => u);
+      return uploads.list();
     },
     beforeCall: undefined,
     task(id) {
@@ -458,9 +415,12 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     expireSessions() {
       sessions.clear();
     },
+    openSessions() {
+      return [...sessions.values()].filter((s) => s.expiresAt > clock()).map((s) => s.user);
+    },
     calledMethods() {
       const methods = xmlRpcMethods(server.calls);
-      return server.calls.map((c, i) => (c.path === UPLOAD_PATH ? `${c.method} ${UPLOAD_PATH}` : methods[i]!));
+      return server.calls.map((c, i) => (c.path === UPLOAD_PATH || c.path === KRB5LOGIN_PATH ? `${c.method} ${c.path}` : methods[i]!));
     },
     reset() {
       tasks.clear();

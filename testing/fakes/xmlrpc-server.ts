@@ -8,11 +8,16 @@ import type { FakeReply, FakeRequest } from "./http-fake.js";
 export type XmlRpcMethod = (...args: any[]) => unknown;
 export type XmlRpcMethods = Record<string, XmlRpcMethod>;
 
-/** What a method factory sees for one request; it may add reply headers (cookies). */
+/** What a method factory sees for one request; it may add reply headers (cookies, a Negotiate token). */
 export interface XmlRpcHandlerContext {
   req: FakeRequest;
   method: string;
   replyHeaders: Record<string, string>;
+}
+
+/** A dispatcher of its own (Koji's multiCall and keyword arguments), instead of a method table. */
+export interface XmlRpcDispatcher {
+  dispatch(method: string, params: XmlRpcValue[]): unknown;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface XmlRpcHandlerContext {
  * fault 1 `Name: message`, as Python's SimpleXMLRPCDispatcher does.
  */
 export function xmlRpcHandler(
-  methods: XmlRpcMethods | ((ctx: XmlRpcHandlerContext) => XmlRpcMethods),
+  methods: XmlRpcMethods | ((ctx: XmlRpcHandlerContext) => XmlRpcMethods | XmlRpcDispatcher),
 ): (req: FakeRequest) => Promise<FakeReply> {
   return async (req) => {
     const replyHeaders: Record<string, string> = { "content-type": "text/xml" };
@@ -30,9 +35,14 @@ export function xmlRpcHandler(
     try {
       const call = decodeCall(req.body);
       const table = typeof methods === "function" ? methods({ req, method: call.method, replyHeaders }) : methods;
-      const fn = Object.hasOwn(table, call.method) ? table[call.method] : undefined;
-      if (!fn) throw new XmlRpcFault(1, `method "${call.method}" is not supported`);
-      body = encodeResponse(await fn(...call.params));
+      if (typeof table.dispatch === "function" && !Object.hasOwn(table, call.method)) {
+        body = encodeResponse(await (table as XmlRpcDispatcher).dispatch(call.method, call.params));
+      } else {
+        const t = table as XmlRpcMethods;
+        const fn = Object.hasOwn(t, call.method) ? t[call.method] : undefined;
+        if (!fn) throw new XmlRpcFault(1, `method "${call.method}" is not supported`);
+        body = encodeResponse(await fn(...call.params));
+      }
     } catch (err) {
       body =
         err instanceof XmlRpcFault

@@ -1,15 +1,12 @@
 /**
  * Koji hub client (XML-RPC): scratch builds from SCM, task status, cancel.
  *
- * Protocol notes (koji/__init__.py, kojihub/auth.py, kojihub/kojihub.py):
- * - `login(user, password)` returns `{"session-id", "session-key"}`; every later
- *   call carries them and an increasing `callnum` as URL query parameters. The
- *   hub refuses a callnum lower than (SequenceError) or equal to (RetryError) the
- *   last one, so session calls from one client run one at a time.
- * - Read-only calls (`getTaskInfo`, `getUser`, `listTasks`) need no session and
- *   run in parallel.
- * - `cancelTask` always returns nil and is a no-op on finished tasks, so the
- *   outcome is read back with `getTaskInfo` (see `cancel`).
+ * Protocol notes (koji/__init__.py, kojihub/kojihub.py, kojihub/kojixmlrpc.py):
+ * - Login, the session headers and `multiCall` are in `session.ts`. Read-only calls
+ *   (`getTaskInfo`, `listTasks`) need no session and run in parallel.
+ * - `cancelTask` always returns nil and is a no-op on finished tasks, so the outcome
+ *   is read back with `getTaskInfo` (see `cancel`). Cancels that arrive together are
+ *   sent as one `multiCall` (issue 22): a batch of N tasks costs two requests.
  */
 import { BackendError } from "../../errors.js";
 import type {
@@ -22,24 +19,16 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from "../types.js";
-import { asStruct, decodeCall, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { parseTaskId, xmlRpcCall } from "../xmlrpc/client.js";
+import { asStruct, decodeCall, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { parseTaskId } from "../xmlrpc/client.js";
+import { KOJI_FAULTS, KojiSession, kwargs, type KojiAuth, type MultiCallResult } from "./session.js";
+
 
 const BACKEND = "koji";
 
 /** Koji task states (koji.TASK_STATES). */
 export const KOJI_TASK_STATES = { FREE: 0, OPEN: 1, CLOSED: 2, CANCELED: 3, ASSIGNED: 4, FAILED: 5 } as const;
 export type KojiTaskStateName = keyof typeof KOJI_TASK_STATES;
-
-/** Koji fault codes used here (koji.GenericError and subclasses). */
-export const KOJI_FAULTS = {
-  GenericError: 1000,
-  AuthError: 1002,
-  ActionNotAllowed: 1004,
-  AuthExpired: 1007,
-  SequenceError: 1008,
-  RetryError: 1009,
-} as const;
 
 /** Where the job's token travels: `opts.custom_user_metadata[TOKEN_KEY]` of the build call. */
 export const KOJI_TOKEN_KEY = "packit_token";
@@ -96,12 +85,6 @@ export function kojiScmUrl(cloneUrl: string, sha: string): string {
   return `${base}#${sha}`;
 }
 
-interface Session {
-  id: number;
-  key: string;
-  callnum: number;
-}
-
 /** The fields of a task this client reads. */
 interface TaskInfo {
   id: number;
@@ -134,48 +117,59 @@ function tokenOfRequest(request: XmlRpcValue | undefined): string | undefined {
   return typeof token === "string" ? token : undefined;
 }
 
-/** Session faults after which one fresh login is worth a retry. */
-function isSessionFault(err: unknown): boolean {
-  return (
-    err instanceof XmlRpcFault &&
-    (err.code === KOJI_FAULTS.AuthError || err.code === KOJI_FAULTS.AuthExpired || err.code === KOJI_FAULTS.SequenceError)
-  );
+/** Cancels that arrive within this window go out together. */
+const CANCEL_BATCH_WINDOW_MS = 5;
+/** Tasks per cancel batch (two multiCall entries each). */
+const CANCEL_BATCH_MAX = 50;
+
+/** Where a hub lives and how to log in to it; the `backends.koji` settings. */
+export interface KojiEndpoint extends BackendEndpoint {
+  /** `gssapi`, `certificate` or `password`; inferred from the fields below when absent. */
+  auth?: "gssapi" | "certificate" | "password";
+  principal?: string;
+  keytab?: string;
+  krb5Config?: string;
+  certificate?: string;
+  key?: string;
+  ca?: string;
 }
 
-/** Koji sessions one client keeps at most: as many as cancel calls may run per backend (cancel.concurrency). */
-const MAX_SESSIONS = 16;
+/** The login a hub's settings ask for. `token` is `user:password` (password login). Pure. */
+export function kojiAuthOf(e: KojiEndpoint): KojiAuth {
+  const method = e.auth ?? (e.principal ? "gssapi" : e.certificate ? "certificate" : e.token ? "password" : undefined);
+  if (method === "gssapi" && e.principal && e.keytab) return { method, principal: e.principal, keytab: e.keytab, krb5Config: e.krb5Config };
+  if (method === "certificate" && e.certificate && e.key) return { method, certificate: e.certificate, key: e.key, ca: e.ca };
+  const colon = e.token?.indexOf(":") ?? -1;
+  if (method === "password" && colon > 0) return { method, user: e.token!.slice(0, colon), password: e.token!.slice(colon + 1) };
+  return { method: "none" };
+}
 
 /**
  * A Koji client. `endpoint.url` is the hub's XML-RPC URL
- * (`https://koji.fedoraproject.org/kojihub`); `endpoint.token` is `user:password`
- * for `login`. Submissions are scratch builds of `git+<cloneUrl>#<sha>` for
- * `options.koji_target` (or the job's target).
+ * (`https://koji.fedoraproject.org/kojihub`). Submissions are scratch builds of
+ * `git+<cloneUrl>#<sha>` for `options.koji_target` (or the job's target).
  */
-export function createKojiClient(endpoint: BackendEndpoint): BackendClient {
+export function createKojiClient(endpoint: KojiEndpoint): BackendClient & { close(): Promise<void> } {
   return new KojiClient(endpoint);
+}
+
+interface PendingCancel {
+  id: number;
+  resolve(outcome: CancelOutcome): void;
+  reject(err: unknown): void;
 }
 
 class KojiClient implements BackendClient {
   readonly name = "koji" as const;
-  private readonly user: string | undefined;
-  private readonly password: string | undefined;
+  private readonly hub: KojiSession;
   private ownerId: number | undefined;
-  /**
-   * Calls on one session must run in callnum order, so parallel calls (a cancel
-   * of ten tasks) each take a session of a small pool: idle ones are reused,
-   * new ones logged in up to MAX_SESSIONS, and callers beyond that wait in turn.
-   */
-  private readonly idle: Session[] = [];
-  private open = 0;
-  private readonly waiters: ((s: Session | undefined) => void)[] = [];
+  private pending: PendingCancel[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Tasks whose cancel may have run although its answer was lost: a retry reading CANCELED is ours. */
+  private readonly maybeCancelled = new Set<number>();
 
-  constructor(private readonly endpoint: BackendEndpoint) {
-    const token = endpoint.token ?? "";
-    const colon = token.indexOf(":");
-    if (colon > 0) {
-      this.user = token.slice(0, colon);
-      this.password = token.slice(colon + 1);
-    }
+  constructor(private readonly endpoint: KojiEndpoint) {
+    this.hub = new KojiSession(endpoint.url, kojiAuthOf(endpoint), endpoint.timeoutMs);
   }
 
   async submit(req: SubmitRequest, opts: CallOptions = {}): Promise<SubmitResult> {
@@ -184,188 +178,145 @@ class KojiClient implements BackendClient {
     // The token rides in custom_user_metadata: kept verbatim in the task request,
     // unlike anything in the SCM URL (its ?query is the module path, #fragment the revision).
     const buildOpts = { scratch: true, custom_user_metadata: { [KOJI_TOKEN_KEY]: req.token } };
-    const taskId = await this.withSession(opts, (s) => this.build(s, src, target, buildOpts, opts));
+    const taskId = await this.hub.call("build", [src, target, buildOpts], opts);
+    if (typeof taskId !== "number") throw new BackendError(BACKEND, "build did not return a task id", { transient: false });
     return { externalId: String(taskId), url: kojiTaskUrl(this.endpoint.url, taskId) };
   }
 
   async findByToken(req: SubmitRequest, opts: CallOptions = {}): Promise<SubmitResult | null> {
-    if (!this.user) return null;
-    this.ownerId ??= await this.getUserId(this.user, opts);
+    if (kojiAuthOf(this.endpoint).method === "none") return null;
+    this.ownerId ??= await this.loggedInUserId(opts);
     if (this.ownerId === undefined) return null;
     const createdAfter = Math.floor(Date.now() / 1000) - FIND_LOOKBACK_S;
-    const tasks = await this.listTasks(
-      { method: "build", owner: this.ownerId, decode: true, createdAfter },
-      { order: "-id", limit: FIND_LIMIT },
+    const list = await this.hub.anonymous(
+      "listTasks",
+      [kwargs({ opts: { method: "build", owner: this.ownerId, decode: true, createdAfter }, queryOpts: { order: "-id", limit: FIND_LIMIT } })],
       opts,
     );
-    const hit = tasks.find((t) => tokenOfRequest(t.request) === req.token);
+    if (!Array.isArray(list)) throw new BackendError(BACKEND, "listTasks did not return a list", { transient: false });
+    const hit = list.map(asTaskInfo).find((t) => t !== null && tokenOfRequest(t.request) === req.token);
     return hit ? { externalId: String(hit.id), url: kojiTaskUrl(this.endpoint.url, hit.id) } : null;
   }
 
   async status(externalId: string, opts: CallOptions = {}): Promise<RemoteStatus> {
     const id = parseTaskId(externalId);
     if (id === null) throw new BackendError(BACKEND, `not a task id: ${JSON.stringify(externalId)}`, { transient: false });
-    const info = await this.getTaskInfo(id, true, opts);
+    // As koji's CLI asks: getTaskInfo(id, request=True).
+    const info = asTaskInfo(await this.hub.anonymous("getTaskInfo", [id, kwargs({ request: true })], opts));
     if (!info) throw new BackendError(BACKEND, `no such task: ${id}`, { transient: false, status: 404 });
     return { state: mapState(info.state), rawState: kojiStateName(info.state), url: kojiTaskUrl(this.endpoint.url, id) };
   }
 
   /**
-   * Read, cancel, read again. `cancelTask` answers nil whatever happened, so:
+   * Read, cancel, read again — for every task of a batch at once. `cancelTask`
+   * answers nil whatever happened, so:
    * - a task already finished before the call (CLOSED, FAILED, or CANCELED by
    *   someone else) is `already_finished` with its state, and is not touched;
    * - after `cancelTask`, CANCELED means we stopped it (`cancelled`); CLOSED or
    *   FAILED means it ended in between and the call was a no-op (`already_finished`).
-   * - if that last read fails transiently, the hub did accept the cancel but its
-   *   effect is unknown: `cancel_requested` (a retry would misread our own cancel
-   *   as "already finished").
    * Faults (ActionNotAllowed, GenericError "No such task") and other permanent
    * errors are returned as `error`; transient ones are thrown for a retry.
+   *
+   * Cancels arriving within a few ms share two requests: a `multiCall` of
+   * `getTaskInfo` for all (no session), then one of `cancelTask` + `getTaskInfo`
+   * per unfinished task on the session.
    */
-  async cancel(externalId: string, opts: CallOptions = {}): Promise<CancelOutcome> {
+  cancel(externalId: string, opts: CallOptions = {}): Promise<CancelOutcome> {
     const id = parseTaskId(externalId);
-    if (id === null) return { kind: "error", message: `not a Koji task id: ${JSON.stringify(externalId)}` };
+    if (id === null) return Promise.resolve({ kind: "error", message: `not a Koji task id: ${JSON.stringify(externalId)}` });
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+    return new Promise<CancelOutcome>((resolve, reject) => {
+      const entry: PendingCancel = { id, resolve, reject };
+      opts.signal?.addEventListener(
+        "abort",
+        () => {
+          // Still waiting for its batch: leave it. Already sent: the batch finishes, this caller does not wait.
+          this.pending = this.pending.filter((p) => p !== entry);
+          reject(opts.signal!.reason);
+        },
+        { once: true },
+      );
+      this.pending.push(entry);
+      if (this.pending.length >= CANCEL_BATCH_MAX) this.flushCancels();
+      else this.flushTimer ??= setTimeout(() => this.flushCancels(), CANCEL_BATCH_WINDOW_MS);
+    });
+  }
+
+  /** `logout()` and close the connections (service shutdown). */
+  close(): Promise<void> {
+    return this.hub.close();
+  }
+
+  private flushCancels(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending.splice(0, CANCEL_BATCH_MAX);
+    if (this.pending.length > 0) this.flushTimer = setTimeout(() => this.flushCancels(), 0);
+    if (batch.length > 0) void this.cancelBatch(batch);
+  }
+
+  private async cancelBatch(batch: PendingCancel[]): Promise<void> {
+    const settle = (p: PendingCancel, outcome: CancelOutcome) => {
+      this.maybeCancelled.delete(p.id);
+      p.resolve(outcome);
+    };
+    const sent: PendingCancel[] = [];
     try {
-      const before = await this.getTaskInfo(id, false, opts);
-      if (!before) return { kind: "error", message: `Koji task ${id} does not exist` };
-      if (isFinished(before.state)) return { kind: "already_finished", state: mapState(before.state) };
-      await this.withSession(opts, (s) => this.cancelTask(s, id, opts));
-      const after = await this.readBack(id, opts);
-      if (after === "unknown") return { kind: "cancel_requested" };
-      if (!after) return { kind: "error", message: `Koji task ${id} disappeared while cancelling` };
-      if (after.state === KOJI_TASK_STATES.CANCELED) return { kind: "cancelled" };
-      if (isFinished(after.state)) return { kind: "already_finished", state: mapState(after.state) };
-      return { kind: "error", message: `cancelTask returned but task ${id} is still ${kojiStateName(after.state)}` };
+      const before = await this.hub.multiCall(batch.map((p) => ({ methodName: "getTaskInfo", params: [p.id] })), { anonymous: true });
+      batch.forEach((p, i) => {
+        const read = readOne(before[i]!);
+        if ("error" in read) return settle(p, { kind: "error", message: read.error });
+        if (!read.info) return settle(p, { kind: "error", message: `Koji task ${p.id} does not exist` });
+        if (!isFinished(read.info.state)) return sent.push(p);
+        // Our earlier cancel whose answer was lost, or someone else's: only we know which.
+        if (read.info.state === KOJI_TASK_STATES.CANCELED && this.maybeCancelled.has(p.id)) return settle(p, { kind: "cancelled" });
+        settle(p, { kind: "already_finished", state: mapState(read.info.state) });
+      });
+      if (sent.length === 0) return;
+      for (const p of sent) this.maybeCancelled.add(p.id);
+      const results = await this.hub.multiCall(
+        sent.flatMap((p) => [
+          { methodName: "cancelTask", params: [p.id, true] },
+          { methodName: "getTaskInfo", params: [p.id] },
+        ]),
+      );
+      sent.forEach((p, i) => settle(p, afterCancel(p.id, results[2 * i]!, results[2 * i + 1]!)));
     } catch (err) {
-      if (err instanceof XmlRpcFault) {
-        const text = err.code === KOJI_FAULTS.ActionNotAllowed ? `not allowed: ${err.faultString}` : err.faultString;
-        return { kind: "error", message: text };
-      }
-      if (err instanceof BackendError && !err.transient) return { kind: "error", message: err.message };
-      throw err;
-    }
-  }
-
-  /** The task after a cancel, or "unknown" when the read failed transiently. */
-  private async readBack(id: number, opts: CallOptions): Promise<TaskInfo | null | "unknown"> {
-    try {
-      return await this.getTaskInfo(id, false, opts);
-    } catch (err) {
-      if (err instanceof BackendError && err.transient) return "unknown";
-      throw err;
-    }
-  }
-
-  // ───────────── session ─────────────
-
-  /**
-   * Run `fn` with a logged-in session of the pool. When the hub says the session is
-   * gone (AuthError, AuthExpired, SequenceError), drop it and retry once on another.
-   */
-  private async withSession<T>(opts: CallOptions, fn: (s: Session) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const session = await this.acquire(opts);
-      try {
-        const result = await fn(session);
-        this.release(session);
-        return result;
-      } catch (err) {
-        const stale = isSessionFault(err);
-        this.release(stale ? undefined : session);
-        if (!stale || attempt >= 2) throw err;
+      // Entries settled before the failure keep their outcome (a settled promise ignores this).
+      for (const p of batch) {
+        if (err instanceof BackendError && !err.transient) settle(p, { kind: "error", message: err.message });
+        else p.reject(err);
       }
     }
   }
 
-  private async acquire(opts: CallOptions): Promise<Session> {
-    opts.signal?.throwIfAborted(); // aborted while waiting for its turn
-    const ready = this.idle.pop();
-    if (ready) return ready;
-    if (this.open < MAX_SESSIONS) {
-      this.open++;
-      try {
-        return await this.login(opts);
-      } catch (err) {
-        this.release(undefined);
-        throw err;
-      }
-    }
-    // All sessions busy: wait for one (or for a free slot, signalled by undefined).
-    return (await new Promise<Session | undefined>((resolve) => this.waiters.push(resolve))) ?? this.acquire(opts);
-  }
-
-  /** Give a session back; `undefined` means it was dropped and its slot is free. */
-  private release(session: Session | undefined): void {
-    if (!session) this.open--;
-    const next = this.waiters.shift();
-    if (next) next(session);
-    else if (session) this.idle.push(session);
-  }
-
-  private call(method: string, params: unknown[], opts: CallOptions, session?: Session): Promise<XmlRpcValue> {
-    let url = this.endpoint.url;
-    if (session) {
-      const u = new URL(url);
-      u.searchParams.set("session-id", String(session.id));
-      u.searchParams.set("session-key", session.key);
-      u.searchParams.set("callnum", String(session.callnum++));
-      url = u.toString();
-    }
-    return xmlRpcCall(BACKEND, url, method, params, { timeoutMs: this.endpoint.timeoutMs, signal: opts.signal });
-  }
-
-  // ───────────── one function per remote method ─────────────
-
-  /** `login(user, password)` → a new session; a refusal is a permanent error naming the user only. */
-  private async login(opts: CallOptions): Promise<Session> {
-    if (!this.user || this.password === undefined) {
-      throw new BackendError(BACKEND, "no credentials configured (token must be user:password)", { transient: false });
-    }
-    let sinfo: XmlRpcValue;
-    try {
-      sinfo = await this.call("login", [this.user, this.password], opts);
-    } catch (err) {
-      if (err instanceof XmlRpcFault) {
-        throw new BackendError(BACKEND, `login as ${this.user} failed: ${err.faultString}`, { transient: false, cause: err });
-      }
-      throw err;
-    }
-    const s = asStruct(sinfo);
-    const id = s?.["session-id"];
-    const key = s?.["session-key"];
-    if (typeof id !== "number" || typeof key !== "string") {
-      throw new BackendError(BACKEND, "login answered without session-id/session-key", { transient: false });
-    }
-    return { id, key, callnum: 0 };
-  }
-
-  /** `build(src, target, opts)` → task id. */
-  private async build(s: Session, src: string, target: string, buildOpts: XmlRpcStruct, opts: CallOptions): Promise<number> {
-    const id = await this.call("build", [src, target, buildOpts], opts, s);
-    if (typeof id !== "number") throw new BackendError(BACKEND, "build did not return a task id", { transient: false });
-    return id;
-  }
-
-  /** `getTaskInfo(id, request)` → info, or null for an unknown task (strict=False). */
-  private async getTaskInfo(id: number, request: boolean, opts: CallOptions): Promise<TaskInfo | null> {
-    return asTaskInfo(await this.call("getTaskInfo", [id, request], opts));
-  }
-
-  /** `cancelTask(id, recurse=True)` → always nil. */
-  private async cancelTask(s: Session, id: number, opts: CallOptions): Promise<void> {
-    await this.call("cancelTask", [id, true], opts, s);
-  }
-
-  /** `getUser(name)` → the user's numeric id, or undefined when there is none. */
-  private async getUserId(name: string, opts: CallOptions): Promise<number | undefined> {
-    const id = asStruct(await this.call("getUser", [name], opts))?.id;
+  /** The id of the user the session belongs to (`getLoggedInUser`). */
+  private async loggedInUserId(opts: CallOptions): Promise<number | undefined> {
+    const id = asStruct(await this.hub.call("getLoggedInUser", [], opts))?.id;
     return typeof id === "number" ? id : undefined;
   }
+}
 
-  /** `listTasks(opts, queryOpts)` → tasks. */
-  private async listTasks(filter: XmlRpcStruct, queryOpts: XmlRpcStruct, opts: CallOptions): Promise<TaskInfo[]> {
-    const list = await this.call("listTasks", [filter, queryOpts], opts);
-    if (!Array.isArray(list)) throw new BackendError(BACKEND, "listTasks did not return a list", { transient: false });
-    return list.map(asTaskInfo).filter((t): t is TaskInfo => t !== null);
+/** A multiCall entry of `getTaskInfo`: the task, null when unknown, or the fault's text. */
+function readOne(r: MultiCallResult): { info: TaskInfo | null } | { error: string } {
+  if (!r.ok) return { error: r.fault.faultString };
+  try {
+    return { info: asTaskInfo(r.value) };
+  } catch (err) {
+    return { error: (err as Error).message };
   }
+}
+
+/** The outcome of one task from its `cancelTask` and following `getTaskInfo` entries. Pure. */
+export function afterCancel(id: number, cancelled: MultiCallResult, read: MultiCallResult): CancelOutcome {
+  if (!cancelled.ok) {
+    const f = cancelled.fault;
+    return { kind: "error", message: f.code === KOJI_FAULTS.ActionNotAllowed ? `not allowed: ${f.faultString}` : f.faultString };
+  }
+  const after = readOne(read);
+  if ("error" in after) return { kind: "error", message: after.error };
+  if (!after.info) return { kind: "error", message: `Koji task ${id} disappeared while cancelling` };
+  if (after.info.state === KOJI_TASK_STATES.CANCELED) return { kind: "cancelled" };
+  if (isFinished(after.info.state)) return { kind: "already_finished", state: mapState(after.info.state) };
+  return { kind: "error", message: `cancelTask returned but task ${id} is still ${kojiStateName(after.info.state)}` };
 }

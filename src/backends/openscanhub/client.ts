@@ -3,17 +3,11 @@
  * a Copr build, its status, and cancel.
  *
  * Protocol notes (kobo/django/xmlrpc, kobo/hub/xmlrpc/client.py, osh/hub/osh_xmlrpc):
- * - `auth.login_password(user, password)` starts a Django session; the hub answers
- *   with a `sessionid` cookie that later calls send back (kobo's CookieTransport).
- *   Calls that need it fail with fault 1 "PermissionDenied: Login required.".
+ * - Login, the session cookie and its renewal are in `session.ts`; calls that need
+ *   a session fail with fault 1 "PermissionDenied: Login required." without one.
  * - Every server exception is fault 1 "<ExceptionType>: <message>".
- * - The hub scans only SRPMs it holds (kobo `HubProxy.upload_file`, as osh-cli does):
- *   `upload.register_upload(name, sha256_hex, size, target_dir)` → `[upload_id,
- *   upload_key]` (`target_dir`: a random 32-character name), then a multipart POST of
- *   `upload_id`, `upload_key` and `file` to `<hub>/xmlrpc/upload/` (kobo `file_upload`):
- *   200 "Upload finished.", 403 "Not allowed to upload the file.", 500 "Checksum
- *   mismatch." or "File already exists.". So `submit` first downloads the Copr
- *   SRPM(s) to a temp file, hashing on the way, then uploads them.
+ * - The hub scans only SRPMs it holds, so `submit` first downloads the Copr SRPM(s)
+ *   and uploads them as osh-cli does (`upload.ts`).
  * - `scan.create_user_diff_task(options, {})` takes `upload_id` and `base_upload_id`
  *   (or `base_brew_build`, an NVR); `scan.mock_build(mock_config, comment, options)`
  *   takes `options.upload_id`. Each consumes its upload; the task is labelled with
@@ -24,9 +18,7 @@
  *   raises "Cannot cancel task N, state is CLOSED" (newer kobo returns nil instead),
  *   so the outcome is read back (see `cancel`).
  */
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdtemp, open, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BackendError } from "../../errors.js";
@@ -40,9 +32,12 @@ import type {
   SubmitRequest,
   SubmitResult,
 } from "../types.js";
-import { DEFAULT_TIMEOUT_MS, describeFetchError, errorText, redactUrl } from "../http.js";
+import { describeFetchError, redactUrl } from "../http.js";
 import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { parseTaskId, xmlRpcExchange } from "../xmlrpc/client.js";
+import { parseTaskId } from "../xmlrpc/client.js";
+import { OshSession, oshHubRoot, type OshAuth } from "./session.js";
+import { ChecksumMismatch, DEFAULT_MAX_SRPM_BYTES, fileName, randomName, SRPM_NAME, SrpmTransfers, STAGING_PREFIX, type StagedSrpm } from "./upload.js";
+
 
 const BACKEND = "openscanhub";
 
@@ -73,15 +68,6 @@ const FINISHED = new Set<number>([
 ]);
 /** Candidates `findByToken` inspects (newest first). */
 const FIND_MAX_CANDIDATES = 10;
-/** A submission stages its SRPMs in a fresh directory with this prefix under `tempDir`. */
-const STAGING_PREFIX = "osh-srpm-";
-/** Staging untouched this long belongs to a process that died: a live transfer stalls out far sooner. */
-export const STALE_STAGING_MS = 3_600_000;
-/** SRPMs reach hundreds of MB; anything above this is refused rather than staged. */
-const DEFAULT_MAX_SRPM_BYTES = 1024 ** 3;
-/** What an RPM file name may hold; it travels in a multipart header and becomes a file name on the hub. */
-const SRPM_NAME = /^[\w.+~^-]+\.src\.rpm$/;
-const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** The name of a kobo task state number, e.g. 3 → "CLOSED". */
 export function oshStateName(state: number): string {
@@ -108,18 +94,6 @@ export function mapState(state: number): RemoteState {
   }
 }
 
-/** The hub's web root: everything before `/xmlrpc/`. */
-export function oshHubRoot(xmlrpcUrl: string): string {
-  const u = new URL(xmlrpcUrl);
-  const i = u.pathname.indexOf("/xmlrpc");
-  return `${u.origin}${i >= 0 ? u.pathname.slice(0, i) : u.pathname.replace(/\/+$/, "")}`;
-}
-
-/** kobo's upload view: `<hub>/xmlrpc/upload/` (HubProxy posts to `<HUB_URL>/upload/`). */
-export function oshUploadUrl(xmlrpcUrl: string): string {
-  return `${oshHubRoot(xmlrpcUrl)}/xmlrpc/upload/`;
-}
-
 /** The page of one task: `<hub>/task/<id>/`. */
 export function oshTaskUrl(xmlrpcUrl: string, taskId: number | string): string {
   return `${oshHubRoot(xmlrpcUrl)}/task/${taskId}/`;
@@ -129,14 +103,6 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-/** The file name at the end of a URL, decoded. */
-function fileName(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "") || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** What a scan needs from the request: SRPM, base, mock config (Packit's `osh-cli` arguments). */
 interface ScanPlan {
@@ -161,95 +127,59 @@ function planScan(req: SubmitRequest): ScanPlan {
   };
 }
 
-/** An SRPM downloaded to `path`, ready to upload as `name`. */
-interface StagedSrpm {
-  name: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-/** The upload endpoint answered "Checksum mismatch.": the whole submission is tried once more (see `submit`). */
-class ChecksumMismatch extends BackendError {}
-
-function randomName(length: number): string {
-  return Array.from(randomBytes(length), (b) => ALNUM[b % ALNUM.length]).join("");
-}
-
-function isLoginRequired(err: unknown): boolean {
-  return err instanceof XmlRpcFault && /Login required/i.test(err.faultString);
-}
-
-/** `name=value` pairs of the Set-Cookie headers, as one Cookie header. */
-function cookieHeader(headers: Headers): string | undefined {
-  const pairs = headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0]!.trim())
-    .filter((p) => p.includes("="));
-  return pairs.length > 0 ? pairs.join("; ") : undefined;
-}
-
-/**
- * Remove the staging directories a killed process left behind under `tempDir` (a
- * live submission removes its own): those in which nothing changed for
- * `olderThanMs`. SRPMs are large, so leftovers would fill the disk over restarts.
- * Returns how many were removed.
- */
-export async function removeStaleStaging(tempDir: string = tmpdir(), olderThanMs = STALE_STAGING_MS, now = Date.now()): Promise<number> {
-  let removed = 0;
-  for (const entry of await readdir(tempDir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || !entry.name.startsWith(STAGING_PREFIX)) continue;
-    const dir = join(tempDir, entry.name);
-    try {
-      const files = await readdir(dir);
-      const times = await Promise.all([dir, ...files.map((f) => join(dir, f))].map(async (p) => (await stat(p)).mtimeMs));
-      if (now - Math.max(...times) < olderThanMs) continue;
-      await rm(dir, { recursive: true, force: true });
-      removed++;
-    } catch {
-      // Removed meanwhile by its own submission: nothing to do.
-    }
-  }
-  return removed;
-}
-
 export interface OpenScanHubClientOptions {
   /** Largest SRPM downloaded and uploaded, bytes. Default 1 GiB. */
   maxSrpmBytes?: number;
   /** Where SRPMs wait between download and upload (one fresh directory per submission). Default `os.tmpdir()`. */
   tempDir?: string;
+  /** Clock of the session renewal, for tests. */
+  now?: () => number;
+}
+
+/** Where a hub lives and how to log in to it; the `backends.openscanhub` settings. */
+export interface OpenScanHubEndpoint extends BackendEndpoint {
+  /** `gssapi` or `password`; inferred when absent (a principal means Kerberos, a `user:password` token password login). */
+  auth?: "gssapi" | "password";
+  principal?: string;
+  keytab?: string;
+  krb5Config?: string;
+}
+
+/** The login a hub's settings ask for. Pure. */
+export function oshAuthOf(e: OpenScanHubEndpoint): OshAuth {
+  const method = e.auth ?? (e.principal ? "gssapi" : e.token ? "password" : undefined);
+  if (method === "gssapi" && e.principal && e.keytab) return { method, principal: e.principal, keytab: e.keytab, krb5Config: e.krb5Config };
+  const colon = e.token?.indexOf(":") ?? -1;
+  if (method === "password" && colon > 0) return { method, user: e.token!.slice(0, colon), password: e.token!.slice(colon + 1) };
+  return { method: "none" };
 }
 
 /**
  * An OpenScanHub client. `endpoint.url` is the hub's XML-RPC handler
- * (`https://openscanhub.fedoraproject.org/xmlrpc/client/`); `endpoint.token` is
- * `user:password` for `auth.login_password` (Kerberos is not supported here).
+ * (`https://openscanhub.fedoraproject.org/xmlrpc/client/`).
  */
-export function createOpenScanHubClient(endpoint: BackendEndpoint, options: OpenScanHubClientOptions = {}): BackendClient {
+export function createOpenScanHubClient(endpoint: OpenScanHubEndpoint, options: OpenScanHubClientOptions = {}): BackendClient & { close(): Promise<void> } {
   return new OpenScanHubClient(endpoint, options);
 }
 
 class OpenScanHubClient implements BackendClient {
   readonly name = "openscanhub" as const;
-  private readonly user: string | undefined;
-  private readonly password: string | undefined;
-  private cookie: string | undefined;
-
-  private readonly maxSrpmBytes: number;
+  private readonly hub: OshSession;
+  private readonly transfers: SrpmTransfers;
   private readonly tempDir: string;
 
   constructor(
-    private readonly endpoint: BackendEndpoint,
+    private readonly endpoint: OpenScanHubEndpoint,
     options: OpenScanHubClientOptions,
   ) {
-    this.maxSrpmBytes = options.maxSrpmBytes ?? DEFAULT_MAX_SRPM_BYTES;
+    this.hub = new OshSession(endpoint.url, oshAuthOf(endpoint), endpoint.timeoutMs, options.now);
+    this.transfers = new SrpmTransfers(endpoint.url, endpoint.timeoutMs, options.maxSrpmBytes ?? DEFAULT_MAX_SRPM_BYTES);
     this.tempDir = options.tempDir ?? tmpdir();
-    const token = endpoint.token ?? "";
-    const colon = token.indexOf(":");
-    if (colon > 0) {
-      this.user = token.slice(0, colon);
-      this.password = token.slice(colon + 1);
-    }
+  }
+
+  /** `auth.logout()` and close the connections (service shutdown). */
+  close(): Promise<void> {
+    return this.hub.close();
   }
 
   /**
@@ -312,15 +242,15 @@ class OpenScanHubClient implements BackendClient {
     }
     try {
       // Both downloads first: a vanished base fails before anything reaches the hub.
-      const srpm = await this.download(target, join(dir, "target.src.rpm"), "the Copr build's SRPM", opts);
-      const baseSrpm = base && (await this.download(base, join(dir, "base.src.rpm"), "the base Copr build's SRPM", opts));
+      const srpm = await this.transfers.download(target, join(dir, "target.src.rpm"), "the Copr build's SRPM", opts);
+      const baseSrpm = base && (await this.transfers.download(base, join(dir, "base.src.rpm"), "the base Copr build's SRPM", opts));
       const options: XmlRpcStruct = { ...taskOptions, upload_id: await this.upload(srpm, opts) };
       let taskId: number;
       if (diff) {
         if (baseSrpm) options.base_upload_id = await this.upload(baseSrpm, opts);
-        taskId = await this.withSession(opts, (cookie) => this.createUserDiffTask(cookie, options, opts));
+        taskId = await this.hub.withCookie(opts, (cookie) => this.createUserDiffTask(cookie, options, opts));
       } else {
-        taskId = await this.withSession(opts, (cookie) => this.mockBuild(cookie, options.mock_config as string, options.comment as string, options, opts));
+        taskId = await this.hub.withCookie(opts, (cookie) => this.mockBuild(cookie, options.mock_config as string, options.comment as string, options, opts));
       }
       return { externalId: String(taskId), url: oshTaskUrl(this.endpoint.url, taskId) };
     } finally {
@@ -337,12 +267,13 @@ class OpenScanHubClient implements BackendClient {
    */
   async findByToken(req: SubmitRequest, opts: CallOptions = {}): Promise<SubmitResult | null> {
     const plan = planScan(req);
-    if (!plan.label || !this.user) return null;
+    const user = this.hub.userName;
+    if (!plan.label || !user) return null;
     const ids = await this.findTasks({ regex: `^${plan.label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$` }, opts);
     const newest = [...ids].sort((a, b) => b - a).slice(0, FIND_MAX_CANDIDATES);
     const infos = await Promise.all(newest.map((id) => this.getTaskInfo(id, opts)));
     const hit = infos.find((t) => {
-      if (!t || t.owner !== this.user || asStruct(t.args)?.mock_config !== plan.mockConfig) return false;
+      if (!t || t.owner !== user || asStruct(t.args)?.mock_config !== plan.mockConfig) return false;
       return typeof t.comment !== "string" || t.comment.includes(`${OSH_TOKEN_MARK}${req.token}`);
     });
     return hit ? { externalId: String(hit.id), url: oshTaskUrl(this.endpoint.url, hit.id as number) } : null;
@@ -379,7 +310,7 @@ class OpenScanHubClient implements BackendClient {
       if (FINISHED.has(before.state as number)) return { kind: "already_finished", state: mapState(before.state as number) };
       let answer: XmlRpcValue;
       try {
-        answer = await this.withSession(opts, (cookie) => this.cancelTask(cookie, id, opts));
+        answer = await this.hub.withCookie(opts, (cookie) => this.cancelTask(cookie, id, opts));
       } catch (err) {
         if (!(err instanceof XmlRpcFault)) throw err;
         const finished = /Cannot cancel task \d+, state is (\w+)/.exec(err.faultString);
@@ -409,166 +340,19 @@ class OpenScanHubClient implements BackendClient {
     }
   }
 
-  // ───────────── session ─────────────
-
-  /** Run `fn` with the session cookie; log in first, and once more when the hub says "Login required". */
-  private async withSession<T>(opts: CallOptions, fn: (cookie: string) => Promise<T>): Promise<T> {
-    const cookie = this.cookie ?? (await this.login(opts));
-    try {
-      return await fn(cookie);
-    } catch (err) {
-      if (!isLoginRequired(err)) throw err;
-      this.cookie = undefined;
-      return fn(await this.login(opts));
-    }
-  }
-
-  /**
-   * Run one transfer with `endpoint.timeoutMs` as an idle limit: SRPMs are too big
-   * for one deadline, so the clock restarts whenever `progress()` is called. An abort
-   * from `opts.signal` is rethrown as is; other failures are transient.
-   */
-  private async transfer<T>(opts: CallOptions, where: string, fn: (signal: AbortSignal, progress: () => void) => Promise<T>): Promise<T> {
-    const ms = this.endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const idle = new AbortController();
-    const timer = setTimeout(() => idle.abort(), ms);
-    try {
-      return await fn(opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal, () => timer.refresh());
-    } catch (err) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? err;
-      if (err instanceof BackendError) throw err;
-      const what = idle.signal.aborted ? `timed out (nothing moved for ${ms} ms)` : describeFetchError(err);
-      throw new BackendError(BACKEND, `${where}: ${what}`, { transient: true, cause: err });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** GET the SRPM into `path`, hashing and counting on the way; never more than `maxSrpmBytes`. */
-  private async download(src: { url: string; name: string }, path: string, what: string, opts: CallOptions): Promise<StagedSrpm> {
-    const shown = redactUrl(src.url);
-    const tooBig = () =>
-      new BackendError(BACKEND, `${what} is larger than the ${this.maxSrpmBytes}-byte limit: ${shown}`, { transient: false });
-    return this.transfer(opts, `GET ${shown}`, async (signal, progress) => {
-      const res = await fetch(src.url, { signal });
-      progress();
-      if (res.status !== 200 || !res.body) {
-        await res.body?.cancel();
-        if (res.status === 404 || res.status === 403 || res.status === 410) {
-          throw new BackendError(BACKEND, `${what} is gone: ${shown} answered ${res.status}`, { transient: false, status: res.status });
-        }
-        const transient = res.status >= 500 || res.status === 408 || res.status === 429;
-        throw new BackendError(BACKEND, `GET ${shown}: HTTP ${res.status}`, { transient, status: res.status });
-      }
-      if (Number(res.headers.get("content-length")) > this.maxSrpmBytes) {
-        await res.body.cancel();
-        throw tooBig();
-      }
-      const hash = createHash("sha256");
-      let size = 0;
-      const out = await open(path, "wx");
-      try {
-        for await (const chunk of res.body) {
-          size += chunk.byteLength;
-          if (size > this.maxSrpmBytes) throw tooBig();
-          hash.update(chunk);
-          await out.write(chunk);
-          progress();
-        }
-      } finally {
-        await out.close();
-      }
-      return { name: src.name, path, size, sha256: hash.digest("hex") };
-    });
-  }
 
   /** Register and upload one SRPM (kobo `HubProxy.upload_file`) → upload id. */
   private async upload(srpm: StagedSrpm, opts: CallOptions): Promise<number> {
-    return this.withSession(opts, async (cookie) => {
+    return this.hub.withCookie(opts, async (cookie) => {
       const [id, key] = await this.registerUpload(cookie, srpm, opts);
-      await this.postFile(cookie, id, key, srpm, opts);
+      await this.transfers.postFile(cookie, id, key, srpm, opts);
       return id;
     });
   }
 
-  /**
-   * The multipart POST of kobo's upload view, streamed from disk. The session cookie
-   * goes along although the view only checks the upload key.
-   */
-  private async postFile(cookie: string, id: number, key: string, srpm: StagedSrpm, opts: CallOptions): Promise<void> {
-    const url = oshUploadUrl(this.endpoint.url);
-    const where = `upload of ${srpm.name} to ${redactUrl(url)}`;
-    const boundary = `packit-probot-${randomName(24)}`;
-    const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-    const head = Buffer.from(
-      `${field("upload_id", String(id))}${field("upload_key", key)}--${boundary}\r\n` +
-        `Content-Disposition: form-data; name="file"; filename="${srpm.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-    );
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    await this.transfer(opts, where, async (signal, progress) => {
-      async function* body(): AsyncGenerator<Uint8Array> {
-        yield head;
-        for await (const chunk of createReadStream(srpm.path, { highWaterMark: 1024 ** 2 })) {
-          progress();
-          yield chunk as Buffer;
-        }
-        yield tail;
-      }
-      const res = await fetch(url, {
-        method: "POST",
-        signal,
-        // A redirect is a misconfigured hub URL: fail on it rather than resend the body and cookie.
-        redirect: "manual",
-        duplex: "half",
-        body: body(),
-        headers: {
-          "content-type": `multipart/form-data; boundary=${boundary}`,
-          // Django reads exactly Content-Length bytes; it ignores a chunked body.
-          "content-length": String(head.length + srpm.size + tail.length),
-          cookie,
-        },
-      });
-      const text = errorText((await res.text()).trim());
-      if (res.status === 200) return;
-      const message = `${where}: HTTP ${res.status} ${text}`.trim();
-      if (/Checksum mismatch/i.test(text)) throw new ChecksumMismatch(BACKEND, message, { transient: false, status: res.status });
-      throw new BackendError(BACKEND, message, { transient: res.status >= 500, status: res.status });
-    });
-  }
-
-  private async call(method: string, params: unknown[], opts: CallOptions, cookie?: string): Promise<{ value: XmlRpcValue; headers: Headers }> {
-    return xmlRpcExchange(BACKEND, this.endpoint.url, method, params, {
-      timeoutMs: this.endpoint.timeoutMs,
-      signal: opts.signal,
-      headers: cookie ? { cookie } : undefined,
-    });
-  }
-
-  // ───────────── one function per remote method ─────────────
-
-  /** `auth.login_password(user, password)` → session key; the cookie it sets is the session. */
-  private async login(opts: CallOptions): Promise<string> {
-    if (!this.user || this.password === undefined) {
-      throw new BackendError(BACKEND, "no credentials configured (token must be user:password)", { transient: false });
-    }
-    let answer: { value: XmlRpcValue; headers: Headers };
-    try {
-      answer = await this.call("auth.login_password", [this.user, this.password], opts);
-    } catch (err) {
-      if (err instanceof XmlRpcFault) {
-        throw new BackendError(BACKEND, `login as ${this.user} failed: ${err.faultString}`, { transient: false, cause: err });
-      }
-      throw err;
-    }
-    const cookie = cookieHeader(answer.headers) ?? (typeof answer.value === "string" && answer.value ? `sessionid=${answer.value}` : undefined);
-    if (!cookie) throw new BackendError(BACKEND, "login answered without a session", { transient: false });
-    this.cookie = cookie;
-    return cookie;
-  }
-
   /** `upload.register_upload(name, sha256, size, target_dir)` → `[id, key]`; `target_dir` is random, as osh-cli makes it. */
   private async registerUpload(cookie: string, srpm: StagedSrpm, opts: CallOptions): Promise<[number, string]> {
-    const answer = (await this.call("upload.register_upload", [srpm.name, srpm.sha256, srpm.size, randomName(32)], opts, cookie)).value;
+    const answer = await this.hub.callWith(cookie, "upload.register_upload", [srpm.name, srpm.sha256, srpm.size, randomName(32)], opts);
     if (!Array.isArray(answer) || typeof answer[0] !== "number" || typeof answer[1] !== "string") {
       throw new BackendError(BACKEND, "register_upload answered without an upload id and key", { transient: false });
     }
@@ -577,17 +361,17 @@ class OpenScanHubClient implements BackendClient {
 
   /** `scan.create_user_diff_task(options, {})` → task id. */
   private async createUserDiffTask(cookie: string, options: XmlRpcStruct, opts: CallOptions): Promise<number> {
-    return this.taskId((await this.call("scan.create_user_diff_task", [options, {}], opts, cookie)).value);
+    return this.taskId(await this.hub.callWith(cookie, "scan.create_user_diff_task", [options, {}], opts));
   }
 
   /** `scan.mock_build(mock_config, comment, options)` → task id. */
   private async mockBuild(cookie: string, mockConfig: string, comment: string, options: XmlRpcStruct, opts: CallOptions): Promise<number> {
-    return this.taskId((await this.call("scan.mock_build", [mockConfig, comment, options], opts, cookie)).value);
+    return this.taskId(await this.hub.callWith(cookie, "scan.mock_build", [mockConfig, comment, options], opts));
   }
 
   /** `scan.get_task_info(id)` → `Task.export()`, or null for `{}` (unknown task). */
   private async getTaskInfo(id: number, opts: CallOptions): Promise<XmlRpcStruct | null> {
-    const info = asStruct((await this.call("scan.get_task_info", [id], opts)).value);
+    const info = asStruct(await this.hub.anonymous("scan.get_task_info", [id], opts));
     if (!info || Object.keys(info).length === 0) return null;
     if (typeof info.id !== "number" || typeof info.state !== "number") {
       throw new BackendError(BACKEND, "unexpected task info (no numeric id/state)", { transient: false });
@@ -597,12 +381,12 @@ class OpenScanHubClient implements BackendClient {
 
   /** `client.cancel_task(id)` → nil, or a string for an unknown task. */
   private async cancelTask(cookie: string, id: number, opts: CallOptions): Promise<XmlRpcValue> {
-    return (await this.call("client.cancel_task", [id], opts, cookie)).value;
+    return await this.hub.callWith(cookie, "client.cancel_task", [id], opts);
   }
 
   /** `scan.find_tasks(query)` → task ids. */
   private async findTasks(query: XmlRpcStruct, opts: CallOptions): Promise<number[]> {
-    const ids = (await this.call("scan.find_tasks", [query], opts)).value;
+    const ids = await this.hub.anonymous("scan.find_tasks", [query], opts);
     return Array.isArray(ids) ? ids.filter((i): i is number => typeof i === "number") : [];
   }
 

@@ -1,21 +1,26 @@
 /**
- * XML-RPC over `httpCall`: the client side used by the Koji and OpenScanHub clients.
+ * XML-RPC over `hubRequest`: the client side used by the Koji and OpenScanHub clients.
  */
+import type { Agent } from "node:http";
 import { BackendError } from "../../errors.js";
-import { httpCall, redactUrl } from "../http.js";
+import { redactUrl } from "../http.js";
 import { decodeResponse, encodeCall, XmlRpcFault, XmlRpcParseError, type XmlRpcValue } from "./codec.js";
+import { hubRequest } from "./transport.js";
 
 export interface XmlRpcCallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Extra request headers, e.g. a session cookie. */
+  /** Extra request headers: a session cookie, Koji's session headers, a Negotiate token. */
   headers?: Record<string, string>;
+  /** The client's keep-alive agent (and TLS identity), from `createHubAgent`. */
+  agent?: Agent;
 }
 
 export interface XmlRpcAnswer {
   value: XmlRpcValue;
-  /** Response headers (kobo's login answers with a session cookie). */
+  /** Response headers (kobo's login answers with a session cookie, a Negotiate login with the hub's token). */
   headers: Headers;
+  status: number;
 }
 
 /** Koji and kobo task ids are integers; anything else cannot be one (and must not reach a call). */
@@ -36,23 +41,20 @@ export async function xmlRpcExchange(
   params: readonly unknown[],
   opts: XmlRpcCallOptions = {},
 ): Promise<XmlRpcAnswer> {
-  const answer = await httpCall(backend, url, {
+  const answer = await hubRequest(backend, url, {
     method: "POST",
     headers: { "content-type": "text/xml", accept: "text/xml", ...opts.headers },
     body: encodeCall(method, params),
     timeoutMs: opts.timeoutMs,
     signal: opts.signal,
+    agent: opts.agent,
   });
   const where = `${method} at ${redactUrl(url)}`;
   if (answer.status !== 200) {
     throw new BackendError(backend, `${where}: HTTP ${answer.status}`, { transient: false, status: answer.status });
   }
-  if (typeof answer.body !== "string") {
-    // httpCall parsed it as JSON (or it was empty): not an XML-RPC answer.
-    throw new BackendError(backend, `${where}: the answer is not XML-RPC`, { transient: false, status: answer.status });
-  }
   try {
-    return { value: decodeResponse(answer.body), headers: answer.headers };
+    return { value: decodeResponse(answer.text), headers: answer.headers, status: answer.status };
   } catch (err) {
     if (err instanceof XmlRpcFault) throw new XmlRpcFault(err.code, err.faultString, { backend });
     if (err instanceof XmlRpcParseError) {

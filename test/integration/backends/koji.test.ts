@@ -5,6 +5,7 @@ import type { BackendClient, RemoteState, SubmitRequest } from "../../../src/bac
 import { decodeCall } from "../../../src/backends/xmlrpc/codec.js";
 import { BackendError } from "../../../src/errors.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";
+import { waitFor } from "../../support/db.js";
 
 const PASSWORD = "s3cr3t-Koji-PASSWORD";
 const OTHER_PASSWORD = "0ther-Koji-PASSWORD";
@@ -84,22 +85,29 @@ describe("Koji client against the fake hub (clock)", () => {
     expect(final).toMatchObject({ state: "failure", rawState: "FAILED" });
   });
 
-  it("carries session-id, session-key and an increasing callnum per session; parallel calls use several sessions", async () => {
+  it("sends one session in Koji-Session-* headers with a callnum that grows by one per call, never in the URL", async () => {
     const before = fake.calls.length;
     const subs = await Promise.all([1, 2, 3, 4, 5].map(() => koji.submit(request())));
     expect(new Set(subs.map((s) => s.externalId)).size).toBe(5);
     const builds = fake.calls.slice(before).filter((c) => decodeCall(c.body).method === "build");
     expect(builds).toHaveLength(5);
-    const bySession = new Map<string, number[]>();
+    expect(new Set(builds.map((c) => c.headers["koji-session-id"])).size).toBe(1);
     for (const c of builds) {
-      expect(c.query.get("session-key")).toBeTruthy();
-      const id = c.query.get("session-id")!;
-      expect(id).toMatch(/^\d+$/);
-      bySession.set(id, [...(bySession.get(id) ?? []), Number(c.query.get("callnum"))]);
+      expect(c.headers["koji-session-key"]).toBeTruthy();
+      expect([...c.query.keys()]).toEqual([]);
     }
-    // The hub refuses a callnum that does not increase within a session.
-    for (const nums of bySession.values()) expect(nums).toEqual([...new Set(nums)].sort((a, b) => a - b));
-    expect(bySession.size).toBeGreaterThan(1);
+    const nums = builds.map((c) => Number(c.headers["koji-session-callnum"]));
+    expect(nums).toEqual(nums.map((_, i) => nums[0]! + i));
+  });
+
+  it("a URL session is refused as on a hub with DisableURLSessions: build answers ActionNotAllowed", async () => {
+    const { xmlRpcCall } = await import("../../../src/backends/xmlrpc/client.js");
+    const login = (await xmlRpcCall("koji", fake.hubUrl, "login", ["packit", PASSWORD])) as Record<string, unknown>;
+    const url = `${fake.hubUrl}?session-id=${String(login["session-id"])}&session-key=${String(login["session-key"])}&callnum=0`;
+    await expect(xmlRpcCall("koji", url, "build", ["git+https://x/y.git#1", "rawhide", {}])).rejects.toMatchObject({
+      code: 1004,
+      faultString: "you must be logged in for this operation",
+    });
   });
 });
 
@@ -122,7 +130,8 @@ describe("Koji client against the fake hub (manual)", () => {
     }
   });
 
-  const methods = () => fake.calledMethods().filter((m) => m !== "login");
+  /** What the hub ran (multiCall members included), without logins and the multiCall wrappers. */
+  const methods = () => fake.calledMethods().filter((m) => m !== "login" && m !== "multiCall");
 
   it("cancels a running task: getTaskInfo, cancelTask, getTaskInfo → cancelled", async () => {
     const sub = await koji.submit(request());
@@ -130,8 +139,14 @@ describe("Koji client against the fake hub (manual)", () => {
     fake.resetHttp();
     expect(await koji.cancel(sub.externalId)).toEqual({ kind: "cancelled" });
     expect(methods()).toEqual(["getTaskInfo", "cancelTask", "getTaskInfo"]);
-    const cancel = fake.calls.find((c) => decodeCall(c.body).method === "cancelTask")!;
-    expect(decodeCall(cancel.body).params).toEqual([Number(sub.externalId), true]);
+    // Two requests: the read (no session), then cancel + read in one multiCall on the session.
+    expect(fake.calls.map((c) => decodeCall(c.body).method)).toEqual(["multiCall", "multiCall"]);
+    expect(fake.calls[0]!.headers["koji-session-id"]).toBeUndefined();
+    expect(fake.calls[1]!.headers["koji-session-id"]).toBeDefined();
+    expect(decodeCall(fake.calls[1]!.body).params[0]).toEqual([
+      { methodName: "cancelTask", params: [Number(sub.externalId), true] },
+      { methodName: "getTaskInfo", params: [Number(sub.externalId)] },
+    ]);
     expect((await koji.status(sub.externalId)).state).toBe("cancelled");
   });
 
@@ -167,13 +182,29 @@ describe("Koji client against the fake hub (manual)", () => {
     expect(fake.task(id)!.state).toBe(5);
   });
 
-  it("cancelTask accepted but the read-back fails transiently → cancel_requested", async () => {
-    const sub = await koji.submit(request());
-    fake.beforeCall = (method) => {
-      if (method === "cancelTask") fake.faults.failNext = 1;
-    };
-    expect(await koji.cancel(sub.externalId)).toEqual({ kind: "cancel_requested" });
-    expect(fake.task(Number(sub.externalId))!.state).toBe(3);
+  it("a cancel whose answer was lost is thrown for a retry, and the retry knows the CANCELED task is ours", async () => {
+    const quick = createKojiClient({ url: fake.hubUrl, token: `packit:${PASSWORD}`, timeoutMs: 150 });
+    const sub = await quick.submit(request());
+    const id = Number(sub.externalId);
+    // The hub runs the cancel after the client gave up waiting for its answer.
+    fake.faults.delayMs = (req) => (req.body.includes("cancelTask") ? 400 : 0);
+    await expect(quick.cancel(sub.externalId)).rejects.toMatchObject({ transient: true });
+    await waitFor(() => fake.task(id)!.state === 3, 3000, "the delayed cancel to run");
+    fake.faults.delayMs = 0;
+    expect(await quick.cancel(sub.externalId)).toEqual({ kind: "cancelled" });
+  });
+
+  it("cancels arriving together share two requests, each with its own outcome", async () => {
+    const other = createKojiClient({ url: fake.hubUrl, token: `packit:${PASSWORD}` });
+    const subs = await Promise.all(Array.from({ length: 12 }, () => other.submit(request())));
+    fake.finish(Number(subs[0]!.externalId), "CLOSED");
+    fake.resetHttp();
+    const outcomes = await Promise.all([...subs.map((s) => other.cancel(s.externalId)), other.cancel("424242")]);
+    expect(outcomes[0]).toEqual({ kind: "already_finished", state: "success" });
+    expect(outcomes.slice(1, 12)).toEqual(Array(11).fill({ kind: "cancelled" }));
+    expect(outcomes[12]).toEqual({ kind: "error", message: "Koji task 424242 does not exist" });
+    expect(fake.calls).toHaveLength(2);
+    await (other as { close(): Promise<void> }).close();
   });
 
   it("unknown task: status throws a permanent error, cancel reports an error", async () => {
@@ -208,7 +239,7 @@ describe("Koji client against the fake hub (manual)", () => {
     const err = await failure(bad.submit(request()));
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ transient: false });
-    expect((err as Error).message).toBe("koji: login as packit failed: invalid username or password");
+    expect((err as Error).message).toBe("koji: Koji login failed: invalid username or password (as packit)");
     expect((err as Error).message).not.toContain("wrong-");
     expect(await bad.cancel(String(fake.submissions))).toMatchObject({ kind: "error" });
   });
@@ -219,7 +250,9 @@ describe("Koji client against the fake hub (manual)", () => {
     fake.resetHttp();
     const sub = await koji.submit(request());
     expect(sub.externalId).toMatch(/^\d+$/);
-    expect(fake.calledMethods()).toEqual(["build", "login", "build"]);
+    // The first build was refused (AuthExpired) before it ran.
+    expect(fake.calls.map((c) => decodeCall(c.body).method)).toEqual(["build", "login", "build"]);
+    expect(fake.calledMethods()).toEqual(["login", "build"]);
   });
 
   it("an injected 500 is a transient BackendError", async () => {
@@ -255,7 +288,8 @@ describe("Koji client against the fake hub (manual)", () => {
     expect(await koji.findByToken(req)).toEqual(sub);
     expect(await koji.findByToken(request())).toBeNull();
     const list = fake.calls.filter((c) => decodeCall(c.body).method === "listTasks").pop()!;
-    expect(decodeCall(list.body).params[0]).toMatchObject({ method: "build", owner: 1, decode: true });
+    // Keyword arguments, as koji's own client sends them.
+    expect(decodeCall(list.body).params[0]).toMatchObject({ opts: { method: "build", owner: 1, decode: true }, queryOpts: { order: "-id" }, __starstar: true });
   });
 
   it("a non-XML answer is a permanent BackendError", async () => {

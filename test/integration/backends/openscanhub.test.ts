@@ -6,14 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startOpenScanHubFake, type OpenScanHubFake } from "../../../testing/fakes/openscanhub.js";
-import {
-  createOpenScanHubClient,
-  mapState,
-  oshHubRoot,
-  oshTaskUrl,
-  oshUploadUrl,
-  type OpenScanHubClientOptions,
-} from "../../../src/backends/openscanhub/client.js";
+import { createOpenScanHubClient, mapState, oshTaskUrl, type OpenScanHubClientOptions } from "../../../src/backends/openscanhub/client.js";
+import { oshHubRoot } from "../../../src/backends/openscanhub/session.js";
+import { oshUploadUrl } from "../../../src/backends/openscanhub/upload.js";
 import type { BackendClient, RemoteState, SubmitRequest } from "../../../src/backends/types.js";
 import { xmlRpcExchange } from "../../../src/backends/xmlrpc/client.js";
 import { decodeCall, type XmlRpcStruct } from "../../../src/backends/xmlrpc/codec.js";
@@ -450,7 +445,7 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
 
   it("a wrong password is a permanent error that names the user, never the password; nothing is registered", async () => {
     const err = await failure(clientFor(fake, `packit:wrong-${PASSWORD}`).submit(request()));
-    expect(err.message).toBe("openscanhub: login as packit failed: PermissionDenied: Invalid username or password.");
+    expect(err.message).toBe("openscanhub: OpenScanHub login failed: PermissionDenied: Invalid username or password. (as packit)");
     expect(err).toMatchObject({ transient: false });
     expect(registered()).toBe(0);
   });

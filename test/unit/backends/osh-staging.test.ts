@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { removeStaleStaging, STALE_STAGING_MS } from "../../../src/backends/openscanhub/client.js";
+import { removeStaleStaging, STALE_STAGING_MS } from "../../../src/backends/openscanhub/upload.js";
 
 describe("stale OpenScanHub staging", () => {
   const base = mkdtempSync(join(tmpdir(), "osh-staging-test-"));

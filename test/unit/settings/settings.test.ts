@@ -41,3 +41,46 @@ describe("service settings", () => {
     expect(msg).not.toContain("s3cret");
   });
 });
+
+describe("Koji and OpenScanHub login settings", () => {
+  const problems = (input: unknown): string => {
+    try {
+      parseSettings(input);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "";
+  };
+
+  it("accepts each login method with what it needs, and infers the method from the fields", () => {
+    const s = parseSettings({
+      backends: {
+        koji: { principal: "packit@FEDORAPROJECT.ORG", keytab: "/etc/packit/packit.keytab" },
+        openscanhub: { auth: "gssapi", principal: "packit@FEDORAPROJECT.ORG", keytab: "/etc/packit/packit.keytab" },
+      },
+    });
+    expect(s.backends.koji).toMatchObject({ principal: "packit@FEDORAPROJECT.ORG", keytab: "/etc/packit/packit.keytab" });
+    expect(problems({ backends: { koji: { url: "https://cbs.example/kojihub", auth: "certificate", certificate: "/c.pem", key: "/k.pem", ca: "/ca.pem" } } })).toBe("");
+    expect(problems({ backends: { koji: { auth: "password", token: "packit:pw" } } })).toBe("");
+  });
+
+  it("names what a login method misses", () => {
+    expect(problems({ backends: { koji: { auth: "gssapi" } } })).toMatch(/backends\.koji\.principal: required when auth is gssapi[\s\S]*backends\.koji\.keytab: required/);
+    expect(problems({ backends: { koji: { auth: "certificate", url: "http://koji.example/kojihub" } } })).toMatch(
+      /backends\.koji\.certificate: required[\s\S]*backends\.koji\.key: required[\s\S]*backends\.koji\.url: a certificate login needs an https:\/\/ hub URL/,
+    );
+    expect(problems({ backends: { openscanhub: { auth: "password", token: "no-colon" } } })).toMatch(/backends\.openscanhub\.token: required as user:password/);
+    expect(problems({ backends: { openscanhub: { auth: "certificate" } } })).toMatch(/backends\.openscanhub\.auth/);
+  });
+
+  it("refuses two keytabs: the krb5 library takes one per process", () => {
+    const msg = problems({
+      backends: {
+        koji: { principal: "a@R", keytab: "/one.keytab" },
+        openscanhub: { principal: "a@R", keytab: "/two.keytab" },
+      },
+    });
+    expect(msg).toMatch(/backends\.openscanhub\.keytab: must be the same as backends\.koji\.keytab/);
+    expect(msg).not.toContain("/two.keytab");
+  });
+});
