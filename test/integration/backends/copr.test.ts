@@ -1,12 +1,19 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCoprClient, coprProject, mapState } from "../../../src/backends/copr/client.js";
-import { FAKE_COPR_TOKEN, fakeSrpm, startFakeCopr, type FakeCopr } from "../../../testing/fakes/copr.js";
+import { FAKE_COPR_ACCOUNT, fakeSrpm, startFakeCopr, type CoprAccount, type FakeCopr } from "../../../testing/fakes/copr.js";
 import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";
 import { waitFor } from "../../support/db.js";
 
-const SECRET = FAKE_COPR_TOKEN.split(":")[1]!;
-const OTHER_TOKEN = "someone:other-secret-token";
+const SECRET = FAKE_COPR_ACCOUNT.token;
+const BASIC = `Basic ${Buffer.from(`${FAKE_COPR_ACCOUNT.login}:${FAKE_COPR_ACCOUNT.token}`).toString("base64")}`;
+const OTHER: CoprAccount = { login: "pqzvtxkwmrnbhdjcyalf", username: "someone", token: "other-secret-token" };
+/** An account whose token ran out (Copr tokens last 180 days). */
+const EXPIRED: CoprAccount = { login: "ekfjqzvwmtyrnxbphdlc", username: "packit", token: "old-token-of-packit", expiresOn: "2020-01-31" };
+
+function coprClient(url: string, account: CoprAccount = FAKE_COPR_ACCOUNT, timeoutMs = 1000): BackendClient {
+  return createCoprClient({ url, login: account.login, username: account.username, token: account.token, timeoutMs });
+}
 
 function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
   return {
@@ -62,8 +69,8 @@ describe("copr client against the fake", () => {
   let client: BackendClient;
 
   beforeAll(async () => {
-    fake = await startFakeCopr({ phaseMs: 150, tokens: [FAKE_COPR_TOKEN, OTHER_TOKEN] });
-    client = createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN, timeoutMs: 1000 });
+    fake = await startFakeCopr({ phaseMs: 150, accounts: [FAKE_COPR_ACCOUNT, OTHER, EXPIRED] });
+    client = coprClient(fake.url);
     // Warm the connection up so that the first test sees every phase.
     await client.status("1").catch(() => undefined);
   });
@@ -71,13 +78,13 @@ describe("copr client against the fake", () => {
     await fake.stop();
     for (const m of messages) {
       expect(m).not.toContain(SECRET);
-      expect(m).not.toContain(Buffer.from(FAKE_COPR_TOKEN).toString("base64"));
+      expect(m).not.toContain(BASIC.slice(6));
     }
   });
   beforeEach(() => fake.reset());
   afterEach(() => fake.resetHttp());
 
-  it("submits an SCM build with Basic auth and sees it progress to success", async () => {
+  it("submits an SCM build with Basic login:token and sees it progress to success, on one kept-alive connection", async () => {
     const sub = await client.submit(request());
     expect(sub.externalId).toMatch(/^\d+$/);
     expect(sub.url).toBe(`${fake.url}/coprs/build/${sub.externalId}/`);
@@ -85,7 +92,7 @@ describe("copr client against the fake", () => {
 
     const create = fake.calls.find((c) => c.path === "/api_3/build/create/scm")!;
     expect(create.method).toBe("POST");
-    expect(create.headers.authorization).toBe(`Basic ${Buffer.from(FAKE_COPR_TOKEN).toString("base64")}`);
+    expect(create.headers.authorization).toBe(BASIC);
     expect(JSON.parse(create.body)).toMatchObject({
       ownername: "packit",
       projectname: "acme-widget-7",
@@ -100,7 +107,9 @@ describe("copr client against the fake", () => {
     expect(states).toContain("running");
     const last = seen.at(-1)!;
     expect(last).toMatchObject({ state: "success", rawState: "succeeded" });
-    expect(last.artifacts).toEqual({ srpmUrl: expect.stringMatching(/\.src\.rpm$/), repoUrl: `${fake.url}/results/packit/acme-widget-7/`, chroots: ["fedora-rawhide-x86_64"] });
+    expect(last.artifacts).toEqual({ srpmUrl: expect.stringMatching(/\.src\.rpm$/), repoUrl: `${fake.url}/results/packit/acme-widget-7`, chroots: ["fedora-rawhide-x86_64"] });
+    // Every call of the client went over the connections of its keep-alive pool, far fewer than the calls.
+    expect(new Set(fake.calls.map((c) => c.connection)).size).toBeLessThan(fake.calls.length / 2);
   });
 
   it("maps a failed build to failure", async () => {
@@ -134,26 +143,44 @@ describe("copr client against the fake", () => {
     await failure(client.status("../../etc"));
   });
 
-  it("refuses to cancel a build in someone else's project (403)", async () => {
-    const other = createCoprClient({ url: fake.url, token: OTHER_TOKEN });
-    const theirs = await other.submit(request({ options: { owner: "someone" } }));
-    const out = await client.cancel(theirs.externalId);
-    expect(out).toMatchObject({ kind: "error", message: expect.stringContaining("permission denied") });
+  it("cancels as Copr allows: anyone with build rights in the project, not only its owner; others get 403", async () => {
+    fake.addProject("someone", "shared", { chroots: ["fedora-rawhide-x86_64"], builders: ["packit"] });
+    const theirs = await coprClient(fake.url, OTHER).submit(request({ options: { owner: "someone", project: "shared" } }));
+    fake.finish(theirs.externalId, "running");
+    expect(await client.cancel(theirs.externalId)).toEqual({ kind: "cancelled" });
+
+    const own = await coprClient(fake.url, OTHER).submit(request({ options: { owner: "someone" } }));
+    fake.finish(own.externalId, "running");
+    expect(await client.cancel(own.externalId)).toEqual({ kind: "error", message: "permission denied: You are not allowed to cancel this build." });
+    expect(fake.builds().find((b) => String(b.id) === own.externalId)?.state).toBe("running");
   });
 
-  it("a bad token is a permanent error on submit and an error value on cancel, and is never shown", async () => {
-    const bad = createCoprClient({ url: fake.url, token: "packit:wrong-secret" });
-    const err = await failure(bad.submit(request()));
-    expect(err.transient).toBe(false);
-    expect(err.status).toBe(401);
-    expect(err.message).not.toContain("wrong-secret");
-    expect(fake.submissions).toBe(0);
-
+  it("a wrong or expired token is named as expired, with where to renew it; reads go on; the token is never shown", async () => {
     const a = await client.submit(request());
     fake.finish(a.externalId, "running");
-    const out = await bad.cancel(a.externalId);
-    expect(out).toMatchObject({ kind: "error", message: expect.stringContaining("authentication failed") });
-    expect(JSON.stringify(out)).not.toContain("wrong-secret");
+    for (const bad of [coprClient(fake.url, EXPIRED), coprClient(fake.url, { ...FAKE_COPR_ACCOUNT, token: "wrong-secret" })]) {
+      const err = await failure(bad.submit(request({ source: { ...request().source, sha: "d".repeat(40) } })));
+      expect(err).toMatchObject({ transient: false, status: 401 });
+      expect(err.message).toContain(`Copr API token expired: renew it at ${fake.url}/api (Copr: Login invalid/expired)`);
+      expect(await bad.cancel(a.externalId)).toEqual({ kind: "error", message: `Copr API token expired: renew it at ${fake.url}/api (Copr: Login invalid/expired)` });
+      // Copr's reads are anonymous: polling is not held up by the token.
+      expect((await bad.status(a.externalId)).state).toBe("running");
+    }
+    expect(fake.submissions).toBe(1);
+    expect(messages.join("\n")).not.toContain("wrong-secret");
+    expect(messages.join("\n")).not.toContain(EXPIRED.token);
+
+    const none = createCoprClient({ url: fake.url, timeoutMs: 1000 });
+    expect((await failure(none.submit(request()))).message).toContain(`no Copr API token configured: set backends.copr.login, username and token from ${fake.url}/api`);
+  });
+
+  it("an answer that is not Copr's JSON is a transient error naming the backend and what was wrong", async () => {
+    const a = await client.submit(request());
+    fake.faults.malformNext = 1;
+    const err = await failure(client.status(a.externalId));
+    expect(err).toMatchObject({ transient: true, status: 200 });
+    expect(err.message).toMatch(/^copr: get build \d+: malformed answer: the answer is not JSON \("<html>/);
+    expect((await client.status(a.externalId)).rawState).toBeTypeOf("string"); // the next answer is read again
   });
 
   it("an injected 500 is a transient error", async () => {
@@ -168,7 +195,7 @@ describe("copr client against the fake", () => {
   it("an answer slower than timeoutMs is a transient error (cancel latency is injectable)", async () => {
     const a = await client.submit(request());
     fake.finish(a.externalId, "running");
-    const quick = createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN, timeoutMs: 50 });
+    const quick = coprClient(fake.url, FAKE_COPR_ACCOUNT, 50);
     fake.faults.delayMs = (r) => (r.method === "PUT" && r.path.startsWith("/api_3/build/cancel/") ? 150 : 0);
     const err = await failure(quick.cancel(a.externalId));
     expect(err.transient).toBe(true);
@@ -188,7 +215,7 @@ describe("copr client against the fake", () => {
 
   describe("projects", () => {
     // A client per test: each starts with nothing known about projects.
-    const fresh = () => createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN, timeoutMs: 1000 });
+    const fresh = () => coprClient(fake.url);
     const paths = () => fake.calls.map((c) => `${c.method} ${c.path}`);
 
     it("creates a missing project before the first build, with Packit's form: unlisted, deleted after 60 days", async () => {
@@ -400,15 +427,40 @@ describe("copr client against the fake", () => {
     expect(await client.findByToken(request({ target: "epel-9-x86_64" }))).toBeNull();
     expect(fake.submissions).toBe(3);
   });
+
+  it("findByToken goes by the API username (a build's submitter), not the generated login", async () => {
+    // Another user with build rights submits the very same commit and chroot into our project.
+    fake.addProject("packit", "acme-widget-7", { chroots: ["fedora-rawhide-x86_64"], builders: ["someone"] });
+    await coprClient(fake.url, OTHER).submit(request());
+    expect(fake.builds()[0]).toMatchObject({ submitter: "someone" });
+    expect(await client.findByToken(request())).toBeNull();
+
+    const ours = await client.submit(request());
+    expect(fake.builds()[1]).toMatchObject({ submitter: FAKE_COPR_ACCOUNT.username });
+    expect(FAKE_COPR_ACCOUNT.login).not.toBe(FAKE_COPR_ACCOUNT.username);
+    expect(await client.findByToken(request())).toEqual(ours);
+  });
+
+  it("findByToken skips look-alikes: a build another job recorded, and builds from before the attempt", async () => {
+    const first = await client.submit(request()); // an earlier job's build of this commit
+    const second = await client.submit(request()); // this job's (a rebuild of the same head)
+    expect(await client.findByToken(request())).toEqual(second); // newest first
+    const recorded = new Set([second.externalId]);
+    expect(await client.findByToken(request(), { isRecorded: (id) => recorded.has(id) })).toEqual(first);
+    recorded.add(first.externalId);
+    expect(await client.findByToken(request(), { isRecorded: async (id) => recorded.has(id) })).toBeNull();
+    // Our attempt came well after both builds: neither is the one it made.
+    expect(await client.findByToken(request(), { submittedAfter: Date.now() + 3_600_000 })).toBeNull();
+    expect(await client.findByToken(request(), { submittedAfter: Date.now() })).toEqual(second);
+  });
 });
 
 describe("fake copr clock", () => {
   it("with autoAdvance:false a build waits for finish()", async () => {
     const fake = await startFakeCopr({ autoAdvance: false });
     try {
-      const client = createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN });
+      const client = coprClient(fake.url);
       const { externalId } = await client.submit(request());
-      await new Promise((r) => setTimeout(r, 60));
       expect((await client.status(externalId)).rawState).toBe("pending");
       fake.finish(externalId, "failed");
       expect((await client.status(externalId)).state).toBe("failure");
