@@ -5,7 +5,7 @@
  * `{"copr", "testingFarm", "koji", "imageBuilder", "openScanHub", "credentials"}`.
  */
 import { parseArgs } from "node:util";
-import { fakeEndpoints, startFakes, stopFakes } from "./all.js";
+import { fakeEndpoints, startFakes, stopFakes, type Fakes } from "./all.js";
 
 const { values } = parseArgs({
   options: { json: { type: "boolean", default: false }, "phase-ms": { type: "string" }, help: { type: "boolean", short: "h", default: false } },
@@ -22,27 +22,36 @@ if (phaseMs !== undefined && !(phaseMs > 0)) {
   process.exit(2);
 }
 
-const fakes = await startFakes({ phaseMs });
-const endpoints = fakeEndpoints(fakes);
-if (values.json) {
-  process.stdout.write(`${JSON.stringify(endpoints)}\n`);
-} else {
-  const { credentials: c, ...urls } = endpoints;
-  for (const [name, url] of Object.entries(urls)) process.stdout.write(`${name.padEnd(13)} ${url}\n`);
-  process.stdout.write(`\ncredentials (fakes only):\n${JSON.stringify(c, null, 2)}\n\nCtrl-C stops them.\n`);
-}
-
+// Listen for the signals before anything is printed: whoever reads the line may stop us at once.
+let fakes: Fakes | undefined;
 let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  stopFakes(fakes).then(
+  if (fakes) shutDown(fakes);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+
+function shutDown(f: Fakes): void {
+  stopFakes(f).then(
     () => process.exit(0),
     (err: unknown) => {
       process.stderr.write(`stopping the fakes failed: ${String(err)}\n`);
       process.exit(1);
     },
   );
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
+}
+
+fakes = await startFakes({ phaseMs });
+if (stopping) shutDown(fakes);
+else {
+  const endpoints = fakeEndpoints(fakes);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(endpoints)}\n`);
+  } else {
+    const { credentials: c, ...urls } = endpoints;
+    for (const [name, url] of Object.entries(urls)) process.stdout.write(`${name.padEnd(13)} ${url}\n`);
+    process.stdout.write(`\ncredentials (fakes only):\n${JSON.stringify(c, null, 2)}\n\nCtrl-C stops them.\n`);
+  }
+}
