@@ -1,4 +1,7 @@
+import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.js";
+import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
 import { submitRequestFor } from "../../src/pipeline/runner.js";
 import type { NewJob, PipelineRow, RepoRow } from "../../src/pipeline/store.js";
@@ -93,5 +96,35 @@ describe("Copr: recovery of a submission cut short submits no build twice", () =
     expect(submitted(w, c.jobId).external_id).toBe(y.externalId);
     expect(w.fakes.copr.submissions).toBe(3); // no build submitted twice
     expect(new Set([x, submitted(w, b.jobId).external_id, y.externalId]).size).toBe(3);
+  });
+});
+
+describe("Copr: an expired API token", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("is named on the check run and in the log, with where to renew it, and shown in neither", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    world = await startWorld(ONE_BUILD, { log: await createLogger({ level: "info", destination }) });
+    world.fakes.copr.expireToken(FAKE_COPR_ACCOUNT.login);
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
+    expect(await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete")).toEqual({ [BUILD]: "completed:failure" });
+    const renew = `Copr API token expired: renew it at ${world.fakes.copr.url}/api`;
+    const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
+    expect(run.output?.summary).toContain(renew);
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; err?: string });
+    expect(logged.find((l) => l.msg === "job ended in error: submission failed")?.err).toContain(renew);
+    expect(world.fakes.copr.submissions).toBe(0);
+    for (const text of [JSON.stringify(run), lines.join("")]) expect(text).not.toContain(FAKE_COPR_ACCOUNT.token);
   });
 });

@@ -97,6 +97,8 @@ export interface FakeCopr extends FakeServer {
   setOutcome(matcher: (s: CoprSubmission) => boolean, outcome: CoprBuildState): void;
   /** Force a build into a state now (it stays there). */
   finish(id: number | string, state: CoprBuildState): void;
+  /** Let an account's token run out: from now on Copr refuses it as expired. */
+  expireToken(login: string): void;
 }
 
 /** The app's account on the fake (its login is a generated string, as in Copr). */
@@ -443,6 +445,11 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       const b = builds.get(Number(id));
       if (!b) throw new Error(`fake copr: no build ${id}`);
       b.pinned = { state, at: Date.now() };
+    },
+    expireToken(login) {
+      const account = accounts.get(login);
+      if (!account) throw new Error(`fake copr: no account ${login}`);
+      accounts.set(login, { ...account, expiresOn: new Date(now() - 86_400_000).toISOString().slice(0, 10) });
     },
     async stop() {
       builds.clear();
