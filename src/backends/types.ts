@@ -116,7 +116,7 @@ export interface BackendClient {
 /** Where a backend lives and how to authenticate; from service settings. */
 export interface BackendEndpoint {
   url: string;
-  /** Token (Copr: "login:token" for Basic auth; Koji/OSH: session credentials). */
+  /** Koji/OSH: "user:password" for their logins. */
   token?: string;
   /** Per-call timeout, ms. */
   timeoutMs?: number;
