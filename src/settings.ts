@@ -1,15 +1,17 @@
 import { existsSync, readFileSync } from "node:fs";
 import yaml from "js-yaml";
 import { z } from "zod";
+import { RED_HAT_SSO_TOKEN_URL } from "./backends/image-builder/sso.js";
 import { SettingsError } from "./errors.js";
 
 const backendFields = (defaultUrl: string) => ({
   url: z.string().url().default(defaultUrl),
-  /** Copr "login:token", Testing Farm / Image Builder bearer token, Koji/OSH "user:password". */
+  /** Koji/OSH "user:password". */
   token: z.string().optional(),
   timeoutMs: z.coerce.number().int().positive().default(30_000),
 });
-const backend = (defaultUrl: string) => z.object(backendFields(defaultUrl)).strict().prefault({});
+/** Per-call timeout of a backend, ms. */
+const timeoutMs = () => z.coerce.number().int().positive().default(30_000);
 
 /**
  * Kerberos login (GSSAPI): the app's principal and the keytab it gets its tickets
@@ -135,10 +137,26 @@ export const settingsSchema = z
       .prefault({}),
     backends: z
       .object({
-        copr: backend("https://copr.fedorainfracloud.org"),
+        copr: z
+          .object({
+            url: z.string().url().default("https://copr.fedorainfracloud.org"),
+            /** Copr's API config (<url>/api): `login` (a generated string) and `token` authenticate; `username` owns our projects and builds. */
+            login: z.string().min(1).optional(),
+            username: z.string().min(1).optional(),
+            token: z.string().min(1).optional(),
+            timeoutMs: timeoutMs(),
+          })
+          .strict()
+          .refine((c) => [c.login, c.username, c.token].every((v) => v === undefined) || [c.login, c.username, c.token].every((v) => v !== undefined), {
+            message: "login, username and token go together: copy all three from the Copr API page (<url>/api)",
+          })
+          .prefault({}),
         testingFarm: z
           .object({
-            ...backendFields("https://api.testing-farm.io"),
+            url: z.string().url().default("https://api.testing-farm.io"),
+            /** The API key Testing Farm issued at onboarding. */
+            apiKey: z.string().min(1).optional(),
+            timeoutMs: timeoutMs(),
             /**
              * Testing Farm's notification webhook: the public URL of this service's
              * /api/testing-farm/notify and a shared token. Unset: status by polling only.
@@ -161,7 +179,22 @@ export const settingsSchema = z
           .strict()
           .superRefine(requireAuthFields)
           .prefault({}),
-        imageBuilder: backend("https://console.redhat.com/api/image-builder/v1"),
+        imageBuilder: z
+          .object({
+            url: z.string().url().default("https://console.redhat.com/api/image-builder/v1"),
+            /** Red Hat SSO's token endpoint. */
+            tokenUrl: z.string().url().default(RED_HAT_SSO_TOKEN_URL),
+            /** An offline token (access.redhat.com/management/api): the `refresh_token` grant, client `rhsm-api`. */
+            refreshToken: z.string().min(1).optional(),
+            /** A service account (console.redhat.com → Service Accounts): `client_credentials`. */
+            clientId: z.string().min(1).optional(),
+            clientSecret: z.string().min(1).optional(),
+            timeoutMs: timeoutMs(),
+          })
+          .strict()
+          .refine((c) => !(c.refreshToken && c.clientSecret), { message: "set either refreshToken (an offline token) or clientId and clientSecret (a service account), not both" })
+          .refine((c) => !c.clientSecret || c.clientId, { message: "clientSecret needs the service account's clientId" })
+          .prefault({}),
         openscanhub: z
           .object({
             ...backendFields("https://openscanhub.fedoraproject.org/xmlrpc/client/"),

@@ -1,3 +1,5 @@
+import { Agent, fetch, type Dispatcher } from "undici";
+import type { z } from "zod";
 import { BackendError } from "../errors.js";
 
 export interface HttpAnswer {
@@ -14,6 +16,8 @@ export interface HttpCall {
   body?: unknown;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The connection pool to use (a backend's keep-alive agent); default: Node's global one. */
+  dispatcher?: Dispatcher;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -32,10 +36,11 @@ export async function httpCall(backend: string, url: string, call: HttpCall = {}
     body = typeof call.body === "string" ? call.body : JSON.stringify(call.body);
     headers["content-type"] ??= "application/json";
   }
-  let res: Response;
+  let res: Awaited<ReturnType<typeof fetch>>;
   let text: string;
   try {
-    res = await fetch(url, { method: call.method ?? "GET", headers, body, signal });
+    // The undici package's fetch, which takes its agents (Node 20's own fetch is an older undici).
+    res = await fetch(url, { method: call.method ?? "GET", headers, body, signal, dispatcher: call.dispatcher });
     text = await res.text();
   } catch (err) {
     if (call.signal?.aborted) throw call.signal.reason ?? err;
@@ -104,4 +109,119 @@ export function redactUrl(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * A connection pool that keeps connections open between calls, one per backend: a
+ * poll every few seconds then costs no TCP (and TLS) handshake. Idle sockets do not
+ * keep the process alive.
+ */
+export function keepAliveAgent(): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 300_000, connections: 32 });
+}
+
+export interface JsonApiConfig {
+  /** The backend's name, the first word of every error message. */
+  backend: string;
+  /** Prefix of every call's path, e.g. `https://copr.fedorainfracloud.org/api_3`. */
+  baseUrl: string;
+  timeoutMs?: number;
+  /** Headers that authenticate a call, asked for before each one (a token provider may refresh first). */
+  auth?: () => Record<string, string> | undefined | Promise<Record<string, string> | undefined>;
+  /** Called with the refused headers on a 401: true when fresh credentials are worth one more attempt. */
+  renewAuth?: (refused: Record<string, string> | undefined) => Promise<boolean>;
+  /** The service's own words in an error body; default `errorText`. */
+  errorText?: (body: unknown) => string;
+  /** What a 401 means for this service, e.g. "Copr API token expired: renew it at …". */
+  unauthorized?: (text: string) => string;
+}
+
+export interface JsonApiCall {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/**
+ * The one style of the HTTP JSON clients: calls through one keep-alive agent with the
+ * service's authentication, error bodies turned into messages in the service's own
+ * words, and every answer read through a zod schema so that a body of the wrong
+ * shape is a clear error naming the backend and the field — never a crash deep inside.
+ */
+export interface JsonApi {
+  readonly backend: string;
+  /** One call; expected statuses (404, 409, …) come back as values, 5xx and timeouts throw (transient). */
+  call(method: string, path: string, opts?: JsonApiCall): Promise<HttpAnswer>;
+  /** The body of a 2xx answer, read with `schema`; otherwise the error `fail` makes. */
+  expect<S extends z.ZodType>(ans: HttpAnswer, schema: S, what: string): z.output<S>;
+  /** `body` read with `schema`; a body of another shape is a transient `BackendError` naming the field. */
+  parse<S extends z.ZodType>(body: unknown, schema: S, what: string, status?: number): z.output<S>;
+  /** Why an answer is not what was wanted: `HTTP 403 <the service's message>`, or what a 401 means. */
+  explain(ans: HttpAnswer): string;
+  /** The permanent error an unwanted answer means: `what: <explain(ans)>`. */
+  fail(ans: HttpAnswer, what: string): BackendError;
+  /** The service's message in an answer's body. */
+  text(body: unknown): string;
+}
+
+export function createJsonApi(config: JsonApiConfig): JsonApi {
+  const base = config.baseUrl.replace(/\/+$/, "");
+  const agent = keepAliveAgent();
+  const text = config.errorText ?? errorText;
+
+  async function once(method: string, url: string, opts: JsonApiCall, auth: Record<string, string> | undefined): Promise<HttpAnswer> {
+    return httpCall(config.backend, url, {
+      method,
+      body: opts.body,
+      headers: { ...auth, ...opts.headers },
+      timeoutMs: config.timeoutMs,
+      signal: opts.signal,
+      dispatcher: agent,
+    });
+  }
+
+  const api: JsonApi = {
+    backend: config.backend,
+
+    async call(method, path, opts = {}) {
+      const query = Object.entries(opts.query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
+      const url = `${base}${path}${query.length > 0 ? `?${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}` : ""}`;
+      const auth = await config.auth?.();
+      const ans = await once(method, url, opts, auth);
+      if (ans.status === 401 && config.renewAuth && (await config.renewAuth(auth))) return once(method, url, opts, await config.auth?.());
+      return ans;
+    },
+
+    expect(ans, schema, what) {
+      if (ans.status < 200 || ans.status >= 300) throw api.fail(ans, what);
+      return api.parse(ans.body, schema, what, ans.status);
+    },
+
+    parse(body, schema, what, status) {
+      const result = schema.safeParse(body);
+      if (result.success) return result.data;
+      // A proxy's HTML page or a half-changed API: worth asking again (like a 5xx), but say what was wrong.
+      const why =
+        typeof body === "string" || body === null
+          ? `the answer is not JSON (${body === null ? "empty" : JSON.stringify(body.slice(0, 60))})`
+          : result.error.issues
+              .slice(0, 3)
+              .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(the answer)"}: ${i.message}`)
+              .join("; ");
+      throw new BackendError(config.backend, `${what}: malformed answer: ${why}`, { transient: true, status });
+    },
+
+    explain(ans) {
+      const said = text(ans.body);
+      return (ans.status === 401 ? (config.unauthorized?.(said) ?? `authentication failed ${said}`) : `HTTP ${ans.status} ${said}`).trim();
+    },
+
+    fail(ans, what) {
+      return new BackendError(config.backend, `${what}: ${api.explain(ans)}`, { transient: false, status: ans.status });
+    },
+
+    text,
+  };
+  return api;
 }

@@ -62,6 +62,18 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * What the caller knows when it looks for a submission it may have made before a
+ * crash, so that a backend without a field for the job token can still tell the
+ * job's submission from a look-alike (another job's build of the same commit).
+ */
+export interface FindOptions extends CallOptions {
+  /** When the job's submission was last attempted (epoch ms): anything submitted well before is not it. */
+  submittedAfter?: number;
+  /** True for ids another job already recorded as its own. */
+  isRecorded?: (externalId: string) => boolean | Promise<boolean>;
+}
+
 export interface SubmitResult {
   externalId: string;
   url?: string;
@@ -96,7 +108,7 @@ export interface BackendClient {
   readonly name: BackendName;
   submit(req: SubmitRequest, opts?: CallOptions): Promise<SubmitResult>;
   /** The submission carrying `token`, if the backend has one; null when none exists. */
-  findByToken(req: SubmitRequest, opts?: CallOptions): Promise<SubmitResult | null>;
+  findByToken(req: SubmitRequest, opts?: FindOptions): Promise<SubmitResult | null>;
   status(externalId: string, opts?: CallOptions): Promise<RemoteStatus>;
   cancel(externalId: string, opts?: CallOptions): Promise<CancelOutcome>;
   /** End the client's session with its service (Koji and OpenScanHub log out) and close its connections; at shutdown. */
@@ -106,7 +118,7 @@ export interface BackendClient {
 /** Where a backend lives and how to authenticate; from service settings. */
 export interface BackendEndpoint {
   url: string;
-  /** Token (Copr: "login:token" for Basic auth; Koji/OSH: session credentials). */
+  /** Koji/OSH: "user:password" for their logins. */
   token?: string;
   /** Per-call timeout, ms. */
   timeoutMs?: number;

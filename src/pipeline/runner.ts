@@ -66,7 +66,7 @@ function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext,
   const transient = isTransient(e);
   if (transient && ctx.attempt < ctx.maxAttempts) throw e;
   const suffix = transient ? ` (gave up after ${ctx.attempt} attempts)` : "";
-  deps.log.warn({ jobId: job.id, backend: job.backend, err: e.message }, `${what}; the job ends in error`);
+  deps.log.warn({ jobId: job.id, backend: job.backend, err: e.message }, `job ended in error: ${what}`);
   moveJob(deps, job.id, "error", { message: `${what}: ${e.message}${suffix}` });
 }
 
@@ -94,7 +94,17 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
   try {
     // A submission that was sent before (then a crash, shutdown or timeout came before its id was
     // stored) may have reached the backend: find it instead of submitting twice.
-    submitted = j.job.submit_attempted ? await client.findByToken(req, { signal: ctx.signal }) : null;
+    submitted = j.job.submit_attempted
+      ? await client.findByToken(req, {
+          signal: ctx.signal,
+          submittedAfter: j.job.submit_attempted,
+          // A look-alike another job recorded (a rebuild of the same commit) is not this job's.
+          isRecorded: (id) => {
+            const owner = deps.pipelines.jobByExternalId(j.job.backend, id);
+            return owner !== undefined && owner.id !== jobId;
+          },
+        })
+      : null;
     if (!submitted && j.job.submit_attempted && deps.now() - j.job.submit_attempted < backendTimeoutMs(deps, j.job.backend)) {
       // The earlier request may still be on its way through the backend: look again shortly.
       deps.tasks.enqueueUnlessLocked("submit-job", { jobId }, { queue: LONG_QUEUE, lockKey: `submit:${jobId}`, fairnessKey: `${j.repo.owner}/${j.repo.name}`, runAt: deps.now() + IN_FLIGHT_RECHECK_MS });

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { FAKE_COPR_TOKEN } from "../../testing/fakes/copr.js";
+import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
 import { pullRequestEvent } from "../../testing/github-sim/index.js";
 import { randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
@@ -21,7 +21,9 @@ describe("npm run cli", () => {
         ...process.env,
         PACKIT__DATABASE__PATH: w.settings.database.path,
         PACKIT__BACKENDS__COPR__URL: w.fakes.copr.url,
-        PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_TOKEN,
+        PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,
+        PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
+        PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
         APP_ID: "",
       } as NodeJS.ProcessEnv,
     });

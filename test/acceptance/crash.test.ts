@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
-import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../testing/fakes/testing-farm.js";
+import { FAKE_COPR_ACCOUNT, startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
+import { FAKE_TF_API_KEY, startFakeTestingFarm, type FakeTestingFarm } from "../../testing/fakes/testing-farm.js";
 import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/db.js";
@@ -61,11 +61,13 @@ describe("crash safety (kill -9 of the real server)", () => {
       PACKIT__GITHUB__BASE_URL: sim.url,
       PACKIT__GITHUB__WRITE_INTERVAL_MS: "20",
       PACKIT__BACKENDS__COPR__URL: copr.url,
-      PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_TOKEN,
+      PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,
+      PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
+      PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
       // A submission cut short is looked for again until this has passed, then resent.
       PACKIT__BACKENDS__COPR__TIMEOUT_MS: "5000",
       PACKIT__BACKENDS__TESTING_FARM__URL: tf.url,
-      PACKIT__BACKENDS__TESTING_FARM__TOKEN: FAKE_TF_TOKEN,
+      PACKIT__BACKENDS__TESTING_FARM__API_KEY: FAKE_TF_API_KEY,
     });
 
   const openPr = async (s: ServerProcess, headSha: string) => {

@@ -27,7 +27,7 @@ async function runningOnAllBackends(world: World, sha: string, pr: number) {
     job("rpm-build:fedora-rawhide-x86_64", "copr_build", "copr"),
     job("testing-farm:fedora-rawhide-x86_64", "tests", "testing-farm", { fmf_url: "https://github.com/acme/widget" }),
     job("koji-build:fedora-rawhide-x86_64", "upstream_koji_build", "koji"),
-    job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", { image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } } }),
+    job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", { image_distribution: "fedora-42", image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } } }),
     job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: await servedSrpmUrl(world) }),
   ]);
   enqueueSubmits(world.deps, { pipeline, repo }, jobs);
@@ -126,10 +126,10 @@ describe("cancellation", () => {
     const sha = randomSha();
     await runningOnAllBackends(world, sha, 12);
     const jobs = world.deps.pipelines.unfinishedJobsOfPr(world.repo.id, 12);
-    // Koji finishes before the cancel arrives; Testing Farm refuses (someone else's request → 403).
+    // Koji finishes before the cancel arrives; so does Testing Farm, which only the cancel learns
+    // (its status polls hang meanwhile, so none can conclude the job first).
     world.fakes.koji.finish(Number(jobs.find((j) => j.backend === "koji")!.external_id), "CLOSED");
-    world.fakes.testingFarm.faults.failNext = 0;
-    world.fakes.testingFarm.faults.delayMs = 0;
+    world.fakes.testingFarm.faults.delayMs = (r) => (r.method === "GET" ? 60_000 : 0);
     const tfId = jobs.find((j) => j.backend === "testing-farm")!.external_id!;
     world.fakes.testingFarm.finish(tfId, "complete", "passed");
     world.deps.pipelines.transition(jobs.find((j) => j.backend === "testing-farm")!.id, "running");

@@ -10,9 +10,9 @@ import { Writable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FAKE_COPR_TOKEN } from "../../testing/fakes/copr.js";
-import { FAKE_IMAGE_BUILDER_TOKEN } from "../../testing/fakes/image-builder.js";
-import { FAKE_TF_TOKEN } from "../../testing/fakes/testing-farm.js";
+import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
+import { FAKE_OFFLINE_TOKEN } from "../../testing/fakes/redhat-sso.js";
+import { FAKE_TF_API_KEY } from "../../testing/fakes/testing-farm.js";
 import { checkRunEvent, issueCommentEvent, pullRequestEvent, pushEvent, releaseEvent, type SimRepo } from "../../testing/github-sim/index.js";
 import { createLogger } from "../../src/log.js";
 import { allCompleted, checksOf, randomSha, startWorld, TWO_TARGET_CONFIG, waitFor, waitForChecks, type World } from "../support/env.js";
@@ -613,11 +613,10 @@ jobs:
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     const secrets: Record<string, string> = {
       "webhook secret": w.sim.webhookSecret,
-      "Copr token": FAKE_COPR_TOKEN,
-      "Copr token (secret part)": FAKE_COPR_TOKEN.split(":")[1]!,
-      "Copr Basic header": b64(FAKE_COPR_TOKEN),
-      "Testing Farm token": FAKE_TF_TOKEN,
-      "Image Builder token": FAKE_IMAGE_BUILDER_TOKEN,
+      "Copr token": FAKE_COPR_ACCOUNT.token,
+      "Copr Basic header": b64(`${FAKE_COPR_ACCOUNT.login}:${FAKE_COPR_ACCOUNT.token}`),
+      "Testing Farm API key": FAKE_TF_API_KEY,
+      "Red Hat offline token": FAKE_OFFLINE_TOKEN,
       "Testing Farm notification token": notifyToken,
     };
     keyLines.forEach((l, i) => (secrets[`private key line ${i + 1}`] = l));
@@ -626,6 +625,7 @@ jobs:
     const issued = [...(store?.keys() ?? [])];
     expect(issued.length, "the scenario used installation tokens").toBeGreaterThan(0);
     issued.forEach((t, i) => (secrets[`installation token ${i + 1}`] = t));
+    w.fakes.imageBuilder.sso.issuedTokens().forEach((t, i) => (secrets[`Image Builder access token ${i + 1}`] = t));
     // Koji session keys (Koji-Session-Key) and OpenScanHub session cookies are credentials too.
     const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
     const sessionKeys = new Set(

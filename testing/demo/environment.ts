@@ -3,12 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { FAKE_COPR_TOKEN, startFakeCopr, type FakeCopr } from "../fakes/copr.js";
-import { FAKE_IMAGE_BUILDER_TOKEN, startFakeImageBuilder, type FakeImageBuilder } from "../fakes/image-builder.js";
-import type { KojiFake } from "../fakes/koji.js";
-import type { OpenScanHubFake } from "../fakes/openscanhub.js";
-import { startKerberizedHubs } from "../kerberos/hubs.js";
-import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../fakes/testing-farm.js";
+import { backendSettings, startFakes, stopFakes, type Fakes } from "../fakes/all.js";
 import { startGitHubSim, sendWebhook, type GitHubSim } from "../github-sim/index.js";
 import { createLogger } from "../../src/log.js";
 import { startService, type Service } from "../../src/service.js";
@@ -16,13 +11,7 @@ import { deepMerge, parseSettings, type Settings } from "../../src/settings.js";
 import type { AppDeps } from "../../src/deps.js";
 import type { RepoRow } from "../../src/pipeline/store.js";
 
-export interface Fakes {
-  copr: FakeCopr;
-  testingFarm: FakeTestingFarm;
-  koji: KojiFake;
-  imageBuilder: FakeImageBuilder;
-  openscanhub: OpenScanHubFake;
-}
+export type { Fakes } from "../fakes/all.js";
 
 export interface Environment {
   sim: GitHubSim;
@@ -58,17 +47,8 @@ export interface EnvironmentOptions {
  */
 export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<Environment> {
   const phaseMs = opts.phaseMs ?? 60;
-  const [sim, copr, testingFarm, hubs, imageBuilder] = await Promise.all([
-    startGitHubSim({ latencyMs: opts.githubLatencyMs ?? 0 }),
-    startFakeCopr({ phaseMs }),
-    startFakeTestingFarm({ phaseMs }),
-    startKerberizedHubs({ phaseMs }),
-    startFakeImageBuilder({ phaseMs }),
-  ]);
-  const { koji, openscanhub } = hubs;
-  const fakes: Fakes = { copr, testingFarm, koji, imageBuilder, openscanhub };
-  const kerberos = (c: typeof hubs.credentials.koji) => ({ auth: "gssapi", principal: c.principal, keytab: c.keytab, krb5Config: c.krb5Config });
-  const stopServers = () => Promise.all([sim.stop(), ...Object.values(fakes).map((f) => f.stop())]);
+  const [sim, fakes] = await Promise.all([startGitHubSim({ latencyMs: opts.githubLatencyMs ?? 0 }), startFakes({ phaseMs })]);
+  const stopServers = () => Promise.all([sim.stop(), stopFakes(fakes)]);
   const dir = opts.databasePath ? undefined : mkdtempSync(join(tmpdir(), "packit-probot-env-"));
   const base: Record<string, unknown> = {
     database: { path: opts.databasePath ?? join(dir!, "packit-probot.sqlite") },
@@ -77,13 +57,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     checks: { flushWindowMs: 10 },
     cron: { enabled: false },
     github: { baseUrl: sim.url, rateLimitRetries: 3, writeIntervalMs: 20 },
-    backends: {
-      copr: { url: fakes.copr.url, token: FAKE_COPR_TOKEN, timeoutMs: 5000 },
-      testingFarm: { url: fakes.testingFarm.url, token: FAKE_TF_TOKEN, timeoutMs: 5000 },
-      koji: { url: fakes.koji.hubUrl, ...kerberos(hubs.credentials.koji), timeoutMs: 5000 },
-      imageBuilder: { url: fakes.imageBuilder.url, token: FAKE_IMAGE_BUILDER_TOKEN, timeoutMs: 5000 },
-      openscanhub: { url: fakes.openscanhub.hubUrl, ...kerberos(hubs.credentials.openScanHub), timeoutMs: 5000 },
-    },
+    backends: backendSettings(fakes, 5000),
   };
   const settings = parseSettings(deepMerge(base, opts.settings ?? {}));
   const log = opts.log ?? (await createLogger({ level: "silent" }));

@@ -93,7 +93,7 @@ jobs:
   - job: vm_image_build
     trigger: pull_request
     copr_chroot: fedora-rawhide-x86_64
-    image_distribution: fedora-rawhide
+    image_distribution: fedora-42
     image_request: {architecture: x86_64, image_type: aws, upload_request: {type: aws, options: {share_with_accounts: ["123456789012"]}}}
 `;
 
@@ -658,7 +658,7 @@ function steps(s: Scenario): Step[] {
         expect(JSON.stringify(repos) === JSON.stringify([`${fakes.copr.url}${repoPath}`]), `the compose's one payload repository ${fakes.copr.url}${repoPath}`, () => JSON.stringify(repos));
         const shared = body.image_requests?.[0]?.upload_request?.options?.share_with_accounts ?? [];
         const what = `${compose.distribution} ${compose.image_type} ${compose.architecture} ${compose.status}`;
-        expect(what === "fedora-rawhide aws x86_64 success" && shared.includes(AWS_ACCOUNT), `a fedora-rawhide aws x86_64 image, success, shared with ${AWS_ACCOUNT}`, () => `${what}, shared with ${JSON.stringify(shared)}`);
+        expect(what === "fedora-42 aws x86_64 success" && shared.includes(AWS_ACCOUNT), `a fedora-42 aws x86_64 image, success, shared with ${AWS_ACCOUNT}`, () => `${what}, shared with ${JSON.stringify(shared)}`);
         return {
           line: `/packit vm-image-build by @maintainer: ${VM_RAWHIDE} → success, from the PR's Copr build ${pr.id}; reply:`,
           details: [...indent(reply), `      Image Builder compose ${compose.id}: ${compose.distribution} ${compose.image_type} ${compose.architecture} image shared with ${AWS_ACCOUNT}, payload repository <copr>${repoPath}`],

@@ -4,6 +4,12 @@
  * cancel; the active chroots (mock-chroots list); and the results server's SRPM of each build. As in Copr, builds go only
  * into projects that exist and have the build's chroots. Builds move through their
  * states on a clock (read lazily on every request, so no timers are left behind).
+ *
+ * Authentication is Copr's: HTTP Basic with an account's API `login` (a generated
+ * string, not the user name) and `token`, required by every write and refused with
+ * 401 "Login invalid/expired…" when wrong or past its expiration date; reads are
+ * anonymous. Permissions are by user name: owner, admins and builders may build and
+ * cancel (`can_build_in`), owner and admins may edit.
  */
 import { createHash } from "node:crypto";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
@@ -44,21 +50,30 @@ export interface FakeCoprProject {
   ownername: string;
   projectname: string;
   chroots: string[];
-  /** Logins besides the owner that may edit the project (and build in it). */
+  /** Users besides the owner that may edit the project (and build in it). */
   admins: string[];
-  /** Logins besides the owner and admins that may build in the project. */
+  /** Users besides the owner and admins that may build in the project. */
   builders: string[];
   /** The project form as added, with later edits merged in. */
   form: Record<string, unknown>;
 }
 
+/** One user's Copr API config, as <copr>/api shows it. */
+export interface CoprAccount {
+  /** The generated API login: with `token`, what HTTP Basic carries. */
+  login: string;
+  /** The user name: owner of their projects, `submitter` of their builds. */
+  username: string;
+  token: string;
+  /** The token's last valid day (YYYY-MM-DD); Copr tokens last 180 days. Default: never expires. */
+  expiresOn?: string;
+}
+
 export interface FakeCoprOptions {
-  /**
-   * Accepted `login:token` pairs (HTTP Basic). Default: [FAKE_COPR_TOKEN]. A login
-   * creates projects under its own name only, builds where it is owner, admin or
-   * builder, edits where it is owner or admin, and cancels builds of its own owner name.
-   */
-  tokens?: string[];
+  /** Accounts that may write. Default: [FAKE_COPR_ACCOUNT]. */
+  accounts?: CoprAccount[];
+  /** The fake's clock (token expiry), epoch ms. Default: Date.now. */
+  now?: () => number;
   /** Length of each phase (pending, running) in ms; default 50. `Infinity` keeps builds pending until `finish`. */
   phaseMs?: number;
   /** `false` is the same as `phaseMs: Infinity`. */
@@ -84,9 +99,12 @@ export interface FakeCopr extends FakeServer {
   setOutcome(matcher: (s: CoprSubmission) => boolean, outcome: CoprBuildState): void;
   /** Force a build into a state now (it stays there). */
   finish(id: number | string, state: CoprBuildState): void;
+  /** Let an account's token run out: from now on Copr refuses it as expired. */
+  expireToken(login: string): void;
 }
 
-export const FAKE_COPR_TOKEN = "packit:fake-copr-token";
+/** The app's account on the fake (its login is a generated string, as in Copr). */
+export const FAKE_COPR_ACCOUNT: CoprAccount = { login: "wbqhzmnrjtkdlxvyafpc", username: "packit", token: "fake-copr-api-token-0123456789" };
 
 /** Copr's active chroots as of late 2026 (Fedora 44, 45 and Rawhide; EPEL 8–10; CentOS Stream 9, 10; …). */
 export const FAKE_COPR_MOCK_CHROOTS: Readonly<Record<string, string>> = Object.fromEntries(
@@ -135,7 +153,8 @@ const PROJECT_NAME = /^[\w.-]+$/;
 
 /** Start a fake Copr on 127.0.0.1, port 0. */
 export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCopr> {
-  const tokens = new Set(opts.tokens ?? [FAKE_COPR_TOKEN]);
+  const accounts = new Map((opts.accounts ?? [FAKE_COPR_ACCOUNT]).map((a) => [a.login, a]));
+  const now = opts.now ?? Date.now;
   const mockChroots = { ...(opts.mockChroots ?? FAKE_COPR_MOCK_CHROOTS) };
   const phaseMs = opts.autoAdvance === false ? Infinity : (opts.phaseMs ?? 50);
   const builds = new Map<number, Rec>();
@@ -171,7 +190,8 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       state,
       ownername: b.ownername,
       projectname: b.projectname,
-      repo_url: `${base}/results/${b.ownername}/${b.projectname}/`,
+      // As Copr: the project's repository root, no trailing slash.
+      repo_url: `${base}/results/${b.ownername}/${b.projectname}`,
       source_package: hasSrpm(state) ? { name: "package", version: "1.0-1", url: `${base}${srpmPath(b)}` } : { name: null, version: null, url: null },
       submitted_on: Math.floor(b.submittedAt / 1000),
       started_on: phaseStart(b, 1),
@@ -204,20 +224,28 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     };
   }
 
-  const mayEdit = (p: ProjectRec, login: string) => login === p.ownername || p.admins.has(login);
-  const mayBuild = (p: ProjectRec, login: string) => mayEdit(p, login) || p.builders.has(login);
+  const mayEdit = (p: ProjectRec, user: string) => user === p.ownername || p.admins.has(user);
+  const mayBuild = (p: ProjectRec, user: string) => mayEdit(p, user) || p.builders.has(user);
   const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((c) => typeof c === "string");
 
-  /** The login of a valid Basic header, else null. */
-  function loginOf(req: FakeRequest): string | null {
+  /** The user name of a valid Basic `login:token` whose token has not expired, else null (Copr's `api_login_required`). */
+  function userOf(req: FakeRequest): string | null {
     const h = req.headers.authorization;
     if (typeof h !== "string" || !h.startsWith("Basic ")) return null;
     const pair = Buffer.from(h.slice(6), "base64").toString("utf8");
-    return tokens.has(pair) ? pair.slice(0, pair.indexOf(":")) : null;
+    const colon = pair.indexOf(":");
+    const account = accounts.get(pair.slice(0, colon));
+    if (!account || colon < 0 || account.token !== pair.slice(colon + 1)) return null;
+    const today = new Date(now()).toISOString().slice(0, 10);
+    return account.expiresOn === undefined || account.expiresOn >= today ? account.username : null;
   }
 
   const error = (status: number, message: string): FakeReply => ({ status, body: { error: message } });
-  const loginInvalid = () => error(401, "Login invalid/expired. Please visit the Copr API page to get or renew your API token.");
+  // Copr's answer to a missing, wrong or expired token alike.
+  const loginInvalid = (): FakeReply => ({
+    status: 401,
+    body: { output: "notok", error: `Login invalid/expired. Please visit ${server.url}/api to get or renew your API token.` },
+  });
   const noProject = (owner: string, name: string) => error(404, `Project ${owner}/${name} does not exist.`);
 
   let server: FakeServer;
@@ -240,11 +268,11 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     }
 
     if ((m = path.match(/^\/api_3\/project\/add\/([^/]+)$/)) && req.method === "POST") {
-      const login = loginOf(req);
-      if (!login) return loginInvalid();
+      const user = userOf(req);
+      if (!user) return loginInvalid();
       const owner = decodeURIComponent(m[1]!);
       const body = (req.json ?? {}) as Record<string, unknown>;
-      if (owner !== login) return error(403, `You were authorized as '${login}' user without permissions to access projects of user '${owner}'`);
+      if (owner !== user) return error(403, `You were authorized as '${user}' user without permissions to access projects of user '${owner}'`);
       const { name, chroots } = body;
       if (typeof name !== "string" || !name) return error(400, "name: This field is required.");
       if (!PROJECT_NAME.test(name)) return error(400, "name: Name must contain only letters, digits, underscores, dashes and dots.");
@@ -257,13 +285,13 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
 
     // APIv3 maps "PUT" routes to both POST and PUT.
     if ((m = path.match(/^\/api_3\/project\/edit\/([^/]+)\/([^/]+)$/)) && (req.method === "PUT" || req.method === "POST")) {
-      const login = loginOf(req);
-      if (!login) return loginInvalid();
+      const user = userOf(req);
+      if (!user) return loginInvalid();
       const owner = decodeURIComponent(m[1]!);
       const name = decodeURIComponent(m[2]!);
       const p = projects.get(projectKey(owner, name));
       if (!p) return noProject(owner, name);
-      if (!mayEdit(p, login)) return error(403, "Only owners and admins may update their projects.");
+      if (!mayEdit(p, user)) return error(403, "Only owners and admins may update their projects.");
       const body = (req.json ?? {}) as Record<string, unknown>;
       // An empty or missing list leaves the chroots as they are; a list replaces them.
       if (isStringList(body.chroots) && body.chroots.length > 0) p.chroots = new Set(body.chroots);
@@ -279,8 +307,8 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     }
 
     if (path === "/api_3/build/create/scm" && req.method === "POST") {
-      const login = loginOf(req);
-      if (!login) return loginInvalid();
+      const user = userOf(req);
+      if (!user) return loginInvalid();
       const body = (req.json ?? {}) as Record<string, unknown>;
       const { ownername, projectname, clone_url, chroots } = body;
       if (typeof ownername !== "string" || typeof projectname !== "string") return error(400, "Bad request parameters: ownername and projectname are required");
@@ -290,7 +318,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       }
       const project = projects.get(projectKey(ownername, projectname));
       if (!project) return noProject(ownername, projectname);
-      if (!mayBuild(project, login)) return error(403, `User ${login} is not allowed to build in the copr: ${ownername}/${projectname}`);
+      if (!mayBuild(project, user)) return error(403, `User ${user} is not allowed to build in the copr: ${ownername}/${projectname}`);
       const foreign = (chroots as string[]).find((c) => !project.chroots.has(c));
       if (foreign) return error(400, `chroots: '${foreign}' is not a valid choice for this field.`);
       const sub: CoprSubmission = {
@@ -300,7 +328,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
         clone_url,
         committish: typeof body.committish === "string" ? body.committish : "",
         chroots: chroots as string[],
-        submitter: login,
+        submitter: user,
         body,
       };
       const rule = [...rules].reverse().find((r) => r.matcher(sub));
@@ -352,11 +380,13 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
 
     // APIv3 maps "PUT" routes to both POST and PUT.
     if ((m = path.match(/^\/api_3\/build\/cancel\/(\d+)$/)) && (req.method === "PUT" || req.method === "POST")) {
-      const login = loginOf(req);
-      if (!login) return loginInvalid();
+      const user = userOf(req);
+      if (!user) return loginInvalid();
       const b = builds.get(Number(m[1]));
       if (!b) return error(404, `Build ${m[1]} does not exist.`);
-      if (b.ownername !== login) return error(403, "You are not allowed to cancel this build.");
+      // BuildsLogic.cancel_build: `user.can_build_in(build.copr)`, not only the owner.
+      const p = projects.get(projectKey(b.ownername, b.projectname));
+      if (!(p ? mayBuild(p, user) : b.ownername === user)) return error(403, "You are not allowed to cancel this build.");
       if (FINISHED.has(stateOf(b))) return error(409, `Cannot cancel build ${b.id}`);
       b.pinned = { state: "canceled", at: Date.now() };
       return { status: 200, body: toDict(b, base) };
@@ -432,6 +462,11 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       const b = builds.get(Number(id));
       if (!b) throw new Error(`fake copr: no build ${id}`);
       b.pinned = { state, at: Date.now() };
+    },
+    expireToken(login) {
+      const account = accounts.get(login);
+      if (!account) throw new Error(`fake copr: no account ${login}`);
+      accounts.set(login, { ...account, expiresOn: new Date(now() - 86_400_000).toISOString().slice(0, 10) });
     },
     async stop() {
       builds.clear();

@@ -12,6 +12,8 @@ export interface RecordedCall {
   /** The raw request body (JSON or XML text). */
   body: string;
   at: number;
+  /** Which TCP connection carried it (1, 2, …): calls on one connection were kept alive. */
+  connection: number;
 }
 
 export interface FakeRequest extends RecordedCall {
@@ -32,13 +34,17 @@ export interface FakeReply {
 /**
  * Faults a test or benchmark injects. `failNext` answers the next N requests with
  * `failStatus` (default 500); `failUntil` does so until that epoch ms; `delayMs`
- * delays every answer (or only those the function picks).
+ * delays every answer (or only those the function picks); `malformNext` answers the
+ * next N requests `malformWhen` picks (default: all) with 200 and a page that is not
+ * the service's JSON — what a misbehaving proxy or a half-deployed API sends.
  */
 export interface FaultControls {
   failNext: number;
   failStatus: number;
   failUntil: number;
   delayMs: number | ((req: FakeRequest) => number);
+  malformNext: number;
+  malformWhen: (req: FakeRequest) => boolean;
 }
 
 export interface FakeServer {
@@ -60,7 +66,8 @@ export interface FakeTls {
   ca?: string | Buffer;
 }
 
-const noFaults = (): FaultControls => ({ failNext: 0, failStatus: 500, failUntil: 0, delayMs: 0 });
+const noFaults = (): FaultControls => ({ failNext: 0, failStatus: 500, failUntil: 0, delayMs: 0, malformNext: 0, malformWhen: () => true });
+const MALFORMED_PAGE = "<html><head><title>Service update</title></head><body>Please try again later.</body></html>";
 
 /** What the TLS layer verified about the client (undefined on plain HTTP). */
 function tlsPeer(req: IncomingMessage): FakeRequest["tls"] {
@@ -82,6 +89,8 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
   const calls: RecordedCall[] = [];
   const faults = noFaults();
   const open = new Set<ServerResponse>();
+  const connections = new WeakMap<object, number>();
+  let nextConnection = 1;
 
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
     open.add(res);
@@ -91,6 +100,7 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
     const rawBody = Buffer.concat(chunks);
     const body = rawBody.toString("utf8");
     const url = new URL(req.url ?? "/", "http://fake");
+    if (!connections.has(req.socket)) connections.set(req.socket, nextConnection++);
     const call: RecordedCall = {
       method: req.method ?? "GET",
       path: url.pathname,
@@ -98,6 +108,7 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
       headers: req.headers,
       body,
       at: Date.now(),
+      connection: connections.get(req.socket)!,
     };
     calls.push(call);
     let json: unknown;
@@ -114,6 +125,9 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
     if (faults.failNext > 0 || Date.now() < faults.failUntil) {
       if (faults.failNext > 0) faults.failNext--;
       reply = { status: faults.failStatus, body: { error: `${name} fake: injected failure` } };
+    } else if (faults.malformNext > 0 && faults.malformWhen(fakeReq)) {
+      faults.malformNext--;
+      reply = { status: 200, body: MALFORMED_PAGE, headers: { "content-type": "text/html" } };
     } else {
       try {
         reply = await handler(fakeReq);
@@ -139,7 +153,8 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
   const server = tls
     ? createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: false }, listener)
     : createServer(listener);
-  server.keepAliveTimeout = 1000;
+  // As Copr's Apache (Keep-Alive: timeout=5): long enough for clients to reuse connections.
+  server.keepAliveTimeout = 5000;
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,19 +1,33 @@
 /**
- * A local VM Image Builder speaking `api/image-builder/v1`: start a compose, its
+ * A local VM Image Builder speaking `/api/image-builder/v1`: start a compose, its
  * status, the user's compose list, and DELETE — which, as in the real service, only
  * hides the compose (later GETs → 404) while it goes on building. Composes move
  * `pending → building → success|failure` on a clock read lazily on every request,
  * so no timers are left behind.
+ *
+ * As strict as the service: every request is checked against the service's
+ * published OpenAPI description and refused with 400 and Image Builder's
+ * `{"errors":[{"title","detail"}]}` when it does not match; every call needs a bearer
+ * access token from (the fake) Red Hat SSO that has not expired, else 401. Its own
+ * answers are checked against the description too: `answerProblems` lists any
+ * mismatch, for tests to assert there is none.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import yaml from "js-yaml";
+import { createOpenApiValidator } from "../openapi/validator.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
+import { startFakeRedHatSso, type FakeRedHatSso } from "./redhat-sso.js";
 
 export type ImageStatus = "pending" | "building" | "uploading" | "registering" | "success" | "failure";
+
+/** Where the API lives on the server, as on console.redhat.com. */
+export const IMAGE_BUILDER_PATH = "/api/image-builder/v1";
 
 /** What a create call asked for, as `setOutcome` matchers see it. */
 export interface ImageBuilderSubmission {
   id: string;
-  /** The user the bearer key belongs to (the key's index, `user-0`, …). */
+  /** The user the access token was issued to. */
   user: string;
   image_name: string;
   distribution: string;
@@ -32,16 +46,24 @@ export interface FakeCompose extends ImageBuilderSubmission {
 }
 
 export interface FakeImageBuilderOptions {
-  /** Accepted bearer keys; each is its own user. Default: [FAKE_IMAGE_BUILDER_TOKEN]. */
-  tokens?: string[];
+  /** The SSO whose access tokens it accepts. Default: a fake SSO of its own (stopped with it). */
+  sso?: FakeRedHatSso;
   /** Length of each phase (pending, building) in ms; default 50. `Infinity` leaves it to `finish`. */
   phaseMs?: number;
   /** `false` is the same as `phaseMs: Infinity`. */
   autoAdvance?: boolean;
+  /** The clock of the fake SSO it starts (token expiry). Default: Date.now. */
+  now?: () => number;
 }
 
 export interface FakeImageBuilder extends FakeServer {
-  /** Forget composes, outcomes, recorded calls and faults. */
+  /** The API root: `url` + `/api/image-builder/v1`. */
+  readonly apiUrl: string;
+  /** The SSO that issues its access tokens. */
+  readonly sso: FakeRedHatSso;
+  /** Answers of the fake that its own description refuses (should stay empty). */
+  readonly answerProblems: string[];
+  /** Forget composes, outcomes, recorded calls and faults (and the issued tokens of an SSO of its own). */
   reset(): void;
   /** Snapshots of all composes (hidden ones too), oldest first. */
   composes(): FakeCompose[];
@@ -53,10 +75,7 @@ export interface FakeImageBuilder extends FakeServer {
   finish(id: string, status: ImageStatus): void;
 }
 
-export const FAKE_IMAGE_BUILDER_TOKEN = "fake-image-builder-token";
-
 const PHASES: ImageStatus[] = ["pending", "building"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Rec extends ImageBuilderSubmission {
   createdAt: number;
@@ -67,11 +86,31 @@ interface Rec extends ImageBuilderSubmission {
   hidden: boolean;
 }
 
-/** Start a fake VM Image Builder on 127.0.0.1, port 0; its API root is `url` (no path prefix). */
+const description = yaml.load(readFileSync(new URL("../openapi/image-builder-crc_internal_v1_api.yaml", import.meta.url), "utf8")) as Record<string, unknown>;
+const openApi = createOpenApiValidator(description);
+
+/** The upload status options the service reports per upload type (`UploadStatus.options`). */
+function uploadOptions(type: string, id: string): Record<string, unknown> {
+  switch (type) {
+    case "aws":
+      return { ami: `ami-${id.replace(/-/g, "").slice(0, 17)}`, region: "us-east-1" };
+    case "gcp":
+      return { project_id: "fake-project", image_name: `composer-api-${id}` };
+    case "azure":
+      return { image_name: `composer-api-${id}` };
+    default:
+      // aws.s3 and oci.objectstorage: a download URL.
+      return { url: `https://images.example/composer-api-${id}-image` };
+  }
+}
+
+/** Start a fake VM Image Builder on 127.0.0.1, port 0; its API root is `apiUrl`. */
 export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}): Promise<FakeImageBuilder> {
-  const users = new Map((opts.tokens ?? [FAKE_IMAGE_BUILDER_TOKEN]).map((t, i) => [t, `user-${i}`]));
+  const ownSso = opts.sso ? undefined : await startFakeRedHatSso({ now: opts.now });
+  const sso = opts.sso ?? ownSso!;
   const phaseMs = opts.autoAdvance === false ? Infinity : (opts.phaseMs ?? 50);
   const composes = new Map<string, Rec>();
+  const answerProblems: string[] = [];
   let rules: Array<{ matcher: (s: ImageBuilderSubmission) => boolean; outcome: "success" | "failure" }> = [];
   let submissions = 0;
   let seq = 0;
@@ -83,13 +122,11 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
 
   function statusJson(c: Rec) {
     const status = statusOf(c);
-    const upload = (c.body.image_requests as Array<{ upload_request?: { type?: string } }>)[0]?.upload_request;
-    const type = upload?.type ?? "aws";
-    const uploadOptions = type === "aws" ? { ami: `ami-${c.id.slice(0, 17).replace(/-/g, "")}`, region: "us-east-1" } : { url: `https://images.example/${c.id}` };
+    const upload = (c.body.image_requests as Array<{ upload_request: { type: string } }>)[0]!.upload_request;
     return {
       image_status: {
         status,
-        ...(status === "success" ? { upload_status: { status: "success", type, options: uploadOptions } } : {}),
+        ...(status === "success" ? { upload_status: { status: "success", type: upload.type, options: uploadOptions(upload.type, c.id) } } : {}),
         ...(status === "failure" ? { error: { id: 10, reason: "osbuild job failed", details: null } } : {}),
       },
       request: c.body,
@@ -98,44 +135,19 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
 
   const errors = (status: number, detail: string): FakeReply => ({ status, body: { errors: [{ title: String(status), detail }] } });
 
-  function userOf(req: FakeRequest): string | undefined {
-    const h = req.headers.authorization;
-    return typeof h === "string" && h.startsWith("Bearer ") ? users.get(h.slice(7)) : undefined;
-  }
-
-  /** Checks of the request body the real API does with its OpenAPI schema; an error text or null. */
-  function invalid(body: Record<string, unknown> | undefined): string | null {
-    if (!body) return "request body has an error: doesn't match the schema";
-    if (typeof body.distribution !== "string") return 'property "distribution" is missing';
-    if (typeof body.image_name === "string" && body.image_name.length > 100) return 'property "image_name": maximum string length is 100';
-    const reqs = body.image_requests;
-    if (!Array.isArray(reqs) || reqs.length !== 1) return 'property "image_requests": exactly one image request is supported';
-    const r = reqs[0] as Record<string, unknown>;
-    if (typeof r.architecture !== "string") return 'property "architecture" is missing';
-    if (typeof r.image_type !== "string") return 'property "image_type" is missing';
-    const up = r.upload_request as Record<string, unknown> | undefined;
-    if (!up || typeof up.type !== "string" || typeof up.options !== "object") return 'property "upload_request" is missing or incomplete';
-    return null;
-  }
-
-  function handle(req: FakeRequest): FakeReply {
-    const user = userOf(req);
-    if (!user) return errors(401, "Unauthorized");
-    const path = req.path.replace(/\/+$/, "");
+  function handle(req: FakeRequest, path: string, user: string): FakeReply {
     const m = path.match(/^\/composes\/([^/]+)$/);
 
     if (path === "/compose" && req.method === "POST") {
-      const body = req.json as Record<string, unknown> | undefined;
-      const why = invalid(body);
-      if (why || !body) return errors(400, why ?? "invalid body");
+      const body = req.json as Record<string, unknown>;
       const r = (body.image_requests as Array<Record<string, unknown>>)[0]!;
       const sub: ImageBuilderSubmission = {
         id: randomUUID(),
         user,
         image_name: typeof body.image_name === "string" ? body.image_name : "",
-        distribution: body.distribution as string,
-        architecture: r.architecture as string,
-        image_type: r.image_type as string,
+        distribution: String(body.distribution),
+        architecture: String(r.architecture),
+        image_type: String(r.image_type),
         body,
       };
       const rule = [...rules].reverse().find((x) => x.matcher(sub));
@@ -145,8 +157,8 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
     }
 
     if (path === "/composes" && req.method === "GET") {
-      const limit = Math.min(100, Math.max(1, Number(req.query.get("limit") ?? 100)));
-      const offset = Math.max(0, Number(req.query.get("offset") ?? 0));
+      const limit = Number(req.query.get("limit") ?? 100);
+      const offset = Number(req.query.get("offset") ?? 0);
       const mine = [...composes.values()].filter((c) => c.user === user && !c.hidden).sort((a, b) => b.seq - a.seq);
       const data = mine.slice(offset, offset + limit).map((c) => ({
         id: c.id,
@@ -160,14 +172,13 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
         status: 200,
         body: {
           meta: { count: mine.length },
-          links: { first: `/api/image-builder/v1/composes?limit=${limit}&offset=0`, last: `/api/image-builder/v1/composes?limit=${limit}&offset=${lastOffset}` },
+          links: { first: `${IMAGE_BUILDER_PATH}/composes?limit=${limit}&offset=0`, last: `${IMAGE_BUILDER_PATH}/composes?limit=${limit}&offset=${lastOffset}` },
           data,
         },
       };
     }
 
     if (m && (req.method === "GET" || req.method === "DELETE")) {
-      if (!UUID.test(m[1]!)) return errors(400, `Invalid format for parameter composeId: ${m[1]} is not a valid uuid`);
       const c = composes.get(m[1]!);
       if (!c || c.hidden || c.user !== user) return errors(404, "Compose not found");
       if (req.method === "DELETE") {
@@ -180,15 +191,43 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
     return errors(404, `No such endpoint: ${req.method} ${req.path}`);
   }
 
-  const server = await startHttpFake("image-builder", handle);
+  const server = await startHttpFake("image-builder", (req) => {
+    if (!req.path.startsWith(`${IMAGE_BUILDER_PATH}/`)) return errors(404, "Not Found");
+    const token = typeof req.headers.authorization === "string" && /^Bearer /i.test(req.headers.authorization) ? req.headers.authorization.slice(7) : "";
+    const who = sso.verify(token);
+    if (who.state !== "valid") return errors(401, who.state === "expired" ? "Unauthorized: the access token has expired" : "Unauthorized");
+    const path = req.path.slice(IMAGE_BUILDER_PATH.length).replace(/(.)\/+$/, "$1");
+    const { operation, problems } = openApi.validateRequest({ method: req.method, path, query: req.query, body: req.json });
+    if (!operation) return errors(404, `No such endpoint: ${req.method} ${req.path}`);
+    if (problems.length > 0) {
+      // The service's own words: "request body has an error: doesn't match schema #/components/schemas/ComposeRequest: Error at …".
+      const first = problems[0]!;
+      const detail =
+        first.where === "body"
+          ? `request body has an error: doesn't match schema #/components/schemas/ComposeRequest: Error at "${first.at}": ${problems.map((p) => p.message).join("; ")}`
+          : `parameter "${first.at}" in ${first.where} has an error: ${first.message}`;
+      return errors(400, detail);
+    }
+    const reply = handle(req, path, who.subject);
+    const wrong = openApi.validateResponse(operation, reply.status, reply.body ?? null);
+    // The description leaves some error statuses out (404 of an unknown compose); every other answer must match it.
+    const undeclaredError = reply.status >= 400 && wrong.length === 1 && wrong[0]!.message.includes("is not declared");
+    if (!undeclaredError) answerProblems.push(...wrong.map((p) => `${req.method} ${path} → ${reply.status}: ${p.message}`));
+    return reply;
+  });
 
   return {
     ...server,
+    apiUrl: `${server.url}${IMAGE_BUILDER_PATH}`,
+    sso,
+    answerProblems,
     reset() {
       composes.clear();
       rules = [];
       submissions = 0;
+      answerProblems.length = 0;
       server.resetHttp();
+      ownSso?.reset();
     },
     composes() {
       return [...composes.values()].map((c) => ({
@@ -217,7 +256,7 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
     },
     async stop() {
       composes.clear();
-      await server.stop();
+      await Promise.all([server.stop(), ownSso?.stop()]);
     },
   };
 }

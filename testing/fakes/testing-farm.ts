@@ -3,6 +3,12 @@
  * requests) and cancel. Requests move `new → queued → running → complete|error` on a
  * clock that is read lazily on every request, so no timers are left behind; a
  * cancel-requested request becomes `canceled` one phase later.
+ *
+ * As strict as the service: creating and cancelling need the API key (bearer), a
+ * wrong key is refused with 401 even where none is needed, another user's request
+ * is 403 to a key that does not own it, a malformed id is FastAPI's 422, and
+ * answers have the shape of the recorded real ones (`test` and every environment
+ * filled in with TF's defaults, `result.xunit`, `notes`).
  */
 import { randomUUID } from "node:crypto";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
@@ -33,7 +39,7 @@ export interface FakeTfRequest extends TfSubmission {
 }
 
 export interface FakeTestingFarmOptions {
-  /** Accepted API keys; each is its own user. Default: [FAKE_TF_TOKEN]. */
+  /** Accepted API keys; each is its own user. Default: [FAKE_TF_API_KEY]. */
   tokens?: string[];
   /** Length of each phase (new, queued, running, cancel-requested) in ms; default 50. `Infinity` leaves it to `finish`. */
   phaseMs?: number;
@@ -54,7 +60,7 @@ export interface FakeTestingFarm extends FakeServer {
   finish(id: string, state: TfState, overall?: TfOverall): void;
 }
 
-export const FAKE_TF_TOKEN = "fake-testing-farm-token";
+export const FAKE_TF_API_KEY = "fake-testing-farm-token";
 
 const PHASES: TfState[] = ["new", "queued", "running"];
 const FINISHED = new Set<TfState>(["complete", "error", "canceled"]);
@@ -74,7 +80,7 @@ function normalise(o: TfOutcome): Rec["outcome"] {
 /** Start a fake Testing Farm on 127.0.0.1, port 0. */
 export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): Promise<FakeTestingFarm> {
   // Each key is a user with a stable id, as TF's `user_id`.
-  const users = new Map((opts.tokens ?? [FAKE_TF_TOKEN]).map((t) => [t, randomUUID()]));
+  const users = new Map((opts.tokens ?? [FAKE_TF_API_KEY]).map((t) => [t, randomUUID()]));
   const phaseMs = opts.autoAdvance === false ? Infinity : (opts.phaseMs ?? 50);
   const requests = new Map<string, Rec>();
   let rules: Array<{ matcher: (s: TfSubmission) => boolean; outcome: TfOutcome }> = [];
@@ -94,17 +100,42 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
     return { state: r.outcome.state, overall: r.outcome.overall, summary: r.outcome.summary ?? null };
   }
 
+  /** An environment as TF echoes it: every field of its model, defaults filled in; secrets are never shown. */
+  function environmentJson(env: Record<string, unknown>) {
+    const artifacts = Array.isArray(env.artifacts) ? (env.artifacts as Array<Record<string, unknown>>) : null;
+    return {
+      arch: env.arch,
+      os: env.os ?? null,
+      pool: env.pool ?? null,
+      variables: env.variables ?? null,
+      artifacts: artifacts?.map((a) => ({ packages: null, ...a })) ?? null,
+      settings: env.settings ?? null,
+      tmt: env.tmt ?? null,
+      hardware: env.hardware ?? null,
+      kickstart: env.kickstart ?? null,
+    };
+  }
+
+  function testJson(test: Record<string, unknown>) {
+    const fmf = test.fmf as Record<string, unknown> | undefined;
+    return {
+      fmf: fmf ? { url: fmf.url, ref: fmf.ref ?? "main", merge_sha: fmf.merge_sha ?? null, path: fmf.path ?? ".", name: fmf.name ?? null } : null,
+      script: null,
+      sti: test.sti ?? null,
+    };
+  }
+
   function toJson(r: Rec, base: string) {
     const { state, overall, summary } = current(r);
-    const env = Array.isArray(r.body.environments) ? r.body.environments : [];
+    const env = Array.isArray(r.body.environments) ? (r.body.environments as Array<Record<string, unknown>>) : [];
     return {
       id: r.id,
       user_id: r.user,
-      test: r.body.test,
+      test: testJson(r.body.test as Record<string, unknown>),
       state,
-      environments_requested: env,
-      notes: [],
-      result: overall ? { overall, summary, xunit_url: null } : null,
+      environments_requested: env.map(environmentJson),
+      notes: [{ level: "info", message: `tf-tmt/dispatch-${Math.floor(r.createdAt / 1000)}` }],
+      result: overall ? { overall, summary, xunit: null, xunit_url: null } : null,
       run: state === "new" || state === "queued" ? null : { artifacts: `${base}/artifacts/${r.id}`, console: null, stages: null },
       settings: r.body.settings ?? null,
       created: new Date(r.createdAt).toISOString().replace(/Z$/, ""),
@@ -141,14 +172,15 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
       const envs = body?.environments;
       if (!body || typeof test?.fmf?.url !== "string") return message(400, "test.fmf.url is required");
       if (!Array.isArray(envs) || envs.length === 0) return message(400, "at least one environment is required");
+      if (envs.some((e) => typeof (e as { arch?: unknown } | null)?.arch !== "string")) return message(400, "environments[].arch is required");
       const env0 = (envs[0] ?? {}) as { variables?: Record<string, unknown>; tmt?: { context?: Record<string, unknown> } };
       const sub: TfSubmission = { id: randomUUID(), user, body, variables: env0.variables ?? {}, context: env0.tmt?.context ?? {} };
       const rule = [...rules].reverse().find((r) => r.matcher(sub));
       const rec: Rec = { ...sub, createdAt: Date.now(), outcome: normalise(rule?.outcome ?? "passed") };
       requests.set(rec.id, rec);
       submissions++;
-      const { created, updated } = toJson(rec, base);
-      const echo = { test: body.test, environments: envs, notification: body.notification ?? null, settings: body.settings ?? null };
+      const { created, updated, test: echoedTest, environments_requested } = toJson(rec, base);
+      const echo = { test: echoedTest, environments: environments_requested, notification: body.notification ?? null, settings: body.settings ?? null };
       return { status: 200, body: { id: rec.id, state: "new", ...echo, created, updated } };
     }
 
@@ -167,10 +199,12 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
     }
 
     if (m && req.method === "GET") {
+      // Anyone may read a request; a key that does not own it may not.
       if (user === null) return message(401, "Not authorized to perform this action");
       if (!UUID.test(m[1]!)) return badUuid();
       const r = requests.get(m[1]!);
       if (!r) return message(404, "No such entity");
+      if (user !== undefined && r.user !== user) return message(403, "Not authorized to view this request");
       return { status: 200, body: toJson(r, base) };
     }
 

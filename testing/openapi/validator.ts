@@ -154,7 +154,7 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
       const at = jsonSchemaAt(responses[key], `${route.pointer}/responses/${key}`);
       if (!at) return [];
       const fn = validatorAt(at);
-      return fn(body) ? [] : fromAjv("response", fn.errors);
+      return fn(body) ? [] : fromAjv("response", withoutAmbiguousOneOf(fn.errors));
     },
   };
 }
@@ -196,6 +196,19 @@ function coerceParameter(all: string[], schema: Json): unknown {
     default:
       return value;
   }
+}
+
+/**
+ * Drops the failures of `oneOf`s that more than one branch matched, with their
+ * branches' errors: servers generated from a description do not check "exactly
+ * one", and overlapping branches (Image Builder's upload options `{url}` are both
+ * its S3 and its OCI status) would refuse the service's own recorded answers.
+ */
+function withoutAmbiguousOneOf(errors: ErrorObject[] | null | undefined): ErrorObject[] {
+  const ambiguous = (errors ?? []).filter((e) => e.keyword === "oneOf" && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas));
+  // A branch that matched makes the value there valid: the other branches' errors at or below it are only alternatives (their schemaPaths are their $ref targets', so the place tells).
+  const under = (e: ErrorObject, a: ErrorObject) => e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`);
+  return (errors ?? []).filter((e) => !ambiguous.some((a) => under(e, a)));
 }
 
 function fromAjv(where: OpenApiProblem["where"], errors: ErrorObject[] | null | undefined, name?: string): OpenApiProblem[] {

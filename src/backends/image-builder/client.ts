@@ -1,21 +1,15 @@
 /**
  * VM Image Builder (console.redhat.com `image-builder/v1`) client: start a compose,
- * read its status, find it again after a crash. The service cannot stop a compose —
- * `DELETE /composes/{id}` only hides it while the build goes on — so `cancel` never
- * calls the service.
+ * read its status, find it again after a crash, with access tokens from Red Hat SSO
+ * (`sso.ts`). The service cannot stop a compose — `DELETE /composes/{id}` only hides
+ * it while the build goes on — so `cancel` never calls the service.
  */
+import { z } from "zod";
 import { BackendError } from "../../errors.js";
-import { errorText, httpCall, type HttpAnswer } from "../http.js";
-import type {
-  BackendClient,
-  BackendEndpoint,
-  CallOptions,
-  CancelOutcome,
-  RemoteState,
-  RemoteStatus,
-  SubmitRequest,
-  SubmitResult,
-} from "../types.js";
+import { createJsonApi } from "../http.js";
+import type { BackendClient, CancelOutcome, RemoteState, RemoteStatus, SubmitRequest, SubmitResult } from "../types.js";
+import { distributionForChroot } from "./distributions.js";
+import { createAccessTokens, type SsoCredentials } from "./sso.js";
 
 const NAME = "image-builder";
 
@@ -29,15 +23,27 @@ export const CANCEL_NOT_SUPPORTED = "VM Image Builder cannot stop a compose; its
 
 const ARCHES = new Set(["x86_64", "aarch64"]);
 
-/** The fields of `GET /composes/{id}` this client reads. */
-export interface ComposeStatus {
-  image_status: {
-    status: string;
-    upload_status?: { status?: string; type?: string; options?: Record<string, unknown> } | null;
-    error?: { id?: number; reason?: string; details?: unknown } | null;
-  };
-  request?: Record<string, unknown>;
+export interface ImageBuilderEndpoint extends SsoCredentials {
+  /** The API root, e.g. https://console.redhat.com/api/image-builder/v1. */
+  url: string;
+  /** Per-call timeout, ms (the token endpoint's too). */
+  timeoutMs?: number;
 }
+
+/** `GET /composes/{id}` (ComposeStatus), the fields this client reads. */
+const ComposeStatus = z.object({
+  image_status: z.object({
+    status: z.string(),
+    upload_status: z.object({ status: z.string(), type: z.string(), options: z.record(z.string(), z.unknown()) }).nullish(),
+    error: z.object({ reason: z.string() }).nullish(),
+  }),
+});
+const ComposeCreated = z.object({ id: z.string() });
+/** `GET /composes` (ComposesResponse): the user's composes, newest first. */
+const ComposeList = z.object({
+  meta: z.object({ count: z.number() }),
+  data: z.array(z.object({ id: z.string(), image_name: z.string().nullish(), request: z.object({ image_name: z.string().nullish() }).nullish() })),
+});
 
 /**
  * Image status → app state: `pending` has not started; `building`, `uploading` and
@@ -62,95 +68,75 @@ export function mapState(raw: string): RemoteState {
 }
 
 /**
- * The image name that carries the job token: `<base>-<token>`, the base being
- * `options.image_name` or `<owner>-<repo>-<pr or ref>`, shortened so that the whole
- * fits the API's 100 characters.
+ * The image name that carries the job token: `<owner>-<repo>-<pr or ref>-<token>`,
+ * the first part shortened so that the whole fits the API's 100 characters.
  */
 export function imageName(req: SubmitRequest): string {
-  const given = typeof req.options.image_name === "string" ? req.options.image_name : undefined;
-  const base = given ?? `${req.source.owner}-${req.source.repo}-${req.source.pr ?? req.source.ref ?? req.source.sha.slice(0, 12)}`;
+  const base = `${req.source.owner}-${req.source.repo}-${req.source.pr ?? req.source.ref ?? req.source.sha.slice(0, 12)}`;
   const room = Math.max(0, IMAGE_NAME_MAX - req.token.length - 1);
   return room > 0 ? `${base.slice(0, room)}-${req.token}` : req.token.slice(0, IMAGE_NAME_MAX);
 }
 
 /**
- * The JSON body of `POST /compose` from the job options (Packit's `image_request`,
- * `image_distribution`, `image_customizations`; the API's own names are accepted too).
- * A build this compose waited for is added as a payload repository so that the image
- * can install its RPMs.
+ * The JSON body of `POST /compose`, as Packit's `vm_image_build` makes it: the job's
+ * `image_request` as the one image request, `image_customizations` as the
+ * customizations, and the Copr build this compose waited for as a payload
+ * repository (`rhsm: false`, no GPG check: Copr's key is not a URL Image Builder
+ * takes). `distribution` is `image_distribution`, else the one the Copr chroot
+ * stands for (`distributions.ts`); a chroot without one is a clear error before any
+ * call. Every payload repository carries `rhsm`, which the API requires.
  */
 export function composeBody(req: SubmitRequest): Record<string, unknown> {
   const o = req.options;
-  const parts = req.target.split("-");
-  const targetArch = ARCHES.has(parts[parts.length - 1] ?? "") ? parts.pop() : undefined;
-  const requested = (isRecord(o.image_request) ? o.image_request : Array.isArray(o.image_requests) && isRecord(o.image_requests[0]) ? o.image_requests[0] : undefined);
-  if (!requested) {
+  if (!isRecord(o.image_request)) {
     throw new BackendError(NAME, "job options have no image_request (architecture, image_type, upload_request)", { transient: false });
   }
-  const imageRequest = { ...requested, architecture: requested.architecture ?? targetArch ?? "x86_64" };
-  const distribution = str(o.image_distribution) ?? str(o.distribution) ?? parts.join("-");
-  const customizations: Record<string, unknown> = {
-    ...(isRecord(o.image_customizations) ? o.image_customizations : isRecord(o.customizations) ? o.customizations : {}),
-  };
-  const repoUrl = req.dependency?.artifacts?.repoUrl;
-  if (typeof repoUrl === "string") {
-    const chroot = str(o.copr_chroot) ?? req.target;
-    const repo = { baseurl: `${repoUrl.replace(/\/+$/, "")}/${chroot}/`, check_gpg: false };
-    const existing = Array.isArray(customizations.payload_repositories) ? customizations.payload_repositories : [];
-    customizations.payload_repositories = [...existing, repo];
+  const chroot = str(o.copr_chroot) ?? req.target;
+  const distribution = str(o.image_distribution) ?? distributionForChroot(chroot);
+  if (!distribution) {
+    throw new BackendError(
+      NAME,
+      `Image Builder has no distribution for the Copr chroot ${chroot}: set image_distribution in the vm_image_build job (e.g. fedora-42, centos-10, rhel-10)`,
+      { transient: false },
+    );
   }
+  const arch = chroot.split("-").at(-1) ?? "";
+  const imageRequest = { ...o.image_request, architecture: o.image_request.architecture ?? (ARCHES.has(arch) ? arch : "x86_64") };
+  const customizations: Record<string, unknown> = { ...(isRecord(o.image_customizations) ? o.image_customizations : {}) };
+  const repos: unknown[] = Array.isArray(customizations.payload_repositories) ? [...customizations.payload_repositories] : [];
+  const repoUrl = req.dependency?.artifacts?.repoUrl;
+  if (typeof repoUrl === "string") repos.push({ baseurl: `${repoUrl.replace(/\/+$/, "")}/${chroot}/`, check_gpg: false });
+  if (repos.length > 0) customizations.payload_repositories = repos.map((r) => (isRecord(r) ? { rhsm: false, ...r } : r));
   return { image_name: imageName(req), distribution, image_requests: [imageRequest], customizations };
 }
 
-/** An Image Builder client for `endpoint.url` (the API root, e.g. https://console.redhat.com/api/image-builder/v1). */
-export function createImageBuilderClient(endpoint: BackendEndpoint): BackendClient {
+/** An Image Builder client for `endpoint.url` (the API root), with access tokens from Red Hat SSO. */
+export function createImageBuilderClient(endpoint: ImageBuilderEndpoint, clock: { now?: () => number } = {}): BackendClient {
   const base = endpoint.url.replace(/\/+$/, "");
-  const authHeader = endpoint.token ? { authorization: `Bearer ${endpoint.token}` } : undefined;
+  const tokens = createAccessTokens(NAME, endpoint, { now: clock.now, timeoutMs: endpoint.timeoutMs });
+  const api = createJsonApi({
+    backend: NAME,
+    baseUrl: base,
+    timeoutMs: endpoint.timeoutMs,
+    auth: async () => ({ authorization: `Bearer ${await tokens.current()}` }),
+    // A token refused before its time (revoked, clocks apart): one fresh token, one more attempt.
+    renewAuth: async (refused) => {
+      const token = refused?.authorization?.replace(/^Bearer /, "");
+      if (token) tokens.refused(token);
+      return true;
+    },
+    unauthorized: (said) => `Image Builder refused a fresh Red Hat SSO access token (${said || "401"}): check that the account may use Image Builder`,
+  });
   // The console page that lists a user's images; the API has no page per compose.
   const humanUrl = `${new URL(base).origin}/insights/image-builder`;
-
-  function call(method: string, path: string, opts: CallOptions | undefined, body?: unknown): Promise<HttpAnswer> {
-    return httpCall(NAME, `${base}${path}`, {
-      method,
-      body,
-      headers: authHeader,
-      timeoutMs: endpoint.timeoutMs,
-      signal: opts?.signal,
-    });
-  }
-
-  async function createCompose(req: SubmitRequest, opts?: CallOptions): Promise<string> {
-    const ans = await call("POST", "/compose", opts, composeBody(req));
-    const body = expectOk(ans, "start compose");
-    if (typeof body.id !== "string") throw new BackendError(NAME, "start compose: answer has no id", { transient: false, status: ans.status });
-    return body.id;
-  }
-
-  async function getCompose(id: string, opts?: CallOptions): Promise<ComposeStatus> {
-    const ans = await call("GET", `/composes/${encodeURIComponent(id)}`, opts);
-    if (ans.status === 404) {
-      throw new BackendError(NAME, `unknown compose ${id} (or it was deleted): ${errorText(ans.body)}`.trim(), { transient: false, status: 404 });
-    }
-    const body = expectOk(ans, `get compose ${id}`);
-    if (!isRecord(body.image_status) || typeof body.image_status.status !== "string") {
-      throw new BackendError(NAME, `get compose ${id}: answer has no image_status`, { transient: false, status: ans.status });
-    }
-    return body as unknown as ComposeStatus;
-  }
-
-  async function listComposes(offset: number, opts?: CallOptions): Promise<{ items: Array<Record<string, unknown>>; count: number }> {
-    const ans = await call("GET", `/composes?limit=${PAGE_SIZE}&offset=${offset}`, opts);
-    const body = expectOk(ans, "list composes");
-    const items = Array.isArray(body.data) ? body.data.filter(isRecord) : [];
-    const count = isRecord(body.meta) && typeof body.meta.count === "number" ? body.meta.count : offset + items.length;
-    return { items, count };
-  }
 
   return {
     name: NAME,
 
     async submit(req, opts): Promise<SubmitResult> {
-      return { externalId: await createCompose(req, opts), url: humanUrl };
+      const body = composeBody(req);
+      const ans = await api.call("POST", "/compose", { body, signal: opts?.signal });
+      return { externalId: api.expect(ans, ComposeCreated, "start compose").id, url: humanUrl };
     },
 
     /**
@@ -162,19 +148,24 @@ export function createImageBuilderClient(endpoint: BackendEndpoint): BackendClie
     async findByToken(req, opts): Promise<SubmitResult | null> {
       const suffix = `-${req.token}`;
       for (let page = 0, offset = 0; page < FIND_MAX_PAGES; page++, offset += PAGE_SIZE) {
-        const { items, count } = await listComposes(offset, opts);
-        const hit = items.find((c) => {
-          const name = str(c.image_name) ?? (isRecord(c.request) ? str(c.request.image_name) : undefined);
-          return name !== undefined && (name.endsWith(suffix) || name === req.token);
+        const ans = await api.call("GET", "/composes", { query: { limit: PAGE_SIZE, offset }, signal: opts?.signal });
+        const { data, meta } = api.expect(ans, ComposeList, "list composes");
+        const hit = data.find((c) => {
+          const name = c.image_name ?? c.request?.image_name;
+          return name != null && (name.endsWith(suffix) || name === req.token);
         });
-        if (hit && typeof hit.id === "string") return { externalId: hit.id, url: humanUrl };
-        if (items.length === 0 || offset + items.length >= count) break;
+        if (hit) return { externalId: hit.id, url: humanUrl };
+        if (data.length === 0 || offset + data.length >= meta.count) break;
       }
       return null;
     },
 
     async status(externalId, opts): Promise<RemoteStatus> {
-      const { image_status: s } = await getCompose(externalId, opts);
+      const ans = await api.call("GET", `/composes/${encodeURIComponent(externalId)}`, { signal: opts?.signal });
+      if (ans.status === 404) {
+        throw new BackendError(NAME, `unknown compose ${externalId} (or it was deleted): ${api.text(ans.body)}`.trim(), { transient: false, status: 404 });
+      }
+      const { image_status: s } = api.expect(ans, ComposeStatus, `get compose ${externalId}`);
       const state = mapState(s.status);
       const status: RemoteStatus = { state, rawState: s.status, url: humanUrl };
       if (s.error?.reason) status.message = s.error.reason;
@@ -188,12 +179,6 @@ export function createImageBuilderClient(endpoint: BackendEndpoint): BackendClie
       return { kind: "not_supported", message: CANCEL_NOT_SUPPORTED };
     },
   };
-}
-
-function expectOk(ans: HttpAnswer, what: string): Record<string, unknown> {
-  if (ans.status >= 200 && ans.status < 300 && isRecord(ans.body)) return ans.body;
-  const why = ans.status === 401 ? "authentication failed" : `HTTP ${ans.status}`;
-  throw new BackendError(NAME, `${what}: ${why} ${errorText(ans.body)}`.trim(), { transient: false, status: ans.status });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

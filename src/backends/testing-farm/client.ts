@@ -4,37 +4,42 @@
  * the `Authorization: Bearer` header (never in the body, where the API used to take
  * `api_key`).
  */
-import { BackendError } from "../../errors.js";
-import { errorText, httpCall, type HttpAnswer } from "../http.js";
-import type {
-  BackendClient,
-  BackendEndpoint,
-  CallOptions,
-  CancelOutcome,
-  RemoteState,
-  RemoteStatus,
-  SubmitRequest,
-  SubmitResult,
-} from "../types.js";
+import { z } from "zod";
+import { createJsonApi, errorText } from "../http.js";
+import type { BackendClient, BackendEndpoint, CancelOutcome, RemoteState, RemoteStatus, SubmitRequest, SubmitResult } from "../types.js";
 
 const NAME = "testing-farm";
 
 /** The environment variable that carries the job token into the request (and back out on GET). */
 export const TOKEN_VARIABLE = "PACKIT_JOB_TOKEN";
 
-/** How far back `findByToken` lists requests; recovery happens minutes after a crash, so days are plenty. */
+/** How far back `findByToken` lists requests when the attempt's time is unknown; recovery happens minutes after a crash. */
 const FIND_LOOKBACK_MS = 3 * 24 * 3600 * 1000;
+/** Testing Farm's clock and ours may differ a little. */
+const CLOCK_SLACK_MS = 5 * 60_000;
 
 const ARCHES = new Set(["x86_64", "aarch64", "ppc64le", "s390x", "i386", "i686", "armhfp", "noarch"]);
 
-/** The fields of a Testing Farm request this client reads. */
-export interface TfRequest {
-  id: string;
-  state: string;
-  result?: { overall?: string | null; summary?: string | null } | null;
-  run?: { artifacts?: string | null } | null;
-  environments_requested?: Array<{ variables?: Record<string, unknown> | null } | null> | null;
+export interface TestingFarmEndpoint {
+  /** The API, e.g. https://api.testing-farm.io. */
+  url: string;
+  /** The API key Testing Farm issued (onboarding): it authenticates every request. */
+  apiKey?: string;
+  /** Per-call timeout, ms. */
+  timeoutMs?: number;
+  /** Where Testing Farm should notify us of state changes, with its shared token. */
+  notify?: BackendEndpoint["notify"];
 }
+
+/** A Testing Farm request (`GET /v0.1/requests/{id}`), the fields this client reads. */
+const TfRequest = z.object({
+  id: z.string(),
+  state: z.string(),
+  result: z.object({ overall: z.string().nullish(), summary: z.string().nullish() }).nullish(),
+  run: z.object({ artifacts: z.string().nullish() }).nullish(),
+  environments_requested: z.array(z.object({ variables: z.record(z.string(), z.unknown()).nullish() }).nullish()).nullish(),
+});
+const Created = z.object({ id: z.string() });
 
 /**
  * Testing Farm request state (+ `result.overall`, read only in `complete`) → app
@@ -85,7 +90,7 @@ export function targetEnvironment(target: string, options: Record<string, unknow
 }
 
 /** The JSON body of `POST /v0.1/requests` for a job. */
-export function requestBody(req: SubmitRequest, notify?: BackendEndpoint["notify"]): Record<string, unknown> {
+export function requestBody(req: SubmitRequest, notify?: TestingFarmEndpoint["notify"]): Record<string, unknown> {
   const o = req.options;
   const env = targetEnvironment(req.target, o);
   const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
@@ -118,52 +123,28 @@ export function requestBody(req: SubmitRequest, notify?: BackendEndpoint["notify
 }
 
 /** A Testing Farm client for `endpoint.url` (e.g. https://api.testing-farm.io), with a bearer API key. */
-export function createTestingFarmClient(endpoint: BackendEndpoint): BackendClient {
+export function createTestingFarmClient(endpoint: TestingFarmEndpoint, clock: { now?: () => number } = {}): BackendClient {
+  const now = clock.now ?? Date.now;
   const base = endpoint.url.replace(/\/+$/, "");
-  const authHeader = endpoint.token ? { authorization: `Bearer ${endpoint.token}` } : undefined;
-
-  function call(method: string, path: string, opts: CallOptions | undefined, body?: unknown): Promise<HttpAnswer> {
-    return httpCall(NAME, `${base}/v0.1${path}`, {
-      method,
-      body,
-      headers: authHeader,
-      timeoutMs: endpoint.timeoutMs,
-      signal: opts?.signal,
-    });
-  }
+  const authHeader = endpoint.apiKey ? { authorization: `Bearer ${endpoint.apiKey}` } : undefined;
+  const api = createJsonApi({
+    backend: NAME,
+    baseUrl: `${base}/v0.1`,
+    timeoutMs: endpoint.timeoutMs,
+    auth: () => authHeader,
+    errorText: tfErrorText,
+    unauthorized: (said) =>
+      authHeader ? `Testing Farm refused the API key (${said || "401"}): check backends.testingFarm.apiKey` : "no Testing Farm API key configured: set backends.testingFarm.apiKey",
+  });
 
   const requestUrl = (id: string) => `${base}/v0.1/requests/${id}`;
-
-  async function createRequest(req: SubmitRequest, opts?: CallOptions): Promise<string> {
-    const ans = await call("POST", "/requests", opts, requestBody(req, endpoint.notify));
-    const body = expectOk(ans, "submit test request");
-    if (typeof body.id !== "string") throw new BackendError(NAME, "submit test request: answer has no id", { transient: false, status: ans.status });
-    return body.id;
-  }
-
-  async function getRequest(id: string, opts?: CallOptions): Promise<TfRequest> {
-    const ans = await call("GET", `/requests/${encodeURIComponent(id)}`, opts);
-    return expectOk(ans, `get request ${id}`) as unknown as TfRequest;
-  }
-
-  /** The caller's own requests (the bearer key selects them) created since `after`. */
-  async function listRequests(after: Date, opts?: CallOptions): Promise<TfRequest[]> {
-    // TF keeps naive UTC timestamps ("2023-03-22T13:34:50.975382"); send the same form.
-    const q = new URLSearchParams({ created_after: after.toISOString().replace(/Z$/, "") });
-    const ans = await call("GET", `/requests?${q}`, opts);
-    if (ans.status < 200 || ans.status >= 300 || !Array.isArray(ans.body)) throw permanent("list requests", ans);
-    return ans.body as TfRequest[];
-  }
-
-  async function deleteRequest(id: string, opts?: CallOptions): Promise<HttpAnswer> {
-    return call("DELETE", `/requests/${encodeURIComponent(id)}`, opts);
-  }
 
   return {
     name: NAME,
 
     async submit(req, opts): Promise<SubmitResult> {
-      const id = await createRequest(req, opts);
+      const ans = await api.call("POST", "/requests", { body: requestBody(req, endpoint.notify), signal: opts?.signal });
+      const { id } = api.expect(ans, Created, "submit test request");
       return { externalId: id, url: requestUrl(id) };
     },
 
@@ -177,13 +158,17 @@ export function createTestingFarmClient(endpoint: BackendEndpoint): BackendClien
      * recorded in redhat-plumbers-in-action/testing-farm tests.)
      */
     async findByToken(req, opts): Promise<SubmitResult | null> {
-      const list = await listRequests(new Date(Date.now() - FIND_LOOKBACK_MS), opts);
+      const after = new Date(opts?.submittedAfter !== undefined ? opts.submittedAfter - CLOCK_SLACK_MS : now() - FIND_LOOKBACK_MS);
+      // TF keeps naive UTC timestamps ("2023-03-22T13:34:50.975382"); send the same form.
+      const ans = await api.call("GET", "/requests", { query: { created_after: after.toISOString().replace(/Z$/, "") }, signal: opts?.signal });
+      const list = api.expect(ans, z.array(TfRequest), "list requests");
       const hit = list.find((r) => (r.environments_requested ?? []).some((e) => e?.variables?.[TOKEN_VARIABLE] === req.token));
       return hit ? { externalId: hit.id, url: requestUrl(hit.id) } : null;
     },
 
     async status(externalId, opts): Promise<RemoteStatus> {
-      const r = await getRequest(externalId, opts);
+      const ans = await api.call("GET", `/requests/${encodeURIComponent(externalId)}`, { signal: opts?.signal });
+      const r = api.expect(ans, TfRequest, `get request ${externalId}`);
       const overall = r.result?.overall ?? null;
       const state = mapState(r.state, overall);
       const status: RemoteStatus = { state, rawState: r.state, url: r.run?.artifacts || requestUrl(externalId) };
@@ -194,8 +179,8 @@ export function createTestingFarmClient(endpoint: BackendEndpoint): BackendClien
 
     async cancel(externalId, opts): Promise<CancelOutcome> {
       // 5xx and timeouts throw (transient) so that the caller can retry.
-      const ans = await deleteRequest(externalId, opts);
-      const text = tfErrorText(ans.body);
+      const ans = await api.call("DELETE", `/requests/${encodeURIComponent(externalId)}`, { signal: opts?.signal });
+      const text = api.text(ans.body);
       switch (ans.status) {
         case 200:
           return { kind: "cancel_requested" };
@@ -204,7 +189,7 @@ export function createTestingFarmClient(endpoint: BackendEndpoint): BackendClien
         case 409:
           return { kind: "already_finished" };
         case 401:
-          return { kind: "error", message: `authentication failed: ${text}`.trim() };
+          return { kind: "error", message: api.explain(ans) };
         case 403:
           return { kind: "error", message: `permission denied (request of another user): ${text}`.trim() };
         case 404:
@@ -228,16 +213,4 @@ function tfErrorText(body: unknown): string {
       .join("; ");
   }
   return errorText(body);
-}
-
-function permanent(what: string, ans: HttpAnswer): BackendError {
-  const why = ans.status === 401 ? "authentication failed" : `HTTP ${ans.status}`;
-  return new BackendError(NAME, `${what}: ${why} ${tfErrorText(ans.body)}`.trim(), { transient: false, status: ans.status });
-}
-
-function expectOk(ans: HttpAnswer, what: string): Record<string, unknown> {
-  if (ans.status >= 200 && ans.status < 300 && typeof ans.body === "object" && ans.body !== null && !Array.isArray(ans.body)) {
-    return ans.body as Record<string, unknown>;
-  }
-  throw permanent(what, ans);
 }

@@ -1,33 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCoprClient, coprProject, mapState } from "../../../src/backends/copr/client.js";
-import { FAKE_COPR_TOKEN, fakeSrpm, startFakeCopr, type FakeCopr } from "../../../testing/fakes/copr.js";
-import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
+import { FAKE_COPR_ACCOUNT, fakeSrpm, startFakeCopr, type FakeCopr } from "../../../testing/fakes/copr.js";
+import type { BackendClient } from "../../../src/backends/types.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";
+import { BASIC, coprClient, EXPIRED, OTHER, request, SECRET } from "../../support/copr.js";
 import { waitFor } from "../../support/db.js";
 
-const SECRET = FAKE_COPR_TOKEN.split(":")[1]!;
-const OTHER_TOKEN = "someone:other-secret-token";
-
-function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
-  return {
-    token: "5b1c0b5e-2d0b-4a57-9c3e-7f1a1d2a9f10",
-    target: "fedora-rawhide-x86_64",
-    source: { owner: "acme", repo: "widget", cloneUrl: "https://github.com/acme/widget.git", sha: "a".repeat(40), pr: 7 },
-    options: {},
-    ...over,
-  };
-}
-
 const { failure, messages } = failureRecorder();
-
-/** The project requests a fake received, by kind. */
-function projectCalls(fake: FakeCopr) {
-  return {
-    gets: fake.calls.filter((c) => c.method === "GET" && c.path === "/api_3/project"),
-    adds: fake.calls.filter((c) => c.method === "POST" && c.path.startsWith("/api_3/project/add/")),
-    edits: fake.calls.filter((c) => c.method === "POST" && c.path.startsWith("/api_3/project/edit/")),
-  };
-}
 
 describe("copr mapState", () => {
   it.each([
@@ -62,8 +41,8 @@ describe("copr client against the fake", () => {
   let client: BackendClient;
 
   beforeAll(async () => {
-    fake = await startFakeCopr({ phaseMs: 150, tokens: [FAKE_COPR_TOKEN, OTHER_TOKEN] });
-    client = createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN, timeoutMs: 1000 });
+    fake = await startFakeCopr({ phaseMs: 150, accounts: [FAKE_COPR_ACCOUNT, OTHER, EXPIRED] });
+    client = coprClient(fake.url);
     // Warm the connection up so that the first test sees every phase.
     await client.status("1").catch(() => undefined);
   });
@@ -71,13 +50,13 @@ describe("copr client against the fake", () => {
     await fake.stop();
     for (const m of messages) {
       expect(m).not.toContain(SECRET);
-      expect(m).not.toContain(Buffer.from(FAKE_COPR_TOKEN).toString("base64"));
+      expect(m).not.toContain(BASIC.slice(6));
     }
   });
   beforeEach(() => fake.reset());
   afterEach(() => fake.resetHttp());
 
-  it("submits an SCM build with Basic auth and sees it progress to success", async () => {
+  it("submits an SCM build with Basic login:token and sees it progress to success, on one kept-alive connection", async () => {
     const sub = await client.submit(request());
     expect(sub.externalId).toMatch(/^\d+$/);
     expect(sub.url).toBe(`${fake.url}/coprs/build/${sub.externalId}/`);
@@ -85,7 +64,7 @@ describe("copr client against the fake", () => {
 
     const create = fake.calls.find((c) => c.path === "/api_3/build/create/scm")!;
     expect(create.method).toBe("POST");
-    expect(create.headers.authorization).toBe(`Basic ${Buffer.from(FAKE_COPR_TOKEN).toString("base64")}`);
+    expect(create.headers.authorization).toBe(BASIC);
     expect(JSON.parse(create.body)).toMatchObject({
       ownername: "packit",
       projectname: "acme-widget-7",
@@ -100,7 +79,9 @@ describe("copr client against the fake", () => {
     expect(states).toContain("running");
     const last = seen.at(-1)!;
     expect(last).toMatchObject({ state: "success", rawState: "succeeded" });
-    expect(last.artifacts).toEqual({ srpmUrl: expect.stringMatching(/\.src\.rpm$/), repoUrl: `${fake.url}/results/packit/acme-widget-7/`, chroots: ["fedora-rawhide-x86_64"] });
+    expect(last.artifacts).toEqual({ srpmUrl: expect.stringMatching(/\.src\.rpm$/), repoUrl: `${fake.url}/results/packit/acme-widget-7`, chroots: ["fedora-rawhide-x86_64"] });
+    // Every call of the client went over the connections of its keep-alive pool, far fewer than the calls.
+    expect(new Set(fake.calls.map((c) => c.connection)).size).toBeLessThan(fake.calls.length / 2);
   });
 
   it("maps a failed build to failure", async () => {
@@ -134,26 +115,44 @@ describe("copr client against the fake", () => {
     await failure(client.status("../../etc"));
   });
 
-  it("refuses to cancel a build in someone else's project (403)", async () => {
-    const other = createCoprClient({ url: fake.url, token: OTHER_TOKEN });
-    const theirs = await other.submit(request({ options: { owner: "someone" } }));
-    const out = await client.cancel(theirs.externalId);
-    expect(out).toMatchObject({ kind: "error", message: expect.stringContaining("permission denied") });
+  it("cancels as Copr allows: anyone with build rights in the project, not only its owner; others get 403", async () => {
+    fake.addProject("someone", "shared", { chroots: ["fedora-rawhide-x86_64"], builders: ["packit"] });
+    const theirs = await coprClient(fake.url, OTHER).submit(request({ options: { owner: "someone", project: "shared" } }));
+    fake.finish(theirs.externalId, "running");
+    expect(await client.cancel(theirs.externalId)).toEqual({ kind: "cancelled" });
+
+    const own = await coprClient(fake.url, OTHER).submit(request({ options: { owner: "someone" } }));
+    fake.finish(own.externalId, "running");
+    expect(await client.cancel(own.externalId)).toEqual({ kind: "error", message: "permission denied: You are not allowed to cancel this build." });
+    expect(fake.builds().find((b) => String(b.id) === own.externalId)?.state).toBe("running");
   });
 
-  it("a bad token is a permanent error on submit and an error value on cancel, and is never shown", async () => {
-    const bad = createCoprClient({ url: fake.url, token: "packit:wrong-secret" });
-    const err = await failure(bad.submit(request()));
-    expect(err.transient).toBe(false);
-    expect(err.status).toBe(401);
-    expect(err.message).not.toContain("wrong-secret");
-    expect(fake.submissions).toBe(0);
-
+  it("a wrong or expired token is named as expired, with where to renew it; reads go on; the token is never shown", async () => {
     const a = await client.submit(request());
     fake.finish(a.externalId, "running");
-    const out = await bad.cancel(a.externalId);
-    expect(out).toMatchObject({ kind: "error", message: expect.stringContaining("authentication failed") });
-    expect(JSON.stringify(out)).not.toContain("wrong-secret");
+    for (const bad of [coprClient(fake.url, EXPIRED), coprClient(fake.url, { ...FAKE_COPR_ACCOUNT, token: "wrong-secret" })]) {
+      const err = await failure(bad.submit(request({ source: { ...request().source, sha: "d".repeat(40) } })));
+      expect(err).toMatchObject({ transient: false, status: 401 });
+      expect(err.message).toContain(`Copr API token expired: renew it at ${fake.url}/api (Copr: Login invalid/expired)`);
+      expect(await bad.cancel(a.externalId)).toEqual({ kind: "error", message: `Copr API token expired: renew it at ${fake.url}/api (Copr: Login invalid/expired)` });
+      // Copr's reads are anonymous: polling is not held up by the token.
+      expect((await bad.status(a.externalId)).state).toBe("running");
+    }
+    expect(fake.submissions).toBe(1);
+    expect(messages.join("\n")).not.toContain("wrong-secret");
+    expect(messages.join("\n")).not.toContain(EXPIRED.token);
+
+    const none = createCoprClient({ url: fake.url, timeoutMs: 1000 });
+    expect((await failure(none.submit(request()))).message).toContain(`no Copr API token configured: set backends.copr.login, username and token from ${fake.url}/api`);
+  });
+
+  it("an answer that is not Copr's JSON is a transient error naming the backend and what was wrong", async () => {
+    const a = await client.submit(request());
+    fake.faults.malformNext = 1;
+    const err = await failure(client.status(a.externalId));
+    expect(err).toMatchObject({ transient: true, status: 200 });
+    expect(err.message).toMatch(/^copr: get build \d+: malformed answer: the answer is not JSON \("<html>/);
+    expect((await client.status(a.externalId)).rawState).toBeTypeOf("string"); // the next answer is read again
   });
 
   it("an injected 500 is a transient error", async () => {
@@ -168,7 +167,7 @@ describe("copr client against the fake", () => {
   it("an answer slower than timeoutMs is a transient error (cancel latency is injectable)", async () => {
     const a = await client.submit(request());
     fake.finish(a.externalId, "running");
-    const quick = createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN, timeoutMs: 50 });
+    const quick = coprClient(fake.url, FAKE_COPR_ACCOUNT, 50);
     fake.faults.delayMs = (r) => (r.method === "PUT" && r.path.startsWith("/api_3/build/cancel/") ? 150 : 0);
     const err = await failure(quick.cancel(a.externalId));
     expect(err.transient).toBe(true);
@@ -184,180 +183,6 @@ describe("copr client against the fake", () => {
     const p = client.status("1000", { signal: ctl.signal });
     ctl.abort(new Error("task aborted"));
     await expect(p).rejects.toThrow("task aborted");
-  });
-
-  describe("projects", () => {
-    // A client per test: each starts with nothing known about projects.
-    const fresh = () => createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN, timeoutMs: 1000 });
-    const paths = () => fake.calls.map((c) => `${c.method} ${c.path}`);
-
-    it("creates a missing project before the first build, with Packit's form: unlisted, deleted after 60 days", async () => {
-      const sub = await fresh().submit(request());
-      expect(paths()).toEqual(["GET /api_3/project", "POST /api_3/project/add/packit", "POST /api_3/build/create/scm"]);
-      const get = fake.calls[0]!;
-      expect(Object.fromEntries(get.query)).toEqual({ ownername: "packit", projectname: "acme-widget-7" });
-      expect(JSON.parse(fake.calls[1]!.body)).toEqual({
-        name: "acme-widget-7",
-        chroots: ["fedora-rawhide-x86_64"],
-        description: expect.stringContaining("acme/widget"),
-        instructions: expect.stringContaining("acme/widget"),
-        unlisted_on_hp: true,
-        delete_after_days: 60,
-      });
-      expect(fake.project("packit", "acme-widget-7")?.chroots).toEqual(["fedora-rawhide-x86_64"]);
-      expect(fake.builds()).toMatchObject([{ id: Number(sub.externalId), projectname: "acme-widget-7" }]);
-    });
-
-    it("maps the job's Copr options onto the form, also for a project the user named", async () => {
-      const options = {
-        owner: "packit",
-        project: "widget-nightly",
-        list_on_homepage: true,
-        preserve_project: true,
-        additional_repos: ["https://example.org/extra/$basearch/"],
-        module_hotfixes: true,
-        bootstrap: "off",
-        follow_fedora_branching: true,
-        enable_net: true,
-      };
-      await fresh().submit(request({ options }));
-      const form = JSON.parse(projectCalls(fake).adds[0]!.body) as Record<string, unknown>;
-      expect(form).toEqual({
-        name: "widget-nightly",
-        chroots: ["fedora-rawhide-x86_64"],
-        description: expect.any(String),
-        instructions: expect.any(String),
-        unlisted_on_hp: false,
-        additional_repos: ["https://example.org/extra/$basearch/"],
-        module_hotfixes: true,
-        bootstrap: "off",
-        follow_fedora_branching: true,
-        enable_net: true,
-      });
-      expect(form).not.toHaveProperty("delete_after_days");
-      expect(fake.project("packit", "widget-nightly")?.form).toMatchObject({ unlisted_on_hp: false, enable_net: true });
-    });
-
-    it("remembers the project: a second build asks Copr nothing about it, a new chroot costs one edit", async () => {
-      const client = fresh();
-      await client.submit(request());
-      await client.submit(request({ source: { ...request().source, sha: "b".repeat(40) } }));
-      expect(projectCalls(fake).gets).toHaveLength(1);
-      expect(projectCalls(fake).adds).toHaveLength(1);
-
-      await client.submit(request({ target: "fedora-41-x86_64" }));
-      const { gets, edits } = projectCalls(fake);
-      expect(gets).toHaveLength(1);
-      expect(edits.map((c) => [c.path, JSON.parse(c.body)])).toEqual([
-        ["/api_3/project/edit/packit/acme-widget-7", { chroots: ["fedora-41-x86_64", "fedora-rawhide-x86_64"] }],
-      ]);
-      expect(fake.project("packit", "acme-widget-7")?.chroots).toEqual(["fedora-41-x86_64", "fedora-rawhide-x86_64"]);
-      expect(fake.submissions).toBe(3);
-    });
-
-    it("adds the job's chroot to an existing project, keeping the chroots it has", async () => {
-      fake.addProject("packit", "acme-widget-7", { chroots: ["epel-9-x86_64"] });
-      const client = fresh();
-      expect(await client.findByToken(request())).toBeNull(); // the project exists, without builds
-      await client.submit(request());
-      const { adds, edits } = projectCalls(fake);
-      expect(adds).toHaveLength(0);
-      expect(edits.map((c) => JSON.parse(c.body))).toEqual([{ chroots: ["epel-9-x86_64", "fedora-rawhide-x86_64"] }]);
-      expect(fake.project("packit", "acme-widget-7")?.chroots).toEqual(["epel-9-x86_64", "fedora-rawhide-x86_64"]);
-
-      // Someone else's project that made us admin: the same.
-      fake.addProject("someone", "shared", { chroots: ["epel-9-x86_64"], admins: ["packit"] });
-      await client.submit(request({ options: { owner: "someone", project: "shared" } }));
-      expect(fake.project("someone", "shared")?.chroots).toEqual(["epel-9-x86_64", "fedora-rawhide-x86_64"]);
-      expect(fake.submissions).toBe(2);
-    });
-
-    it("someone else's project without the chroot, which we may not edit: a permanent error saying what to do, no token in it", async () => {
-      fake.addProject("someone", "their-proj", { chroots: ["fedora-40-x86_64"], builders: ["packit"] });
-      const client = fresh();
-      const options = { owner: "someone", project: "their-proj" };
-      const err = await failure(client.submit(request({ target: "fedora-41-x86_64", options })));
-      expect(err.transient).toBe(false);
-      expect(err.status).toBe(403);
-      expect(err.message).toContain("Copr project someone/their-proj has no chroot fedora-41-x86_64 and packit-probot may not edit it");
-      expect(err.message).toContain("Only owners and admins may update their projects.");
-      expect(err.message).toContain(`add the chroot at ${fake.url}/coprs/someone/their-proj/edit/ or give the Copr user packit admin rights`);
-      expect(err.message).not.toContain(SECRET);
-      expect(fake.project("someone", "their-proj")?.chroots).toEqual(["fedora-40-x86_64"]);
-      expect(fake.submissions).toBe(0);
-
-      // Builder rights are enough for a chroot the project has.
-      await client.submit(request({ target: "fedora-40-x86_64", options }));
-      expect(fake.submissions).toBe(1);
-
-      // A project the user named in a namespace we cannot create in.
-      const missing = await failure(client.submit(request({ options: { owner: "someone", project: "nowhere" } })));
-      expect(missing.transient).toBe(false);
-      expect(missing.message).toContain("Copr project someone/nowhere does not exist and packit-probot may not create it");
-      expect(fake.project("someone", "nowhere")).toBeUndefined();
-    });
-
-    it("concurrent first builds for one project make one project with all their chroots, and every build", async () => {
-      const targets = ["fedora-rawhide-x86_64", "fedora-41-x86_64", "fedora-40-x86_64", "fedora-41-aarch64", "epel-9-x86_64", "epel-10-x86_64"];
-      const client = fresh();
-      const subs = await Promise.all(targets.map((target) => client.submit(request({ target }))));
-      expect(new Set(subs.map((s) => s.externalId)).size).toBe(targets.length);
-      const { gets, adds, edits } = projectCalls(fake);
-      expect([gets.length, adds.length, edits.length]).toEqual([1, 1, 0]);
-      expect(JSON.parse(adds[0]!.body).chroots).toEqual([...targets].sort());
-      expect(fake.submissions).toBe(targets.length);
-    });
-
-    it("two processes creating one project at once: the loser's 'already exists' counts as created", async () => {
-      // Both look the project up before either add lands.
-      fake.faults.delayMs = (r) => (r.path.startsWith("/api_3/project/add/") ? 100 : 0);
-      const [a, b] = [fresh(), fresh()];
-      await Promise.all([a.submit(request()), b.submit(request({ target: "fedora-41-x86_64" }))]);
-      const { adds, edits } = projectCalls(fake);
-      expect(adds).toHaveLength(2);
-      expect(edits).toHaveLength(1); // the loser's chroot, added to the winner's project
-      expect(fake.project("packit", "acme-widget-7")?.chroots).toEqual(["fedora-41-x86_64", "fedora-rawhide-x86_64"]);
-      expect(fake.submissions).toBe(2);
-    });
-
-    it("a 5xx on the project lookup is transient and nothing is remembered: the retry looks again and creates it", async () => {
-      const client = fresh();
-      fake.faults.failNext = 1;
-      const err = await failure(client.submit(request()));
-      expect(err.transient).toBe(true);
-      expect(err.status).toBe(500);
-      expect(paths()).toEqual(["GET /api_3/project"]);
-      expect(fake.submissions).toBe(0);
-
-      await client.submit(request());
-      expect(projectCalls(fake).gets).toHaveLength(2);
-      expect(fake.project("packit", "acme-widget-7")).toBeDefined();
-      expect(fake.submissions).toBe(1);
-    });
-
-    it("a project deleted since it was remembered is created again by the next build", async () => {
-      const client = fresh();
-      await client.submit(request());
-      fake.deleteProject("packit", "acme-widget-7");
-      fake.resetHttp();
-      await client.submit(request({ source: { ...request().source, sha: "b".repeat(40) } }));
-      expect(paths()).toEqual([
-        "POST /api_3/build/create/scm", // 404: the project is gone
-        "GET /api_3/project",
-        "POST /api_3/project/add/packit",
-        "POST /api_3/build/create/scm",
-      ]);
-      expect(fake.submissions).toBe(2);
-
-      // Deleted again, and the next build needs a new chroot: the edit finds it gone,
-      // a transient error; the retry creates it.
-      fake.deleteProject("packit", "acme-widget-7");
-      const err = await failure(client.submit(request({ target: "fedora-41-x86_64" })));
-      expect(err.transient).toBe(true);
-      await client.submit(request({ target: "fedora-41-x86_64" }));
-      expect(fake.project("packit", "acme-widget-7")?.chroots).toEqual(["fedora-41-x86_64"]);
-      expect(fake.submissions).toBe(3);
-    });
   });
 
   it("serves the SRPM of a build at its source_package url: the same bytes every time, 404 for others", async () => {
@@ -400,15 +225,40 @@ describe("copr client against the fake", () => {
     expect(await client.findByToken(request({ target: "epel-9-x86_64" }))).toBeNull();
     expect(fake.submissions).toBe(3);
   });
+
+  it("findByToken goes by the API username (a build's submitter), not the generated login", async () => {
+    // Another user with build rights submits the very same commit and chroot into our project.
+    fake.addProject("packit", "acme-widget-7", { chroots: ["fedora-rawhide-x86_64"], builders: ["someone"] });
+    await coprClient(fake.url, OTHER).submit(request());
+    expect(fake.builds()[0]).toMatchObject({ submitter: "someone" });
+    expect(await client.findByToken(request())).toBeNull();
+
+    const ours = await client.submit(request());
+    expect(fake.builds()[1]).toMatchObject({ submitter: FAKE_COPR_ACCOUNT.username });
+    expect(FAKE_COPR_ACCOUNT.login).not.toBe(FAKE_COPR_ACCOUNT.username);
+    expect(await client.findByToken(request())).toEqual(ours);
+  });
+
+  it("findByToken skips look-alikes: a build another job recorded, and builds from before the attempt", async () => {
+    const first = await client.submit(request()); // an earlier job's build of this commit
+    const second = await client.submit(request()); // this job's (a rebuild of the same head)
+    expect(await client.findByToken(request())).toEqual(second); // newest first
+    const recorded = new Set([second.externalId]);
+    expect(await client.findByToken(request(), { isRecorded: (id) => recorded.has(id) })).toEqual(first);
+    recorded.add(first.externalId);
+    expect(await client.findByToken(request(), { isRecorded: async (id) => recorded.has(id) })).toBeNull();
+    // Our attempt came well after both builds: neither is the one it made.
+    expect(await client.findByToken(request(), { submittedAfter: Date.now() + 3_600_000 })).toBeNull();
+    expect(await client.findByToken(request(), { submittedAfter: Date.now() })).toEqual(second);
+  });
 });
 
 describe("fake copr clock", () => {
   it("with autoAdvance:false a build waits for finish()", async () => {
     const fake = await startFakeCopr({ autoAdvance: false });
     try {
-      const client = createCoprClient({ url: fake.url, token: FAKE_COPR_TOKEN });
+      const client = coprClient(fake.url);
       const { externalId } = await client.submit(request());
-      await new Promise((r) => setTimeout(r, 60));
       expect((await client.status(externalId)).rawState).toBe("pending");
       fake.finish(externalId, "failed");
       expect((await client.status(externalId)).state).toBe("failure");

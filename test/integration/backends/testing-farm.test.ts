@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FAKE_TF_TOKEN, startFakeTestingFarm, type FakeTestingFarm } from "../../../testing/fakes/testing-farm.js";
+import { FAKE_TF_API_KEY, startFakeTestingFarm, type FakeTestingFarm } from "../../../testing/fakes/testing-farm.js";
 import { createTestingFarmClient, mapState, requestBody, targetEnvironment, TOKEN_VARIABLE } from "../../../src/backends/testing-farm/client.js";
 import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";
@@ -80,14 +80,14 @@ describe("testing-farm client against the fake", () => {
   let client: BackendClient;
 
   beforeAll(async () => {
-    fake = await startFakeTestingFarm({ phaseMs: 150, tokens: [FAKE_TF_TOKEN, OTHER_TOKEN] });
-    client = createTestingFarmClient({ url: fake.url, token: FAKE_TF_TOKEN, timeoutMs: 1000 });
+    fake = await startFakeTestingFarm({ phaseMs: 150, tokens: [FAKE_TF_API_KEY, OTHER_TOKEN] });
+    client = createTestingFarmClient({ url: fake.url, apiKey: FAKE_TF_API_KEY, timeoutMs: 1000 });
     await client.status("00000000-0000-4000-8000-000000000000").catch(() => undefined);
   });
   afterAll(async () => {
     await fake.stop();
     for (const m of messages) {
-      expect(m).not.toContain(FAKE_TF_TOKEN);
+      expect(m).not.toContain(FAKE_TF_API_KEY);
       expect(m).not.toContain(OTHER_TOKEN);
     }
   });
@@ -99,8 +99,8 @@ describe("testing-farm client against the fake", () => {
     expect(fake.submissions).toBe(1);
     const post = fake.calls.find((c) => c.method === "POST")!;
     expect(post.path).toBe("/v0.1/requests");
-    expect(post.headers.authorization).toBe(`Bearer ${FAKE_TF_TOKEN}`);
-    expect(post.body).not.toContain(FAKE_TF_TOKEN);
+    expect(post.headers.authorization).toBe(`Bearer ${FAKE_TF_API_KEY}`);
+    expect(post.body).not.toContain(FAKE_TF_API_KEY);
 
     const seen = await untilFinal(client, sub.externalId);
     const raw = seen.map((s) => s.rawState);
@@ -148,22 +148,42 @@ describe("testing-farm client against the fake", () => {
     expect(bad).toMatchObject({ kind: "error", message: expect.stringContaining("value is not a valid uuid") });
     expect((await failure(client.status("not-a-uuid"))).status).toBe(422);
 
-    const other = createTestingFarmClient({ url: fake.url, token: OTHER_TOKEN });
+    const other = createTestingFarmClient({ url: fake.url, apiKey: OTHER_TOKEN });
     const theirs = await other.submit(request());
     expect(await client.cancel(theirs.externalId)).toMatchObject({ kind: "error", message: expect.stringContaining("permission denied") });
   });
 
   it("a bad key is a permanent error on submit and an error value on cancel, and is never shown", async () => {
-    const bad = createTestingFarmClient({ url: fake.url, token: "wrong-key-123" });
+    const bad = createTestingFarmClient({ url: fake.url, apiKey: "wrong-key-123" });
     const err = await failure(bad.submit(request()));
     expect(err).toMatchObject({ transient: false, status: 401 });
     expect(err.message).not.toContain("wrong-key-123");
     expect(fake.submissions).toBe(0);
     const sub = await client.submit(request());
+    expect(err.message).toBe("testing-farm: submit test request: Testing Farm refused the API key (Not authorized to perform this action): check backends.testingFarm.apiKey");
     const out = await bad.cancel(sub.externalId);
-    expect(out).toMatchObject({ kind: "error", message: expect.stringContaining("authentication failed") });
+    expect(out).toMatchObject({ kind: "error", message: expect.stringContaining("Testing Farm refused the API key") });
     expect(JSON.stringify(out)).not.toContain("wrong-key-123");
     await failure(bad.findByToken(request()));
+
+    // Without a key: nothing can be submitted or cancelled, and the message says which setting is missing.
+    const none = createTestingFarmClient({ url: fake.url, timeoutMs: 1000 });
+    expect((await failure(none.submit(request()))).message).toContain("no Testing Farm API key configured: set backends.testingFarm.apiKey");
+    expect(await none.cancel(sub.externalId)).toMatchObject({ kind: "error", message: expect.stringContaining("no Testing Farm API key configured") });
+    expect(fake.requests()).toHaveLength(1);
+  });
+
+  it("reading another user's request with our key is 403", async () => {
+    const theirs = await createTestingFarmClient({ url: fake.url, apiKey: OTHER_TOKEN }).submit(request());
+    expect(await failure(client.status(theirs.externalId))).toMatchObject({ transient: false, status: 403 });
+  });
+
+  it("an answer that is not Testing Farm's JSON is a transient error naming the field", async () => {
+    const sub = await client.submit(request());
+    fake.faults.malformNext = 1;
+    const err = await failure(client.status(sub.externalId));
+    expect(err).toMatchObject({ transient: true });
+    expect(err.message).toContain(`testing-farm: get request ${sub.externalId}: malformed answer: the answer is not JSON`);
   });
 
   it("an injected 500 is a transient error", async () => {
@@ -176,7 +196,7 @@ describe("testing-farm client against the fake", () => {
   it("an answer slower than timeoutMs is a transient error (cancel latency is injectable)", async () => {
     const sub = await client.submit(request());
     fake.finish(sub.externalId, "running");
-    const quick = createTestingFarmClient({ url: fake.url, token: FAKE_TF_TOKEN, timeoutMs: 50 });
+    const quick = createTestingFarmClient({ url: fake.url, apiKey: FAKE_TF_API_KEY, timeoutMs: 50 });
     fake.faults.delayMs = (r) => (r.method === "DELETE" ? 150 : 0);
     const err = await failure(quick.cancel(sub.externalId));
     expect(err.transient).toBe(true);
@@ -191,7 +211,7 @@ describe("testing-farm client against the fake", () => {
     const sub = await client.submit(req);
     await client.submit(request({ token: "another-token", target: "fedora-39-x86_64" }));
     // Another user's request with the same token must not be taken for ours.
-    const other = createTestingFarmClient({ url: fake.url, token: OTHER_TOKEN });
+    const other = createTestingFarmClient({ url: fake.url, apiKey: OTHER_TOKEN });
     await other.submit(request());
     expect(await client.findByToken(req)).toEqual(sub);
     expect(await client.findByToken(request({ token: "never-submitted" }))).toBeNull();

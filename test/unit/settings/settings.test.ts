@@ -40,6 +40,31 @@ describe("service settings", () => {
     expect(msg).toContain("backends.copr.url");
     expect(msg).not.toContain("s3cret");
   });
+
+  it("takes each backend's credentials as the service issues them, and says what goes together", () => {
+    const s = parseSettings({
+      backends: {
+        copr: { login: "wbqhzmnrjtkdlxvyafpc", username: "packit", token: "t0ken" },
+        testingFarm: { apiKey: "k3y" },
+        imageBuilder: { refreshToken: "0ffline" },
+      },
+    });
+    expect(s.backends.copr).toMatchObject({ login: "wbqhzmnrjtkdlxvyafpc", username: "packit", token: "t0ken" });
+    expect(s.backends.imageBuilder.tokenUrl).toBe("https://sso.redhat.com/auth/realms/redhat-external/protocol/openid-connect/token");
+    const problems = (input: unknown) => {
+      try {
+        parseSettings(input);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    };
+    expect(problems({ backends: { copr: { token: "t0ken" } } })).toContain("backends.copr: login, username and token go together");
+    expect(problems({ backends: { testingFarm: { token: "k3y" } } })).toContain('backends.testingFarm: unknown key(s) "token"');
+    expect(problems({ backends: { imageBuilder: { refreshToken: "0ffline", clientId: "sa", clientSecret: "s3cret" } } })).toContain("set either refreshToken");
+    expect(problems({ backends: { imageBuilder: { clientSecret: "s3cret" } } })).toContain("clientSecret needs the service account's clientId");
+    for (const secret of ["t0ken", "k3y", "0ffline", "s3cret"]) expect(problems({ backends: { copr: { token: secret }, imageBuilder: { clientSecret: secret } } })).not.toContain(secret);
+  });
 });
 
 describe("Koji and OpenScanHub login settings", () => {

@@ -53,4 +53,13 @@ describe("OpenAPI validator (the fakes' strictness)", () => {
     expect(bad.problems).toEqual([expect.objectContaining({ where: "query", at: "limit" })]);
     expect(imageBuilder.validateRequest({ method: "GET", path: "/composes", query: new URLSearchParams("limit=10") }).problems).toEqual([]);
   });
+
+  it("passes an answer that more than one oneOf branch matches (the recorded aws.s3 upload status), refuses one that none matches", () => {
+    const op = imageBuilder.match("GET", "/composes/0b6a4b8c-2f5e-4f4e-9c8e-2d3c4b5a6f70")!;
+    const request = { distribution: "fedora-41", image_requests: [{ architecture: "x86_64", image_type: "guest-image", upload_request: { type: "aws.s3", options: {} } }] };
+    const answer = (options: unknown) => ({ image_status: { status: "success", upload_status: { status: "success", type: "aws.s3", options } }, request });
+    expect(imageBuilder.validateResponse(op, 200, answer({ url: "https://bucket.example/image.qcow2" }))).toEqual([]);
+    const refused = imageBuilder.validateResponse(op, 200, answer({ size: 1 }));
+    expect(refused.map((p) => p.message)).toContain("/image_status/upload_status/options must match exactly one schema in oneOf");
+  });
 });

@@ -1,0 +1,130 @@
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.js";
+import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
+import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
+import { submitRequestFor } from "../../src/pipeline/runner.js";
+import type { NewJob, PipelineRow, RepoRow } from "../../src/pipeline/store.js";
+import { pullRequestEvent } from "../../testing/github-sim/index.js";
+import { allCompleted, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
+
+const ONE_BUILD = `jobs:
+  - job: copr_build
+    trigger: pull_request
+    targets: [fedora-rawhide-x86_64]
+`;
+const BUILD = "rpm-build:fedora-rawhide-x86_64";
+const isBuildStatus = (r: { method: string; path: string }) => r.method === "GET" && /^\/api_3\/build\/\d+\/?$/.test(r.path);
+
+describe("status answers that do not parse (issue 23 item 8)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("are polled again like a 5xx: the build's job still ends as the build does", async () => {
+    world = await startWorld(ONE_BUILD);
+    world.fakes.copr.faults.malformWhen = isBuildStatus;
+    world.fakes.copr.faults.malformNext = 3;
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 4, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete");
+    expect(checks).toEqual({ [BUILD]: "completed:success" });
+    expect(world.fakes.copr.faults.malformNext).toBe(0); // all three garbled answers were met
+    expect(world.fakes.copr.submissions).toBe(1);
+  });
+
+  it("for longer than polling.giveUpAfterMs end the job in error, saying what was wrong", async () => {
+    world = await startWorld(ONE_BUILD, { settings: { polling: { giveUpAfterMs: 300 } } });
+    world.fakes.copr.faults.malformWhen = isBuildStatus;
+    world.fakes.copr.faults.malformNext = Number.MAX_SAFE_INTEGER;
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 5, headSha: sha, author: "contributor" }));
+    await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete");
+    const [job] = world.deps.pipelines.jobsOfPrHead(world.repo.id, 5, sha);
+    expect(job).toMatchObject({ state: "error", message: expect.stringMatching(/^status check failed: copr: get build \d+: malformed answer: the answer is not JSON .*\(no answer for 0 min\)$/) });
+    const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
+    expect(run.output?.summary ?? "").toMatch(/status check failed: copr: get build \d+: malformed answer: the answer is not JSON/);
+  });
+});
+
+describe("Copr: recovery of a submission cut short submits no build twice", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  /** One Copr build job of PR 9 at `sha`, in a pipeline of its own (a re-run makes another of the same head). */
+  function buildJob(w: World, repo: RepoRow, sha: string): { pipeline: PipelineRow; jobId: number } {
+    const job: NewJob = { key: BUILD, type: "copr_build", backend: "copr", target: "fedora-rawhide-x86_64", options: {}, manualTrigger: false, cancelSuperseded: true };
+    const { pipeline, jobs } = w.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha }, [job]);
+    return { pipeline, jobId: jobs[0]!.id };
+  }
+  const submitted = (w: World, jobId: number) => w.deps.pipelines.job(jobId)!;
+
+  it("adopts the build its own cut-short attempt made, and never an identical build another job recorded", async () => {
+    // Copr's timeout bounds how long an attempt may still be in flight.
+    world = await startWorld(null, { phaseMs: 3_600_000, settings: { backends: { copr: { timeoutMs: 500 } } } });
+    const w = world;
+    w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+    const repo = w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id, cloneUrl: w.repo.clone_url });
+    const sha = randomSha();
+
+    // Job A builds the head normally: build X, recorded as A's.
+    const a = buildJob(w, repo, sha);
+    enqueueSubmits(w.deps, { pipeline: a.pipeline, repo }, [submitted(w, a.jobId)]);
+    await waitFor(() => submitted(w, a.jobId).external_id !== null, 10_000, "A's build");
+    const x = submitted(w, a.jobId).external_id!;
+
+    // Job B, a re-run of the same head: its attempt was cut short before the request left (a crash).
+    // Build X looks exactly like B's would — same project, chroot, commit, submitter — but it is A's.
+    const b = buildJob(w, repo, sha);
+    w.deps.pipelines.markSubmitAttempted(b.jobId);
+    enqueueSubmits(w.deps, { pipeline: b.pipeline, repo }, [submitted(w, b.jobId)]);
+    await waitFor(() => submitted(w, b.jobId).external_id !== null, 10_000, "B's build");
+    expect(submitted(w, b.jobId).external_id).not.toBe(x);
+    expect(w.fakes.copr.submissions).toBe(2);
+
+    // Job C: its request reached Copr (build Y) but the process died before Y was recorded.
+    const c = buildJob(w, repo, sha);
+    w.deps.pipelines.markSubmitAttempted(c.jobId);
+    const y = await w.deps.backends.copr.submit(submitRequestFor(w.deps.pipelines.jobInContext(c.jobId)!));
+    enqueueSubmits(w.deps, { pipeline: c.pipeline, repo }, [submitted(w, c.jobId)]);
+    await waitFor(() => submitted(w, c.jobId).external_id !== null, 10_000, "C's build");
+    expect(submitted(w, c.jobId).external_id).toBe(y.externalId);
+    expect(w.fakes.copr.submissions).toBe(3); // no build submitted twice
+    expect(new Set([x, submitted(w, b.jobId).external_id, y.externalId]).size).toBe(3);
+  });
+});
+
+describe("Copr: an expired API token", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("is named on the check run and in the log, with where to renew it, and shown in neither", async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    world = await startWorld(ONE_BUILD, { log: await createLogger({ level: "info", destination }) });
+    world.fakes.copr.expireToken(FAKE_COPR_ACCOUNT.login);
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
+    expect(await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete")).toEqual({ [BUILD]: "completed:failure" });
+    const renew = `Copr API token expired: renew it at ${world.fakes.copr.url}/api`;
+    const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
+    expect(run.output?.summary).toContain(renew);
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; err?: string });
+    expect(logged.find((l) => l.msg === "job ended in error: submission failed")?.err).toContain(renew);
+    expect(world.fakes.copr.submissions).toBe(0);
+    for (const text of [JSON.stringify(run), lines.join("")]) expect(text).not.toContain(FAKE_COPR_ACCOUNT.token);
+  });
+});
