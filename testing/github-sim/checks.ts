@@ -28,6 +28,8 @@ export class CheckRunInvalid extends Error {
   constructor(
     readonly detail: string,
     readonly schema = true,
+    /** The field GitHub names in `errors[]`, for the refusals it reports per field. */
+    readonly field?: string,
   ) {
     super(detail);
   }
@@ -43,8 +45,10 @@ const ACTIONS_ONLY_STATUSES = ["waiting", "requested", "pending"];
 const CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"];
 const MAX_ACTIONS = 3;
 const MAX_TEXT = 65535;
+/** "The Checks API limits the number of annotations to a maximum of 50 per API request." */
+const MAX_ANNOTATIONS = 50;
 
-const missing = (field: string) => new CheckRunInvalid(`"${field}" wasn't supplied.`);
+const missing = (field: string) => new CheckRunInvalid(`"${field}" wasn't supplied.`, true, field);
 const tooLong = (max: number, got: number) => new CheckRunInvalid(`Only ${max} characters are allowed; ${got} were supplied.`);
 const notOneOf = (field: string, value: unknown, allowed: string[]) =>
   new CheckRunInvalid(`For 'properties/${field}', ${JSON.stringify(value)} is not one of ${JSON.stringify(allowed)}.`);
@@ -64,11 +68,14 @@ function timestamp(field: string, value: unknown): string | null | undefined {
   return new Date(value).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function validate(input: CheckRunInput, creating: boolean): void {
+function validate(repo: RepoRecord, input: CheckRunInput, creating: boolean): void {
   if (creating) {
     if (input.name === undefined || input.name === null) throw missing("name");
     if (input.head_sha === undefined || input.head_sha === null) throw missing("head_sha");
-    if (!isFullSha(input.head_sha)) throw new CheckRunInvalid(`No commit found for SHA: ${String(input.head_sha)}`, false);
+    // Only a commit the repository has: a branch name or an unknown sha is refused.
+    if (!isFullSha(input.head_sha) || !repo.commits.has(input.head_sha.toLowerCase())) {
+      throw new CheckRunInvalid(`No commit found for SHA: ${String(input.head_sha)}`, false, "head_sha");
+    }
   }
   if (input.name !== undefined && (typeof input.name !== "string" || input.name.trim() === "")) {
     throw new CheckRunInvalid(`For 'properties/name', ${JSON.stringify(input.name)} is not a non-empty string.`);
@@ -102,6 +109,9 @@ function validate(input: CheckRunInput, creating: boolean): void {
       const v = o[f];
       if (typeof v === "string" && v.length > MAX_TEXT && f !== "title") throw tooLong(MAX_TEXT, v.length);
     }
+    if (Array.isArray(o.annotations) && o.annotations.length > MAX_ANNOTATIONS) {
+      throw new CheckRunInvalid(`Only ${MAX_ANNOTATIONS} annotations are allowed; ${o.annotations.length} were supplied.`);
+    }
   }
 
   if (input.actions !== undefined && input.actions !== null) {
@@ -132,7 +142,7 @@ export function writeCheckRun(
   input: CheckRunInput,
   via: "rest" | "graphql",
 ): CheckRunRecord {
-  validate(input, run === undefined);
+  validate(repo, input, run === undefined);
   const at = now();
   const prev: CheckRunFields = run ?? {
     name: input.name as string,

@@ -53,9 +53,24 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** A body of its own (e.g. "Validation Failed" with `errors[]`); default {@link errorBody}. */
+    readonly body?: unknown,
   ) {
     super(message);
   }
+}
+
+/** One entry of a "Validation Failed" answer's `errors[]`, as GitHub words them. */
+export interface ValidationError {
+  resource: string;
+  field: string;
+  code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom";
+  message?: string;
+}
+
+/** GitHub's 422 for a request the schema accepts but the model refuses: `Validation Failed` with `errors[]`. */
+export function validationFailed(docs: string, ...errors: ValidationError[]): HttpError {
+  return new HttpError(422, "Validation Failed", { message: "Validation Failed", errors, documentation_url: docs, status: "422" });
 }
 
 export const DOCS = "https://docs.github.com/rest";

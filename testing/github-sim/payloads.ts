@@ -6,6 +6,7 @@
  * owner and installation ids line up with what the simulated API serves.
  */
 import { nodeId, pullRequestId, stableId } from "./ids.js";
+import { learn } from "./known.js";
 import type { SimInstallation, SimRepo } from "./server.js";
 import { repoStub, userJson, WEB } from "./shapes.js";
 import { accountFor, now } from "./state.js";
@@ -18,6 +19,7 @@ const user = (login: string, api: string) => userJson(accountFor(login), api);
 
 /** `repository`, `organization` (org-owned repos), `sender` and `installation`, common to repository events. */
 function envelope(repo: SimRepo, sender: string) {
+  learn(repo, { users: [sender] });
   const { installationId, ...repository } = repo;
   const api = apiOf(repo);
   const org = repository.owner.type === "Organization" ? repository.owner : undefined;
@@ -67,6 +69,8 @@ export interface PullRequestEventOptions {
   draft?: boolean;
   /** `closed` only: whether it was merged. */
   merged?: boolean;
+  /** A pull request from a fork: the fork (`sim.addRepo({fork: true, …})`) its head branch lives in. */
+  headRepo?: SimRepo;
 }
 
 /** `pull_request.<action>`; `synchronize` carries `before`/`after` like GitHub's. */
@@ -74,11 +78,13 @@ export function pullRequestEvent(action: PullRequestAction, o: PullRequestEventO
   const { repo } = o;
   const api = apiOf(repo);
   const { installationId: _, ...repository } = repo;
+  const headRepository = o.headRepo ? (({ installationId: _i, ...fork }) => fork)(o.headRepo) : repository;
+  learn(repo, { commits: [o.headSha, o.baseSha, o.before, o.after], users: [o.author], issues: [o.number] });
   const id = pullRequestId(repo.id, o.number);
   const at = now();
   const closed = action === "closed";
   const merged = closed && (o.merged ?? false);
-  const side = (ref: string, sha: string) => ({ label: `${repo.owner.login}:${ref}`, ref, sha, user: repository.owner, repo: repository });
+  const side = (r: typeof repository, ref: string, sha: string) => ({ label: `${r.owner.login}:${ref}`, ref, sha, user: r.owner, repo: r });
   const url = `${repo.url}/pulls/${o.number}`;
   const html = `${repo.html_url}/pull/${o.number}`;
   return {
@@ -108,8 +114,8 @@ export function pullRequestEvent(action: PullRequestAction, o: PullRequestEventO
       merged_at: merged ? at : null,
       merge_commit_sha: null,
       draft: o.draft ?? false,
-      head: side(o.headRef ?? `pr-${o.number}`, o.headSha),
-      base: side(o.baseRef ?? repo.default_branch, o.baseSha ?? ZERO_SHA),
+      head: side(headRepository, o.headRef ?? `pr-${o.number}`, o.headSha),
+      base: side(repository, o.baseRef ?? repo.default_branch, o.baseSha ?? ZERO_SHA),
       author_association: o.author.toLowerCase() === repo.owner.login.toLowerCase() ? "OWNER" : "CONTRIBUTOR",
       merged,
       mergeable: null,
@@ -151,6 +157,7 @@ export function pushEvent(o: PushEventOptions) {
   const pusher = o.pusher ?? repo.owner.login;
   const ref = o.ref.startsWith("refs/") ? o.ref : `refs/heads/${o.ref}`;
   const after = o.deleted ? ZERO_SHA : o.after;
+  learn(repo, { commits: [o.before, after, ...o.commits.map((c) => c.id)], users: [pusher] });
   const person = { name: pusher, email: `${pusher}@users.noreply.github.com`, username: pusher };
   const commits = o.deleted
     ? []
@@ -214,6 +221,7 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
   const { repo } = o;
   const api = apiOf(repo);
   const commentId = o.commentId ?? ++nextId;
+  learn(repo, { users: [o.author, o.issueAuthor], issues: [o.issueNumber] });
   const at = now();
   const issueUrl = `${repo.url}/issues/${o.issueNumber}`;
   const issueHtml = `${repo.html_url}/${o.isPullRequest ? "pull" : "issues"}/${o.issueNumber}`;
@@ -304,6 +312,7 @@ export interface CheckRunEventOptions {
 export function checkRunEvent(action: "requested_action" | "rerequested", o: CheckRunEventOptions) {
   const { repo, checkRun: run } = o;
   const api = apiOf(repo);
+  learn(repo, { commits: [run.head_sha] });
   const slug = run.app.slug ?? "packit-sim";
   const app = {
     id: run.app.id,
@@ -436,6 +445,7 @@ export function releaseEvent(action: "published" | "created" | "released" | "pre
   const id = ++nextId;
   const at = now();
   const url = `${repo.url}/releases/${id}`;
+  learn(repo, { users: [o.author], tags: { [o.tagName]: o.targetCommitish ?? repo.default_branch } });
   return {
     action,
     release: {

@@ -6,7 +6,7 @@
  */
 import { CheckRunInvalid, writeCheckRun } from "./checks.js";
 import { blobSha } from "./ids.js";
-import { DOCS, HttpError, notFound, paginate, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
+import { DOCS, HttpError, notFound, paginate, validationFailed, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
 import {
   appJson,
   checkRunJson,
@@ -71,8 +71,18 @@ function bodyObject(call: Call): Record<string, unknown> {
   return call.body as Record<string, unknown>;
 }
 
-function invalid(e: unknown): never {
-  if (e instanceof CheckRunInvalid) throw new HttpError(422, e.restMessage);
+function invalid(e: unknown, call: Call): never {
+  if (e instanceof CheckRunInvalid) {
+    if (!e.field) throw new HttpError(422, e.restMessage);
+    // A refusal about one field also names it in `errors[]`, as GitHub's validation errors do.
+    const code = e.detail.endsWith("wasn't supplied.") ? "missing_field" : "invalid";
+    throw new HttpError(422, e.restMessage, {
+      message: e.restMessage,
+      errors: [{ resource: "CheckRun", field: e.field, code }],
+      documentation_url: call.docs,
+      status: "422",
+    });
+  }
   throw e;
 }
 
@@ -105,7 +115,9 @@ function contentEntry(sim: SimContext, repo: RepoRecord, ref: string, path: stri
 
 function getContents(call: Call, sim: SimContext): Reply {
   const repo = repoOf(call, sim);
-  const ref = normalizeRef(repo, call.query.get("ref") ?? undefined);
+  const asked = call.query.get("ref");
+  if (asked !== null && sim.state.commitOf(repo, asked) === undefined) throw new HttpError(404, `No commit found for the ref ${asked}`);
+  const ref = normalizeRef(repo, asked ?? undefined);
   const path = (call.params.path ?? "").replace(/^\/+|\/+$/g, "");
   const content = path ? sim.state.file(repo, ref, path) : undefined;
   if (content !== undefined) {
@@ -143,7 +155,8 @@ function runOf(call: Call, sim: SimContext, repo: RepoRecord) {
 
 function listCheckRuns(call: Call, sim: SimContext): Reply {
   const repo = repoOf(call, sim);
-  const ref = call.params.ref!;
+  const ref = sim.state.commitOf(repo, call.params.ref);
+  if (ref === undefined) throw new HttpError(422, `No commit found for SHA: ${call.params.ref}`);
   const name = call.query.get("check_name");
   const status = call.query.get("status");
   let runs = [...sim.state.checkRuns.values()]
@@ -181,11 +194,20 @@ function commentOf(call: Call, sim: SimContext, repo: RepoRecord) {
   return c;
 }
 
+/** A body field the description requires (the server has checked it is there and a string). */
 function requiredBody(call: Call, field: string): string {
-  const v = bodyObject(call)[field];
-  if (v === undefined || v === null) throw new HttpError(422, `Invalid request.\n\n"${field}" wasn't supplied.`);
-  if (typeof v !== "string") throw new HttpError(422, `Invalid request.\n\nFor 'properties/${field}', ${JSON.stringify(v)} is not a string.`);
-  return v;
+  return bodyObject(call)[field] as string;
+}
+
+/** GitHub stores at most this many characters in an issue or pull request comment. */
+const MAX_COMMENT = 65536;
+
+function commentBody(call: Call): string {
+  const body = requiredBody(call, "body");
+  if (body.length > MAX_COMMENT) {
+    throw validationFailed(call.docs, { resource: "IssueComment", code: "unprocessable", field: "data", message: `Body cannot be more than ${MAX_COMMENT} characters` });
+  }
+  return body;
 }
 
 // --- permissions -------------------------------------------------------------------
@@ -197,6 +219,7 @@ const RANK: Role[] = ["none", "read", "triage", "write", "maintain", "admin"];
 function permissionReply(call: Call, sim: SimContext): Reply {
   const repo = repoOf(call, sim);
   const login = call.params.username!;
+  if (!sim.state.hasUser(login)) throw notFound();
   const role = sim.state.role(repo, login);
   const at = (r: Role) => RANK.indexOf(role) >= RANK.indexOf(r);
   return ok({
@@ -272,7 +295,7 @@ export const ROUTES: Route[] = [
     const repo = repoOf(call, sim);
     const pr = sim.state.pull(repo, Number(call.params.pull_number));
     if (!pr) throw notFound();
-    return ok(pullJson(pr, repo, sim.api));
+    return ok(pullJson(pr, repo, sim.state.repoById(pr.headRepoId) ?? repo, sim.api));
   }),
   route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", "pulls", "installation", "pulls/pulls#list-pull-requests-files", (call, sim) => {
     const repo = repoOf(call, sim);
@@ -305,7 +328,7 @@ export const ROUTES: Route[] = [
       const run = writeCheckRun(sim.state, repo, undefined, bodyObject(call), "rest");
       return checkRunReply(sim, repo, run.id, 201);
     } catch (e) {
-      return invalid(e);
+      return invalid(e, call);
     }
   }),
   route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "check-runs", "installation", "checks/runs#get-a-check-run", (call, sim) => {
@@ -321,7 +344,7 @@ export const ROUTES: Route[] = [
       delete input.head_sha;
       writeCheckRun(sim.state, repo, run, input, "rest");
     } catch (e) {
-      invalid(e);
+      invalid(e, call);
     }
     return checkRunReply(sim, repo, run.id);
   }),
@@ -329,7 +352,9 @@ export const ROUTES: Route[] = [
 
   route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comments", "installation", "issues/comments#create-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = sim.state.newComment(repo, Number(call.params.issue_number), requiredBody(call, "body"), sim.state.bot, true);
+    const issue = Number(call.params.issue_number);
+    if (!repo.issues.has(issue)) throw notFound();
+    const c = sim.state.newComment(repo, issue, commentBody(call), sim.state.bot, true);
     return commentReply(sim, repo, c.id, 201);
   }),
   route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comments", "installation", "issues/comments#list-issue-comments", (call, sim) => {
@@ -348,7 +373,7 @@ export const ROUTES: Route[] = [
     const c = commentOf(call, sim, repo);
     // Apps may only edit their own comments.
     if (c.author.login !== sim.state.bot.login) throw new HttpError(403, "Resource not accessible by integration");
-    c.body = requiredBody(call, "body");
+    c.body = commentBody(call);
     c.updated_at = now();
     return commentReply(sim, repo, c.id);
   }),

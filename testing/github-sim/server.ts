@@ -12,7 +12,9 @@ import { AuthFailure, generateAppKeys, TokenStore, verifyAppJwt, type AppKeys } 
 import { Faults, faultReply, primaryLimitReply, RateLimits, requestId, type RateLimitFault } from "./faults.js";
 import { handleGraphql } from "./graphql.js";
 import { DOCS, errorBody, HttpError, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
-import { nodeId, pullRequestId } from "./ids.js";
+import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
+import { registerLearner, type Facts } from "./known.js";
+import { checkRequest, checkResponse, invalidRequestMessage } from "./openapi.js";
 import { matchRoute } from "./rest.js";
 import { commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
 import {
@@ -68,6 +70,10 @@ export interface AddRepoOptions {
   /** Files per ref (branch or sha), over `files`; `null` hides a `files` entry at that ref. */
   filesAtRef?: Record<string, Record<string, string | null>>;
   private?: boolean;
+  /** The head commit of the default branch (default: a random sha). */
+  headSha?: string;
+  /** A fork (the head repository of fork pull requests). */
+  fork?: boolean;
 }
 
 export interface AddPullRequestOptions {
@@ -83,6 +89,9 @@ export interface AddPullRequestOptions {
   state?: "open" | "closed";
   /** What `GET /pulls/{n}/files` lists. */
   files?: PullFile[];
+  draft?: boolean;
+  /** A pull request from a fork: the fork (added with `addRepo({fork: true})`) its head branch lives in. */
+  headRepo?: { owner: string; name: string };
 }
 
 /** An installation as the inspector shows it, including lifecycle flags the API hides. */
@@ -125,6 +134,7 @@ export class GitHubSim {
   private readonly faults = new Faults();
   private readonly rates: RateLimits;
   private readonly sockets = new Set<Socket>();
+  private readonly forgetLearner: () => void;
 
   /** Use {@link startGitHubSim}. */
   constructor(
@@ -140,6 +150,7 @@ export class GitHubSim {
     this.latencyMs = opts.latencyMs;
     this.rates = new RateLimits(opts.rateLimit);
     this.state = this.freshState();
+    this.forgetLearner = registerLearner(url, (fullName, facts) => this.learn(fullName, facts));
     server.on("connection", (s: Socket) => {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
@@ -168,6 +179,7 @@ export class GitHubSim {
 
   /** Close the server and every open connection. */
   async stop(): Promise<void> {
+    this.forgetLearner();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     for (const s of this.sockets) s.destroy();
@@ -203,6 +215,7 @@ export class GitHubSim {
       deleted_at: null,
     };
     this.state.installations.set(opts.id, inst);
+    this.state.knowUser(inst.account.login);
     return installationJson(inst, this.state.app, this.url);
   }
 
@@ -222,13 +235,21 @@ export class GitHubSim {
       installationId: inst.id,
       defaultBranch: opts.defaultBranch ?? "main",
       private: opts.private ?? false,
+      fork: opts.fork ?? false,
       created_at: now(),
       files: new Map([["*", new Map(Object.entries(opts.files ?? {}))]]),
       roles: new Map(),
+      commits: new Set(),
+      refs: new Map(),
+      issues: new Set(),
     };
+    const head = (opts.headSha ?? randomSha()).toLowerCase();
+    this.state.knowCommit(repo, head);
+    repo.refs.set(repo.defaultBranch, head);
     for (const [ref, files] of Object.entries(opts.filesAtRef ?? {})) {
-      repo.files.set(normalizeRef(repo, ref), new Map(Object.entries(files)));
+      repo.files.set(this.knowRef(repo, ref), new Map(Object.entries(files)));
     }
+    this.state.knowUser(owner.login);
     this.state.repos.set(`${opts.owner}/${opts.name}`.toLowerCase(), repo);
     return { ...repoJson(repo, this.url), installationId: inst.id };
   }
@@ -236,7 +257,7 @@ export class GitHubSim {
   /** Add, change (`content`) or delete (`null`) a file at one ref, or at every ref with `"*"`. */
   setFile(owner: string, repo: string, ref: string, path: string, content: string | null): void {
     const r = this.repoRecord(owner, repo);
-    const key = ref === "*" ? "*" : normalizeRef(r, ref);
+    const key = ref === "*" ? "*" : this.knowRef(r, ref);
     let layer = r.files.get(key);
     if (!layer) r.files.set(key, (layer = new Map()));
     if (key === "*" && content === null) layer.delete(path);
@@ -246,11 +267,56 @@ export class GitHubSim {
   /** Grant `user` a role on a repository (`none` revokes even read access to a public one). */
   setPermission(owner: string, repo: string, user: string, role: Role): void {
     this.repoRecord(owner, repo).roles.set(user.toLowerCase(), role);
+    this.state.knowUser(user);
+  }
+
+  /** A user account GitHub has (repository owners, authors and payload senders are added on their own). */
+  addUser(login: string): void {
+    this.state.knowUser(login);
+  }
+
+  /** A commit the repository has, optionally as the new head of a branch or tag. */
+  addCommit(owner: string, repo: string, sha: string, opts: { ref?: string } = {}): void {
+    const r = this.repoRecord(owner, repo);
+    if (!isFullSha(sha)) throw new Error(`github-sim: ${sha} is not a full commit sha`);
+    this.state.knowCommit(r, sha);
+    if (opts.ref) r.refs.set(normalizeRef(r, opts.ref), sha.toLowerCase());
+  }
+
+  /** An issue (pull requests are added with {@link addPullRequest}). */
+  addIssue(owner: string, repo: string, number: number): void {
+    this.repoRecord(owner, repo).issues.add(number);
+  }
+
+  /** What a payload builder says GitHub has (see known.ts); repositories this simulator does not have are ignored. */
+  private learn(fullName: string, facts: Facts): void {
+    const [owner, name] = fullName.split("/");
+    const repo = owner && name ? this.state.repo(owner, name) : undefined;
+    if (!repo) return;
+    for (const sha of facts.commits ?? []) this.state.knowCommit(repo, sha ?? undefined);
+    for (const login of facts.users ?? []) if (login) this.state.knowUser(login);
+    for (const n of facts.issues ?? []) repo.issues.add(n);
+    for (const [tag, target] of Object.entries(facts.tags ?? {})) {
+      if (repo.refs.has(tag)) continue;
+      const sha = this.state.commitOf(repo, target) ?? (isFullSha(target) ? target.toLowerCase() : undefined);
+      if (!sha) continue;
+      this.state.knowCommit(repo, sha);
+      repo.refs.set(tag, sha);
+    }
+  }
+
+  /** A ref files are set at: a sha becomes a known commit, a new branch name gets a head of its own. */
+  private knowRef(repo: RepoRecord, ref: string): string {
+    const key = normalizeRef(repo, ref);
+    if (isFullSha(key)) this.state.knowCommit(repo, key);
+    else if (!repo.refs.has(key)) repo.refs.set(key, randomSha());
+    return key;
   }
 
   /** Add (or replace, same number) a pull request. */
   addPullRequest(opts: AddPullRequestOptions) {
     const repo = this.repoRecord(opts.owner, opts.repo);
+    const headRepo = opts.headRepo ? this.repoRecord(opts.headRepo.owner, opts.headRepo.name) : repo;
     const existing = this.state.pull(repo, opts.number);
     const id = pullRequestId(repo.id, opts.number);
     const pr = {
@@ -263,18 +329,28 @@ export class GitHubSim {
       author: accountFor(opts.author ?? repo.owner.login),
       head_sha: opts.headSha,
       head_ref: opts.headRef ?? `pr-${opts.number}`,
+      headRepoId: headRepo.id,
+      draft: opts.draft ?? false,
       base_ref: opts.baseRef ?? repo.defaultBranch,
-      base_sha: opts.baseSha ?? "0".repeat(40),
+      base_sha: opts.baseSha ?? this.state.commitOf(repo, opts.baseRef) ?? repo.refs.get(repo.defaultBranch)!,
       files: opts.files ?? [],
       created_at: existing?.created_at ?? now(),
     };
     this.state.pulls.set(`${repo.id}#${opts.number}`, pr);
-    return pullJson(pr, repo, this.url);
+    // GitHub keeps a pull request's head in the base repository too (refs/pull/N/head).
+    this.state.knowCommit(repo, pr.head_sha);
+    this.state.knowCommit(headRepo, pr.head_sha);
+    this.state.knowCommit(repo, pr.base_sha);
+    this.state.knowUser(pr.author.login);
+    repo.issues.add(pr.number);
+    return pullJson(pr, repo, headRepo, this.url);
   }
 
   /** A comment written by someone (not the app), e.g. the `/packit …` command an event refers to. */
   addComment(owner: string, repo: string, issueNumber: number, opts: { body: string; author: string }) {
     const r = this.repoRecord(owner, repo);
+    r.issues.add(issueNumber);
+    this.state.knowUser(opts.author);
     const c = this.state.newComment(r, issueNumber, opts.body, accountFor(opts.author), false);
     return commentJson(c, r, this.state.app, this.url, []);
   }
@@ -360,7 +436,9 @@ export class GitHubSim {
     const raw = Buffer.concat(chunks).toString("utf8");
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    // GitHub Enterprise Server's layout (`/api/v3/…`, `/api/graphql`) is served too: Probot's setup flow uses it with GHE_HOST.
+    const trimmed = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    const path = trimmed === "/api/graphql" ? "/graphql" : trimmed.replace(/^\/api\/v3(?=\/)/, "");
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
     const isGraphql = path === "/graphql" && method === "POST";
@@ -459,12 +537,25 @@ export class GitHubSim {
       installationId,
       docs,
     };
+    if (!matched) return handleGraphql(call, this.ctx);
+    const method = req.method ?? "GET";
+    const { operation, problems } = checkRequest(method, path, url.searchParams, body);
+    if (!operation) throw new Error(`${method} ${path} is not in GitHub's REST description`);
+    if (problems.length > 0) return { status: 422, body: errorBody(422, invalidRequestMessage(problems, body), docs) };
+    let reply: Reply;
     try {
-      return matched ? matched.route.handle(call, this.ctx) : await handleGraphql(call, this.ctx);
+      reply = matched.route.handle(call, this.ctx);
     } catch (e) {
-      if (e instanceof HttpError) return { status: e.status, body: errorBody(e.status, e.message, docs) };
-      throw e;
+      if (e instanceof HttpError) reply = { status: e.status, body: e.body ?? errorBody(e.status, e.message, docs) };
+      else throw e;
     }
+    // A raw media type (file contents) is not JSON; everything else must be what GitHub would send.
+    const json = reply.status !== 204 && reply.body !== undefined && typeof reply.body !== "string";
+    const wrong = json ? checkResponse(operation, reply.status, reply.body) : [];
+    if (wrong.length > 0) {
+      throw new Error(`answer ${reply.status} to ${method} ${path} is not GitHub's (${operation.operationId}): ${wrong.slice(0, 5).map((w) => `${w.at} ${w.message}`).join("; ")}`);
+    }
+    return reply;
   }
 }
 
