@@ -309,7 +309,11 @@ export class GitHubSim {
   private knowRef(repo: RepoRecord, ref: string): string {
     const key = normalizeRef(repo, ref);
     if (isFullSha(key)) this.state.knowCommit(repo, key);
-    else if (!repo.refs.has(key)) repo.refs.set(key, randomSha());
+    else if (!repo.refs.has(key)) {
+      const head = randomSha();
+      this.state.knowCommit(repo, head);
+      repo.refs.set(key, head);
+    }
     return key;
   }
 
