@@ -109,7 +109,12 @@ function repositoryValue(ctx: Ctx, repo: RepoRecord) {
     },
     isPrivate: repo.private,
     url: `${WEB}/${full}`,
-    defaultBranchRef: { id: `${repo.node_id}:${repo.defaultBranch}`, name: repo.defaultBranch, prefix: "refs/heads/" },
+    defaultBranchRef: {
+      id: `${repo.node_id}:${repo.defaultBranch}`,
+      name: repo.defaultBranch,
+      prefix: "refs/heads/",
+      target: () => commit(ctx, repo, repo.defaultBranch, () => repositoryValue(ctx, repo)),
+    },
     object: (args: { expression?: string | null; oid?: string | null }) => gitObject(ctx, repo, args),
   };
 }

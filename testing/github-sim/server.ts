@@ -40,6 +40,8 @@ export interface GitHubSimOptions {
   appSlug?: string;
   /** Requests per hour per credential and resource before GitHub's primary limit answers (default 5000). */
   rateLimit?: number;
+  /** Port on 127.0.0.1; 0 or absent: any free port. */
+  port?: number;
 }
 
 /** One request the simulator answered. */
@@ -141,7 +143,7 @@ export class GitHubSim {
     private readonly server: Server,
     url: string,
     private readonly keys: AppKeys,
-    private readonly opts: Required<GitHubSimOptions>,
+    private readonly opts: Required<Omit<GitHubSimOptions, "port">>,
   ) {
     this.url = url;
     this.appId = opts.appId;
@@ -268,6 +270,12 @@ export class GitHubSim {
   setPermission(owner: string, repo: string, user: string, role: Role): void {
     this.repoRecord(owner, repo).roles.set(user.toLowerCase(), role);
     this.state.knowUser(user);
+  }
+
+  /** The commit a repository's default branch points at. */
+  headOf(owner: string, repo: string): string {
+    const r = this.repoRecord(owner, repo);
+    return r.refs.get(r.defaultBranch)!;
   }
 
   /** A user account GitHub has (repository owners, authors and payload senders are added on their own). */
@@ -567,7 +575,10 @@ export class GitHubSim {
 export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHubSim> {
   const server = createServer();
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return new GitHubSim(server, `http://127.0.0.1:${port}`, generateAppKeys(), {
     latencyMs: opts.latencyMs ?? 0,
