@@ -33,6 +33,8 @@ export interface SimContext {
   readonly tokens: TokenStore;
   /** The API base URL (the simulator's own address). */
   readonly api: string;
+  /** The App a manifest code registers, as `POST /app-manifests/{code}/conversions` answers; undefined for an unknown code. */
+  readonly convertManifest: (code: string) => Record<string, unknown> | undefined;
 }
 
 /** One authenticated request, routed. */

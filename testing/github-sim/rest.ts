@@ -24,8 +24,8 @@ export interface Route {
   method: string;
   pattern: RegExp;
   group: RouteGroup;
-  /** `jwt`: the app's JWT; `installation`: an installation access token. */
-  auth: "jwt" | "installation";
+  /** `jwt`: the app's JWT; `installation`: an installation access token; `none`: no credential (the manifest code is one). */
+  auth: "jwt" | "installation" | "none";
   docs: string;
   handle: (call: Call, sim: SimContext) => Reply;
 }
@@ -235,6 +235,13 @@ function permissionReply(call: Call, sim: SimContext): Reply {
 
 /** Every REST route the simulator answers, in match order. */
 export const ROUTES: Route[] = [
+  // --- the manifest flow (no credential: the one-time code is the secret) ---
+  route("POST", "/app-manifests/{code}/conversions", "app", "none", "apps/apps#create-a-github-app-from-a-manifest", (call, sim) => {
+    const app = sim.convertManifest(call.params.code!);
+    if (!app) throw notFound();
+    return { status: 201, body: app };
+  }),
+
   // --- as the app (JWT) ---
   route("GET", "/app", "app", "jwt", "apps/apps#get-the-authenticated-app", (_call, sim) => {
     const count = [...sim.state.installations.values()].filter((i) => !i.deleted).length;

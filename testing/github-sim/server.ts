@@ -9,6 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { AuthFailure, generateAppKeys, TokenStore, verifyAppJwt, type AppKeys } from "./auth.js";
+import { manifestProblems, projectManifest, type AppManifest } from "./manifest.js";
+import { sendWebhook } from "./webhooks.js";
 import { Faults, faultReply, primaryLimitReply, RateLimits, requestId, type RateLimitFault } from "./faults.js";
 import { handleGraphql } from "./graphql.js";
 import { DOCS, errorBody, HttpError, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
@@ -16,7 +18,7 @@ import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
 import { registerLearner, type Facts } from "./known.js";
 import { checkRequest, checkResponse, invalidRequestMessage } from "./openapi.js";
 import { matchRoute } from "./rest.js";
-import { commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
+import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
 import {
   accountFor,
   normalizeRef,
@@ -111,6 +113,19 @@ export interface InstallationView {
 }
 
 const BEARER = /^(?:token|bearer)\s+(\S+)$/i;
+/** Where a browser POSTs a manifest to register an App (for a user, or an organisation). */
+const MANIFEST_FORM = /^(?:\/organizations\/[^/]+)?\/settings\/apps\/new$/;
+
+interface AppIdentity {
+  id: number;
+  slug: string;
+  name: string;
+  keys: AppKeys;
+  webhookSecret: string;
+  webhookUrl: string | null;
+  permissions: Record<string, string>;
+  events: string[];
+}
 const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
 
 /**
@@ -121,16 +136,14 @@ const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
 export class GitHubSim {
   /** The API base URL: use it as Octokit's `baseUrl`. */
   readonly url: string;
-  readonly appId: number;
-  /** The app's private key (PKCS#1 PEM, like the one GitHub lets you download). */
-  readonly privateKey: string;
-  /** The secret webhooks are signed with. */
-  readonly webhookSecret: string;
   /** Delay before every answer, in ms; change it at any time. */
   latencyMs: number;
   /** Every request answered, in order. */
   readonly requests: SimRequest[] = [];
 
+  /** The one App this GitHub hosts; registering one from a manifest replaces it. */
+  private app: AppIdentity;
+  private readonly manifestCodes = new Map<string, AppManifest>();
   private state: SimState;
   private readonly tokens = new TokenStore();
   private readonly faults = new Faults();
@@ -142,13 +155,21 @@ export class GitHubSim {
   constructor(
     private readonly server: Server,
     url: string,
-    private readonly keys: AppKeys,
+    keys: AppKeys,
     private readonly opts: Required<Omit<GitHubSimOptions, "port">>,
   ) {
     this.url = url;
-    this.appId = opts.appId;
-    this.privateKey = keys.privateKey;
-    this.webhookSecret = randomBytes(20).toString("hex");
+    const manifest = projectManifest();
+    this.app = {
+      id: opts.appId,
+      slug: opts.appSlug,
+      name: "Packit (simulated)",
+      keys,
+      webhookSecret: randomBytes(20).toString("hex"),
+      webhookUrl: null,
+      permissions: manifest.default_permissions as Record<string, string>,
+      events: manifest.default_events as string[],
+    };
     this.latencyMs = opts.latencyMs;
     this.rates = new RateLimits(opts.rateLimit);
     this.state = this.freshState();
@@ -165,18 +186,46 @@ export class GitHubSim {
     });
   }
 
+  /** The App's id. */
+  get appId(): number {
+    return this.app.id;
+  }
+
+  /** The App's private key (PKCS#1 PEM, like the one GitHub lets you download). */
+  get privateKey(): string {
+    return this.app.keys.privateKey;
+  }
+
+  /** The secret webhooks are signed with. */
+  get webhookSecret(): string {
+    return this.app.webhookSecret;
+  }
+
+  /** The webhook URL the App registered (from its manifest); null until one did. */
+  get webhookUrl(): string | null {
+    return this.app.webhookUrl;
+  }
+
+  /** Deliver an event to the App's registered webhook URL, signed with its secret, as GitHub does. */
+  deliver(event: string, payload: object, deliveryId?: string): Promise<{ status: number; body: string }> {
+    if (!this.app.webhookUrl) throw new Error("github-sim: the App registered no webhook URL");
+    return sendWebhook(this.app.webhookUrl, { event, payload, secret: this.app.webhookSecret, deliveryId });
+  }
+
   private freshState(): SimState {
     return new SimState({
-      id: this.opts.appId,
-      slug: this.opts.appSlug,
-      name: "Packit (simulated)",
+      id: this.app.id,
+      slug: this.app.slug,
+      name: this.app.name,
       owner: accountFor("packit", "Organization"),
       createdAt: "2019-01-01T00:00:00Z",
+      permissions: this.app.permissions,
+      events: this.app.events,
     });
   }
 
   private get ctx(): SimContext {
-    return { state: this.state, tokens: this.tokens, api: this.url };
+    return { state: this.state, tokens: this.tokens, api: this.url, convertManifest: (code) => this.convertManifest(code) };
   }
 
   /** Close the server and every open connection. */
@@ -453,6 +502,12 @@ export class GitHubSim {
     const path = trimmed === "/api/graphql" ? "/graphql" : trimmed.replace(/^\/api\/v3(?=\/)/, "");
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
+    if (method === "POST" && MANIFEST_FORM.test(path)) {
+      const reply = this.manifestForm(raw);
+      this.requests.push({ method, path, group: "app", status: reply.status, at, ms: Date.now() - at });
+      if (!res.destroyed) res.writeHead(reply.status, reply.headers).end(typeof reply.body === "string" ? reply.body : "");
+      return;
+    }
     const isGraphql = path === "/graphql" && method === "POST";
     const matched = isGraphql ? undefined : matchRoute(method, path);
     const group: RouteGroup = isGraphql ? "graphql" : (matched?.route.group ?? "unknown");
@@ -499,20 +554,74 @@ export class GitHubSim {
     if (!res.destroyed) res.writeHead(reply.status, headers).end(payload);
   }
 
+  /**
+   * The "Create GitHub App" page a manifest is POSTed to (the user confirms there):
+   * a manifest GitHub registers sends the browser to its `redirect_url` with a
+   * one-time `code`; one it refuses is answered 422 with the reasons.
+   */
+  private manifestForm(raw: string): Reply {
+    let manifest: AppManifest;
+    try {
+      manifest = JSON.parse(new URLSearchParams(raw).get("manifest") ?? "") as AppManifest;
+    } catch {
+      return { status: 400, headers: { "content-type": "text/plain" }, body: "manifest is not JSON" };
+    }
+    const problems = manifestProblems(manifest);
+    if (typeof manifest.redirect_url !== "string" || !URL.canParse(manifest.redirect_url)) problems.push("redirect_url must be a URL");
+    if (problems.length > 0) return { status: 422, headers: { "content-type": "text/plain" }, body: `Invalid GitHub App configuration:\n${problems.join("\n")}` };
+    const code = randomBytes(20).toString("hex");
+    this.manifestCodes.set(code, manifest);
+    const next = new URL(manifest.redirect_url as string);
+    next.searchParams.set("code", code);
+    return { status: 302, headers: { location: next.toString(), "content-type": "text/plain" }, body: `Found. Redirecting to ${next.toString()}` };
+  }
+
+  /**
+   * `POST /app-manifests/{code}/conversions`: the App the manifest describes, with its
+   * new key, webhook secret and OAuth credentials. It becomes this GitHub's App (new
+   * id, key and secret; installations and repositories stay). A code works once.
+   */
+  private convertManifest(code: string): Record<string, unknown> | undefined {
+    const manifest = this.manifestCodes.get(code);
+    if (!manifest) return undefined;
+    this.manifestCodes.delete(code);
+    const name = String(manifest.name ?? "github-app");
+    this.app = {
+      id: this.app.id + 1,
+      slug: name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
+      name,
+      keys: generateAppKeys(),
+      webhookSecret: randomBytes(20).toString("hex"),
+      webhookUrl: typeof manifest.hook_attributes?.url === "string" ? manifest.hook_attributes.url : null,
+      permissions: { metadata: "read", ...(manifest.default_permissions as Record<string, string> | undefined) },
+      events: (manifest.default_events as string[] | undefined) ?? [],
+    };
+    Object.assign(this.state.app, { id: this.app.id, slug: this.app.slug, name, permissions: this.app.permissions, events: this.app.events });
+    return {
+      ...appJson(this.state.app, this.url),
+      description: typeof manifest.description === "string" ? manifest.description : null,
+      external_url: String(manifest.url),
+      client_id: `Iv1.${randomBytes(8).toString("hex")}`,
+      client_secret: randomBytes(20).toString("hex"),
+      webhook_secret: this.app.webhookSecret,
+      pem: this.app.keys.privateKey,
+    };
+  }
+
   /** GitHub's 401/403 answer when the credential does not fit the route; undefined when it does. */
   private authenticate(
-    needs: "jwt" | "installation" | undefined,
+    needs: "jwt" | "installation" | "none" | undefined,
     credential: string | undefined,
     installationId: number | undefined,
     docs: string,
     isGraphql: boolean,
   ): Reply | undefined {
     const deny = (status: number, message: string): Reply => ({ status, body: errorBody(status, message, docs) });
-    if (needs === undefined) return undefined;
+    if (needs === undefined || needs === "none") return undefined;
     if (!credential) return deny(401, isGraphql ? "This endpoint requires you to be authenticated." : "Requires authentication");
     if (needs === "jwt") {
       try {
-        verifyAppJwt(credential, this.appId, this.keys.publicKey);
+        verifyAppJwt(credential, this.app.id, this.app.keys.publicKey);
       } catch (e) {
         if (e instanceof AuthFailure) return deny(401, e.message);
         throw e;

@@ -17,18 +17,6 @@ import type {
 
 export const WEB = "https://github.com";
 
-/** Permissions the simulated app is installed with. */
-const APP_PERMISSIONS = {
-  checks: "write",
-  contents: "read",
-  issues: "write",
-  metadata: "read",
-  pull_requests: "write",
-  statuses: "write",
-} as const;
-
-const APP_EVENTS = ["check_run", "issue_comment", "pull_request", "push", "release"];
-
 export function userJson(account: Account, api: string) {
   const kind = account.type === "Organization" ? "Organization" : account.type === "Bot" ? "Bot" : "User";
   const url = `${api}/users/${encodeURIComponent(account.login)}`;
@@ -68,8 +56,8 @@ export function appJson(app: AppInfo, api: string, installationsCount?: number) 
     html_url: `${WEB}/apps/${app.slug}`,
     created_at: app.createdAt,
     updated_at: app.createdAt,
-    permissions: { ...APP_PERMISSIONS },
-    events: [...APP_EVENTS],
+    permissions: { ...app.permissions },
+    events: [...app.events],
     ...(installationsCount === undefined ? {} : { installations_count: installationsCount }),
   };
 }
@@ -86,8 +74,8 @@ export function installationJson(inst: InstallationRecord, app: AppInfo, api: st
     app_slug: app.slug,
     target_id: inst.account.id,
     target_type: inst.account.type,
-    permissions: { ...APP_PERMISSIONS },
-    events: [...APP_EVENTS],
+    permissions: { ...app.permissions },
+    events: [...app.events],
     created_at: inst.created_at,
     updated_at: inst.updated_at,
     single_file_name: null,

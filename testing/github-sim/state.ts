@@ -16,6 +16,9 @@ export interface AppInfo {
   name: string;
   owner: Account;
   createdAt: string;
+  /** What installations grant it, and the events it subscribes to (from its manifest). */
+  permissions: Record<string, string>;
+  events: string[];
 }
 
 export interface InstallationRecord {
