@@ -295,9 +295,10 @@ export async function handleGraphql(call: Call, sim: SimContext): Promise<Reply>
     variableValues: (body.variables as Record<string, unknown> | undefined) ?? null,
     operationName: typeof body.operationName === "string" ? body.operationName : null,
   });
-  // A bug in the simulator must not pass for a GitHub error answer.
+  // A bug in the simulator (a resolver failing, a value its scalar refuses) must not
+  // pass for a GitHub error answer; errors without a path are the request's own (validation).
   const unexpected = result.errors?.find(
-    (e) => e.originalError && !(e.originalError instanceof TypedError) && !(e.originalError instanceof GraphQLError),
+    (e) => e.path && e.originalError && !(e.originalError instanceof TypedError) && !(e.originalError instanceof GraphQLError),
   );
   if (unexpected) throw unexpected.originalError;
   return {
