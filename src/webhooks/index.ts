@@ -37,7 +37,8 @@ export function onDelivery<E extends EventName>(
     claimed.add(String(e));
   }
   app.on(events as EventName, async (context: unknown) => {
-    const c = context as unknown as Context & { name: string; id: string; payload: Record<string, any> };
+    // What every delivery may carry; the handler validates the rest of its own event's payload.
+    const c = context as unknown as { name: string; id: string; payload: { action?: unknown; installation?: { id?: number }; repository?: { full_name?: string } } };
     const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";
     const event = `${c.name}${action}`;
     if (!deliveries.claim(c.id, event)) {

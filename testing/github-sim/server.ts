@@ -65,7 +65,8 @@ export type SimRepo = ReturnType<typeof repoJson> & { installationId: number };
 export type SimInstallation = ReturnType<typeof installationJson>;
 
 export interface AddRepoOptions {
-  installationId: number;
+  /** The installation that can read it; absent: none (someone's fork the App is not installed on). */
+  installationId?: number;
   owner: string;
   name: string;
   defaultBranch?: string;
@@ -272,18 +273,17 @@ export class GitHubSim {
 
   /** Add a repository to an installation; the answer feeds the payload builders. */
   addRepo(opts: AddRepoOptions): SimRepo {
-    const inst = this.state.installations.get(opts.installationId);
-    if (!inst) throw new Error(`github-sim: no installation ${opts.installationId}`);
+    const inst = opts.installationId === undefined ? undefined : this.state.installations.get(opts.installationId);
+    if (opts.installationId !== undefined && !inst) throw new Error(`github-sim: no installation ${opts.installationId}`);
     if (this.state.repo(opts.owner, opts.name)) throw new Error(`github-sim: ${opts.owner}/${opts.name} exists`);
     const id = this.state.newRepoId();
-    const owner =
-      inst.account.login.toLowerCase() === opts.owner.toLowerCase() ? inst.account : accountFor(opts.owner, "User");
+    const owner = inst && inst.account.login.toLowerCase() === opts.owner.toLowerCase() ? inst.account : accountFor(opts.owner, "User");
     const repo: RepoRecord = {
       id,
       node_id: nodeId("Repository", id),
       owner,
       name: opts.name,
-      installationId: inst.id,
+      installationId: inst?.id ?? 0,
       defaultBranch: opts.defaultBranch ?? "main",
       private: opts.private ?? false,
       fork: opts.fork ?? false,
@@ -302,7 +302,7 @@ export class GitHubSim {
     }
     this.state.knowUser(owner.login);
     this.state.repos.set(`${opts.owner}/${opts.name}`.toLowerCase(), repo);
-    return { ...repoJson(repo, this.url), installationId: inst.id };
+    return { ...repoJson(repo, this.url), installationId: repo.installationId };
   }
 
   /** Add, change (`content`) or delete (`null`) a file at one ref, or at every ref with `"*"`. */

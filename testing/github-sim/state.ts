@@ -38,6 +38,7 @@ export interface RepoRecord {
   node_id: string;
   owner: Account;
   name: string;
+  /** The installation that can read it; 0 for none. */
   installationId: number;
   defaultBranch: string;
   private: boolean;
