@@ -57,7 +57,7 @@ function isoDateTime(v: unknown, utc: boolean): string {
 let loaded: GraphQLSchema | undefined;
 
 /** GitHub's schema, loaded once per process (its introspection JSON builds faster than its SDL, which repeats a field). */
-async function schema(): Promise<GraphQLSchema> {
+export async function schema(): Promise<GraphQLSchema> {
   if (loaded) return loaded;
   const { schema: published } = await import("@octokit/graphql-schema");
   const json = published.json as unknown as { data?: IntrospectionQuery } & IntrospectionQuery;

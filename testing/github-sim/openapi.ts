@@ -11,7 +11,8 @@ import { createOpenApiValidator, type MatchedOperation, type OpenApiProblem, typ
 let validator: OpenApiValidator | undefined;
 let docs: Map<string, string> | undefined;
 
-function description(): OpenApiValidator {
+/** The REST description's validator, loaded on first use (about 0.4 s, once per process). */
+export function description(): OpenApiValidator {
   if (!validator) {
     const path = createRequire(import.meta.url).resolve("@octokit/openapi/generated/api.github.com.json");
     const doc = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
