@@ -9,14 +9,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { AuthFailure, generateAppKeys, TokenStore, verifyAppJwt, type AppKeys } from "./auth.js";
-import { manifestProblems, projectManifest, type AppManifest } from "./manifest.js";
+import { appFromManifest, conversionAnswer, MANIFEST_FORM, ManifestCodes, type SimApp } from "./app-registration.js";
+import { projectManifest } from "./manifest.js";
 import { sendWebhook } from "./webhooks.js";
 import { Faults, faultReply, primaryLimitReply, RateLimits, requestId, type RateLimitFault } from "./faults.js";
 import { handleGraphql, schema } from "./graphql.js";
 import { DOCS, errorBody, HttpError, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
 import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
-import { registerLearner, type Facts } from "./known.js";
+import { registerLearner } from "./known.js";
 import { checkRequest, checkResponse, description, invalidRequestMessage } from "./openapi.js";
+import type { AddPullRequestOptions, AddRepoOptions, GitHubSimOptions, InstallationView, SimInstallation, SimRepo, SimRequest } from "./options.js";
 import { matchRoute } from "./rest.js";
 import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
 import {
@@ -24,9 +26,7 @@ import {
   normalizeRef,
   now,
   SimState,
-  type Account,
   type CheckRunRecord,
-  type PullFile,
   type RepoRecord,
   type Role,
 } from "./state.js";
@@ -34,99 +34,9 @@ import {
 export type { RouteGroup } from "./http.js";
 export type { RateLimitKind, RateLimitFault } from "./faults.js";
 export type { CheckRunRecord, CheckRunSnapshot, PullFile, Role } from "./state.js";
-
-export interface GitHubSimOptions {
-  /** Delay before every answer, in ms (also settable later through `sim.latencyMs`). */
-  latencyMs?: number;
-  appId?: number;
-  appSlug?: string;
-  /** Requests per hour per credential and resource before GitHub's primary limit answers (default 5000). */
-  rateLimit?: number;
-  /** Port on 127.0.0.1; 0 or absent: any free port. */
-  port?: number;
-}
-
-/** One request the simulator answered. */
-export interface SimRequest {
-  method: string;
-  path: string;
-  group: RouteGroup;
-  status: number;
-  /** Epoch ms when it arrived. */
-  at: number;
-  /** Time to answer, including injected latency. */
-  ms: number;
-  installationId?: number;
-}
-
-/** A repository as `GET /repos/{owner}/{repo}` shows it, plus its installation (for payload builders). */
-export type SimRepo = ReturnType<typeof repoJson> & { installationId: number };
-/** An installation as `GET /app/installations/{id}` shows it. */
-export type SimInstallation = ReturnType<typeof installationJson>;
-
-export interface AddRepoOptions {
-  /** The installation that can read it; absent: none (someone's fork the App is not installed on). */
-  installationId?: number;
-  owner: string;
-  name: string;
-  defaultBranch?: string;
-  /** Files present at every ref. */
-  files?: Record<string, string>;
-  /** Files per ref (branch or sha), over `files`; `null` hides a `files` entry at that ref. */
-  filesAtRef?: Record<string, Record<string, string | null>>;
-  private?: boolean;
-  /** The head commit of the default branch (default: a random sha). */
-  headSha?: string;
-  /** A fork (the head repository of fork pull requests). */
-  fork?: boolean;
-}
-
-export interface AddPullRequestOptions {
-  owner: string;
-  repo: string;
-  number: number;
-  headSha: string;
-  headRef?: string;
-  baseRef?: string;
-  baseSha?: string;
-  author?: string;
-  title?: string;
-  state?: "open" | "closed";
-  /** What `GET /pulls/{n}/files` lists. */
-  files?: PullFile[];
-  draft?: boolean;
-  /** A pull request from a fork: the fork (added with `addRepo({fork: true})`) its head branch lives in. */
-  headRepo?: { owner: string; name: string };
-}
-
-/** An installation as the inspector shows it, including lifecycle flags the API hides. */
-export interface InstallationView {
-  id: number;
-  account: Account;
-  created_at: string;
-  updated_at: string;
-  suspended_at: string | null;
-  suspended_by: string | null;
-  deleted: boolean;
-  deleted_at: string | null;
-  /** `owner/name` of its repositories. */
-  repositories: string[];
-}
+export type { AddPullRequestOptions, AddRepoOptions, GitHubSimOptions, InstallationView, SimInstallation, SimRepo, SimRequest } from "./options.js";
 
 const BEARER = /^(?:token|bearer)\s+(\S+)$/i;
-/** Where a browser POSTs a manifest to register an App (for a user, or an organisation). */
-const MANIFEST_FORM = /^(?:\/organizations\/[^/]+)?\/settings\/apps\/new$/;
-
-interface AppIdentity {
-  id: number;
-  slug: string;
-  name: string;
-  keys: AppKeys;
-  webhookSecret: string;
-  webhookUrl: string | null;
-  permissions: Record<string, string>;
-  events: string[];
-}
 const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
 
 /**
@@ -143,8 +53,8 @@ export class GitHubSim {
   readonly requests: SimRequest[] = [];
 
   /** The one App this GitHub hosts; registering one from a manifest replaces it. */
-  private app: AppIdentity;
-  private readonly manifestCodes = new Map<string, AppManifest>();
+  private app: SimApp;
+  private readonly manifestCodes = new ManifestCodes();
   private state: SimState;
   private readonly tokens = new TokenStore();
   private readonly faults = new Faults();
@@ -174,7 +84,7 @@ export class GitHubSim {
     this.latencyMs = opts.latencyMs;
     this.rates = new RateLimits(opts.rateLimit);
     this.state = this.freshState();
-    this.forgetLearner = registerLearner(url, (fullName, facts) => this.learn(fullName, facts));
+    this.forgetLearner = registerLearner(url, (fullName, facts) => this.state.learn(fullName, facts));
     server.on("connection", (s: Socket) => {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
@@ -298,7 +208,7 @@ export class GitHubSim {
     this.state.knowCommit(repo, head);
     repo.refs.set(repo.defaultBranch, head);
     for (const [ref, files] of Object.entries(opts.filesAtRef ?? {})) {
-      repo.files.set(this.knowRef(repo, ref), new Map(Object.entries(files)));
+      repo.files.set(this.state.knowRef(repo, ref), new Map(Object.entries(files)));
     }
     this.state.knowUser(owner.login);
     this.state.repos.set(`${opts.owner}/${opts.name}`.toLowerCase(), repo);
@@ -308,7 +218,7 @@ export class GitHubSim {
   /** Add, change (`content`) or delete (`null`) a file at one ref, or at every ref with `"*"`. */
   setFile(owner: string, repo: string, ref: string, path: string, content: string | null): void {
     const r = this.repoRecord(owner, repo);
-    const key = ref === "*" ? "*" : this.knowRef(r, ref);
+    const key = ref === "*" ? "*" : this.state.knowRef(r, ref);
     let layer = r.files.get(key);
     if (!layer) r.files.set(key, (layer = new Map()));
     if (key === "*" && content === null) layer.delete(path);
@@ -345,34 +255,7 @@ export class GitHubSim {
     this.repoRecord(owner, repo).issues.add(number);
   }
 
-  /** What a payload builder says GitHub has (see known.ts); repositories this simulator does not have are ignored. */
-  private learn(fullName: string, facts: Facts): void {
-    const [owner, name] = fullName.split("/");
-    const repo = owner && name ? this.state.repo(owner, name) : undefined;
-    if (!repo) return;
-    for (const sha of facts.commits ?? []) this.state.knowCommit(repo, sha ?? undefined);
-    for (const login of facts.users ?? []) if (login) this.state.knowUser(login);
-    for (const n of facts.issues ?? []) repo.issues.add(n);
-    for (const [tag, target] of Object.entries(facts.tags ?? {})) {
-      if (repo.refs.has(tag)) continue;
-      const sha = this.state.commitOf(repo, target) ?? (isFullSha(target) ? target.toLowerCase() : undefined);
-      if (!sha) continue;
-      this.state.knowCommit(repo, sha);
-      repo.refs.set(tag, sha);
-    }
-  }
 
-  /** A ref files are set at: a sha becomes a known commit, a new branch name gets a head of its own. */
-  private knowRef(repo: RepoRecord, ref: string): string {
-    const key = normalizeRef(repo, ref);
-    if (isFullSha(key)) this.state.knowCommit(repo, key);
-    else if (!repo.refs.has(key)) {
-      const head = randomSha();
-      this.state.knowCommit(repo, head);
-      repo.refs.set(key, head);
-    }
-    return key;
-  }
 
   /** Add (or replace, same number) a pull request. */
   addPullRequest(opts: AddPullRequestOptions) {
@@ -503,7 +386,7 @@ export class GitHubSim {
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
     if (method === "POST" && MANIFEST_FORM.test(path)) {
-      const reply = this.manifestForm(raw);
+      const reply = this.manifestCodes.accept(raw);
       this.requests.push({ method, path, group: "app", status: reply.status, at, ms: Date.now() - at });
       if (!res.destroyed) res.writeHead(reply.status, reply.headers).end(typeof reply.body === "string" ? reply.body : "");
       return;
@@ -555,57 +438,16 @@ export class GitHubSim {
   }
 
   /**
-   * The "Create GitHub App" page a manifest is POSTed to (the user confirms there):
-   * a manifest GitHub registers sends the browser to its `redirect_url` with a
-   * one-time `code`; one it refuses is answered 422 with the reasons.
-   */
-  private manifestForm(raw: string): Reply {
-    let manifest: AppManifest;
-    try {
-      manifest = JSON.parse(new URLSearchParams(raw).get("manifest") ?? "") as AppManifest;
-    } catch {
-      return { status: 400, headers: { "content-type": "text/plain" }, body: "manifest is not JSON" };
-    }
-    const problems = manifestProblems(manifest);
-    if (typeof manifest.redirect_url !== "string" || !URL.canParse(manifest.redirect_url)) problems.push("redirect_url must be a URL");
-    if (problems.length > 0) return { status: 422, headers: { "content-type": "text/plain" }, body: `Invalid GitHub App configuration:\n${problems.join("\n")}` };
-    const code = randomBytes(20).toString("hex");
-    this.manifestCodes.set(code, manifest);
-    const next = new URL(manifest.redirect_url as string);
-    next.searchParams.set("code", code);
-    return { status: 302, headers: { location: next.toString(), "content-type": "text/plain" }, body: `Found. Redirecting to ${next.toString()}` };
-  }
-
-  /**
-   * `POST /app-manifests/{code}/conversions`: the App the manifest describes, with its
-   * new key, webhook secret and OAuth credentials. It becomes this GitHub's App (new
-   * id, key and secret; installations and repositories stay). A code works once.
+   * `POST /app-manifests/{code}/conversions`: the App the manifest describes becomes
+   * this GitHub's App (new id, key and secret; installations and repositories stay).
    */
   private convertManifest(code: string): Record<string, unknown> | undefined {
-    const manifest = this.manifestCodes.get(code);
+    const manifest = this.manifestCodes.take(code);
     if (!manifest) return undefined;
-    this.manifestCodes.delete(code);
-    const name = String(manifest.name ?? "github-app");
-    this.app = {
-      id: this.app.id + 1,
-      slug: name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
-      name,
-      keys: generateAppKeys(),
-      webhookSecret: randomBytes(20).toString("hex"),
-      webhookUrl: typeof manifest.hook_attributes?.url === "string" ? manifest.hook_attributes.url : null,
-      permissions: { metadata: "read", ...(manifest.default_permissions as Record<string, string> | undefined) },
-      events: (manifest.default_events as string[] | undefined) ?? [],
-    };
-    Object.assign(this.state.app, { id: this.app.id, slug: this.app.slug, name, permissions: this.app.permissions, events: this.app.events });
-    return {
-      ...appJson(this.state.app, this.url),
-      description: typeof manifest.description === "string" ? manifest.description : null,
-      external_url: String(manifest.url),
-      client_id: `Iv1.${randomBytes(8).toString("hex")}`,
-      client_secret: randomBytes(20).toString("hex"),
-      webhook_secret: this.app.webhookSecret,
-      pem: this.app.keys.privateKey,
-    };
+    this.app = appFromManifest(manifest, this.app.id);
+    const { id, slug, name, permissions, events } = this.app;
+    Object.assign(this.state.app, { id, slug, name, permissions, events });
+    return conversionAnswer(this.app, manifest, appJson(this.state.app, this.url));
   }
 
   /** GitHub's 401/403 answer when the credential does not fit the route; undefined when it does. */

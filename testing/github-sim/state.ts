@@ -1,4 +1,5 @@
-import { nodeId, userIdFor } from "./ids.js";
+import { isFullSha, nodeId, randomSha, userIdFor } from "./ids.js";
+import type { Facts } from "./known.js";
 
 /** A repository role as GitHub names it (`role_name`). */
 export type Role = "admin" | "maintain" | "write" | "triage" | "read" | "none";
@@ -197,6 +198,35 @@ export class SimState {
     const name = normalizeRef(repo, ref);
     if (repo.commits.has(name.toLowerCase())) return name.toLowerCase();
     return repo.refs.get(name);
+  }
+
+  /** What a payload builder says GitHub has (see known.ts); repositories this simulator does not have are ignored. */
+  learn(fullName: string, facts: Facts): void {
+    const [owner, name] = fullName.split("/");
+    const repo = owner && name ? this.repo(owner, name) : undefined;
+    if (!repo) return;
+    for (const sha of facts.commits ?? []) this.knowCommit(repo, sha ?? undefined);
+    for (const login of facts.users ?? []) if (login) this.knowUser(login);
+    for (const n of facts.issues ?? []) repo.issues.add(n);
+    for (const [tag, target] of Object.entries(facts.tags ?? {})) {
+      if (repo.refs.has(tag)) continue;
+      const sha = this.commitOf(repo, target) ?? (isFullSha(target) ? target.toLowerCase() : undefined);
+      if (!sha) continue;
+      this.knowCommit(repo, sha);
+      repo.refs.set(tag, sha);
+    }
+  }
+
+  /** A ref files are set at: a sha becomes a known commit, a new branch name gets a head of its own. */
+  knowRef(repo: RepoRecord, ref: string): string {
+    const key = normalizeRef(repo, ref);
+    if (isFullSha(key)) this.knowCommit(repo, key);
+    else if (!repo.refs.has(key)) {
+      const head = randomSha();
+      this.knowCommit(repo, head);
+      repo.refs.set(key, head);
+    }
+    return key;
   }
 
   liveInstallation(id: number): InstallationRecord | undefined {
