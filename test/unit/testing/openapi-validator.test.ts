@@ -53,4 +53,27 @@ describe("OpenAPI validator (the fakes' strictness)", () => {
     expect(bad.problems).toEqual([expect.objectContaining({ where: "query", at: "limit" })]);
     expect(imageBuilder.validateRequest({ method: "GET", path: "/composes", query: new URLSearchParams("limit=10") }).problems).toEqual([]);
   });
+
+  it("reads OpenAPI 3.0's nullable as GitHub's description uses it: beside an enum, and without a type", () => {
+    const v = createOpenApiValidator({
+      openapi: "3.0.3",
+      paths: {},
+      components: {
+        schemas: {
+          run: {
+            type: "object",
+            properties: {
+              conclusion: { type: "string", nullable: true, enum: ["success", "failure"] },
+              app: { nullable: true, allOf: [{ $ref: "#/components/schemas/app" }] },
+            },
+          },
+          app: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
+        },
+      },
+    });
+    expect(v.validateAt("/components/schemas/run", { conclusion: null, app: null })).toEqual([]);
+    expect(v.validateAt("/components/schemas/run", { conclusion: "success", app: { id: 1 } })).toEqual([]);
+    expect(v.validateAt("/components/schemas/run", { conclusion: "great", app: {} }).map((p) => p.keyword)).toEqual(expect.arrayContaining(["enum", "required"]));
+    expect(v.validateAt("/components/schemas/nope", {})).toEqual([expect.objectContaining({ message: "no schema at /components/schemas/nope" })]);
+  });
 });
