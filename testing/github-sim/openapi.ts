@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { createOpenApiValidator, type MatchedOperation, type OpenApiProblem, type OpenApiValidator } from "../openapi/validator.js";
 
 let validator: OpenApiValidator | undefined;
+let webhooks: OpenApiValidator | undefined;
 let docs: Map<string, string> | undefined;
 
 /** The REST description's validator, loaded on first use (about 0.4 s, once per process). */
@@ -84,3 +85,18 @@ function valueAt(body: unknown, pointer: string): unknown {
   }
   return node;
 }
+
+/**
+ * What GitHub's published webhook descriptions (`@octokit/openapi-webhooks`) refuse in
+ * a payload of `event` (with its `action`, if the event has actions): what the payload
+ * builders send must be what GitHub sends.
+ */
+export function checkWebhookPayload(event: string, payload: { action?: unknown }): OpenApiProblem[] {
+  if (!webhooks) {
+    const path = createRequire(import.meta.url).resolve("@octokit/openapi-webhooks/generated/api.github.com.json");
+    webhooks = createOpenApiValidator(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>);
+  }
+  const key = [event, typeof payload.action === "string" ? payload.action : undefined].filter(Boolean).join("-").replaceAll("_", "-");
+  return webhooks.validateAt(`/webhooks/${key}/post/requestBody/content/application~1json/schema`, payload);
+}
+
