@@ -214,7 +214,7 @@ describe("missing things are 404 with GitHub's body", () => {
   it("an issue: commenting on one that does not exist", async () => {
     const gh = await octokit();
     expect(await refused(gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 404, body: "hello" }))).toEqual(notFound("issues/comments#create-an-issue-comment"));
-    sim.addIssue("packit", "ogr", 404);
+    sim.addPullRequest({ owner: "packit", repo: "ogr", number: 404, headSha: head });
     expect((await gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 404, body: "hello" })).status).toBe(201);
   });
 
@@ -236,7 +236,7 @@ describe("missing things are 404 with GitHub's body", () => {
 describe("comments", () => {
   it("takes a body of at most 65,536 characters; a longer one is 422 'Validation Failed' with errors[]", async () => {
     const gh = await octokit();
-    sim.addIssue("packit", "ogr", 1);
+    sim.addPullRequest({ owner: "packit", repo: "ogr", number: 1, headSha: head });
     expect((await gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 1, body: "x".repeat(65_536) })).status).toBe(201);
     expect(await refused(gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 1, body: "x".repeat(65_537) }))).toEqual({
       status: 422,
@@ -247,6 +247,35 @@ describe("comments", () => {
         status: "422",
       },
     });
+  });
+});
+
+describe("the installation's permissions", () => {
+  it("refuse what the App was not granted: 403 over REST, FORBIDDEN in GraphQL; a pull request's comments answer to pull_requests too", async () => {
+    const narrow = await startGitHubSim({ permissions: { metadata: "read", contents: "read", pull_requests: "write" } });
+    try {
+      narrow.addInstallation({ id: 1, account: { login: "acme", type: "Organization" } });
+      const r = narrow.addRepo({ installationId: 1, owner: "acme", name: "widget", files: { ".packit.yaml": "jobs: []\n" } });
+      const sha = narrow.headOf("acme", "widget");
+      narrow.addPullRequest({ owner: "acme", repo: "widget", number: 1, headSha: sha });
+      narrow.addIssue("acme", "widget", 2);
+      const app = new ProbotOctokit({ auth: { appId: narrow.appId, privateKey: narrow.privateKey }, baseUrl: narrow.url, ...quiet });
+      const { token } = (await app.auth({ type: "installation", installationId: 1 })) as { token: string };
+      const gh = new ProbotOctokit({ auth: { token }, baseUrl: narrow.url, ...quiet });
+
+      expect(await refused(gh.rest.checks.create({ owner: "acme", repo: "widget", name: "x", head_sha: sha }))).toEqual({
+        status: 403,
+        data: { message: "Resource not accessible by integration", documentation_url: CHECKS_DOCS, status: "403" },
+      });
+      const gql = (await gh.graphql(`mutation ($r: ID!, $s: GitObjectID!) { createCheckRun(input: { repositoryId: $r, headSha: $s, name: "x" }) { checkRun { id } } }`, { r: r.node_id, s: sha }).catch((e: unknown) => e)) as { errors: unknown[] };
+      expect(gql.errors).toEqual([expect.objectContaining({ type: "FORBIDDEN", message: "Resource not accessible by integration" })]);
+      // Contents and pull requests were granted; a pull request's comments answer to pull_requests, a plain issue's do not.
+      expect((await gh.rest.repos.getContent({ owner: "acme", repo: "widget", path: ".packit.yaml" })).status).toBe(200);
+      expect((await gh.rest.issues.createComment({ owner: "acme", repo: "widget", issue_number: 1, body: "on the PR" })).status).toBe(201);
+      expect((await refused(gh.rest.issues.createComment({ owner: "acme", repo: "widget", issue_number: 2, body: "on the issue" }))).status).toBe(403);
+    } finally {
+      await narrow.stop();
+    }
   });
 });
 

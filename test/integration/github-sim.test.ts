@@ -264,6 +264,7 @@ describe("check runs over REST", () => {
 describe("comments, reactions, permissions", () => {
   it("comments as the app's bot and reacts once per content", async () => {
     const octokit = await installationOctokit();
+    sim.addPullRequest({ owner: "packit", repo: "ogr", number: 12, headSha: sim.headOf("packit", "ogr"), author: "contributor" });
     const command = sim.addComment("packit", "ogr", 12, { body: "/packit cancel", author: "contributor" });
     const first = await octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: command.id, content: "eyes" });
     const again = await octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: command.id, content: "eyes" });

@@ -194,7 +194,8 @@ function factsOf(p: Payload): Facts {
   return {
     users: [...users],
     commits: [pr?.head?.sha, pr?.base?.sha, p.before, p.after, p.head_commit?.id, ...listed(p.commits).map((c) => c.id), p.check_run?.head_sha, p.check_suite?.head_sha],
-    issues: [p.issue?.number, pr?.number, p.number].filter((n): n is number => typeof n === "number"),
+    issues: [p.issue?.number].filter((n): n is number => typeof n === "number" && !p.issue?.pull_request),
+    pulls: [pr?.number, p.issue?.pull_request ? p.issue.number : undefined].filter((n): n is number => typeof n === "number"),
     ...(typeof release?.tag_name === "string" && typeof release.target_commitish === "string" ? { tags: { [release.tag_name]: release.target_commitish } } : {}),
   };
 }

@@ -14,7 +14,7 @@
 import { buildClientSchema, graphql, GraphQLError, GraphQLScalarType, Kind, type ExecutionResult, type GraphQLSchema, type IntrospectionQuery, type ValueNode } from "graphql";
 import { CheckRunInvalid, writeCheckRun, type CheckRunInput } from "./checks.js";
 import { blobSha, nodeId, parseNodeId } from "./ids.js";
-import type { Call, Reply, SimContext } from "./http.js";
+import { holds, type Call, type Permission, type Reply, type SimContext } from "./http.js";
 import { normalizeRef, type CheckRunRecord, type RepoRecord } from "./state.js";
 import { WEB } from "./shapes.js";
 
@@ -91,6 +91,11 @@ interface Ctx {
   installationId: number;
 }
 
+/** GitHub's FORBIDDEN error for a field the installation's permissions do not cover. */
+function permitted(ctx: Ctx, permission: Permission): void {
+  if (!holds(ctx.sim, permission)) throw new TypedError("FORBIDDEN", "Resource not accessible by integration");
+}
+
 /** Responses are plain objects; `__typename` lets graphql-js resolve interfaces. */
 function repositoryValue(ctx: Ctx, repo: RepoRecord) {
   const full = `${repo.owner.login}/${repo.name}`;
@@ -115,7 +120,10 @@ function repositoryValue(ctx: Ctx, repo: RepoRecord) {
       prefix: "refs/heads/",
       target: () => commit(ctx, repo, repo.defaultBranch, () => repositoryValue(ctx, repo)),
     },
-    object: (args: { expression?: string | null; oid?: string | null }) => gitObject(ctx, repo, args),
+    object: (args: { expression?: string | null; oid?: string | null }) => {
+      permitted(ctx, ["contents", "read"]);
+      return gitObject(ctx, repo, args);
+    },
   };
 }
 
@@ -242,6 +250,7 @@ function toCheckRunInput(input: GqlInput): CheckRunInput {
 }
 
 function write(ctx: Ctx, repo: RepoRecord, run: CheckRunRecord | undefined, input: GqlInput) {
+  permitted(ctx, ["checks", "write"]);
   try {
     const record = writeCheckRun(ctx.sim.state, repo, run, toCheckRunInput(input), "graphql");
     return { checkRun: checkRunValue(ctx, record, repo), clientMutationId: input.clientMutationId ?? null };

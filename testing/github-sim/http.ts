@@ -84,6 +84,24 @@ export function errorBody(status: number, message: string, docs: string) {
 
 export const notFound = () => new HttpError(404, "Not Found");
 
+/** An App permission at a level, as GitHub names them (`checks: write`). */
+export type Permission = readonly [name: string, level: "read" | "write"];
+
+/**
+ * Whether the App's installations hold one of `anyOf` (write includes read). GitHub
+ * grants an installation the App's permissions; a request that needs more is refused.
+ */
+export function holds(sim: SimContext, ...anyOf: Permission[]): boolean {
+  if (anyOf.length === 0) return true;
+  const granted = sim.state.app.permissions;
+  return anyOf.some(([name, level]) => granted[name] === "write" || (level === "read" && granted[name] === "read"));
+}
+
+/** GitHub's 403 for a request the installation's permissions do not cover. */
+export function requirePermission(sim: SimContext, ...anyOf: Permission[]): void {
+  if (!holds(sim, ...anyOf)) throw new HttpError(403, "Resource not accessible by integration");
+}
+
 /** A page of `items` per `per_page`/`page`, with GitHub's `Link` header. */
 export function paginate<T>(items: T[], call: Call, api: string): { page: T[]; headers: Record<string, string> } {
   const perPage = Math.min(100, Math.max(1, Number(call.query.get("per_page") ?? 30) || 30));

@@ -11,6 +11,8 @@ export interface Facts {
   commits?: Array<string | null | undefined>;
   users?: Array<string | null | undefined>;
   issues?: number[];
+  /** Issue numbers that are pull requests. */
+  pulls?: number[];
   /** Tag name → the branch or commit it points at (a release's tag). */
   tags?: Record<string, string>;
 }

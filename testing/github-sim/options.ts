@@ -12,6 +12,8 @@ export interface GitHubSimOptions {
   rateLimit?: number;
   /** Port on 127.0.0.1; 0 or absent: any free port. */
   port?: number;
+  /** What the App's installations are granted (default: what this project's app.yml asks for). */
+  permissions?: Record<string, string>;
 }
 
 /** One request the simulator answered. */

@@ -88,7 +88,7 @@ export function pullRequestEvent(action: PullRequestAction, o: PullRequestEventO
   const api = apiOf(repo);
   const { installationId: _, ...repository } = repo;
   const headRepository = o.headRepo ? (({ installationId: _i, ...fork }) => fork)(o.headRepo) : repository;
-  learn(repo, { commits: [o.headSha, o.baseSha, o.before, o.after], users: [o.author], issues: [o.number] });
+  learn(repo, { commits: [o.headSha, o.baseSha, o.before, o.after], users: [o.author], pulls: [o.number] });
   const id = pullRequestId(repo.id, o.number);
   const at = now();
   const closed = action === "closed";
@@ -254,7 +254,7 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
   const { repo } = o;
   const api = apiOf(repo);
   const commentId = o.commentId ?? ++nextId;
-  learn(repo, { users: [o.author, o.issueAuthor], issues: [o.issueNumber] });
+  learn(repo, { users: [o.author, o.issueAuthor], ...(o.isPullRequest ? { pulls: [o.issueNumber] } : { issues: [o.issueNumber] }) });
   const at = now();
   const issueUrl = `${repo.url}/issues/${o.issueNumber}`;
   const issueHtml = `${repo.html_url}/${o.isPullRequest ? "pull" : "issues"}/${o.issueNumber}`;

@@ -6,7 +6,7 @@
  */
 import { CheckRunInvalid, writeCheckRun } from "./checks.js";
 import { blobSha } from "./ids.js";
-import { DOCS, HttpError, notFound, paginate, validationFailed, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
+import { DOCS, HttpError, notFound, paginate, requirePermission, validationFailed, type Call, type Permission, type Reply, type RouteGroup, type SimContext } from "./http.js";
 import {
   appJson,
   checkRunJson,
@@ -24,6 +24,8 @@ export interface Route {
   method: string;
   pattern: RegExp;
   group: RouteGroup;
+  /** Installation routes: the App permissions of which one is needed (none: any installation may). */
+  needs: Permission[];
   /** `jwt`: the app's JWT; `installation`: an installation access token; `none`: no credential (the manifest code is one). */
   auth: "jwt" | "installation" | "none";
   docs: string;
@@ -39,15 +41,29 @@ function compile(template: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-function route(
-  method: string,
-  template: string,
-  group: RouteGroup,
-  auth: Route["auth"],
-  docs: string,
-  handle: Route["handle"],
-): Route {
-  return { method, pattern: compile(template), group, auth, docs: `${DOCS}/${docs}`, handle };
+/**
+ * The App permission (one of) each installation route needs, as GitHub's
+ * "fine-grained permissions" lists them; routes not listed need only `metadata: read`,
+ * which every App has. Comments depend on the issue: see {@link onIssue}.
+ */
+const NEEDS: Record<string, Permission[]> = {
+  "GET /repos/{owner}/{repo}/contents": [["contents", "read"]],
+  "GET /repos/{owner}/{repo}/contents/{path*}": [["contents", "read"]],
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}": [["pull_requests", "read"]],
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": [["pull_requests", "read"]],
+  "POST /repos/{owner}/{repo}/check-runs": [["checks", "write"]],
+  "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": [["checks", "write"]],
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}": [["checks", "read"]],
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs": [["checks", "read"]],
+};
+
+function route(method: string, template: string, group: RouteGroup, auth: Route["auth"], docs: string, handle: Route["handle"]): Route {
+  return { method, pattern: compile(template), group, auth, needs: NEEDS[`${method} ${template}`] ?? [], docs: `${DOCS}/${docs}`, handle };
+}
+
+/** A pull request's comments answer to `pull_requests` or `issues`; a plain issue's to `issues` only. */
+function onIssue(repo: RepoRecord, issue: number, level: "read" | "write"): Permission[] {
+  return repo.pullNumbers.has(issue) ? [["issues", level], ["pull_requests", level]] : [["issues", level]];
 }
 
 const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, ...(headers ? { headers } : {}) });
@@ -186,9 +202,11 @@ function commentReply(sim: SimContext, repo: RepoRecord, id: number, status = 20
   return { status, body: commentJson(c, repo, sim.state.app, sim.api, reactions) };
 }
 
-function commentOf(call: Call, sim: SimContext, repo: RepoRecord) {
+/** The comment of the path, if the installation may `level` its issue's comments. */
+function commentOf(call: Call, sim: SimContext, repo: RepoRecord, level: "read" | "write") {
   const c = sim.state.comments.get(Number(call.params.comment_id));
   if (!c || c.repoId !== repo.id) throw notFound();
+  requirePermission(sim, ...onIssue(repo, c.issue_number, level));
   return c;
 }
 
@@ -359,23 +377,25 @@ export const ROUTES: Route[] = [
     const repo = repoOf(call, sim);
     const issue = Number(call.params.issue_number);
     if (!repo.issues.has(issue)) throw notFound();
+    requirePermission(sim, ...onIssue(repo, issue, "write"));
     const c = sim.state.newComment(repo, issue, commentBody(call), sim.state.bot, true);
     return commentReply(sim, repo, c.id, 201);
   }),
   route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comments", "installation", "issues/comments#list-issue-comments", (call, sim) => {
     const repo = repoOf(call, sim);
     const n = Number(call.params.issue_number);
+    requirePermission(sim, ...onIssue(repo, n, "read"));
     const all = [...sim.state.comments.values()].filter((c) => c.repoId === repo.id && c.issue_number === n).sort((a, b) => a.id - b.id);
     const { page, headers } = paginate(all, call, sim.api);
     return ok(page.map((c) => commentReply(sim, repo, c.id).body), headers);
   }),
   route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments", "installation", "issues/comments#get-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    return commentReply(sim, repo, commentOf(call, sim, repo).id);
+    return commentReply(sim, repo, commentOf(call, sim, repo, "read").id);
   }),
   route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments", "installation", "issues/comments#update-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo);
+    const c = commentOf(call, sim, repo, "write");
     // Apps may only edit their own comments.
     if (c.author.login !== sim.state.bot.login) throw new HttpError(403, "Resource not accessible by integration");
     c.body = commentBody(call);
@@ -384,7 +404,7 @@ export const ROUTES: Route[] = [
   }),
   route("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "reactions", "installation", "reactions/reactions#create-reaction-for-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo);
+    const c = commentOf(call, sim, repo, "write");
     const content = requiredBody(call, "content");
     const bot = sim.state.bot;
     // The same reaction by the same user is not duplicated: 200 with the existing one.
@@ -394,7 +414,7 @@ export const ROUTES: Route[] = [
   }),
   route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "reactions", "installation", "reactions/reactions#list-reactions-for-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo);
+    const c = commentOf(call, sim, repo, "read");
     const content = call.query.get("content");
     const all = sim.state.reactions.filter((r) => r.commentId === c.id && (content === null || r.content === content));
     const { page, headers } = paginate(all, call, sim.api);

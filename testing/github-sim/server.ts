@@ -14,7 +14,7 @@ import { projectManifest } from "./manifest.js";
 import { sendWebhook } from "./webhooks.js";
 import { Faults, faultReply, primaryLimitReply, RateLimits, requestId, type RateLimitFault } from "./faults.js";
 import { handleGraphql, schema } from "./graphql.js";
-import { DOCS, errorBody, HttpError, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
+import { DOCS, errorBody, HttpError, requirePermission, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
 import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
 import { registerLearner } from "./known.js";
 import { checkRequest, checkResponse, description, invalidRequestMessage } from "./openapi.js";
@@ -67,7 +67,8 @@ export class GitHubSim {
     private readonly server: Server,
     url: string,
     keys: AppKeys,
-    private readonly opts: Required<Omit<GitHubSimOptions, "port">>,
+    private readonly opts: Required<Omit<GitHubSimOptions, "port" | "permissions">>,
+    permissions: Record<string, string> | undefined,
   ) {
     this.url = url;
     const manifest = projectManifest();
@@ -78,7 +79,7 @@ export class GitHubSim {
       keys,
       webhookSecret: randomBytes(20).toString("hex"),
       webhookUrl: null,
-      permissions: manifest.default_permissions as Record<string, string>,
+      permissions: permissions ?? (manifest.default_permissions as Record<string, string>),
       events: manifest.default_events as string[],
     };
     this.latencyMs = opts.latencyMs;
@@ -203,6 +204,7 @@ export class GitHubSim {
       commits: new Set(),
       refs: new Map(),
       issues: new Set(),
+      pullNumbers: new Set(),
     };
     const head = (opts.headSha ?? randomSha()).toLowerCase();
     this.state.knowCommit(repo, head);
@@ -287,6 +289,7 @@ export class GitHubSim {
     this.state.knowCommit(repo, pr.base_sha);
     this.state.knowUser(pr.author.login);
     repo.issues.add(pr.number);
+    repo.pullNumbers.add(pr.number);
     return pullJson(pr, repo, headRepo, this.url);
   }
 
@@ -507,6 +510,7 @@ export class GitHubSim {
     if (problems.length > 0) return { status: 422, body: errorBody(422, invalidRequestMessage(problems, body), docs) };
     let reply: Reply;
     try {
+      if (matched.route.auth === "installation") requirePermission(this.ctx, ...matched.route.needs);
       reply = matched.route.handle(call, this.ctx);
     } catch (e) {
       if (e instanceof HttpError) reply = { status: e.status, body: e.body ?? errorBody(e.status, e.message, docs) };
@@ -539,5 +543,5 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     appId: opts.appId ?? 123456,
     appSlug: opts.appSlug ?? "packit-sim",
     rateLimit: opts.rateLimit ?? 5000,
-  });
+  }, opts.permissions);
 }

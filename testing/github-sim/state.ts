@@ -56,6 +56,8 @@ export interface RepoRecord {
   refs: Map<string, string>;
   /** Issue and pull request numbers that exist (a comment on any other is 404). */
   issues: Set<number>;
+  /** Of those, the pull requests (their comments answer to the `pull_requests` permission too). */
+  pullNumbers: Set<number>;
 }
 
 export interface CheckRunAction {
@@ -208,6 +210,10 @@ export class SimState {
     for (const sha of facts.commits ?? []) this.knowCommit(repo, sha ?? undefined);
     for (const login of facts.users ?? []) if (login) this.knowUser(login);
     for (const n of facts.issues ?? []) repo.issues.add(n);
+    for (const n of facts.pulls ?? []) {
+      repo.issues.add(n);
+      repo.pullNumbers.add(n);
+    }
     for (const [tag, target] of Object.entries(facts.tags ?? {})) {
       if (repo.refs.has(tag)) continue;
       const sha = this.commitOf(repo, target) ?? (isFullSha(target) ? target.toLowerCase() : undefined);
