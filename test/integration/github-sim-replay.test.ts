@@ -65,6 +65,15 @@ describe("permanent conditions are not errors", () => {
     expect(lines.filter((l) => l.delivery === "d-foreign" && l.level === 50)).toEqual([]);
   });
 
+  it("answers 2xx for an installation that is gone: its token cannot be had", async () => {
+    const { world: w, lines } = await loggedWorld();
+    const orphan = { ...w.repo, installationId: 999 };
+    const after = randomSha();
+    const res = await w.send("push", pushEvent({ repo: orphan, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: [".packit.yaml"] }] }), "d-gone");
+    expect(res.status).toBe(200);
+    expect(lines.filter((l) => l.delivery === "d-gone" && typeof l.why === "string").map((l) => l.why)).toEqual(["the installation of acme/widget no longer exists"]);
+  });
+
   it("keeps 5xx for what a retry can fix: GitHub failing the lookup", async () => {
     const { world: w } = await loggedWorld();
     w.sim.failNext(20, 502, { routeGroup: "graphql" }); // more than Octokit retries
