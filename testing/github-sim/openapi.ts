@@ -10,26 +10,14 @@ import { createOpenApiValidator, type MatchedOperation, type OpenApiProblem, typ
 
 let validator: OpenApiValidator | undefined;
 let webhooks: OpenApiValidator | undefined;
-let docs: Map<string, string> | undefined;
 
 /** The REST description's validator, loaded on first use (about 0.4 s, once per process). */
 export function description(): OpenApiValidator {
   if (!validator) {
     const path = createRequire(import.meta.url).resolve("@octokit/openapi/generated/api.github.com.json");
-    const doc = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
-    validator = createOpenApiValidator(doc);
-    docs = new Map();
-    for (const item of Object.values(doc.paths as Record<string, Record<string, any>>)) {
-      for (const op of Object.values(item)) if (op?.operationId && op.externalDocs?.url) docs.set(op.operationId, op.externalDocs.url);
-    }
+    validator = createOpenApiValidator(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>);
   }
   return validator;
-}
-
-/** The documentation URL GitHub quotes in an operation's error bodies. */
-export function docsUrl(operation: MatchedOperation | null): string {
-  description();
-  return (operation && docs!.get(operation.operationId)) ?? "https://docs.github.com/rest";
 }
 
 /** The description's operation for a request, and what it refuses in it. */
