@@ -61,8 +61,10 @@ export async function run(): Promise<Record<string, unknown>> {
         cancelSuperseded: true,
       })),
     );
+    const headSha = randomSha();
+    env.sim.addCommit("acme", "widget", headSha); // stored directly, not from a webhook: GitHub must have the commit
     const { pipeline, jobs } = deps.pipelines.createPipeline(
-      { repoId: repo.id, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1, branch: "main", headSha: randomSha() },
+      { repoId: repo.id, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1, branch: "main", headSha },
       newJobs,
     );
 

@@ -39,6 +39,7 @@ export async function run(): Promise<Record<string, unknown>> {
     // The repository and a pipeline of 20 jobs, as the push handler would have stored them.
     const repo = seedWidgetRepo(env, INSTALLATION);
     const sha = randomSha();
+    sim.addCommit("acme", "widget", sha); // stored directly, not from a webhook: GitHub must have the commit
     const newJobs: NewJob[] = Array.from({ length: TARGETS }, (_, i) => ({
       key: `rpm-build:fedora-${i}-x86_64`,
       type: "copr_build",

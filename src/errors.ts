@@ -41,6 +41,13 @@ export class ConfigError extends AppError {
   }
 }
 
+/**
+ * GitHub answered with a condition a redelivery cannot change (the repository is not
+ * readable by the App or no longer exists; the installation is gone). A delivery
+ * that meets one is answered 2xx and counted `ignored`, not failed.
+ */
+export class PermanentCondition extends AppError {}
+
 /** Normalise anything thrown into an Error, once. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;

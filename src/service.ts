@@ -100,6 +100,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     deps.githubApp = () => app.auth();
     await createApp(deps)(app, { cwd: process.cwd(), addHandler });
     addHandler(healthHandler({ db, metrics, store: tasks }));
+    // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
+    addHandler(await app.getNodeMiddleware({ path: "/" }));
   });
   const http = await server.start();
   limitRequestBodies(http, MAX_WEBHOOK_BYTES);

@@ -3,6 +3,7 @@ import { AuditLog } from "../audit/index.js";
 import type { AppDeps } from "../deps.js";
 import { renderReport } from "./report.js";
 import { cancelJobs } from "./service.js";
+import { fitComment } from "../github/comments.js";
 
 /** Registers the "cancel-jobs" task: every entry point (supersede, comment, button, CLI) ends here. */
 export function setupCancel(_app: Probot, deps: AppDeps): void {
@@ -12,7 +13,7 @@ export function setupCancel(_app: Probot, deps: AppDeps): void {
     deps.log.info({ source: p.source, actor: p.actor, overall: report.overall, jobs: report.results.length }, `cancel: ${report.overall}`);
     if (p.reply) {
       const github = await deps.github(p.reply.installationId);
-      await github.rest.issues.createComment({ owner: p.reply.owner, repo: p.reply.repo, issue_number: p.reply.issueNumber, body: renderReport(report) });
+      await github.rest.issues.createComment({ owner: p.reply.owner, repo: p.reply.repo, issue_number: p.reply.issueNumber, body: fitComment(renderReport(report)) });
     }
   };
 }

@@ -1,6 +1,7 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
+import { fitComment } from "../github/comments.js";
 import { mayControlJobs } from "../github/permissions.js";
 import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
 import { handled, ignored, onDelivery } from "../webhooks/index.js";
@@ -47,7 +48,7 @@ export function setupCommands(app: Probot, deps: AppDeps): void {
 async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<void> {
   const { owner, repo, issueNumber, user } = p;
   const github = await deps.github(p.installationId);
-  const reply = (body: string) => github.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
+  const reply = (body: string) => github.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: fitComment(body) });
   // The 👀 is a courtesy: a failure to add it must not stop the command.
   await github.rest.reactions
     .createForIssueComment({ owner, repo, comment_id: p.commentId, content: "eyes" })

@@ -1,5 +1,5 @@
 import type { Db } from "../db/open.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, PermanentCondition } from "../errors.js";
 import { CONFIG_FILE_NAMES, lookupConfig, UnreadableConfigError } from "./lookup.js";
 import { parsePackitConfig } from "./parse.js";
 import type { PackitConfig } from "./parse.js";
@@ -116,6 +116,8 @@ export async function resolveConfig(
       cache.put(where.repoId, where.ref, { state: "invalid", path: err.path, blobSha: err.blobSha, error: err.message });
       return { kind: "invalid", error: err, path: err.path, source: "github" };
     }
+    // Not an unknown answer but a fact about the repository: the caller decides what it means.
+    if (err instanceof PermanentCondition) throw err;
     const error = (err as Error).message ?? String(err);
     cache.put(where.repoId, where.ref, { state: "unknown", error });
     return { kind: "unknown", error, source: "github" };

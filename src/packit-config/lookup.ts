@@ -3,7 +3,7 @@
  * request: every accepted file name is asked for at once (aliased `object`
  * fields), and the first that exists in Packit's priority order wins.
  */
-import { ConfigError } from "../errors.js";
+import { ConfigError, PermanentCondition } from "../errors.js";
 
 /** Config file names Packit accepts, in its priority order (packit.dev/docs/configuration). */
 export const CONFIG_FILE_NAMES = [".packit.yaml", ".packit.yml", "packit.yaml", "packit.yml"] as const;
@@ -31,6 +31,25 @@ export class UnreadableConfigError extends ConfigError {
   }
 }
 
+/** The repository cannot be read with the installation's token, or no longer exists. */
+export class RepositoryUnreachable extends PermanentCondition {}
+
+/**
+ * The permanent part of a failed lookup: GitHub's `NOT_FOUND` for the repository
+ * (not visible to the installation, or deleted), or a 404 for the installation
+ * token (the installation is gone). Anything else may pass and is left as it is.
+ */
+function permanentCause(err: unknown, where: { owner: string; repo: string }): RepositoryUnreachable | undefined {
+  const e = err as { errors?: Array<{ type?: string; path?: unknown[] }>; status?: number; request?: { url?: string } };
+  if (e.errors?.some((x) => x.type === "NOT_FOUND" && x.path?.[0] === "repository")) {
+    return new RepositoryUnreachable(`repository ${where.owner}/${where.repo} is not readable by the App or no longer exists`, { cause: err });
+  }
+  if (e.status === 404 && /\/access_tokens$/.test(e.request?.url ?? "")) {
+    return new RepositoryUnreachable(`the installation of ${where.owner}/${where.repo} no longer exists`, { cause: err });
+  }
+  return undefined;
+}
+
 const QUERY = `query PackitConfigLookup($owner: String!, $name: String!, $ref: String!, ${CONFIG_FILE_NAMES.map((_, i) => `$e${i}: String!`).join(", ")}) {
   repository(owner: $owner, name: $name) {
     ref: object(expression: $ref) { oid ... on Tag { target { oid } } }
@@ -53,9 +72,11 @@ interface BlobAnswer {
  * - `absent`: the ref exists and none of the names is a file there.
  * - throws `UnreadableConfigError` (a `ConfigError`) when that file is binary or
  *   its text was truncated by GitHub: present but invalid;
+ * - throws `RepositoryUnreachable` (a `PermanentCondition`) when GitHub says the
+ *   repository is not there for this installation, or the installation is gone;
  * - throws any other error when the answer cannot tell: a GraphQL or transport
- *   error, `repository: null` (not found, or not visible to the installation) or
- *   a ref that does not resolve. Callers must treat these as "unknown", never as absent.
+ *   error, or a ref that does not resolve. Callers must treat these as "unknown",
+ *   never as absent.
  */
 export async function lookupConfig(
   github: GraphqlClient,
@@ -66,11 +87,14 @@ export async function lookupConfig(
   const vars: Record<string, unknown> = { owner: where.owner, name: where.repo, ref: where.ref };
   CONFIG_FILE_NAMES.forEach((file, i) => (vars[`e${i}`] = `${where.ref}:${file}`));
 
-  const answer = (await github.graphql(QUERY, vars)) as { repository?: Record<string, (BlobAnswer & { target?: { oid?: string } }) | null> | null } | null;
-  const repository = answer?.repository;
-  if (!repository) {
-    throw new Error(`repository ${where.owner}/${where.repo} not found or not accessible`);
+  let answer: { repository?: Record<string, (BlobAnswer & { target?: { oid?: string } }) | null> | null } | null;
+  try {
+    answer = (await github.graphql(QUERY, vars)) as typeof answer;
+  } catch (err) {
+    throw permanentCause(err, where) ?? err;
   }
+  const repository = answer?.repository;
+  if (!repository) throw new Error(`repository ${where.owner}/${where.repo} not found or not accessible`);
   if (!repository.ref?.oid) throw new Error(`ref ${where.ref} not found in ${where.owner}/${where.repo}`);
   // An annotated tag is an object of its own; the commit is its target.
   const commitSha = repository.ref.target?.oid ?? repository.ref.oid;

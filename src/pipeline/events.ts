@@ -1,5 +1,8 @@
+import type { Context } from "probot";
+import type { z } from "zod";
 import type { TouchedPaths } from "../packit-config/cache.js";
 import { pathsTouchedByPush } from "../packit-config/cache.js";
+import type { pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
 import type { Trigger } from "./store.js";
 
 /** A repository as payloads describe it. */
@@ -33,13 +36,27 @@ export interface TriggerEvent {
   sender: string;
 }
 
-type Payload = Record<string, any>;
+/** Payloads as GitHub's published webhook types describe them, with what `webhooks/payloads.ts` checked. */
+export type PushPayload = Context<"push">["payload"] & z.infer<typeof pushPayload>;
+export type PullRequestPayload = Context<"pull_request.opened" | "pull_request.reopened" | "pull_request.synchronize">["payload"] & z.infer<typeof pullRequestPayload>;
+export type ReleasePayload = Context<"release.published">["payload"] & z.infer<typeof releasePayload>;
 
-export function repoRef(p: Payload): RepoRef {
+/** The repository fields every trigger payload has (checked by the payload schemas). */
+interface PayloadRepository {
+  id: number;
+  name: string;
+  full_name: string;
+  owner: { login: string } | null;
+  node_id?: string;
+  default_branch?: string;
+  clone_url?: string;
+}
+
+export function repoRef(p: { repository: PayloadRepository }): RepoRef {
   const r = p.repository;
   return {
     id: r.id,
-    owner: r.owner?.login ?? r.full_name?.split("/")[0],
+    owner: r.owner?.login ?? r.full_name.split("/")[0]!,
     name: r.name,
     nodeId: r.node_id ?? null,
     defaultBranch: r.default_branch ?? "main",
@@ -50,7 +67,7 @@ export function repoRef(p: Payload): RepoRef {
 const ZERO_SHA = /^0+$/;
 
 /** A push to a branch, or null for what the pipeline ignores (tags, branch deletion). */
-export function triggerFromPush(deliveryId: string, p: Payload): TriggerEvent | null {
+export function triggerFromPush(deliveryId: string, p: PushPayload): TriggerEvent | null {
   if (p.deleted || !p.after || ZERO_SHA.test(p.after)) return null;
   if (typeof p.ref !== "string" || !p.ref.startsWith("refs/heads/")) return null;
   const branch = p.ref.slice("refs/heads/".length);
@@ -74,7 +91,7 @@ export function triggerFromPush(deliveryId: string, p: Payload): TriggerEvent | 
  * the PR head (one GraphQL request): the payload does not list the files the PR
  * changes, and a PR that adds or edits .packit.yaml must run with that file.
  */
-export function triggerFromPullRequest(deliveryId: string, p: Payload): TriggerEvent {
+export function triggerFromPullRequest(deliveryId: string, p: PullRequestPayload): TriggerEvent {
   const pr = p.pull_request;
   return {
     deliveryId,
@@ -99,7 +116,7 @@ export function forkCloneUrl(pr: { head?: { repo?: { id?: number; clone_url?: st
   return head && head.id !== baseRepoId && typeof head.clone_url === "string" ? head.clone_url : undefined;
 }
 
-export function triggerFromRelease(deliveryId: string, p: Payload): TriggerEvent | null {
+export function triggerFromRelease(deliveryId: string, p: ReleasePayload): TriggerEvent | null {
   const rel = p.release;
   if (!rel?.tag_name) return null;
   return {

@@ -1,6 +1,6 @@
 import type { Context, Probot } from "probot";
 import type { AppDeps } from "../deps.js";
-import { toError } from "../errors.js";
+import { PermanentCondition, toError } from "../errors.js";
 import { DeliveryLog } from "./deliveries.js";
 import { MalformedPayload } from "./payloads.js";
 
@@ -17,9 +17,11 @@ const registered = new WeakMap<Probot, Set<string>>();
 /**
  * Register a webhook handler with what every handler needs: dedupe by delivery id,
  * a child logger with the delivery, installation and repository, the outcome in
- * the deliveries table and the events metric. Malformed payloads are thrown as
- * errors by the handler's own validation and answered 500 by Probot (GitHub shows
- * the failed delivery; a redelivery retries it); they never crash the process.
+ * the deliveries table and the events metric. What a redelivery could not change is
+ * not an error: a `PermanentCondition` (a repository the App cannot read, or that is
+ * gone) is answered 2xx and counted `ignored`, its reason logged once; a malformed
+ * payload is answered 400. Other errors are answered 500 (GitHub shows the failed
+ * delivery; a redelivery retries it). None of them crashes the process.
  */
 export function onDelivery<E extends EventName>(
   app: Probot,
@@ -35,7 +37,8 @@ export function onDelivery<E extends EventName>(
     claimed.add(String(e));
   }
   app.on(events as EventName, async (context: unknown) => {
-    const c = context as unknown as Context & { name: string; id: string; payload: Record<string, any> };
+    // What every delivery may carry; the handler validates the rest of its own event's payload.
+    const c = context as unknown as { name: string; id: string; payload: { action?: unknown; installation?: { id?: number }; repository?: { full_name?: string } } };
     const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";
     const event = `${c.name}${action}`;
     if (!deliveries.claim(c.id, event)) {
@@ -52,6 +55,13 @@ export function onDelivery<E extends EventName>(
     try {
       res = await handler(context as never, log);
     } catch (err) {
+      if (err instanceof PermanentCondition) {
+        // A redelivery would meet the same answer: 2xx, so GitHub does not retry it.
+        deliveries.finish(c.id, "ignored");
+        deps.metrics.events.inc({ event, outcome: "ignored" });
+        log.info({ why: err.message }, "delivery ignored");
+        return;
+      }
       if (err instanceof MalformedPayload) {
         // Redelivering the same payload cannot help: record it as ignored and answer 400.
         deliveries.finish(c.id, "ignored");

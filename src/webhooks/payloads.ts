@@ -110,10 +110,15 @@ export const installationPayload = z
   })
   .passthrough();
 
-/** Validate a payload against its schema; a clear `MalformedPayload` names the missing or wrong fields. */
-export function parsePayload<S extends z.ZodType>(schema: S, payload: unknown): z.infer<S> {
+/**
+ * Validate a payload against its schema; a clear `MalformedPayload` names the missing
+ * or wrong fields. The answer is the payload as GitHub's published webhook types
+ * describe it (`T`, from Probot's `Context<"…">`), narrowed by what the schema checked
+ * (e.g. `installation` is there).
+ */
+export function parsePayload<S extends z.ZodType, T>(schema: S, payload: T): T & z.infer<S> {
   const res = schema.safeParse(payload);
-  if (res.success) return res.data;
+  if (res.success) return payload as T & z.infer<S>;
   const issues = res.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(payload)"}: ${i.message}`);
   throw new MalformedPayload(`malformed payload: ${issues.join("; ")}`);
 }

@@ -18,6 +18,8 @@ const calls = (world: World) => ({
 
 /** A pipeline at `sha` with one job on each of the five backends, submitted to the fakes. */
 async function runningOnAllBackends(world: World, sha: string, pr: number) {
+  // Stored directly, not from a webhook: the simulated GitHub must be told the head exists.
+  world.sim.addCommit("acme", "widget", sha);
   const repo = world.deps.pipelines.upsertRepo({ id: world.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: world.repo.node_id });
   world.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
   const job = (key: string, type: string, backend: NewJob["backend"], options: Record<string, unknown> = {}): NewJob => ({

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { scheduleFlush } from "../../src/checks/index.js";
 import type { CheckRunState } from "../../src/checks/state.js";
-import { randomSha, startWorld, waitFor, type World } from "../support/env.js";
+import { newCommit, startWorld, waitFor, type World } from "../support/env.js";
 
 const state = (status: CheckRunState["status"], title: string, conclusion?: CheckRunState["conclusion"]): CheckRunState => ({
   status, title, summary: `${title}.`, actions: [], ...(conclusion ? { conclusion } : {}),
@@ -25,7 +25,7 @@ describe("check-run reporter", () => {
 
   it("creates 20 check runs in one request and updates all 20 in one more", async () => {
     world = await startWorld();
-    const sha = randomSha();
+    const sha = newCommit(world);
     record(world, sha, targets, state("queued", "Queued"));
     await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).length === 20, 5000, "20 check runs");
     expect(checkMutations(world)).toBe(1);
@@ -36,7 +36,7 @@ describe("check-run reporter", () => {
 
   it("sends only the last of a burst of state changes", async () => {
     world = await startWorld();
-    const sha = randomSha();
+    const sha = newCommit(world);
     const steps = [state("queued", "Queued"), state("in_progress", "Submitted"), state("in_progress", "Running"), state("in_progress", "Cancelling…"), state("completed", "Cancelled", "cancelled")];
     for (const s of steps) record(world, sha, ["rpm-build:x"], s);
     await waitFor(() => world!.sim.checkRuns("acme", "widget", sha)[0]?.status === "completed", 5000, "the check");
@@ -47,7 +47,7 @@ describe("check-run reporter", () => {
 
   it("rides out a secondary rate limit with retry-after and a 429: every check ends in its last state", async () => {
     world = await startWorld();
-    const sha = randomSha();
+    const sha = newCommit(world);
     world.sim.rateLimitNext(1, { kind: "secondary", retryAfterSec: 1, routeGroup: "graphql" });
     world.sim.rateLimitNext(1, { kind: "429", retryAfterSec: 1, routeGroup: "graphql" });
     record(world, sha, targets.slice(0, 5), state("queued", "Queued"));
@@ -63,7 +63,7 @@ describe("check-run reporter", () => {
 
   it("keeps updates pending through a long outage and sends them later, never losing one", async () => {
     world = await startWorld(undefined, { settings: { github: { rateLimitRetries: 0 } } });
-    const sha = randomSha();
+    const sha = newCommit(world);
     // More limits than the client retries: the flush gives up and the rows stay pending with a backoff.
     world.sim.rateLimitNext(3, { kind: "secondary", retryAfterSec: 1, routeGroup: "graphql" });
     world.sim.rateLimitNext(3, { kind: "secondary", retryAfterSec: 1, routeGroup: "check-runs" });
@@ -75,7 +75,7 @@ describe("check-run reporter", () => {
 
   it("resumes sending after a restart: desired states are durable", async () => {
     world = await startWorld(undefined, { githubLatencyMs: 300 });
-    const sha = randomSha();
+    const sha = newCommit(world);
     record(world, sha, targets.slice(0, 4), state("queued", "Queued"));
     await new Promise((r) => setTimeout(r, 50)); // the flush is in flight
     await world.restart();

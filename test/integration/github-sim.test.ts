@@ -38,6 +38,13 @@ async function installationOctokit(installationId = INSTALLATION) {
   return new ProbotOctokit({ auth: { token: await installationToken(installationId) }, baseUrl: sim.url, ...quiet });
 }
 
+/** A commit of packit/ogr: GitHub refuses check runs at a sha the repository does not have. */
+function newCommit(): string {
+  const sha = randomSha();
+  sim.addCommit("packit", "ogr", sha);
+  return sha;
+}
+
 /** The HTTP status of a rejected Octokit call (and the error, for its body). */
 async function failure(p: Promise<unknown>) {
   const err = (await p.then(
@@ -100,7 +107,7 @@ describe("contents", () => {
     expect(Buffer.from(data.content, "base64").toString()).toBe(CONFIG);
     expect(data.sha).toBe(blobSha(CONFIG));
 
-    const head = randomSha();
+    const head = newCommit();
     sim.setFile("packit", "ogr", head, ".packit.yaml", null);
     sim.setFile("packit", "ogr", head, "packit.yaml", "jobs: []\n");
     const missing = await failure(octokit.rest.repos.getContent({ owner: "packit", repo: "ogr", path: ".packit.yaml", ref: head }));
@@ -145,7 +152,7 @@ describe("GraphQL", () => {
 
   it("runs aliased createCheckRun/updateCheckRun mutations and reports a failing alias as a partial answer", async () => {
     const octokit = await installationOctokit();
-    const head = randomSha();
+    const head = newCommit();
     const rest = await octokit.rest.checks.create({ owner: "packit", repo: "ogr", name: "rpm-build:fedora-rawhide-x86_64", head_sha: head });
     const restRun = sim.checkRuns("packit", "ogr", head)[0]!;
 
@@ -203,7 +210,7 @@ describe("GraphQL", () => {
 describe("check runs over REST", () => {
   it("creates, updates and lists check runs with GitHub's defaults and filters", async () => {
     const octokit = await installationOctokit();
-    const head = randomSha();
+    const head = newCommit();
     const { data: run, status } = await octokit.rest.checks.create({
       owner: "packit",
       repo: "ogr",
@@ -234,7 +241,7 @@ describe("check runs over REST", () => {
 
   it("validates writes like GitHub (422)", async () => {
     const octokit = await installationOctokit();
-    const head = randomSha();
+    const head = newCommit();
     const base = { owner: "packit", repo: "ogr", name: "rpm-build:f40", head_sha: head };
     const action = { label: "Cancel", description: "Cancel the job", identifier: "cancel" };
     const cases: Array<[Record<string, unknown>, RegExp]> = [
@@ -257,6 +264,7 @@ describe("check runs over REST", () => {
 describe("comments, reactions, permissions", () => {
   it("comments as the app's bot and reacts once per content", async () => {
     const octokit = await installationOctokit();
+    sim.addPullRequest({ owner: "packit", repo: "ogr", number: 12, headSha: sim.headOf("packit", "ogr"), author: "contributor" });
     const command = sim.addComment("packit", "ogr", 12, { body: "/packit cancel", author: "contributor" });
     const first = await octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: command.id, content: "eyes" });
     const again = await octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: command.id, content: "eyes" });
@@ -281,6 +289,7 @@ describe("comments, reactions, permissions", () => {
     expect(await perm("maintainer")).toMatchObject({ permission: "write", role_name: "maintain", user: { login: "maintainer" } });
     expect(await perm("triager")).toMatchObject({ permission: "read", role_name: "triage" });
     // Anyone can read a public repository.
+    sim.addUser("stranger");
     expect(await perm("stranger")).toMatchObject({ permission: "read", role_name: "read" });
   });
 });
@@ -406,7 +415,7 @@ describe("webhooks", () => {
 
   it("builds push, comment and check-run payloads from simulator objects", async () => {
     const octokit = await installationOctokit();
-    const head = randomSha();
+    const head = newCommit();
     await octokit.rest.checks.create({ owner: "packit", repo: "ogr", name: "rpm-build:f40", head_sha: head });
     const run = sim.checkRuns("packit", "ogr", head)[0]!;
     const event = checkRunEvent("requested_action", { repo, checkRun: run, identifier: "cancel", sender: "maintainer" });

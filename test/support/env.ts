@@ -28,6 +28,13 @@ export async function waitForChecks(world: World, sha: string, predicate: (check
   return checksOf(world, sha);
 }
 
+/** A new commit of acme/widget: the simulated GitHub, like GitHub, refuses check runs at a sha the repository does not have. */
+export function newCommit(world: World): string {
+  const sha = randomSha();
+  world.sim.addCommit("acme", "widget", sha);
+  return sha;
+}
+
 export const allCompleted = (c: Record<string, string>, n: number) => Object.keys(c).length === n && Object.values(c).every((v) => v.startsWith("completed"));
 
 export { randomSha, TWO_TARGET_CONFIG, waitFor };

@@ -1,12 +1,14 @@
 /**
- * `npm run replay -- <dir> [--config <file>] [--json]`: feed recorded webhook
+ * `npm run replay -- <dir> | --octokit-examples [--config <file>] [--json]`: feed recorded webhook
  * deliveries to the real app, running against the simulated GitHub and the fake
  * backends, and say what it made of each one and what it cost on GitHub.
  *
  * `<dir>` holds `<name>.<event>.json` (the payload; the event comes from the file
  * name) or `<name>.json` of the form `{"name": "<event>", "payload": {…}}`, sent in
- * file-name order. Before the first delivery the simulator learns every
- * installation, repository and comment the payloads reference; every repository
+ * file-name order, or a folder laid out like `@octokit/webhooks-examples`
+ * (`api.github.com/index.json`; `--octokit-examples` uses the installed package).
+ * Before the first delivery the simulator learns every installation, repository,
+ * comment, commit, user and issue the payloads reference; every repository
  * gets the same `.packit.yaml`. The simulator allocates repository and comment ids
  * itself, so those ids are rewritten in the payloads to the simulator's (consistently,
  * as on GitHub where payload and API agree). Each delivery is left to settle (the
@@ -15,10 +17,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import type { GitHubSim, SimRepo } from "../github-sim/index.js";
+import { learn, type Facts } from "../github-sim/known.js";
 import { createLogger } from "../../src/log.js";
 import { startEnvironment, type Environment } from "./environment.js";
 
@@ -83,8 +87,21 @@ type Recorded = { file: string; event: string; payload: Payload } | { file: stri
 
 const isObject = (v: unknown): v is Payload => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The deliveries of a folder, in file-name order; files that cannot be read say why. */
+/** Where `@octokit/webhooks-examples` keeps GitHub.com's examples: `[{name, actions, examples: [payload…]}…]`. */
+const OCTOKIT_EXAMPLES = join("api.github.com", "index.json");
+
+/** The folder of the installed `@octokit/webhooks-examples` package. */
+export function octokitExamplesDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("@octokit/webhooks-examples/package.json"));
+}
+
+/**
+ * The deliveries of a folder, in file-name order; files that cannot be read say why.
+ * A folder laid out like `@octokit/webhooks-examples` (`api.github.com/index.json`)
+ * gives every example of every event, named `<event>[<n>]`.
+ */
 export function readDeliveries(dir: string): Recorded[] {
+  if (existsSync(join(dir, OCTOKIT_EXAMPLES))) return readOctokitExamples(join(dir, OCTOKIT_EXAMPLES));
   const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
   return files.map((file): Recorded => {
     let json: unknown;
@@ -98,6 +115,16 @@ export function readDeliveries(dir: string): Recorded[] {
     if (parts.length >= 2 && isObject(json)) return { file, event: parts.at(-1)!, payload: json };
     return { file, problem: 'cannot tell the event: name the file "<name>.<event>.json" or write {"name": "<event>", "payload": {…}}' };
   });
+}
+
+function readOctokitExamples(file: string): Recorded[] {
+  const index: unknown = JSON.parse(readFileSync(file, "utf8"));
+  if (!Array.isArray(index)) return [{ file, problem: "not a list of webhook events" }];
+  return index.flatMap((entry: Payload) =>
+    (Array.isArray(entry.examples) ? entry.examples : []).map((payload: unknown, i: number): Recorded =>
+      isObject(payload) ? { file: `${entry.name}[${i}]`, event: String(entry.name), payload } : { file: `${entry.name}[${i}]`, problem: "example is not an object" },
+    ),
+  );
 }
 
 /**
@@ -139,6 +166,8 @@ function prepareSimulator(sim: GitHubSim, deliveries: { event: string; payload: 
 
   for (const d of deliveries) {
     rewriteRepoIds(d.payload, repos);
+    const named = repos.get(String(d.payload.repository?.full_name).toLowerCase());
+    if (named) learn(named, factsOf(d.payload));
     const { comment, issue, repository } = d.payload;
     if (d.event === "issue_comment" && isObject(comment) && typeof issue?.number === "number" && repos.has(String(repository?.full_name).toLowerCase())) {
       const repo = repos.get(repository.full_name.toLowerCase())!;
@@ -147,6 +176,28 @@ function prepareSimulator(sim: GitHubSim, deliveries: { event: string; payload: 
       comment.node_id = created.node_id;
     }
   }
+}
+
+/** The commits, users, issues and tags a recorded payload names: GitHub had them when it sent it. */
+function factsOf(p: Payload): Facts {
+  const users = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!isObject(node)) return;
+    if (typeof node.login === "string") users.add(node.login);
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(p);
+  const listed = (v: unknown): Payload[] => (Array.isArray(v) ? v.filter(isObject) : []);
+  const pr = p.pull_request;
+  const release = p.release;
+  return {
+    users: [...users],
+    commits: [pr?.head?.sha, pr?.base?.sha, p.before, p.after, p.head_commit?.id, ...listed(p.commits).map((c) => c.id), p.check_run?.head_sha, p.check_suite?.head_sha],
+    issues: [p.issue?.number].filter((n): n is number => typeof n === "number" && !p.issue?.pull_request),
+    pulls: [pr?.number, p.issue?.pull_request ? p.issue.number : undefined].filter((n): n is number => typeof n === "number"),
+    ...(typeof release?.tag_name === "string" && typeof release.target_commitish === "string" ? { tags: { [release.tag_name]: release.target_commitish } } : {}),
+  };
 }
 
 /** Every object naming a known repository by `full_name` gets the simulator's id and node id. */
@@ -276,6 +327,7 @@ function parseArgs(argv: string[]): { dir: string; configFile?: string; json: bo
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--json") json = true;
+    else if (a === "--octokit-examples" && dir === undefined) dir = octokitExamplesDir();
     else if (a === "--config") configFile = argv[++i];
     else if (a.startsWith("--config=")) configFile = a.slice("--config=".length);
     else if (!a.startsWith("--") && dir === undefined) dir = a;
@@ -289,7 +341,7 @@ const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pat
 if (invokedDirectly) {
   const args = parseArgs(process.argv.slice(2));
   if (!args) {
-    console.error("usage: npm run replay -- <dir> [--config <packit.yaml>] [--json]");
+    console.error("usage: npm run replay -- <dir> | --octokit-examples [--config <packit.yaml>] [--json]");
     process.exitCode = 2;
   } else {
     const config = args.configFile ? readFileSync(args.configFile, "utf8") : undefined;

@@ -1,7 +1,8 @@
 /**
  * Check-run writes, shared by REST and GraphQL so both APIs change the same
- * records under the same rules. The rules and messages follow GitHub's REST
- * schema for "Create a check run" / "Update a check run".
+ * records under the same rules. The shape of a write is checked before (GitHub's
+ * REST description, GitHub's GraphQL schema); what is here are GitHub's rules beyond
+ * it, in GitHub's words.
  */
 import { isFullSha } from "./ids.js";
 import { now, type CheckRunFields, type CheckRunRecord, type RepoRecord, type SimState } from "./state.js";
@@ -28,6 +29,8 @@ export class CheckRunInvalid extends Error {
   constructor(
     readonly detail: string,
     readonly schema = true,
+    /** The field GitHub names in `errors[]`, for the refusals it reports per field. */
+    readonly field?: string,
   ) {
     super(detail);
   }
@@ -38,52 +41,42 @@ export class CheckRunInvalid extends Error {
   }
 }
 
-const STATUSES = ["queued", "in_progress", "completed"];
 const ACTIONS_ONLY_STATUSES = ["waiting", "requested", "pending"];
+/** What an App may conclude; GraphQL's enum also has STARTUP_FAILURE, which only GitHub Actions sets. */
 const CONCLUSIONS = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"];
 const MAX_ACTIONS = 3;
 const MAX_TEXT = 65535;
+/** "The Checks API limits the number of annotations to a maximum of 50 per API request." */
+const MAX_ANNOTATIONS = 50;
 
-const missing = (field: string) => new CheckRunInvalid(`"${field}" wasn't supplied.`);
+const missing = (field: string) => new CheckRunInvalid(`"${field}" wasn't supplied.`, true, field);
 const tooLong = (max: number, got: number) => new CheckRunInvalid(`Only ${max} characters are allowed; ${got} were supplied.`);
-const notOneOf = (field: string, value: unknown, allowed: string[]) =>
-  new CheckRunInvalid(`For 'properties/${field}', ${JSON.stringify(value)} is not one of ${JSON.stringify(allowed)}.`);
 
-function optionalString(field: string, value: unknown): void {
-  if (value !== undefined && value !== null && typeof value !== "string") {
-    throw new CheckRunInvalid(`For 'properties/${field}', ${JSON.stringify(value)} is not a string.`);
-  }
-}
-
-function timestamp(field: string, value: unknown): string | null | undefined {
+/** GitHub answers with second precision in UTC whatever the caller sent (the schemas checked the format). */
+function timestamp(value: unknown): string | null | undefined {
   if (value === undefined || value === null) return value;
-  if (typeof value !== "string" || Number.isNaN(Date.parse(value))) {
-    throw new CheckRunInvalid(`For 'properties/${field}', ${JSON.stringify(value)} is not a valid date-time.`);
-  }
-  // GitHub answers with second precision in UTC whatever the caller sent.
-  return new Date(value).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return new Date(String(value)).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function validate(input: CheckRunInput, creating: boolean): void {
-  if (creating) {
-    if (input.name === undefined || input.name === null) throw missing("name");
-    if (input.head_sha === undefined || input.head_sha === null) throw missing("head_sha");
-    if (!isFullSha(input.head_sha)) throw new CheckRunInvalid(`No commit found for SHA: ${String(input.head_sha)}`, false);
+/**
+ * GitHub's rules beyond the shape of a write (REST's JSON schema and GraphQL's types
+ * have checked that before): the limits GraphQL's types do not carry, and what
+ * depends on the repository or on other fields.
+ */
+function validate(repo: RepoRecord, input: CheckRunInput, creating: boolean): void {
+  // Only a commit the repository has: a branch name or an unknown sha is refused.
+  if (creating && (!isFullSha(input.head_sha) || !repo.commits.has(input.head_sha.toLowerCase()))) {
+    throw new CheckRunInvalid(`No commit found for SHA: ${String(input.head_sha)}`, false, "head_sha");
   }
-  if (input.name !== undefined && (typeof input.name !== "string" || input.name.trim() === "")) {
-    throw new CheckRunInvalid(`For 'properties/name', ${JSON.stringify(input.name)} is not a non-empty string.`);
-  }
-  for (const f of ["details_url", "external_id"] as const) optionalString(f, input[f]);
-
-  if (input.status !== undefined && input.status !== null) {
-    if (ACTIONS_ONLY_STATUSES.includes(String(input.status))) {
-      throw new CheckRunInvalid("Only GitHub Actions can set a status of waiting, pending, or requested.", false);
-    }
-    if (!STATUSES.includes(String(input.status))) throw notOneOf("status", input.status, STATUSES);
+  if (typeof input.name === "string" && input.name.trim() === "") throw new CheckRunInvalid(`For 'properties/name', "" is not a non-empty string.`);
+  if (ACTIONS_ONLY_STATUSES.includes(String(input.status))) {
+    throw new CheckRunInvalid("Only GitHub Actions can set a status of waiting, pending, or requested.", false);
   }
   const concluding = input.conclusion !== undefined && input.conclusion !== null;
   if (concluding) {
-    if (!CONCLUSIONS.includes(String(input.conclusion))) throw notOneOf("conclusion", input.conclusion, CONCLUSIONS);
+    if (!CONCLUSIONS.includes(String(input.conclusion))) {
+      throw new CheckRunInvalid(`For 'properties/conclusion', ${JSON.stringify(input.conclusion)} is not one of ${JSON.stringify(CONCLUSIONS)}.`);
+    }
     if (input.conclusion === "stale") {
       throw new CheckRunInvalid("You cannot change a check run conclusion to stale, only GitHub can set this.", false);
     }
@@ -92,30 +85,18 @@ function validate(input: CheckRunInput, creating: boolean): void {
     throw missing("conclusion");
   }
 
-  if (input.output !== undefined && input.output !== null) {
-    if (typeof input.output !== "object") throw new CheckRunInvalid(`For 'properties/output', ${JSON.stringify(input.output)} is not an object.`);
-    const o = input.output as Record<string, unknown>;
-    if (creating && (o.title === undefined || o.title === null)) throw missing("title");
-    if (o.summary === undefined || o.summary === null) throw missing("summary");
-    for (const f of ["title", "summary", "text"]) {
-      optionalString(f, o[f]);
-      const v = o[f];
-      if (typeof v === "string" && v.length > MAX_TEXT && f !== "title") throw tooLong(MAX_TEXT, v.length);
-    }
+  const output = (input.output ?? {}) as { summary?: unknown; text?: unknown; annotations?: unknown };
+  for (const v of [output.summary, output.text]) if (typeof v === "string" && v.length > MAX_TEXT) throw tooLong(MAX_TEXT, v.length);
+  if (Array.isArray(output.annotations) && output.annotations.length > MAX_ANNOTATIONS) {
+    throw new CheckRunInvalid(`Only ${MAX_ANNOTATIONS} annotations are allowed; ${output.annotations.length} were supplied.`);
   }
 
-  if (input.actions !== undefined && input.actions !== null) {
-    if (!Array.isArray(input.actions)) throw new CheckRunInvalid(`For 'properties/actions', ${JSON.stringify(input.actions)} is not an array.`);
-    if (input.actions.length > MAX_ACTIONS) {
-      throw new CheckRunInvalid(`Only ${MAX_ACTIONS} actions are allowed; ${input.actions.length} were supplied.`);
-    }
-    for (const a of input.actions as Array<Record<string, unknown>>) {
-      for (const [f, max] of [["label", 20], ["description", 40], ["identifier", 20]] as const) {
-        const v = a?.[f];
-        if (v === undefined || v === null) throw missing(f);
-        if (typeof v !== "string") throw new CheckRunInvalid(`For 'properties/${f}', ${JSON.stringify(v)} is not a string.`);
-        if (v.length > max) throw tooLong(max, v.length);
-      }
+  const actions = Array.isArray(input.actions) ? (input.actions as Array<Record<string, unknown>>) : [];
+  if (actions.length > MAX_ACTIONS) throw new CheckRunInvalid(`Only ${MAX_ACTIONS} actions are allowed; ${actions.length} were supplied.`);
+  for (const a of actions) {
+    for (const [f, max] of [["label", 20], ["description", 40], ["identifier", 20]] as const) {
+      const v = a[f];
+      if (typeof v === "string" && v.length > max) throw tooLong(max, v.length);
     }
   }
 }
@@ -132,7 +113,7 @@ export function writeCheckRun(
   input: CheckRunInput,
   via: "rest" | "graphql",
 ): CheckRunRecord {
-  validate(input, run === undefined);
+  validate(repo, input, run === undefined);
   const at = now();
   const prev: CheckRunFields = run ?? {
     name: input.name as string,
@@ -160,9 +141,9 @@ export function writeCheckRun(
   if (input.name !== undefined) next.name = input.name as string;
   if (input.details_url !== undefined) next.details_url = (input.details_url as string | null) ?? null;
   if (input.external_id !== undefined) next.external_id = (input.external_id as string | null) ?? "";
-  const startedAt = timestamp("started_at", input.started_at);
+  const startedAt = timestamp(input.started_at);
   if (startedAt !== undefined) next.started_at = startedAt;
-  const completedAt = timestamp("completed_at", input.completed_at);
+  const completedAt = timestamp(input.completed_at);
   if (input.output !== undefined && input.output !== null) {
     const o = input.output as Record<string, string | null | undefined>;
     for (const f of ["title", "summary", "text"] as const) if (o[f] !== undefined) next.output[f] = o[f] ?? null;

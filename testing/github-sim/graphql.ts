@@ -1,149 +1,80 @@
 /**
- * A subset of GitHub's GraphQL schema, executed by graphql-js so that documents are
- * parsed and validated the way GitHub would (unknown fields, wrong argument types,
- * bad enum values are errors). Types, fields and input names are GitHub's.
+ * GitHub's GraphQL API over GitHub's own published schema (`@octokit/graphql-schema`),
+ * executed by graphql-js: documents are parsed and validated exactly against what
+ * GitHub has (unknown fields, wrong argument types, bad enum values are errors), and
+ * the custom scalars parse and serialise their values, refusing what GitHub refuses
+ * (a `GitObjectID` that is not a full hex object id, a `URI` that is not absolute, a
+ * `DateTime` that is not ISO-8601). Resolvers exist for what the simulator serves:
+ * `repository` (its `object`s, owner, default branch) and the check-run mutations.
  *
  * Errors follow GitHub's format: HTTP 200, `errors[]` with `type`, `path`,
  * `locations`, `message`; a failing field (e.g. one aliased mutation) is `null` in
  * `data` while its siblings still run.
  */
-import { buildSchema, graphql, GraphQLError, type ExecutionResult } from "graphql";
+import { buildClientSchema, graphql, GraphQLError, GraphQLScalarType, Kind, type ExecutionResult, type GraphQLSchema, type IntrospectionQuery, type ValueNode } from "graphql";
 import { CheckRunInvalid, writeCheckRun, type CheckRunInput } from "./checks.js";
 import { blobSha, nodeId, parseNodeId } from "./ids.js";
-import type { Call, Reply, SimContext } from "./http.js";
+import { holds, type Call, type Permission, type Reply, type SimContext } from "./http.js";
 import { normalizeRef, type CheckRunRecord, type RepoRecord } from "./state.js";
 import { WEB } from "./shapes.js";
 
-const SDL = /* GraphQL */ `
-  scalar DateTime
-  scalar URI
-  scalar GitObjectID
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
-  interface Node { id: ID! }
+/** How each of GitHub's custom scalars reads a value; a refusal is a TypeError, as graphql-js expects. */
+const SCALARS: Record<string, (value: unknown) => unknown> = {
+  DateTime: (v) => isoDateTime(v, true),
+  PreciseDateTime: (v) => isoDateTime(v, false),
+  GitTimestamp: (v) => isoDateTime(v, false),
+  Date: (v) => matching(v, /^\d{4}-\d{2}-\d{2}$/, "an ISO-8601 date"),
+  GitObjectID: (v) => matching(v, /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i, "a full Git object ID").toLowerCase(),
+  GitRefname: (v) => matching(v, /^refs\/\S+$/, "a fully qualified reference name"),
+  Base64String: (v) => matching(v, /^[A-Za-z0-9+/]*={0,2}$/, "base64"),
+  BigInt: (v) => {
+    if (typeof v === "number" && Number.isInteger(v)) return String(v);
+    return matching(v, /^-?\d+$/, "an integer");
+  },
+  URI: (v) => {
+    const s = matching(v, /^\S+$/, "a URI");
+    // RFC 3986: an absolute URI has a scheme; URL() refuses what has none.
+    if (!URL.canParse(s)) throw new TypeError(`${JSON.stringify(s)} is not a valid URI`);
+    return s;
+  },
+};
 
-  interface RepositoryOwner { id: ID! login: String! url: URI! }
-  type User implements Node & RepositoryOwner { id: ID! login: String! url: URI! databaseId: Int }
-  type Organization implements Node & RepositoryOwner { id: ID! login: String! url: URI! databaseId: Int }
+function matching(v: unknown, pattern: RegExp, what: string): string {
+  if (typeof v !== "string" || !pattern.test(v)) throw new TypeError(`${JSON.stringify(v)} is not ${what}`);
+  return v;
+}
 
-  interface GitObject { id: ID! oid: GitObjectID! abbreviatedOid: String! repository: Repository! }
-  type Blob implements Node & GitObject {
-    id: ID!
-    oid: GitObjectID!
-    abbreviatedOid: String!
-    repository: Repository!
-    byteSize: Int!
-    isBinary: Boolean
-    isTruncated: Boolean!
-    text: String
+/** An ISO-8601 timestamp; `utc` normalises it to GitHub's `…Z` form with second precision. */
+function isoDateTime(v: unknown, utc: boolean): string {
+  const s = matching(v, ISO_DATE_TIME, "an ISO-8601 encoded date string");
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) throw new TypeError(`${JSON.stringify(s)} is not a valid date`);
+  return utc ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z") : s;
+}
+
+let loaded: GraphQLSchema | undefined;
+
+/** GitHub's schema, loaded once per process (its introspection JSON builds faster than its SDL, which repeats a field). */
+export async function schema(): Promise<GraphQLSchema> {
+  if (loaded) return loaded;
+  const { schema: published } = await import("@octokit/graphql-schema");
+  const json = published.json as unknown as { data?: IntrospectionQuery } & IntrospectionQuery;
+  loaded = buildClientSchema(json.data ?? json);
+  for (const [name, read] of Object.entries(SCALARS)) {
+    const type = loaded.getType(name);
+    if (!(type instanceof GraphQLScalarType)) throw new Error(`GitHub's schema has no scalar ${name}`);
+    type.serialize = read;
+    type.parseValue = read;
+    type.parseLiteral = (node: ValueNode) => {
+      const literal = node.kind === Kind.STRING || (node.kind === Kind.INT && name === "BigInt");
+      if (!literal) throw new TypeError(`${name} cannot represent a ${node.kind} literal`);
+      return read(node.value);
+    };
   }
-  type Commit implements Node & GitObject { id: ID! oid: GitObjectID! abbreviatedOid: String! repository: Repository! }
-  type Tag implements Node & GitObject { id: ID! oid: GitObjectID! abbreviatedOid: String! repository: Repository! name: String! target: GitObject! }
-  type TreeEntry { name: String! path: String type: String! oid: GitObjectID! mode: Int! }
-  type Tree implements Node & GitObject {
-    id: ID!
-    oid: GitObjectID!
-    abbreviatedOid: String!
-    repository: Repository!
-    entries: [TreeEntry!]
-  }
-
-  type Ref implements Node { id: ID! name: String! prefix: String! }
-
-  type Repository implements Node {
-    id: ID!
-    databaseId: Int
-    name: String!
-    nameWithOwner: String!
-    owner: RepositoryOwner!
-    isPrivate: Boolean!
-    url: URI!
-    defaultBranchRef: Ref
-    object(expression: String, oid: GitObjectID): GitObject
-  }
-
-  enum CheckStatusState { COMPLETED IN_PROGRESS PENDING QUEUED REQUESTED WAITING }
-  enum RequestableCheckStatusState { COMPLETED IN_PROGRESS PENDING QUEUED WAITING }
-  enum CheckConclusionState { ACTION_REQUIRED CANCELLED FAILURE NEUTRAL SKIPPED STALE STARTUP_FAILURE SUCCESS TIMED_OUT }
-  enum CheckAnnotationLevel { FAILURE NOTICE WARNING }
-
-  type CheckRun implements Node {
-    id: ID!
-    databaseId: Int
-    name: String!
-    status: CheckStatusState!
-    conclusion: CheckConclusionState
-    detailsUrl: URI
-    externalId: String
-    startedAt: DateTime
-    completedAt: DateTime
-    title: String
-    summary: String
-    text: String
-    permalink: URI!
-    url: URI!
-    repository: Repository!
-  }
-
-  input CheckRunAction { description: String! identifier: String! label: String! }
-  input CheckAnnotationRange { endColumn: Int endLine: Int! startColumn: Int startLine: Int! }
-  input CheckAnnotationData {
-    annotationLevel: CheckAnnotationLevel!
-    location: CheckAnnotationRange!
-    message: String!
-    path: String!
-    rawDetails: String
-    title: String
-  }
-  input CheckRunOutputImage { alt: String! caption: String imageUrl: URI! }
-  input CheckRunOutput {
-    annotations: [CheckAnnotationData!]
-    images: [CheckRunOutputImage!]
-    summary: String!
-    text: String
-    title: String!
-  }
-
-  input CreateCheckRunInput {
-    actions: [CheckRunAction!]
-    clientMutationId: String
-    completedAt: DateTime
-    conclusion: CheckConclusionState
-    detailsUrl: URI
-    externalId: String
-    headSha: GitObjectID!
-    name: String!
-    output: CheckRunOutput
-    repositoryId: ID!
-    startedAt: DateTime
-    status: RequestableCheckStatusState
-  }
-  input UpdateCheckRunInput {
-    actions: [CheckRunAction!]
-    checkRunId: ID!
-    clientMutationId: String
-    completedAt: DateTime
-    conclusion: CheckConclusionState
-    detailsUrl: URI
-    externalId: String
-    name: String
-    output: CheckRunOutput
-    repositoryId: ID!
-    startedAt: DateTime
-    status: RequestableCheckStatusState
-  }
-  type CreateCheckRunPayload { checkRun: CheckRun clientMutationId: String }
-  type UpdateCheckRunPayload { checkRun: CheckRun clientMutationId: String }
-
-  type Query {
-    repository(owner: String!, name: String!, followRenames: Boolean = true): Repository
-  }
-  type Mutation {
-    createCheckRun(input: CreateCheckRunInput!): CreateCheckRunPayload
-    updateCheckRun(input: UpdateCheckRunInput!): UpdateCheckRunPayload
-  }
-`;
-
-const schema = buildSchema(SDL);
+  return loaded;
+}
 
 /** An error GitHub reports with a `type` (NOT_FOUND, UNPROCESSABLE, FORBIDDEN…). */
 class TypedError extends Error {
@@ -158,6 +89,11 @@ class TypedError extends Error {
 interface Ctx {
   sim: SimContext;
   installationId: number;
+}
+
+/** GitHub's FORBIDDEN error for a field the installation's permissions do not cover. */
+function permitted(ctx: Ctx, permission: Permission): void {
+  if (!holds(ctx.sim, permission)) throw new TypedError("FORBIDDEN", "Resource not accessible by integration");
 }
 
 /** Responses are plain objects; `__typename` lets graphql-js resolve interfaces. */
@@ -178,20 +114,23 @@ function repositoryValue(ctx: Ctx, repo: RepoRecord) {
     },
     isPrivate: repo.private,
     url: `${WEB}/${full}`,
-    defaultBranchRef: { id: `${repo.node_id}:${repo.defaultBranch}`, name: repo.defaultBranch, prefix: "refs/heads/" },
-    object: (args: { expression?: string | null; oid?: string | null }) => gitObject(ctx, repo, args),
+    defaultBranchRef: {
+      id: `${repo.node_id}:${repo.defaultBranch}`,
+      name: repo.defaultBranch,
+      prefix: "refs/heads/",
+      target: () => commit(ctx, repo, repo.defaultBranch, () => repositoryValue(ctx, repo)),
+    },
+    object: (args: { expression?: string | null; oid?: string | null }) => {
+      permitted(ctx, ["contents", "read"]);
+      return gitObject(ctx, repo, args);
+    },
   };
 }
 
-/**
- * The simulator keeps no history, so a commit is any 40-hex sha (every sha "exists")
- * or a known branch (the default one, or one with files of its own).
- */
-function commit(repo: RepoRecord, rev: string, self: () => unknown) {
-  const ref = normalizeRef(repo, rev || undefined);
-  const known = /^[0-9a-f]{40}$/.test(ref) || ref === repo.defaultBranch || repo.files.has(ref);
-  if (!known) return null;
-  const oid = /^[0-9a-f]{40}$/.test(ref) ? ref : blobSha(`commit ${repo.id} ${ref}`);
+/** A bare revision names a commit: a sha the repository has, or a branch or tag it has. */
+function commit(ctx: Ctx, repo: RepoRecord, rev: string, self: () => unknown) {
+  const oid = ctx.sim.state.commitOf(repo, rev || undefined);
+  if (oid === undefined) return null;
   return { __typename: "Commit", id: Buffer.from(`06:Commit${oid}`).toString("base64"), oid, abbreviatedOid: oid.slice(0, 7), repository: self };
 }
 
@@ -223,8 +162,11 @@ function gitObject(ctx: Ctx, repo: RepoRecord, args: { expression?: string | nul
   const expression = args.expression ?? "";
   const colon = expression.indexOf(":");
   // A bare revision names a commit: any full sha, or a branch the repository has.
-  if (colon < 0) return commit(repo, expression, self);
-  const ref = normalizeRef(repo, expression.slice(0, colon) || undefined);
+  if (colon < 0) return commit(ctx, repo, expression, self);
+  const rev = expression.slice(0, colon) || undefined;
+  // `<rev>:<path>` at a revision the repository does not have is null, as on GitHub.
+  if (state.commitOf(repo, rev) === undefined) return null;
+  const ref = normalizeRef(repo, rev);
   const path = expression.slice(colon + 1).replace(/^\/+|\/+$/g, "");
   const content = path ? state.file(repo, ref, path) : undefined;
   if (content !== undefined) return blob(content);
@@ -308,6 +250,7 @@ function toCheckRunInput(input: GqlInput): CheckRunInput {
 }
 
 function write(ctx: Ctx, repo: RepoRecord, run: CheckRunRecord | undefined, input: GqlInput) {
+  permitted(ctx, ["checks", "write"]);
   try {
     const record = writeCheckRun(ctx.sim.state, repo, run, toCheckRunInput(input), "graphql");
     return { checkRun: checkRunValue(ctx, record, repo), clientMutationId: input.clientMutationId ?? null };
@@ -354,16 +297,17 @@ export async function handleGraphql(call: Call, sim: SimContext): Promise<Reply>
     return { status: 400, body: { message: "A query attribute must be specified and must be a string.", documentation_url: "https://docs.github.com/graphql" } };
   }
   const result: ExecutionResult = await graphql({
-    schema,
+    schema: await schema(),
     source: body.query,
     rootValue,
     contextValue: { sim, installationId: call.installationId! } satisfies Ctx,
     variableValues: (body.variables as Record<string, unknown> | undefined) ?? null,
     operationName: typeof body.operationName === "string" ? body.operationName : null,
   });
-  // A bug in the simulator must not pass for a GitHub error answer.
+  // A bug in the simulator (a resolver failing, a value its scalar refuses) must not
+  // pass for a GitHub error answer; errors without a path are the request's own (validation).
   const unexpected = result.errors?.find(
-    (e) => e.originalError && !(e.originalError instanceof TypedError) && !(e.originalError instanceof GraphQLError),
+    (e) => e.path && e.originalError && !(e.originalError instanceof TypedError) && !(e.originalError instanceof GraphQLError),
   );
   if (unexpected) throw unexpected.originalError;
   return {

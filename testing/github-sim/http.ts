@@ -33,6 +33,8 @@ export interface SimContext {
   readonly tokens: TokenStore;
   /** The API base URL (the simulator's own address). */
   readonly api: string;
+  /** The App a manifest code registers, as `POST /app-manifests/{code}/conversions` answers; undefined for an unknown code. */
+  readonly convertManifest: (code: string) => Record<string, unknown> | undefined;
 }
 
 /** One authenticated request, routed. */
@@ -53,9 +55,24 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** A body of its own (e.g. "Validation Failed" with `errors[]`); default {@link errorBody}. */
+    readonly body?: unknown,
   ) {
     super(message);
   }
+}
+
+/** One entry of a "Validation Failed" answer's `errors[]`, as GitHub words them. */
+export interface ValidationError {
+  resource: string;
+  field: string;
+  code: "missing" | "missing_field" | "invalid" | "already_exists" | "unprocessable" | "custom";
+  message?: string;
+}
+
+/** GitHub's 422 for a request the schema accepts but the model refuses: `Validation Failed` with `errors[]`. */
+export function validationFailed(docs: string, ...errors: ValidationError[]): HttpError {
+  return new HttpError(422, "Validation Failed", { message: "Validation Failed", errors, documentation_url: docs, status: "422" });
 }
 
 export const DOCS = "https://docs.github.com/rest";
@@ -66,6 +83,24 @@ export function errorBody(status: number, message: string, docs: string) {
 }
 
 export const notFound = () => new HttpError(404, "Not Found");
+
+/** An App permission at a level, as GitHub names them (`checks: write`). */
+export type Permission = readonly [name: string, level: "read" | "write"];
+
+/**
+ * Whether the App's installations hold one of `anyOf` (write includes read). GitHub
+ * grants an installation the App's permissions; a request that needs more is refused.
+ */
+export function holds(sim: SimContext, ...anyOf: Permission[]): boolean {
+  if (anyOf.length === 0) return true;
+  const granted = sim.state.app.permissions;
+  return anyOf.some(([name, level]) => granted[name] === "write" || (level === "read" && granted[name] === "read"));
+}
+
+/** GitHub's 403 for a request the installation's permissions do not cover. */
+export function requirePermission(sim: SimContext, ...anyOf: Permission[]): void {
+  if (!holds(sim, ...anyOf)) throw new HttpError(403, "Resource not accessible by integration");
+}
 
 /** A page of `items` per `per_page`/`page`, with GitHub's `Link` header. */
 export function paginate<T>(items: T[], call: Call, api: string): { page: T[]; headers: Record<string, string> } {

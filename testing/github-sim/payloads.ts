@@ -6,6 +6,8 @@
  * owner and installation ids line up with what the simulated API serves.
  */
 import { nodeId, pullRequestId, stableId } from "./ids.js";
+import { learn } from "./known.js";
+import { projectManifest } from "./manifest.js";
 import type { SimInstallation, SimRepo } from "./server.js";
 import { repoStub, userJson, WEB } from "./shapes.js";
 import { accountFor, now } from "./state.js";
@@ -18,6 +20,7 @@ const user = (login: string, api: string) => userJson(accountFor(login), api);
 
 /** `repository`, `organization` (org-owned repos), `sender` and `installation`, common to repository events. */
 function envelope(repo: SimRepo, sender: string) {
+  learn(repo, { users: [sender] });
   const { installationId, ...repository } = repo;
   const api = apiOf(repo);
   const org = repository.owner.type === "Organization" ? repository.owner : undefined;
@@ -31,6 +34,11 @@ function envelope(repo: SimRepo, sender: string) {
             node_id: org.node_id,
             url: `${api}/orgs/${org.login}`,
             repos_url: `${api}/orgs/${org.login}/repos`,
+            events_url: `${api}/orgs/${org.login}/events`,
+            hooks_url: `${api}/orgs/${org.login}/hooks`,
+            issues_url: `${api}/orgs/${org.login}/issues`,
+            members_url: `${api}/orgs/${org.login}/members{/member}`,
+            public_members_url: `${api}/orgs/${org.login}/public_members{/member}`,
             avatar_url: org.avatar_url,
             description: null,
           },
@@ -45,6 +53,9 @@ function label(name: string, repo: SimRepo) {
   const id = stableId(`label:${repo.full_name}:${name}`);
   return { id, node_id: nodeId("Label", id), url: `${repo.url}/labels/${encodeURIComponent(name)}`, name, color: "ededed", default: false, description: null };
 }
+
+/** No reactions yet, in GitHub's rollup form. */
+const reactionRollup = (of: string) => ({ url: `${of}/reactions`, total_count: 0, "+1": 0, "-1": 0, laugh: 0, hooray: 0, confused: 0, heart: 0, rocket: 0, eyes: 0 });
 
 export type PullRequestAction = "opened" | "synchronize" | "reopened" | "closed" | "edited" | "labeled" | "unlabeled" | "ready_for_review";
 
@@ -67,6 +78,8 @@ export interface PullRequestEventOptions {
   draft?: boolean;
   /** `closed` only: whether it was merged. */
   merged?: boolean;
+  /** A pull request from a fork: the fork (`sim.addRepo({fork: true, …})`) its head branch lives in. */
+  headRepo?: SimRepo;
 }
 
 /** `pull_request.<action>`; `synchronize` carries `before`/`after` like GitHub's. */
@@ -74,11 +87,13 @@ export function pullRequestEvent(action: PullRequestAction, o: PullRequestEventO
   const { repo } = o;
   const api = apiOf(repo);
   const { installationId: _, ...repository } = repo;
+  const headRepository = o.headRepo ? (({ installationId: _i, ...fork }) => fork)(o.headRepo) : repository;
+  learn(repo, { commits: [o.headSha, o.baseSha, o.before, o.after], users: [o.author], pulls: [o.number] });
   const id = pullRequestId(repo.id, o.number);
   const at = now();
   const closed = action === "closed";
   const merged = closed && (o.merged ?? false);
-  const side = (ref: string, sha: string) => ({ label: `${repo.owner.login}:${ref}`, ref, sha, user: repository.owner, repo: repository });
+  const side = (r: typeof repository, ref: string, sha: string) => ({ label: `${r.owner.login}:${ref}`, ref, sha, user: r.owner, repo: r });
   const url = `${repo.url}/pulls/${o.number}`;
   const html = `${repo.html_url}/pull/${o.number}`;
   return {
@@ -95,24 +110,48 @@ export function pullRequestEvent(action: PullRequestAction, o: PullRequestEventO
       commits_url: `${url}/commits`,
       comments_url: `${repo.url}/issues/${o.number}/comments`,
       statuses_url: `${repo.url}/statuses/${o.headSha}`,
+      review_comments_url: `${url}/comments`,
+      review_comment_url: `${repo.url}/pulls/comments{/number}`,
       number: o.number,
       state: closed ? "closed" : "open",
       locked: false,
+      active_lock_reason: null,
       title: o.title ?? `Pull request #${o.number}`,
       user: user(o.author, api),
       body: null,
       labels: (o.labels ?? []).map((n) => label(n, repo)),
+      milestone: null,
+      assignee: null,
+      assignees: [],
+      requested_reviewers: [],
+      requested_teams: [],
       created_at: at,
       updated_at: at,
       closed_at: closed ? at : null,
       merged_at: merged ? at : null,
       merge_commit_sha: null,
       draft: o.draft ?? false,
-      head: side(o.headRef ?? `pr-${o.number}`, o.headSha),
-      base: side(o.baseRef ?? repo.default_branch, o.baseSha ?? ZERO_SHA),
+      head: side(headRepository, o.headRef ?? `pr-${o.number}`, o.headSha),
+      base: side(repository, o.baseRef ?? repo.default_branch, o.baseSha ?? ZERO_SHA),
+      _links: {
+        self: { href: url },
+        html: { href: html },
+        issue: { href: `${repo.url}/issues/${o.number}` },
+        comments: { href: `${repo.url}/issues/${o.number}/comments` },
+        review_comments: { href: `${url}/comments` },
+        review_comment: { href: `${repo.url}/pulls/comments{/number}` },
+        commits: { href: `${url}/commits` },
+        statuses: { href: `${repo.url}/statuses/${o.headSha}` },
+      },
       author_association: o.author.toLowerCase() === repo.owner.login.toLowerCase() ? "OWNER" : "CONTRIBUTOR",
+      auto_merge: null,
       merged,
+      merged_by: merged ? user(o.sender ?? o.author, api) : null,
       mergeable: null,
+      rebaseable: null,
+      mergeable_state: "unknown",
+      maintainer_can_modify: false,
+      review_comments: 0,
       comments: 0,
       commits: 1,
       additions: 0,
@@ -151,6 +190,7 @@ export function pushEvent(o: PushEventOptions) {
   const pusher = o.pusher ?? repo.owner.login;
   const ref = o.ref.startsWith("refs/") ? o.ref : `refs/heads/${o.ref}`;
   const after = o.deleted ? ZERO_SHA : o.after;
+  learn(repo, { commits: [o.before, after, ...o.commits.map((c) => c.id)], users: [pusher] });
   const person = { name: pusher, email: `${pusher}@users.noreply.github.com`, username: pusher };
   const commits = o.deleted
     ? []
@@ -214,6 +254,7 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
   const { repo } = o;
   const api = apiOf(repo);
   const commentId = o.commentId ?? ++nextId;
+  learn(repo, { users: [o.author, o.issueAuthor], ...(o.isPullRequest ? { pulls: [o.issueNumber] } : { issues: [o.issueNumber] }) });
   const at = now();
   const issueUrl = `${repo.url}/issues/${o.issueNumber}`;
   const issueHtml = `${repo.html_url}/${o.isPullRequest ? "pull" : "issues"}/${o.issueNumber}`;
@@ -225,6 +266,8 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
       url: issueUrl,
       repository_url: repo.url,
       comments_url: `${issueUrl}/comments`,
+      labels_url: `${issueUrl}/labels{/name}`,
+      events_url: `${issueUrl}/events`,
       html_url: issueHtml,
       id: issueId,
       node_id: nodeId(o.isPullRequest ? "PullRequest" : "Issue", issueId),
@@ -234,6 +277,8 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
       labels: [],
       state: "open",
       locked: false,
+      active_lock_reason: null,
+      milestone: null,
       assignee: null,
       assignees: [],
       comments: 1,
@@ -242,6 +287,7 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
       closed_at: null,
       author_association: association,
       body: null,
+      reactions: reactionRollup(issueUrl),
       ...(o.isPullRequest
         ? {
             pull_request: {
@@ -265,7 +311,7 @@ export function issueCommentEvent(o: IssueCommentEventOptions) {
       updated_at: at,
       author_association: association,
       body: o.body,
-      reactions: { url: `${repo.url}/issues/comments/${commentId}/reactions`, total_count: 0, "+1": 0, "-1": 0, laugh: 0, hooray: 0, confused: 0, heart: 0, rocket: 0, eyes: 0 },
+      reactions: reactionRollup(`${repo.url}/issues/comments/${commentId}`),
       performed_via_github_app: null,
     },
     ...envelope(repo, o.author),
@@ -304,6 +350,8 @@ export interface CheckRunEventOptions {
 export function checkRunEvent(action: "requested_action" | "rerequested", o: CheckRunEventOptions) {
   const { repo, checkRun: run } = o;
   const api = apiOf(repo);
+  const manifest = projectManifest();
+  learn(repo, { commits: [run.head_sha] });
   const slug = run.app.slug ?? "packit-sim";
   const app = {
     id: run.app.id,
@@ -314,6 +362,11 @@ export function checkRunEvent(action: "requested_action" | "rerequested", o: Che
     description: "",
     external_url: "https://packit.dev",
     html_url: `${WEB}/apps/${slug}`,
+    created_at: "2019-01-01T00:00:00Z",
+    updated_at: "2019-01-01T00:00:00Z",
+    // What this project's app.yml registers, as the simulated App does.
+    permissions: manifest.default_permissions as Record<string, string>,
+    events: manifest.default_events as string[],
   };
   const repoRef = { id: repo.id, url: repo.url, name: repo.name };
   const pulls = (o.pullRequests ?? []).map((p) => ({
@@ -334,7 +387,8 @@ export function checkRunEvent(action: "requested_action" | "rerequested", o: Che
       external_id: run.external_id ?? "",
       url,
       html_url: `${repo.html_url}/runs/${run.id}`,
-      details_url: run.details_url ?? null,
+      // Without one of its own, GitHub shows the App's homepage.
+      details_url: run.details_url ?? app.external_url,
       status: run.status,
       conclusion: run.conclusion,
       started_at: run.started_at ?? null,
@@ -436,6 +490,7 @@ export function releaseEvent(action: "published" | "created" | "released" | "pre
   const id = ++nextId;
   const at = now();
   const url = `${repo.url}/releases/${id}`;
+  learn(repo, { users: [o.author], tags: { [o.tagName]: o.targetCommitish ?? repo.default_branch } });
   return {
     action,
     release: {
@@ -451,7 +506,9 @@ export function releaseEvent(action: "published" | "created" | "released" | "pre
       draft: o.draft ?? false,
       prerelease: o.prerelease ?? false,
       created_at: at,
+      updated_at: at,
       published_at: at,
+      immutable: false,
       author: user(o.author, apiOf(repo)),
       assets: [],
       tarball_url: `${repo.url}/tarball/${o.tagName}`,

@@ -6,7 +6,7 @@
  */
 import { CheckRunInvalid, writeCheckRun } from "./checks.js";
 import { blobSha } from "./ids.js";
-import { DOCS, HttpError, notFound, paginate, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
+import { DOCS, HttpError, notFound, paginate, requirePermission, validationFailed, type Call, type Permission, type Reply, type RouteGroup, type SimContext } from "./http.js";
 import {
   appJson,
   checkRunJson,
@@ -24,8 +24,10 @@ export interface Route {
   method: string;
   pattern: RegExp;
   group: RouteGroup;
-  /** `jwt`: the app's JWT; `installation`: an installation access token. */
-  auth: "jwt" | "installation";
+  /** Installation routes: the App permissions of which one is needed (none: any installation may). */
+  needs: Permission[];
+  /** `jwt`: the app's JWT; `installation`: an installation access token; `none`: no credential (the manifest code is one). */
+  auth: "jwt" | "installation" | "none";
   docs: string;
   handle: (call: Call, sim: SimContext) => Reply;
 }
@@ -39,15 +41,29 @@ function compile(template: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-function route(
-  method: string,
-  template: string,
-  group: RouteGroup,
-  auth: Route["auth"],
-  docs: string,
-  handle: Route["handle"],
-): Route {
-  return { method, pattern: compile(template), group, auth, docs: `${DOCS}/${docs}`, handle };
+/**
+ * The App permission (one of) each installation route needs, as GitHub's
+ * "fine-grained permissions" lists them; routes not listed need only `metadata: read`,
+ * which every App has. Comments depend on the issue: see {@link onIssue}.
+ */
+const NEEDS: Record<string, Permission[]> = {
+  "GET /repos/{owner}/{repo}/contents": [["contents", "read"]],
+  "GET /repos/{owner}/{repo}/contents/{path*}": [["contents", "read"]],
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}": [["pull_requests", "read"]],
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files": [["pull_requests", "read"]],
+  "POST /repos/{owner}/{repo}/check-runs": [["checks", "write"]],
+  "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": [["checks", "write"]],
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}": [["checks", "read"]],
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs": [["checks", "read"]],
+};
+
+function route(method: string, template: string, group: RouteGroup, auth: Route["auth"], docs: string, handle: Route["handle"]): Route {
+  return { method, pattern: compile(template), group, auth, needs: NEEDS[`${method} ${template}`] ?? [], docs: `${DOCS}/${docs}`, handle };
+}
+
+/** A pull request's comments answer to `pull_requests` or `issues`; a plain issue's to `issues` only. */
+function onIssue(repo: RepoRecord, issue: number, level: "read" | "write"): Permission[] {
+  return repo.pullNumbers.has(issue) ? [["issues", level], ["pull_requests", level]] : [["issues", level]];
 }
 
 const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, ...(headers ? { headers } : {}) });
@@ -71,8 +87,18 @@ function bodyObject(call: Call): Record<string, unknown> {
   return call.body as Record<string, unknown>;
 }
 
-function invalid(e: unknown): never {
-  if (e instanceof CheckRunInvalid) throw new HttpError(422, e.restMessage);
+function invalid(e: unknown, call: Call): never {
+  if (e instanceof CheckRunInvalid) {
+    if (!e.field) throw new HttpError(422, e.restMessage);
+    // A refusal about one field also names it in `errors[]`, as GitHub's validation errors do.
+    const code = e.detail.endsWith("wasn't supplied.") ? "missing_field" : "invalid";
+    throw new HttpError(422, e.restMessage, {
+      message: e.restMessage,
+      errors: [{ resource: "CheckRun", field: e.field, code }],
+      documentation_url: call.docs,
+      status: "422",
+    });
+  }
   throw e;
 }
 
@@ -105,7 +131,9 @@ function contentEntry(sim: SimContext, repo: RepoRecord, ref: string, path: stri
 
 function getContents(call: Call, sim: SimContext): Reply {
   const repo = repoOf(call, sim);
-  const ref = normalizeRef(repo, call.query.get("ref") ?? undefined);
+  const asked = call.query.get("ref");
+  if (asked !== null && sim.state.commitOf(repo, asked) === undefined) throw new HttpError(404, `No commit found for the ref ${asked}`);
+  const ref = normalizeRef(repo, asked ?? undefined);
   const path = (call.params.path ?? "").replace(/^\/+|\/+$/g, "");
   const content = path ? sim.state.file(repo, ref, path) : undefined;
   if (content !== undefined) {
@@ -143,7 +171,8 @@ function runOf(call: Call, sim: SimContext, repo: RepoRecord) {
 
 function listCheckRuns(call: Call, sim: SimContext): Reply {
   const repo = repoOf(call, sim);
-  const ref = call.params.ref!;
+  const ref = sim.state.commitOf(repo, call.params.ref);
+  if (ref === undefined) throw new HttpError(422, `No commit found for SHA: ${call.params.ref}`);
   const name = call.query.get("check_name");
   const status = call.query.get("status");
   let runs = [...sim.state.checkRuns.values()]
@@ -167,25 +196,34 @@ function listCheckRuns(call: Call, sim: SimContext): Reply {
 
 // --- comments and reactions ------------------------------------------------------
 
-const REACTIONS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"];
-
 function commentReply(sim: SimContext, repo: RepoRecord, id: number, status = 200): Reply {
   const c = sim.state.comments.get(id)!;
   const reactions = sim.state.reactions.filter((r) => r.commentId === id);
   return { status, body: commentJson(c, repo, sim.state.app, sim.api, reactions) };
 }
 
-function commentOf(call: Call, sim: SimContext, repo: RepoRecord) {
+/** The comment of the path, if the installation may `level` its issue's comments. */
+function commentOf(call: Call, sim: SimContext, repo: RepoRecord, level: "read" | "write") {
   const c = sim.state.comments.get(Number(call.params.comment_id));
   if (!c || c.repoId !== repo.id) throw notFound();
+  requirePermission(sim, ...onIssue(repo, c.issue_number, level));
   return c;
 }
 
+/** A body field the description requires (the server has checked it is there and a string). */
 function requiredBody(call: Call, field: string): string {
-  const v = bodyObject(call)[field];
-  if (v === undefined || v === null) throw new HttpError(422, `Invalid request.\n\n"${field}" wasn't supplied.`);
-  if (typeof v !== "string") throw new HttpError(422, `Invalid request.\n\nFor 'properties/${field}', ${JSON.stringify(v)} is not a string.`);
-  return v;
+  return bodyObject(call)[field] as string;
+}
+
+/** GitHub stores at most this many characters in an issue or pull request comment. */
+const MAX_COMMENT = 65536;
+
+function commentBody(call: Call): string {
+  const body = requiredBody(call, "body");
+  if (body.length > MAX_COMMENT) {
+    throw validationFailed(call.docs, { resource: "IssueComment", code: "unprocessable", field: "data", message: `Body cannot be more than ${MAX_COMMENT} characters` });
+  }
+  return body;
 }
 
 // --- permissions -------------------------------------------------------------------
@@ -197,6 +235,7 @@ const RANK: Role[] = ["none", "read", "triage", "write", "maintain", "admin"];
 function permissionReply(call: Call, sim: SimContext): Reply {
   const repo = repoOf(call, sim);
   const login = call.params.username!;
+  if (!sim.state.hasUser(login)) throw notFound();
   const role = sim.state.role(repo, login);
   const at = (r: Role) => RANK.indexOf(role) >= RANK.indexOf(r);
   return ok({
@@ -212,6 +251,13 @@ function permissionReply(call: Call, sim: SimContext): Reply {
 
 /** Every REST route the simulator answers, in match order. */
 export const ROUTES: Route[] = [
+  // --- the manifest flow (no credential: the one-time code is the secret) ---
+  route("POST", "/app-manifests/{code}/conversions", "app", "none", "apps/apps#create-a-github-app-from-a-manifest", (call, sim) => {
+    const app = sim.convertManifest(call.params.code!);
+    if (!app) throw notFound();
+    return { status: 201, body: app };
+  }),
+
   // --- as the app (JWT) ---
   route("GET", "/app", "app", "jwt", "apps/apps#get-the-authenticated-app", (_call, sim) => {
     const count = [...sim.state.installations.values()].filter((i) => !i.deleted).length;
@@ -272,7 +318,7 @@ export const ROUTES: Route[] = [
     const repo = repoOf(call, sim);
     const pr = sim.state.pull(repo, Number(call.params.pull_number));
     if (!pr) throw notFound();
-    return ok(pullJson(pr, repo, sim.api));
+    return ok(pullJson(pr, repo, sim.state.repoById(pr.headRepoId) ?? repo, sim.api));
   }),
   route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", "pulls", "installation", "pulls/pulls#list-pull-requests-files", (call, sim) => {
     const repo = repoOf(call, sim);
@@ -305,7 +351,7 @@ export const ROUTES: Route[] = [
       const run = writeCheckRun(sim.state, repo, undefined, bodyObject(call), "rest");
       return checkRunReply(sim, repo, run.id, 201);
     } catch (e) {
-      return invalid(e);
+      return invalid(e, call);
     }
   }),
   route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "check-runs", "installation", "checks/runs#get-a-check-run", (call, sim) => {
@@ -321,7 +367,7 @@ export const ROUTES: Route[] = [
       delete input.head_sha;
       writeCheckRun(sim.state, repo, run, input, "rest");
     } catch (e) {
-      invalid(e);
+      invalid(e, call);
     }
     return checkRunReply(sim, repo, run.id);
   }),
@@ -329,36 +375,37 @@ export const ROUTES: Route[] = [
 
   route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comments", "installation", "issues/comments#create-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = sim.state.newComment(repo, Number(call.params.issue_number), requiredBody(call, "body"), sim.state.bot, true);
+    const issue = Number(call.params.issue_number);
+    if (!repo.issues.has(issue)) throw notFound();
+    requirePermission(sim, ...onIssue(repo, issue, "write"));
+    const c = sim.state.newComment(repo, issue, commentBody(call), sim.state.bot, true);
     return commentReply(sim, repo, c.id, 201);
   }),
   route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comments", "installation", "issues/comments#list-issue-comments", (call, sim) => {
     const repo = repoOf(call, sim);
     const n = Number(call.params.issue_number);
+    requirePermission(sim, ...onIssue(repo, n, "read"));
     const all = [...sim.state.comments.values()].filter((c) => c.repoId === repo.id && c.issue_number === n).sort((a, b) => a.id - b.id);
     const { page, headers } = paginate(all, call, sim.api);
     return ok(page.map((c) => commentReply(sim, repo, c.id).body), headers);
   }),
   route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments", "installation", "issues/comments#get-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    return commentReply(sim, repo, commentOf(call, sim, repo).id);
+    return commentReply(sim, repo, commentOf(call, sim, repo, "read").id);
   }),
   route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments", "installation", "issues/comments#update-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo);
+    const c = commentOf(call, sim, repo, "write");
     // Apps may only edit their own comments.
     if (c.author.login !== sim.state.bot.login) throw new HttpError(403, "Resource not accessible by integration");
-    c.body = requiredBody(call, "body");
+    c.body = commentBody(call);
     c.updated_at = now();
     return commentReply(sim, repo, c.id);
   }),
   route("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "reactions", "installation", "reactions/reactions#create-reaction-for-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo);
+    const c = commentOf(call, sim, repo, "write");
     const content = requiredBody(call, "content");
-    if (!REACTIONS.includes(content)) {
-      throw new HttpError(422, `Invalid request.\n\nFor 'properties/content', ${JSON.stringify(content)} is not one of ${JSON.stringify(REACTIONS)}.`);
-    }
     const bot = sim.state.bot;
     // The same reaction by the same user is not duplicated: 200 with the existing one.
     const existing = sim.state.reactions.find((r) => r.commentId === c.id && r.content === content && r.user.login === bot.login);
@@ -367,7 +414,7 @@ export const ROUTES: Route[] = [
   }),
   route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "reactions", "installation", "reactions/reactions#list-reactions-for-an-issue-comment", (call, sim) => {
     const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo);
+    const c = commentOf(call, sim, repo, "read");
     const content = call.query.get("content");
     const all = sim.state.reactions.filter((r) => r.commentId === c.id && (content === null || r.content === content));
     const { page, headers } = paginate(all, call, sim.api);

@@ -9,20 +9,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { AuthFailure, generateAppKeys, TokenStore, verifyAppJwt, type AppKeys } from "./auth.js";
+import { appFromManifest, conversionAnswer, MANIFEST_FORM, ManifestCodes, type SimApp } from "./app-registration.js";
+import { projectManifest } from "./manifest.js";
+import { sendWebhook } from "./webhooks.js";
 import { Faults, faultReply, primaryLimitReply, RateLimits, requestId, type RateLimitFault } from "./faults.js";
-import { handleGraphql } from "./graphql.js";
-import { DOCS, errorBody, HttpError, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
-import { nodeId, pullRequestId } from "./ids.js";
+import { handleGraphql, schema } from "./graphql.js";
+import { DOCS, errorBody, HttpError, requirePermission, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
+import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
+import { registerLearner } from "./known.js";
+import { checkRequest, checkResponse, description, invalidRequestMessage } from "./openapi.js";
+import type { AddPullRequestOptions, AddRepoOptions, GitHubSimOptions, InstallationView, SimInstallation, SimRepo, SimRequest } from "./options.js";
 import { matchRoute } from "./rest.js";
-import { commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
+import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
 import {
   accountFor,
   normalizeRef,
   now,
   SimState,
-  type Account,
   type CheckRunRecord,
-  type PullFile,
   type RepoRecord,
   type Role,
 } from "./state.js";
@@ -30,74 +34,7 @@ import {
 export type { RouteGroup } from "./http.js";
 export type { RateLimitKind, RateLimitFault } from "./faults.js";
 export type { CheckRunRecord, CheckRunSnapshot, PullFile, Role } from "./state.js";
-
-export interface GitHubSimOptions {
-  /** Delay before every answer, in ms (also settable later through `sim.latencyMs`). */
-  latencyMs?: number;
-  appId?: number;
-  appSlug?: string;
-  /** Requests per hour per credential and resource before GitHub's primary limit answers (default 5000). */
-  rateLimit?: number;
-}
-
-/** One request the simulator answered. */
-export interface SimRequest {
-  method: string;
-  path: string;
-  group: RouteGroup;
-  status: number;
-  /** Epoch ms when it arrived. */
-  at: number;
-  /** Time to answer, including injected latency. */
-  ms: number;
-  installationId?: number;
-}
-
-/** A repository as `GET /repos/{owner}/{repo}` shows it, plus its installation (for payload builders). */
-export type SimRepo = ReturnType<typeof repoJson> & { installationId: number };
-/** An installation as `GET /app/installations/{id}` shows it. */
-export type SimInstallation = ReturnType<typeof installationJson>;
-
-export interface AddRepoOptions {
-  installationId: number;
-  owner: string;
-  name: string;
-  defaultBranch?: string;
-  /** Files present at every ref. */
-  files?: Record<string, string>;
-  /** Files per ref (branch or sha), over `files`; `null` hides a `files` entry at that ref. */
-  filesAtRef?: Record<string, Record<string, string | null>>;
-  private?: boolean;
-}
-
-export interface AddPullRequestOptions {
-  owner: string;
-  repo: string;
-  number: number;
-  headSha: string;
-  headRef?: string;
-  baseRef?: string;
-  baseSha?: string;
-  author?: string;
-  title?: string;
-  state?: "open" | "closed";
-  /** What `GET /pulls/{n}/files` lists. */
-  files?: PullFile[];
-}
-
-/** An installation as the inspector shows it, including lifecycle flags the API hides. */
-export interface InstallationView {
-  id: number;
-  account: Account;
-  created_at: string;
-  updated_at: string;
-  suspended_at: string | null;
-  suspended_by: string | null;
-  deleted: boolean;
-  deleted_at: string | null;
-  /** `owner/name` of its repositories. */
-  repositories: string[];
-}
+export type { AddPullRequestOptions, AddRepoOptions, GitHubSimOptions, InstallationView, SimInstallation, SimRepo, SimRequest } from "./options.js";
 
 const BEARER = /^(?:token|bearer)\s+(\S+)$/i;
 const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
@@ -110,36 +47,45 @@ const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
 export class GitHubSim {
   /** The API base URL: use it as Octokit's `baseUrl`. */
   readonly url: string;
-  readonly appId: number;
-  /** The app's private key (PKCS#1 PEM, like the one GitHub lets you download). */
-  readonly privateKey: string;
-  /** The secret webhooks are signed with. */
-  readonly webhookSecret: string;
   /** Delay before every answer, in ms; change it at any time. */
   latencyMs: number;
   /** Every request answered, in order. */
   readonly requests: SimRequest[] = [];
 
+  /** The one App this GitHub hosts; registering one from a manifest replaces it. */
+  private app: SimApp;
+  private readonly manifestCodes = new ManifestCodes();
   private state: SimState;
   private readonly tokens = new TokenStore();
   private readonly faults = new Faults();
   private readonly rates: RateLimits;
   private readonly sockets = new Set<Socket>();
+  private readonly forgetLearner: () => void;
 
   /** Use {@link startGitHubSim}. */
   constructor(
     private readonly server: Server,
     url: string,
-    private readonly keys: AppKeys,
-    private readonly opts: Required<GitHubSimOptions>,
+    keys: AppKeys,
+    private readonly opts: Required<Omit<GitHubSimOptions, "port" | "permissions">>,
+    permissions: Record<string, string> | undefined,
   ) {
     this.url = url;
-    this.appId = opts.appId;
-    this.privateKey = keys.privateKey;
-    this.webhookSecret = randomBytes(20).toString("hex");
+    const manifest = projectManifest();
+    this.app = {
+      id: opts.appId,
+      slug: opts.appSlug,
+      name: "Packit (simulated)",
+      keys,
+      webhookSecret: randomBytes(20).toString("hex"),
+      webhookUrl: null,
+      permissions: permissions ?? (manifest.default_permissions as Record<string, string>),
+      events: manifest.default_events as string[],
+    };
     this.latencyMs = opts.latencyMs;
     this.rates = new RateLimits(opts.rateLimit);
     this.state = this.freshState();
+    this.forgetLearner = registerLearner(url, (fullName, facts) => this.state.learn(fullName, facts));
     server.on("connection", (s: Socket) => {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
@@ -152,22 +98,51 @@ export class GitHubSim {
     });
   }
 
+  /** The App's id. */
+  get appId(): number {
+    return this.app.id;
+  }
+
+  /** The App's private key (PKCS#1 PEM, like the one GitHub lets you download). */
+  get privateKey(): string {
+    return this.app.keys.privateKey;
+  }
+
+  /** The secret webhooks are signed with. */
+  get webhookSecret(): string {
+    return this.app.webhookSecret;
+  }
+
+  /** The webhook URL the App registered (from its manifest); null until one did. */
+  get webhookUrl(): string | null {
+    return this.app.webhookUrl;
+  }
+
+  /** Deliver an event to the App's registered webhook URL, signed with its secret, as GitHub does. */
+  deliver(event: string, payload: object, deliveryId?: string): Promise<{ status: number; body: string }> {
+    if (!this.app.webhookUrl) throw new Error("github-sim: the App registered no webhook URL");
+    return sendWebhook(this.app.webhookUrl, { event, payload, secret: this.app.webhookSecret, deliveryId });
+  }
+
   private freshState(): SimState {
     return new SimState({
-      id: this.opts.appId,
-      slug: this.opts.appSlug,
-      name: "Packit (simulated)",
+      id: this.app.id,
+      slug: this.app.slug,
+      name: this.app.name,
       owner: accountFor("packit", "Organization"),
       createdAt: "2019-01-01T00:00:00Z",
+      permissions: this.app.permissions,
+      events: this.app.events,
     });
   }
 
   private get ctx(): SimContext {
-    return { state: this.state, tokens: this.tokens, api: this.url };
+    return { state: this.state, tokens: this.tokens, api: this.url, convertManifest: (code) => this.convertManifest(code) };
   }
 
   /** Close the server and every open connection. */
   async stop(): Promise<void> {
+    this.forgetLearner();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     for (const s of this.sockets) s.destroy();
@@ -203,40 +178,49 @@ export class GitHubSim {
       deleted_at: null,
     };
     this.state.installations.set(opts.id, inst);
+    this.state.knowUser(inst.account.login);
     return installationJson(inst, this.state.app, this.url);
   }
 
   /** Add a repository to an installation; the answer feeds the payload builders. */
   addRepo(opts: AddRepoOptions): SimRepo {
-    const inst = this.state.installations.get(opts.installationId);
-    if (!inst) throw new Error(`github-sim: no installation ${opts.installationId}`);
+    const inst = opts.installationId === undefined ? undefined : this.state.installations.get(opts.installationId);
+    if (opts.installationId !== undefined && !inst) throw new Error(`github-sim: no installation ${opts.installationId}`);
     if (this.state.repo(opts.owner, opts.name)) throw new Error(`github-sim: ${opts.owner}/${opts.name} exists`);
     const id = this.state.newRepoId();
-    const owner =
-      inst.account.login.toLowerCase() === opts.owner.toLowerCase() ? inst.account : accountFor(opts.owner, "User");
+    const owner = inst && inst.account.login.toLowerCase() === opts.owner.toLowerCase() ? inst.account : accountFor(opts.owner, "User");
     const repo: RepoRecord = {
       id,
       node_id: nodeId("Repository", id),
       owner,
       name: opts.name,
-      installationId: inst.id,
+      installationId: inst?.id ?? 0,
       defaultBranch: opts.defaultBranch ?? "main",
       private: opts.private ?? false,
+      fork: opts.fork ?? false,
       created_at: now(),
       files: new Map([["*", new Map(Object.entries(opts.files ?? {}))]]),
       roles: new Map(),
+      commits: new Set(),
+      refs: new Map(),
+      issues: new Set(),
+      pullNumbers: new Set(),
     };
+    const head = (opts.headSha ?? randomSha()).toLowerCase();
+    this.state.knowCommit(repo, head);
+    repo.refs.set(repo.defaultBranch, head);
     for (const [ref, files] of Object.entries(opts.filesAtRef ?? {})) {
-      repo.files.set(normalizeRef(repo, ref), new Map(Object.entries(files)));
+      repo.files.set(this.state.knowRef(repo, ref), new Map(Object.entries(files)));
     }
+    this.state.knowUser(owner.login);
     this.state.repos.set(`${opts.owner}/${opts.name}`.toLowerCase(), repo);
-    return { ...repoJson(repo, this.url), installationId: inst.id };
+    return { ...repoJson(repo, this.url), installationId: repo.installationId };
   }
 
   /** Add, change (`content`) or delete (`null`) a file at one ref, or at every ref with `"*"`. */
   setFile(owner: string, repo: string, ref: string, path: string, content: string | null): void {
     const r = this.repoRecord(owner, repo);
-    const key = ref === "*" ? "*" : normalizeRef(r, ref);
+    const key = ref === "*" ? "*" : this.state.knowRef(r, ref);
     let layer = r.files.get(key);
     if (!layer) r.files.set(key, (layer = new Map()));
     if (key === "*" && content === null) layer.delete(path);
@@ -246,11 +230,39 @@ export class GitHubSim {
   /** Grant `user` a role on a repository (`none` revokes even read access to a public one). */
   setPermission(owner: string, repo: string, user: string, role: Role): void {
     this.repoRecord(owner, repo).roles.set(user.toLowerCase(), role);
+    this.state.knowUser(user);
   }
+
+  /** The commit a repository's default branch points at. */
+  headOf(owner: string, repo: string): string {
+    const r = this.repoRecord(owner, repo);
+    return r.refs.get(r.defaultBranch)!;
+  }
+
+  /** A user account GitHub has (repository owners, authors and payload senders are added on their own). */
+  addUser(login: string): void {
+    this.state.knowUser(login);
+  }
+
+  /** A commit the repository has, optionally as the new head of a branch or tag. */
+  addCommit(owner: string, repo: string, sha: string, opts: { ref?: string } = {}): void {
+    const r = this.repoRecord(owner, repo);
+    if (!isFullSha(sha)) throw new Error(`github-sim: ${sha} is not a full commit sha`);
+    this.state.knowCommit(r, sha);
+    if (opts.ref) r.refs.set(normalizeRef(r, opts.ref), sha.toLowerCase());
+  }
+
+  /** An issue (pull requests are added with {@link addPullRequest}). */
+  addIssue(owner: string, repo: string, number: number): void {
+    this.repoRecord(owner, repo).issues.add(number);
+  }
+
+
 
   /** Add (or replace, same number) a pull request. */
   addPullRequest(opts: AddPullRequestOptions) {
     const repo = this.repoRecord(opts.owner, opts.repo);
+    const headRepo = opts.headRepo ? this.repoRecord(opts.headRepo.owner, opts.headRepo.name) : repo;
     const existing = this.state.pull(repo, opts.number);
     const id = pullRequestId(repo.id, opts.number);
     const pr = {
@@ -263,18 +275,29 @@ export class GitHubSim {
       author: accountFor(opts.author ?? repo.owner.login),
       head_sha: opts.headSha,
       head_ref: opts.headRef ?? `pr-${opts.number}`,
+      headRepoId: headRepo.id,
+      draft: opts.draft ?? false,
       base_ref: opts.baseRef ?? repo.defaultBranch,
-      base_sha: opts.baseSha ?? "0".repeat(40),
+      base_sha: opts.baseSha ?? this.state.commitOf(repo, opts.baseRef) ?? repo.refs.get(repo.defaultBranch)!,
       files: opts.files ?? [],
       created_at: existing?.created_at ?? now(),
     };
     this.state.pulls.set(`${repo.id}#${opts.number}`, pr);
-    return pullJson(pr, repo, this.url);
+    // GitHub keeps a pull request's head in the base repository too (refs/pull/N/head).
+    this.state.knowCommit(repo, pr.head_sha);
+    this.state.knowCommit(headRepo, pr.head_sha);
+    this.state.knowCommit(repo, pr.base_sha);
+    this.state.knowUser(pr.author.login);
+    repo.issues.add(pr.number);
+    repo.pullNumbers.add(pr.number);
+    return pullJson(pr, repo, headRepo, this.url);
   }
 
   /** A comment written by someone (not the app), e.g. the `/packit …` command an event refers to. */
   addComment(owner: string, repo: string, issueNumber: number, opts: { body: string; author: string }) {
     const r = this.repoRecord(owner, repo);
+    r.issues.add(issueNumber);
+    this.state.knowUser(opts.author);
     const c = this.state.newComment(r, issueNumber, opts.body, accountFor(opts.author), false);
     return commentJson(c, r, this.state.app, this.url, []);
   }
@@ -360,9 +383,17 @@ export class GitHubSim {
     const raw = Buffer.concat(chunks).toString("utf8");
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    // GitHub Enterprise Server's layout (`/api/v3/…`, `/api/graphql`) is served too: Probot's setup flow uses it with GHE_HOST.
+    const trimmed = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    const path = trimmed === "/api/graphql" ? "/graphql" : trimmed.replace(/^\/api\/v3(?=\/)/, "");
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
+    if (method === "POST" && MANIFEST_FORM.test(path)) {
+      const reply = this.manifestCodes.accept(raw);
+      this.requests.push({ method, path, group: "app", status: reply.status, at, ms: Date.now() - at });
+      if (!res.destroyed) res.writeHead(reply.status, reply.headers).end(typeof reply.body === "string" ? reply.body : "");
+      return;
+    }
     const isGraphql = path === "/graphql" && method === "POST";
     const matched = isGraphql ? undefined : matchRoute(method, path);
     const group: RouteGroup = isGraphql ? "graphql" : (matched?.route.group ?? "unknown");
@@ -409,20 +440,33 @@ export class GitHubSim {
     if (!res.destroyed) res.writeHead(reply.status, headers).end(payload);
   }
 
+  /**
+   * `POST /app-manifests/{code}/conversions`: the App the manifest describes becomes
+   * this GitHub's App (new id, key and secret; installations and repositories stay).
+   */
+  private convertManifest(code: string): Record<string, unknown> | undefined {
+    const manifest = this.manifestCodes.take(code);
+    if (!manifest) return undefined;
+    this.app = appFromManifest(manifest, this.app.id);
+    const { id, slug, name, permissions, events } = this.app;
+    Object.assign(this.state.app, { id, slug, name, permissions, events });
+    return conversionAnswer(this.app, manifest, appJson(this.state.app, this.url));
+  }
+
   /** GitHub's 401/403 answer when the credential does not fit the route; undefined when it does. */
   private authenticate(
-    needs: "jwt" | "installation" | undefined,
+    needs: "jwt" | "installation" | "none" | undefined,
     credential: string | undefined,
     installationId: number | undefined,
     docs: string,
     isGraphql: boolean,
   ): Reply | undefined {
     const deny = (status: number, message: string): Reply => ({ status, body: errorBody(status, message, docs) });
-    if (needs === undefined) return undefined;
+    if (needs === undefined || needs === "none") return undefined;
     if (!credential) return deny(401, isGraphql ? "This endpoint requires you to be authenticated." : "Requires authentication");
     if (needs === "jwt") {
       try {
-        verifyAppJwt(credential, this.appId, this.keys.publicKey);
+        verifyAppJwt(credential, this.app.id, this.app.keys.publicKey);
       } catch (e) {
         if (e instanceof AuthFailure) return deny(401, e.message);
         throw e;
@@ -459,25 +503,45 @@ export class GitHubSim {
       installationId,
       docs,
     };
+    if (!matched) return handleGraphql(call, this.ctx);
+    const method = req.method ?? "GET";
+    const { operation, problems } = checkRequest(method, path, url.searchParams, body);
+    if (!operation) throw new Error(`${method} ${path} is not in GitHub's REST description`);
+    if (problems.length > 0) return { status: 422, body: errorBody(422, invalidRequestMessage(problems, body), docs) };
+    let reply: Reply;
     try {
-      return matched ? matched.route.handle(call, this.ctx) : await handleGraphql(call, this.ctx);
+      if (matched.route.auth === "installation") requirePermission(this.ctx, ...matched.route.needs);
+      reply = matched.route.handle(call, this.ctx);
     } catch (e) {
-      if (e instanceof HttpError) return { status: e.status, body: errorBody(e.status, e.message, docs) };
-      throw e;
+      if (e instanceof HttpError) reply = { status: e.status, body: e.body ?? errorBody(e.status, e.message, docs) };
+      else throw e;
     }
+    // A raw media type (file contents) is not JSON; everything else must be what GitHub would send.
+    const json = reply.status !== 204 && reply.body !== undefined && typeof reply.body !== "string";
+    const wrong = json ? checkResponse(operation, reply.status, reply.body) : [];
+    if (wrong.length > 0) {
+      throw new Error(`answer ${reply.status} to ${method} ${path} is not GitHub's (${operation.operationId}): ${wrong.slice(0, 5).map((w) => `${w.at} ${w.message}`).join("; ")}`);
+    }
+    return reply;
   }
 }
 
 /** Start a simulated GitHub on 127.0.0.1 (random port) with a fresh app key pair. */
 export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHubSim> {
+  // GitHub's descriptions load once per process; loading them now keeps that out of the first answers (benchmarks time those).
+  description();
+  await schema();
   const server = createServer();
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return new GitHubSim(server, `http://127.0.0.1:${port}`, generateAppKeys(), {
     latencyMs: opts.latencyMs ?? 0,
     appId: opts.appId ?? 123456,
     appSlug: opts.appSlug ?? "packit-sim",
     rateLimit: opts.rateLimit ?? 5000,
-  });
+  }, opts.permissions);
 }

@@ -17,29 +17,28 @@ import type {
 
 export const WEB = "https://github.com";
 
-/** Permissions the simulated app is installed with. */
-const APP_PERMISSIONS = {
-  checks: "write",
-  contents: "read",
-  issues: "write",
-  metadata: "read",
-  pull_requests: "write",
-  statuses: "write",
-} as const;
-
-const APP_EVENTS = ["check_run", "issue_comment", "pull_request", "push", "release"];
-
 export function userJson(account: Account, api: string) {
   const kind = account.type === "Organization" ? "Organization" : account.type === "Bot" ? "Bot" : "User";
+  const url = `${api}/users/${encodeURIComponent(account.login)}`;
   return {
     login: account.login,
     id: account.id,
     node_id: nodeId(kind, account.id),
     avatar_url: `https://avatars.githubusercontent.com/u/${account.id}?v=4`,
     gravatar_id: "",
-    url: `${api}/users/${encodeURIComponent(account.login)}`,
+    url,
     html_url: `${WEB}/${account.type === "Bot" ? `apps/${account.login.replace(/\[bot\]$/, "")}` : account.login}`,
+    followers_url: `${url}/followers`,
+    following_url: `${url}/following{/other_user}`,
+    gists_url: `${url}/gists{/gist_id}`,
+    starred_url: `${url}/starred{/owner}{/repo}`,
+    subscriptions_url: `${url}/subscriptions`,
+    organizations_url: `${url}/orgs`,
+    repos_url: `${url}/repos`,
+    events_url: `${url}/events{/privacy}`,
+    received_events_url: `${url}/received_events`,
     type: account.type,
+    user_view_type: "public",
     site_admin: false,
   };
 }
@@ -57,8 +56,8 @@ export function appJson(app: AppInfo, api: string, installationsCount?: number) 
     html_url: `${WEB}/apps/${app.slug}`,
     created_at: app.createdAt,
     updated_at: app.createdAt,
-    permissions: { ...APP_PERMISSIONS },
-    events: [...APP_EVENTS],
+    permissions: { ...app.permissions },
+    events: [...app.events],
     ...(installationsCount === undefined ? {} : { installations_count: installationsCount }),
   };
 }
@@ -75,8 +74,8 @@ export function installationJson(inst: InstallationRecord, app: AppInfo, api: st
     app_slug: app.slug,
     target_id: inst.account.id,
     target_type: inst.account.type,
-    permissions: { ...APP_PERMISSIONS },
-    events: [...APP_EVENTS],
+    permissions: { ...app.permissions },
+    events: [...app.events],
     created_at: inst.created_at,
     updated_at: inst.updated_at,
     single_file_name: null,
@@ -90,6 +89,7 @@ export function installationJson(inst: InstallationRecord, app: AppInfo, api: st
 export function repoJson(repo: RepoRecord, api: string) {
   const full = `${repo.owner.login}/${repo.name}`;
   const url = `${api}/repos/${full}`;
+  const html = `${WEB}/${full}`;
   return {
     id: repo.id,
     node_id: repo.node_id,
@@ -97,16 +97,71 @@ export function repoJson(repo: RepoRecord, api: string) {
     full_name: full,
     private: repo.private,
     owner: userJson(repo.owner, api),
-    html_url: `${WEB}/${full}`,
+    html_url: html,
     description: null,
-    fork: false,
+    fork: repo.fork,
     url,
-    contents_url: `${url}/contents/{+path}`,
-    pulls_url: `${url}/pulls{/number}`,
+    forks_url: `${url}/forks`,
+    keys_url: `${url}/keys{/key_id}`,
+    collaborators_url: `${url}/collaborators{/collaborator}`,
+    teams_url: `${url}/teams`,
+    hooks_url: `${url}/hooks`,
+    issue_events_url: `${url}/issues/events{/number}`,
+    events_url: `${url}/events`,
+    assignees_url: `${url}/assignees{/user}`,
+    branches_url: `${url}/branches{/branch}`,
+    tags_url: `${url}/tags`,
+    blobs_url: `${url}/git/blobs{/sha}`,
+    git_tags_url: `${url}/git/tags{/sha}`,
+    git_refs_url: `${url}/git/refs{/sha}`,
+    trees_url: `${url}/git/trees{/sha}`,
+    statuses_url: `${url}/statuses/{sha}`,
+    languages_url: `${url}/languages`,
+    stargazers_url: `${url}/stargazers`,
+    contributors_url: `${url}/contributors`,
+    subscribers_url: `${url}/subscribers`,
+    subscription_url: `${url}/subscription`,
+    commits_url: `${url}/commits{/sha}`,
+    git_commits_url: `${url}/git/commits{/sha}`,
+    comments_url: `${url}/comments{/number}`,
     issue_comment_url: `${url}/issues/comments{/number}`,
+    contents_url: `${url}/contents/{+path}`,
+    compare_url: `${url}/compare/{base}...{head}`,
+    merges_url: `${url}/merges`,
+    archive_url: `${url}/{archive_format}{/ref}`,
+    downloads_url: `${url}/downloads`,
+    issues_url: `${url}/issues{/number}`,
+    pulls_url: `${url}/pulls{/number}`,
+    milestones_url: `${url}/milestones{/number}`,
+    notifications_url: `${url}/notifications{?since,all,participating}`,
+    labels_url: `${url}/labels{/name}`,
+    releases_url: `${url}/releases{/id}`,
+    deployments_url: `${url}/deployments`,
     git_url: `git://github.com/${full}.git`,
     ssh_url: `git@github.com:${full}.git`,
-    clone_url: `${WEB}/${full}.git`,
+    clone_url: `${html}.git`,
+    svn_url: html,
+    mirror_url: null,
+    homepage: null,
+    language: null,
+    size: 0,
+    forks_count: 0,
+    stargazers_count: 0,
+    watchers_count: 0,
+    open_issues_count: 0,
+    forks: 0,
+    open_issues: 0,
+    watchers: 0,
+    network_count: 0,
+    subscribers_count: 0,
+    has_issues: true,
+    has_projects: true,
+    has_wiki: true,
+    has_pages: false,
+    has_downloads: true,
+    has_discussions: false,
+    license: null,
+    topics: [],
     created_at: repo.created_at,
     updated_at: repo.created_at,
     pushed_at: repo.created_at,
@@ -196,21 +251,32 @@ export function reactionJson(r: ReactionRecord, api: string) {
   return { id: r.id, node_id: r.node_id, user: userJson(r.user, api), content: r.content, created_at: r.created_at };
 }
 
-export function pullJson(p: PullRecord, repo: RepoRecord, api: string) {
+export function pullJson(p: PullRecord, repo: RepoRecord, headRepo: RepoRecord, api: string) {
   const full = `${repo.owner.login}/${repo.name}`;
-  const r = repoJson(repo, api);
-  const side = (ref: string, sha: string) => ({
-    label: `${repo.owner.login}:${ref}`,
+  const repoUrl = `${api}/repos/${full}`;
+  const url = `${repoUrl}/pulls/${p.number}`;
+  const html = `${WEB}/${full}/pull/${p.number}`;
+  const side = (r: RepoRecord, ref: string, sha: string) => ({
+    label: `${r.owner.login}:${ref}`,
     ref,
     sha,
-    user: userJson(repo.owner, api),
-    repo: r,
+    user: userJson(r.owner, api),
+    repo: repoJson(r, api),
   });
+  const link = (href: string) => ({ href });
   return {
-    url: `${api}/repos/${full}/pulls/${p.number}`,
+    url,
     id: p.id,
     node_id: p.node_id,
-    html_url: `${WEB}/${full}/pull/${p.number}`,
+    html_url: html,
+    diff_url: `${html}.diff`,
+    patch_url: `${html}.patch`,
+    issue_url: `${repoUrl}/issues/${p.number}`,
+    commits_url: `${url}/commits`,
+    review_comments_url: `${url}/comments`,
+    review_comment_url: `${repoUrl}/pulls/comments{/number}`,
+    comments_url: `${repoUrl}/issues/${p.number}/comments`,
+    statuses_url: `${repoUrl}/statuses/${p.head_sha}`,
     number: p.number,
     state: p.state,
     locked: false,
@@ -218,12 +284,43 @@ export function pullJson(p: PullRecord, repo: RepoRecord, api: string) {
     user: userJson(p.author, api),
     body: null,
     labels: [],
+    milestone: null,
+    active_lock_reason: null,
     created_at: p.created_at,
     updated_at: p.created_at,
-    draft: false,
-    head: side(p.head_ref, p.head_sha),
-    base: side(p.base_ref, p.base_sha),
-    author_association: "CONTRIBUTOR",
+    closed_at: null,
+    merged_at: null,
+    merge_commit_sha: null,
+    assignee: null,
+    assignees: [],
+    requested_reviewers: [],
+    requested_teams: [],
+    draft: p.draft,
+    head: side(headRepo, p.head_ref, p.head_sha),
+    base: side(repo, p.base_ref, p.base_sha),
+    _links: {
+      self: link(url),
+      html: link(html),
+      issue: link(`${repoUrl}/issues/${p.number}`),
+      comments: link(`${repoUrl}/issues/${p.number}/comments`),
+      review_comments: link(`${url}/comments`),
+      review_comment: link(`${repoUrl}/pulls/comments{/number}`),
+      commits: link(`${url}/commits`),
+      statuses: link(`${repoUrl}/statuses/${p.head_sha}`),
+    },
+    author_association: p.author.login.toLowerCase() === repo.owner.login.toLowerCase() ? "OWNER" : "CONTRIBUTOR",
+    auto_merge: null,
     merged: false,
+    mergeable: null,
+    rebaseable: null,
+    mergeable_state: "unknown",
+    merged_by: null,
+    comments: 0,
+    review_comments: 0,
+    maintainer_can_modify: false,
+    commits: 1,
+    additions: p.files.reduce((n, f) => n + (f.additions ?? 0), 0),
+    deletions: p.files.reduce((n, f) => n + (f.deletions ?? 0), 0),
+    changed_files: p.files.length,
   };
 }

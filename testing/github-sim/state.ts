@@ -1,4 +1,5 @@
-import { nodeId, userIdFor } from "./ids.js";
+import { isFullSha, nodeId, randomSha, userIdFor } from "./ids.js";
+import type { Facts } from "./known.js";
 
 /** A repository role as GitHub names it (`role_name`). */
 export type Role = "admin" | "maintain" | "write" | "triage" | "read" | "none";
@@ -16,6 +17,9 @@ export interface AppInfo {
   name: string;
   owner: Account;
   createdAt: string;
+  /** What installations grant it, and the events it subscribes to (from its manifest). */
+  permissions: Record<string, string>;
+  events: string[];
 }
 
 export interface InstallationRecord {
@@ -35,14 +39,25 @@ export interface RepoRecord {
   node_id: string;
   owner: Account;
   name: string;
+  /** The installation that can read it; 0 for none. */
   installationId: number;
   defaultBranch: string;
   private: boolean;
+  /** A fork of another repository (the head repository of a fork pull request). */
+  fork: boolean;
   created_at: string;
   /** Files per ref (branch name or sha); the `"*"` layer holds files every ref has. `null` hides a `"*"` file at that ref. */
   files: Map<string, Map<string, string | null>>;
   /** Explicit roles by lowercased login. */
   roles: Map<string, Role>;
+  /** Commits the repository has (lowercase shas): GitHub refuses check runs and lookups at any other. */
+  commits: Set<string>;
+  /** Branch and tag names → the commit they point at. */
+  refs: Map<string, string>;
+  /** Issue and pull request numbers that exist (a comment on any other is 404). */
+  issues: Set<number>;
+  /** Of those, the pull requests (their comments answer to the `pull_requests` permission too). */
+  pullNumbers: Set<number>;
 }
 
 export interface CheckRunAction {
@@ -123,6 +138,9 @@ export interface PullRecord {
   author: Account;
   head_sha: string;
   head_ref: string;
+  /** The repository the head branch lives in: a fork's id for a pull request from a fork. */
+  headRepoId: number;
+  draft: boolean;
   base_ref: string;
   base_sha: string;
   files: PullFile[];
@@ -150,6 +168,8 @@ export class SimState {
   readonly reactions: ReactionRecord[] = [];
   /** By `repoId#number`. */
   readonly pulls = new Map<string, PullRecord>();
+  /** Logins (lowercased) of the users and organisations GitHub has. */
+  readonly users = new Set<string>();
   private readonly suites = new Map<string, number>();
   // Distinct ranges per kind make ids in logs easy to tell apart.
   private seq = { repo: 100_000, checkRun: 7_000_000, comment: 900_000, reaction: 40_000, suite: 3_000_000 };
@@ -159,6 +179,60 @@ export class SimState {
   /** The bot account the app acts as. */
   get bot(): Account {
     return accountFor(`${this.app.slug}[bot]`, "Bot");
+  }
+
+  /** Record that a user exists. */
+  knowUser(login: string): void {
+    this.users.add(login.toLowerCase());
+  }
+
+  hasUser(login: string): boolean {
+    return this.users.has(login.toLowerCase()) || login.toLowerCase() === this.bot.login.toLowerCase();
+  }
+
+  /** Record that a repository has a commit (a full sha); anything else is ignored. */
+  knowCommit(repo: RepoRecord, sha: string | undefined): void {
+    if (sha && /^[0-9a-f]{40}$/i.test(sha) && !/^0+$/.test(sha)) repo.commits.add(sha.toLowerCase());
+  }
+
+  /** The commit a ref names: a known sha, or the head of a branch or tag; undefined when the repository has none such. */
+  commitOf(repo: RepoRecord, ref: string | undefined): string | undefined {
+    const name = normalizeRef(repo, ref);
+    if (repo.commits.has(name.toLowerCase())) return name.toLowerCase();
+    return repo.refs.get(name);
+  }
+
+  /** What a payload builder says GitHub has (see known.ts); repositories this simulator does not have are ignored. */
+  learn(fullName: string, facts: Facts): void {
+    const [owner, name] = fullName.split("/");
+    const repo = owner && name ? this.repo(owner, name) : undefined;
+    if (!repo) return;
+    for (const sha of facts.commits ?? []) this.knowCommit(repo, sha ?? undefined);
+    for (const login of facts.users ?? []) if (login) this.knowUser(login);
+    for (const n of facts.issues ?? []) repo.issues.add(n);
+    for (const n of facts.pulls ?? []) {
+      repo.issues.add(n);
+      repo.pullNumbers.add(n);
+    }
+    for (const [tag, target] of Object.entries(facts.tags ?? {})) {
+      if (repo.refs.has(tag)) continue;
+      const sha = this.commitOf(repo, target) ?? (isFullSha(target) ? target.toLowerCase() : undefined);
+      if (!sha) continue;
+      this.knowCommit(repo, sha);
+      repo.refs.set(tag, sha);
+    }
+  }
+
+  /** A ref files are set at: a sha becomes a known commit, a new branch name gets a head of its own. */
+  knowRef(repo: RepoRecord, ref: string): string {
+    const key = normalizeRef(repo, ref);
+    if (isFullSha(key)) this.knowCommit(repo, key);
+    else if (!repo.refs.has(key)) {
+      const head = randomSha();
+      this.knowCommit(repo, head);
+      repo.refs.set(key, head);
+    }
+    return key;
   }
 
   liveInstallation(id: number): InstallationRecord | undefined {

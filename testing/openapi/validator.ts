@@ -17,6 +17,9 @@ export interface OpenApiProblem {
   /** The parameter or JSON pointer concerned ("" for the whole body). */
   at: string;
   message: string;
+  /** The JSON Schema keyword that failed and its parameters (ajv's), for callers that word problems their own way. */
+  keyword?: string;
+  params?: Record<string, unknown>;
 }
 
 export interface MatchedOperation {
@@ -44,6 +47,8 @@ export interface OpenApiValidator {
   validateRequest(req: RequestToCheck): { operation: MatchedOperation | null; problems: OpenApiProblem[] };
   /** What the description refuses in an answer: an undeclared status, or a body of the wrong shape. */
   validateResponse(operation: MatchedOperation, status: number, body: unknown): OpenApiProblem[];
+  /** What the schema at a JSON pointer into the document (e.g. `/components/schemas/basic-error`) refuses in a value. */
+  validateAt(pointer: string, value: unknown): OpenApiProblem[];
 }
 
 type Json = Record<string, unknown>;
@@ -63,6 +68,7 @@ interface Route {
 export function createOpenApiValidator(doc: Json): OpenApiValidator {
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, coerceTypes: false, discriminator: false });
   addFormats(ajv);
+  allowNullInNullableEnums(doc);
   // OpenAPI 3.0 schemas are JSON Schema plus words ajv ignores when not strict
   // (`example`, `xml`, `x-*`); `nullable` next to `type` ajv understands itself.
   ajv.addSchema(doc, DOC_ID);
@@ -156,7 +162,30 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
       const fn = validatorAt(at);
       return fn(body) ? [] : fromAjv("response", withoutAmbiguousOneOf(fn.errors));
     },
+    validateAt(pointer, value) {
+      if (resolvePointer(doc, pointer) === undefined) return [{ where: "response", at: pointer, message: `no schema at ${pointer}` }];
+      const fn = validatorAt(pointer);
+      return fn(value) ? [] : fromAjv("response", fn.errors);
+    },
   };
+}
+
+/**
+ * In OpenAPI 3.0 `nullable: true` admits null even next to an `enum` that does not
+ * list it (GitHub's `conclusion`, for one), and beside `allOf` without a `type`; ajv
+ * reads `enum` strictly and refuses the latter, so both are rewritten to admit null.
+ */
+function allowNullInNullableEnums(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(allowNullInNullableEnums);
+  if (!isObject(node)) return;
+  if (node.nullable === true && Array.isArray(node.enum) && !node.enum.includes(null)) node.enum = [...node.enum, null];
+  for (const v of Object.values(node)) allowNullInNullableEnums(v);
+  if (node.nullable === true && node.type === undefined) {
+    // `nullable` beside `allOf`/`anyOf` only (no `type`), which ajv refuses to compile: say "this, or null".
+    const { nullable: _, ...rest } = node;
+    for (const key of Object.keys(node)) delete node[key];
+    node.anyOf = [rest, { type: "null" }];
+  }
 }
 
 /** Operations by method and path template, most specific (fewest parameters) first. */
@@ -215,6 +244,8 @@ function fromAjv(where: OpenApiProblem["where"], errors: ErrorObject[] | null | 
   return (errors ?? []).map((e) => ({
     where,
     at: name ?? e.instancePath,
+    keyword: e.keyword,
+    params: e.params as Record<string, unknown>,
     message: `${name ?? (e.instancePath || "body")} ${e.message ?? "is invalid"}${e.keyword === "enum" ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")})` : e.keyword === "additionalProperties" ? ` ("${(e.params as { additionalProperty: string }).additionalProperty}")` : ""}`,
   }));
 }

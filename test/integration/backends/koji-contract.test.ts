@@ -1,6 +1,6 @@
 /**
  * Contract: the fake Koji answers the calls recorded from a real hub
- * (`../shared/api-samples/koji`, koji's own CLI test data) with answers of the
+ * (`test/fixtures/api-samples/koji`, copied from `../shared/api-samples/koji`, koji's own CLI test data) with answers of the
  * same shape — the same fields, each of the same XML-RPC type — and the same
  * fault codes.
  */
@@ -12,7 +12,7 @@ import { XmlRpcFault, type XmlRpcValue } from "../../../src/backends/xmlrpc/code
 import { kwargs } from "../../../src/backends/koji/session.js";
 import { startKojiFake, type KojiFake } from "../../../testing/fakes/koji.js";
 
-const SAMPLES = join(import.meta.dirname, "..", "..", "..", "..", "shared", "api-samples", "koji");
+const SAMPLES = join(import.meta.dirname, "..", "..", "fixtures", "api-samples", "koji");
 interface Recorded {
   method: string;
   args: XmlRpcValue[];
@@ -44,7 +44,7 @@ async function taskIn(state: number): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(SAMPLES)) throw new Error(`the recorded samples are missing: ${SAMPLES} (shared/ sits beside the repository)`);
+  if (!existsSync(SAMPLES)) throw new Error(`the recorded samples are missing: ${SAMPLES} (test/fixtures/api-samples)`);
   fake = await startKojiFake({ phaseMs: Infinity });
   session = (await xmlRpcCall("koji", fake.hubUrl, "login", ["packit", "packit-password"])) as Record<string, unknown>;
 });

@@ -1,5 +1,5 @@
 /**
- * Contract: what the recorded OpenScanHub samples (`../shared/api-samples/openscanhub`,
+ * Contract: what the recorded OpenScanHub samples (`test/fixtures/api-samples/openscanhub`, copied from the shared samples,
  * the hub's task.started / task.finished messages as Packit consumes them) say
  * about the real hub, checked against the client and the fake. The samples hold no
  * XML-RPC answers; what they do fix is the task page layout and that a finished,
@@ -12,12 +12,12 @@ import { mapState, oshTaskUrl } from "../../../src/backends/openscanhub/client.j
 import { xmlRpcCall } from "../../../src/backends/xmlrpc/client.js";
 import { startOpenScanHubFake, type OpenScanHubFake } from "../../../testing/fakes/openscanhub.js";
 
-const SAMPLES = join(import.meta.dirname, "..", "..", "..", "..", "shared", "api-samples", "openscanhub");
+const SAMPLES = join(import.meta.dirname, "..", "..", "fixtures", "api-samples", "openscanhub");
 const sample = (name: string) => JSON.parse(readFileSync(join(SAMPLES, name), "utf8")) as Record<string, unknown>;
 
 let fake: OpenScanHubFake;
 beforeAll(async () => {
-  if (!existsSync(SAMPLES)) throw new Error(`the recorded samples are missing: ${SAMPLES} (shared/ sits beside the repository)`);
+  if (!existsSync(SAMPLES)) throw new Error(`the recorded samples are missing: ${SAMPLES} (test/fixtures/api-samples)`);
   fake = await startOpenScanHubFake({ phaseMs: Infinity });
 });
 afterAll(() => fake?.stop());

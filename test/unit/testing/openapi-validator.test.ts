@@ -3,9 +3,9 @@ import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { createOpenApiValidator } from "../../../testing/openapi/validator.js";
 
-// The real Image Builder description: small enough to load per test file.
+// The real Image Builder description (vendored in testing/openapi): small enough to load per test file.
 const imageBuilder = createOpenApiValidator(
-  yaml.load(readFileSync(new URL("../../../../shared/api-samples/image-builder/image-builder-crc_internal_v1_api.yaml", import.meta.url), "utf8")) as Record<string, unknown>,
+  yaml.load(readFileSync(new URL("../../../testing/openapi/image-builder-crc_internal_v1_api.yaml", import.meta.url), "utf8")) as Record<string, unknown>,
 );
 
 describe("OpenAPI validator (the fakes' strictness)", () => {
@@ -61,5 +61,28 @@ describe("OpenAPI validator (the fakes' strictness)", () => {
     expect(imageBuilder.validateResponse(op, 200, answer({ url: "https://bucket.example/image.qcow2" }))).toEqual([]);
     const refused = imageBuilder.validateResponse(op, 200, answer({ size: 1 }));
     expect(refused.map((p) => p.message)).toContain("/image_status/upload_status/options must match exactly one schema in oneOf");
+  });
+
+  it("reads OpenAPI 3.0's nullable as GitHub's description uses it: beside an enum, and without a type", () => {
+    const v = createOpenApiValidator({
+      openapi: "3.0.3",
+      paths: {},
+      components: {
+        schemas: {
+          run: {
+            type: "object",
+            properties: {
+              conclusion: { type: "string", nullable: true, enum: ["success", "failure"] },
+              app: { nullable: true, allOf: [{ $ref: "#/components/schemas/app" }] },
+            },
+          },
+          app: { type: "object", required: ["id"], properties: { id: { type: "integer" } } },
+        },
+      },
+    });
+    expect(v.validateAt("/components/schemas/run", { conclusion: null, app: null })).toEqual([]);
+    expect(v.validateAt("/components/schemas/run", { conclusion: "success", app: { id: 1 } })).toEqual([]);
+    expect(v.validateAt("/components/schemas/run", { conclusion: "great", app: {} }).map((p) => p.keyword)).toEqual(expect.arrayContaining(["enum", "required"]));
+    expect(v.validateAt("/components/schemas/nope", {})).toEqual([expect.objectContaining({ message: "no schema at /components/schemas/nope" })]);
   });
 });
