@@ -38,7 +38,7 @@ export function onDelivery<E extends EventName>(
     const c = context as unknown as Context & { name: string; id: string; payload: Record<string, any> };
     const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";
     const event = `${c.name}${action}`;
-    if (!deliveries.claim(c.id, event)) {
+    if (!(await deliveries.claim(c.id, event))) {
       deps.metrics.events.inc({ event, outcome: "duplicate" });
       return;
     }
@@ -54,7 +54,7 @@ export function onDelivery<E extends EventName>(
     } catch (err) {
       if (err instanceof MalformedPayload) {
         // Redelivering the same payload cannot help: record it as ignored and answer 400.
-        deliveries.finish(c.id, "ignored");
+        await deliveries.finish(c.id, "ignored");
         deps.metrics.events.inc({ event, outcome: "malformed" });
         log.warn({ why: err.message }, "delivery ignored: malformed payload");
       } else {
@@ -63,7 +63,7 @@ export function onDelivery<E extends EventName>(
         // The handler's own error is the answer; a full disk refusing this note too is
         // remembered in memory (see DeliveryLog.finish).
         try {
-          deliveries.finish(c.id, "error");
+          await deliveries.finish(c.id, "error");
         } catch (noted) {
           log.error({ err: toError(noted) }, "could not record the failed delivery");
         }
@@ -73,7 +73,7 @@ export function onDelivery<E extends EventName>(
     // Not in the try above: the work is done, so a failure to note it must not mark the
     // delivery as failed (a redelivery would do it twice). It stays unfinished, which
     // dedupe treats as in progress.
-    deliveries.finish(c.id, res.outcome);
+    await deliveries.finish(c.id, res.outcome);
     deps.metrics.events.inc({ event, outcome: res.outcome === "ignored" ? (res.metric ?? "ignored") : "handled" });
     log.debug(res.outcome === "ignored" ? { why: res.why } : {}, `delivery ${res.outcome}`);
   });

@@ -1,0 +1,173 @@
+import type { Db } from "../db/types.js";
+
+/**
+ * The claim's per-key state (`task_keys`), so that a claim costs one index read
+ * whatever the number of waiting fairness keys.
+ *
+ * A `todo` task is *ready* once it is due and its key accounts for it. Each key row
+ * holds its head: the best ready task by (priority DESC, id), with that task's rank
+ * (priority minus the number of `agingMs` buckets since the epoch it was created in,
+ * so an older task ranks higher: one point per `agingMs` of waiting). A claim takes
+ * the key with the highest head rank, ties to the key served longest ago
+ * (`last_claim_seq`, round-robin), and then recomputes that key's head (one index read).
+ * Tasks become ready in batches (`promote`), newly due ones first.
+ *
+ * Concurrency (PostgreSQL): whatever changes a key's ready tasks or head holds the
+ * key's row lock first and touches task rows after; claims and promotions skip
+ * locked keys (`FOR UPDATE SKIP LOCKED`), so replicas claim from different keys at
+ * once and never deadlock. On SQLite the single writer serialises everything.
+ */
+export interface KeyHead {
+  queue: string;
+  fairness_key: string;
+  head_id: number | null;
+}
+
+/** A task as the key state needs it. */
+export interface ReadyCandidate {
+  id: number;
+  queue: string;
+  fairness_key: string;
+  priority: number;
+  created_at: number;
+}
+
+/** Tasks made ready per promotion batch. */
+const PROMOTE_BATCH = 500;
+
+export class FairnessKeys {
+  private readonly lock: string;
+  private readonly skipLocked: string;
+  private readonly nextSeq: string;
+  /** A subquery listing the ids of a JSON array parameter. */
+  private readonly idList: string;
+
+  constructor(private readonly db: Db, private readonly agingMs: number) {
+    const pg = db.dialect === "postgres";
+    this.lock = pg ? " FOR UPDATE" : "";
+    this.skipLocked = pg ? " FOR UPDATE SKIP LOCKED" : "";
+    this.idList = pg ? "SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT)" : "SELECT value FROM json_each(?)";
+    this.nextSeq = pg ? "nextval('task_claim_seq')" : "(SELECT COALESCE(MAX(last_claim_seq), 0) + 1 FROM task_keys)";
+  }
+
+  rank(t: { priority: number; created_at: number }): number {
+    return t.priority - Math.floor(t.created_at / this.agingMs);
+  }
+
+  /**
+   * Make every due, not yet ready task ready and update its key's head. Runs in
+   * batches of its own transactions; keys another process holds are left for the
+   * next call. Returns how many tasks became ready.
+   */
+  async promote(now: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      // Looked up outside a transaction: when nothing is due (the usual case) this is one index read.
+      const due = await this.db.all<ReadyCandidate>(
+        "SELECT id, queue, fairness_key, priority, created_at FROM tasks WHERE status = 'todo' AND ready = 0 AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?",
+        [now, PROMOTE_BATCH],
+      );
+      if (due.length === 0) return total;
+      total += await this.db.tx(() => this.promoteBatch(due));
+      if (due.length < PROMOTE_BATCH) return total;
+    }
+  }
+
+  private async promoteBatch(due: readonly ReadyCandidate[]): Promise<number> {
+    const byKey = new Map<string, ReadyCandidate[]>();
+    for (const t of due) {
+      const k = `${t.queue}\u0000${t.fairness_key}`;
+      (byKey.get(k) ?? byKey.set(k, []).get(k)!).push(t);
+    }
+    let promoted = 0;
+    // Keys in one order everywhere: two promotions never wait for each other in a cycle.
+    for (const k of [...byKey.keys()].sort()) {
+      const tasks = byKey.get(k)!;
+      const { queue, fairness_key } = tasks[0]!;
+      await this.db.run("INSERT INTO task_keys (queue, fairness_key) VALUES (?, ?) ON CONFLICT (queue, fairness_key) DO NOTHING", [queue, fairness_key]);
+      const held = await this.db.get("SELECT head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.skipLocked, [queue, fairness_key]);
+      if (!held) continue; // being claimed from right now: next time
+      const ready = await this.db.all<{ id: number; priority: number; created_at: number }>(
+        `UPDATE tasks SET ready = 1 WHERE id IN (${this.idList}) AND status = 'todo' AND ready = 0 RETURNING id, priority, created_at`,
+        [JSON.stringify(tasks.map((t) => t.id))],
+      );
+      if (ready.length === 0) continue;
+      promoted += ready.length;
+      const best = ready.reduce((a, b) => (b.priority > a.priority || (b.priority === a.priority && b.id < a.id) ? b : a));
+      await this.offer({ ...best, queue, fairness_key });
+    }
+    return promoted;
+  }
+
+  /** A task just became ready: it becomes its key's head if it beats the current one. The key row is held. */
+  private async offer(t: ReadyCandidate): Promise<void> {
+    const better = "(head_id IS NULL OR ? > head_priority OR (? = head_priority AND ? < head_id))";
+    await this.db.run(
+      `UPDATE task_keys SET
+         head_rank = CASE WHEN ${better} THEN ? ELSE head_rank END,
+         head_priority = CASE WHEN ${better} THEN ? ELSE head_priority END,
+         head_id = CASE WHEN ${better} THEN ? ELSE head_id END
+       WHERE queue = ? AND fairness_key = ?`,
+      [t.priority, t.priority, t.id, this.rank(t), t.priority, t.priority, t.id, t.priority, t.priority, t.priority, t.id, t.id, t.queue, t.fairness_key],
+    );
+  }
+
+  /** The key whose head should run next, held until the transaction ends (skipping keys others hold). */
+  async next(queues: readonly string[]): Promise<KeyHead | undefined> {
+    const list = queues.map(() => "?").join(", ");
+    return this.db.get<KeyHead>(
+      `SELECT queue, fairness_key, head_id FROM task_keys WHERE queue IN (${list}) AND head_id IS NOT NULL
+       ORDER BY head_rank DESC, last_claim_seq, head_id LIMIT 1${this.skipLocked}`,
+      queues,
+    );
+  }
+
+  /** Hold a key's row (waiting for its holder) and say which task heads it. */
+  async hold(queue: string, fairnessKey: string): Promise<KeyHead | undefined> {
+    return this.db.get<KeyHead>("SELECT queue, fairness_key, head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.lock, [queue, fairnessKey]);
+  }
+
+  /** Set a held key's head to its best ready task (or none); `served`: a claim was made from it. */
+  async recompute(queue: string, fairnessKey: string, served: boolean): Promise<void> {
+    const head = await this.db.get<ReadyCandidate>(
+      "SELECT id, queue, fairness_key, priority, created_at FROM tasks WHERE queue = ? AND fairness_key = ? AND status = 'todo' AND ready = 1 ORDER BY priority DESC, id LIMIT 1",
+      [queue, fairnessKey],
+    );
+    await this.db.run(
+      `UPDATE task_keys SET head_id = ?, head_priority = ?, head_rank = ?${served ? `, last_claim_seq = ${this.nextSeq}` : ""} WHERE queue = ? AND fairness_key = ?`,
+      [head?.id ?? null, head?.priority ?? null, head ? this.rank(head) : null, queue, fairnessKey],
+    );
+  }
+
+  /**
+   * Safety net, called now and then by workers: keys whose head is missing although
+   * they have ready tasks (or names a task that is no longer queued) get it back.
+   * Returns how many keys were repaired.
+   */
+  async repair(): Promise<number> {
+    const broken = await this.db.all<{ queue: string; fairness_key: string }>(
+      `SELECT DISTINCT t.queue, t.fairness_key FROM tasks t WHERE t.status = 'todo' AND t.ready = 1 AND NOT EXISTS (
+         SELECT 1 FROM task_keys k JOIN tasks h ON h.id = k.head_id
+         WHERE k.queue = t.queue AND k.fairness_key = t.fairness_key AND h.status = 'todo')`,
+    );
+    let repaired = 0;
+    for (const k of broken) {
+      await this.db.tx(async () => {
+        await this.db.run("INSERT INTO task_keys (queue, fairness_key) VALUES (?, ?) ON CONFLICT (queue, fairness_key) DO NOTHING", [k.queue, k.fairness_key]);
+        if (await this.hold(k.queue, k.fairness_key)) {
+          await this.recompute(k.queue, k.fairness_key, false);
+          repaired++;
+        }
+      });
+    }
+    return repaired;
+  }
+
+  /** Forget keys with nothing queued (round-robin memory of idle keys). */
+  async prune(): Promise<number> {
+    return this.db.run(
+      `DELETE FROM task_keys WHERE head_id IS NULL AND NOT EXISTS (
+         SELECT 1 FROM tasks t WHERE t.queue = task_keys.queue AND t.fairness_key = task_keys.fairness_key AND t.status = 'todo')`,
+    );
+  }
+}
