@@ -215,6 +215,11 @@ export class PipelineStore {
     return this.db.all<JobRow>("SELECT * FROM jobs WHERE pipeline_id = ? ORDER BY id", [pipelineId]);
   }
 
+  /** The job a backend submission carries the token of. */
+  async jobByToken(token: string): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>("SELECT * FROM jobs WHERE token = ?", [token]);
+  }
+
   /** The job a backend knows as `externalId` (the newest, should a re-run reuse it). */
   async jobByExternalId(backend: BackendName, externalId: string): Promise<JobRow | undefined> {
     return this.db.get<JobRow>("SELECT * FROM jobs WHERE backend = ? AND external_id = ? ORDER BY id DESC LIMIT 1", [backend, externalId]);

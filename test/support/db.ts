@@ -1,12 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { inject } from "vitest";
 import { openDatabase } from "../../src/db/open.js";
 import type { SqliteDb } from "../../src/db/sqlite.js";
 import type { Db } from "../../src/db/types.js";
+import { createScratchDatabase } from "../../testing/demo/postgres.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -51,12 +50,8 @@ export async function tempDatabase(engine: Engine = "sqlite"): Promise<TempDatab
       },
     };
   }
-  const server = inject("postgresUrl");
-  const name = `test_${randomBytes(6).toString("hex")}`;
-  await admin(server, `CREATE DATABASE ${name}`);
-  const u = new URL(server);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const scratch = await createScratchDatabase(inject("postgresUrl"), "test");
+  const url = scratch.url;
   const db = await openDatabase({ url, poolSize: 4 });
   const opened: Db[] = [db];
   return {
@@ -71,20 +66,10 @@ export async function tempDatabase(engine: Engine = "sqlite"): Promise<TempDatab
     },
     async cleanup() {
       for (const d of opened) await d.close();
-      await admin(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await scratch.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** The better-sqlite3 handle of a SQLite database (SQLite-only tests: pragmas, triggers). */
