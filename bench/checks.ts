@@ -37,7 +37,7 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const { sim, deps } = env;
     // The repository and a pipeline of 20 jobs, as the push handler would have stored them.
-    const repo = seedWidgetRepo(env, INSTALLATION);
+    const repo = await seedWidgetRepo(env, INSTALLATION);
     const sha = randomSha();
     const newJobs: NewJob[] = Array.from({ length: TARGETS }, (_, i) => ({
       key: `rpm-build:fedora-${i}-x86_64`,
@@ -48,7 +48,7 @@ export async function run(): Promise<Record<string, unknown>> {
       manualTrigger: false,
       cancelSuperseded: true,
     }));
-    const { pipeline, jobs } = deps.pipelines.createPipeline(
+    const { pipeline, jobs } = await deps.pipelines.createPipeline(
       { repoId: repo.id, installationId: INSTALLATION, trigger: "push", branch: "main", headSha: sha },
       newJobs,
     );
@@ -69,7 +69,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // Phase 1: creation. t0 = the moment the jobs record their first (queued) state.
     let t0 = performance.now();
-    for (const job of jobs) reportJob(deps, { job, pipeline, repo });
+    for (const job of jobs) await reportJob(deps, { job, pipeline, repo });
     await waitUntil("20 queued check runs", () => {
       const runs = runsOf();
       return runs.length === TARGETS && runs.every((r) => r.status === "queued");
@@ -84,7 +84,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // Phase 2: one update of all 20 (completed/success).
     t0 = performance.now();
-    for (const job of jobs) moveJob(deps, job.id, "success", { message: "Build succeeded." });
+    for (const job of jobs) await moveJob(deps, job.id, "success", { message: "Build succeeded." });
     await waitUntil("20 completed check runs", () => {
       const runs = runsOf();
       return runs.length === TARGETS && runs.every((r) => r.status === "completed" && r.conclusion === "success");
@@ -98,7 +98,7 @@ export async function run(): Promise<Record<string, unknown>> {
     let lost = 0;
     for (const job of jobs) {
       const r = byName.get(job.key);
-      const row = deps.checks.byJob(job.id);
+      const row = await deps.checks.byJob(job.id);
       const pending = !row || row.sent_version < row.desired_version;
       if (!r || r.status !== "completed" || r.conclusion !== "success" || pending) lost++;
     }

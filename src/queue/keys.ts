@@ -112,14 +112,41 @@ export class FairnessKeys {
     );
   }
 
-  /** The key whose head should run next, held until the transaction ends (skipping keys others hold). */
-  async next(queues: readonly string[]): Promise<KeyHead | undefined> {
+  /**
+   * Claim the head of the best key: the task row, undefined when no key has a ready
+   * task, or "stale" when the key named a task no longer queued (its head is fixed;
+   * look again). PostgreSQL does it in one statement (one round trip), skipping keys
+   * other replicas hold; SQLite in one transaction.
+   */
+  async claimNext<R>(queues: readonly string[], set: { now: number; workerId: string; leaseUntil: number }, columns: string): Promise<R | undefined | "stale"> {
     const list = queues.map(() => "?").join(", ");
-    return this.db.get<KeyHead>(
-      `SELECT queue, fairness_key, head_id FROM task_keys WHERE queue IN (${list}) AND head_id IS NOT NULL
-       ORDER BY head_rank DESC, last_claim_seq, head_id LIMIT 1${this.skipLocked}`,
-      queues,
-    );
+    const pick = `SELECT queue, fairness_key, head_id FROM task_keys WHERE queue IN (${list}) AND head_id IS NOT NULL
+       ORDER BY head_rank DESC, last_claim_seq, head_id LIMIT 1`;
+    const start = "status = 'doing', ready = 0, attempts = attempts + 1, started_at = ?, worker_id = ?, lease_until = ?";
+    if (this.db.dialect === "postgres") {
+      const row = await this.db.get<R & { picked: number; id: number | null }>(
+        `WITH k AS (${pick}${this.skipLocked}),
+         t AS (UPDATE tasks SET ${start} FROM k WHERE tasks.id = k.head_id AND tasks.status = 'todo' RETURNING ${columns.split(", ").map((c) => `tasks.${c}`).join(", ")}),
+         n AS (SELECT x.id, x.priority, x.created_at FROM tasks x JOIN k ON x.queue = k.queue AND x.fairness_key = k.fairness_key
+               WHERE x.status = 'todo' AND x.ready = 1 AND x.id <> k.head_id ORDER BY x.priority DESC, x.id LIMIT 1),
+         u AS (UPDATE task_keys SET head_id = n.id, head_priority = n.priority, head_rank = n.priority - n.created_at / ?,
+                 last_claim_seq = CASE WHEN (SELECT COUNT(*) FROM t) > 0 THEN ${this.nextSeq} ELSE task_keys.last_claim_seq END
+               FROM k LEFT JOIN n ON TRUE WHERE task_keys.queue = k.queue AND task_keys.fairness_key = k.fairness_key)
+         SELECT (SELECT COUNT(*) FROM k) AS picked, t.* FROM (SELECT 1 AS one) o LEFT JOIN t ON TRUE`,
+        [...queues, set.now, set.workerId, set.leaseUntil, this.agingMs],
+      );
+      if (!row || row.picked === 0) return undefined;
+      if (row.id === null) return "stale";
+      const { picked: _picked, ...task } = row;
+      return task as unknown as R;
+    }
+    return this.db.tx(async () => {
+      const key = await this.db.get<KeyHead>(pick, queues);
+      if (!key) return undefined;
+      const row = await this.db.get<R>(`UPDATE tasks SET ${start} WHERE id = ? AND status = 'todo' RETURNING ${columns}`, [set.now, set.workerId, set.leaseUntil, key.head_id]);
+      await this.recompute(key.queue, key.fairness_key, row !== undefined);
+      return row ?? "stale";
+    });
   }
 
   /** Hold a key's row (waiting for its holder) and say which task heads it. */

@@ -52,6 +52,12 @@ function toTask<P>(r: TaskRow): Task<P> {
 const COLUMNS =
   "id, queue, name, payload, priority, fairness_key, lock_key, status, attempts, max_attempts, scheduled_at, created_at, started_at, finished_at, worker_id, lease_until, abort_requested, last_error";
 
+/** How long a claim may go without making newly due tasks ready, ms (it always does before answering "nothing"). */
+const PROMOTE_EVERY_MS = 25;
+
+/** Rows per INSERT of a batched enqueue (well under both engines' parameter limits). */
+const INSERT_BATCH = 500;
+
 /** Channel of cross-process wake-ups (PostgreSQL NOTIFY): `{from, queue}` or `{from, abort}`. */
 const CHANNEL = "packit_tasks";
 
@@ -94,6 +100,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   private readonly wakeQueues = new Set<string>();
   private wakeScheduled = false;
   private unwatch: (() => Promise<void>) | undefined;
+  /** Something was queued (or requeued) since the last promotion. */
+  private promoteSoon = true;
+  private promotedAt = 0;
 
   constructor(db: Db, opts: StoreOptions = {}) {
     super();
@@ -114,7 +123,10 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
         return;
       }
       if (m.from === this.id) return;
-      if (typeof m.queue === "string") this.emit("enqueued", m.queue);
+      if (typeof m.queue === "string") {
+        this.promoteSoon = true;
+        this.emit("enqueued", m.queue);
+      }
       if (typeof m.abort === "number") this.emit("abort", m.abort);
     });
   }
@@ -127,6 +139,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   /** Tell in-process workers (and, on PostgreSQL, other processes) once the running transaction commits. */
   private wake(queue: string): void {
     this.db.afterCommit(() => {
+      this.promoteSoon = true;
       this.emit("enqueued", queue);
       if (this.db.dialect !== "postgres") return;
       // Coalesced: a burst of enqueues costs one NOTIFY per queue.
@@ -162,11 +175,11 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     }
   }
 
-  /** Add many tasks in one transaction (all or none). */
+  /** Add many tasks in one transaction (all or none), a few hundred rows per statement. */
   async enqueueMany(items: EnqueueItem<M>[]): Promise<number[]> {
     const ids = await this.db.tx(async () => {
       const out: number[] = [];
-      for (const it of items) out.push(await this.insert(it.name, it.payload, it));
+      for (let i = 0; i < items.length; i += INSERT_BATCH) out.push(...(await this.insertRows(items.slice(i, i + INSERT_BATCH))));
       return out;
     });
     for (const q of new Set(items.map((it) => it.queue ?? "default"))) this.wake(q);
@@ -174,17 +187,29 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   }
 
   private async insert(name: string, payload: object, opts: EnqueueOptions): Promise<number> {
+    return (await this.insertRows([{ ...opts, name, payload }]))[0]!;
+  }
+
+  /** Insert tasks in one statement; ids in the order given. Throws `AlreadyEnqueued` when a lock key is taken. */
+  private async insertRows(items: readonly ({ name: string; payload: object } & EnqueueOptions)[]): Promise<number[]> {
     const now = this.now();
+    const values = items.map(() => "(?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?)").join(", ");
+    const params = items.flatMap((it) => [it.queue ?? "default", it.name, JSON.stringify(it.payload), it.priority ?? 0, it.fairnessKey ?? "", it.lockKey ?? null, it.maxAttempts ?? this.defaultMaxAttempts, it.runAt ?? now, now]);
     // The partial unique index is the queueing lock: a conflict inserts nothing (no error, so
     // an enclosing PostgreSQL transaction stays usable).
-    const row = await this.db.get<{ id: number }>(
+    const rows = await this.db.all<{ id: number; lock_key: string | null }>(
       `INSERT INTO tasks (queue, name, payload, priority, fairness_key, lock_key, status, max_attempts, scheduled_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?)
-       ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id`,
-      [opts.queue ?? "default", name, JSON.stringify(payload), opts.priority ?? 0, opts.fairnessKey ?? "", opts.lockKey ?? null, opts.maxAttempts ?? this.defaultMaxAttempts, opts.runAt ?? now, now],
+       VALUES ${values}
+       ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key`,
+      params,
     );
-    if (!row) throw new AlreadyEnqueued(opts.lockKey ?? "");
-    return row.id;
+    if (rows.length < items.length) {
+      const inserted = new Set(rows.map((r) => r.lock_key));
+      const taken = items.find((it) => it.lockKey && !inserted.has(it.lockKey)) ?? items.find((it) => it.lockKey);
+      throw new AlreadyEnqueued(taken?.lockKey ?? "");
+    }
+    // Ids grow in the order rows are inserted.
+    return rows.map((r) => r.id).sort((a, b) => a - b);
   }
 
   /**
@@ -193,24 +218,29 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * longest ago. Atomic: two workers (or replicas) never get the same task.
    */
   async claim(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
-    await this.keys.promote(this.now());
+    const now = this.now();
+    // Making due tasks ready costs a query: done when this process queued something, now
+    // and then for other processes' tasks and scheduled ones, and before saying "nothing".
+    let promoted = false;
+    if (this.promoteSoon || now - this.promotedAt >= PROMOTE_EVERY_MS || now < this.promotedAt) {
+      await this.promote(now);
+      promoted = true;
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
-      const claimed = await this.db.tx(async () => {
-        const key = await this.keys.next(queues);
-        if (!key) return null;
-        const now = this.now();
-        const row = await this.db.get<TaskRow>(
-          `UPDATE tasks SET status = 'doing', ready = 0, attempts = attempts + 1, started_at = ?, worker_id = ?, lease_until = ?
-           WHERE id = ? AND status = 'todo' RETURNING ${COLUMNS}`,
-          [now, workerId, now + leaseMs, key.head_id],
-        );
-        await this.keys.recompute(key.queue, key.fairness_key, row !== undefined);
-        return row ? toTask<M[keyof M]>(row) : undefined;
-      });
-      // undefined: the head had gone (a stale key row, now fixed); look again.
-      if (claimed !== undefined) return claimed;
+      const row = await this.keys.claimNext<TaskRow>(queues, { now, workerId, leaseUntil: now + leaseMs }, COLUMNS);
+      if (row === "stale") continue; // the key's head had gone (now fixed): look again
+      if (row) return toTask<M[keyof M]>(row);
+      if (promoted) return null;
+      await this.promote(now);
+      promoted = true;
     }
     return null;
+  }
+
+  private async promote(now: number): Promise<void> {
+    this.promoteSoon = false;
+    this.promotedAt = now;
+    await this.keys.promote(now);
   }
 
   /** When the earliest queued task of `queues` becomes due (epoch ms), or null when none is queued. */

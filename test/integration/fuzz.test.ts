@@ -10,6 +10,7 @@
  * replays one delivery of that seed and prints it, `FUZZ_LOG_FILE=<path>` keeps the
  * service's log (with `FUZZ_LOG=debug` for more).
  */
+import { sqliteOf } from "../support/db.js";
 import { createHmac, randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { Writable } from "node:stream";
@@ -453,7 +454,7 @@ describe("webhook fuzzing", () => {
       clearInterval(sampler);
     }
     const seconds = (Date.now() - t0) / 1000;
-    const rows = (table: string) => (w.deps.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const rows = (table: string) => (sqliteOf(w.deps.db).prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     gc();
     const heap1 = process.memoryUsage().heapUsed;
     console.log(
@@ -472,7 +473,7 @@ describe("webhook fuzzing", () => {
     expect(peak - heap0, "heap peak during the run").toBeLessThan(400 * MB);
     expect(Object.getOwnPropertyNames(Object.prototype).sort(), "Object.prototype untouched").toEqual(protoBefore);
     expect(({} as Record<string, unknown>).polluted, "no prototype pollution").toBeUndefined();
-    expect(w.deps.db.pragma("integrity_check", { simple: true })).toBe("ok");
+    expect(sqliteOf(w.deps.db).pragma("integrity_check", { simple: true })).toBe("ok");
 
     // A valid delivery afterwards still runs its jobs (a repository the fuzzing never named).
     w.sim.addInstallation({ id: 4242, account: { login: "fresh", type: "Organization" } });
@@ -480,7 +481,7 @@ describe("webhook fuzzing", () => {
     const sha = new Rng(SEED ^ 0xabcdef).hex(40);
     const res = await w.send("pull_request", pullRequestEvent("opened", { repo: gizmo, number: 1, headSha: sha, author: "contributor" }));
     expect(res.status, res.body).toBe(200);
-    await waitFor(() => w.sim.checkRuns("fresh", "gizmo", sha).some((c) => c.conclusion === "success"), 15_000, "the build after fuzzing");
+    await waitFor(async () => w.sim.checkRuns("fresh", "gizmo", sha).some((c) => c.conclusion === "success"), 15_000, "the build after fuzzing");
     expect(processErrors).toEqual([]);
   }, 180_000);
 });

@@ -123,16 +123,27 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
   });
 
   it("on stop, lets short tasks finish and gives long ones back to the queue", async () => {
+    let longStarted!: () => void;
+    const longRunning = new Promise<void>((r) => (longStarted = r));
+    let stopping!: () => void;
+    const stopCalled = new Promise<void>((r) => (stopping = r));
     const w = startWorker({
       job: (p, ctx) => new Promise((resolve, reject) => {
-        if (p.name === "short") setTimeout(resolve, 20);
-        else ctx.signal.addEventListener("abort", () => reject(new Error("shutdown")));
+        // The short task is still running when stop() is called, and ends within its grace.
+        if (p.name === "short") void stopCalled.then(() => setTimeout(resolve, 20));
+        else {
+          longStarted();
+          ctx.signal.addEventListener("abort", () => reject(new Error("shutdown")));
+        }
       }),
     });
     const short = await store.enqueue("job", { name: "short" });
     const long = await store.enqueue("job", { name: "long" });
-    await waitFor(async () => (await store.get(long))?.status === "doing" && (await store.get(short))?.status === "doing");
-    await w.stop(200);
+    await longRunning;
+    expect((await store.get(short))?.status).toBe("doing");
+    const stopped = w.stop(200);
+    stopping();
+    await stopped;
     expect((await store.get(short))?.status).toBe("succeeded");
     expect(await store.get(long)).toMatchObject({ status: "todo", attempts: 0 });
   });
