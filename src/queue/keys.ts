@@ -39,6 +39,10 @@ export class FairnessKeys {
   private readonly lock: string;
   private readonly skipLocked: string;
   private readonly nextSeq: string;
+  /** SQLite's planner, without statistics, prefers the status index and sorts: name the right one. */
+  private readonly promoteIndex: string;
+  /** SQLite: look rows up by id, not through a status index it would scan. */
+  private readonly byId: string;
   /** A subquery listing the ids of a JSON array parameter. */
   private readonly idList: string;
 
@@ -46,6 +50,8 @@ export class FairnessKeys {
     const pg = db.dialect === "postgres";
     this.lock = pg ? " FOR UPDATE" : "";
     this.skipLocked = pg ? " FOR UPDATE SKIP LOCKED" : "";
+    this.promoteIndex = pg ? "" : " INDEXED BY tasks_promote";
+    this.byId = pg ? "" : " NOT INDEXED";
     this.idList = pg ? "SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT)" : "SELECT value FROM json_each(?)";
     this.nextSeq = pg ? "nextval('task_claim_seq')" : "(SELECT COALESCE(MAX(last_claim_seq), 0) + 1 FROM task_keys)";
   }
@@ -64,7 +70,7 @@ export class FairnessKeys {
     for (;;) {
       // Looked up outside a transaction: when nothing is due (the usual case) this is one index read.
       const due = await this.db.all<ReadyCandidate>(
-        "SELECT id, queue, fairness_key, priority, created_at FROM tasks WHERE status = 'todo' AND ready = 0 AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?",
+        `SELECT id, queue, fairness_key, priority, created_at FROM tasks${this.promoteIndex} WHERE status = 'todo' AND ready = 0 AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?`,
         [now, PROMOTE_BATCH],
       );
       if (due.length === 0) return total;
@@ -88,7 +94,7 @@ export class FairnessKeys {
       const held = await this.db.get("SELECT head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.skipLocked, [queue, fairness_key]);
       if (!held) continue; // being claimed from right now: next time
       const ready = await this.db.all<{ id: number; priority: number; created_at: number }>(
-        `UPDATE tasks SET ready = 1 WHERE id IN (${this.idList}) AND status = 'todo' AND ready = 0 RETURNING id, priority, created_at`,
+        `UPDATE tasks${this.byId} SET ready = 1 WHERE id IN (${this.idList}) AND status = 'todo' AND ready = 0 RETURNING id, priority, created_at`,
         [JSON.stringify(tasks.map((t) => t.id))],
       );
       if (ready.length === 0) continue;
