@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { makeWorkerUtils, run as runGraphileWorker, type Logger as GraphileLogger } from "graphile-worker";
+import type { Db } from "../src/db/types.js";
 import { TaskStore } from "../src/queue/index.js";
 import { createScratchDatabase } from "../testing/demo/postgres.js";
 import { benchDatabase, perSecond } from "./engine.js";
@@ -54,7 +55,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
-async function measureOurs(db: Parameters<typeof TaskStore>[0], n: number) {
+async function measureOurs(db: Db, n: number) {
   const store = new TaskStore<{ t: { i: number } }>(db);
   let t0 = performance.now();
   for (let i = 0; i < n; i++) await store.enqueue("t", { i }, { fairnessKey: `p${i % PROJECTS}`, priority: i % 3 });

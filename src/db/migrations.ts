@@ -224,6 +224,8 @@ CREATE INDEX tasks_finished ON tasks(finished_at) WHERE status IN ('succeeded','
 -- rank, so a claim reads one index entry instead of every waiting key.
 ALTER TABLE tasks ADD COLUMN ready INTEGER NOT NULL DEFAULT 0;
 DROP INDEX tasks_claim;
+-- Every write of a task paid for it; what read it (queue counts, the CLI's list) reads all tasks anyway.
+DROP INDEX tasks_status;
 CREATE INDEX tasks_promote ON tasks(scheduled_at) WHERE status = 'todo' AND ready = 0;
 CREATE INDEX tasks_ready ON tasks(queue, fairness_key, priority DESC, id) WHERE status = 'todo' AND ready = 1;
 ALTER TABLE task_keys ADD COLUMN head_id INTEGER;          -- the key's next task (NULL: nothing ready)

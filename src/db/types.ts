@@ -46,3 +46,16 @@ export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
   return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
 }
+
+/**
+ * `column` is one of the ids of a list parameter (made by `idList`), in a form each
+ * engine answers from an index: `= ANY(array)` on PostgreSQL, `json_each` on SQLite.
+ */
+export function idIn(db: Pick<Db, "dialect">, column: string): string {
+  return db.dialect === "postgres" ? `${column} = ANY(CAST(? AS BIGINT[]))` : `${column} IN (SELECT value FROM json_each(?))`;
+}
+
+/** The parameter for `idIn`. */
+export function idList(db: Pick<Db, "dialect">, ids: readonly number[]): string {
+  return db.dialect === "postgres" ? `{${ids.join(",")}}` : JSON.stringify(ids);
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/types.js";
+import { idIn, idList, type Db } from "../db/types.js";
 import type { BackendName } from "../backends/types.js";
 import { isFinal, type JobState } from "./job-state.js";
 
@@ -362,15 +362,14 @@ export class PipelineStore {
           )
         ).map((r) => r.id);
         if (ids.length === 0) return 0;
-        const list = JSON.stringify(ids);
-        const inList = this.db.dialect === "postgres" ? "SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT)" : "SELECT value FROM json_each(?)";
-        const jobsIn = `SELECT id FROM jobs WHERE pipeline_id IN (${inList})`;
+        const list = idList(this.db, ids);
+        const jobsIn = `SELECT id FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`;
         await this.db.run(`DELETE FROM check_runs WHERE job_id IN (${jobsIn})`, [list]);
         // Old dependants of pruned jobs (in pipelines pruned later) keep no dangling reference.
-        await this.db.run(`UPDATE jobs SET depends_on = NULL WHERE depends_on IN (${jobsIn}) AND pipeline_id NOT IN (${inList})`, [list, list]);
-        await this.db.run(`UPDATE pipelines SET superseded_by = NULL WHERE superseded_by IN (${inList}) AND id NOT IN (${inList})`, [list, list]);
-        await this.db.run(`DELETE FROM jobs WHERE pipeline_id IN (${inList})`, [list]);
-        await this.db.run(`DELETE FROM pipelines WHERE id IN (${inList})`, [list]);
+        await this.db.run(`UPDATE jobs SET depends_on = NULL WHERE depends_on IN (${jobsIn}) AND NOT ${idIn(this.db, "pipeline_id")}`, [list, list]);
+        await this.db.run(`UPDATE pipelines SET superseded_by = NULL WHERE ${idIn(this.db, "superseded_by")} AND NOT ${idIn(this.db, "id")}`, [list, list]);
+        await this.db.run(`DELETE FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`, [list]);
+        await this.db.run(`DELETE FROM pipelines WHERE ${idIn(this.db, "id")}`, [list]);
         return ids.length;
       });
       total += n;

@@ -1,4 +1,4 @@
-import type { Db } from "../db/types.js";
+import { idIn, idList, type Db } from "../db/types.js";
 
 /**
  * The claim's per-key state (`task_keys`), so that a claim costs one index read
@@ -43,8 +43,6 @@ export class FairnessKeys {
   private readonly promoteIndex: string;
   /** SQLite: look rows up by id, not through a status index it would scan. */
   private readonly byId: string;
-  /** A subquery listing the ids of a JSON array parameter. */
-  private readonly idList: string;
 
   constructor(private readonly db: Db, private readonly agingMs: number) {
     const pg = db.dialect === "postgres";
@@ -52,7 +50,6 @@ export class FairnessKeys {
     this.skipLocked = pg ? " FOR UPDATE SKIP LOCKED" : "";
     this.promoteIndex = pg ? "" : " INDEXED BY tasks_promote";
     this.byId = pg ? "" : " NOT INDEXED";
-    this.idList = pg ? "SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT)" : "SELECT value FROM json_each(?)";
     this.nextSeq = pg ? "nextval('task_claim_seq')" : "(SELECT COALESCE(MAX(last_claim_seq), 0) + 1 FROM task_keys)";
   }
 
@@ -93,9 +90,10 @@ export class FairnessKeys {
       await this.db.run("INSERT INTO task_keys (queue, fairness_key) VALUES (?, ?) ON CONFLICT (queue, fairness_key) DO NOTHING", [queue, fairness_key]);
       const held = await this.db.get("SELECT head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.skipLocked, [queue, fairness_key]);
       if (!held) continue; // being claimed from right now: next time
+      const ids = tasks.map((t) => t.id);
       const ready = await this.db.all<{ id: number; priority: number; created_at: number }>(
-        `UPDATE tasks${this.byId} SET ready = 1 WHERE id IN (${this.idList}) AND status = 'todo' AND ready = 0 RETURNING id, priority, created_at`,
-        [JSON.stringify(tasks.map((t) => t.id))],
+        `UPDATE tasks${this.byId} SET ready = 1 WHERE ${idIn(this.db, "id")} AND status = 'todo' AND ready = 0 RETURNING id, priority, created_at`,
+        [idList(this.db, ids)],
       );
       if (ready.length === 0) continue;
       promoted += ready.length;
@@ -133,8 +131,9 @@ export class FairnessKeys {
       const row = await this.db.get<R & { picked: number; id: number | null }>(
         `WITH k AS (${pick}${this.skipLocked}),
          t AS (UPDATE tasks SET ${start} FROM k WHERE tasks.id = k.head_id AND tasks.status = 'todo' RETURNING ${columns.split(", ").map((c) => `tasks.${c}`).join(", ")}),
-         n AS (SELECT x.id, x.priority, x.created_at FROM tasks x JOIN k ON x.queue = k.queue AND x.fairness_key = k.fairness_key
-               WHERE x.status = 'todo' AND x.ready = 1 AND x.id <> k.head_id ORDER BY x.priority DESC, x.id LIMIT 1),
+         n AS (SELECT x.id, x.priority, x.created_at FROM k, LATERAL (
+                 SELECT id, priority, created_at FROM tasks WHERE queue = k.queue AND fairness_key = k.fairness_key
+                   AND status = 'todo' AND ready = 1 AND id <> k.head_id ORDER BY priority DESC, id LIMIT 1) x),
          u AS (UPDATE task_keys SET head_id = n.id, head_priority = n.priority, head_rank = n.priority - n.created_at / ?,
                  last_claim_seq = CASE WHEN (SELECT COUNT(*) FROM t) > 0 THEN ${this.nextSeq} ELSE task_keys.last_claim_seq END
                FROM k LEFT JOIN n ON TRUE WHERE task_keys.queue = k.queue AND task_keys.fairness_key = k.fairness_key)
