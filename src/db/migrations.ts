@@ -212,6 +212,8 @@ CREATE INDEX pipelines_open_branch ON pipelines(repo_id, branch, trigger) WHERE 
 CREATE INDEX pipelines_before ON pipelines(repo_id, before_sha) WHERE before_sha IS NOT NULL;
 CREATE INDEX pipelines_repo_created ON pipelines(repo_id, created_at);
 CREATE INDEX pipelines_created ON pipelines(created_at);
+-- The foreign key superseded_by → pipelines(id): without it SQLite scans pipelines to check each new one.
+CREATE INDEX pipelines_superseded_by ON pipelines(superseded_by);
 CREATE INDEX check_runs_github ON check_runs(github_id) WHERE github_id IS NOT NULL;
 CREATE INDEX check_runs_job ON check_runs(job_id) WHERE job_id IS NOT NULL;
 -- Retention (the daily maintenance task prunes by age).
@@ -232,6 +234,7 @@ ALTER TABLE task_keys ADD COLUMN head_id INTEGER;          -- the key's next tas
 ALTER TABLE task_keys ADD COLUMN head_priority INTEGER;    -- its priority (a newly ready task replaces a lower one)
 ALTER TABLE task_keys ADD COLUMN head_rank INTEGER;        -- priority minus age buckets: claim order across keys
 CREATE INDEX task_keys_claim ON task_keys(queue, head_rank DESC, last_claim_seq, head_id) WHERE head_id IS NOT NULL;
+CREATE INDEX task_keys_idle ON task_keys(queue, fairness_key) WHERE head_id IS NULL;
 `,
     // Round-robin order of claims across processes: SQLite has one writer and takes MAX + 1.
     sqlite: `CREATE INDEX task_keys_seq ON task_keys(last_claim_seq);`,
