@@ -7,6 +7,9 @@ import type { Db, SqlValue } from "./types.js";
  */
 export const TABLES = ["installations", "repositories", "config_state", "pipelines", "jobs", "check_runs", "tasks", "task_keys", "locks", "deliveries", "audit"] as const;
 
+/** Tables whose integer `id` is an identity column on PostgreSQL (deliveries' id is GitHub's text). */
+const IDENTITY = new Set(["installations", "repositories", "pipelines", "jobs", "check_runs", "tasks", "audit"]);
+
 /** Columns whose value may name a row copied later; set once all rows are in. */
 const DEFERRED: Partial<Record<(typeof TABLES)[number], string>> = { pipelines: "superseded_by" };
 
@@ -50,7 +53,7 @@ export async function copyDatabase(source: Db, target: Db): Promise<Record<strin
         }
         copied[table] += rows.length;
       }
-      if (columns.includes("id")) {
+      if (IDENTITY.has(table)) {
         // Identity columns: new rows must get ids past the copied ones.
         await target.get(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), COALESCE((SELECT MAX(id) FROM ${table}), 0) + 1, false)`);
       }
