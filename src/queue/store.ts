@@ -3,54 +3,9 @@ import { randomUUID } from "node:crypto";
 import { isUniqueViolation, type Db } from "../db/types.js";
 import { AlreadyEnqueued } from "./errors.js";
 import { FairnessKeys } from "./keys.js";
+import { COLUMNS, toTask, type TaskRow } from "./rows.js";
 import type { CancelResult, EnqueueOptions, Task, TaskMap, TaskStatus } from "./types.js";
 
-interface TaskRow {
-  id: number;
-  queue: string;
-  name: string;
-  payload: string;
-  priority: number;
-  fairness_key: string;
-  lock_key: string | null;
-  status: TaskStatus;
-  attempts: number;
-  max_attempts: number;
-  scheduled_at: number;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  worker_id: string | null;
-  lease_until: number | null;
-  abort_requested: number;
-  last_error: string | null;
-}
-
-function toTask<P>(r: TaskRow): Task<P> {
-  return {
-    id: r.id,
-    queue: r.queue,
-    name: r.name,
-    payload: JSON.parse(r.payload) as P,
-    priority: r.priority,
-    fairnessKey: r.fairness_key,
-    lockKey: r.lock_key,
-    status: r.status,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    scheduledAt: r.scheduled_at,
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    workerId: r.worker_id,
-    leaseUntil: r.lease_until,
-    abortRequested: r.abort_requested === 1,
-    lastError: r.last_error,
-  };
-}
-
-const COLUMNS =
-  "id, queue, name, payload, priority, fairness_key, lock_key, status, attempts, max_attempts, scheduled_at, created_at, started_at, finished_at, worker_id, lease_until, abort_requested, last_error";
 
 /** How long a claim may go without making newly due tasks ready, ms (it always does before answering "nothing"). */
 const PROMOTE_EVERY_MS = 25;
@@ -99,7 +54,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   private readonly id = randomUUID();
   private readonly wakeQueues = new Set<string>();
   private wakeScheduled = false;
-  private unwatch: (() => Promise<void>) | undefined;
+  private unwatch: Promise<() => Promise<void>> | undefined;
   /** Something was queued (or requeued) since the last promotion. */
   private promoteSoon = true;
   private promotedAt = 0;
@@ -114,8 +69,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
 
   /** Receive other processes' enqueues and abort requests (PostgreSQL; a no-op on SQLite). */
   async watchOtherProcesses(): Promise<void> {
-    if (this.db.dialect !== "postgres" || this.unwatch) return;
-    this.unwatch = await this.db.listen(CHANNEL, (payload) => {
+    if (this.db.dialect !== "postgres") return;
+    // Both worker pools call this: one listener per store.
+    this.unwatch ??= this.db.listen(CHANNEL, (payload) => {
       let m: { from?: string; queue?: string; abort?: number };
       try {
         m = JSON.parse(payload) as typeof m;
@@ -129,11 +85,18 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       }
       if (typeof m.abort === "number") this.emit("abort", m.abort);
     });
+    try {
+      await this.unwatch;
+    } catch (err) {
+      this.unwatch = undefined;
+      throw err;
+    }
   }
 
   async stopWatching(): Promise<void> {
-    await this.unwatch?.();
+    const unwatch = this.unwatch;
     this.unwatch = undefined;
+    if (unwatch) await (await unwatch.catch(() => async () => undefined))();
   }
 
   /** Tell in-process workers (and, on PostgreSQL, other processes) once the running transaction commits. */
@@ -387,6 +350,14 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
            last_error = 'worker lost (lease expired); a newer queued task with the same lock key replaces it'
          WHERE ${expired} AND lock_key IS NOT NULL AND NOT ${NO_TODO_TWIN}`,
         [now, now],
+      );
+      // Two expired tasks with one lock key (a poll that queued its successor, which was claimed too): only the newest goes back.
+      n += await this.db.run(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
+           last_error = 'worker lost (lease expired); a newer task with the same lock key replaces it'
+         WHERE ${expired} AND lock_key IS NOT NULL
+           AND EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'doing' AND t2.lease_until < ? AND t2.id > tasks.id)`,
+        [now, now, now],
       );
       const requeued = await this.db.run(`UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued' WHERE ${expired}`, [now]);
       return { n, requeued };

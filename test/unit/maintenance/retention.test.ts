@@ -4,6 +4,7 @@ import { pruneOld } from "../../../src/maintenance/index.js";
 import { PipelineStore } from "../../../src/pipeline/store.js";
 import { TaskStore } from "../../../src/queue/index.js";
 import { parseSettings } from "../../../src/settings.js";
+import type { AppTasks } from "../../../src/tasks.js";
 import { DeliveryLog } from "../../../src/webhooks/deliveries.js";
 import { ENGINES, tempDatabase, type TempDatabase } from "../../support/db.js";
 
@@ -19,7 +20,7 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     const clock = () => now;
     const settings = parseSettings({ retention: { deliveriesDays: 14, tasksDays: 14, auditDays: 30, pipelinesDays: 60 } });
     const pipelines = new PipelineStore(t.db, clock);
-    const tasks = new TaskStore<{ work: { n: number } }>(t.db, { now: clock });
+    const tasks = new TaskStore<AppTasks>(t.db, { now: clock });
     const deliveries = new DeliveryLog(t.db, clock);
     const audit = new AuditLog(t.db, clock);
     const repo = await pipelines.ensureRepo({ id: 1, installationId: 1, owner: "acme", name: "widget" });
@@ -34,10 +35,10 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     await pipelines.transition(reused.jobs[0]!.id, "success");
     await deliveries.claim("old", "push");
     await audit.add({ actor: "t", action: "cancel.cli" });
-    const oldTask = await tasks.enqueue("work", { n: 1 });
+    const oldTask = await tasks.enqueue("flush-checks", { installationId: 1 });
     await tasks.claim("w", ["default"], 1000);
     await tasks.finish(oldTask, "w", { status: "succeeded" });
-    const queued = await tasks.enqueue("work", { n: 2 });
+    const queued = await tasks.enqueue("flush-checks", { installationId: 2 });
 
     now += 100 * DAY;
     const young = await pipelines.createPipeline({ ...line, headSha: "c" }, [{ ...job, key: "tests:f", type: "tests", dependsOnJobId: reused.jobs[0]!.id }]);

@@ -120,6 +120,18 @@ describe.each(ENGINES)("TaskStore on %s", (engine) => {
     expect((await store.get(b))?.status).toBe("failed");
   });
 
+  it("puts back only the newest of two expired tasks with one lock key (a task that queued its successor, both claimed)", async () => {
+    const first = await store.enqueue("work", { n: 1 }, { lockKey: "poll:9" });
+    await store.claim("dead", ["default"], 1000);
+    const second = await store.enqueue("work", { n: 2 }, { lockKey: "poll:9" });
+    await store.claim("dead", ["default"], 1000);
+    now += 2000;
+    expect(await store.recoverExpired()).toBe(2);
+    expect((await store.get(first))?.status).toBe("failed");
+    expect((await store.get(second))?.status).toBe("todo");
+    expect((await store.claim("alive", ["default"], 1000))?.id).toBe(second);
+  });
+
   it("retries a failed task at the given time, and a retry never breaks the queueing lock", async () => {
     const id = await store.enqueue("work", { n: 1 }, { lockKey: "k" });
     await store.claim("w", ["default"], 1000);
