@@ -39,9 +39,9 @@ export class FairnessKeys {
   private readonly lock: string;
   private readonly skipLocked: string;
   private readonly nextSeq: string;
-  /** SQLite's planner, without statistics, prefers the status index and sorts: name the right one. */
+  /** SQLite's planner, without statistics, may pick another index and sort: name the right one. */
   private readonly promoteIndex: string;
-  /** SQLite: look rows up by id, not through a status index it would scan. */
+  /** SQLite: look rows up by id, not through another index it would scan. */
   private readonly byId: string;
 
   constructor(private readonly db: Db, private readonly agingMs: number) {
@@ -71,8 +71,10 @@ export class FairnessKeys {
         [now, PROMOTE_BATCH],
       );
       if (due.length === 0) return total;
-      total += await this.db.tx(() => this.promoteBatch(due));
-      if (due.length < PROMOTE_BATCH) return total;
+      const promoted = await this.db.tx(() => this.promoteBatch(due));
+      total += promoted;
+      // A short batch was the last; none promoted: their keys are held right now, next call.
+      if (due.length < PROMOTE_BATCH || promoted === 0) return total;
     }
   }
 
