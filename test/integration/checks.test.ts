@@ -1,4 +1,3 @@
-import { sqliteOf } from "../support/db.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { scheduleFlush } from "../../src/checks/index.js";
 import type { CheckRunState } from "../../src/checks/state.js";
@@ -15,11 +14,13 @@ describe("check-run reporter", () => {
     world = undefined;
   });
 
-  /** Record a state for each of `names` at `sha` and queue a flush, as job state changes do. */
+  /** Record a state for each of `names` at `sha` and queue a flush, as one event's job state changes do (one transaction). */
   async function record(w: World, sha: string, names: string[], s: CheckRunState) {
-    const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id });
-    for (const name of names) await w.deps.checks.record({ installationId: 100, repoId: repo.id, headSha: sha, name, state: s });
-    await scheduleFlush(w.deps, 100);
+    await w.deps.db.tx(async () => {
+      const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id });
+      for (const name of names) await w.deps.checks.record({ installationId: 100, repoId: repo.id, headSha: sha, name, state: s });
+      await scheduleFlush(w.deps, 100);
+    });
   }
   const checkMutations = (w: World) => w.sim.requests.filter((r) => r.group === "graphql" || r.group === "check-runs").length;
   const targets = Array.from({ length: 20 }, (_, i) => `rpm-build:target-${i}`);
@@ -39,7 +40,10 @@ describe("check-run reporter", () => {
     world = await startWorld();
     const sha = randomSha();
     const steps = [state("queued", "Queued"), state("in_progress", "Submitted"), state("in_progress", "Running"), state("in_progress", "Cancelling…"), state("completed", "Cancelled", "cancelled")];
-    for (const s of steps) await record(world, sha, ["rpm-build:x"], s);
+    // Recorded before any flush can run (one transaction), as the changes of one moment are.
+    await world.deps.db.tx(async () => {
+      for (const s of steps) await record(world!, sha, ["rpm-build:x"], s);
+    });
     await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha)[0]?.status === "completed", 5000, "the check");
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.history.map((h) => h.status)).toEqual(["completed"]);
@@ -69,8 +73,7 @@ describe("check-run reporter", () => {
     world.sim.rateLimitNext(3, { kind: "secondary", retryAfterSec: 1, routeGroup: "graphql" });
     world.sim.rateLimitNext(3, { kind: "secondary", retryAfterSec: 1, routeGroup: "check-runs" });
     await record(world, sha, targets.slice(0, 3), state("completed", "Succeeded", "success"));
-    const postponed = () => (sqliteOf(world!.deps.db).prepare("SELECT COUNT(*) AS n FROM check_runs WHERE last_error IS NOT NULL").get() as { n: number }).n;
-    await waitFor(async () => postponed() > 0, 5000, "a postponed write");
+    await waitFor(async () => (await world!.deps.checks.countPostponed()) > 0, 5000, "a postponed write");
     await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.conclusion === "success").length === 3, 15_000, "the postponed writes to go out");
   });
 

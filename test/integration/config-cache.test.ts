@@ -1,4 +1,4 @@
-import { sqliteOf } from "../support/db.js";
+import { ConfigCache } from "../../src/packit-config/cache.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { pushEvent } from "../../testing/github-sim/index.js";
 import { checksOf, randomSha, startWorld, waitFor, type World } from "../support/env.js";
@@ -42,8 +42,7 @@ describe("config-absence cache through the webhook handler", () => {
     world.sim.failNext(4, 502, { routeGroup: "graphql" });
     const first = push(world, { modified: ["src/a.c"] });
     expect((await first.send).status).toBe(500);
-    const row = sqliteOf(world.deps.db).prepare("SELECT state FROM config_state").get() as { state: string };
-    expect(row.state).toBe("unknown");
+    expect((await new ConfigCache(world.deps.db).get(world.repo.id, "main"))?.state).toBe("unknown");
     expect(world.sim.requests.filter((r) => r.status === 502)).toHaveLength(4);
     await push(world, { modified: ["src/b.c"] }).send;
     await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the next push's build");
