@@ -36,7 +36,7 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
       await deps.tasks.cancelByLockKey(`submit:${job.id}`);
       if (await moveJob(deps, job.id, "cancelled", { cancelReason: opts.reason, message: `${opts.reason}. It had not started.` })) result(job, 0);
       else settled(job, (await deps.pipelines.job(job.id))!.state);
-    } else if (await moveJob(deps, job.id, "cancel_requested", { cancelReason: opts.reason })) {
+    } else if (await moveJob(deps, job.id, "cancel_requested", { cancelReason: opts.reason, from: job.state })) {
       // Claimed atomically: a concurrent cancel of the same job now sees "already requested" and makes no call.
       const list = perBackend.get(job.backend) ?? [];
       list.push(job);

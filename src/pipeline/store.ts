@@ -91,7 +91,16 @@ export interface NewJob {
   cancelSuperseded: boolean;
 }
 
-type Fields = { externalId?: string; url?: string | null; message?: string | null; artifacts?: Record<string, unknown>; cancelReason?: string; ignoreResult?: boolean };
+type Fields = {
+  externalId?: string;
+  url?: string | null;
+  message?: string | null;
+  artifacts?: Record<string, unknown>;
+  cancelReason?: string;
+  ignoreResult?: boolean;
+  /** Only from this state (a claim: of two concurrent callers that saw it, one wins). Default: whatever it is now. */
+  from?: JobState;
+};
 
 /** Typed queries over installations, repositories, pipelines and jobs. */
 export class PipelineStore {
@@ -315,7 +324,7 @@ export class PipelineStore {
    */
   async transition(jobId: number, state: JobState, fields: Fields = {}): Promise<JobRow | undefined> {
     const current = await this.job(jobId);
-    if (!current || isFinal(current.state)) return undefined;
+    if (!current || isFinal(current.state) || (fields.from !== undefined && current.state !== fields.from)) return undefined;
     const now = this.now();
     const sets = ["state = ?", "updated_at = ?"];
     const params: (string | number | null)[] = [state, now];
