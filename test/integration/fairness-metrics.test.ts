@@ -1,4 +1,3 @@
-import { sqliteOf } from "../support/db.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { pullRequestEvent, pushEvent } from "../../testing/github-sim/index.js";
 import { randomSha, startWorld, waitFor, type World } from "../support/env.js";
@@ -22,12 +21,12 @@ describe("priorities, fairness and metrics", () => {
     await new Promise((r) => setTimeout(r, 100)); // the big project's tasks are queued first
     await world.send("pull_request", pullRequestEvent("opened", { repo: small, number: 1, headSha: randomSha(), author: "b" }));
 
-    const succeeded = (repo: string) =>
-      (sqliteOf(world!.deps.db).prepare("SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repositories r ON r.id = p.repo_id WHERE r.name = ? AND j.state = 'success'").get(repo) as { n: number }).n;
-    await waitFor(async () => succeeded("small") === 2, 20_000, "the small project's two builds to finish");
+    const succeeded = async (repo: string) =>
+      (await world!.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repositories r ON r.id = p.repo_id WHERE r.name = ? AND j.state = 'success'", [repo]))!.n;
+    await waitFor(async () => (await succeeded("small")) === 2, 20_000, "the small project's two builds to finish");
     const bigStarted = world.fakes.copr.builds().filter((b) => b.projectname.startsWith("acme-widget")).length;
     expect(bigStarted).toBeGreaterThan(0); // the big one progressed too
-    expect(succeeded("widget")).toBeLessThan(100); // and the small one finished first
+    expect(await succeeded("widget")).toBeLessThan(100); // and the small one finished first
   });
 
   it("exposes the counters of a scenario on /metrics", async () => {
