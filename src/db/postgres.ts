@@ -11,6 +11,9 @@ interface Scope {
 
 const INT8_OID = 20;
 
+/** Tries of a transaction PostgreSQL ended as a deadlock or serialization failure. */
+const TX_ATTEMPTS = 3;
+
 /** BIGINT columns (every time is epoch ms, every id an integer) come back as numbers, not strings. */
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
@@ -73,7 +76,9 @@ export class PostgresDb implements Db {
 
   private async query<T extends pg.QueryResultRow>(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult<T>> {
     const { name, text } = this.statement(sql);
-    return this.target().query<T>({ name, text, values: params as SqlValue[] });
+    // PostgreSQL text cannot hold NUL; SQLite can. Such a string (never sent by GitHub) is stored with U+FFFD instead.
+    const values = params.map((v) => (typeof v === "string" && v.includes("\0") ? v.replaceAll("\0", "\uFFFD") : v));
+    return this.target().query<T>({ name, text, values });
   }
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -95,6 +100,19 @@ export class PostgresDb implements Db {
   async tx<T>(fn: () => Promise<T>): Promise<T> {
     const current = this.scope.getStore();
     if (current && !current.done) return this.savepoint(current, fn);
+    // Two transactions locking the same rows in another order: PostgreSQL ends one (deadlock, 40P01).
+    // A transaction does only database work, so running it again is safe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(fn);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= TX_ATTEMPTS || (code !== "40P01" && code !== "40001")) throw err;
+      }
+    }
+  }
+
+  private async once<T>(fn: () => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const scope: Scope = { client, depth: 0, done: false, afterCommit: [] };
     let result: T;
