@@ -93,8 +93,12 @@ export class FairnessKeys {
       const held = await this.db.get("SELECT head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.skipLocked, [queue, fairness_key]);
       if (!held) continue; // being claimed from right now: next time
       const ids = tasks.map((t) => t.id);
+      // PostgreSQL: a join with the id array, which its cached (generic) plan reads by primary key.
       const ready = await this.db.all<{ id: number; priority: number; created_at: number }>(
-        `UPDATE tasks${this.byId} SET ready = 1 WHERE ${idIn(this.db, "id")} AND status = 'todo' AND ready = 0 RETURNING id, priority, created_at`,
+        this.db.dialect === "postgres"
+          ? `UPDATE tasks SET ready = 1 FROM unnest(CAST(? AS BIGINT[])) AS u(id) WHERE tasks.id = u.id AND tasks.status = 'todo' AND tasks.ready = 0
+             RETURNING tasks.id, tasks.priority, tasks.created_at`
+          : `UPDATE tasks${this.byId} SET ready = 1 WHERE ${idIn(this.db, "id")} AND status = 'todo' AND ready = 0 RETURNING id, priority, created_at`,
         [idList(this.db, ids)],
       );
       if (ready.length === 0) continue;
@@ -103,6 +107,29 @@ export class FairnessKeys {
       await this.offer({ ...best, queue, fairness_key });
     }
     return promoted;
+  }
+
+  /**
+   * PostgreSQL: wrap a task INSERT (RETURNING id, lock_key, queue, fairness_key,
+   * priority, created_at, ready) so that the tasks it makes ready at once become their
+   * key's head in the same statement — claimable by any replica without a promotion.
+   * The statement returns the INSERT's id and lock_key; its last parameter is `agingMs`.
+   */
+  offeringHeads(insert: string): string {
+    const better = "task_keys.head_id IS NULL OR excluded.head_priority > task_keys.head_priority OR (excluded.head_priority = task_keys.head_priority AND excluded.head_id < task_keys.head_id)";
+    return `WITH ins AS (${insert}),
+      best AS (SELECT DISTINCT ON (queue, fairness_key) queue, fairness_key, id, priority, created_at FROM ins WHERE ready = 1 ORDER BY queue, fairness_key, priority DESC, id),
+      k AS (INSERT INTO task_keys (queue, fairness_key, head_id, head_priority, head_rank)
+              SELECT queue, fairness_key, id, priority, priority - created_at / ? FROM best ORDER BY queue, fairness_key
+            ON CONFLICT (queue, fairness_key) DO UPDATE SET
+              head_rank = CASE WHEN ${better} THEN excluded.head_rank ELSE task_keys.head_rank END,
+              head_priority = CASE WHEN ${better} THEN excluded.head_priority ELSE task_keys.head_priority END,
+              head_id = CASE WHEN ${better} THEN excluded.head_id ELSE task_keys.head_id END)
+      SELECT id, lock_key FROM ins`;
+  }
+
+  get agingPeriodMs(): number {
+    return this.agingMs;
   }
 
   /** A task just became ready: it becomes its key's head if it beats the current one. The key row is held. */

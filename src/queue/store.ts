@@ -156,16 +156,22 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   /** Insert tasks in one statement; ids in the order given. Throws `AlreadyEnqueued` when a lock key is taken. */
   private async insertRows(items: readonly ({ name: string; payload: object } & EnqueueOptions)[]): Promise<number[]> {
     const now = this.now();
-    const values = items.map(() => "(?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?)").join(", ");
-    const params = items.flatMap((it) => [it.queue ?? "default", it.name, JSON.stringify(it.payload), it.priority ?? 0, it.fairnessKey ?? "", it.lockKey ?? null, it.maxAttempts ?? this.defaultMaxAttempts, it.runAt ?? now, now]);
+    // PostgreSQL makes a task that is due at once ready in the same statement (its key's head
+    // follows); SQLite leaves it to the next claim's promotion, which is cheaper there.
+    const pg = this.db.dialect === "postgres";
+    const values = items.map(() => "(?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?, ?)").join(", ");
+    const params = items.flatMap((it) => {
+      const at = it.runAt ?? now;
+      return [it.queue ?? "default", it.name, JSON.stringify(it.payload), it.priority ?? 0, it.fairnessKey ?? "", it.lockKey ?? null, it.maxAttempts ?? this.defaultMaxAttempts, at, now, pg && at <= now ? 1 : 0];
+    });
     // The partial unique index is the queueing lock: a conflict inserts nothing (no error, so
     // an enclosing PostgreSQL transaction stays usable).
-    const rows = await this.db.all<{ id: number; lock_key: string | null }>(
-      `INSERT INTO tasks (queue, name, payload, priority, fairness_key, lock_key, status, max_attempts, scheduled_at, created_at)
+    const insert = `INSERT INTO tasks (queue, name, payload, priority, fairness_key, lock_key, status, max_attempts, scheduled_at, created_at, ready)
        VALUES ${values}
-       ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key`,
-      params,
-    );
+       ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key`;
+    const rows = pg
+      ? await this.db.all<{ id: number; lock_key: string | null }>(this.keys.offeringHeads(`${insert}, queue, fairness_key, priority, created_at, ready`), [...params, this.keys.agingPeriodMs])
+      : await this.db.all<{ id: number; lock_key: string | null }>(insert, params);
     if (rows.length < items.length) {
       const inserted = new Set(rows.map((r) => r.lock_key));
       const taken = items.find((it) => it.lockKey && !inserted.has(it.lockKey)) ?? items.find((it) => it.lockKey);
