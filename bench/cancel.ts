@@ -46,7 +46,7 @@ export async function run(): Promise<Record<string, unknown>> {
   });
   try {
     const { deps, fakes } = env;
-    const repo = seedWidgetRepo(env, INSTALLATION);
+    const repo = await seedWidgetRepo(env, INSTALLATION);
 
     // The scans download a real SRPM from the fake Copr and upload it to the fake hub.
     const srpmUrl = await servedSrpmUrl(env);
@@ -63,16 +63,16 @@ export async function run(): Promise<Record<string, unknown>> {
     );
     const headSha = randomSha();
     env.sim.addCommit("acme", "widget", headSha); // stored directly, not from a webhook: GitHub must have the commit
-    const { pipeline, jobs } = deps.pipelines.createPipeline(
+    const { pipeline, jobs } = await deps.pipelines.createPipeline(
       { repoId: repo.id, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1, branch: "main", headSha },
       newJobs,
     );
 
     // Really submit them: the service's submit task talks to the fakes and stores the external ids.
-    enqueueSubmits(deps, { pipeline, repo }, jobs);
+    await enqueueSubmits(deps, { pipeline, repo }, jobs);
     const end = Date.now() + SUBMIT_TIMEOUT_MS;
     for (;;) {
-      const now = jobs.map((j) => deps.pipelines.job(j.id)!);
+      const now = (await Promise.all(jobs.map((j) => deps.pipelines.job(j.id)))).map((j) => j!);
       if (now.every((j) => j.state === "submitted" && j.external_id)) break;
       const bad = now.find((j) => j.state !== "pending" && j.state !== "submitted");
       if (bad) throw new Error(`cancel bench: job ${bad.key} is ${bad.state}: ${bad.message}`);
@@ -81,13 +81,13 @@ export async function run(): Promise<Record<string, unknown>> {
     }
 
     // Running on the backends, and known to be running by the app (as a status poll would record).
-    for (const job of jobs.map((j) => deps.pipelines.job(j.id)!)) {
+    for (const job of (await Promise.all(jobs.map((j) => deps.pipelines.job(j.id)))).map((j) => j!)) {
       const id = job.external_id!;
       if (job.backend === "copr") fakes.copr.finish(id, "running");
       else if (job.backend === "testing-farm") fakes.testingFarm.finish(id, "running");
       else if (job.backend === "koji") fakes.koji.start(Number(id));
       else if (job.backend === "openscanhub") fakes.openscanhub.start(Number(id));
-      if (!moveJob(deps, job.id, "running")) throw new Error(`cancel bench: could not mark ${job.key} running`);
+      if (!(await moveJob(deps, job.id, "running"))) throw new Error(`cancel bench: could not mark ${job.key} running`);
     }
 
     // Only cancel calls are slow.

@@ -37,7 +37,7 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const { sim, deps } = env;
     // The repository and a pipeline of 20 jobs, as the push handler would have stored them.
-    const repo = seedWidgetRepo(env, INSTALLATION);
+    const repo = await seedWidgetRepo(env, INSTALLATION);
     const sha = randomSha();
     sim.addCommit("acme", "widget", sha); // stored directly, not from a webhook: GitHub must have the commit
     const newJobs: NewJob[] = Array.from({ length: TARGETS }, (_, i) => ({
@@ -49,7 +49,7 @@ export async function run(): Promise<Record<string, unknown>> {
       manualTrigger: false,
       cancelSuperseded: true,
     }));
-    const { pipeline, jobs } = deps.pipelines.createPipeline(
+    const { pipeline, jobs } = await deps.pipelines.createPipeline(
       { repoId: repo.id, installationId: INSTALLATION, trigger: "push", branch: "main", headSha: sha },
       newJobs,
     );
@@ -70,7 +70,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // Phase 1: creation. t0 = the moment the jobs record their first (queued) state.
     let t0 = performance.now();
-    for (const job of jobs) reportJob(deps, { job, pipeline, repo });
+    for (const job of jobs) await reportJob(deps, { job, pipeline, repo });
     await waitUntil("20 queued check runs", () => {
       const runs = runsOf();
       return runs.length === TARGETS && runs.every((r) => r.status === "queued");
@@ -85,7 +85,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // Phase 2: one update of all 20 (completed/success).
     t0 = performance.now();
-    for (const job of jobs) moveJob(deps, job.id, "success", { message: "Build succeeded." });
+    for (const job of jobs) await moveJob(deps, job.id, "success", { message: "Build succeeded." });
     await waitUntil("20 completed check runs", () => {
       const runs = runsOf();
       return runs.length === TARGETS && runs.every((r) => r.status === "completed" && r.conclusion === "success");
@@ -99,7 +99,7 @@ export async function run(): Promise<Record<string, unknown>> {
     let lost = 0;
     for (const job of jobs) {
       const r = byName.get(job.key);
-      const row = deps.checks.byJob(job.id);
+      const row = await deps.checks.byJob(job.id);
       const pending = !row || row.sent_version < row.desired_version;
       if (!r || r.status !== "completed" || r.conclusion !== "success" || pending) lost++;
     }

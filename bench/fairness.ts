@@ -65,7 +65,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
 async function scenario(settings: Settings, mode: "queued-then-start" | "workers-running"): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), "bench-fairness-"));
-  const db = openDatabase({ path: join(dir, "q.sqlite") });
+  const db = await openDatabase({ path: join(dir, "q.sqlite") });
   const store = new TaskStore<Tasks>(db, { agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts });
   const workers: Worker<Tasks>[] = [];
   try {
@@ -125,9 +125,9 @@ async function scenario(settings: Settings, mode: "queued-then-start" | "workers
       t0 = performance.now();
     }
     const e0 = performance.now();
-    for (let i = 0; i < BIG; i++) enqueue("big", i);
+    for (let i = 0; i < BIG; i++) await enqueue("big", i);
     const enqueueBigMs = performance.now() - e0;
-    for (let i = 0; i < SMALL; i++) enqueue("small", i);
+    for (let i = 0; i < SMALL; i++) await enqueue("small", i);
     const smallEnqueuedAt = performance.now();
     if (mode === "queued-then-start") {
       t0 = performance.now();
@@ -149,7 +149,7 @@ async function scenario(settings: Settings, mode: "queued-then-start" | "workers
     };
   } finally {
     await Promise.all(workers.map((w) => w.stop(1000)));
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,3 +1,6 @@
+import type { Db } from "../src/db/types.js";
+import { ConfigCache } from "../src/packit-config/cache.js";
+import { DeliveryLog } from "../src/webhooks/deliveries.js";
 import { startEnvironment } from "../testing/demo/environment.js";
 import { pushEvent, randomSha, type SimRepo } from "../testing/github-sim/index.js";
 
@@ -53,12 +56,12 @@ export async function run(): Promise<Record<string, unknown>> {
       await send(push(repo, ["README.md"]));
       firstLookup.push(sim.requests.length - before);
     }
-    const cached = deps.db.prepare("SELECT COUNT(*) AS n FROM config_state WHERE state = 'absent'").get() as { n: number };
+    const cached = { n: await new ConfigCache(deps.db).countInState("absent") };
     if (cached.n !== REPOS) throw new Error(`noconfig bench: ${cached.n} of ${REPOS} repositories cached as absent after priming`);
 
     // The measured events: payloads are built (and signed inside env.send) per event.
     const requestsBefore = sim.requests.length;
-    const ignoredBefore = deliveriesIgnored(deps.db);
+    const ignoredBefore = (await deliveriesIgnored(deps.db));
     const latencies: number[] = [];
     const started = performance.now();
     let next = 0;
@@ -79,7 +82,7 @@ export async function run(): Promise<Record<string, unknown>> {
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
     const totalMs = performance.now() - started;
     const githubRequests = sim.requests.length - requestsBefore;
-    const ignored = deliveriesIgnored(deps.db) - ignoredBefore;
+    const ignored = (await deliveriesIgnored(deps.db)) - ignoredBefore;
     if (ignored !== latencies.length) {
       throw new Error(`noconfig bench: ${ignored} of ${latencies.length} deliveries were recorded as ignored (no config)`);
     }
@@ -104,6 +107,6 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-function deliveriesIgnored(db: { prepare(sql: string): { get(): unknown } }): number {
-  return (db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE event = 'push' AND outcome = 'ignored'").get() as { n: number }).n;
+function deliveriesIgnored(db: Db): Promise<number> {
+  return new DeliveryLog(db).count("push", "ignored");
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <name> [--json]`: runs one benchmark. Each prints a readable
+ * `npm run bench -- <name> [--json]`: runs one benchmark (on PostgreSQL when `DATABASE_URL` is set, where it touches the database). Each prints a readable
  * summary, and with --json its last line is one JSON object with the measurements.
  */
 const BENCHES: Record<string, () => Promise<{ run(): Promise<Record<string, unknown>> }>> = {
@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<Record<string, unkn
   cancel: () => import("./cancel.js"),
   noconfig: () => import("./noconfig.js"),
   fairness: () => import("./fairness.js"),
+  claim: () => import("./claim.js"),
 };
 
 const [name, ...rest] = process.argv.slice(2);
@@ -18,6 +19,7 @@ if (!name || !(name in BENCHES)) {
 }
 const bench = await BENCHES[name]!();
 const result = await bench.run();
-for (const [k, v] of Object.entries(result)) if (k !== "name") console.log(`${k.padEnd(28)} ${v}`);
-if (json) console.log(JSON.stringify(result));
+for (const [k, v] of Object.entries(result)) if (k !== "name") console.log(`${k.padEnd(28)} ${typeof v === "object" ? JSON.stringify(v) : v}`);
+// One JSON object, spaced as `{"name": "claim", "results": [...]}`.
+if (json) console.log(JSON.stringify(result).replace(/"(?:[^"\\]|\\.)*"|[:,]/g, (t) => (t === ":" ? ": " : t === "," ? ", " : t)));
 process.exit(0);

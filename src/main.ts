@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     webhookProxy: env.WEBHOOK_PROXY_URL,
   });
   if (service.mode === "setup") log.info(`No GitHub App credentials: open ${service.url} to register the App`);
-  else log.info(`packit-probot ready on ${service.url} (database ${settings.database.path})`);
+  else log.info(`packit-probot ready on ${service.url} (${service.deps!.db.description})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -58,5 +58,6 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  // A setting that cannot work (e.g. an unreachable database.url) exits as a bad setting does.
+  process.exit(err instanceof SettingsError ? 2 : 1);
 });

@@ -10,6 +10,7 @@ import { toError } from "./errors.js";
 import type { AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
 import { healthHandler } from "./health/index.js";
+import { resumePendingFlushes } from "./checks/index.js";
 import { CheckRunStore } from "./checks/store.js";
 import { createApp } from "./index.js";
 import { createMetrics, type Metrics } from "./metrics/index.js";
@@ -51,11 +52,11 @@ export interface Service {
 /**
  * Start the whole service in this process: the Probot server (webhooks, health,
  * metrics), the workers (one pool for long tasks, one reserved for short tasks)
- * and the maintenance cron, on the embedded SQLite database.
+ * and the maintenance cron, on the embedded SQLite database or PostgreSQL.
  */
 export async function startService(opts: ServiceOptions): Promise<Service> {
   const { settings, log } = opts;
-  const db = openDatabase({ path: settings.database.path });
+  const db = await openDatabase({ ...settings.database, onError: (err) => log.warn({ err: err.message }, "database connection lost") });
   const metrics = opts.metrics ?? createMetrics();
   const host = opts.host ?? "localhost";
   const port = opts.port === 0 ? await freePort() : (opts.port ?? 3000);
@@ -99,6 +100,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     deps.github = (installationId) => app.auth(installationId);
     deps.githubApp = () => app.auth();
     await createApp(deps)(app, { cwd: process.cwd(), addHandler });
+    await resumePendingFlushes(deps);
     addHandler(healthHandler({ db, metrics, store: tasks }));
     // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
     addHandler(await app.getNodeMiddleware({ path: "/" }));
@@ -127,7 +129,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       await server.stop();
       await Promise.all(workers.map((w) => w.stop(settings.worker.leaseMs / 2)));
       await Promise.all(Object.values(deps.backends).map((b) => b.close?.()));
-      db.close();
+      await tasks.stopWatching();
+      await db.close();
     },
   };
 }
@@ -203,7 +206,7 @@ async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string;
     mode: "setup",
     async stop() {
       await server.stop();
-      o.db.close();
+      await o.db.close();
     },
   };
 }

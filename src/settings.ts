@@ -56,7 +56,31 @@ const releaseList = z
 /** Every service setting, with its default. `.env.example` documents each. */
 export const settingsSchema = z
   .object({
-    database: z.object({ path: z.string().default("./data/packit-probot.sqlite") }).strict().prefault({}),
+    database: z
+      .object({
+        /** The embedded SQLite file (the default engine). */
+        path: z.string().default("./data/packit-probot.sqlite"),
+        /** `postgres://user:password@host:5432/db`: PostgreSQL instead (several replicas). `DATABASE_URL` sets it too. */
+        url: z.string().min(1).optional(),
+        /** PostgreSQL connections per process. */
+        poolSize: z.coerce.number().int().min(2).max(100).default(10),
+      })
+      .strict()
+      .prefault({}),
+    /** How long the daily maintenance task keeps finished work, days. */
+    retention: z
+      .object({
+        /** Delivery ids (dedupe): longer than GitHub offers redelivery. */
+        deliveriesDays: z.coerce.number().positive().default(14),
+        /** Finished tasks (succeeded, failed, cancelled, aborted). */
+        tasksDays: z.coerce.number().positive().default(14),
+        /** Audit rows (cancellations, maintenance decisions). */
+        auditDays: z.coerce.number().positive().default(365),
+        /** Pipelines whose jobs have all finished, with their jobs and check-run rows. */
+        pipelinesDays: z.coerce.number().positive().default(180),
+      })
+      .strict()
+      .prefault({}),
     worker: z
       .object({
         /** Slots for long tasks (submissions, polls). */
@@ -317,7 +341,10 @@ export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv } = 
     }
     fromFile = (parsed as Record<string, unknown>) ?? {};
   }
-  return parseSettings(deepMerge(fromFile, envOverrides(env)));
+  const overrides = envOverrides(env);
+  // The usual variable of hosted PostgreSQL; it wins over the settings file like PACKIT__ variables do.
+  if (env.DATABASE_URL) overrides.database = { ...(overrides.database as object | undefined), url: env.DATABASE_URL };
+  return parseSettings(deepMerge(fromFile, overrides));
 }
 
 /** Validate a settings object (defaults filled in). */

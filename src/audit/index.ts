@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.js";
+import type { Db } from "../db/types.js";
 
 export interface AuditEntry {
   id: number;
@@ -11,21 +11,26 @@ export interface AuditEntry {
 
 /** Append-only record of decisions with consequences (cancellations, maintenance actions). */
 export class AuditLog {
-  private readonly sql;
-  constructor(db: Db, private readonly now: () => number = Date.now) {
-    this.sql = {
-      add: db.prepare("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"),
-      list: db.prepare("SELECT * FROM audit WHERE (@prefix IS NULL OR action LIKE @prefix || '%') ORDER BY id DESC LIMIT @limit"),
-    };
+  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+
+  async add(e: { actor: string; action: string; subject?: string; detail?: unknown }): Promise<void> {
+    await this.db.run("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)", [this.now(), e.actor, e.action, e.subject ?? "", JSON.stringify(e.detail ?? null)]);
   }
 
-  add(e: { actor: string; action: string; subject?: string; detail?: unknown }): void {
-    this.sql.add.run(this.now(), e.actor, e.action, e.subject ?? "", JSON.stringify(e.detail ?? null));
-  }
-
-  /** Newest first; `actionPrefix` e.g. "maintenance." */
-  list(opts: { actionPrefix?: string; limit?: number } = {}): AuditEntry[] {
-    const rows = this.sql.list.all({ prefix: opts.actionPrefix ?? null, limit: opts.limit ?? 100 }) as (Omit<AuditEntry, "detail"> & { detail: string })[];
+  /** Newest first; `actionPrefix` e.g. "maintenance.", or one exact `action` (oldest first). */
+  async list(opts: { actionPrefix?: string; action?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const rows = opts.action
+      ? await this.db.all<RawEntry>("SELECT id, at, actor, action, subject, detail FROM audit WHERE action = ? ORDER BY id LIMIT ?", [opts.action, opts.limit ?? 1000])
+      : opts.actionPrefix
+        ? await this.db.all<RawEntry>("SELECT id, at, actor, action, subject, detail FROM audit WHERE action LIKE ? ORDER BY id DESC LIMIT ?", [`${opts.actionPrefix.replace(/[%_]/g, "")}%`, opts.limit ?? 100])
+        : await this.db.all<RawEntry>("SELECT id, at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?", [opts.limit ?? 100]);
     return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
   }
+
+  /** Retention: forget entries older than `before`. */
+  async prune(before: number): Promise<number> {
+    return this.db.run("DELETE FROM audit WHERE at < ?", [before]);
+  }
 }
+
+type RawEntry = Omit<AuditEntry, "detail"> & { detail: string };

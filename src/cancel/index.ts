@@ -9,7 +9,7 @@ import { fitComment } from "../github/comments.js";
 export function setupCancel(_app: Probot, deps: AppDeps): void {
   deps.taskHandlers["cancel-jobs"] = async (p, ctx) => {
     const report = await cancelJobs(deps, p.jobIds, { reason: p.reason, source: p.source, signal: ctx.signal });
-    new AuditLog(deps.db, deps.now).add({ actor: p.actor, action: `cancel.${p.source}`, detail: report });
+    await new AuditLog(deps.db, deps.now).add({ actor: p.actor, action: `cancel.${p.source}`, detail: report });
     deps.log.info({ source: p.source, actor: p.actor, overall: report.overall, jobs: report.results.length }, `cancel: ${report.overall}`);
     if (p.reply) {
       const github = await deps.github(p.reply.installationId);

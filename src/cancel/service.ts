@@ -18,7 +18,7 @@ const CANCEL_TRIES = 3;
  * parallel (bounded per backend), and returns one report.
  */
 export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts: { reason: string; source: CancelSource; signal?: AbortSignal }): Promise<CancelReport> {
-  const jobs = withDependants(deps, jobIds);
+  const jobs = await withDependants(deps, jobIds);
   const perBackend = new Map<string, JobRow[]>();
   const results = new Map<number, JobCancelResult>();
   const result = (job: JobRow, code: JobCancelResult["code"], text: string = CANCEL_CODES[code]) => {
@@ -33,16 +33,16 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
     else if (job.state === "cancel_requested") result(job, 0, "cancellation already requested");
     else if (job.state === "pending" || !job.external_id) {
       // Not submitted yet: cancel locally, no backend call.
-      deps.tasks.cancelByLockKey(`submit:${job.id}`);
-      if (moveJob(deps, job.id, "cancelled", { cancelReason: opts.reason, message: `${opts.reason}. It had not started.` })) result(job, 0);
-      else settled(job, deps.pipelines.job(job.id)!.state);
-    } else if (moveJob(deps, job.id, "cancel_requested", { cancelReason: opts.reason })) {
+      await deps.tasks.cancelByLockKey(`submit:${job.id}`);
+      if (await moveJob(deps, job.id, "cancelled", { cancelReason: opts.reason, message: `${opts.reason}. It had not started.` })) result(job, 0);
+      else settled(job, (await deps.pipelines.job(job.id))!.state);
+    } else if (await moveJob(deps, job.id, "cancel_requested", { cancelReason: opts.reason, from: job.state })) {
       // Claimed atomically: a concurrent cancel of the same job now sees "already requested" and makes no call.
       const list = perBackend.get(job.backend) ?? [];
       list.push(job);
       perBackend.set(job.backend, list);
     } else {
-      const now = deps.pipelines.job(job.id)!;
+      const now = (await deps.pipelines.job(job.id))!;
       if (now.state === "cancel_requested") result(job, 0, "cancellation already requested");
       else settled(job, now.state);
     }
@@ -52,7 +52,7 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
     [...perBackend.values()].map((list) =>
       mapLimit(list, deps.settings.cancel.concurrency, async (job) => {
         const outcome = await cancelRemote(deps, job, opts.signal);
-        applyOutcome(deps, job, outcome, opts.reason, result);
+        await applyOutcome(deps, job, outcome, opts.reason, result);
       }),
     ),
   );
@@ -66,16 +66,16 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
  * job that has already finished brings no dependants: its tests (or their re-runs)
  * are work of their own by now.
  */
-function withDependants(deps: AppDeps, jobIds: readonly number[]): JobRow[] {
+async function withDependants(deps: AppDeps, jobIds: readonly number[]): Promise<JobRow[]> {
   const seen = new Map<number, JobRow>();
   const queue = [...jobIds];
   while (queue.length > 0) {
     const id = queue.shift()!;
     if (seen.has(id)) continue;
-    const job = deps.pipelines.job(id);
+    const job = await deps.pipelines.job(id);
     if (!job) continue;
     seen.set(id, job);
-    if (!isFinal(job.state)) for (const d of deps.pipelines.dependants(id)) queue.push(d.id);
+    if (!isFinal(job.state)) for (const d of await deps.pipelines.dependants(id)) queue.push(d.id);
   }
   // Parents before dependants, so a dependant cancelled with its parent is reported as such.
   return [...seen.values()].sort((a, b) => a.id - b.id);
@@ -97,30 +97,30 @@ async function cancelRemote(deps: AppDeps, job: JobRow, signal?: AbortSignal): P
 }
 
 /** Settle a job claimed as `cancel_requested` according to what its backend answered. */
-function applyOutcome(deps: AppDeps, job: JobRow, outcome: CancelOutcome, reason: string, result: (job: JobRow, code: JobCancelResult["code"], text?: string) => void): void {
+async function applyOutcome(deps: AppDeps, job: JobRow, outcome: CancelOutcome, reason: string, result: (job: JobRow, code: JobCancelResult["code"], text?: string) => void): Promise<void> {
   const ctx = () => deps.pipelines.jobInContext(job.id);
   switch (outcome.kind) {
     case "cancelled":
-      moveJob(deps, job.id, "cancelled", { cancelReason: reason, message: `${reason}.` });
+      await moveJob(deps, job.id, "cancelled", { cancelReason: reason, message: `${reason}.` });
       return result(job, 0);
     case "cancel_requested": {
       // Its dependants were cancelled locally above, so they never start whatever the backend does next.
-      const c = ctx();
-      if (c) enqueuePoll(deps, c, 1000);
+      const c = await ctx();
+      if (c) await enqueuePoll(deps, c, 1000);
       return result(job, 0, "cancellation requested");
     }
     case "already_finished": {
       // Learn its real final state soon rather than at the next scheduled poll.
-      const c = ctx();
-      if (c) enqueuePoll(deps, c, 0);
+      const c = await ctx();
+      if (c) await enqueuePoll(deps, c, 0);
       return result(job, 1, `${CANCEL_CODES[1]}${outcome.state ? ` (${outcome.state})` : ""}`);
     }
     case "not_supported":
-      moveJob(deps, job.id, "cancelled", { cancelReason: reason, ignoreResult: true, message: `${reason}. ${outcome.message}` });
+      await moveJob(deps, job.id, "cancelled", { cancelReason: reason, ignoreResult: true, message: `${reason}. ${outcome.message}` });
       return result(job, 2);
     case "error":
       // Not cancelled after all: the job goes on as it was.
-      moveJob(deps, job.id, job.state, { message: `Cancel failed: ${outcome.message}` });
+      await moveJob(deps, job.id, job.state, { message: `Cancel failed: ${outcome.message}` });
       return result(job, 3, `backend error: ${outcome.message}`);
   }
 }

@@ -1,4 +1,4 @@
-import type { JobRow, PipelineRow, Trigger } from "../pipeline/store.js";
+import type { JobRow, LinePipeline, Trigger } from "../pipeline/store.js";
 import { isFinal } from "../pipeline/job-state.js";
 
 export interface SupersedePolicy {
@@ -20,7 +20,7 @@ export interface NewHead {
  * some pipeline of the same PR/branch names it as its `before`. Such a late event
  * must neither run its jobs nor cancel the newer head's.
  */
-export function isStaleHead(head: NewHead, sameLine: readonly PipelineRow[]): PipelineRow | undefined {
+export function isStaleHead<P extends LinePipeline>(head: NewHead, sameLine: readonly P[]): P | undefined {
   return sameLine.find((p) => p.before_sha === head.headSha && p.head_sha !== head.headSha);
 }
 
@@ -30,12 +30,17 @@ export function isStaleHead(head: NewHead, sameLine: readonly PipelineRow[]): Pi
  * with another head. Default-branch pushes and releases are exempt unless the policy
  * says otherwise.
  */
-export function supersededPipelines(head: NewHead, sameLine: readonly PipelineRow[], policy: SupersedePolicy): PipelineRow[] {
-  if (head.trigger === "release" && !policy.supersedeReleases) return [];
-  if (head.trigger === "push" && head.branch === head.defaultBranch && !policy.supersedeDefaultBranch) return [];
+export function supersededPipelines<P extends LinePipeline>(head: NewHead, sameLine: readonly P[], policy: SupersedePolicy): P[] {
+  if (supersedeExempt(head, policy)) return [];
   const others = sameLine.filter((p) => p.head_sha !== head.headSha);
   if (head.beforeSha) return others.filter((p) => p.head_sha === head.beforeSha);
   return others;
+}
+
+/** Whether a new head supersedes nothing: default-branch pushes and releases, unless the policy says otherwise (pure). */
+export function supersedeExempt(head: Pick<NewHead, "trigger" | "branch" | "defaultBranch">, policy: SupersedePolicy): boolean {
+  if (head.trigger === "release") return !policy.supersedeReleases;
+  return head.trigger === "push" && head.branch === head.defaultBranch && !policy.supersedeDefaultBranch;
 }
 
 /** The jobs of superseded pipelines to cancel: unfinished, and not opted out with `cancel_superseded: false`. */

@@ -12,7 +12,7 @@ export function setupCheckActions(app: Probot, deps: AppDeps): void {
   onDelivery(app, deps, ["check_run.requested_action", "check_run.rerequested"], async (context) => {
     const p = parsePayload(checkRunPayload, context.payload);
     const identifier = p.action === "rerequested" ? RERUN_ACTION.identifier : p.requested_action?.identifier;
-    const row = deps.checks.byGithubId(p.check_run.id);
+    const row = await deps.checks.byGithubId(p.check_run.id);
     if (!row?.job_id) return ignored("not a check run of ours");
     if (identifier !== CANCEL_ACTION.identifier && identifier !== RERUN_ACTION.identifier) return ignored(`unknown action ${identifier}`);
 
@@ -25,9 +25,9 @@ export function setupCheckActions(app: Probot, deps: AppDeps): void {
       return ignored("sender lacks permission", "refused");
     }
     if (identifier === CANCEL_ACTION.identifier) {
-      deps.tasks.enqueue("cancel-jobs", { jobIds: [row.job_id], reason: `Cancelled by @${user}`, actor: user, source: "button" }, { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${row.repo_id}` });
+      await deps.tasks.enqueue("cancel-jobs", { jobIds: [row.job_id], reason: `Cancelled by @${user}`, actor: user, source: "button" }, { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${row.repo_id}` });
       return handled;
     }
-    return rerunJob(deps, row.job_id, user) ? handled : ignored("job is still running");
+    return (await rerunJob(deps, row.job_id, user)) ? handled : ignored("job is still running");
   });
 }

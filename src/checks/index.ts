@@ -16,11 +16,15 @@ export function setupChecks(_app: Probot, deps: AppDeps): void {
       flushCheckRuns({ ...deps, batchSize: deps.settings.checks.batchSize }, installationId, ctx.signal),
     deps.now);
     if (res && res.failed > 0) deps.log.info({ installationId, ...res }, "check runs flushed with some postponed");
-    const next = deps.checks.nextAttemptAt(installationId);
+    const next = await deps.checks.nextAttemptAt(installationId);
     // Skipped because another flush holds the lease: look again shortly, not in a tight loop.
-    if (next !== null) scheduleFlush(deps, installationId, res ? next : deps.now() + LEASE_BUSY_RETRY_MS);
+    if (next !== null) await scheduleFlush(deps, installationId, res ? next : deps.now() + LEASE_BUSY_RETRY_MS);
   };
-  for (const installationId of deps.checks.installationsWithPending()) scheduleFlush(deps, installationId);
+}
+
+/** Queue a flush for every installation with check-run writes left pending by a previous run. */
+export async function resumePendingFlushes(deps: AppDeps): Promise<void> {
+  for (const installationId of await deps.checks.installationsWithPending()) await scheduleFlush(deps, installationId);
 }
 
 /**
@@ -28,9 +32,9 @@ export function setupChecks(_app: Probot, deps: AppDeps): void {
  * lets the state changes of one event (20 targets created at once) go out together;
  * the queueing lock keeps it to one queued flush per installation.
  */
-export function scheduleFlush(deps: AppDeps, installationId: number, at?: number): void {
+export async function scheduleFlush(deps: AppDeps, installationId: number, at?: number): Promise<void> {
   const runAt = Math.max(at ?? 0, deps.now() + deps.settings.checks.flushWindowMs);
-  deps.tasks.enqueueUnlessLocked("flush-checks", { installationId }, {
+  await deps.tasks.enqueueUnlessLocked("flush-checks", { installationId }, {
     queue: SHORT_QUEUE,
     lockKey: `flush-checks:${installationId}`,
     fairnessKey: `installation:${installationId}`,
@@ -41,13 +45,13 @@ export function scheduleFlush(deps: AppDeps, installationId: number, at?: number
 }
 
 /** Record the check run for a job's current state and queue a flush. */
-export function reportJob(deps: AppDeps, j: JobInContext): void {
-  const dependency = j.job.depends_on ? deps.pipelines.job(j.job.depends_on) : undefined;
-  recordCheck(deps, j, j.job.key, checkRunForJob(j.job, { dependencyKey: dependency?.key }), j.job.id);
+export async function reportJob(deps: AppDeps, j: JobInContext): Promise<void> {
+  const dependency = j.job.depends_on ? await deps.pipelines.job(j.job.depends_on) : undefined;
+  await recordCheck(deps, j, j.job.key, checkRunForJob(j.job, { dependencyKey: dependency?.key }), j.job.id);
 }
 
 /** Record any check run (e.g. the invalid-config check) for a pipeline's head. */
-export function recordCheck(deps: AppDeps, j: Omit<JobInContext, "job">, name: string, state: CheckRunState, jobId?: number): void {
-  const changed = deps.checks.record({ installationId: j.pipeline.installation_id, repoId: j.repo.id, headSha: j.pipeline.head_sha, name, jobId, state });
-  if (changed) scheduleFlush(deps, j.pipeline.installation_id);
+export async function recordCheck(deps: AppDeps, j: Omit<JobInContext, "job">, name: string, state: CheckRunState, jobId?: number): Promise<void> {
+  const changed = await deps.checks.record({ installationId: j.pipeline.installation_id, repoId: j.repo.id, headSha: j.pipeline.head_sha, name, jobId, state });
+  if (changed) await scheduleFlush(deps, j.pipeline.installation_id);
 }

@@ -34,7 +34,7 @@ export async function flushCheckRuns(deps: ReporterDeps, installationId: number,
   let github: GitHub | undefined;
   for (;;) {
     if (signal?.aborted) break;
-    const rows = deps.checks.pending(installationId, deps.batchSize * 4);
+    const rows = await deps.checks.pending(installationId, deps.batchSize * 4);
     if (rows.length === 0) break;
     github ??= await deps.github(installationId);
     const batches: PendingCheckRun[][] = [];
@@ -55,7 +55,7 @@ async function sendBatch(deps: ReporterDeps, github: GitHub, rows: PendingCheckR
   }
   const viaGraphql = rows.filter((r) => r.repo_node_id);
   const viaRest = rows.filter((r) => !r.repo_node_id);
-  deps.checks.markCreateSent(rows.filter((r) => !r.github_node_id).map((r) => r.id));
+  await deps.checks.markCreateSent(rows.filter((r) => !r.github_node_id).map((r) => r.id));
 
   if (viaGraphql.length > 0) {
     deps.metrics.checkBatchSize.observe(viaGraphql.length);
@@ -76,17 +76,17 @@ async function sendBatch(deps: ReporterDeps, github: GitHub, rows: PendingCheckR
       }
       deps.log.warn({ err: (err as Error).message, items: viaGraphql.length, failed: partial ? failedAliases.size : viaGraphql.length }, "check-run batch failed in GraphQL; falling back to REST for the failed items");
     }
-    viaGraphql.forEach((row, i) => {
+    for (const [i, row] of viaGraphql.entries()) {
       const alias = `r${i}`;
       const ok = !wholeError && !failedAliases.has(alias) ? data[alias] : null;
       if (ok) {
-        deps.checks.markSent(row.id, row.desired_version, { id: ok.checkRun.databaseId, nodeId: ok.checkRun.id });
+        await deps.checks.markSent(row.id, row.desired_version, { id: ok.checkRun.databaseId, nodeId: ok.checkRun.id });
         result.sent++;
       } else viaRest.push(row);
-    });
+    }
     if (wholeError && isRateLimit(wholeError)) {
       // REST would hit the same limit: postpone the lot.
-      for (const row of viaRest.splice(0)) postpone(deps, row, wholeError, result);
+      for (const row of viaRest.splice(0)) await postpone(deps, row, wholeError, result);
     }
   }
   await Promise.all(viaRest.map((row) => sendRest(deps, github, row, result)));
@@ -138,18 +138,18 @@ async function sendRest(deps: ReporterDeps, github: GitHub, row: PendingCheckRun
     const res = row.github_id
       ? await github.rest.checks.update({ ...body, check_run_id: row.github_id })
       : await github.rest.checks.create({ ...body, name: row.name, head_sha: row.head_sha });
-    deps.checks.markSent(row.id, row.desired_version, { id: res.data.id, nodeId: res.data.node_id });
+    await deps.checks.markSent(row.id, row.desired_version, { id: res.data.id, nodeId: res.data.node_id });
     result.sent++;
   } catch (err) {
-    postpone(deps, row, err, result);
+    await postpone(deps, row, err, result);
   }
 }
 
-function postpone(deps: ReporterDeps, row: PendingCheckRun, err: unknown, result: FlushResult): void {
+async function postpone(deps: ReporterDeps, row: PendingCheckRun, err: unknown, result: FlushResult): Promise<void> {
   const retryAfter = Number((err as { response?: { headers?: Record<string, string> } }).response?.headers?.["retry-after"]);
   const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : retryDelayMs(row.attempts);
   const message = (err as Error).message ?? String(err);
-  deps.checks.markFailed(row.id, message, deps.now() + delay);
+  await deps.checks.markFailed(row.id, message, deps.now() + delay);
   deps.log.warn({ checkRun: row.name, repo: `${row.owner}/${row.repo}`, retryInMs: delay, err: message }, "check run update postponed");
   result.failed++;
 }

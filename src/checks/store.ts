@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.js";
+import type { Db } from "../db/types.js";
 import type { CheckRunState } from "./state.js";
 
 export interface CheckRunRow {
@@ -26,96 +26,74 @@ export interface PendingCheckRun extends CheckRunRow {
   repo_node_id: string | null;
 }
 
-/** Desired check-run states, durable in SQLite: the reporter sends whatever is newer than what was sent. */
+/** Desired check-run states, durable in the database: the reporter sends whatever is newer than what was sent. */
 export class CheckRunStore {
-  private readonly sql;
-  constructor(readonly db: Db, private readonly now: () => number = Date.now) {
-    this.sql = {
-      upsert: db.prepare(
-        `INSERT INTO check_runs (installation_id, repo_id, head_sha, name, job_id, desired, updated_at)
-         VALUES (@installationId, @repoId, @headSha, @name, @jobId, @desired, @now)
-         ON CONFLICT(repo_id, head_sha, name) DO UPDATE SET
-           desired = excluded.desired, job_id = COALESCE(excluded.job_id, job_id),
-           desired_version = desired_version + 1, next_attempt_at = 0, attempts = 0, updated_at = excluded.updated_at
-         WHERE desired != excluded.desired`,
-      ),
-      pending: db.prepare(
-        `SELECT c.*, r.owner AS owner, r.name AS repo, r.node_id AS repo_node_id
-         FROM check_runs c JOIN repositories r ON r.id = c.repo_id
-         WHERE c.installation_id = ? AND c.desired_version > c.sent_version AND c.next_attempt_at <= ?
-         ORDER BY c.id LIMIT ?`,
-      ),
-      nextAttempt: db.prepare(
-        `SELECT MIN(next_attempt_at) AS t FROM check_runs WHERE installation_id = ? AND desired_version > sent_version`,
-      ),
-      installationsWithPending: db.prepare(
-        "SELECT DISTINCT installation_id AS id FROM check_runs WHERE desired_version > sent_version",
-      ),
-      markCreateSent: db.prepare("UPDATE check_runs SET create_sent = 1 WHERE id = ?"),
-      markSent: db.prepare(
-        `UPDATE check_runs SET sent_version = MAX(sent_version, @version), github_id = COALESCE(@githubId, github_id),
-           github_node_id = COALESCE(@nodeId, github_node_id), attempts = 0, last_error = NULL WHERE id = @id`,
-      ),
-      markFailed: db.prepare(
-        "UPDATE check_runs SET attempts = attempts + 1, next_attempt_at = @at, last_error = @error WHERE id = @id",
-      ),
-      byJob: db.prepare("SELECT * FROM check_runs WHERE job_id = ?"),
-      byGithubId: db.prepare("SELECT * FROM check_runs WHERE github_id = ?"),
-      byName: db.prepare("SELECT * FROM check_runs WHERE repo_id = ? AND head_sha = ? AND name = ?"),
-    };
-  }
+  constructor(readonly db: Db, private readonly now: () => number = Date.now) {}
 
   /**
    * Record the state a check run should have. Returns true when it differs from the
    * last recorded one (only then does anything need sending).
    */
-  record(c: { installationId: number; repoId: number; headSha: string; name: string; jobId?: number; state: CheckRunState }): boolean {
-    const res = this.sql.upsert.run({
-      installationId: c.installationId,
-      repoId: c.repoId,
-      headSha: c.headSha,
-      name: c.name,
-      jobId: c.jobId ?? null,
-      desired: JSON.stringify(c.state),
-      now: this.now(),
-    });
-    return res.changes > 0;
+  async record(c: { installationId: number; repoId: number; headSha: string; name: string; jobId?: number; state: CheckRunState }): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO check_runs (installation_id, repo_id, head_sha, name, job_id, desired, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(repo_id, head_sha, name) DO UPDATE SET
+         desired = excluded.desired, job_id = COALESCE(excluded.job_id, check_runs.job_id),
+         desired_version = check_runs.desired_version + 1, next_attempt_at = 0, attempts = 0, updated_at = excluded.updated_at
+       WHERE check_runs.desired != excluded.desired`,
+      [c.installationId, c.repoId, c.headSha, c.name, c.jobId ?? null, JSON.stringify(c.state), this.now()],
+    );
+    return changed > 0;
   }
 
-  pending(installationId: number, limit: number): PendingCheckRun[] {
-    return this.sql.pending.all(installationId, this.now(), limit) as PendingCheckRun[];
+  async pending(installationId: number, limit: number): Promise<PendingCheckRun[]> {
+    return this.db.all<PendingCheckRun>(
+      `SELECT c.id, c.installation_id, c.repo_id, c.head_sha, c.name, c.job_id, c.github_id, c.github_node_id, c.desired, c.desired_version,
+         c.sent_version, c.create_sent, c.attempts, c.next_attempt_at, c.last_error, r.owner AS owner, r.name AS repo, r.node_id AS repo_node_id
+       FROM check_runs c JOIN repositories r ON r.id = c.repo_id
+       WHERE c.installation_id = ? AND c.desired_version > c.sent_version AND c.next_attempt_at <= ?
+       ORDER BY c.id LIMIT ?`,
+      [installationId, this.now(), limit],
+    );
   }
 
   /** When the earliest postponed write of an installation is due, or null when nothing is pending. */
-  nextAttemptAt(installationId: number): number | null {
-    return (this.sql.nextAttempt.get(installationId) as { t: number | null }).t;
+  async nextAttemptAt(installationId: number): Promise<number | null> {
+    const row = await this.db.get<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM check_runs WHERE installation_id = ? AND desired_version > sent_version", [installationId]);
+    return row?.t ?? null;
   }
 
-  installationsWithPending(): number[] {
-    return (this.sql.installationsWithPending.all() as { id: number }[]).map((r) => r.id);
+  async installationsWithPending(): Promise<number[]> {
+    return (await this.db.all<{ id: number }>("SELECT DISTINCT installation_id AS id FROM check_runs WHERE desired_version > sent_version")).map((r) => r.id);
   }
 
-  markCreateSent(ids: readonly number[]): void {
-    this.db.transaction(() => ids.forEach((id) => this.sql.markCreateSent.run(id)))();
+  async markCreateSent(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.run(`UPDATE check_runs SET create_sent = 1 WHERE id IN (${ids.map(() => "?").join(", ")})`, ids);
   }
 
-  markSent(id: number, version: number, github?: { id?: number | null; nodeId?: string | null }): void {
-    this.sql.markSent.run({ id, version, githubId: github?.id ?? null, nodeId: github?.nodeId ?? null });
+  async markSent(id: number, version: number, github?: { id?: number | null; nodeId?: string | null }): Promise<void> {
+    await this.db.run(
+      `UPDATE check_runs SET sent_version = CASE WHEN sent_version > ? THEN sent_version ELSE ? END, github_id = COALESCE(?, github_id),
+         github_node_id = COALESCE(?, github_node_id), attempts = 0, last_error = NULL WHERE id = ?`,
+      [version, version, github?.id ?? null, github?.nodeId ?? null, id],
+    );
   }
 
-  markFailed(id: number, error: string, retryAt: number): void {
-    this.sql.markFailed.run({ id, error: error.slice(0, 500), at: retryAt });
+  async markFailed(id: number, error: string, retryAt: number): Promise<void> {
+    await this.db.run("UPDATE check_runs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?", [retryAt, error.slice(0, 500), id]);
   }
 
-  byJob(jobId: number): CheckRunRow | undefined {
-    return this.sql.byJob.get(jobId) as CheckRunRow | undefined;
+  async byJob(jobId: number): Promise<CheckRunRow | undefined> {
+    return this.db.get<CheckRunRow>("SELECT * FROM check_runs WHERE job_id = ?", [jobId]);
   }
 
-  byGithubId(githubId: number): CheckRunRow | undefined {
-    return this.sql.byGithubId.get(githubId) as CheckRunRow | undefined;
+  async byGithubId(githubId: number): Promise<CheckRunRow | undefined> {
+    return this.db.get<CheckRunRow>("SELECT * FROM check_runs WHERE github_id = ?", [githubId]);
   }
 
-  byName(repoId: number, headSha: string, name: string): CheckRunRow | undefined {
-    return this.sql.byName.get(repoId, headSha, name) as CheckRunRow | undefined;
+  /** How many check runs have a write postponed by an error (tests, the demo). */
+  async countPostponed(): Promise<number> {
+    return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM check_runs WHERE last_error IS NOT NULL"))!.n;
   }
 }

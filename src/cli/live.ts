@@ -21,7 +21,7 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
   const settings = loadSettings();
   const log = await createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
   const metrics = createMetrics({ defaultMetrics: false });
-  const db = openDatabase({ path: settings.database.path });
+  const db = await openDatabase(settings.database);
   const privateKey = getPrivateKey({ env: process.env }) ?? undefined;
   const probot =
     process.env.APP_ID && privateKey
@@ -45,6 +45,6 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
   try {
     return await fn(deps);
   } finally {
-    db.close();
+    await db.close();
   }
 }

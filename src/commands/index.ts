@@ -23,7 +23,7 @@ export function setupCommands(app: Probot, deps: AppDeps): void {
     if (p.sender.type === "Bot") return ignored("comment by a bot");
     const { commands, truncated } = parseCommands(p.comment.body);
     if (commands.length === 0) return ignored("no /packit command");
-    deps.tasks.enqueue(
+    await deps.tasks.enqueue(
       "run-commands",
       {
         installationId: p.installation.id,
@@ -77,14 +77,14 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
       continue;
     }
     // Only this PR's own jobs can be named: nothing of another repository or PR is reachable.
-    const prJobs = deps.pipelines.repo(p.repoId) ? deps.pipelines.unfinishedJobsOfPr(p.repoId, issueNumber) : [];
+    const prJobs = (await deps.pipelines.repo(p.repoId)) ? await deps.pipelines.unfinishedJobsOfPr(p.repoId, issueNumber) : [];
     const { jobs, unknown } = selectJobs(cmd.args, prJobs);
     if (unknown.length > 0) {
       count(cmd, "answered");
       await reply(`I did not understand ${unknown.map((u) => inlineCode(u)).join(", ")}.\n\n${HELP_TEXT}`);
       continue;
     }
-    deps.tasks.enqueue(
+    await deps.tasks.enqueue(
       "cancel-jobs",
       { jobIds: jobs.map((j) => j.id), reason: `Cancelled by @${user}`, actor: user, source: "comment", reply: { installationId: p.installationId, owner, repo, issueNumber } },
       { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${p.repoId}` },

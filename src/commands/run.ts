@@ -23,7 +23,7 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
   const nothing = (reply: string) => ({ reply, outcome: "nothing" as const });
   if (pr.state !== "open") return nothing(`Pull request #${issueNumber} is closed: nothing was started.`);
   const head = pr.head.sha;
-  const repo = deps.pipelines.ensureRepo({
+  const repo = await deps.pipelines.ensureRepo({
     id: p.repoId,
     installationId: p.installationId,
     owner,
@@ -50,21 +50,21 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
     await planInputs(deps, config.config),
   );
   const latest = new Map<string, LatestRun>();
-  for (const job of deps.pipelines.jobsOfPrHead(repo.id, issueNumber, head)) latest.set(job.key, { id: job.id, state: job.state });
+  for (const job of await deps.pipelines.jobsOfPrHead(repo.id, issueNumber, head)) latest.set(job.key, { id: job.id, state: job.state });
   const selection = chooseJobsToRun(cmd, plan.jobs, latest);
   if (selection.nothing) return nothing(selection.nothing);
 
   const lines: string[] = [];
   if (selection.jobs.length > 0) {
     // Stored and started together: jobs without their checks and submissions would never run.
-    const jobs = deps.db.transaction(() => {
-      const created = deps.pipelines.createPipeline(
+    const jobs = await deps.db.tx(async () => {
+      const created = await deps.pipelines.createPipeline(
         { repoId: repo.id, installationId: p.installationId, trigger: "pull_request", prNumber: issueNumber, branch: pr.base.ref, headSha: head, sourceCloneUrl: forkCloneUrl(pr, p.repoId), deliveryId: `comment ${p.commentId} by @${p.user}` },
         selection.jobs,
       );
-      startJobs(deps, { pipeline: created.pipeline, repo }, created.jobs);
+      await startJobs(deps, { pipeline: created.pipeline, repo }, created.jobs);
       return created.jobs;
-    })();
+    });
     lines.push(`Started ${jobs.length} job${jobs.length === 1 ? "" : "s"} at ${head.slice(0, 7)}: ${jobs.map((j) => inlineCode(j.key, 200)).join(", ")}.`);
   }
   if (selection.notStarted.length > 0) {

@@ -1,9 +1,21 @@
 /**
- * Numbered migrations. Each runs once, in order, inside a transaction; the applied
- * version is kept in `schema_version`. Never edit a migration that has shipped: add one.
- * All times are epoch milliseconds (INTEGER).
+ * Numbered migrations, one list for both engines. Each runs once, in order, inside a
+ * transaction; the applied version is kept in `schema_version`. Never edit a
+ * migration that has shipped: add one. All times are epoch milliseconds (INTEGER).
+ *
+ * `sql` is written for both engines; on PostgreSQL `INTEGER` columns become BIGINT
+ * and `INTEGER PRIMARY KEY` an identity column (`forPostgres`). `sqlite` / `postgres`
+ * hold what only one engine needs, run after `sql`.
  */
-export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  sqlite?: string;
+  postgres?: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: "initial schema",
@@ -183,5 +195,49 @@ CREATE INDEX audit_action ON audit(action, at);
     version: 2,
     name: "pipelines remember where their source is cloned from (pull requests from forks)",
     sql: `ALTER TABLE pipelines ADD COLUMN source_clone_url TEXT;`,
+  },
+  {
+    version: 3,
+    name: "indexes for every hot query, a claim that does not scan fairness keys, retention",
+    sql: `
+-- The "busy project" priority input and the supersede lookup read a repository's unfinished jobs only.
+ALTER TABLE jobs ADD COLUMN repo_id INTEGER;
+UPDATE jobs SET repo_id = (SELECT p.repo_id FROM pipelines p WHERE p.id = jobs.pipeline_id);
+CREATE INDEX jobs_unfinished_repo ON jobs(repo_id) WHERE finished_at IS NULL;
+-- The newest successful build of a branch (base of a differential scan), newest first.
+CREATE INDEX jobs_builds ON jobs(repo_id, type, target, state, finished_at);
+-- Previous heads: pipelines not yet superseded, and the ones naming a head as their "before".
+CREATE INDEX pipelines_open_pr ON pipelines(repo_id, pr_number) WHERE superseded_by IS NULL;
+CREATE INDEX pipelines_open_branch ON pipelines(repo_id, branch, trigger) WHERE superseded_by IS NULL;
+CREATE INDEX pipelines_before ON pipelines(repo_id, before_sha) WHERE before_sha IS NOT NULL;
+CREATE INDEX pipelines_repo_created ON pipelines(repo_id, created_at);
+CREATE INDEX pipelines_created ON pipelines(created_at);
+-- The foreign key superseded_by → pipelines(id): without it SQLite scans pipelines to check each new one.
+CREATE INDEX pipelines_superseded_by ON pipelines(superseded_by);
+CREATE INDEX check_runs_github ON check_runs(github_id) WHERE github_id IS NOT NULL;
+CREATE INDEX check_runs_job ON check_runs(job_id) WHERE job_id IS NOT NULL;
+-- Retention (the daily maintenance task prunes by age).
+CREATE INDEX deliveries_received ON deliveries(received_at);
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX tasks_finished ON tasks(finished_at) WHERE status IN ('succeeded','failed','cancelled','aborted');
+
+-- The claim (src/queue/claim.ts): a todo task is "ready" once it is due and its
+-- fairness key accounts for it. task_keys keeps each key's head ready task and its
+-- rank, so a claim reads one index entry instead of every waiting key.
+ALTER TABLE tasks ADD COLUMN ready INTEGER NOT NULL DEFAULT 0;
+DROP INDEX tasks_claim;
+-- Every write of a task paid for it; what read it (queue counts, the CLI's list) reads all tasks anyway.
+DROP INDEX tasks_status;
+CREATE INDEX tasks_promote ON tasks(scheduled_at) WHERE status = 'todo' AND ready = 0;
+CREATE INDEX tasks_ready ON tasks(queue, fairness_key, priority DESC, id) WHERE status = 'todo' AND ready = 1;
+ALTER TABLE task_keys ADD COLUMN head_id INTEGER;          -- the key's next task (NULL: nothing ready)
+ALTER TABLE task_keys ADD COLUMN head_priority INTEGER;    -- its priority (a newly ready task replaces a lower one)
+ALTER TABLE task_keys ADD COLUMN head_rank INTEGER;        -- priority minus age buckets: claim order across keys
+CREATE INDEX task_keys_claim ON task_keys(queue, head_rank DESC, last_claim_seq, head_id) WHERE head_id IS NOT NULL;
+CREATE INDEX task_keys_idle ON task_keys(queue, fairness_key) WHERE head_id IS NULL;
+`,
+    // Round-robin order of claims across processes: SQLite has one writer and takes MAX + 1.
+    sqlite: `CREATE INDEX task_keys_seq ON task_keys(last_claim_seq);`,
+    postgres: `CREATE SEQUENCE task_claim_seq;`,
   },
 ];

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Db } from "../db/open.js";
 import { LATEST_SCHEMA_VERSION, schemaVersion } from "../db/open.js";
+import type { Db } from "../db/types.js";
 import type { Metrics } from "../metrics/index.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 /** Readiness: the database answers and every migration of this build is applied. */
-export function readiness(db: Db): { ready: boolean; reason?: string } {
+export async function readiness(db: Db): Promise<{ ready: boolean; reason?: string }> {
   try {
-    if (!db.open) return { ready: false, reason: "database closed" };
-    const version = schemaVersion(db);
+    if (!db.isOpen) return { ready: false, reason: "database closed" };
+    const version = await schemaVersion(db);
     if (version < LATEST_SCHEMA_VERSION) return { ready: false, reason: `schema version ${version} < ${LATEST_SCHEMA_VERSION}` };
     return { ready: true };
   } catch (err) {
@@ -21,7 +21,7 @@ export function readiness(db: Db): { ready: boolean; reason?: string } {
  * `/healthz` (the process serves requests), `/readyz` (database open, migrations
  * applied) and, when metrics are given, `/metrics` for Prometheus.
  */
-export function healthHandler(deps: { db: Db; metrics?: Metrics; store?: { counts(): { queue: string; status: string; n: number }[] } }): Handler {
+export function healthHandler(deps: { db: Db; metrics?: Metrics; store?: { counts(): Promise<{ queue: string; status: string; n: number }[]> } }): Handler {
   return async (req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (req.method !== "GET") return false;
@@ -30,14 +30,15 @@ export function healthHandler(deps: { db: Db; metrics?: Metrics; store?: { count
       return true;
     }
     if (path === "/readyz") {
-      const r = readiness(deps.db);
+      const r = await readiness(deps.db);
       res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ status: r.ready ? "ready" : "not ready", ...r }));
       return true;
     }
     if (path === "/metrics" && deps.metrics) {
       if (deps.store) {
+        const counts = await deps.store.counts();
         deps.metrics.queueDepth.reset();
-        for (const c of deps.store.counts()) deps.metrics.queueDepth.set({ queue: c.queue, status: c.status }, c.n);
+        for (const c of counts) deps.metrics.queueDepth.set({ queue: c.queue, status: c.status }, c.n);
       }
       const body = await deps.metrics.registry.metrics();
       res.writeHead(200, { "content-type": deps.metrics.registry.contentType }).end(body);

@@ -1,24 +1,34 @@
 import type { Probot } from "probot";
+import { AuditLog } from "../audit/index.js";
 import type { AppDeps } from "../deps.js";
 import { DeliveryLog } from "../webhooks/deliveries.js";
 import { runSweep } from "./sweep.js";
 
-/** Finished tasks and seen delivery ids are kept this long (GitHub redelivers for a few days at most). */
-const RETENTION_MS = 14 * 86_400_000;
+const DAY_MS = 86_400_000;
 
 /**
  * Registers the daily maintenance task (scheduled by the cron, or run with
- * `npm run cli -- maintenance`): the installation sweep, and pruning of old
- * finished tasks and delivery ids so the database does not grow for ever.
+ * `npm run cli -- maintenance`): the installation sweep, and pruning by the
+ * `retention` settings — delivery ids, finished tasks, audit rows and finished
+ * pipelines — so the database does not grow for ever.
  */
 export function setupMaintenance(_app: Probot, deps: AppDeps): void {
   deps.taskHandlers["maintenance-sweep"] = async ({ dryRun }) => {
     const res = await runSweep(deps, { dryRun });
     if (!res) deps.log.info("maintenance sweep skipped: another sweep is running");
     if (dryRun) return;
-    const before = deps.now() - RETENTION_MS;
-    const tasks = deps.tasks.prune(before);
-    const deliveries = new DeliveryLog(deps.db, deps.now).prune(before);
-    deps.log.info({ tasks, deliveries }, "pruned old finished tasks and delivery ids");
+    deps.log.info(await pruneOld(deps), "pruned old deliveries, tasks, audit rows and pipelines");
+  };
+}
+
+/** Delete what the retention settings no longer keep; returns how many rows of each went. */
+export async function pruneOld(deps: Pick<AppDeps, "db" | "tasks" | "pipelines" | "settings" | "now">): Promise<Record<"deliveries" | "tasks" | "audit" | "pipelines", number>> {
+  const r = deps.settings.retention;
+  const before = (days: number) => deps.now() - days * DAY_MS;
+  return {
+    deliveries: await new DeliveryLog(deps.db, deps.now).prune(before(r.deliveriesDays)),
+    tasks: await deps.tasks.prune(before(r.tasksDays)),
+    audit: await new AuditLog(deps.db, deps.now).prune(before(r.auditDays)),
+    pipelines: await deps.pipelines.pruneFinished(before(r.pipelinesDays)),
   };
 }

@@ -32,12 +32,7 @@ async function sweep(deps: AppDeps, dryRun: boolean): Promise<SweepResult> {
   const cache = new ConfigCache(deps.db, deps.now);
   const audit = new AuditLog(deps.db, deps.now);
   const installations = new InstallationStore(deps);
-  const rows = deps.db.prepare("SELECT id, account_login, created_at, suspended_at FROM installations WHERE deleted_at IS NULL ORDER BY id").all() as {
-    id: number;
-    account_login: string;
-    created_at: number;
-    suspended_at: number | null;
-  }[];
+  const rows = await installations.live();
   const result: SweepResult = { dryRun, decisions: [], capped: 0 };
   let actions = 0;
   for (const inst of rows) {
@@ -52,10 +47,10 @@ async function sweep(deps: AppDeps, dryRun: boolean): Promise<SweepResult> {
         const app = await deps.githubApp();
         if (action === "suspended") {
           await app.rest.apps.suspendInstallation({ installation_id: inst.id });
-          installations.setSuspended(inst.id, deps.now());
+          await installations.setSuspended(inst.id, deps.now());
         } else {
           await app.rest.apps.deleteInstallation({ installation_id: inst.id });
-          installations.purge(inst.id);
+          await installations.purge(inst.id);
         }
         actions++;
       } catch (err) {
@@ -64,7 +59,7 @@ async function sweep(deps: AppDeps, dryRun: boolean): Promise<SweepResult> {
     }
     result.decisions.push({ installationId: inst.id, login: inst.account_login, action, reason });
     deps.metrics.maintenanceDecisions.inc({ action });
-    if (!dryRun) audit.add({ actor: "maintenance", action: `maintenance.${action}`, subject: `installation ${inst.id} (${inst.account_login})`, detail: { reason, mode: m.mode } });
+    if (!dryRun) await audit.add({ actor: "maintenance", action: `maintenance.${action}`, subject: `installation ${inst.id} (${inst.account_login})`, detail: { reason, mode: m.mode } });
     if (action !== "kept") deps.log.info({ installation: inst.id, login: inst.account_login, action, reason, dryRun }, `maintenance: ${action}`);
   }
   return result;
@@ -81,14 +76,14 @@ async function refreshedStates(deps: AppDeps, cache: ConfigCache, installations:
     github = await deps.github(installationId);
     const repos = await github.paginate(github.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) {
-      installations.addRepo(installationId, r);
-      deps.pipelines.upsertRepo({ id: r.id, installationId, owner: r.owner.login, name: r.name, defaultBranch: r.default_branch, cloneUrl: r.clone_url });
+      await installations.addRepo(installationId, r);
+      await deps.pipelines.upsertRepo({ id: r.id, installationId, owner: r.owner.login, name: r.name, defaultBranch: r.default_branch, cloneUrl: r.clone_url });
     }
   } catch {
     return ["unknown"];
   }
   const states: ("present" | "absent" | "invalid" | "unknown")[] = [];
-  for (const repo of cache.statesOfInstallation(installationId)) {
+  for (const repo of await cache.statesOfInstallation(installationId)) {
     const ref = repo.default_branch ?? "HEAD";
     if (repo.state && repo.state !== "unknown" && repo.checked_at !== null && deps.now() - repo.checked_at < DAY_MS) {
       states.push(repo.state);
@@ -97,10 +92,10 @@ async function refreshedStates(deps: AppDeps, cache: ConfigCache, installations:
     try {
       const found = await lookupConfig(github, { owner: repo.owner, repo: repo.name, ref });
       // A present file counts as configured here whether or not it parses (the namespace rule).
-      cache.put(repo.repo_id, ref, found.kind === "absent" ? { state: "absent" } : { state: "present", path: found.path, blobSha: found.blobSha, text: found.text });
+      await cache.put(repo.repo_id, ref, found.kind === "absent" ? { state: "absent" } : { state: "present", path: found.path, blobSha: found.blobSha, text: found.text });
       states.push(found.kind === "absent" ? "absent" : "present");
     } catch (err) {
-      cache.put(repo.repo_id, ref, { state: "unknown", error: (err as Error).message });
+      await cache.put(repo.repo_id, ref, { state: "unknown", error: (err as Error).message });
       states.push("unknown");
     }
   }

@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.js";
+import type { Db } from "../db/types.js";
 import { ConfigError, PermanentCondition } from "../errors.js";
 import { CONFIG_FILE_NAMES, lookupConfig, UnreadableConfigError } from "./lookup.js";
 import { parsePackitConfig } from "./parse.js";
@@ -46,50 +46,36 @@ export function pathsTouchedByPush(payload: { created?: boolean; forced?: boolea
   return commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]);
 }
 
-/** The config-absence cache: one row per repository and ref, in SQLite. */
+/** The config-absence cache: one row per repository and ref. */
 export class ConfigCache {
-  private readonly sql;
-  constructor(readonly db: Db, private readonly now: () => number = Date.now) {
-    this.sql = {
-      get: db.prepare("SELECT * FROM config_state WHERE repo_id = ? AND ref = ?"),
-      put: db.prepare(
-        `INSERT INTO config_state (repo_id, ref, state, path, blob_sha, text, error, checked_at)
-         VALUES (@repoId, @ref, @state, @path, @blobSha, @text, @error, @now)
-         ON CONFLICT(repo_id, ref) DO UPDATE SET state = excluded.state, path = excluded.path, blob_sha = excluded.blob_sha,
-           text = excluded.text, error = excluded.error, checked_at = excluded.checked_at`,
-      ),
-      ofInstallation: db.prepare(
-        `SELECT r.id AS repo_id, r.owner, r.name, r.default_branch, c.state, c.checked_at
-         FROM repositories r LEFT JOIN config_state c ON c.repo_id = r.id AND c.ref = r.default_branch
-         WHERE r.installation_id = ? AND r.removed_at IS NULL ORDER BY r.id`,
-      ),
-      everPresent: db.prepare(
-        "SELECT 1 FROM config_state c JOIN repositories r ON r.id = c.repo_id WHERE r.installation_id = ? AND c.state IN ('present','invalid') LIMIT 1",
-      ),
-      forgetRepo: db.prepare("DELETE FROM config_state WHERE repo_id = ?"),
-    };
+  constructor(readonly db: Db, private readonly now: () => number = Date.now) {}
+
+  async get(repoId: number, ref: string): Promise<ConfigStateRow | undefined> {
+    return this.db.get<ConfigStateRow>("SELECT repo_id, ref, state, path, blob_sha, text, error, checked_at FROM config_state WHERE repo_id = ? AND ref = ?", [repoId, ref]);
   }
 
-  get(repoId: number, ref: string): ConfigStateRow | undefined {
-    return this.sql.get.get(repoId, ref) as ConfigStateRow | undefined;
-  }
-
-  put(repoId: number, ref: string, v: { state: CachedState; path?: string; blobSha?: string; text?: string; error?: string }): void {
-    this.sql.put.run({ repoId, ref, state: v.state, path: v.path ?? null, blobSha: v.blobSha ?? null, text: v.text ?? null, error: v.error ?? null, now: this.now() });
+  async put(repoId: number, ref: string, v: { state: CachedState; path?: string; blobSha?: string; text?: string; error?: string }): Promise<void> {
+    await this.db.run(
+      `INSERT INTO config_state (repo_id, ref, state, path, blob_sha, text, error, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(repo_id, ref) DO UPDATE SET state = excluded.state, path = excluded.path, blob_sha = excluded.blob_sha,
+         text = excluded.text, error = excluded.error, checked_at = excluded.checked_at`,
+      [repoId, ref, v.state, v.path ?? null, v.blobSha ?? null, v.text ?? null, v.error ?? null, this.now()],
+    );
   }
 
   /** Default-branch config state of each repository of an installation (the maintenance sweep reads this). */
-  statesOfInstallation(installationId: number): { repo_id: number; owner: string; name: string; default_branch: string | null; state: CachedState | null; checked_at: number | null }[] {
-    return this.sql.ofInstallation.all(installationId) as never;
+  async statesOfInstallation(installationId: number): Promise<{ repo_id: number; owner: string; name: string; default_branch: string | null; state: CachedState | null; checked_at: number | null }[]> {
+    return this.db.all(
+      `SELECT r.id AS repo_id, r.owner, r.name, r.default_branch, c.state, c.checked_at
+       FROM repositories r LEFT JOIN config_state c ON c.repo_id = r.id AND c.ref = r.default_branch
+       WHERE r.installation_id = ? AND r.removed_at IS NULL ORDER BY r.id`,
+      [installationId],
+    );
   }
 
-  /** Whether any repository of the installation has had a config (valid or not) at any cached ref. */
-  installationEverConfigured(installationId: number): boolean {
-    return this.sql.everPresent.get(installationId) !== undefined;
-  }
-
-  forgetRepo(repoId: number): void {
-    this.sql.forgetRepo.run(repoId);
+  /** How many cached answers are in `state` (benchmarks, tests). */
+  async countInState(state: CachedState): Promise<number> {
+    return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM config_state WHERE state = ?", [state]))!.n;
   }
 }
 
@@ -105,7 +91,7 @@ export async function resolveConfig(
   where: { repoId: number; owner: string; repo: string; ref: string; sha: string; touched: TouchedPaths },
   opts: { now: number; ttlMs: number },
 ): Promise<ResolvedConfig> {
-  const row = cache.get(where.repoId, where.ref);
+  const row = await cache.get(where.repoId, where.ref);
   if (cachedAnswerStands(row, where.touched, opts.now, opts.ttlMs)) return fromRow(row!);
   let found;
   try {
@@ -113,21 +99,21 @@ export async function resolveConfig(
   } catch (err) {
     // A file that is there but unreadable (binary, too large) is an invalid config, not a failed lookup.
     if (err instanceof UnreadableConfigError) {
-      cache.put(where.repoId, where.ref, { state: "invalid", path: err.path, blobSha: err.blobSha, error: err.message });
+      await cache.put(where.repoId, where.ref, { state: "invalid", path: err.path, blobSha: err.blobSha, error: err.message });
       return { kind: "invalid", error: err, path: err.path, source: "github" };
     }
     // Not an unknown answer but a fact about the repository: the caller decides what it means.
     if (err instanceof PermanentCondition) throw err;
     const error = (err as Error).message ?? String(err);
-    cache.put(where.repoId, where.ref, { state: "unknown", error });
+    await cache.put(where.repoId, where.ref, { state: "unknown", error });
     return { kind: "unknown", error, source: "github" };
   }
   if (found.kind === "absent") {
-    cache.put(where.repoId, where.ref, { state: "absent" });
+    await cache.put(where.repoId, where.ref, { state: "absent" });
     return { kind: "absent", source: "github" };
   }
   const parsed = parsePackitConfig(found.text, { path: found.path });
-  cache.put(where.repoId, where.ref, {
+  await cache.put(where.repoId, where.ref, {
     state: parsed.ok ? "present" : "invalid",
     path: found.path,
     blobSha: found.blobSha,

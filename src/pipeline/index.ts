@@ -4,13 +4,13 @@ import { CONFIG_CHECK_NAME, invalidConfigCheck } from "../checks/state.js";
 import type { AppDeps } from "../deps.js";
 import { ConfigCache, resolveConfig, type ResolvedConfig } from "../packit-config/cache.js";
 import { DEFAULT_RELEASES } from "../packit-config/aliases.js";
-import { isStaleHead, jobsToCancel, supersededPipelines } from "../cancel/supersede.js";
+import { isStaleHead, jobsToCancel, supersedeExempt, supersededPipelines } from "../cancel/supersede.js";
 import { SHORT_QUEUE } from "../tasks.js";
 import { handled, ignored, onDelivery, type HandlerOutcome } from "../webhooks/index.js";
 import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
 import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
 import { startJobs } from "./lifecycle.js";
-import type { RepoRow } from "./store.js";
+import type { LinePipeline, RepoRow } from "./store.js";
 import { planJobs, type PlanInputs } from "./plan.js";
 import { planInputs } from "./plan-inputs.js";
 import { pollJob, submitJob } from "./runner.js";
@@ -31,11 +31,11 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
   });
   onDelivery(app, deps, "pull_request.closed", async (context) => {
     const p = parsePayload(pullRequestPayload, context.payload);
-    const repo = deps.pipelines.repo(p.repository.id);
-    const jobIds = repo ? deps.pipelines.unfinishedJobsOfPr(repo.id, p.pull_request.number).map((j) => j.id) : [];
+    const repo = await deps.pipelines.repo(p.repository.id);
+    const jobIds = repo ? (await deps.pipelines.unfinishedJobsOfPr(repo.id, p.pull_request.number)).map((j) => j.id) : [];
     if (jobIds.length === 0) return ignored("no unfinished jobs");
     const merged = (p.pull_request as { merged?: boolean }).merged;
-    deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Pull request ${merged ? "merged" : "closed"}`, actor: p.sender?.login ?? "unknown", source: "closed" }, {
+    await deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Pull request ${merged ? "merged" : "closed"}`, actor: p.sender?.login ?? "unknown", source: "closed" }, {
       queue: SHORT_QUEUE,
       priority: 50,
       fairnessKey: `repo:${repo!.id}`,
@@ -54,7 +54,7 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
  */
 export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
-  const repo = pipelines.ensureRepo({ ...ev.repo, installationId: ev.installationId });
+  const repo = await pipelines.ensureRepo({ ...ev.repo, installationId: ev.installationId });
 
   metrics.configCheckedEvents.inc();
   const config = await resolveConfig(
@@ -69,29 +69,29 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
   const inputs = config.kind === "present" ? await planInputs(deps, config.config) : {};
   // All or nothing: a failed write (disk full) must not leave a half-stored pipeline
   // that the redelivery of this event would then store a second time.
-  return deps.db.transaction(() => storeTrigger(deps, ev, repo, config, inputs))();
+  return deps.db.tx(() => storeTrigger(deps, ev, repo, config, inputs));
 }
 
 /** The local part of a trigger event: plan, store, report, queue, supersede. */
-function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>, inputs: PlanInputs): HandlerOutcome {
+async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>, inputs: PlanInputs): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
   const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
-  const sameLine = pipelines.pipelinesOfSameLine(line);
   const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, defaultBranch: ev.repo.defaultBranch };
+  const sameLine = await pipelines.previousHeads(line, ev.headSha, { exempt: supersedeExempt(head, settings.cancel) });
   const newer = isStaleHead(head, sameLine);
   if (newer) return ignored(`head ${ev.headSha.slice(0, 7)} was already superseded by ${newer.head_sha.slice(0, 7)}`);
   if (config.kind === "absent") {
     metrics.noConfigEvents.inc();
     // A head without a config still supersedes the jobs of the head it replaces.
-    if (sameLine.length > 0) supersede(deps, head, sameLine, undefined);
+    if (sameLine.length > 0) await supersede(deps, head, sameLine, undefined);
     return ignored("no Packit config", "no_config");
   }
 
   const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, sourceCloneUrl: ev.sourceCloneUrl, deliveryId: ev.deliveryId };
   if (config.kind === "invalid") {
-    const { pipeline } = pipelines.createPipeline(base, []);
-    recordCheck(deps, { pipeline, repo }, CONFIG_CHECK_NAME, invalidConfigCheck(config.error.message, { path: config.path, line: config.error.line, column: config.error.column }));
-    supersede(deps, head, sameLine, pipeline.id);
+    const { pipeline } = await pipelines.createPipeline(base, []);
+    await recordCheck(deps, { pipeline, repo }, CONFIG_CHECK_NAME, invalidConfigCheck(config.error.message, { path: config.path, line: config.error.line, column: config.error.column }));
+    await supersede(deps, head, sameLine, pipeline.id);
     return ignored("invalid Packit config", "invalid_config");
   }
 
@@ -100,25 +100,27 @@ function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Ex
   const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels, tag: ev.trigger === "release" ? ev.headSha : undefined }, settings.releases ?? DEFAULT_RELEASES, inputs);
   // Manually triggered jobs wait for a command (`/packit build`, `/packit test`, …); no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
-  const { pipeline, jobs } = pipelines.createPipeline(base, runnable);
-  startJobs(deps, { pipeline, repo }, jobs);
+  const { pipeline, jobs } = await pipelines.createPipeline(base, runnable);
+  await startJobs(deps, { pipeline, repo }, jobs);
   // Tests without a build job: Packit reports their checks neutral, with why.
-  for (const { checkName, neutralCheck: n } of plan.notRun) if (n) recordCheck(deps, { pipeline, repo }, checkName, { status: "completed", conclusion: "neutral", title: n.title, summary: n.summary, actions: [] });
-  supersede(deps, head, sameLine, pipeline.id);
+  for (const { checkName, neutralCheck: n } of plan.notRun) {
+    if (n) await recordCheck(deps, { pipeline, repo }, checkName, { status: "completed", conclusion: "neutral", title: n.title, summary: n.summary, actions: [] });
+  }
+  await supersede(deps, head, sameLine, pipeline.id);
   return jobs.length > 0 || plan.notRun.some((n) => n.neutralCheck) ? handled : ignored("no jobs for this event");
 }
 
 /** Queue the cancellation of what the new head supersedes (the cancel itself runs in the worker). */
-function supersede(deps: AppDeps, head: Parameters<typeof supersededPipelines>[0] & { repoId: number }, sameLine: Parameters<typeof supersededPipelines>[1], newPipelineId: number | undefined): void {
+async function supersede(deps: AppDeps, head: Parameters<typeof supersededPipelines>[0] & { repoId: number }, sameLine: readonly LinePipeline[], newPipelineId: number | undefined): Promise<void> {
   const old = supersededPipelines(head, sameLine.filter((p) => p.id !== newPipelineId), deps.settings.cancel);
   const jobIds: number[] = [];
   for (const p of old) {
-    if (newPipelineId !== undefined) deps.pipelines.markSuperseded(p.id, newPipelineId);
-    jobIds.push(...jobsToCancel(deps.pipelines.jobsOfPipeline(p.id)).map((j) => j.id));
+    if (newPipelineId !== undefined) await deps.pipelines.markSuperseded(p.id, newPipelineId);
+    jobIds.push(...jobsToCancel(await deps.pipelines.jobsOfPipeline(p.id)).map((j) => j.id));
   }
   if (old.length > 0) deps.metrics.supersededPipelines.inc(old.length);
   if (jobIds.length === 0) return;
-  deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Superseded by ${head.headSha.slice(0, 7)}`, actor: "packit-probot", source: "supersede" }, {
+  await deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Superseded by ${head.headSha.slice(0, 7)}`, actor: "packit-probot", source: "supersede" }, {
     queue: SHORT_QUEUE,
     priority: 50,
     fairnessKey: `repo:${head.repoId}`,

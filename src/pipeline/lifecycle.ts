@@ -15,13 +15,17 @@ const QUEUED_FIRST_MS = 250;
  * when it is final, start or settle the jobs waiting for it. Returns the updated
  * job, or undefined when the job was already final (final states never change).
  */
-export function moveJob(deps: AppDeps, jobId: number, state: JobState, fields: Fields = {}): JobRow | undefined {
-  const updated = deps.pipelines.transition(jobId, state, fields);
-  if (!updated) return undefined;
-  deps.metrics.jobTransitions.inc({ backend: updated.backend, state });
-  const ctx = deps.pipelines.jobInContext(jobId)!;
-  reportJob(deps, ctx);
-  if (isFinal(state)) settleDependants(deps, ctx);
+export async function moveJob(deps: AppDeps, jobId: number, state: JobState, fields: Fields = {}): Promise<JobRow | undefined> {
+  // One transaction: the state, its check run and its dependants' fate are stored together.
+  const updated = await deps.db.tx(async () => {
+    const updated = await deps.pipelines.transition(jobId, state, fields);
+    if (!updated) return undefined;
+    const ctx = (await deps.pipelines.jobInContext(jobId))!;
+    await reportJob(deps, ctx);
+    if (isFinal(state)) await settleDependants(deps, ctx);
+    return updated;
+  });
+  if (updated) deps.metrics.jobTransitions.inc({ backend: updated.backend, state });
   return updated;
 }
 
@@ -30,13 +34,13 @@ export function moveJob(deps: AppDeps, jobId: number, state: JobState, fields: F
  * cancelled with it, or skipped when it failed. A build whose cancel was requested
  * and which then finished never starts its tests: they were cancelled with it.
  */
-function settleDependants(deps: AppDeps, parent: JobInContext): void {
-  for (const d of deps.pipelines.dependants(parent.job.id)) {
+async function settleDependants(deps: AppDeps, parent: JobInContext): Promise<void> {
+  for (const d of await deps.pipelines.dependants(parent.job.id)) {
     if (d.state !== "pending") continue;
     const p = parent.job;
-    if (p.state === "success" && !p.ignore_result) enqueueSubmits(deps, parent, [d]);
-    else if (p.state === "cancelled") moveJob(deps, d.id, "cancelled", { cancelReason: p.cancel_reason ?? "Cancelled", message: `Cancelled with \`${p.key}\`.` });
-    else moveJob(deps, d.id, "skipped", { message: `Not run: \`${p.key}\` ${p.state === "skipped" ? "was skipped" : "failed"}.` });
+    if (p.state === "success" && !p.ignore_result) await enqueueSubmits(deps, parent, [d]);
+    else if (p.state === "cancelled") await moveJob(deps, d.id, "cancelled", { cancelReason: p.cancel_reason ?? "Cancelled", message: `Cancelled with \`${p.key}\`.` });
+    else await moveJob(deps, d.id, "skipped", { message: `Not run: \`${p.key}\` ${p.state === "skipped" ? "was skipped" : "failed"}.` });
   }
 }
 
@@ -45,13 +49,13 @@ function settleDependants(deps: AppDeps, parent: JobInContext): void {
  * depends on the project and trigger, not on the job. Jobs already queued count as
  * unfinished, so a project that queues 100 jobs at once is busy.
  */
-function pipelinePriority(deps: AppDeps, ctx: Omit<JobInContext, "job">): number {
+async function pipelinePriority(deps: AppDeps, ctx: Omit<JobInContext, "job">): Promise<number> {
   return priorityFor(
     {
       trigger: ctx.pipeline.trigger,
       project: `${ctx.repo.owner}/${ctx.repo.name}`,
-      unfinishedJobsOfProject: deps.pipelines.unfinishedJobsOfRepo(ctx.repo.id),
-      activeRecently: deps.pipelines.activeSince(ctx.repo.id, ctx.pipeline.id, deps.now() - 30 * 86_400_000),
+      unfinishedJobsOfProject: await deps.pipelines.unfinishedJobsOfRepo(ctx.repo.id),
+      activeRecently: await deps.pipelines.activeSince(ctx.repo.id, ctx.pipeline.id, deps.now() - 30 * 86_400_000),
     },
     deps.settings.priorities,
   );
@@ -64,16 +68,16 @@ function pipelinePriority(deps: AppDeps, ctx: Omit<JobInContext, "job">): number
  * two would be coalesced and users would never see the job queued); a quarter
  * second is nothing next to a build.
  */
-export function enqueueSubmits(deps: AppDeps, ctx: Omit<JobInContext, "job">, jobs: readonly JobRow[]): void {
+export async function enqueueSubmits(deps: AppDeps, ctx: Omit<JobInContext, "job">, jobs: readonly JobRow[]): Promise<void> {
   if (jobs.length === 0) return;
-  const priority = pipelinePriority(deps, ctx);
+  const priority = await pipelinePriority(deps, ctx);
   const fairnessKey = `${ctx.repo.owner}/${ctx.repo.name}`;
   const runAt = deps.now() + deps.settings.checks.flushWindowMs + QUEUED_FIRST_MS;
-  deps.db.transaction(() => {
+  await deps.db.tx(async () => {
     for (const job of jobs) {
-      deps.tasks.enqueueUnlessLocked("submit-job", { jobId: job.id }, { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey, priority, runAt });
+      await deps.tasks.enqueueUnlessLocked("submit-job", { jobId: job.id }, { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey, priority, runAt });
     }
-  })();
+  });
 }
 
 /**
@@ -81,25 +85,26 @@ export function enqueueSubmits(deps: AppDeps, ctx: Omit<JobInContext, "job">, jo
  * the submission of those that wait for nothing or for a build that already
  * succeeded (the others start when their dependency ends).
  */
-export function startJobs(deps: AppDeps, ctx: Omit<JobInContext, "job">, jobs: readonly JobRow[]): void {
-  for (const job of jobs) reportJob(deps, { ...ctx, job });
-  const ready = jobs.filter((job) => {
-    const dep = job.depends_on ? deps.pipelines.job(job.depends_on) : undefined;
-    return !dep || dep.state === "success";
-  });
-  enqueueSubmits(deps, ctx, ready);
+export async function startJobs(deps: AppDeps, ctx: Omit<JobInContext, "job">, jobs: readonly JobRow[]): Promise<void> {
+  const ready: JobRow[] = [];
+  for (const job of jobs) {
+    await reportJob(deps, { ...ctx, job });
+    const dep = job.depends_on ? await deps.pipelines.job(job.depends_on) : undefined;
+    if (!dep || dep.state === "success") ready.push(job);
+  }
+  await enqueueSubmits(deps, ctx, ready);
 }
 
 /**
  * Queue a status poll of a submitted job (one queued poll per job at most), at its
  * pipeline's priority. `unreadableSince`: when the backend first failed to answer.
  */
-export function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number, unreadableSince?: number): void {
-  deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs, ...(unreadableSince !== undefined ? { unreadableSince } : {}) }, {
+export async function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number, unreadableSince?: number): Promise<void> {
+  await deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs, ...(unreadableSince !== undefined ? { unreadableSince } : {}) }, {
     queue: LONG_QUEUE,
     lockKey: `poll:${j.job.id}`,
     fairnessKey: `${j.repo.owner}/${j.repo.name}`,
-    priority: pipelinePriority(deps, j),
+    priority: await pipelinePriority(deps, j),
     runAt: deps.now() + delayMs,
   });
 }

@@ -28,10 +28,10 @@ export function testingFarmNotificationHandler(deps: AppDeps) {
     }
     if (typeof body.token !== "string" || !sameSecret(body.token, expected)) return reply(401, "bad token");
     if (typeof body.request_id !== "string") return reply(400, "request_id missing");
-    const job = deps.pipelines.jobByExternalId("testing-farm", body.request_id);
-    const ctx = job && !job.finished_at ? deps.pipelines.jobInContext(job.id) : undefined;
+    const job = await deps.pipelines.jobByExternalId("testing-farm", body.request_id);
+    const ctx = job && !job.finished_at ? await deps.pipelines.jobInContext(job.id) : undefined;
     if (!ctx) return reply(202, "no unfinished job for this request");
-    if (!deps.tasks.advanceByLockKey(`poll:${ctx.job.id}`, deps.now())) enqueuePoll(deps, ctx, 0);
+    if (!(await deps.tasks.advanceByLockKey(`poll:${ctx.job.id}`, deps.now()))) await enqueuePoll(deps, ctx, 0);
     return reply(202, "poll scheduled");
   };
 }

@@ -9,15 +9,16 @@ import type { JobRow, NewJob } from "./store.js";
  * dependency did not succeed re-runs that dependency too. Returns the new job ids,
  * or null when the job is unknown or still running.
  */
-export function rerunJob(deps: AppDeps, jobId: number, actor: string): number[] | null {
-  const start = deps.pipelines.jobInContext(jobId);
+export async function rerunJob(deps: AppDeps, jobId: number, actor: string): Promise<number[] | null> {
+  const start = await deps.pipelines.jobInContext(jobId);
   if (!start || !isFinal(start.job.state)) return null;
+  const { pipelines } = deps;
   let root: JobRow = start.job;
-  for (let dep = root.depends_on ? deps.pipelines.job(root.depends_on) : undefined; dep && dep.state !== "success"; dep = dep.depends_on ? deps.pipelines.job(dep.depends_on) : undefined) {
+  for (let dep = root.depends_on ? await pipelines.job(root.depends_on) : undefined; dep && dep.state !== "success"; dep = dep.depends_on ? await pipelines.job(dep.depends_on) : undefined) {
     root = dep;
   }
   const fresh: NewJob[] = [];
-  const visit = (job: JobRow, parentKey?: string) => {
+  const visit = async (job: JobRow, parentKey?: string): Promise<void> => {
     fresh.push({
       key: job.key,
       type: job.type,
@@ -28,17 +29,17 @@ export function rerunJob(deps: AppDeps, jobId: number, actor: string): number[] 
       cancelSuperseded: job.cancel_superseded === 1,
       ...(parentKey ? { after: parentKey } : job.depends_on ? { dependsOnJobId: job.depends_on } : {}),
     });
-    for (const d of deps.pipelines.dependants(job.id)) if (d.pipeline_id === job.pipeline_id) visit(d, job.key);
+    for (const d of await pipelines.dependants(job.id)) if (d.pipeline_id === job.pipeline_id) await visit(d, job.key);
   };
-  visit(root);
+  await visit(root);
   const old = start.pipeline;
   // Stored and started together: jobs without their checks and submissions would never run.
-  return deps.db.transaction(() => {
-    const { pipeline, jobs } = deps.pipelines.createPipeline(
+  return deps.db.tx(async () => {
+    const { pipeline, jobs } = await pipelines.createPipeline(
       { repoId: old.repo_id, installationId: old.installation_id, trigger: old.trigger, prNumber: old.pr_number, branch: old.branch, headSha: old.head_sha, sourceCloneUrl: old.source_clone_url, deliveryId: `rerun by ${actor}` },
       fresh,
     );
-    startJobs(deps, { pipeline, repo: start.repo }, jobs);
+    await startJobs(deps, { pipeline, repo: start.repo }, jobs);
     return jobs.map((j) => j.id);
-  })();
+  });
 }

@@ -59,7 +59,7 @@ function isTransient(e: Error): boolean {
  * A backend failure ends the job as `error` when it is permanent or when the task's
  * retry budget is spent; otherwise it is rethrown so the queue retries with backoff.
  */
-function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext, what: string): void {
+async function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext, what: string): Promise<void> {
   const e = toError(err);
   // Cut short by shutdown or an operator's abort: the queue decides (released, or aborted); the job is not at fault.
   if (ctx.signal.aborted) throw e;
@@ -67,29 +67,29 @@ function failOrRetry(deps: AppDeps, job: JobRow, err: unknown, ctx: TaskContext,
   if (transient && ctx.attempt < ctx.maxAttempts) throw e;
   const suffix = transient ? ` (gave up after ${ctx.attempt} attempts)` : "";
   deps.log.warn({ jobId: job.id, backend: job.backend, err: e.message }, `job ended in error: ${what}`);
-  moveJob(deps, job.id, "error", { message: `${what}: ${e.message}${suffix}` });
+  await moveJob(deps, job.id, "error", { message: `${what}: ${e.message}${suffix}` });
 }
 
 /**
  * Packit's differential scan compares with the newest build of the PR's target
  * branch: its SRPM becomes `base_srpm_url`. Without one the scan is a full scan.
  */
-function addScanBase(deps: AppDeps, j: JobInContext, req: SubmitRequest): void {
+async function addScanBase(deps: AppDeps, j: JobInContext, req: SubmitRequest): Promise<void> {
   const branch = req.options.base_branch;
-  const base = typeof branch === "string" ? deps.pipelines.latestBranchBuild(j.repo.id, branch, j.job.target) : undefined;
+  const base = typeof branch === "string" ? await deps.pipelines.latestBranchBuild(j.repo.id, branch, j.job.target) : undefined;
   const srpm = artifactsOf(base)?.srpmUrl;
   if (typeof srpm === "string") req.options.base_srpm_url = srpm;
 }
 
 /** Task "submit-job": submit once; after a crash, find the earlier submission instead of submitting twice. */
 export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext): Promise<void> {
-  const j = deps.pipelines.jobInContext(jobId);
+  const j = await deps.pipelines.jobInContext(jobId);
   if (!j || j.job.state !== "pending") return; // cancelled, or already submitted
-  const dependency = j.job.depends_on ? deps.pipelines.job(j.job.depends_on) : undefined;
+  const dependency = j.job.depends_on ? await deps.pipelines.job(j.job.depends_on) : undefined;
   if (dependency && dependency.state !== "success") return; // started when the dependency succeeds
   const client = deps.backends[j.job.backend];
   const req = submitRequestFor(j, dependency);
-  if (j.job.type === "osh_scan") addScanBase(deps, j, req);
+  if (j.job.type === "osh_scan") await addScanBase(deps, j, req);
   let submitted;
   try {
     // A submission that was sent before (then a crash, shutdown or timeout came before its id was
@@ -99,26 +99,26 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
           signal: ctx.signal,
           submittedAfter: j.job.submit_attempted,
           // A look-alike another job recorded (a rebuild of the same commit) is not this job's.
-          isRecorded: (id) => {
-            const owner = deps.pipelines.jobByExternalId(j.job.backend, id);
+          isRecorded: async (id) => {
+            const owner = await deps.pipelines.jobByExternalId(j.job.backend, id);
             return owner !== undefined && owner.id !== jobId;
           },
         })
       : null;
     if (!submitted && j.job.submit_attempted && deps.now() - j.job.submit_attempted < backendTimeoutMs(deps, j.job.backend)) {
       // The earlier request may still be on its way through the backend: look again shortly.
-      deps.tasks.enqueueUnlessLocked("submit-job", { jobId }, { queue: LONG_QUEUE, lockKey: `submit:${jobId}`, fairnessKey: `${j.repo.owner}/${j.repo.name}`, runAt: deps.now() + IN_FLIGHT_RECHECK_MS });
+      await deps.tasks.enqueueUnlessLocked("submit-job", { jobId }, { queue: LONG_QUEUE, lockKey: `submit:${jobId}`, fairnessKey: `${j.repo.owner}/${j.repo.name}`, runAt: deps.now() + IN_FLIGHT_RECHECK_MS });
       return;
     }
     if (!submitted) {
-      deps.pipelines.markSubmitAttempted(jobId);
+      await deps.pipelines.markSubmitAttempted(jobId);
       submitted = await client.submit(req, { signal: ctx.signal });
     }
   } catch (err) {
     return failOrRetry(deps, j.job, err, ctx, "submission failed");
   }
   // Stored before anything else: from here on a crash cannot lose the backend id.
-  const updated = deps.pipelines.recordSubmission(jobId, submitted.externalId, submitted.url ?? null);
+  const updated = await deps.pipelines.recordSubmission(jobId, submitted.externalId, submitted.url ?? null);
   if (!updated) {
     // Cancelled while we were submitting: stop what we just started.
     await client.cancel(submitted.externalId, { signal: ctx.signal }).catch(() => undefined);
@@ -126,8 +126,10 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
   }
   deps.metrics.jobTransitions.inc({ backend: updated.backend, state: "submitted" });
   const now = { ...j, job: updated };
-  reportJob(deps, now);
-  enqueuePoll(deps, now, deps.settings.polling.intervalMs);
+  await deps.db.tx(async () => {
+    await reportJob(deps, now);
+    await enqueuePoll(deps, now, deps.settings.polling.intervalMs);
+  });
 }
 
 /**
@@ -137,7 +139,7 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
  * `polling.giveUpAfterMs` without an answer, or at once on a permanent error.
  */
 export async function pollJob(deps: AppDeps, payload: AppTasks["poll-job"], ctx: TaskContext): Promise<void> {
-  const j = deps.pipelines.jobInContext(payload.jobId);
+  const j = await deps.pipelines.jobInContext(payload.jobId);
   if (!j || !j.job.external_id || j.job.finished_at) return;
   const interval = Math.min(deps.settings.polling.maxIntervalMs, Math.round((payload.intervalMs ?? deps.settings.polling.intervalMs) * 1.5));
   let status: RemoteStatus;
@@ -148,22 +150,22 @@ export async function pollJob(deps: AppDeps, payload: AppTasks["poll-job"], ctx:
     if (ctx.signal.aborted || !isTransient(e)) return failOrRetry(deps, j.job, e, ctx, "status check failed");
     const since = payload.unreadableSince ?? deps.now();
     if (deps.now() - since >= deps.settings.polling.giveUpAfterMs) {
-      moveJob(deps, j.job.id, "error", { message: `status check failed: ${e.message} (no answer for ${Math.round((deps.now() - since) / 60_000)} min)` });
+      await moveJob(deps, j.job.id, "error", { message: `status check failed: ${e.message} (no answer for ${Math.round((deps.now() - since) / 60_000)} min)` });
       return;
     }
     deps.log.warn({ jobId: j.job.id, backend: j.job.backend, err: e.message }, "status check failed; polling on");
-    enqueuePoll(deps, j, interval, since);
+    await enqueuePoll(deps, j, interval, since);
     return;
   }
   const next = nextJobState(j.job.state, status.state);
   if (next) {
-    moveJob(deps, j.job.id, next, {
+    await moveJob(deps, j.job.id, next, {
       url: status.url ?? j.job.url,
       message: status.message ?? null,
       ...(status.artifacts ? { artifacts: status.artifacts } : {}),
       ...(next === "cancelled" && !j.job.cancel_reason ? { cancelReason: "Cancelled in the backend" } : {}),
     });
   }
-  const after = deps.pipelines.job(j.job.id)!;
-  if (!after.finished_at) enqueuePoll(deps, { ...j, job: after }, interval);
+  const after = (await deps.pipelines.job(j.job.id))!;
+  if (!after.finished_at) await enqueuePoll(deps, { ...j, job: after }, interval);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Db } from "../db/open.js";
+import { idIn, idList, type Db } from "../db/types.js";
 import type { BackendName } from "../backends/types.js";
 import { isFinal, type JobState } from "./job-state.js";
 
@@ -36,6 +36,8 @@ export interface JobRow {
   id: number;
   token: string;
   pipeline_id: number;
+  /** The pipeline's repository (copied: the "busy project" count reads it without a join). */
+  repo_id: number | null;
   key: string;
   type: string;
   backend: BackendName;
@@ -64,6 +66,17 @@ export interface JobInContext {
   repo: RepoRow;
 }
 
+/** What the previous-head lookup reads of a pipeline: no more. */
+export type LinePipeline = Pick<PipelineRow, "id" | "head_sha" | "before_sha">;
+
+/** A PR (by number) or a branch and trigger: the line of heads one after another. */
+export interface Line {
+  repoId: number;
+  trigger: Trigger;
+  prNumber?: number | null;
+  branch?: string | null;
+}
+
 export interface NewJob {
   key: string;
   type: string;
@@ -78,87 +91,44 @@ export interface NewJob {
   cancelSuperseded: boolean;
 }
 
+type Fields = {
+  externalId?: string;
+  url?: string | null;
+  message?: string | null;
+  artifacts?: Record<string, unknown>;
+  cancelReason?: string;
+  ignoreResult?: boolean;
+  /** Only from this state (a claim: of two concurrent callers that saw it, one wins). Default: whatever it is now. */
+  from?: JobState;
+};
+
 /** Typed queries over installations, repositories, pipelines and jobs. */
 export class PipelineStore {
-  private readonly sql;
-  constructor(readonly db: Db, private readonly now: () => number = Date.now) {
-    this.sql = {
-      upsertInstallation: db.prepare(
-        `INSERT INTO installations (id, account_login, account_type, created_at, updated_at)
-         VALUES (@id, @login, @type, @createdAt, @now)
-         ON CONFLICT(id) DO UPDATE SET account_login = excluded.account_login, account_type = excluded.account_type,
-           deleted_at = NULL, updated_at = excluded.updated_at`,
-      ),
-      upsertRepo: db.prepare(
-        `INSERT INTO repositories (id, installation_id, owner, name, node_id, default_branch, clone_url, added_at)
-         VALUES (@id, @installationId, @owner, @name, @nodeId, @defaultBranch, @cloneUrl, @now)
-         ON CONFLICT(id) DO UPDATE SET installation_id = excluded.installation_id, owner = excluded.owner, name = excluded.name,
-           node_id = COALESCE(excluded.node_id, node_id), default_branch = COALESCE(excluded.default_branch, default_branch),
-           clone_url = COALESCE(excluded.clone_url, clone_url), removed_at = NULL`,
-      ),
-      repo: db.prepare("SELECT * FROM repositories WHERE id = ?"),
-      repoByName: db.prepare("SELECT * FROM repositories WHERE owner = ? AND name = ? ORDER BY removed_at IS NOT NULL, added_at DESC LIMIT 1"),
-      retireNamesake: db.prepare("UPDATE repositories SET removed_at = ? WHERE owner = ? AND name = ? AND id != ? AND removed_at IS NULL"),
-      insertPipeline: db.prepare(
-        `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, source_clone_url, delivery_id, created_at)
-         VALUES (@repoId, @installationId, @trigger, @prNumber, @branch, @headSha, @beforeSha, @sourceCloneUrl, @deliveryId, @now)`,
-      ),
-      pipeline: db.prepare("SELECT * FROM pipelines WHERE id = ?"),
-      insertJob: db.prepare(
-        `INSERT INTO jobs (token, pipeline_id, key, type, backend, target, depends_on, state, options, manual_trigger,
-           cancel_superseded, created_at, updated_at)
-         VALUES (@token, @pipelineId, @key, @type, @backend, @target, @dependsOn, @state, @options, @manualTrigger,
-           @cancelSuperseded, @now, @now)`,
-      ),
-      job: db.prepare("SELECT * FROM jobs WHERE id = ?"),
-      jobsOfPipeline: db.prepare("SELECT * FROM jobs WHERE pipeline_id = ? ORDER BY id"),
-      byExternalId: db.prepare("SELECT * FROM jobs WHERE backend = ? AND external_id = ? ORDER BY id DESC LIMIT 1"),
-      dependants: db.prepare("SELECT * FROM jobs WHERE depends_on = ? ORDER BY id"),
-      unfinishedOfPr: db.prepare(
-        `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
-         WHERE p.repo_id = ? AND p.pr_number = ? AND j.finished_at IS NULL ORDER BY j.id`,
-      ),
-      jobsOfPrHead: db.prepare(
-        `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
-         WHERE p.repo_id = ? AND p.pr_number = ? AND p.head_sha = ? ORDER BY j.id`,
-      ),
-      latestBranchBuild: db.prepare(
-        `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
-         WHERE p.repo_id = ? AND p.trigger = 'push' AND p.branch = ? AND j.type = 'copr_build' AND j.target = ? AND j.state = 'success'
-         ORDER BY j.finished_at DESC LIMIT 1`,
-      ),
-      pipelinesOfPr: db.prepare("SELECT * FROM pipelines WHERE repo_id = ? AND pr_number = ? ORDER BY id"),
-      pipelinesOfBranch: db.prepare(
-        "SELECT * FROM pipelines WHERE repo_id = ? AND branch = ? AND trigger = ? AND pr_number IS NULL ORDER BY id",
-      ),
-      unfinishedOfRepo: db.prepare(
-        "SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE p.repo_id = ? AND j.finished_at IS NULL",
-      ),
-      activeSince: db.prepare("SELECT 1 FROM pipelines WHERE repo_id = ? AND id < ? AND created_at >= ? LIMIT 1"),
-      markSubmitAttempted: db.prepare("UPDATE jobs SET submit_attempted = ? WHERE id = ?"),
-      markSuperseded: db.prepare("UPDATE pipelines SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL"),
-    };
-  }
+  constructor(readonly db: Db, private readonly now: () => number = Date.now) {}
 
-  upsertInstallation(i: { id: number; login: string; type?: string; createdAt?: number }): void {
+  async upsertInstallation(i: { id: number; login: string; type?: string; createdAt?: number }): Promise<void> {
     const now = this.now();
-    this.sql.upsertInstallation.run({ id: i.id, login: i.login, type: i.type ?? "User", createdAt: i.createdAt ?? now, now });
+    await this.db.run(
+      `INSERT INTO installations (id, account_login, account_type, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET account_login = excluded.account_login, account_type = excluded.account_type,
+         deleted_at = NULL, updated_at = excluded.updated_at`,
+      [i.id, i.login, i.type ?? "User", i.createdAt ?? now, now],
+    );
   }
 
-  upsertRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): RepoRow {
-    // Another repository that had this name (deleted and re-created, or renamed away) no longer has it.
-    this.sql.retireNamesake.run(this.now(), r.owner, r.name, r.id);
-    this.sql.upsertRepo.run({
-      id: r.id,
-      installationId: r.installationId,
-      owner: r.owner,
-      name: r.name,
-      nodeId: r.nodeId ?? null,
-      defaultBranch: r.defaultBranch ?? null,
-      cloneUrl: r.cloneUrl ?? null,
-      now: this.now(),
+  async upsertRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): Promise<RepoRow> {
+    return this.db.tx(async () => {
+      // Another repository that had this name (deleted and re-created, or renamed away) no longer has it.
+      await this.db.run("UPDATE repositories SET removed_at = ? WHERE owner = ? AND name = ? AND id != ? AND removed_at IS NULL", [this.now(), r.owner, r.name, r.id]);
+      await this.db.run(
+        `INSERT INTO repositories (id, installation_id, owner, name, node_id, default_branch, clone_url, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET installation_id = excluded.installation_id, owner = excluded.owner, name = excluded.name,
+           node_id = COALESCE(excluded.node_id, repositories.node_id), default_branch = COALESCE(excluded.default_branch, repositories.default_branch),
+           clone_url = COALESCE(excluded.clone_url, repositories.clone_url), removed_at = NULL`,
+        [r.id, r.installationId, r.owner, r.name, r.nodeId ?? null, r.defaultBranch ?? null, r.cloneUrl ?? null, this.now()],
+      );
+      return (await this.repo(r.id))!;
     });
-    return this.repo(r.id)!;
   }
 
   /**
@@ -166,8 +136,8 @@ export class PipelineStore {
    * unconfigured repository should cost a read, not a write). A new repository's
    * installation is recorded too.
    */
-  ensureRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): RepoRow {
-    const known = this.repo(r.id);
+  async ensureRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): Promise<RepoRow> {
+    const known = await this.repo(r.id);
     const same =
       known &&
       known.installation_id === r.installationId &&
@@ -177,20 +147,26 @@ export class PipelineStore {
       (r.defaultBranch == null || known.default_branch === r.defaultBranch) &&
       (r.cloneUrl == null || known.clone_url === r.cloneUrl);
     if (same) return known;
-    if (!known) this.upsertInstallation({ id: r.installationId, login: r.owner });
-    return this.upsertRepo(r);
+    return this.db.tx(async () => {
+      if (!known) await this.upsertInstallation({ id: r.installationId, login: r.owner });
+      return this.upsertRepo(r);
+    });
   }
 
-  repo(id: number): RepoRow | undefined {
-    return this.sql.repo.get(id) as RepoRow | undefined;
+  async repo(id: number): Promise<RepoRow | undefined> {
+    return this.db.get<RepoRow>("SELECT id, installation_id, owner, name, node_id, default_branch, clone_url FROM repositories WHERE id = ?", [id]);
   }
 
-  repoByName(owner: string, name: string): RepoRow | undefined {
-    return this.sql.repoByName.get(owner, name) as RepoRow | undefined;
+  async repoByName(owner: string, name: string): Promise<RepoRow | undefined> {
+    return this.db.get<RepoRow>(
+      `SELECT id, installation_id, owner, name, node_id, default_branch, clone_url FROM repositories
+       WHERE owner = ? AND name = ? ORDER BY CASE WHEN removed_at IS NULL THEN 0 ELSE 1 END, added_at DESC LIMIT 1`,
+      [owner, name],
+    );
   }
 
   /** Create a pipeline and its jobs in one transaction; dependencies are resolved by key. */
-  createPipeline(
+  async createPipeline(
     p: {
       repoId: number;
       installationId: number;
@@ -203,148 +179,210 @@ export class PipelineStore {
       deliveryId?: string | null;
     },
     jobs: readonly NewJob[],
-  ): { pipeline: PipelineRow; jobs: JobRow[] } {
-    return this.db.transaction(() => {
+  ): Promise<{ pipeline: PipelineRow; jobs: JobRow[] }> {
+    return this.db.tx(async () => {
       const now = this.now();
-      const id = Number(
-        this.sql.insertPipeline.run({
-          repoId: p.repoId,
-          installationId: p.installationId,
-          trigger: p.trigger,
-          prNumber: p.prNumber ?? null,
-          branch: p.branch ?? null,
-          headSha: p.headSha,
-          beforeSha: p.beforeSha ?? null,
-          sourceCloneUrl: p.sourceCloneUrl ?? null,
-          deliveryId: p.deliveryId ?? null,
-          now,
-        }).lastInsertRowid,
-      );
+      const pipeline = (await this.db.get<PipelineRow>(
+        `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, source_clone_url, delivery_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        [p.repoId, p.installationId, p.trigger, p.prNumber ?? null, p.branch ?? null, p.headSha, p.beforeSha ?? null, p.sourceCloneUrl ?? null, p.deliveryId ?? null, now],
+      ))!;
       const idByKey = new Map<string, number>();
       // Dependencies first: the planner orders jobs so, but do not rely on it.
       const ordered = [...jobs].sort((a, b) => Number(Boolean(a.after)) - Number(Boolean(b.after)));
+      const created: JobRow[] = [];
       for (const j of ordered) {
-        const jobId = Number(
-          this.sql.insertJob.run({
-            token: randomUUID(),
-            pipelineId: id,
-            key: j.key,
-            type: j.type,
-            backend: j.backend,
-            target: j.target,
-            dependsOn: j.after ? (idByKey.get(j.after) ?? null) : (j.dependsOnJobId ?? null),
-            state: "pending",
-            options: JSON.stringify(j.options),
-            manualTrigger: j.manualTrigger ? 1 : 0,
-            cancelSuperseded: j.cancelSuperseded ? 1 : 0,
-            now,
-          }).lastInsertRowid,
-        );
-        idByKey.set(j.key, jobId);
+        const row = (await this.db.get<JobRow>(
+          `INSERT INTO jobs (token, pipeline_id, repo_id, key, type, backend, target, depends_on, state, options, manual_trigger, cancel_superseded, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING *`,
+          [randomUUID(), pipeline.id, p.repoId, j.key, j.type, j.backend, j.target, j.after ? (idByKey.get(j.after) ?? null) : (j.dependsOnJobId ?? null), JSON.stringify(j.options), j.manualTrigger ? 1 : 0, j.cancelSuperseded ? 1 : 0, now, now],
+        ))!;
+        idByKey.set(j.key, row.id);
+        created.push(row);
       }
-      return { pipeline: this.pipeline(id)!, jobs: this.jobsOfPipeline(id) };
-    })();
+      return { pipeline, jobs: created.sort((a, b) => a.id - b.id) };
+    });
   }
 
-  pipeline(id: number): PipelineRow | undefined {
-    return this.sql.pipeline.get(id) as PipelineRow | undefined;
+  async pipeline(id: number): Promise<PipelineRow | undefined> {
+    return this.db.get<PipelineRow>("SELECT * FROM pipelines WHERE id = ?", [id]);
   }
 
-  job(id: number): JobRow | undefined {
-    return this.sql.job.get(id) as JobRow | undefined;
+  async job(id: number): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>("SELECT * FROM jobs WHERE id = ?", [id]);
   }
 
   /** A job with its pipeline and repository, or undefined when any is gone. */
-  jobInContext(id: number): JobInContext | undefined {
-    const job = this.job(id);
-    const pipeline = job && this.pipeline(job.pipeline_id);
-    const repo = pipeline && this.repo(pipeline.repo_id);
+  async jobInContext(id: number): Promise<JobInContext | undefined> {
+    const job = await this.job(id);
+    const pipeline = job && (await this.pipeline(job.pipeline_id));
+    const repo = pipeline && (await this.repo(pipeline.repo_id));
     return job && pipeline && repo ? { job, pipeline, repo } : undefined;
   }
 
-  jobsOfPipeline(pipelineId: number): JobRow[] {
-    return this.sql.jobsOfPipeline.all(pipelineId) as JobRow[];
+  async jobsOfPipeline(pipelineId: number): Promise<JobRow[]> {
+    return this.db.all<JobRow>("SELECT * FROM jobs WHERE pipeline_id = ? ORDER BY id", [pipelineId]);
+  }
+
+  /** The job a backend submission carries the token of. */
+  async jobByToken(token: string): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>("SELECT * FROM jobs WHERE token = ?", [token]);
   }
 
   /** The job a backend knows as `externalId` (the newest, should a re-run reuse it). */
-  jobByExternalId(backend: BackendName, externalId: string): JobRow | undefined {
-    return this.sql.byExternalId.get(backend, externalId) as JobRow | undefined;
+  async jobByExternalId(backend: BackendName, externalId: string): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>("SELECT * FROM jobs WHERE backend = ? AND external_id = ? ORDER BY id DESC LIMIT 1", [backend, externalId]);
   }
 
-  dependants(jobId: number): JobRow[] {
-    return this.sql.dependants.all(jobId) as JobRow[];
+  async dependants(jobId: number): Promise<JobRow[]> {
+    return this.db.all<JobRow>("SELECT * FROM jobs WHERE depends_on = ? ORDER BY id", [jobId]);
   }
 
-  unfinishedJobsOfPr(repoId: number, prNumber: number): JobRow[] {
-    return this.sql.unfinishedOfPr.all(repoId, prNumber) as JobRow[];
+  async unfinishedJobsOfPr(repoId: number, prNumber: number): Promise<JobRow[]> {
+    return this.db.all<JobRow>(
+      `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
+       WHERE j.repo_id = ? AND j.finished_at IS NULL AND p.pr_number = ? ORDER BY j.id`,
+      [repoId, prNumber],
+    );
   }
 
   /** Every job run for a pull request's head (automatic, re-runs and commands), oldest first. */
-  jobsOfPrHead(repoId: number, prNumber: number, headSha: string): JobRow[] {
-    return this.sql.jobsOfPrHead.all(repoId, prNumber, headSha) as JobRow[];
+  async jobsOfPrHead(repoId: number, prNumber: number, headSha: string): Promise<JobRow[]> {
+    return this.db.all<JobRow>(
+      `SELECT j.* FROM pipelines p JOIN jobs j ON j.pipeline_id = p.id
+       WHERE p.repo_id = ? AND p.head_sha = ? AND p.pr_number = ? ORDER BY j.id`,
+      [repoId, headSha, prNumber],
+    );
+  }
+
+  /** The newest job with this check name at a head, in any repository (the demo's narration). */
+  async latestJobAtHead(headSha: string, key: string): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>(
+      "SELECT j.* FROM pipelines p JOIN jobs j ON j.pipeline_id = p.id WHERE p.head_sha = ? AND j.key = ? ORDER BY j.id DESC LIMIT 1",
+      [headSha, key],
+    );
   }
 
   /** The newest successful Copr build of a branch for a chroot (the base of a differential scan). */
-  latestBranchBuild(repoId: number, branch: string, target: string): JobRow | undefined {
-    return this.sql.latestBranchBuild.get(repoId, branch, target) as JobRow | undefined;
+  async latestBranchBuild(repoId: number, branch: string, target: string): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>(
+      `SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id
+       WHERE j.repo_id = ? AND j.type = 'copr_build' AND j.target = ? AND j.state = 'success' AND p.trigger = 'push' AND p.branch = ?
+       ORDER BY j.finished_at DESC LIMIT 1`,
+      [repoId, target, branch],
+    );
   }
 
-  /** Earlier pipelines of the same PR, or of the same branch and trigger for pushes, oldest first. */
-  pipelinesOfSameLine(p: { repoId: number; trigger: Trigger; prNumber?: number | null; branch?: string | null }): PipelineRow[] {
-    if (p.prNumber) return this.sql.pipelinesOfPr.all(p.repoId, p.prNumber) as PipelineRow[];
-    if (p.branch) return this.sql.pipelinesOfBranch.all(p.repoId, p.branch, p.trigger) as PipelineRow[];
-    return [];
+  /**
+   * The earlier pipelines of a line that a new head `headSha` can concern, oldest
+   * first: those not yet superseded and those with unfinished jobs (what a supersede
+   * may mark or cancel; none when the line is exempt), and those that name `headSha`
+   * as their `before` (a late event). Everything else of the line's history has been
+   * dealt with, so the cost does not grow with it.
+   */
+  async previousHeads(line: Line, headSha: string, opts: { exempt: boolean }): Promise<LinePipeline[]> {
+    const cols = "p.id, p.head_sha, p.before_sha";
+    const parts: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (sql: string, values: (string | number)[]) => (parts.push(sql), params.push(...values));
+    if (line.prNumber) {
+      if (!opts.exempt) {
+        add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.pr_number = ? AND p.superseded_by IS NULL`, [line.repoId, line.prNumber]);
+        add(`SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND p.pr_number = ?`, [line.repoId, line.prNumber]);
+      }
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND p.pr_number = ?`, [line.repoId, headSha, line.prNumber]);
+    } else if (line.branch) {
+      const sameBranch = "p.branch = ? AND p.trigger = ? AND p.pr_number IS NULL";
+      if (!opts.exempt) {
+        add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND ${sameBranch} AND p.superseded_by IS NULL`, [line.repoId, line.branch, line.trigger]);
+        add(`SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND ${sameBranch}`, [line.repoId, line.branch, line.trigger]);
+      }
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND ${sameBranch}`, [line.repoId, headSha, line.branch, line.trigger]);
+    } else {
+      return [];
+    }
+    return this.db.all<LinePipeline>(`${parts.join(" UNION ")} ORDER BY id`, params);
   }
 
   /** Unfinished jobs of a repository (the priority function's "busy project" input). */
-  unfinishedJobsOfRepo(repoId: number): number {
-    return (this.sql.unfinishedOfRepo.get(repoId) as { n: number }).n;
+  async unfinishedJobsOfRepo(repoId: number): Promise<number> {
+    return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE repo_id = ? AND finished_at IS NULL", [repoId]))!.n;
   }
 
   /** Whether the repository had a pipeline before `pipelineId`, created since `since`. */
-  activeSince(repoId: number, pipelineId: number, since: number): boolean {
-    return this.sql.activeSince.get(repoId, pipelineId, since) !== undefined;
+  async activeSince(repoId: number, pipelineId: number, since: number): Promise<boolean> {
+    return (await this.db.get("SELECT 1 AS x FROM pipelines WHERE repo_id = ? AND created_at >= ? AND id < ? LIMIT 1", [repoId, since, pipelineId])) !== undefined;
   }
 
-  markSuperseded(pipelineId: number, by: number): void {
-    this.sql.markSuperseded.run(by, pipelineId);
+  async markSuperseded(pipelineId: number, by: number): Promise<void> {
+    await this.db.run("UPDATE pipelines SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL", [by, pipelineId]);
   }
 
   /**
    * Move a job to `state` unless it is already final (final states never change).
    * Returns the updated row, or undefined when the transition was refused.
    */
-  transition(
-    jobId: number,
-    state: JobState,
-    fields: { externalId?: string; url?: string | null; message?: string | null; artifacts?: Record<string, unknown>; cancelReason?: string; ignoreResult?: boolean } = {},
-  ): JobRow | undefined {
-    const current = this.job(jobId);
-    if (!current || isFinal(current.state)) return undefined;
+  async transition(jobId: number, state: JobState, fields: Fields = {}): Promise<JobRow | undefined> {
+    const current = await this.job(jobId);
+    if (!current || isFinal(current.state) || (fields.from !== undefined && current.state !== fields.from)) return undefined;
     const now = this.now();
-    const sets = ["state = @state", "updated_at = @now"];
-    const params: Record<string, unknown> = { id: jobId, state, now };
-    if (isFinal(state)) sets.push("finished_at = @now");
-    if (fields.externalId !== undefined) (sets.push("external_id = @externalId"), (params.externalId = fields.externalId));
-    if (fields.url !== undefined) (sets.push("url = @url"), (params.url = fields.url));
-    if (fields.message !== undefined) (sets.push("message = @message"), (params.message = fields.message));
-    if (fields.artifacts !== undefined) (sets.push("artifacts = @artifacts"), (params.artifacts = JSON.stringify(fields.artifacts)));
-    if (fields.cancelReason !== undefined) (sets.push("cancel_reason = @cancelReason"), (params.cancelReason = fields.cancelReason));
+    const sets = ["state = ?", "updated_at = ?"];
+    const params: (string | number | null)[] = [state, now];
+    const set = (column: string, value: string | number | null) => (sets.push(`${column} = ?`), params.push(value));
+    if (isFinal(state)) set("finished_at", now);
+    if (fields.externalId !== undefined) set("external_id", fields.externalId);
+    if (fields.url !== undefined) set("url", fields.url);
+    if (fields.message !== undefined) set("message", fields.message);
+    if (fields.artifacts !== undefined) set("artifacts", JSON.stringify(fields.artifacts));
+    if (fields.cancelReason !== undefined) set("cancel_reason", fields.cancelReason);
     if (fields.ignoreResult) sets.push("ignore_result = 1");
     // The state guard makes the check-and-set atomic against another worker.
-    const res = this.db
-      .prepare(`UPDATE jobs SET ${sets.join(", ")} WHERE id = @id AND finished_at IS NULL AND state = @from`)
-      .run({ ...params, from: current.state });
-    return res.changes === 1 ? this.job(jobId) : undefined;
+    const updated = await this.db.get<JobRow>(`UPDATE jobs SET ${sets.join(", ")} WHERE id = ? AND finished_at IS NULL AND state = ? RETURNING *`, [...params, jobId, current.state]);
+    return updated;
   }
 
   /** Note, before calling the backend, that a submission may reach it (see `submitJob`). */
-  markSubmitAttempted(jobId: number): void {
-    this.sql.markSubmitAttempted.run(this.now(), jobId);
+  async markSubmitAttempted(jobId: number): Promise<void> {
+    await this.db.run("UPDATE jobs SET submit_attempted = ? WHERE id = ?", [this.now(), jobId]);
   }
 
   /** Store the backend id of a submission before anything else happens, so a crash cannot lose it. */
-  recordSubmission(jobId: number, externalId: string, url: string | null): JobRow | undefined {
+  async recordSubmission(jobId: number, externalId: string, url: string | null): Promise<JobRow | undefined> {
     return this.transition(jobId, "submitted", { externalId, url });
+  }
+
+  /**
+   * Retention: delete pipelines created before `before` whose jobs have all finished,
+   * with their jobs and those jobs' check-run rows, `batch` at a time. A pipeline one
+   * of whose jobs a younger job still depends on is kept. Returns how many went.
+   */
+  async pruneFinished(before: number, batch = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.db.tx(async () => {
+        const ids = (
+          await this.db.all<{ id: number }>(
+            `SELECT p.id FROM pipelines p WHERE p.created_at < ?
+               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.pipeline_id = p.id AND j.finished_at IS NULL)
+               AND NOT EXISTS (SELECT 1 FROM jobs j JOIN jobs d ON d.depends_on = j.id JOIN pipelines dp ON dp.id = d.pipeline_id
+                               WHERE j.pipeline_id = p.id AND dp.created_at >= ?)
+             ORDER BY p.created_at LIMIT ?`,
+            [before, before, batch],
+          )
+        ).map((r) => r.id);
+        if (ids.length === 0) return 0;
+        const list = idList(this.db, ids);
+        const jobsIn = `SELECT id FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`;
+        await this.db.run(`DELETE FROM check_runs WHERE job_id IN (${jobsIn})`, [list]);
+        // Old dependants of pruned jobs (in pipelines pruned later) keep no dangling reference.
+        await this.db.run(`UPDATE jobs SET depends_on = NULL WHERE depends_on IN (${jobsIn}) AND NOT ${idIn(this.db, "pipeline_id")}`, [list, list]);
+        await this.db.run(`UPDATE pipelines SET superseded_by = NULL WHERE ${idIn(this.db, "superseded_by")} AND NOT ${idIn(this.db, "id")}`, [list, list]);
+        await this.db.run(`DELETE FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`, [list]);
+        await this.db.run(`DELETE FROM pipelines WHERE ${idIn(this.db, "id")}`, [list]);
+        return ids.length;
+      });
+      total += n;
+      if (n < batch) return total;
+    }
   }
 }

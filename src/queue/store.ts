@@ -1,51 +1,20 @@
 import { EventEmitter } from "node:events";
-import type { Db } from "../db/open.js";
+import { randomUUID } from "node:crypto";
+import { isUniqueViolation, type Db } from "../db/types.js";
 import { AlreadyEnqueued } from "./errors.js";
+import { FairnessKeys } from "./keys.js";
+import { COLUMNS, toTask, type TaskRow } from "./rows.js";
 import type { CancelResult, EnqueueOptions, Task, TaskMap, TaskStatus } from "./types.js";
 
-interface TaskRow {
-  id: number;
-  queue: string;
-  name: string;
-  payload: string;
-  priority: number;
-  fairness_key: string;
-  lock_key: string | null;
-  status: TaskStatus;
-  attempts: number;
-  max_attempts: number;
-  scheduled_at: number;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  worker_id: string | null;
-  lease_until: number | null;
-  abort_requested: number;
-  last_error: string | null;
-}
 
-function toTask<P>(r: TaskRow): Task<P> {
-  return {
-    id: r.id,
-    queue: r.queue,
-    name: r.name,
-    payload: JSON.parse(r.payload) as P,
-    priority: r.priority,
-    fairnessKey: r.fairness_key,
-    lockKey: r.lock_key,
-    status: r.status,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    scheduledAt: r.scheduled_at,
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    workerId: r.worker_id,
-    leaseUntil: r.lease_until,
-    abortRequested: r.abort_requested === 1,
-    lastError: r.last_error,
-  };
-}
+/** How long a claim may go without making newly due tasks ready, ms (it always does before answering "nothing"). */
+const PROMOTE_EVERY_MS = 25;
+
+/** Rows per INSERT of a batched enqueue (well under both engines' parameter limits). */
+const INSERT_BATCH = 500;
+
+/** Channel of cross-process wake-ups (PostgreSQL NOTIFY): `{from, queue}` or `{from, abort}`. */
+const CHANNEL = "packit_tasks";
 
 export interface StoreOptions {
   now?: () => number;
@@ -66,105 +35,93 @@ export type TaskOutcome =
   /** `retryAt` set: back to `todo` at that time; unset: final `failed`. */
   | { status: "failed"; error: string; retryAt?: number };
 
+/** No queued twin with the same lock key (a task going back to `todo` must not break the queueing lock). */
+const NO_TODO_TWIN = "(lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'todo'))";
+
 /**
  * The task store owns every state transition of a task:
  * todo → doing → succeeded | failed | aborted, todo → cancelled, doing → todo (retry, release,
- * expired lease). It emits "enqueued" (queue name) and "abort" (task id) so in-process
- * workers react at once; other processes see the same changes by polling.
+ * expired lease). It emits "enqueued" (queue name) and "abort" (task id) once the change
+ * is committed, so in-process workers react at once; on PostgreSQL other processes get
+ * the same through NOTIFY (`watchOtherProcesses`), and polling covers everything else.
  */
 export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   readonly db: Db;
   /** The store's clock (injectable for tests); workers schedule retries with it. */
   readonly now: () => number;
-  private readonly agingMs: number;
+  private readonly keys: FairnessKeys;
   private readonly defaultMaxAttempts: number;
-  private claimSeq: number;
-  private readonly claimStatements = new Map<string, ReturnType<Db["prepare"]>>();
-  /** Fairness keys known to exist in task_keys, so enqueue skips the insert (cleared by prune). */
-  private readonly knownKeys = new Set<string>();
-  private readonly sql;
+  private readonly id = randomUUID();
+  private readonly wakeQueues = new Set<string>();
+  private wakeScheduled = false;
+  private unwatch: Promise<() => Promise<void>> | undefined;
+  /** Something was queued (or requeued) since the last promotion. */
+  private promoteSoon = true;
+  private promotedAt = 0;
 
   constructor(db: Db, opts: StoreOptions = {}) {
     super();
     this.db = db;
     this.now = opts.now ?? Date.now;
-    this.agingMs = Math.max(1, opts.agingMs ?? 60_000);
+    this.keys = new FairnessKeys(db, Math.max(1, opts.agingMs ?? 60_000));
     this.defaultMaxAttempts = opts.defaultMaxAttempts ?? 5;
-    this.sql = {
-      insert: db.prepare(
-        `INSERT INTO tasks (queue, name, payload, priority, fairness_key, lock_key, status, max_attempts, scheduled_at, created_at)
-         VALUES (@queue, @name, @payload, @priority, @fairnessKey, @lockKey, 'todo', @maxAttempts, @scheduledAt, @createdAt)`,
-      ),
-      insertKey: db.prepare("INSERT OR IGNORE INTO task_keys (queue, fairness_key) VALUES (?, ?)"),
-      get: db.prepare("SELECT * FROM tasks WHERE id = ?"),
-      start: db.prepare(
-        `UPDATE tasks SET status = 'doing', attempts = attempts + 1, started_at = @now, worker_id = @workerId,
-           lease_until = @leaseUntil WHERE id = @id AND status = 'todo'`,
-      ),
-      serveKey: db.prepare("UPDATE task_keys SET last_claim_seq = ? WHERE queue = ? AND fairness_key = ?"),
-      heartbeat: db.prepare(
-        "UPDATE tasks SET lease_until = @leaseUntil WHERE id = @id AND status = 'doing' AND worker_id = @workerId",
-      ),
-      abortFlag: db.prepare("SELECT abort_requested FROM tasks WHERE id = ? AND status = 'doing'"),
-      finish: db.prepare(
-        `UPDATE tasks SET status = @status, finished_at = @now, lease_until = NULL, last_error = COALESCE(@error, last_error)
-         WHERE id = @id AND status = 'doing' AND worker_id = @workerId`,
-      ),
-      retry: db.prepare(
-        `UPDATE tasks SET status = 'todo', scheduled_at = @retryAt, worker_id = NULL, lease_until = NULL, last_error = @error
-         WHERE id = @id AND status = 'doing' AND worker_id = @workerId`,
-      ),
-      release: db.prepare(
-        `UPDATE tasks SET status = 'todo', attempts = attempts - 1, worker_id = NULL, lease_until = NULL
-         WHERE id = @id AND status = 'doing' AND worker_id = @workerId`,
-      ),
-      cancelTodo: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'todo'"),
-      deleteTodo: db.prepare("DELETE FROM tasks WHERE id = ? AND status = 'todo'"),
-      advanceByLock: db.prepare("UPDATE tasks SET scheduled_at = MIN(scheduled_at, ?) WHERE lock_key = ? AND status = 'todo'"),
-      cancelByLock: db.prepare("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE lock_key = ? AND status = 'todo'"),
-      requestAbort: db.prepare("UPDATE tasks SET abort_requested = 1 WHERE id = ? AND status = 'doing'"),
-      expiredWithTwin: db.prepare(
-        `UPDATE tasks SET status = 'failed', finished_at = @now, lease_until = NULL,
-           last_error = 'worker lost (lease expired); a newer queued task with the same lock key replaces it'
-         WHERE status = 'doing' AND lease_until < @now AND lock_key IS NOT NULL
-           AND EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'todo')`,
-      ),
-      expiredAborted: db.prepare(
-        `UPDATE tasks SET status = 'aborted', finished_at = @now, lease_until = NULL,
-           last_error = 'worker lost (lease expired) after an abort was requested'
-         WHERE status = 'doing' AND lease_until < @now AND abort_requested = 1`,
-      ),
-      expiredExhausted: db.prepare(
-        `UPDATE tasks SET status = 'failed', finished_at = @now, lease_until = NULL,
-           last_error = 'worker lost (lease expired) on the last attempt'
-         WHERE status = 'doing' AND lease_until < @now AND attempts >= max_attempts`,
-      ),
-      expiredRequeue: db.prepare(
-        `UPDATE tasks SET status = 'todo', worker_id = NULL, lease_until = NULL,
-           last_error = 'worker lost (lease expired); requeued'
-         WHERE status = 'doing' AND lease_until < @now`,
-      ),
-      nextDue: db.prepare("SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND queue = ?"),
-      counts: db.prepare("SELECT queue, status, COUNT(*) AS n FROM tasks GROUP BY queue, status"),
-      pruneFinished: db.prepare(
-        "DELETE FROM tasks WHERE status IN ('succeeded','failed','cancelled','aborted') AND finished_at < ?",
-      ),
-      repairKeys: db.prepare(
-        "INSERT OR IGNORE INTO task_keys (queue, fairness_key) SELECT DISTINCT queue, fairness_key FROM tasks WHERE status = 'todo'",
-      ),
-      pruneKeys: db.prepare(
-        `DELETE FROM task_keys WHERE NOT EXISTS (
-           SELECT 1 FROM tasks t WHERE t.queue = task_keys.queue AND t.fairness_key = task_keys.fairness_key AND t.status = 'todo')`,
-      ),
-    };
-    const seq = db.prepare("SELECT MAX(last_claim_seq) AS s FROM task_keys").get() as { s: number | null };
-    this.claimSeq = seq.s ?? 0;
+  }
+
+  /** Receive other processes' enqueues and abort requests (PostgreSQL; a no-op on SQLite). */
+  async watchOtherProcesses(): Promise<void> {
+    if (this.db.dialect !== "postgres") return;
+    // Both worker pools call this: one listener per store.
+    this.unwatch ??= this.db.listen(CHANNEL, (payload) => {
+      let m: { from?: string; queue?: string; abort?: number };
+      try {
+        m = JSON.parse(payload) as typeof m;
+      } catch {
+        return;
+      }
+      if (m.from === this.id) return;
+      if (typeof m.queue === "string") {
+        this.promoteSoon = true;
+        this.emit("enqueued", m.queue);
+      }
+      if (typeof m.abort === "number") this.emit("abort", m.abort);
+    });
+    try {
+      await this.unwatch;
+    } catch (err) {
+      this.unwatch = undefined;
+      throw err;
+    }
+  }
+
+  async stopWatching(): Promise<void> {
+    const unwatch = this.unwatch;
+    this.unwatch = undefined;
+    if (unwatch) await (await unwatch.catch(() => async () => undefined))();
+  }
+
+  /** Tell in-process workers (and, on PostgreSQL, other processes) once the running transaction commits. */
+  private wake(queue: string): void {
+    this.db.afterCommit(() => {
+      this.promoteSoon = true;
+      this.emit("enqueued", queue);
+      if (this.db.dialect !== "postgres") return;
+      // Coalesced: a burst of enqueues costs one NOTIFY per queue.
+      this.wakeQueues.add(queue);
+      if (this.wakeScheduled) return;
+      this.wakeScheduled = true;
+      setImmediate(() => {
+        this.wakeScheduled = false;
+        const queues = [...this.wakeQueues];
+        this.wakeQueues.clear();
+        for (const q of queues) void this.db.notify(CHANNEL, JSON.stringify({ from: this.id, queue: q })).catch(() => undefined);
+      });
+    });
   }
 
   /** Add a task. Throws `AlreadyEnqueued` when its lock key already has a `todo` task. */
-  enqueue<K extends keyof M & string>(name: K, payload: M[K], opts: EnqueueOptions = {}): number {
-    const id = this.db.transaction(() => this.insert(name, payload, opts))();
-    this.emit("enqueued", opts.queue ?? "default");
+  async enqueue<K extends keyof M & string>(name: K, payload: M[K], opts: EnqueueOptions = {}): Promise<number> {
+    const id = await this.insert(name, payload, opts);
+    this.wake(opts.queue ?? "default");
     return id;
   }
 
@@ -172,153 +129,169 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * Add a task unless its lock key already has a `todo` task; returns the new id or null.
    * This is the usual call for idempotent work such as "poll job 5".
    */
-  enqueueUnlessLocked<K extends keyof M & string>(name: K, payload: M[K], opts: EnqueueOptions = {}): number | null {
+  async enqueueUnlessLocked<K extends keyof M & string>(name: K, payload: M[K], opts: EnqueueOptions = {}): Promise<number | null> {
     try {
-      return this.enqueue(name, payload, opts);
+      return await this.enqueue(name, payload, opts);
     } catch (err) {
       if (err instanceof AlreadyEnqueued) return null;
       throw err;
     }
   }
 
-  /** Add many tasks in one transaction (all or none). */
-  enqueueMany(items: EnqueueItem<M>[]): number[] {
-    const ids = this.db.transaction(() => items.map((it) => this.insert(it.name, it.payload, it)))();
-    for (const q of new Set(items.map((it) => it.queue ?? "default"))) this.emit("enqueued", q);
+  /** Add many tasks in one transaction (all or none), a few hundred rows per statement. */
+  async enqueueMany(items: EnqueueItem<M>[]): Promise<number[]> {
+    const ids = await this.db.tx(async () => {
+      const out: number[] = [];
+      for (let i = 0; i < items.length; i += INSERT_BATCH) out.push(...(await this.insertRows(items.slice(i, i + INSERT_BATCH))));
+      return out;
+    });
+    for (const q of new Set(items.map((it) => it.queue ?? "default"))) this.wake(q);
     return ids;
   }
 
-  private insert(name: string, payload: object, opts: EnqueueOptions): number {
+  private async insert(name: string, payload: object, opts: EnqueueOptions): Promise<number> {
+    return (await this.insertRows([{ ...opts, name, payload }]))[0]!;
+  }
+
+  /** Insert tasks in one statement; ids in the order given. Throws `AlreadyEnqueued` when a lock key is taken. */
+  private async insertRows(items: readonly ({ name: string; payload: object } & EnqueueOptions)[]): Promise<number[]> {
     const now = this.now();
-    const queue = opts.queue ?? "default";
-    const fairnessKey = opts.fairnessKey ?? "";
-    try {
-      const res = this.sql.insert.run({
-        queue,
-        name,
-        payload: JSON.stringify(payload),
-        priority: opts.priority ?? 0,
-        fairnessKey,
-        lockKey: opts.lockKey ?? null,
-        maxAttempts: opts.maxAttempts ?? this.defaultMaxAttempts,
-        scheduledAt: opts.runAt ?? now,
-        createdAt: now,
-      });
-      const keyId = `${queue}\u0000${fairnessKey}`;
-      if (!this.knownKeys.has(keyId)) {
-        this.sql.insertKey.run(queue, fairnessKey);
-        this.knownKeys.add(keyId);
-      }
-      return Number(res.lastInsertRowid);
-    } catch (err) {
-      // The partial unique index is the queueing lock; translate the driver's error.
-      if (opts.lockKey && (err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
-        throw new AlreadyEnqueued(opts.lockKey);
-      }
-      throw err;
+    // PostgreSQL makes a task that is due at once ready in the same statement (its key's head
+    // follows); SQLite leaves it to the next claim's promotion, which is cheaper there.
+    const pg = this.db.dialect === "postgres";
+    const values = items.map(() => "(?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?, ?)").join(", ");
+    const params = items.flatMap((it) => {
+      const at = it.runAt ?? now;
+      return [it.queue ?? "default", it.name, JSON.stringify(it.payload), it.priority ?? 0, it.fairnessKey ?? "", it.lockKey ?? null, it.maxAttempts ?? this.defaultMaxAttempts, at, now, pg && at <= now ? 1 : 0];
+    });
+    // The partial unique index is the queueing lock: a conflict inserts nothing (no error, so
+    // an enclosing PostgreSQL transaction stays usable).
+    const insert = `INSERT INTO tasks (queue, name, payload, priority, fairness_key, lock_key, status, max_attempts, scheduled_at, created_at, ready)
+       VALUES ${values}
+       ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key`;
+    const rows = pg
+      ? await this.db.all<{ id: number; lock_key: string | null }>(this.keys.offeringHeads(`${insert}, queue, fairness_key, priority, created_at, ready`), [...params, this.keys.agingPeriodMs])
+      : await this.db.all<{ id: number; lock_key: string | null }>(insert, params);
+    if (rows.length < items.length) {
+      const inserted = new Set(rows.map((r) => r.lock_key));
+      const taken = items.find((it) => it.lockKey && !inserted.has(it.lockKey)) ?? items.find((it) => it.lockKey);
+      throw new AlreadyEnqueued(taken?.lockKey ?? "");
     }
+    // Ids grow in the order rows are inserted.
+    return rows.map((r) => r.id).sort((a, b) => a - b);
   }
 
   /**
-   * Claim the next task from `queues` for `workerId`: among the head task of every
-   * fairness key, the highest priority (aged by waiting time), ties to the key served
-   * longest ago. Atomic: two workers never get the same task.
+   * Claim the next task from `queues` for `workerId`: the head of the fairness key
+   * with the highest rank (priority, aged by waiting time), ties to the key served
+   * longest ago. Atomic: two workers (or replicas) never get the same task.
    */
-  claim(workerId: string, queues: readonly string[], leaseMs: number): Task<M[keyof M]> | null {
-    const stmt = this.claimStatement(queues);
-    return this.db.transaction(() => {
-      const now = this.now();
-      const row = stmt.get({ now, agingMs: this.agingMs }) as TaskRow | undefined;
-      if (!row) return null;
-      this.sql.start.run({ id: row.id, now, workerId, leaseUntil: now + leaseMs });
-      this.sql.serveKey.run(++this.claimSeq, row.queue, row.fairness_key);
-      return toTask<M[keyof M]>({
-        ...row,
-        status: "doing",
-        attempts: row.attempts + 1,
-        started_at: now,
-        worker_id: workerId,
-        lease_until: now + leaseMs,
-      });
-    }).immediate();
+  async claim(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
+    const now = this.now();
+    // Making due tasks ready costs a query: done when this process queued something, now
+    // and then for other processes' tasks and scheduled ones, and before saying "nothing".
+    let promoted = false;
+    if (this.promoteSoon || now - this.promotedAt >= PROMOTE_EVERY_MS || now < this.promotedAt) {
+      await this.promote(now);
+      promoted = true;
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.keys.claimNext<TaskRow>(queues, { now, workerId, leaseUntil: now + leaseMs }, COLUMNS);
+      if (row === "stale") continue; // the key's head had gone (now fixed): look again
+      if (row) return toTask<M[keyof M]>(row);
+      if (promoted) return null;
+      await this.promote(now);
+      promoted = true;
+    }
+    return null;
   }
 
-  private claimStatement(queues: readonly string[]) {
-    const cacheKey = queues.join("\u0000");
-    let stmt = this.claimStatements.get(cacheKey);
-    if (!stmt) {
-      const list = queues.map((q) => `'${q.replaceAll("'", "''")}'`).join(", ");
-      // INDEXED BY: the planner must walk each key's head in priority order, never scan a queue's todo tasks.
-      stmt = this.db.prepare(`
-        SELECT t.* FROM task_keys k
-        JOIN tasks t ON t.id = (
-          SELECT id FROM tasks INDEXED BY tasks_claim
-          WHERE queue = k.queue AND fairness_key = k.fairness_key AND status = 'todo' AND scheduled_at <= @now
-          ORDER BY priority DESC, id LIMIT 1)
-        WHERE k.queue IN (${list})
-        ORDER BY t.priority + (@now - t.created_at) / @agingMs DESC, k.last_claim_seq ASC, t.id ASC
-        LIMIT 1`);
-      this.claimStatements.set(cacheKey, stmt);
-    }
-    return stmt;
+  private async promote(now: number): Promise<void> {
+    this.promoteSoon = false;
+    this.promotedAt = now;
+    await this.keys.promote(now);
   }
 
   /** When the earliest queued task of `queues` becomes due (epoch ms), or null when none is queued. */
-  nextDueAt(queues: readonly string[]): number | null {
+  async nextDueAt(queues: readonly string[]): Promise<number | null> {
     let t: number | null = null;
     for (const q of queues) {
-      const row = this.sql.nextDue.get(q) as { t: number | null };
-      if (row.t !== null && (t === null || row.t < t)) t = row.t;
+      const row = await this.db.get<{ t: number | null }>("SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND queue = ?", [q]);
+      if (row && row.t !== null && (t === null || row.t < t)) t = row.t;
     }
     return t;
   }
 
   /** Extend the leases of a worker's running tasks; returns the ids whose abort was requested. */
-  heartbeat(workerId: string, ids: readonly number[], leaseMs: number): number[] {
-    const leaseUntil = this.now() + leaseMs;
-    return this.db.transaction(() => {
-      const aborted: number[] = [];
-      for (const id of ids) {
-        this.sql.heartbeat.run({ id, workerId, leaseUntil });
-        const flag = this.sql.abortFlag.get(id) as { abort_requested: number } | undefined;
-        if (flag?.abort_requested === 1) aborted.push(id);
-      }
-      return aborted;
-    })();
+  async heartbeat(workerId: string, ids: readonly number[], leaseMs: number): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const list = ids.map(() => "?").join(", ");
+    await this.db.run(`UPDATE tasks SET lease_until = ? WHERE id IN (${list}) AND status = 'doing' AND worker_id = ?`, [this.now() + leaseMs, ...ids, workerId]);
+    const rows = await this.db.all<{ id: number }>(`SELECT id FROM tasks WHERE id IN (${list}) AND status = 'doing' AND abort_requested = 1`, ids);
+    return rows.map((r) => r.id);
+  }
+
+  private async settle(id: number, workerId: string, status: "succeeded" | "failed" | "aborted", error: string | null): Promise<void> {
+    await this.db.run(
+      "UPDATE tasks SET status = ?, finished_at = ?, lease_until = NULL, last_error = COALESCE(?, last_error) WHERE id = ? AND status = 'doing' AND worker_id = ?",
+      [status, this.now(), error, id, workerId],
+    );
+  }
+
+  /**
+   * Put a running task back to `todo` (retry, release) unless a newer queued twin with
+   * the same lock key will do the same work; true when it went back.
+   */
+  private async requeue(sql: string, params: readonly (string | number | null)[]): Promise<boolean> {
+    try {
+      return (await this.db.run(sql, params)) === 1;
+    } catch (err) {
+      // A twin queued by another process between the check and the write.
+      if (!isUniqueViolation(err)) throw err;
+      return false;
+    }
   }
 
   /** Record how a claimed task ended. Only the worker holding the task can settle it. */
-  finish(id: number, workerId: string, outcome: TaskOutcome): void {
-    const now = this.now();
+  async finish(id: number, workerId: string, outcome: TaskOutcome): Promise<void> {
     if (outcome.status === "failed" && outcome.retryAt !== undefined) {
-      this.db.transaction(() => {
-        try {
-          this.sql.retry.run({ id, workerId, retryAt: outcome.retryAt, error: outcome.error });
-        } catch (err) {
-          // A newer queued twin (same lock key) will do the same work: end this one.
-          if ((err as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE") throw err;
-          this.sql.finish.run({ id, workerId, now, status: "failed", error: `${outcome.error} (not retried: a newer task with the same lock key is queued)` });
-        }
-      })();
-      const task = this.get(id);
-      if (task?.status === "todo") this.emit("enqueued", task.queue);
+      const retried = await this.requeue(
+        `UPDATE tasks SET status = 'todo', ready = 0, scheduled_at = ?, worker_id = NULL, lease_until = NULL, last_error = ?
+         WHERE id = ? AND status = 'doing' AND worker_id = ? AND ${NO_TODO_TWIN}`,
+        [outcome.retryAt, outcome.error, id, workerId],
+      );
+      if (retried) {
+        const task = await this.get(id);
+        if (task) this.wake(task.queue);
+      } else {
+        await this.settle(id, workerId, "failed", `${outcome.error} (not retried: a newer task with the same lock key is queued)`);
+      }
       return;
     }
-    const error = outcome.status === "succeeded" ? null : (outcome.error ?? null);
-    this.sql.finish.run({ id, workerId, now, status: outcome.status, error });
+    await this.settle(id, workerId, outcome.status, outcome.status === "succeeded" ? null : (outcome.error ?? null));
   }
 
   /** Give a claimed task back untouched (graceful shutdown): it is `todo` again and the attempt does not count. */
-  release(id: number, workerId: string): boolean {
-    let released = false;
-    try {
-      released = this.sql.release.run({ id, workerId }).changes === 1;
-    } catch (err) {
-      if ((err as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE") throw err;
-      this.sql.finish.run({ id, workerId, now: this.now(), status: "aborted", error: "released at shutdown; a newer task with the same lock key is queued" });
-    }
-    if (released) this.emit("enqueued", this.get(id)?.queue ?? "default");
+  async release(id: number, workerId: string): Promise<boolean> {
+    const released = await this.requeue(
+      `UPDATE tasks SET status = 'todo', ready = 0, attempts = attempts - 1, worker_id = NULL, lease_until = NULL
+       WHERE id = ? AND status = 'doing' AND worker_id = ? AND ${NO_TODO_TWIN}`,
+      [id, workerId],
+    );
+    if (released) this.wake((await this.get(id))?.queue ?? "default");
+    else await this.settle(id, workerId, "aborted", "released at shutdown; a newer task with the same lock key is queued");
     return released;
+  }
+
+  /** End a `todo` task (cancel or delete), keeping its key's head right. Runs inside a transaction. */
+  private async removeTodo(task: { id: number; queue: string; fairness_key: string }, how: "cancel" | "delete"): Promise<boolean> {
+    const key = await this.keys.hold(task.queue, task.fairness_key);
+    const changed =
+      how === "delete"
+        ? await this.db.run("DELETE FROM tasks WHERE id = ? AND status = 'todo'", [task.id])
+        : await this.db.run("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'todo'", [this.now(), task.id]);
+    if (changed === 1 && key?.head_id === task.id) await this.keys.recompute(task.queue, task.fairness_key, false);
+    return changed === 1;
   }
 
   /**
@@ -326,39 +299,44 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * requested when `abort` is set, else refused as "running"; anything final is
    * refused as "already_finished".
    */
-  cancel(id: number, opts: { abort?: boolean; delete?: boolean } = {}): CancelResult {
-    const result = this.db.transaction((): CancelResult => {
-      const row = this.sql.get.get(id) as TaskRow | undefined;
-      if (!row) return { ok: false, reason: "unknown_task" };
-      if (row.status === "todo") {
-        if (opts.delete) {
-          this.sql.deleteTodo.run(id);
-          return { ok: true, status: "deleted" };
+  async cancel(id: number, opts: { abort?: boolean; delete?: boolean } = {}): Promise<CancelResult> {
+    const result = await this.db.tx(async (): Promise<CancelResult> => {
+      for (;;) {
+        const row = await this.db.get<Pick<TaskRow, "id" | "queue" | "fairness_key" | "status">>("SELECT id, queue, fairness_key, status FROM tasks WHERE id = ?", [id]);
+        if (!row) return { ok: false, reason: "unknown_task" };
+        if (row.status === "todo") {
+          if (await this.removeTodo(row, opts.delete ? "delete" : "cancel")) return { ok: true, status: opts.delete ? "deleted" : "cancelled" };
+          continue; // claimed meanwhile: answer for its new state
         }
-        this.sql.cancelTodo.run(this.now(), id);
-        return { ok: true, status: "cancelled" };
+        if (row.status === "doing") {
+          if (!opts.abort) return { ok: false, reason: "running", status: "doing" };
+          if ((await this.db.run("UPDATE tasks SET abort_requested = 1 WHERE id = ? AND status = 'doing'", [id])) === 0) continue;
+          return { ok: true, status: "abort_requested" };
+        }
+        return { ok: false, reason: "already_finished", status: row.status };
       }
-      if (row.status === "doing") {
-        if (!opts.abort) return { ok: false, reason: "running", status: "doing" };
-        this.sql.requestAbort.run(id);
-        return { ok: true, status: "abort_requested" };
-      }
-      return { ok: false, reason: "already_finished", status: row.status };
-    })();
-    if (result.ok && result.status === "abort_requested") this.emit("abort", id);
+    });
+    if (result.ok && result.status === "abort_requested") {
+      this.emit("abort", id);
+      if (this.db.dialect === "postgres") await this.db.notify(CHANNEL, JSON.stringify({ from: this.id, abort: id }));
+    }
     return result;
   }
 
   /** Make the queued task holding `lockKey` due no later than `runAt`; returns whether one was queued. */
-  advanceByLockKey(lockKey: string, runAt: number): boolean {
-    const changed = this.sql.advanceByLock.run(runAt, lockKey).changes === 1;
-    if (changed) this.emit("enqueued", "*");
+  async advanceByLockKey(lockKey: string, runAt: number): Promise<boolean> {
+    const changed =
+      (await this.db.run("UPDATE tasks SET scheduled_at = CASE WHEN scheduled_at < ? THEN scheduled_at ELSE ? END WHERE lock_key = ? AND status = 'todo'", [runAt, runAt, lockKey])) === 1;
+    if (changed) this.wake("*");
     return changed;
   }
 
   /** Cancel the queued (`todo`) task holding `lockKey`, if any; returns whether one was cancelled. */
-  cancelByLockKey(lockKey: string): boolean {
-    return this.sql.cancelByLock.run(this.now(), lockKey).changes === 1;
+  async cancelByLockKey(lockKey: string): Promise<boolean> {
+    return this.db.tx(async () => {
+      const row = await this.db.get<{ id: number; queue: string; fairness_key: string }>("SELECT id, queue, fairness_key FROM tasks WHERE lock_key = ? AND status = 'todo'", [lockKey]);
+      return row ? this.removeTodo(row, "cancel") : false;
+    });
   }
 
   /**
@@ -366,37 +344,51 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * requested (→ aborted), the attempts are used up (→ failed) or a newer queued
    * task with the same lock key exists (→ failed). Returns how many were touched.
    */
-  recoverExpired(): number {
+  async recoverExpired(): Promise<number> {
     const now = this.now();
-    return this.db.transaction(() => {
+    const expired = "status = 'doing' AND lease_until < ?";
+    const { n, requeued } = await this.db.tx(async () => {
       let n = 0;
-      n += this.sql.expiredAborted.run({ now }).changes;
-      n += this.sql.expiredExhausted.run({ now }).changes;
-      n += this.sql.expiredWithTwin.run({ now }).changes;
-      const requeued = this.sql.expiredRequeue.run({ now }).changes;
-      if (requeued > 0) this.emit("enqueued", "*");
-      return n + requeued;
-    })();
+      n += await this.db.run(`UPDATE tasks SET status = 'aborted', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) after an abort was requested' WHERE ${expired} AND abort_requested = 1`, [now, now]);
+      n += await this.db.run(`UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) on the last attempt' WHERE ${expired} AND attempts >= max_attempts`, [now, now]);
+      n += await this.db.run(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
+           last_error = 'worker lost (lease expired); a newer queued task with the same lock key replaces it'
+         WHERE ${expired} AND lock_key IS NOT NULL AND NOT ${NO_TODO_TWIN}`,
+        [now, now],
+      );
+      // Two expired tasks with one lock key (a poll that queued its successor, which was claimed too): only the newest goes back.
+      n += await this.db.run(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
+           last_error = 'worker lost (lease expired); a newer task with the same lock key replaces it'
+         WHERE ${expired} AND lock_key IS NOT NULL
+           AND EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'doing' AND t2.lease_until < ? AND t2.id > tasks.id)`,
+        [now, now, now],
+      );
+      const requeued = await this.db.run(`UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued' WHERE ${expired}`, [now]);
+      return { n, requeued };
+    });
+    if (requeued > 0) this.wake("*");
+    return n + requeued;
   }
 
   /**
-   * Re-add fairness keys of queued tasks that have no task_keys row. Needed only when
-   * another process pruned a key this process still had cached; workers call it now
-   * and then so such tasks wait at most that long.
+   * Safety net: give fairness keys whose head went missing their head back (see
+   * `FairnessKeys.repair`). Workers call it now and then.
    */
-  repairKeys(): number {
-    return this.sql.repairKeys.run().changes;
+  async repairKeys(): Promise<number> {
+    return this.keys.repair();
   }
 
-  get(id: number): Task<M[keyof M]> | null {
-    const row = this.sql.get.get(id) as TaskRow | undefined;
+  async get(id: number): Promise<Task<M[keyof M]> | null> {
+    const row = await this.db.get<TaskRow>(`SELECT ${COLUMNS} FROM tasks WHERE id = ?`, [id]);
     return row ? toTask(row) : null;
   }
 
   /** Tasks, newest first, optionally filtered. */
-  list(filter: { status?: TaskStatus; name?: string; limit?: number } = {}): Task<M[keyof M]>[] {
+  async list(filter: { status?: TaskStatus; name?: string; limit?: number } = {}): Promise<Task<M[keyof M]>[]> {
     const where: string[] = [];
-    const params: unknown[] = [];
+    const params: (string | number)[] = [];
     if (filter.status) {
       where.push("status = ?");
       params.push(filter.status);
@@ -405,22 +397,24 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       where.push("name = ?");
       params.push(filter.name);
     }
-    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, filter.limit ?? 100) as TaskRow[]).map((r) => toTask(r));
+    const sql = `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return (await this.db.all<TaskRow>(sql, [...params, filter.limit ?? 100])).map((r) => toTask(r));
+  }
+
+  /** Tasks of one name and status (tests, the demo). */
+  async countByName(name: string): Promise<number> {
+    return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE name = ?", [name]))!.n;
   }
 
   /** Task counts by queue and status (queue depth metric). */
-  counts(): { queue: string; status: TaskStatus; n: number }[] {
-    return this.sql.counts.all() as { queue: string; status: TaskStatus; n: number }[];
+  async counts(): Promise<{ queue: string; status: TaskStatus; n: number }[]> {
+    return this.db.all("SELECT queue, status, COUNT(*) AS n FROM tasks GROUP BY queue, status ORDER BY queue, status");
   }
 
   /** Delete finished tasks older than `before` and fairness keys with nothing queued. */
-  prune(before: number): number {
-    return this.db.transaction(() => {
-      const n = this.sql.pruneFinished.run(before).changes;
-      this.sql.pruneKeys.run();
-      this.knownKeys.clear();
-      return n;
-    })();
+  async prune(before: number): Promise<number> {
+    const n = await this.db.run("DELETE FROM tasks WHERE status IN ('succeeded','failed','cancelled','aborted') AND finished_at < ?", [before]);
+    await this.keys.prune();
+    return n;
   }
 }

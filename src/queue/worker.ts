@@ -56,7 +56,10 @@ export class Worker<M extends TaskMap> {
   /** Wakes the worker when a task scheduled a little ahead (a flush window, a retry) becomes due. */
   private dueTimer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private pumping = false;
+  /** The running claim loop, if any. */
+  private pumping: Promise<void> | undefined;
+  private pumpAgain = false;
+  private ticking: Promise<void> | undefined;
   private ticks = 0;
   private readonly onEnqueued = (queue: string) => {
     if (queue === "*" || this.opts.queues.includes(queue)) this.pump();
@@ -75,9 +78,10 @@ export class Worker<M extends TaskMap> {
     this.stopping = false;
     this.store.on("enqueued", this.onEnqueued);
     this.store.on("abort", this.onAbort);
-    this.timer = setInterval(() => this.tick(), this.opts.pollIntervalMs);
+    this.store.watchOtherProcesses().catch((err: unknown) => this.opts.log.warn({ err: toError(err).message }, "cannot receive other processes' wake-ups; polling only"));
+    this.timer = setInterval(() => void this.tick(), this.opts.pollIntervalMs);
     this.timer.unref();
-    this.tick();
+    void this.tick();
   }
 
   /** How many tasks this worker runs now. */
@@ -101,47 +105,70 @@ export class Worker<M extends TaskMap> {
     clearTimeout(timeout);
     for (const r of this.running.values()) r.controller.abort(SHUTDOWN);
     await all();
+    // A pump or tick still running finishes its database work before the caller closes the database.
+    await Promise.allSettled([this.pumping, this.ticking]);
   }
 
-  private tick(): void {
-    try {
-      this.store.recoverExpired();
-      if (++this.ticks % KEY_REPAIR_EVERY_TICKS === 0) this.store.repairKeys();
-      if (this.running.size > 0) {
-        const aborted = this.store.heartbeat(this.id, [...this.running.keys()], this.opts.leaseMs);
-        for (const id of aborted) this.onAbort(id);
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    const run = async () => {
+      try {
+        await this.store.recoverExpired();
+        if (++this.ticks % KEY_REPAIR_EVERY_TICKS === 0) await this.store.repairKeys();
+        if (this.running.size > 0) {
+          const aborted = await this.store.heartbeat(this.id, [...this.running.keys()], this.opts.leaseMs);
+          for (const id of aborted) this.onAbort(id);
+        }
+      } catch (err) {
+        if (!this.stopping) this.opts.log.error({ err: toError(err) }, "worker heartbeat failed");
       }
-    } catch (err) {
-      this.opts.log.error({ err: toError(err) }, "worker heartbeat failed");
-    }
+    };
+    this.ticking = run().finally(() => (this.ticking = undefined));
+    await this.ticking;
     this.pump();
   }
 
-  /** Claim and start tasks until the slots are full or nothing is ready. */
+  /** Claim and start tasks until the slots are full or nothing is ready; a wake-up during a pump runs another. */
   private pump(): void {
-    if (this.pumping || this.stopping) return;
-    this.pumping = true;
+    if (this.stopping) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.claimUntilFull().finally(() => {
+      this.pumping = undefined;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.pump();
+      }
+    });
+  }
+
+  private async claimUntilFull(): Promise<void> {
     try {
       while (!this.stopping && this.running.size < this.opts.concurrency) {
-        const task = this.store.claim(this.id, this.opts.queues, this.opts.leaseMs);
+        const task = await this.store.claim(this.id, this.opts.queues, this.opts.leaseMs);
         if (!task) {
-          this.wakeWhenDue();
+          await this.wakeWhenDue();
+          break;
+        }
+        if (this.stopping) {
+          // Claimed while stopping: give it straight back.
+          await this.store.release(task.id, this.id);
           break;
         }
         this.launch(task as Task);
       }
     } catch (err) {
       // A busy database or a bad row must not kill the loop; the next tick tries again.
-      this.opts.log.error({ err: toError(err) }, "worker could not claim a task");
-    } finally {
-      this.pumping = false;
+      if (!this.stopping) this.opts.log.error({ err: toError(err) }, "worker could not claim a task");
     }
   }
 
   /** Nothing is ready: if a queued task becomes due before the next poll, wake up then. */
-  private wakeWhenDue(): void {
-    const due = this.store.nextDueAt(this.opts.queues);
-    if (due === null) return;
+  private async wakeWhenDue(): Promise<void> {
+    const due = await this.store.nextDueAt(this.opts.queues);
+    if (due === null || this.stopping) return;
     const delay = due - this.store.now();
     if (delay >= this.opts.pollIntervalMs) return;
     clearTimeout(this.dueTimer);
@@ -185,8 +212,8 @@ export class Worker<M extends TaskMap> {
     }
     // We MUST settle the task: a `doing` row without a live worker waits for its lease to expire.
     try {
-      if (outcome === "released") this.store.release(task.id, this.id);
-      else this.store.finish(task.id, this.id, outcome);
+      if (outcome === "released") await this.store.release(task.id, this.id);
+      else await this.store.finish(task.id, this.id, outcome);
     } catch (err) {
       this.opts.log.error({ err: toError(err), taskId: task.id }, "could not record the end of a task; its lease will expire");
     }

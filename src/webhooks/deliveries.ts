@@ -1,4 +1,4 @@
-import type { Db } from "../db/open.js";
+import type { Db } from "../db/types.js";
 
 export type DeliveryOutcome = "handled" | "ignored" | "error";
 
@@ -22,43 +22,49 @@ const unrecordedFailures = new Set<string>();
  * processing ended in an error or was abandoned (then a redelivery is the way to retry it).
  */
 export class DeliveryLog {
-  private readonly sql;
-  constructor(db: Db, private readonly now: () => number = Date.now) {
-    this.sql = {
-      claim: db.prepare(
-        `INSERT INTO deliveries (id, event, received_at) VALUES (@id, @event, @now)
-         ON CONFLICT(id) DO UPDATE SET received_at = excluded.received_at, outcome = NULL
-         WHERE outcome = 'error' OR (outcome IS NULL AND received_at < @abandonedBefore)`,
-      ),
-      finish: db.prepare("UPDATE deliveries SET outcome = ? WHERE id = ?"),
-      prune: db.prepare("DELETE FROM deliveries WHERE received_at < ?"),
-    };
-  }
+  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
 
   /**
    * True the first time a delivery id is seen, after a failed attempt, or when an
    * earlier attempt was abandoned (its process died mid-way: no outcome after
-   * ABANDONED_AFTER_MS); false for duplicates.
+   * ABANDONED_AFTER_MS); false for duplicates. One statement on the primary key, so
+   * two replicas receiving the same delivery cannot both claim it.
    */
-  claim(id: string, event: string): boolean {
+  async claim(id: string, event: string): Promise<boolean> {
     const now = this.now();
     const abandonedBefore = unrecordedFailures.has(id) ? Number.MAX_SAFE_INTEGER : now - ABANDONED_AFTER_MS;
-    const claimed = this.sql.claim.run({ id, event, now, abandonedBefore }).changes === 1;
+    const claimed =
+      (await this.db.run(
+        `INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET received_at = excluded.received_at, outcome = NULL
+         WHERE deliveries.outcome = 'error' OR (deliveries.outcome IS NULL AND deliveries.received_at < ?)`,
+        [id, event, now, abandonedBefore],
+      )) === 1;
     if (claimed) unrecordedFailures.delete(id);
     return claimed;
   }
 
-  finish(id: string, outcome: DeliveryOutcome): void {
+  async finish(id: string, outcome: DeliveryOutcome): Promise<void> {
     try {
-      this.sql.finish.run(outcome, id);
+      await this.db.run("UPDATE deliveries SET outcome = ? WHERE id = ?", [outcome, id]);
     } catch (err) {
       if (outcome === "error") unrecordedFailures.add(id);
       throw err;
     }
   }
 
+  /** The recorded outcome of a delivery: null while in progress, undefined when never seen. */
+  async outcome(id: string): Promise<string | null | undefined> {
+    return (await this.db.get<{ outcome: string | null }>("SELECT outcome FROM deliveries WHERE id = ?", [id]))?.outcome;
+  }
+
+  /** Deliveries of an event with an outcome (benchmarks). */
+  async count(event: string, outcome: DeliveryOutcome): Promise<number> {
+    return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE event = ? AND outcome = ?", [event, outcome]))!.n;
+  }
+
   /** Forget deliveries older than `before` (GitHub redelivers for a few days at most). */
-  prune(before: number): number {
-    return this.sql.prune.run(before).changes;
+  async prune(before: number): Promise<number> {
+    return this.db.run("DELETE FROM deliveries WHERE received_at < ?", [before]);
   }
 }

@@ -41,7 +41,7 @@ export function onDelivery<E extends EventName>(
     const c = context as unknown as { name: string; id: string; payload: { action?: unknown; installation?: { id?: number }; repository?: { full_name?: string } } };
     const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";
     const event = `${c.name}${action}`;
-    if (!deliveries.claim(c.id, event)) {
+    if (!(await deliveries.claim(c.id, event))) {
       deps.metrics.events.inc({ event, outcome: "duplicate" });
       return;
     }
@@ -57,14 +57,14 @@ export function onDelivery<E extends EventName>(
     } catch (err) {
       if (err instanceof PermanentCondition) {
         // A redelivery would meet the same answer: 2xx, so GitHub does not retry it.
-        deliveries.finish(c.id, "ignored");
+        await deliveries.finish(c.id, "ignored");
         deps.metrics.events.inc({ event, outcome: "ignored" });
         log.info({ why: err.message }, "delivery ignored");
         return;
       }
       if (err instanceof MalformedPayload) {
         // Redelivering the same payload cannot help: record it as ignored and answer 400.
-        deliveries.finish(c.id, "ignored");
+        await deliveries.finish(c.id, "ignored");
         deps.metrics.events.inc({ event, outcome: "malformed" });
         log.warn({ why: err.message }, "delivery ignored: malformed payload");
       } else {
@@ -73,7 +73,7 @@ export function onDelivery<E extends EventName>(
         // The handler's own error is the answer; a full disk refusing this note too is
         // remembered in memory (see DeliveryLog.finish).
         try {
-          deliveries.finish(c.id, "error");
+          await deliveries.finish(c.id, "error");
         } catch (noted) {
           log.error({ err: toError(noted) }, "could not record the failed delivery");
         }
@@ -83,7 +83,7 @@ export function onDelivery<E extends EventName>(
     // Not in the try above: the work is done, so a failure to note it must not mark the
     // delivery as failed (a redelivery would do it twice). It stays unfinished, which
     // dedupe treats as in progress.
-    deliveries.finish(c.id, res.outcome);
+    await deliveries.finish(c.id, res.outcome);
     deps.metrics.events.inc({ event, outcome: res.outcome === "ignored" ? (res.metric ?? "ignored") : "handled" });
     log.debug(res.outcome === "ignored" ? { why: res.why } : {}, `delivery ${res.outcome}`);
   });

@@ -32,7 +32,7 @@ describe("npm run cli", () => {
     world = await startWorld(undefined, { phaseMs: 3_600_000 });
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 5, headSha: sha, author: "contributor" }));
-    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds running");
+    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds running");
 
     const { stdout } = await cli(world, "cancel", "--repo", "acme/widget", "--pr", "5");
     expect(stdout).toContain("**Cancel: all** — Cancelled by operator");

@@ -77,7 +77,7 @@ describe("crash safety (kill -9 of the real server)", () => {
   const concluded = (sha: string) => sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "completed");
 
   async function expectEverythingDoneOnce(sha: string) {
-    await waitFor(() => concluded(sha).length === 6, 30_000, `all six checks to conclude: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`);
+    await waitFor(async () => concluded(sha).length === 6, 30_000, `all six checks to conclude: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`);
     const runs = sim.checkRuns("acme", "widget", sha);
     expect(runs).toHaveLength(6); // no check run created twice
     expect(runs.every((c) => c.conclusion === "success")).toBe(true);
@@ -92,9 +92,9 @@ describe("crash safety (kill -9 of the real server)", () => {
     server = await start();
     const sha = randomSha();
     await openPr(server, sha);
-    await waitFor(() => copr.calls.some(isBuild), 10_000, "a submission in flight");
+    await waitFor(async () => copr.calls.some(isBuild), 10_000, "a submission in flight");
     await server.kill();
-    await waitFor(() => copr.submissions >= 1, 5000, "Copr to have accepted the orphaned submission");
+    await waitFor(async () => copr.submissions >= 1, 5000, "Copr to have accepted the orphaned submission");
     copr.faults.delayMs = 0;
     server = await start();
     await expectEverythingDoneOnce(sha);
@@ -105,7 +105,7 @@ describe("crash safety (kill -9 of the real server)", () => {
     server = await start();
     const sha = randomSha();
     await openPr(server, sha);
-    await waitFor(() => sim.requests.some((r) => r.group === "graphql" && r.method === "POST") || sim.checkRuns("acme", "widget", sha).length > 0, 10_000, "a flush in flight");
+    await waitFor(async () => sim.requests.some((r) => r.group === "graphql" && r.method === "POST") || sim.checkRuns("acme", "widget", sha).length > 0, 10_000, "a flush in flight");
     await new Promise((r) => setTimeout(r, 500)); // the create mutation is on the wire
     await server.kill();
     sim.latencyMs = 0;
@@ -118,7 +118,7 @@ describe("crash safety (kill -9 of the real server)", () => {
     server = await start();
     const sha = randomSha();
     await openPr(server, sha);
-    await waitFor(() => copr.calls.some((c) => c.method === "POST"), 10_000, "a submission in flight");
+    await waitFor(async () => copr.calls.some((c) => c.method === "POST"), 10_000, "a submission in flight");
     const exited = new Promise<number | null>((r) => server!.child.once("exit", (code) => r(code)));
     server.child.kill("SIGTERM");
     expect(await exited).toBe(0);

@@ -23,3 +23,9 @@ it("npm start without App credentials serves Probot's setup page and the health 
 it("stops with a message naming the bad setting", async () => {
   await expect(startServerProcess({ PACKIT__MAINTENANCE__MODE: "nuke", PACKIT__DATABASE__PATH: join(dir, "db.sqlite") })).rejects.toThrow(/maintenance\.mode/);
 }, 40_000);
+
+it("stops with a message naming database.url when the PostgreSQL server cannot be reached, never showing the password", async () => {
+  const err = await startServerProcess({ DATABASE_URL: "postgres://packit:s3cret-pw@127.0.0.1:1/packit" }).catch((e: Error) => e);
+  expect(String(err)).toMatch(/database\.url \(DATABASE_URL\): cannot use postgres:\/\/packit:\*\*\*@127\.0\.0\.1:1\/packit/);
+  expect(String(err)).not.toContain("s3cret-pw");
+}, 40_000);

@@ -1,21 +1,22 @@
 import { spawn } from "node:child_process";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TaskStore, Worker, exponentialBackoff } from "../../src/queue/index.js";
-import { silentLog, tempDatabase, waitFor } from "../support/db.js";
+import { ENGINES, silentLog, tempDatabase, waitFor, type TempDatabase } from "../support/db.js";
 
-let t: ReturnType<typeof tempDatabase>;
-beforeEach(() => { t = tempDatabase(); });
+describe.each(ENGINES)("a worker process on %s", (engine) => {
+let t: TempDatabase;
+beforeEach(async () => { t = await tempDatabase(engine); });
 afterEach(() => t.cleanup());
 
 it("loses no task when a worker process is killed with SIGKILL mid-task", async () => {
   const store = new TaskStore<{ sleep: { ms: number } }>(t.db);
-  const ids = [store.enqueue("sleep", { ms: 60_000 }), store.enqueue("sleep", { ms: 10 })];
+  const ids = [await store.enqueue("sleep", { ms: 60_000 }), await store.enqueue("sleep", { ms: 10 })];
 
-  const child = spawn(process.execPath, ["--import", "tsx", "test/support/worker-process.ts", t.path], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test/support/worker-process.ts", t.url ?? t.path], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   await waitFor(() => out.includes(`started ${ids[0]}`), 20_000, "child worker to start the long task");
-  expect(store.get(ids[0]!)?.status).toBe("doing");
+  expect((await store.get(ids[0]!))?.status).toBe("doing");
 
   child.kill("SIGKILL");
   await new Promise((r) => child.once("exit", r));
@@ -28,11 +29,12 @@ it("loses no task when a worker process is killed with SIGKILL mid-task", async 
   });
   worker.start();
   try {
-    await waitFor(() => ids.every((id) => store.get(id)?.status === "succeeded"), 10_000, "both tasks to succeed");
+    await waitFor(async () => (await Promise.all(ids.map((id) => store.get(id)))).every((x) => x?.status === "succeeded"), 10_000, "both tasks to succeed");
   } finally {
     await worker.stop(100);
   }
   expect(done).toContain(ids[0]);
-  expect(store.get(ids[0]!)?.attempts).toBe(2);
-  expect(store.get(ids[0]!)?.lastError).toContain("lease expired");
+  expect((await store.get(ids[0]!))?.attempts).toBe(2);
+  expect((await store.get(ids[0]!))?.lastError).toContain("lease expired");
 }, 40_000);
+});

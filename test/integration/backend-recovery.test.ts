@@ -42,7 +42,7 @@ describe("status answers that do not parse (issue 23 item 8)", () => {
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 5, headSha: sha, author: "contributor" }));
     await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete");
-    const [job] = world.deps.pipelines.jobsOfPrHead(world.repo.id, 5, sha);
+    const [job] = await world.deps.pipelines.jobsOfPrHead(world.repo.id, 5, sha);
     expect(job).toMatchObject({ state: "error", message: expect.stringMatching(/^status check failed: copr: get build \d+: malformed answer: the answer is not JSON .*\(no answer for 0 min\)$/) });
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.output?.summary ?? "").toMatch(/status check failed: copr: get build \d+: malformed answer: the answer is not JSON/);
@@ -57,45 +57,45 @@ describe("Copr: recovery of a submission cut short submits no build twice", () =
   });
 
   /** One Copr build job of PR 9 at `sha`, in a pipeline of its own (a re-run makes another of the same head). */
-  function buildJob(w: World, repo: RepoRow, sha: string): { pipeline: PipelineRow; jobId: number } {
+  async function buildJob(w: World, repo: RepoRow, sha: string): Promise<{ pipeline: PipelineRow; jobId: number }> {
     const job: NewJob = { key: BUILD, type: "copr_build", backend: "copr", target: "fedora-rawhide-x86_64", options: {}, manualTrigger: false, cancelSuperseded: true };
-    const { pipeline, jobs } = w.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha }, [job]);
+    const { pipeline, jobs } = await w.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha }, [job]);
     return { pipeline, jobId: jobs[0]!.id };
   }
-  const submitted = (w: World, jobId: number) => w.deps.pipelines.job(jobId)!;
+  const submitted = async (w: World, jobId: number) => (await w.deps.pipelines.job(jobId))!;
 
   it("adopts the build its own cut-short attempt made, and never an identical build another job recorded", async () => {
     // Copr's timeout bounds how long an attempt may still be in flight.
     world = await startWorld(null, { phaseMs: 3_600_000, settings: { backends: { copr: { timeoutMs: 500 } } } });
     const w = world;
-    w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
-    const repo = w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id, cloneUrl: w.repo.clone_url });
+    await w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+    const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id, cloneUrl: w.repo.clone_url });
     const sha = randomSha();
 
     // Job A builds the head normally: build X, recorded as A's.
-    const a = buildJob(w, repo, sha);
-    enqueueSubmits(w.deps, { pipeline: a.pipeline, repo }, [submitted(w, a.jobId)]);
-    await waitFor(() => submitted(w, a.jobId).external_id !== null, 10_000, "A's build");
-    const x = submitted(w, a.jobId).external_id!;
+    const a = await buildJob(w, repo, sha);
+    await enqueueSubmits(w.deps, { pipeline: a.pipeline, repo }, [await submitted(w, a.jobId)]);
+    await waitFor(async () => (await submitted(w, a.jobId)).external_id !== null, 10_000, "A's build");
+    const x = (await submitted(w, a.jobId)).external_id!;
 
     // Job B, a re-run of the same head: its attempt was cut short before the request left (a crash).
     // Build X looks exactly like B's would — same project, chroot, commit, submitter — but it is A's.
-    const b = buildJob(w, repo, sha);
-    w.deps.pipelines.markSubmitAttempted(b.jobId);
-    enqueueSubmits(w.deps, { pipeline: b.pipeline, repo }, [submitted(w, b.jobId)]);
-    await waitFor(() => submitted(w, b.jobId).external_id !== null, 10_000, "B's build");
-    expect(submitted(w, b.jobId).external_id).not.toBe(x);
+    const b = await buildJob(w, repo, sha);
+    await w.deps.pipelines.markSubmitAttempted(b.jobId);
+    await enqueueSubmits(w.deps, { pipeline: b.pipeline, repo }, [await submitted(w, b.jobId)]);
+    await waitFor(async () => (await submitted(w, b.jobId)).external_id !== null, 10_000, "B's build");
+    expect((await submitted(w, b.jobId)).external_id).not.toBe(x);
     expect(w.fakes.copr.submissions).toBe(2);
 
     // Job C: its request reached Copr (build Y) but the process died before Y was recorded.
-    const c = buildJob(w, repo, sha);
-    w.deps.pipelines.markSubmitAttempted(c.jobId);
-    const y = await w.deps.backends.copr.submit(submitRequestFor(w.deps.pipelines.jobInContext(c.jobId)!));
-    enqueueSubmits(w.deps, { pipeline: c.pipeline, repo }, [submitted(w, c.jobId)]);
-    await waitFor(() => submitted(w, c.jobId).external_id !== null, 10_000, "C's build");
-    expect(submitted(w, c.jobId).external_id).toBe(y.externalId);
+    const c = await buildJob(w, repo, sha);
+    await w.deps.pipelines.markSubmitAttempted(c.jobId);
+    const y = await w.deps.backends.copr.submit(submitRequestFor((await w.deps.pipelines.jobInContext(c.jobId))!));
+    await enqueueSubmits(w.deps, { pipeline: c.pipeline, repo }, [await submitted(w, c.jobId)]);
+    await waitFor(async () => (await submitted(w, c.jobId)).external_id !== null, 10_000, "C's build");
+    expect((await submitted(w, c.jobId)).external_id).toBe(y.externalId);
     expect(w.fakes.copr.submissions).toBe(3); // no build submitted twice
-    expect(new Set([x, submitted(w, b.jobId).external_id, y.externalId]).size).toBe(3);
+    expect(new Set([x, (await submitted(w, b.jobId)).external_id, y.externalId]).size).toBe(3);
   });
 });
 

@@ -20,20 +20,20 @@ const calls = (world: World) => ({
 async function runningOnAllBackends(world: World, sha: string, pr: number) {
   // Stored directly, not from a webhook: the simulated GitHub must be told the head exists.
   world.sim.addCommit("acme", "widget", sha);
-  const repo = world.deps.pipelines.upsertRepo({ id: world.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: world.repo.node_id });
-  world.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+  const repo = await world.deps.pipelines.upsertRepo({ id: world.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: world.repo.node_id });
+  await world.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
   const job = (key: string, type: string, backend: NewJob["backend"], options: Record<string, unknown> = {}): NewJob => ({
     key, type, backend, target: "fedora-rawhide-x86_64", options, manualTrigger: false, cancelSuperseded: true,
   });
-  const { pipeline, jobs } = world.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: pr, branch: "main", headSha: sha }, [
+  const { pipeline, jobs } = await world.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: pr, branch: "main", headSha: sha }, [
     job("rpm-build:fedora-rawhide-x86_64", "copr_build", "copr"),
     job("testing-farm:fedora-rawhide-x86_64", "tests", "testing-farm", { fmf_url: "https://github.com/acme/widget" }),
     job("koji-build:fedora-rawhide-x86_64", "upstream_koji_build", "koji"),
     job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", { image_distribution: "fedora-42", image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } } }),
     job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: await servedSrpmUrl(world) }),
   ]);
-  enqueueSubmits(world.deps, { pipeline, repo }, jobs);
-  await waitFor(() => world.deps.pipelines.jobsOfPipeline(pipeline.id).every((j) => j.state === "submitted"), 10_000, "all five jobs submitted");
+  await enqueueSubmits(world.deps, { pipeline, repo }, jobs);
+  await waitFor(async () => (await world.deps.pipelines.jobsOfPipeline(pipeline.id)).every((j) => j.state === "submitted"), 10_000, "all five jobs submitted");
   return pipeline;
 }
 
@@ -54,24 +54,24 @@ describe("cancellation", () => {
     await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 5, headSha: newHead, before: oldHead, author: "contributor" }));
 
     // Testing Farm only accepts the request; the job waits in cancel_requested until TF confirms.
-    const tfJob = () => world!.deps.pipelines.jobsOfPipeline(old.id).find((j) => j.backend === "testing-farm")!;
-    await waitFor(() => tfJob().state === "cancel_requested", 10_000, "TF cancel requested");
-    world.fakes.testingFarm.finish(tfJob().external_id!, "canceled");
+    const tfJob = async () => (await world!.deps.pipelines.jobsOfPipeline(old.id)).find((j) => j.backend === "testing-farm")!;
+    await waitFor(async () => (await tfJob()).state === "cancel_requested", 10_000, "TF cancel requested");
+    world.fakes.testingFarm.finish((await tfJob()).external_id!, "canceled");
     await waitForChecks(world, oldHead, (c) => allCompleted(c, 5), "old head's checks to conclude");
     expect(Object.values(checksOf(world, oldHead))).toEqual(Array(5).fill("completed:cancelled"));
     for (const run of world.sim.checkRuns("acme", "widget", oldHead)) expect(run.output?.title).toBe(`Superseded by ${newHead.slice(0, 7)}`);
     // One real cancel call per backend that can cancel; VM Image Builder is only marked (its DELETE would just hide the compose).
     expect(calls(world)).toEqual({ copr: 1, tf: 1, koji: 1, osh: 1, imageBuilder: 0 });
-    const states = world.deps.pipelines.jobsOfPipeline(old.id).map((j) => [j.backend, j.state, j.ignore_result]);
+    const states = (await world.deps.pipelines.jobsOfPipeline(old.id)).map((j) => [j.backend, j.state, j.ignore_result]);
     expect(states).toContainEqual(["image-builder", "cancelled", 1]);
-    expect(world.deps.pipelines.jobsOfPipeline(unrelated.id).every((j) => j.state === "submitted")).toBe(true);
+    expect((await world.deps.pipelines.jobsOfPipeline(unrelated.id)).every((j) => j.state === "submitted")).toBe(true);
   });
 
   it("cancels queued tests that wait for a build locally, without any Testing Farm call", async () => {
     world = await startWorld(undefined, FROZEN);
     const a = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 3, headSha: a, author: "contributor" }));
-    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds submitted");
+    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds submitted");
     const b = randomSha();
     await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 3, headSha: b, before: a, author: "contributor" }));
     await waitForChecks(world, a, (c) => allCompleted(c, 4), "old head's checks to conclude");
@@ -79,7 +79,7 @@ describe("cancellation", () => {
     expect(world.fakes.testingFarm.calls).toHaveLength(0);
     expect(calls(world).copr).toBe(2);
     // The new head runs.
-    await waitFor(() => world!.fakes.copr.submissions === 4, 10_000, "new head's builds");
+    await waitFor(async () => world!.fakes.copr.submissions === 4, 10_000, "new head's builds");
   });
 
   it("a late event for an older head neither runs nor cancels the newer head's jobs", async () => {
@@ -88,7 +88,7 @@ describe("cancellation", () => {
     const b = randomSha();
     // B (whose before is A) arrives first; A's own event comes late.
     await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: b, before: a, author: "contributor" }));
-    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "B's builds");
+    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "B's builds");
     await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: a, before: randomSha(), author: "contributor" }));
     await new Promise((r) => setTimeout(r, 300));
     expect(checksOf(world, a)).toEqual({});
@@ -103,9 +103,9 @@ describe("cancellation", () => {
     const a = randomSha();
     const b = randomSha();
     await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: a, commits: [{ id: a, modified: ["src/x.c"] }] }));
-    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "first push's build");
+    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "first push's build");
     await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: a, after: b, commits: [{ id: b, modified: ["src/y.c"] }] }));
-    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "second push's build");
+    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "second push's build");
     await new Promise((r) => setTimeout(r, 200));
     expect(calls(world).copr).toBe(0);
     expect(Object.values(checksOf(world, a))).toEqual(["in_progress"]);
@@ -115,10 +115,10 @@ describe("cancellation", () => {
     world = await startWorld(undefined, FROZEN);
     const a = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 9, headSha: a, author: "contributor" }));
-    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds");
+    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds");
     const res = await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 9, isPullRequest: true, body: "/packit cancel", author: "stranger", issueAuthor: "contributor" }));
     expect(res.status).toBe(200);
-    await waitFor(() => world!.sim.comments("acme", "widget", 9).length === 1, 5000, "the refusal");
+    await waitFor(async () => world!.sim.comments("acme", "widget", 9).length === 1, 5000, "the refusal");
     expect(world.sim.comments("acme", "widget", 9)[0]!.body).toMatch(/^Sorry @stranger/);
     expect(calls(world).copr).toBe(0);
   });
@@ -127,18 +127,18 @@ describe("cancellation", () => {
     world = await startWorld(null, FROZEN);
     const sha = randomSha();
     await runningOnAllBackends(world, sha, 12);
-    const jobs = world.deps.pipelines.unfinishedJobsOfPr(world.repo.id, 12);
+    const jobs = await world.deps.pipelines.unfinishedJobsOfPr(world.repo.id, 12);
     // Koji finishes before the cancel arrives; so does Testing Farm, which only the cancel learns
     // (its status polls hang meanwhile, so none can conclude the job first).
     world.fakes.koji.finish(Number(jobs.find((j) => j.backend === "koji")!.external_id), "CLOSED");
     world.fakes.testingFarm.faults.delayMs = (r) => (r.method === "GET" ? 60_000 : 0);
     const tfId = jobs.find((j) => j.backend === "testing-farm")!.external_id!;
     world.fakes.testingFarm.finish(tfId, "complete", "passed");
-    world.deps.pipelines.transition(jobs.find((j) => j.backend === "testing-farm")!.id, "running");
+    await world.deps.pipelines.transition(jobs.find((j) => j.backend === "testing-farm")!.id, "running");
     world.fakes.openscanhub.faults.failUntil = Date.now() + 60_000; // OSH down: error after retries
 
     await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 12, isPullRequest: true, body: "Stop please\n/packit cancel all", author: "maintainer", issueAuthor: "contributor" }));
-    await waitFor(() => world!.sim.comments("acme", "widget", 12).length === 1, 10_000, "the report comment");
+    await waitFor(async () => world!.sim.comments("acme", "widget", 12).length === 1, 10_000, "the report comment");
     const body = world.sim.comments("acme", "widget", 12)[0]!.body;
     expect(body).toContain("**Cancel: partial** — Cancelled by @maintainer");
     expect(body).toMatch(/rpm-build:fedora-rawhide-x86_64` \| copr \| 0 \| cancelled/);

@@ -14,11 +14,13 @@ describe("check-run reporter", () => {
     world = undefined;
   });
 
-  /** Record a state for each of `names` at `sha` and queue a flush, as job state changes do. */
-  function record(w: World, sha: string, names: string[], s: CheckRunState) {
-    const repo = w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id });
-    for (const name of names) w.deps.checks.record({ installationId: 100, repoId: repo.id, headSha: sha, name, state: s });
-    scheduleFlush(w.deps, 100);
+  /** Record a state for each of `names` at `sha` and queue a flush, as one event's job state changes do (one transaction). */
+  async function record(w: World, sha: string, names: string[], s: CheckRunState) {
+    await w.deps.db.tx(async () => {
+      const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id });
+      for (const name of names) await w.deps.checks.record({ installationId: 100, repoId: repo.id, headSha: sha, name, state: s });
+      await scheduleFlush(w.deps, 100);
+    });
   }
   const checkMutations = (w: World) => w.sim.requests.filter((r) => r.group === "graphql" || r.group === "check-runs").length;
   const targets = Array.from({ length: 20 }, (_, i) => `rpm-build:target-${i}`);
@@ -26,11 +28,11 @@ describe("check-run reporter", () => {
   it("creates 20 check runs in one request and updates all 20 in one more", async () => {
     world = await startWorld();
     const sha = newCommit(world);
-    record(world, sha, targets, state("queued", "Queued"));
-    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).length === 20, 5000, "20 check runs");
+    await record(world, sha, targets, state("queued", "Queued"));
+    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).length === 20, 5000, "20 check runs");
     expect(checkMutations(world)).toBe(1);
-    record(world, sha, targets, state("completed", "Succeeded", "success"));
-    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"), 5000, "20 updates");
+    await record(world, sha, targets, state("completed", "Succeeded", "success"));
+    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"), 5000, "20 updates");
     expect(checkMutations(world)).toBe(2);
   });
 
@@ -38,8 +40,11 @@ describe("check-run reporter", () => {
     world = await startWorld();
     const sha = newCommit(world);
     const steps = [state("queued", "Queued"), state("in_progress", "Submitted"), state("in_progress", "Running"), state("in_progress", "Cancelling…"), state("completed", "Cancelled", "cancelled")];
-    for (const s of steps) record(world, sha, ["rpm-build:x"], s);
-    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha)[0]?.status === "completed", 5000, "the check");
+    // Recorded before any flush can run (one transaction), as the changes of one moment are.
+    await world.deps.db.tx(async () => {
+      for (const s of steps) await record(world!, sha, ["rpm-build:x"], s);
+    });
+    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha)[0]?.status === "completed", 5000, "the check");
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.history.map((h) => h.status)).toEqual(["completed"]);
     expect(run.output?.title).toBe("Cancelled");
@@ -50,9 +55,9 @@ describe("check-run reporter", () => {
     const sha = newCommit(world);
     world.sim.rateLimitNext(1, { kind: "secondary", retryAfterSec: 1, routeGroup: "graphql" });
     world.sim.rateLimitNext(1, { kind: "429", retryAfterSec: 1, routeGroup: "graphql" });
-    record(world, sha, targets.slice(0, 5), state("queued", "Queued"));
-    record(world, sha, targets.slice(0, 5), state("completed", "Succeeded", "success"));
-    await waitFor(() => {
+    await record(world, sha, targets.slice(0, 5), state("queued", "Queued"));
+    await record(world, sha, targets.slice(0, 5), state("completed", "Succeeded", "success"));
+    await waitFor(async () => {
       const runs = world!.sim.checkRuns("acme", "widget", sha);
       return runs.length === 5 && runs.every((c) => c.conclusion === "success");
     }, 10_000, "all five in their last state");
@@ -67,21 +72,20 @@ describe("check-run reporter", () => {
     // More limits than the client retries: the flush gives up and the rows stay pending with a backoff.
     world.sim.rateLimitNext(3, { kind: "secondary", retryAfterSec: 1, routeGroup: "graphql" });
     world.sim.rateLimitNext(3, { kind: "secondary", retryAfterSec: 1, routeGroup: "check-runs" });
-    record(world, sha, targets.slice(0, 3), state("completed", "Succeeded", "success"));
-    const postponed = () => (world!.deps.db.prepare("SELECT COUNT(*) AS n FROM check_runs WHERE last_error IS NOT NULL").get() as { n: number }).n;
-    await waitFor(() => postponed() > 0, 5000, "a postponed write");
-    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.conclusion === "success").length === 3, 15_000, "the postponed writes to go out");
+    await record(world, sha, targets.slice(0, 3), state("completed", "Succeeded", "success"));
+    await waitFor(async () => (await world!.deps.checks.countPostponed()) > 0, 5000, "a postponed write");
+    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.conclusion === "success").length === 3, 15_000, "the postponed writes to go out");
   });
 
   it("resumes sending after a restart: desired states are durable", async () => {
     world = await startWorld(undefined, { githubLatencyMs: 300 });
     const sha = newCommit(world);
-    record(world, sha, targets.slice(0, 4), state("queued", "Queued"));
+    await record(world, sha, targets.slice(0, 4), state("queued", "Queued"));
     await new Promise((r) => setTimeout(r, 50)); // the flush is in flight
     await world.restart();
-    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).length === 4, 10_000, "four check runs after the restart");
-    record(world, sha, targets.slice(0, 4), state("completed", "Succeeded", "success"));
-    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"), 10_000, "updates after the restart");
+    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).length === 4, 10_000, "four check runs after the restart");
+    await record(world, sha, targets.slice(0, 4), state("completed", "Succeeded", "success"));
+    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"), 10_000, "updates after the restart");
     // No duplicate check runs were created by the interrupted flush.
     expect(world.sim.checkRuns("acme", "widget", sha)).toHaveLength(4);
   });

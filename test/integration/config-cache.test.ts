@@ -1,3 +1,4 @@
+import { ConfigCache } from "../../src/packit-config/cache.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { pushEvent } from "../../testing/github-sim/index.js";
 import { checksOf, randomSha, startWorld, waitFor, type World } from "../support/env.js";
@@ -29,9 +30,9 @@ describe("config-absence cache through the webhook handler", () => {
     world.sim.setFile("acme", "widget", "*", ".packit.yaml", PUSH_CONFIG);
     const adding = push(world, { added: [".packit.yaml"] });
     await adding.send;
-    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "the build of the push that added the config");
+    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the build of the push that added the config");
     expect(world.sim.requestCount({ group: "graphql" })).toBeGreaterThanOrEqual(2);
-    await waitFor(() => Object.keys(checksOf(world!, adding.after)).length === 1, 5000, "its check run");
+    await waitFor(async () => Object.keys(checksOf(world!, adding.after)).length === 1, 5000, "its check run");
     expect(Object.keys(checksOf(world, adding.after))).toEqual(["rpm-build:main:fedora-rawhide-x86_64"]);
   });
 
@@ -41,10 +42,9 @@ describe("config-absence cache through the webhook handler", () => {
     world.sim.failNext(4, 502, { routeGroup: "graphql" });
     const first = push(world, { modified: ["src/a.c"] });
     expect((await first.send).status).toBe(500);
-    const row = world.deps.db.prepare("SELECT state FROM config_state").get() as { state: string };
-    expect(row.state).toBe("unknown");
+    expect((await new ConfigCache(world.deps.db).get(world.repo.id, "main"))?.state).toBe("unknown");
     expect(world.sim.requests.filter((r) => r.status === 502)).toHaveLength(4);
     await push(world, { modified: ["src/b.c"] }).send;
-    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "the next push's build");
+    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the next push's build");
   });
 });

@@ -21,12 +21,12 @@ describe("priorities, fairness and metrics", () => {
     await new Promise((r) => setTimeout(r, 100)); // the big project's tasks are queued first
     await world.send("pull_request", pullRequestEvent("opened", { repo: small, number: 1, headSha: randomSha(), author: "b" }));
 
-    const succeeded = (repo: string) =>
-      (world!.deps.db.prepare("SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repositories r ON r.id = p.repo_id WHERE r.name = ? AND j.state = 'success'").get(repo) as { n: number }).n;
-    await waitFor(() => succeeded("small") === 2, 20_000, "the small project's two builds to finish");
+    const succeeded = async (repo: string) =>
+      (await world!.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repositories r ON r.id = p.repo_id WHERE r.name = ? AND j.state = 'success'", [repo]))!.n;
+    await waitFor(async () => (await succeeded("small")) === 2, 20_000, "the small project's two builds to finish");
     const bigStarted = world.fakes.copr.builds().filter((b) => b.projectname.startsWith("acme-widget")).length;
     expect(bigStarted).toBeGreaterThan(0); // the big one progressed too
-    expect(succeeded("widget")).toBeLessThan(100); // and the small one finished first
+    expect(await succeeded("widget")).toBeLessThan(100); // and the small one finished first
   });
 
   it("exposes the counters of a scenario on /metrics", async () => {
@@ -37,7 +37,7 @@ describe("priorities, fairness and metrics", () => {
       const after = randomSha();
       await world.send("push", pushEvent({ repo: unconfigured, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: ["x"] }] }));
     }
-    await waitFor(() => world!.fakes.testingFarm.requests().length === 2, 10_000, "tests to start");
+    await waitFor(async () => world!.fakes.testingFarm.requests().length === 2, 10_000, "tests to start");
     const text = await (await fetch(`${world.service.url}/metrics`)).text();
     const value = (line: string) => Number(text.split("\n").find((l) => l.startsWith(line))?.split(" ").at(-1));
     expect(value('packit_webhook_events_total{event="pull_request.opened",outcome="handled"}')).toBe(1);

@@ -1,3 +1,4 @@
+import { sqliteOf } from "../support/db.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEnvironment, type Environment } from "../../testing/demo/environment.js";
 import { installationEvent } from "../../testing/github-sim/index.js";
@@ -39,7 +40,7 @@ describe("maintenance sweep", () => {
     const res = await runSweep(env.deps);
     expect(decisions(res)).toEqual({ "configured-org": "kept", "idle-org": "reported", "idle-user": "reported", "new-org": "kept" });
     expect(suspended(env)).toEqual([]);
-    const audit = new AuditLog(env.deps.db).list({ actionPrefix: "maintenance." });
+    const audit = await new AuditLog(env.deps.db).list({ actionPrefix: "maintenance." });
     expect(audit.map((a) => a.action).sort()).toEqual(["maintenance.kept", "maintenance.kept", "maintenance.reported", "maintenance.reported"]);
   });
 
@@ -72,7 +73,7 @@ describe("maintenance sweep", () => {
     env = await world();
     await runSweep(env.deps, { dryRun: true }); // every answer cached and fresh
     // Forget idle-org's answers so the next sweep must look them up, and make that lookup fail for good.
-    env.deps.db.prepare("DELETE FROM config_state WHERE repo_id IN (SELECT id FROM repositories WHERE installation_id = 2)").run();
+    sqliteOf(env.deps.db).prepare("DELETE FROM config_state WHERE repo_id IN (SELECT id FROM repositories WHERE installation_id = 2)").run();
     env.sim.failNext(4, 500, { routeGroup: "graphql" });
     env.deps.settings.maintenance.mode = "suspend";
     const res = await runSweep(env.deps);
@@ -87,6 +88,6 @@ describe("maintenance sweep", () => {
     const res = await runSweep(env.deps, { dryRun: true });
     expect(decisions(res)["idle-org"]).toBe("uninstalled");
     expect(env.sim.installations().filter((i) => i.deleted || i.suspended_at)).toEqual([]);
-    expect(new AuditLog(env.deps.db).list({ actionPrefix: "maintenance." })).toEqual([]);
+    expect(await new AuditLog(env.deps.db).list({ actionPrefix: "maintenance." })).toEqual([]);
   });
 });

@@ -100,9 +100,9 @@ describe("pipeline: a pull request runs builds, then tests", () => {
     world = await startWorld(config);
     world.sim.setFile("acme", "widget", "v1.0", ".packit.yaml", config); // the tag exists
     await world.send("release", releaseEvent("published", { repo: world.repo, tagName: "v1.0", author: "maintainer" }));
-    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "the release build");
+    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the release build");
     const releaseRuns = world.sim.checkRuns("acme", "widget").filter((c) => c.name.startsWith("rpm-build:v1.0:"));
-    await waitFor(() => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v1.0:fedora-rawhide-x86_64"), 10_000, "the release check on the tag's commit");
+    await waitFor(async () => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v1.0:fedora-rawhide-x86_64"), 10_000, "the release check on the tag's commit");
     expect(releaseRuns.every((c) => /^[0-9a-f]{40}$/.test(c.head_sha))).toBe(true);
     const feature = randomSha();
     await world.send("push", pushEvent({ repo: world.repo, ref: "feature", before: randomSha(), after: feature, commits: [{ id: feature, modified: ["a.c"] }] }));

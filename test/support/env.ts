@@ -1,3 +1,4 @@
+import { inject } from "vitest";
 import { startEnvironment, type Environment, type EnvironmentOptions } from "../../testing/demo/environment.js";
 import type { SimRepo } from "../../testing/github-sim/index.js";
 import { randomSha } from "../../testing/github-sim/index.js";
@@ -11,7 +12,9 @@ export interface World extends Environment {
 
 /** An environment with one installation and one repository carrying `config` (or none). */
 export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts: EnvironmentOptions = {}): Promise<World> {
-  const env = await startEnvironment(opts);
+  // TEST_ENGINE=postgres: the same end-to-end tests on the run's PostgreSQL server (SQLite-only checks excepted).
+  const postgresUrl = opts.postgresUrl ?? (process.env.TEST_ENGINE === "postgres" && !opts.databasePath ? inject("postgresUrl") : undefined);
+  const env = await startEnvironment({ ...opts, postgresUrl });
   env.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
   const repo = env.sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: config ? { ".packit.yaml": config } : {} });
   env.sim.setPermission("acme", "widget", "maintainer", "write");

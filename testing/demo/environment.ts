@@ -10,6 +10,7 @@ import { startService, type Service } from "../../src/service.js";
 import { deepMerge, parseSettings, type Settings } from "../../src/settings.js";
 import type { AppDeps } from "../../src/deps.js";
 import type { RepoRow } from "../../src/pipeline/store.js";
+import { createScratchDatabase, type ScratchDatabase } from "./postgres.js";
 
 export type { Fakes } from "../fakes/all.js";
 
@@ -35,12 +36,17 @@ export interface EnvironmentOptions {
   githubLatencyMs?: number;
   /** Keep the database here instead of a temp dir (restart tests). */
   databasePath?: string;
+  /**
+   * A PostgreSQL server: the service runs on a fresh database of its own there,
+   * dropped at stop, instead of SQLite (the demo and replay pass `DATABASE_URL`).
+   */
+  postgresUrl?: string;
   port?: number;
 }
 
 /**
  * A whole working world on loopback: the simulated GitHub, the five fake backends
- * and the real service (Probot server, workers, SQLite) configured to use them,
+ * and the real service (Probot server, workers, its database) configured to use them,
  * with timings shortened so a pipeline finishes in a second. Koji and OpenScanHub
  * take Kerberos only, as Fedora's do: a throwaway KDC (one per process) issues the
  * app's keytab. The demo, replay, benchmarks and end-to-end tests all use it.
@@ -50,8 +56,17 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
   const [sim, fakes] = await Promise.all([startGitHubSim({ latencyMs: opts.githubLatencyMs ?? 0 }), startFakes({ phaseMs })]);
   const stopServers = () => Promise.all([sim.stop(), stopFakes(fakes)]);
   const dir = opts.databasePath ? undefined : mkdtempSync(join(tmpdir(), "packit-probot-env-"));
+  const postgresUrl = opts.databasePath ? undefined : opts.postgresUrl;
+  let scratch: ScratchDatabase | undefined;
+  try {
+    scratch = postgresUrl ? await createScratchDatabase(postgresUrl, "packit_env") : undefined;
+  } catch (err) {
+    await stopServers();
+    throw err;
+  }
+  const dropScratch = async () => scratch?.drop();
   const base: Record<string, unknown> = {
-    database: { path: opts.databasePath ?? join(dir!, "packit-probot.sqlite") },
+    database: scratch ? { url: scratch.url } : { path: opts.databasePath ?? join(dir!, "packit-probot.sqlite") },
     worker: { pollIntervalMs: 50, leaseMs: 2000, retryBaseMs: 50, retryMaxMs: 500, maxAttempts: 4 },
     polling: { intervalMs: Math.min(250, Math.max(20, Math.round(phaseMs / 2))), maxIntervalMs: Math.min(1000, phaseMs * 2) },
     checks: { flushWindowMs: 10 },
@@ -77,6 +92,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
   } catch (err) {
     // Leave nothing running when the service cannot start.
     await stopServers();
+    await dropScratch();
     if (dir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -96,6 +112,7 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     async stop() {
       await env.service.stop();
       await stopServers();
+      await dropScratch();
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -126,7 +143,7 @@ export async function servedSrpmUrl(env: Environment): Promise<string> {
  * simulated GitHub and already known to the app (as its events would have stored
  * it): what benchmarks that store pipelines directly start from.
  */
-export function seedWidgetRepo(env: Environment, installationId: number): RepoRow {
+export function seedWidgetRepo(env: Environment, installationId: number): Promise<RepoRow> {
   env.sim.addInstallation({ id: installationId, account: { login: "acme", type: "Organization" } });
   const r = env.sim.addRepo({ installationId, owner: "acme", name: "widget", files: {} });
   return env.deps.pipelines.ensureRepo({

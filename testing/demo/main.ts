@@ -27,7 +27,10 @@ import {
   type SimRepo,
 } from "../github-sim/index.js";
 import { runSweep, type SweepResult } from "../../src/maintenance/sweep.js";
+import { AuditLog } from "../../src/audit/index.js";
+import { rowCounts } from "../../src/db/copy.js";
 import type { JobRow } from "../../src/pipeline/store.js";
+import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 import { startEnvironment, type Environment } from "./environment.js";
 
 export interface DemoOptions {
@@ -35,6 +38,8 @@ export interface DemoOptions {
   json?: boolean;
   /** Where timeline lines go (default: stdout). */
   log?: (line: string) => void;
+  /** Run the service on a fresh database on this PostgreSQL server (`npm run demo` passes `DATABASE_URL`). */
+  postgresUrl?: string;
 }
 
 export interface DemoSummary {
@@ -151,8 +156,17 @@ interface Step {
 interface Hold {
   sha: string;
   key: string;
-  afterJobId: number;
+  /** Only jobs submitted after the hold was asked for. */
+  afterSubmission: number;
   jobId?: number;
+}
+
+/** A submission the app made, as the demo saw it go out (the fakes' hooks read this synchronously). */
+interface Submission {
+  seq: number;
+  jobId: number;
+  sha: string;
+  key: string;
 }
 
 /** The scenario's world and the probes its steps use. */
@@ -163,6 +177,8 @@ class Scenario {
   readonly dormant: SimInstallation;
   readonly legacy: SimRepo;
   private readonly holds: Hold[] = [];
+  /** "backend:externalId" → the job behind it. */
+  private readonly submissions = new Map<string, Submission>();
   private readonly heldKoji = new Set<number>();
   private kojiRefusesCancel = false;
   private stopped = false;
@@ -174,6 +190,7 @@ class Scenario {
 
   constructor(readonly env: Environment) {
     const { sim, fakes } = env;
+    this.watchSubmissions();
     // Installed long ago, so the sweep judges them on their configs, not the grace period.
     this.acme = sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" }, createdAt: "2024-03-01T09:00:00Z" });
     this.widget = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } });
@@ -210,14 +227,32 @@ class Scenario {
     this.stopped = true;
   }
 
+  /**
+   * Note each job the app submits to Copr, Testing Farm or Koji when its backend id
+   * comes back, before the app's first status read can reach the fake (the fakes'
+   * hooks are synchronous; the database is not).
+   */
+  private watchSubmissions(): void {
+    for (const backend of ["copr", "testing-farm", "koji"] as const) {
+      const client = this.env.deps.backends[backend];
+      const submit = client.submit.bind(client);
+      client.submit = async (req, opts) => {
+        const res = await submit(req, opts);
+        const job = await this.env.deps.pipelines.jobByToken(req.token);
+        if (job) this.submissions.set(`${backend}:${res.externalId}`, { seq: this.submissions.size + 1, jobId: job.id, sha: req.source.sha, key: job.key });
+        return res;
+      };
+    }
+  }
+
   /** Poll until `probe` returns a value; fail the step with what was expected and the last state seen. */
-  async until<T>(expected: string, probe: () => T | undefined | false | null, actual: () => string, timeoutMs = WAIT_MS): Promise<T> {
+  async until<T>(expected: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, actual: () => string | Promise<string>, timeoutMs = WAIT_MS): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       if (this.stopped) throw new Unexpected(expected, "the demo was stopped");
-      const v = probe();
+      const v = await probe();
       if (v !== undefined && v !== false && v !== null) return v;
-      if (Date.now() > end) throw new Unexpected(`${expected} within ${timeoutMs / 1000} s`, actual());
+      if (Date.now() > end) throw new Unexpected(`${expected} within ${timeoutMs / 1000} s`, await actual());
       await sleep(5);
     }
   }
@@ -251,10 +286,8 @@ class Scenario {
   }
 
   /** The newest job of a head with this check name, as the app's database has it. */
-  latestJob(sha: string, key: string): JobRow | undefined {
-    return this.env.deps.db
-      .prepare("SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE p.head_sha = ? AND j.key = ? ORDER BY j.id DESC LIMIT 1")
-      .get(sha, key) as JobRow | undefined;
+  latestJob(sha: string, key: string): Promise<JobRow | undefined> {
+    return this.env.deps.pipelines.latestJobAtHead(sha, key);
   }
 
   /**
@@ -263,9 +296,9 @@ class Scenario {
    * the job; resolves once the job is held.
    */
   hold(sha: string, key: string): Promise<void> {
-    const hold: Hold = { sha, key, afterJobId: this.latestJob(sha, key)?.id ?? 0 };
+    const hold: Hold = { sha, key, afterSubmission: this.submissions.size };
     this.holds.push(hold);
-    const held = this.until(`${key} of ${short(sha)} submitted and held`, () => hold.jobId !== undefined, () => JSON.stringify(this.latestJob(sha, key) ?? null)).then(() => undefined);
+    const held = this.until(`${key} of ${short(sha)} submitted and held`, () => hold.jobId !== undefined, async () => JSON.stringify((await this.latestJob(sha, key)) ?? null)).then(() => undefined);
     held.catch(() => undefined); // awaited by the step that needs it
     return held;
   }
@@ -273,12 +306,10 @@ class Scenario {
   /** Whether the job behind a backend id is one to hold now (each hold takes one job). */
   private claimHold(backend: BackendName, externalId: string): boolean {
     if (this.stopped) return false;
-    const { pipelines } = this.env.deps;
-    const job = pipelines.jobByExternalId(backend, externalId);
-    const sha = job && pipelines.pipeline(job.pipeline_id)?.head_sha;
-    if (!job || this.holds.some((h) => h.jobId === job.id)) return false;
-    const hold = this.holds.find((h) => h.jobId === undefined && h.sha === sha && h.key === job.key && job.id > h.afterJobId);
-    if (hold) hold.jobId = job.id;
+    const job = this.submissions.get(`${backend}:${externalId}`);
+    if (!job || this.holds.some((h) => h.jobId === job.jobId)) return false;
+    const hold = this.holds.find((h) => h.jobId === undefined && h.sha === job.sha && h.key === job.key && job.seq > h.afterSubmission);
+    if (hold) hold.jobId = job.jobId;
     return hold !== undefined;
   }
 
@@ -291,23 +322,22 @@ class Scenario {
     this.kojiRefusesCancel = true;
   }
 
-  cancelReports(action: string): CancelReport[] {
-    const rows = this.env.deps.db.prepare("SELECT detail FROM audit WHERE action = ? ORDER BY id").all(action) as { detail: string }[];
-    return rows.map((r) => JSON.parse(r.detail) as CancelReport);
+  async cancelReports(action: string): Promise<CancelReport[]> {
+    return (await new AuditLog(this.env.deps.db).list({ action })).map((e) => e.detail as CancelReport);
   }
 
   async nextCancelReport(action: string, seen: number): Promise<CancelReport> {
-    return this.until(`a new ${action} report in the audit table`, () => this.cancelReports(action)[seen], () => `${this.cancelReports(action).length} report(s)`);
+    return this.until(`a new ${action} report in the audit table`, async () => (await this.cancelReports(action))[seen], async () => `${(await this.cancelReports(action)).length} report(s)`);
   }
 
-  outcomeOf(deliveryId: string): string | undefined {
-    return (this.env.deps.db.prepare("SELECT outcome FROM deliveries WHERE id = ?").get(deliveryId) as { outcome: string | null } | undefined)?.outcome ?? undefined;
+  async outcomeOf(deliveryId: string): Promise<string | undefined> {
+    return (await new DeliveryLog(this.env.deps.db).outcome(deliveryId)) ?? undefined;
   }
 
   /** Wait until the app has nothing queued or running (so request counts that follow are its own). */
   async idle(): Promise<void> {
-    const busy = () => this.env.deps.tasks.counts().filter((c) => c.status === "todo" || c.status === "doing").reduce((n, c) => n + c.n, 0);
-    await this.until("the app idle (no queued or running tasks)", () => busy() === 0, () => `${busy()} task(s) queued or running`);
+    const busy = async () => (await this.env.deps.tasks.counts()).filter((c) => c.status === "todo" || c.status === "doing").reduce((n, c) => n + c.n, 0);
+    await this.until("the app idle (no queued or running tasks)", async () => (await busy()) === 0, async () => `${await busy()} task(s) queued or running`);
   }
 
   /** PR #1 of a repository at a new head, as it exists on GitHub (so `/packit` commands can read it) and as the webhook describes it. */
@@ -331,8 +361,8 @@ class Scenario {
     return checkRunEvent("requested_action", { repo: this.widget, checkRun: this.run(sha, name), identifier, sender, pullRequests: [{ number: 1, headRef: "fix-build" }] });
   }
 
-  taskCount(name: string): number {
-    return (this.env.deps.db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE name = ?").get(name) as { n: number }).n;
+  taskCount(name: string): Promise<number> {
+    return this.env.deps.tasks.countByName(name);
   }
 }
 
@@ -370,8 +400,8 @@ function steps(s: Scenario): Step[] {
         for (const [installation, repositories] of installs) {
           await s.send("installation", installationEvent("created", { installation, repositories, sender: `${installation.account.login}-admin` }));
         }
-        const count = (table: string) => (env.deps.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-        expect(count("installations") === 2 && count("repositories") === 3, "2 installations and 3 repositories recorded", () => `${count("installations")} installations, ${count("repositories")} repositories`);
+        const rows = await rowCounts(env.deps.db);
+        expect(rows.installations === 2 && rows.repositories === 3, "2 installations and 3 repositories recorded", () => `${rows.installations} installations, ${rows.repositories} repositories`);
         return { line: "app installed on acme (acme/widget and acme/gadget, configured) and dormant-org (dormant-org/legacy, no .packit.yaml)" };
       },
     },
@@ -413,7 +443,7 @@ function steps(s: Scenario): Step[] {
     {
       title: "new head supersedes the old one",
       async run() {
-        const seen = s.cancelReports("cancel.supersede").length;
+        const seen = (await s.cancelReports("cancel.supersede")).length;
         // On the new head, both tests and koji-build:f44 are kept running for the cancel steps.
         held.newHead = [s.hold(s.shaB, TF_RAWHIDE), s.hold(s.shaB, TF_44), s.hold(s.shaB, KOJI_44)];
         await s.send("pull_request", s.pullRequest("synchronize", s.shaB, s.shaA));
@@ -449,7 +479,7 @@ function steps(s: Scenario): Step[] {
         await s.send("issue_comment", payload);
         const reply = await s.until("a reply comment with the cancel report", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
         expect(reply.startsWith("**Cancel: partial**"), 'a "partial" cancel report', () => reply.split("\n")[0]!);
-        const report = s.cancelReports("cancel.comment").at(-1);
+        const report = (await s.cancelReports("cancel.comment")).at(-1);
         const codes = report?.results.map((r) => `${r.check}=${r.code}`).sort() ?? [];
         const want = [`${KOJI_44}=3`, `${TF_RAWHIDE}=0`, `${TF_44}=0`].sort();
         expect(JSON.stringify(codes) === JSON.stringify(want), want.join(", "), () => codes.join(", "));
@@ -463,11 +493,12 @@ function steps(s: Scenario): Step[] {
       title: "/packit cancel by a stranger",
       async run() {
         const before = s.appComments().length;
-        const cancels = s.taskCount("cancel-jobs");
+        const cancels = await s.taskCount("cancel-jobs");
         await s.send("issue_comment", s.prComment("/packit cancel", "stranger"));
         const reply = await s.until("a refusal reply", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
         expect(reply.startsWith("Sorry @stranger"), "a reply refusing @stranger", () => reply);
-        expect(s.taskCount("cancel-jobs") === cancels, "no cancel queued", () => `${s.taskCount("cancel-jobs") - cancels} cancel task(s) queued`);
+        const cancelsAfter = await s.taskCount("cancel-jobs");
+        expect(cancelsAfter === cancels, "no cancel queued", () => `${cancelsAfter - cancels} cancel task(s) queued`);
         // Let Koji finish the build it refused to cancel.
         s.releaseKoji();
         return { line: "/packit cancel by @stranger (read access): refused, nothing cancelled; reply:", details: indent(reply) };
@@ -491,7 +522,7 @@ function steps(s: Scenario): Step[] {
     {
       title: "Cancel button",
       async run() {
-        const seen = s.cancelReports("cancel.button").length;
+        const seen = (await s.cancelReports("cancel.button")).length;
         await s.send("check_run", s.pressButton(s.shaB, TF_RAWHIDE, "cancel", "maintainer"));
         const report = await s.nextCancelReport("cancel.button", seen);
         expect(report.results.length === 1 && report.results[0]!.code === 0, `${TF_RAWHIDE} code 0`, () => JSON.stringify(report.results));
@@ -513,7 +544,7 @@ function steps(s: Scenario): Step[] {
     {
       title: "Cancel on a finished check",
       async run() {
-        const seen = s.cancelReports("cancel.button").length;
+        const seen = (await s.cancelReports("cancel.button")).length;
         await s.send("check_run", s.pressButton(s.shaB, KOJI_RAWHIDE, "cancel", "maintainer"));
         const report = await s.nextCancelReport("cancel.button", seen);
         const r = report.results[0];
@@ -545,7 +576,8 @@ function steps(s: Scenario): Step[] {
         const res = await env.send("push", payload, id);
         const made = sim.requests.slice(from);
         const graphql = made.filter((r) => r.group === "graphql").length;
-        expect(res.status === 200 && s.outcomeOf(id) === "ignored", "push ignored", () => `${res.status}, outcome ${s.outcomeOf(id)}`);
+        const outcome = await s.outcomeOf(id);
+        expect(res.status === 200 && outcome === "ignored", "push ignored", () => `${res.status}, outcome ${outcome}`);
         expect(graphql === 1 && made.length <= 2, "one GraphQL lookup (and at most a token exchange)", () => made.map((r) => `${r.method} ${r.path}`).join(", "));
         return { line: `push to dormant-org/legacy (no .packit.yaml): ignored; ${made.length} GitHub requests (${made.map((r) => `${r.method} ${r.path}`).join(", ")}) — absence cached` };
       },
@@ -558,7 +590,8 @@ function steps(s: Scenario): Step[] {
         const payload = pushEvent({ repo: s.legacy, ref: "main", before: randomSha(), after: randomSha(), commits: [{ id: randomSha(), modified: ["src/main.c"] }] });
         const res = await env.send("push", payload, id);
         const made = sim.requests.length - from;
-        expect(res.status === 200 && s.outcomeOf(id) === "ignored", "push ignored", () => `${res.status}, outcome ${s.outcomeOf(id)}`);
+        const outcome = await s.outcomeOf(id);
+        expect(res.status === 200 && outcome === "ignored", "push ignored", () => `${res.status}, outcome ${outcome}`);
         expect(made === 0, "0 GitHub API requests", () => `${made}: ${sim.requests.slice(from).map((r) => `${r.method} ${r.path}`).join(", ")}`);
         return { line: "another push to dormant-org/legacy (touches no config file): ignored from the cache — 0 GitHub API requests" };
       },
@@ -613,7 +646,7 @@ function steps(s: Scenario): Step[] {
         // The task the hub holds: the PR build's SRPM against main's, both uploaded byte for byte as Copr served them.
         const pr = coprBuildOf(s.shaC);
         const base = coprBuildOf(s.shaMain);
-        const taskId = Number(s.latestJob(s.shaC, OSH_RAWHIDE)?.external_id);
+        const taskId = Number((await s.latestJob(s.shaC, OSH_RAWHIDE))?.external_id);
         const task = fakes.openscanhub.task(taskId);
         const baseArgs = task?.args.base_task_args;
         const baseName = Array.isArray(baseArgs) ? baseArgs[2] : undefined;
@@ -668,15 +701,14 @@ function steps(s: Scenario): Step[] {
   ];
 }
 
-function summarise(env: Environment, steps: number, failure: DemoSummary["failure"], elapsedMs: number): DemoSummary {
+async function summarise(env: Environment, steps: number, failure: DemoSummary["failure"], elapsedMs: number): Promise<DemoSummary> {
   const checks: Record<string, number> = {};
   for (const c of [...env.sim.checkRuns("acme", "widget"), ...env.sim.checkRuns("acme", "gadget")]) {
     const key = c.status === "completed" ? c.conclusion ?? "completed" : c.status;
     checks[key] = (checks[key] ?? 0) + 1;
   }
   const cancellations = { "0": 0, "1": 0, "2": 0, "3": 0 };
-  const reports = env.deps.db.prepare("SELECT detail FROM audit WHERE action LIKE 'cancel.%'").all() as { detail: string }[];
-  for (const r of reports) for (const res of (JSON.parse(r.detail) as CancelReport).results) cancellations[`${res.code}`]++;
+  for (const r of await new AuditLog(env.deps.db).list({ actionPrefix: "cancel.", limit: 100_000 })) for (const res of (r.detail as CancelReport).results) cancellations[`${res.code}`]++;
   const { copr, testingFarm, koji, imageBuilder, openscanhub } = env.fakes;
   return {
     name: "demo",
@@ -710,7 +742,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const t0 = Date.now();
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
-  const env = await startEnvironment({ phaseMs: PHASE_MS });
+  const env = await startEnvironment({ phaseMs: PHASE_MS, postgresUrl: opts.postgresUrl });
   let scenario: Scenario | undefined;
   let passed = 0;
   let total = 0;
@@ -737,7 +769,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
         break;
       }
     }
-    summary = summarise(env, passed, failure, Date.now() - t0);
+    summary = await summarise(env, passed, failure, Date.now() - t0);
   } finally {
     scenario?.stop();
     await env.stop();
@@ -749,7 +781,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invokedDirectly) {
-  runDemo({ json: process.argv.includes("--json") }).then(
+  runDemo({ json: process.argv.includes("--json"), postgresUrl: process.env.DATABASE_URL }).then(
     (s) => {
       process.exitCode = s.ok ? 0 : 1;
     },

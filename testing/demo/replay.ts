@@ -24,6 +24,7 @@ import { pathToFileURL } from "node:url";
 import type { GitHubSim, SimRepo } from "../github-sim/index.js";
 import { learn, type Facts } from "../github-sim/known.js";
 import { createLogger } from "../../src/log.js";
+import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 import { startEnvironment, type Environment } from "./environment.js";
 
 /** The `.packit.yaml` every repository gets unless the caller gives one. */
@@ -50,6 +51,8 @@ export interface ReplayOptions {
   json?: boolean;
   /** Where output lines go (default: stdout). */
   log?: (line: string) => void;
+  /** Run the service on a fresh database on this PostgreSQL server (`npm run replay` passes `DATABASE_URL`). */
+  postgresUrl?: string;
 }
 
 export interface DeliveryResult {
@@ -234,7 +237,7 @@ function captureLog(): { lines: Payload[]; destination: Writable } {
 async function settle(env: Environment): Promise<boolean> {
   const end = Date.now() + SETTLE_MS;
   for (;;) {
-    const busy = env.deps.tasks.counts().some((c) => (c.status === "todo" || c.status === "doing") && c.n > 0);
+    const busy = (await env.deps.tasks.counts()).some((c) => (c.status === "todo" || c.status === "doing") && c.n > 0);
     if (!busy) return true;
     if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, 20));
@@ -256,14 +259,14 @@ async function replayOne(env: Environment, d: Recorded, logLines: Payload[]): Pr
   }
   const whileAnswering = env.sim.requests.length - from;
   const settled = await settle(env);
-  const verdict = judge(env, id, event, answer, logLines.filter((l) => l.delivery === id));
+  const verdict = await judge(env, id, event, answer, logLines.filter((l) => l.delivery === id));
   const detail = settled ? verdict.detail : `${verdict.detail ?? ""} (app still busy after ${SETTLE_MS / 1000} s)`.trim();
   return { file: d.file, event, status: answer.status, ...verdict, detail, github_requests: env.sim.requests.length - from, while_answering: whileAnswering };
 }
 
 /** What the app made of a delivery: its row in the deliveries table, its HTTP answer and its log lines. */
-function judge(env: Environment, id: string, event: string, answer: { status: number; body: string }, logLines: Payload[]): Verdict {
-  const row = env.deps.db.prepare("SELECT outcome FROM deliveries WHERE id = ?").get(id) as { outcome: string | null } | undefined;
+async function judge(env: Environment, id: string, event: string, answer: { status: number; body: string }, logLines: Payload[]): Promise<Verdict> {
+  const row = { outcome: await new DeliveryLog(env.deps.db).outcome(id) };
   const serverError = answer.status >= 500;
   switch (row?.outcome) {
     case "handled":
@@ -291,7 +294,7 @@ export async function runReplay(dir: string, opts: ReplayOptions = {}): Promise<
   const out = opts.log ?? ((line: string) => console.log(line));
   const recorded = readDeliveries(dir);
   const { lines, destination } = captureLog();
-  const env = await startEnvironment({ log: await createLogger({ level: "debug", destination }) });
+  const env = await startEnvironment({ log: await createLogger({ level: "debug", destination }), postgresUrl: opts.postgresUrl });
   const results: DeliveryResult[] = [];
   try {
     prepareSimulator(env.sim, recorded.filter((d): d is Extract<Recorded, { payload: Payload }> => "payload" in d), opts.config ?? DEFAULT_REPLAY_CONFIG);
@@ -345,7 +348,7 @@ if (invokedDirectly) {
     process.exitCode = 2;
   } else {
     const config = args.configFile ? readFileSync(args.configFile, "utf8") : undefined;
-    runReplay(args.dir, { config, json: args.json }).then(
+    runReplay(args.dir, { config, json: args.json, postgresUrl: process.env.DATABASE_URL }).then(
       (s) => {
         // Deliveries the app refused or ignored are fine; only a crash or an unexpected 5xx fails the replay.
         process.exitCode = s.unhandled > 0 ? 1 : 0;

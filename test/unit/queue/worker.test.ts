@@ -1,21 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PermanentTaskError, TaskStore, Worker, exponentialBackoff, type TaskHandlers } from "../../../src/queue/index.js";
-import { openDatabase } from "../../../src/db/open.js";
-import { silentLog, tempDatabase, waitFor } from "../../support/db.js";
+import { ENGINES, silentLog, tempDatabase, waitFor, type TempDatabase } from "../../support/db.js";
 
 type Tasks = { job: { name: string } };
 
-describe("Worker", () => {
-  let t: ReturnType<typeof tempDatabase>;
+describe.each(ENGINES)("Worker on %s", (engine) => {
+  let t: TempDatabase;
   let store: TaskStore<Tasks>;
   const workers: Worker<Tasks>[] = [];
-  beforeEach(() => {
-    t = tempDatabase();
+  beforeEach(async () => {
+    t = await tempDatabase(engine);
     store = new TaskStore<Tasks>(t.db);
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop(100)));
-    t.cleanup();
+    await t.cleanup();
   });
 
   function startWorker(handlers: Partial<TaskHandlers<Tasks>>, opts: { pollIntervalMs?: number; concurrency?: number; onEnd?: string[] } = {}, s = store) {
@@ -36,17 +35,17 @@ describe("Worker", () => {
   it("runs a task as soon as it is enqueued, without waiting for a poll", async () => {
     const ran: string[] = [];
     startWorker({ async job(p) { ran.push(p.name); } }, { pollIntervalMs: 60_000 });
-    const id = store.enqueue("job", { name: "a" });
-    await waitFor(() => store.get(id)?.status === "succeeded", 1000, "task to succeed");
+    const id = await store.enqueue("job", { name: "a" });
+    await waitFor(async () => (await store.get(id))?.status === "succeeded", 1000, "task to succeed");
     expect(ran).toEqual(["a"]);
   });
 
   it("retries a failing task with backoff until it succeeds", async () => {
     let calls = 0;
     startWorker({ async job() { if (++calls < 3) throw new Error(`flaky ${calls}`); } }, { pollIntervalMs: 20 });
-    const id = store.enqueue("job", { name: "a" }, { maxAttempts: 5 });
-    await waitFor(() => store.get(id)?.status === "succeeded", 3000, "success after retries");
-    expect(store.get(id)).toMatchObject({ attempts: 3, lastError: "flaky 2" });
+    const id = await store.enqueue("job", { name: "a" }, { maxAttempts: 5 });
+    await waitFor(async () => (await store.get(id))?.status === "succeeded", 3000, "success after retries");
+    expect(await store.get(id)).toMatchObject({ attempts: 3, lastError: "flaky 2" });
   });
 
   it("stops retrying after max attempts, and never retries a permanent error", async () => {
@@ -56,18 +55,18 @@ describe("Worker", () => {
         throw new Error("always");
       },
     }, { pollIntervalMs: 20 });
-    const a = store.enqueue("job", { name: "always" }, { maxAttempts: 2 });
-    const b = store.enqueue("job", { name: "perm" }, { maxAttempts: 5 });
-    await waitFor(() => store.get(a)?.status === "failed" && store.get(b)?.status === "failed", 3000, "failures");
-    expect(store.get(a)).toMatchObject({ attempts: 2, lastError: "always" });
-    expect(store.get(b)).toMatchObject({ attempts: 1, lastError: "bad input" });
+    const a = await store.enqueue("job", { name: "always" }, { maxAttempts: 2 });
+    const b = await store.enqueue("job", { name: "perm" }, { maxAttempts: 5 });
+    await waitFor(async () => (await store.get(a))?.status === "failed" && (await store.get(b))?.status === "failed", 3000, "failures");
+    expect(await store.get(a)).toMatchObject({ attempts: 2, lastError: "always" });
+    expect(await store.get(b)).toMatchObject({ attempts: 1, lastError: "bad input" });
   });
 
   it("fails a task with no handler, clearly", async () => {
     startWorker({});
-    const id = store.enqueue("job", { name: "x" });
-    await waitFor(() => store.get(id)?.status === "failed");
-    expect(store.get(id)?.lastError).toBe('no handler for task "job"');
+    const id = await store.enqueue("job", { name: "x" });
+    await waitFor(async () => (await store.get(id))?.status === "failed");
+    expect((await store.get(id))?.lastError).toBe('no handler for task "job"');
   });
 
   it("delivers an abort to a running task in-process at once; aborted-then-failed is not retried", async () => {
@@ -77,12 +76,12 @@ describe("Worker", () => {
         ctx.signal.addEventListener("abort", () => { sawAbort = true; reject(new Error("stopped on abort")); });
       }),
     });
-    const id = store.enqueue("job", { name: "long" }, { maxAttempts: 5 });
-    await waitFor(() => store.get(id)?.status === "doing");
-    expect(store.cancel(id, { abort: true })).toEqual({ ok: true, status: "abort_requested" });
-    await waitFor(() => store.get(id)?.status === "aborted", 1000, "aborted");
+    const id = await store.enqueue("job", { name: "long" }, { maxAttempts: 5 });
+    await waitFor(async () => (await store.get(id))?.status === "doing");
+    expect(await store.cancel(id, { abort: true })).toEqual({ ok: true, status: "abort_requested" });
+    await waitFor(async () => (await store.get(id))?.status === "aborted", 1000, "aborted");
     expect(sawAbort).toBe(true);
-    expect(store.get(id)).toMatchObject({ attempts: 1, lastError: "stopped on abort" });
+    expect(await store.get(id)).toMatchObject({ attempts: 1, lastError: "stopped on abort" });
   });
 
   it("delivers an abort requested by another process within the poll interval", async () => {
@@ -92,54 +91,76 @@ describe("Worker", () => {
         ctx.signal.addEventListener("abort", () => { abortedAt = Date.now(); resolve(); });
       }),
     }, { pollIntervalMs: 100 });
-    const id = store.enqueue("job", { name: "long" });
-    await waitFor(() => store.get(id)?.status === "doing");
+    const id = await store.enqueue("job", { name: "long" });
+    await waitFor(async () => (await store.get(id))?.status === "doing");
     // Another connection (as the CLI in another process would) sets the flag; no event reaches this worker.
-    const other = new TaskStore<Tasks>(openDatabase({ path: t.path }));
+    const other = new TaskStore<Tasks>(await t.reopen());
     const requestedAt = Date.now();
-    other.cancel(id, { abort: true });
-    await waitFor(() => store.get(id)?.status === "aborted", 2000, "aborted via poll");
+    await other.cancel(id, { abort: true });
+    await waitFor(async () => (await store.get(id))?.status === "aborted", 2000, "aborted via poll");
     expect(abortedAt - requestedAt).toBeLessThanOrEqual(250);
-    other.db.close();
   });
 
   it("respects concurrency", async () => {
     let active = 0;
     let peak = 0;
-    startWorker({ async job() { active++; peak = Math.max(peak, active); await new Promise((r) => setTimeout(r, 20)); active--; } }, { concurrency: 3 });
-    const ids = Array.from({ length: 10 }, (_, i) => store.enqueue("job", { name: String(i) }));
-    await waitFor(() => ids.every((id) => store.get(id)?.status === "succeeded"), 3000, "all done");
+    let started = 0;
+    const waiting: (() => void)[] = [];
+    // Each task holds its slot until three run at once (or the last one started): a peak of 3 is reached whatever the speed.
+    const job = async () => {
+      active++;
+      started++;
+      peak = Math.max(peak, active);
+      if (active === 3 || started === 10) waiting.splice(0).forEach((go) => go());
+      else await new Promise<void>((go) => waiting.push(go));
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+    };
+    const ids = await store.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ name: "job" as const, payload: { name: String(i) } })));
+    startWorker({ job }, { concurrency: 3 });
+    await waitFor(async () => (await Promise.all(ids.map((id) => store.get(id)))).every((x) => x?.status === "succeeded"), 3000, "all done");
     expect(peak).toBe(3);
   });
 
   it("on stop, lets short tasks finish and gives long ones back to the queue", async () => {
+    let longStarted!: () => void;
+    const longRunning = new Promise<void>((r) => (longStarted = r));
+    let stopping!: () => void;
+    const stopCalled = new Promise<void>((r) => (stopping = r));
     const w = startWorker({
       job: (p, ctx) => new Promise((resolve, reject) => {
-        if (p.name === "short") setTimeout(resolve, 20);
-        else ctx.signal.addEventListener("abort", () => reject(new Error("shutdown")));
+        // The short task is still running when stop() is called, and ends within its grace.
+        if (p.name === "short") void stopCalled.then(() => setTimeout(resolve, 20));
+        else {
+          longStarted();
+          ctx.signal.addEventListener("abort", () => reject(new Error("shutdown")));
+        }
       }),
     });
-    const short = store.enqueue("job", { name: "short" });
-    const long = store.enqueue("job", { name: "long" });
-    await waitFor(() => store.get(long)?.status === "doing" && store.get(short)?.status === "doing");
-    await w.stop(200);
-    expect(store.get(short)?.status).toBe("succeeded");
-    expect(store.get(long)).toMatchObject({ status: "todo", attempts: 0 });
+    const short = await store.enqueue("job", { name: "short" });
+    const long = await store.enqueue("job", { name: "long" });
+    await longRunning;
+    expect((await store.get(short))?.status).toBe("doing");
+    const stopped = w.stop(200);
+    stopping();
+    await stopped;
+    expect((await store.get(short))?.status).toBe("succeeded");
+    expect(await store.get(long)).toMatchObject({ status: "todo", attempts: 0 });
   });
 });
 
-describe("Worker wake-ups", () => {
+describe.each(ENGINES)("Worker wake-ups on %s", (engine) => {
   it("runs a task scheduled a little ahead when it is due, not at the next poll", async () => {
-    const t = tempDatabase();
+    const t = await tempDatabase(engine);
     const store = new TaskStore<Tasks>(t.db);
     const w = new Worker<Tasks>(store, { async job() {} }, { queues: ["default"], concurrency: 1, pollIntervalMs: 60_000, leaseMs: 5000, retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }), log: silentLog });
     w.start();
     try {
-      const id = store.enqueue("job", { name: "soon" }, { runAt: Date.now() + 50 });
-      await waitFor(() => store.get(id)?.status === "succeeded", 1000, "the task due in 50 ms");
+      const id = await store.enqueue("job", { name: "soon" }, { runAt: Date.now() + 50 });
+      await waitFor(async () => (await store.get(id))?.status === "succeeded", 1000, "the task due in 50 ms");
     } finally {
       await w.stop(100);
-      t.cleanup();
+      await t.cleanup();
     }
   });
 });

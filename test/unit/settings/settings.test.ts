@@ -22,6 +22,15 @@ describe("service settings", () => {
     expect(s.cancel.supersedeDefaultBranch).toBe(true);
   });
 
+  it("takes the database from database.url in the file, and DATABASE_URL over it; SQLite without either", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "settings-")), "s.yaml");
+    writeFileSync(file, "database:\n  url: postgres://file@db/packit\n");
+    expect(loadSettings({ file, env: {} }).database).toMatchObject({ url: "postgres://file@db/packit", path: "./data/packit-probot.sqlite" });
+    expect(loadSettings({ file, env: { DATABASE_URL: "postgres://env@db/packit" } }).database.url).toBe("postgres://env@db/packit");
+    expect(loadSettings({ file: undefined, env: {} }).database.url).toBeUndefined();
+    expect(parseSettings({}).retention).toEqual({ deliveriesDays: 14, tasksDays: 14, auditDays: 365, pipelinesDays: 180 });
+  });
+
   it("maps PACKIT__SECTION__KEY_NAME to section.keyName", () => {
     expect(envOverrides({ PACKIT__BACKENDS__TESTING_FARM__TIMEOUT_MS: "5", OTHER: "x" })).toEqual({ backends: { testingFarm: { timeoutMs: "5" } } });
   });

@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AuditLog } from "../../../src/audit/index.js";
+import { pruneOld } from "../../../src/maintenance/index.js";
+import { PipelineStore } from "../../../src/pipeline/store.js";
+import { TaskStore } from "../../../src/queue/index.js";
+import { parseSettings } from "../../../src/settings.js";
+import type { AppTasks } from "../../../src/tasks.js";
+import { DeliveryLog } from "../../../src/webhooks/deliveries.js";
+import { ENGINES, tempDatabase, type TempDatabase } from "../../support/db.js";
+
+const DAY = 86_400_000;
+
+describe.each(ENGINES)("retention on %s", (engine) => {
+  let t: TempDatabase;
+  beforeEach(async () => (t = await tempDatabase(engine)));
+  afterEach(() => t.cleanup());
+
+  it("prunes what the retention settings no longer keep, and nothing still in use", async () => {
+    let now = 1_700_000_000_000;
+    const clock = () => now;
+    const settings = parseSettings({ retention: { deliveriesDays: 14, tasksDays: 14, auditDays: 30, pipelinesDays: 60 } });
+    const pipelines = new PipelineStore(t.db, clock);
+    const tasks = new TaskStore<AppTasks>(t.db, { now: clock });
+    const deliveries = new DeliveryLog(t.db, clock);
+    const audit = new AuditLog(t.db, clock);
+    const repo = await pipelines.ensureRepo({ id: 1, installationId: 1, owner: "acme", name: "widget" });
+    const job = { key: "rpm-build:f", type: "copr_build", backend: "copr" as const, target: "f", options: {}, manualTrigger: false, cancelSuperseded: true };
+    const line = { repoId: repo.id, installationId: 1, trigger: "pull_request" as const, prNumber: 1 };
+
+    // 100 days ago: a finished pipeline, one still running, and one whose build a young re-run's test depends on.
+    const finished = await pipelines.createPipeline({ ...line, headSha: "a" }, [job]);
+    await pipelines.transition(finished.jobs[0]!.id, "success");
+    const running = await pipelines.createPipeline({ ...line, headSha: "b" }, [job]);
+    const reused = await pipelines.createPipeline({ ...line, headSha: "c" }, [job]);
+    await pipelines.transition(reused.jobs[0]!.id, "success");
+    await deliveries.claim("old", "push");
+    await audit.add({ actor: "t", action: "cancel.cli" });
+    const oldTask = await tasks.enqueue("flush-checks", { installationId: 1 });
+    await tasks.claim("w", ["default"], 1000);
+    await tasks.finish(oldTask, "w", { status: "succeeded" });
+    const queued = await tasks.enqueue("flush-checks", { installationId: 2 });
+
+    now += 100 * DAY;
+    const young = await pipelines.createPipeline({ ...line, headSha: "c" }, [{ ...job, key: "tests:f", type: "tests", dependsOnJobId: reused.jobs[0]!.id }]);
+    await deliveries.claim("new", "push");
+    await audit.add({ actor: "t", action: "cancel.comment" });
+
+    expect(await pruneOld({ db: t.db, tasks, pipelines, settings, now: clock })).toEqual({ deliveries: 1, tasks: 1, audit: 1, pipelines: 1 });
+    expect(await pipelines.pipeline(finished.pipeline.id)).toBeUndefined();
+    expect(await pipelines.job(finished.jobs[0]!.id)).toBeUndefined();
+    expect(await pipelines.pipeline(running.pipeline.id)).toBeDefined();
+    expect(await pipelines.pipeline(reused.pipeline.id)).toBeDefined();
+    expect((await pipelines.job(young.jobs[0]!.id))?.depends_on).toBe(reused.jobs[0]!.id);
+    expect(await tasks.get(oldTask)).toBeNull();
+    expect((await tasks.get(queued))?.status).toBe("todo");
+    expect(await deliveries.outcome("old")).toBeUndefined();
+    expect(await deliveries.outcome("new")).toBeNull();
+    expect((await audit.list()).map((e) => e.action)).toEqual(["cancel.comment"]);
+  });
+});
