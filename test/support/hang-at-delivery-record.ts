@@ -27,7 +27,7 @@ if (at) Database.prototype.prepare = function (this: Database.Database, sql: str
   const isRecord = /INSERT INTO deliveries/i.test(sql);
   const isCommit = /^\s*COMMIT\b/i.test(sql);
   if (!isRecord && !isCommit) return statement;
-  const run = statement.run.bind(statement);
+  const run = statement.run.bind(statement) as (...params: unknown[]) => Database.RunResult;
   statement.run = (...params: unknown[]) => {
     const result = run(...params);
     if (hung) return result;
