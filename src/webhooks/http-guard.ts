@@ -8,12 +8,18 @@ export const MAX_WEBHOOK_HEADER_CHARS = 100;
 
 const BOUNDED_HEADERS = ["x-github-delivery", "x-github-event", "x-hub-signature-256"] as const;
 
+/** GitHub's event names: lower-case words joined by underscores. */
+const EVENT_NAME = /^[a-z]+(?:_[a-z]+)*$/;
+
 /** Why a delivery's headers are refused (pure), or undefined. */
 export function headerProblem(headers: IncomingHttpHeaders, max = MAX_WEBHOOK_HEADER_CHARS): string | undefined {
   for (const name of BOUNDED_HEADERS) {
     const v = headers[name];
     if (typeof v === "string" && v.length > max) return `${name} is ${v.length} characters long; at most ${max} are accepted`;
   }
+  // Webhook routing looks handlers up by event name: `constructor` or `valueOf` would find a function of every object.
+  const event = headers["x-github-event"];
+  if (typeof event === "string" && (!EVENT_NAME.test(event) || event in Object.prototype)) return `x-github-event "${event}" is not a GitHub event name`;
   return undefined;
 }
 

@@ -93,7 +93,7 @@ describe("webhook intake (raw HTTP)", () => {
     await waitForChecks(w, sha, (c) => allCompleted(c, 4), "the valid delivery's jobs");
   });
 
-  it("answers 400 to a delivery id or event name longer than GitHub ever sends, before verifying anything", async () => {
+  it("answers 400 to a delivery id or event name longer than GitHub ever sends, or an event name GitHub never sends, before verifying anything", async () => {
     world = await startWorld();
     const body = JSON.stringify(pullRequestEvent("opened", { repo: world.repo, number: 9, headSha: randomSha(), author: "contributor" }));
     const longId = await deliver(world, "pull_request", body, { "x-github-delivery": "d".repeat(10_000) });
@@ -102,6 +102,12 @@ describe("webhook intake (raw HTTP)", () => {
     const longEvent = await deliver(world, `pull_request${"_".repeat(101)}`, body);
     expect(longEvent.status, longEvent.body).toBe(400);
     expect(longEvent.body).toContain("x-github-event");
+    // Names that webhook routing would find on every object.
+    for (const event of ["constructor", "valueOf", "__proto__", "Push", "push;rm"]) {
+      const res = await deliver(world, event, body);
+      expect(res.status, `${event}: ${res.body}`).toBe(400);
+      expect(res.body).toContain("not a GitHub event name");
+    }
     // At the bound itself: still a delivery (GitHub's ids are 36 characters).
     const atBound = await deliver(world, "pull_request", body, { "x-github-delivery": "d".repeat(100) });
     expect(atBound.status, atBound.body).toBe(200);
