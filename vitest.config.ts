@@ -1,13 +1,19 @@
 import { defineConfig } from "vitest/config";
 
+// Three projects, so a change can be checked at the speed of its layer:
+// `npm test -- --project unit` (pure functions and stores, seconds),
+// `--project integration` (the app against the simulated GitHub and fakes, in process),
+// `--project acceptance` (real processes: `npm start`, the CLI, kills and restarts).
+const layer = (name: string) => ({ extends: true as const, test: { name, include: [`test/${name}/**/*.test.ts`] } });
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
     // One real PostgreSQL server per run for the suites that run on both engines.
     globalSetup: ["test/support/postgres-setup.ts"],
     reporters: ["default"],
+    projects: [layer("unit"), layer("integration"), layer("acceptance")],
   },
 });

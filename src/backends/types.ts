@@ -111,6 +111,11 @@ export interface BackendClient {
   findByToken(req: SubmitRequest, opts?: FindOptions): Promise<SubmitResult | null>;
   status(externalId: string, opts?: CallOptions): Promise<RemoteStatus>;
   cancel(externalId: string, opts?: CallOptions): Promise<CancelOutcome>;
+  /**
+   * The client batches concurrent cancels into few requests itself (Koji's multiCall):
+   * callers pass them all at once instead of bounding them per task.
+   */
+  readonly batchesCancels?: boolean;
   /** End the client's session with its service (Koji and OpenScanHub log out) and close its connections; at shutdown. */
   close?(): Promise<void>;
 }

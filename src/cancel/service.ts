@@ -4,7 +4,7 @@ import type { CancelOutcome } from "../backends/types.js";
 import { isFinal } from "../pipeline/job-state.js";
 import { enqueuePoll, moveJob } from "../pipeline/lifecycle.js";
 import type { JobRow } from "../pipeline/store.js";
-import { mapLimit, sleep } from "../util/concurrency.js";
+import { concurrencyLimit, sleep } from "../util/concurrency.js";
 import { overallOf, CANCEL_CODES, type CancelReport, type JobCancelResult } from "./report.js";
 
 export type CancelSource = "supersede" | "closed" | "comment" | "button" | "cli";
@@ -15,11 +15,23 @@ const CANCEL_TRIES = 3;
 /**
  * The one cancel service behind every entry point. Takes jobs (their dependants come
  * along), cancels each the cheapest way its state allows, calls backends in
- * parallel (bounded per backend), and returns one report.
+ * parallel (bounded per backend), and returns one report. A job's backend call starts
+ * as soon as the job is claimed, and a slot is held only for the call itself (the state
+ * write after it does not hold back the next call): 2,000 jobs cost about the
+ * concurrency bound, not it plus the claims plus the writes.
  */
 export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts: { reason: string; source: CancelSource; signal?: AbortSignal }): Promise<CancelReport> {
   const jobs = await withDependants(deps, jobIds);
-  const perBackend = new Map<string, JobRow[]>();
+  const gates = new Map<string, <R>(fn: () => Promise<R>) => Promise<R>>();
+  const remote: Promise<void>[] = [];
+  const cancelOnBackend = (job: JobRow) => {
+    const client = deps.backends[job.backend];
+    let gate = gates.get(job.backend);
+    if (!gate) gates.set(job.backend, (gate = client.batchesCancels ? (fn) => fn() : concurrencyLimit(deps.settings.cancel.concurrency)));
+    const settled = gate(() => cancelRemote(deps, job, opts.signal)).then((outcome) => applyOutcome(deps, job, outcome, opts.reason, result));
+    settled.catch(() => undefined); // awaited below; not an unhandled rejection while the claims go on
+    remote.push(settled);
+  };
   const results = new Map<number, JobCancelResult>();
   const result = (job: JobRow, code: JobCancelResult["code"], text: string = CANCEL_CODES[code]) => {
     results.set(job.id, { jobId: job.id, check: job.key, backend: job.backend, code, text });
@@ -38,9 +50,7 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
       else settled(job, (await deps.pipelines.job(job.id))!.state);
     } else if (await moveJob(deps, job.id, "cancel_requested", { cancelReason: opts.reason, from: job.state })) {
       // Claimed atomically: a concurrent cancel of the same job now sees "already requested" and makes no call.
-      const list = perBackend.get(job.backend) ?? [];
-      list.push(job);
-      perBackend.set(job.backend, list);
+      cancelOnBackend(job);
     } else {
       const now = (await deps.pipelines.job(job.id))!;
       if (now.state === "cancel_requested") result(job, 0, "cancellation already requested");
@@ -48,14 +58,7 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
     }
   }
 
-  await Promise.all(
-    [...perBackend.values()].map((list) =>
-      mapLimit(list, deps.settings.cancel.concurrency, async (job) => {
-        const outcome = await cancelRemote(deps, job, opts.signal);
-        await applyOutcome(deps, job, outcome, opts.reason, result);
-      }),
-    ),
-  );
+  await Promise.all(remote);
 
   const ordered = jobs.map((j) => results.get(j.id)!).filter(Boolean);
   return { overall: overallOf(ordered), reason: opts.reason, results: ordered };

@@ -36,3 +36,15 @@ export const JOB_TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = 
 };
 
 export const canTransition = (from: JobState, to: JobState): boolean => JOB_TRANSITIONS[from].includes(to);
+
+/** A change `JOB_TRANSITIONS` does not allow: refused by the store, logged by `moveJob`. */
+export class IllegalJobTransition extends Error {
+  constructor(
+    readonly jobId: number,
+    readonly from: JobState,
+    readonly to: JobState,
+  ) {
+    super(`job ${jobId} cannot go from ${from} to ${to}`);
+    this.name = "IllegalJobTransition";
+  }
+}

@@ -2,7 +2,7 @@ import { reportJob } from "../checks/index.js";
 import type { AppDeps } from "../deps.js";
 import { priorityFor } from "../priorities/index.js";
 import { LONG_QUEUE } from "../tasks.js";
-import { isFinal, type JobState } from "./job-state.js";
+import { IllegalJobTransition, isFinal, type JobState } from "./job-state.js";
 import type { JobInContext, JobRow, PipelineStore } from "./store.js";
 
 type Fields = Parameters<PipelineStore["transition"]>[2];
@@ -12,13 +12,19 @@ const QUEUED_FIRST_MS = 250;
 
 /**
  * Move a job to a new state and do what follows from it: record its check run, and
- * when it is final, start or settle the jobs waiting for it. Returns the updated
- * job, or undefined when the job was already final (final states never change).
+ * when it is final, start or settle the jobs waiting for it. This is the one way a
+ * job changes state (`JOB_TRANSITIONS`). Returns the updated job, or undefined when
+ * the job was already final or the change is not allowed (refused and logged).
  */
 export async function moveJob(deps: AppDeps, jobId: number, state: JobState, fields: Fields = {}): Promise<JobRow | undefined> {
   // One transaction: the state, its check run and its dependants' fate are stored together.
   const updated = await deps.db.tx(async () => {
-    const updated = await deps.pipelines.transition(jobId, state, fields);
+    const updated = await deps.pipelines.transition(jobId, state, fields).catch((err: unknown) => {
+      // A stale decision (e.g. a poll's "running" for a job whose cancel was just requested): refused, and said.
+      if (!(err instanceof IllegalJobTransition)) throw err;
+      deps.log.warn({ jobId, from: err.from, to: err.to }, "job state change refused");
+      return undefined;
+    });
     if (!updated) return undefined;
     const ctx = (await deps.pipelines.jobInContext(jobId))!;
     await reportJob(deps, ctx);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { idIn, idList, type Db } from "../db/types.js";
 import type { BackendName } from "../backends/types.js";
-import { isFinal, type JobState } from "./job-state.js";
+import { canTransition, IllegalJobTransition, isFinal, type JobState } from "./job-state.js";
 
 export type Trigger = "pull_request" | "push" | "release";
 
@@ -323,11 +323,13 @@ export class PipelineStore {
 
   /**
    * Move a job to `state` unless it is already final (final states never change).
-   * Returns the updated row, or undefined when the transition was refused.
+   * Returns the updated row, or undefined when the job is final or no longer in
+   * `fields.from`. A change `JOB_TRANSITIONS` forbids throws `IllegalJobTransition`.
    */
   async transition(jobId: number, state: JobState, fields: Fields = {}): Promise<JobRow | undefined> {
     const current = await this.job(jobId);
     if (!current || isFinal(current.state) || (fields.from !== undefined && current.state !== fields.from)) return undefined;
+    if (!canTransition(current.state, state)) throw new IllegalJobTransition(jobId, current.state, state);
     const now = this.now();
     const sets = ["state = ?", "updated_at = ?"];
     const params: (string | number | null)[] = [state, now];

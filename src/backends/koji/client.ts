@@ -161,6 +161,7 @@ interface PendingCancel {
 
 class KojiClient implements BackendClient {
   readonly name = "koji" as const;
+  readonly batchesCancels = true;
   private readonly hub: KojiSession;
   private ownerId: number | undefined;
   private pending: PendingCancel[] = [];

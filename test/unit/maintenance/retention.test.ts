@@ -29,9 +29,11 @@ describe.each(ENGINES)("retention on %s", (engine) => {
 
     // 100 days ago: a finished pipeline, one still running, and one whose build a young re-run's test depends on.
     const finished = await pipelines.createPipeline({ ...line, headSha: "a" }, [job]);
+    await pipelines.transition(finished.jobs[0]!.id, "submitted", { externalId: "1" });
     await pipelines.transition(finished.jobs[0]!.id, "success");
     const running = await pipelines.createPipeline({ ...line, headSha: "b" }, [job]);
     const reused = await pipelines.createPipeline({ ...line, headSha: "c" }, [job]);
+    await pipelines.transition(reused.jobs[0]!.id, "submitted", { externalId: "1" });
     await pipelines.transition(reused.jobs[0]!.id, "success");
     await deliveries.record("old", "push");
     await audit.add({ actor: "t", action: "cancel.cli" });
