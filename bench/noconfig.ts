@@ -81,6 +81,8 @@ export async function run(): Promise<Record<string, unknown>> {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
     const totalMs = performance.now() - started;
+    // The answers came first; each delivery's outcome is its task's to record.
+    while ((await new DeliveryLog(deps.db).unfinished()) > 0) await new Promise((r) => setTimeout(r, 20));
     const githubRequests = sim.requests.length - requestsBefore;
     const ignored = (await deliveriesIgnored(deps.db)) - ignoredBefore;
     if (ignored !== latencies.length) {

@@ -9,6 +9,8 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<Record<string, unkn
   noconfig: () => import("./noconfig.js"),
   fairness: () => import("./fairness.js"),
   claim: () => import("./claim.js"),
+  webhooks: () => import("./webhooks.js"),
+  growth: () => import("./growth.js"),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,4 +1,3 @@
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Probot, Server } from "probot";
@@ -17,9 +16,10 @@ import { createMetrics, type Metrics } from "./metrics/index.js";
 import { PipelineStore } from "./pipeline/store.js";
 import { TaskStore, Worker, exponentialBackoff } from "./queue/index.js";
 import type { Settings } from "./settings.js";
-import { LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
+import { DELIVERY_QUEUE, LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
 import { startMaintenanceCron } from "./maintenance/cron.js";
 import { freePort } from "./util/net.js";
+import { guardWebhookRequests } from "./webhooks/http-guard.js";
 
 export interface ServiceOptions {
   settings: Settings;
@@ -106,7 +106,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     addHandler(await app.getNodeMiddleware({ path: "/" }));
   });
   const http = await server.start();
-  limitRequestBodies(http, MAX_WEBHOOK_BYTES);
+  guardWebhookRequests(http, { paths: ["/", opts.webhookPath ?? "/api/github/webhooks"] });
 
   const workers: Worker<AppTasks>[] = [];
   if (settings.worker.enabled) {
@@ -135,28 +135,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
 }
 
-/** GitHub caps webhook payloads at 25 MB; anything larger is not GitHub. */
-const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
-
-/**
- * Refuse request bodies whose content-length is over `max` bytes before anything
- * reads them (413). GitHub always sends a content-length. Probot's Server puts its
- * webhook middleware first, so this wraps the server's own request listeners.
- */
-function limitRequestBodies(http: HttpServer, max: number): void {
-  const listeners = http.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  http.removeAllListeners("request");
-  http.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    if (Number(req.headers["content-length"] ?? 0) > max) {
-      res.writeHead(413, { "content-type": "application/json", connection: "close" }).end('{"error":"request body too large"}');
-      req.destroy();
-      return;
-    }
-    for (const listener of listeners) listener.call(http, req, res);
-  });
-}
-
-/** The long-task pool and the pool reserved for short tasks. */
+/** The long-task pool, the pool reserved for short tasks and the one for what deliveries imply. */
 export function startWorkers(deps: AppDeps): Worker<AppTasks>[] {
   const { settings, tasks, metrics, log } = deps;
   const common = {
@@ -172,6 +151,7 @@ export function startWorkers(deps: AppDeps): Worker<AppTasks>[] {
   const pools = [
     new Worker(tasks, deps.taskHandlers, { ...common, id: `long-${process.pid}`, queues: [LONG_QUEUE], concurrency: settings.worker.concurrency }),
     new Worker(tasks, deps.taskHandlers, { ...common, id: `short-${process.pid}`, queues: [SHORT_QUEUE], concurrency: settings.worker.shortConcurrency }),
+    new Worker(tasks, deps.taskHandlers, { ...common, id: `deliveries-${process.pid}`, queues: [DELIVERY_QUEUE], concurrency: settings.worker.deliveryConcurrency }),
   ];
   for (const w of pools) w.start();
   return pools;

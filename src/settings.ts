@@ -87,6 +87,8 @@ export const settingsSchema = z
         concurrency: z.coerce.number().int().min(1).max(256).default(4),
         /** Slots reserved for short tasks (check reporting, cancellation), so they never wait behind long ones. */
         shortConcurrency: z.coerce.number().int().min(1).max(64).default(2),
+        /** Slots for what webhook deliveries imply (config lookup, planning, commands), apart from backend work. */
+        deliveryConcurrency: z.coerce.number().int().min(1).max(64).default(4),
         pollIntervalMs: z.coerce.number().int().min(10).default(1000),
         leaseMs: z.coerce.number().int().min(100).default(60_000),
         /** Run the workers in the web process (default); false for a web-only process, with `npm run cli -- worker` elsewhere. */

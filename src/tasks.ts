@@ -1,4 +1,7 @@
 import type { PackitCommand } from "./commands/parse.js";
+import type { TriggerEvent } from "./pipeline/events.js";
+import type { DeliveryRef } from "./webhooks/deliveries.js";
+import type { InstallationChange } from "./webhooks/payloads.js";
 
 /**
  * The app's tasks, by name → payload. Long tasks (backend submissions, polls) and
@@ -6,6 +9,14 @@ import type { PackitCommand } from "./commands/parse.js";
  * ones never wait behind long ones.
  */
 export type AppTasks = {
+  /** A push, pull request or release delivery: config lookup, planning, supersede (`pipeline/index.ts`). */
+  "process-trigger": { delivery: DeliveryRef; event: TriggerEvent };
+  /** A pull request was closed or merged: cancel its unfinished jobs. */
+  "close-pull-request": { delivery: DeliveryRef; repoId: number; prNumber: number; merged: boolean; actor: string };
+  /** The *Cancel* / *Re-run* button of a check run (or GitHub's own re-run). */
+  "check-run-action": { delivery: DeliveryRef; installationId: number; owner: string; repo: string; checkRunId: number; action: "cancel" | "rerun"; user: string };
+  /** An installation or its repositories changed (`installation*` events). */
+  "sync-installation": { delivery: DeliveryRef; change: InstallationChange };
   /** Submit a job to its backend (looks for an earlier submission first). */
   "submit-job": { jobId: number };
   /** Ask the backend for a submitted job's state; re-enqueues itself with backoff until final. */
@@ -20,6 +31,7 @@ export type AppTasks = {
   };
   /** Run the `/packit` commands of a PR comment: react, check permission, reply, cancel. */
   "run-commands": {
+    delivery: DeliveryRef;
     installationId: number;
     owner: string;
     repo: string;
@@ -41,12 +53,18 @@ export type TaskName = keyof AppTasks;
 
 export const SHORT_QUEUE = "short";
 export const LONG_QUEUE = "long";
+/** What webhook deliveries imply (config lookups, planning, commands): never behind backend calls. */
+export const DELIVERY_QUEUE = "deliveries";
 
 export const QUEUE_OF: Record<TaskName, string> = {
+  "process-trigger": DELIVERY_QUEUE,
+  "close-pull-request": DELIVERY_QUEUE,
+  "check-run-action": DELIVERY_QUEUE,
+  "sync-installation": DELIVERY_QUEUE,
   "submit-job": LONG_QUEUE,
   "poll-job": LONG_QUEUE,
   "cancel-jobs": SHORT_QUEUE,
-  "run-commands": SHORT_QUEUE,
+  "run-commands": DELIVERY_QUEUE,
   "flush-checks": SHORT_QUEUE,
   "maintenance-sweep": LONG_QUEUE,
 };

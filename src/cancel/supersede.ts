@@ -25,6 +25,15 @@ export function isStaleHead<P extends LinePipeline>(head: NewHead, sameLine: rea
 }
 
 /**
+ * A pipeline of this very head that an identical delivery made after this one
+ * arrived (pure): the two arrived together, and one pipeline is all they cost. A
+ * pipeline made before it arrived (the head reopened, pushed again) does not count.
+ */
+export function plannedSince<P extends LinePipeline>(headSha: string, sameLine: readonly P[], receivedAt: number): P | undefined {
+  return sameLine.find((p) => p.head_sha === headSha && p.created_at >= receivedAt);
+}
+
+/**
  * The pipelines a new head supersedes (pure). With `before`: the pipelines whose head
  * is `before`. Without it (reopened, re-runs): every older pipeline of the PR/branch
  * with another head. Default-branch pushes and releases are exempt unless the policy

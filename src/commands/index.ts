@@ -4,7 +4,7 @@ import { toError } from "../errors.js";
 import { fitComment } from "../github/comments.js";
 import { mayControlJobs } from "../github/permissions.js";
 import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
-import { handled, ignored, onDelivery } from "../webhooks/index.js";
+import { deliveryTask, handled, ignored, onDelivery } from "../webhooks/index.js";
 import { issueCommentPayload, parsePayload } from "../webhooks/payloads.js";
 import { inlineCode } from "../util/markdown.js";
 import { commandName, HELP_TEXT, MAX_COMMANDS, parseCommands, selectJobs, type PackitCommand } from "./parse.js";
@@ -12,20 +12,20 @@ import { runJobsCommand } from "./run.js";
 
 /**
  * `/packit cancel …`, `/packit build|test|…` and `/packit help` in pull request comments. The webhook
- * handler only parses and queues; the "run-commands" task reacts, checks
- * permission and replies, so a burst of comments never holds up webhook answers
- * (GitHub spaces an installation's comment writes seconds apart).
+ * handler only parses; the "run-commands" task reacts, checks permission and
+ * replies, so a burst of comments never holds up webhook answers (GitHub spaces an
+ * installation's comment writes seconds apart).
  */
 export function setupCommands(app: Probot, deps: AppDeps): void {
-  onDelivery(app, deps, "issue_comment.created", async (context) => {
+  onDelivery(app, deps, "issue_comment.created", (context) => {
     const p = parsePayload(issueCommentPayload, context.payload);
     if (!p.issue.pull_request) return ignored("comment on an issue, not a pull request");
     if (p.sender.type === "Bot") return ignored("comment by a bot");
     const { commands, truncated } = parseCommands(p.comment.body);
     if (commands.length === 0) return ignored("no /packit command");
-    await deps.tasks.enqueue(
-      "run-commands",
-      {
+    return {
+      task: "run-commands",
+      payload: {
         installationId: p.installation.id,
         owner: p.repository.owner.login,
         repo: p.repository.name,
@@ -38,11 +38,15 @@ export function setupCommands(app: Probot, deps: AppDeps): void {
         truncated,
       },
       // Octokit already retries GitHub's 5xx; running the task again would post its replies twice.
-      { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${p.repository.id}`, maxAttempts: 1 },
-    );
+      fairnessKey: `repo:${p.repository.id}`,
+      priority: 60,
+      maxAttempts: 1,
+    };
+  });
+  deliveryTask(deps, "run-commands", async (p) => {
+    await runCommands(deps, p);
     return handled;
   });
-  deps.taskHandlers["run-commands"] = (p) => runCommands(deps, p);
 }
 
 async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<void> {

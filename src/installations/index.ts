@@ -1,7 +1,7 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
-import { handled, onDelivery } from "../webhooks/index.js";
-import { installationPayload, parsePayload } from "../webhooks/payloads.js";
+import { deliveryTask, handled, onDelivery } from "../webhooks/index.js";
+import { installationChange, installationPayload, parsePayload } from "../webhooks/payloads.js";
 import { InstallationStore } from "./store.js";
 
 export { InstallationStore } from "./store.js";
@@ -12,33 +12,32 @@ export { InstallationStore } from "./store.js";
  */
 export function setupInstallations(app: Probot, deps: AppDeps): void {
   const store = new InstallationStore(deps);
-  onDelivery(app, deps, ["installation.created", "installation.new_permissions_accepted", "installation.unsuspend"], async (context) => {
-    const p = parsePayload(installationPayload, context.payload);
+  onDelivery(
+    app,
+    deps,
+    [
+      "installation.created",
+      "installation.new_permissions_accepted",
+      "installation.unsuspend",
+      "installation.suspend",
+      "installation.deleted",
+      "installation_repositories.added",
+      "installation_repositories.removed",
+    ],
+    (context) => {
+      const change = installationChange(parsePayload(installationPayload, context.payload));
+      return { task: "sync-installation", payload: { change }, fairnessKey: `installation:${change.installation.id}`, priority: 40 };
+    },
+  );
+  deliveryTask(deps, "sync-installation", async ({ change }) => {
+    const i = change.installation;
     await deps.db.tx(async () => {
-      await store.upsert(p.installation);
-      if (p.action === "unsuspend") await store.setSuspended(p.installation.id, null);
-      for (const r of p.repositories ?? []) await store.addRepo(p.installation.id, r);
-    });
-    return handled;
-  });
-  onDelivery(app, deps, "installation.suspend", async (context) => {
-    const p = parsePayload(installationPayload, context.payload);
-    await deps.db.tx(async () => {
-      await store.upsert(p.installation);
-      await store.setSuspended(p.installation.id, Date.parse(p.installation.suspended_at ?? "") || deps.now());
-    });
-    return handled;
-  });
-  onDelivery(app, deps, "installation.deleted", async (context) => {
-    await store.purge(parsePayload(installationPayload, context.payload).installation.id);
-    return handled;
-  });
-  onDelivery(app, deps, ["installation_repositories.added", "installation_repositories.removed"], async (context) => {
-    const p = parsePayload(installationPayload, context.payload);
-    await deps.db.tx(async () => {
-      await store.upsert(p.installation);
-      for (const r of p.repositories_added ?? []) await store.addRepo(p.installation.id, r);
-      for (const r of p.repositories_removed ?? []) await store.removeRepo(r.id);
+      if (change.action === "deleted") return store.purge(i.id);
+      await store.upsert(i);
+      if (change.action === "unsuspend") await store.setSuspended(i.id, null);
+      if (change.action === "suspend") await store.setSuspended(i.id, Date.parse(i.suspended_at ?? "") || deps.now());
+      for (const r of [...change.repositories, ...change.added]) await store.addRepo(i.id, r);
+      for (const r of change.removed) await store.removeRepo(r.id);
     });
     return handled;
   });

@@ -1,8 +1,9 @@
+import { LRUCache } from "lru-cache";
 import type { Db } from "../db/types.js";
 import { ConfigError, PermanentCondition } from "../errors.js";
 import { CONFIG_FILE_NAMES, lookupConfig, UnreadableConfigError } from "./lookup.js";
 import { parsePackitConfig } from "./parse.js";
-import type { PackitConfig } from "./parse.js";
+import type { PackitConfig, ParseResult } from "./parse.js";
 
 export type CachedState = "present" | "absent" | "invalid" | "unknown";
 
@@ -79,6 +80,35 @@ export class ConfigCache {
   }
 }
 
+/** Parsed configs kept per process; a config is a few KB, its parse (YAML + schema) about a millisecond. */
+const PARSED_CONFIGS_KEPT = 1000;
+
+const parsedConfigs = new LRUCache<string, ParseResult>({ max: PARSED_CONFIGS_KEPT });
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * A config file's parse, by its blob SHA (git's id of the content) and path: the same
+ * file is parsed once, not on every event. The result is shared by every event that
+ * reads it, so it is frozen: no event can change another's config.
+ */
+export function parseConfigBlob(text: string, path: string, blobSha: string | null | undefined): ParseResult {
+  if (!blobSha) return parsePackitConfig(text, { path });
+  const key = `${blobSha}\0${path}`;
+  let parsed = parsedConfigs.get(key);
+  if (!parsed) {
+    parsed = deepFreeze(parsePackitConfig(text, { path }));
+    parsedConfigs.set(key, parsed);
+  }
+  return parsed;
+}
+
 type GraphqlClient = Parameters<typeof lookupConfig>[0];
 
 /**
@@ -112,7 +142,7 @@ export async function resolveConfig(
     await cache.put(where.repoId, where.ref, { state: "absent" });
     return { kind: "absent", source: "github" };
   }
-  const parsed = parsePackitConfig(found.text, { path: found.path });
+  const parsed = parseConfigBlob(found.text, found.path, found.blobSha);
   await cache.put(where.repoId, where.ref, {
     state: parsed.ok ? "present" : "invalid",
     path: found.path,
@@ -129,7 +159,7 @@ function fromRow(row: ConfigStateRow): ResolvedConfig {
   if (row.state === "absent") return { kind: "absent", source: "cache" };
   const path = row.path ?? ".packit.yaml";
   if (row.text === null) return { kind: "invalid", error: new ConfigError(row.error ?? "unreadable config"), path, source: "cache" };
-  const parsed = parsePackitConfig(row.text ?? "", { path });
+  const parsed = parseConfigBlob(row.text, path, row.blob_sha);
   if (!parsed.ok) return { kind: "invalid", error: parsed.error, path, source: "cache" };
   return { kind: "present", config: parsed.config, warnings: parsed.warnings, path, blobSha: row.blob_sha ?? "", source: "cache" };
 }

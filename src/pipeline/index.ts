@@ -4,9 +4,10 @@ import { CONFIG_CHECK_NAME, invalidConfigCheck } from "../checks/state.js";
 import type { AppDeps } from "../deps.js";
 import { ConfigCache, resolveConfig, type ResolvedConfig } from "../packit-config/cache.js";
 import { DEFAULT_RELEASES } from "../packit-config/aliases.js";
-import { isStaleHead, jobsToCancel, supersedeExempt, supersededPipelines } from "../cancel/supersede.js";
-import { SHORT_QUEUE } from "../tasks.js";
-import { handled, ignored, onDelivery, type HandlerOutcome } from "../webhooks/index.js";
+import { isStaleHead, jobsToCancel, plannedSince, supersedeExempt, supersededPipelines } from "../cancel/supersede.js";
+import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
+import { DeliveryLog, type DeliveryRef } from "../webhooks/deliveries.js";
+import { deliveryTask, handled, ignored, onDelivery, type DeliveryWork, type HandlerOutcome } from "../webhooks/index.js";
 import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
 import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
 import { startJobs } from "./lifecycle.js";
@@ -18,41 +19,66 @@ import { pollJob, submitJob } from "./runner.js";
 /** Runs Packit jobs for pushes, pull requests and releases, and registers the submit/poll tasks. */
 export function setupPipeline(app: Probot, deps: AppDeps): void {
   const cache = new ConfigCache(deps.db, deps.now);
-  onDelivery(app, deps, ["pull_request.opened", "pull_request.reopened", "pull_request.synchronize"], async (context) =>
-    handleTrigger(deps, cache, triggerFromPullRequest(context.id, parsePayload(pullRequestPayload, context.payload))),
+  onDelivery(app, deps, ["pull_request.opened", "pull_request.reopened", "pull_request.synchronize"], (context) =>
+    triggerWork(triggerFromPullRequest(context.id, parsePayload(pullRequestPayload, context.payload))),
   );
-  onDelivery(app, deps, "push", async (context) => {
+  onDelivery(app, deps, "push", (context) => {
     const ev = triggerFromPush(context.id, parsePayload(pushPayload, context.payload));
-    return ev ? handleTrigger(deps, cache, ev) : ignored("tag push or branch deletion");
+    return ev ? triggerWork(ev) : ignored("tag push or branch deletion");
   });
-  onDelivery(app, deps, "release.published", async (context) => {
+  onDelivery(app, deps, "release.published", (context) => {
     const ev = triggerFromRelease(context.id, parsePayload(releasePayload, context.payload));
-    return ev ? handleTrigger(deps, cache, ev) : ignored("release without a tag");
+    return ev ? triggerWork(ev) : ignored("release without a tag");
   });
-  onDelivery(app, deps, "pull_request.closed", async (context) => {
+  onDelivery(app, deps, "pull_request.closed", (context) => {
     const p = parsePayload(pullRequestPayload, context.payload);
-    const repo = await deps.pipelines.repo(p.repository.id);
-    const jobIds = repo ? (await deps.pipelines.unfinishedJobsOfPr(repo.id, p.pull_request.number)).map((j) => j.id) : [];
-    if (jobIds.length === 0) return ignored("no unfinished jobs");
-    const merged = (p.pull_request as { merged?: boolean }).merged;
-    await deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Pull request ${merged ? "merged" : "closed"}`, actor: p.sender?.login ?? "unknown", source: "closed" }, {
-      queue: SHORT_QUEUE,
-      priority: 50,
-      fairnessKey: `repo:${repo!.id}`,
-    });
-    return handled;
+    const merged = (p.pull_request as { merged?: boolean }).merged === true;
+    return { task: "close-pull-request", payload: { repoId: p.repository.id, prNumber: p.pull_request.number, merged, actor: p.sender?.login ?? "unknown" }, fairnessKey: `repo:${p.repository.id}`, priority: TRIGGER_PRIORITY };
   });
+  deliveryTask(deps, "process-trigger", (p) => processTrigger(deps, cache, p.event, p.delivery));
+  deliveryTask(deps, "close-pull-request", (p) => closePullRequest(deps, p));
   deps.taskHandlers["submit-job"] = (p, ctx) => submitJob(deps, p.jobId, ctx);
   deps.taskHandlers["poll-job"] = (p, ctx) => pollJob(deps, p, ctx);
 }
 
+/** Deliveries are planned before backend work of the same rank is done: a new head's supersede is what saves backend time. */
+const TRIGGER_PRIORITY = 50;
+
 /**
- * One trigger event: find the config (cached absence costs nothing), plan the jobs,
- * store the pipeline, report queued checks, queue submissions, and cancel what the
- * new head supersedes. Only local work and at most one GitHub request happen here
- * (and Copr's active chroots, when the per-process cache has nothing yet).
+ * The task a trigger delivery implies. Identical deliveries (same line, head and
+ * `before`) arriving while the first one's task still waits share that task: one
+ * config lookup, one pipeline.
  */
-export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent): Promise<HandlerOutcome> {
+export function triggerWork(ev: TriggerEvent): DeliveryWork {
+  const line = ev.prNumber !== undefined ? `pr/${ev.prNumber}` : `${ev.trigger}/${ev.branch ?? ""}`;
+  return {
+    task: "process-trigger",
+    payload: { event: ev },
+    fairnessKey: `repo:${ev.repo.id}`,
+    lockKey: `trigger:${ev.repo.id}:${line}:${ev.headSha}:${ev.beforeSha ?? ""}`,
+    priority: TRIGGER_PRIORITY,
+  };
+}
+
+/** A closed or merged pull request: cancel its unfinished jobs (the cancel itself is its own task). */
+async function closePullRequest(deps: AppDeps, p: AppTasks["close-pull-request"]): Promise<HandlerOutcome> {
+  const repo = await deps.pipelines.repo(p.repoId);
+  const jobIds = repo ? (await deps.pipelines.unfinishedJobsOfPr(repo.id, p.prNumber)).map((j) => j.id) : [];
+  if (jobIds.length === 0) return ignored("no unfinished jobs");
+  await deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Pull request ${p.merged ? "merged" : "closed"}`, actor: p.actor, source: "closed" }, {
+    queue: SHORT_QUEUE,
+    priority: 50,
+    fairnessKey: `repo:${p.repoId}`,
+  });
+  return handled;
+}
+
+/**
+ * One trigger event, in its task: find the config (cached absence costs nothing),
+ * plan the jobs, store the pipeline, report queued checks, queue submissions, and
+ * cancel what the new head supersedes.
+ */
+export async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent, delivery: DeliveryRef): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
   const repo = await pipelines.ensureRepo({ ...ev.repo, installationId: ev.installationId });
 
@@ -64,22 +90,30 @@ export async function handleTrigger(deps: AppDeps, cache: ConfigCache, ev: Trigg
     { now: deps.now(), ttlMs: settings.configCache.ttlHours * 3_600_000 },
   );
   metrics.configLookups.inc({ source: config.source, result: config.kind });
-  // Never read a failed lookup as "no config": fail the delivery so a redelivery retries it.
+  // Never read a failed lookup as "no config": the task fails and is retried.
   if (config.kind === "unknown") throw new Error(`could not read the Packit config: ${config.error}`);
   const inputs = config.kind === "present" ? await planInputs(deps, config.config) : {};
-  // All or nothing: a failed write (disk full) must not leave a half-stored pipeline
-  // that the redelivery of this event would then store a second time.
-  return deps.db.tx(() => storeTrigger(deps, ev, repo, config, inputs));
+  // All or nothing, with the delivery's outcome: a failed write (disk full) must not leave a
+  // half-stored pipeline, and a retry after a crash must not store it a second time.
+  const deliveries = new DeliveryLog(deps.db, deps.now);
+  return deps.db.tx(async () => {
+    if (typeof (await deliveries.outcome(delivery.id)) === "string") return ignored("processed already", "duplicate");
+    const res = await storeTrigger(deps, ev, repo, config, inputs, delivery);
+    await deliveries.finish(delivery.id, res.outcome);
+    return res;
+  });
 }
 
 /** The local part of a trigger event: plan, store, report, queue, supersede. */
-async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>, inputs: PlanInputs): Promise<HandlerOutcome> {
+async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>, inputs: PlanInputs, delivery: DeliveryRef): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
   const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
   const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, defaultBranch: ev.repo.defaultBranch };
   const sameLine = await pipelines.previousHeads(line, ev.headSha, { exempt: supersedeExempt(head, settings.cancel) });
   const newer = isStaleHead(head, sameLine);
   if (newer) return ignored(`head ${ev.headSha.slice(0, 7)} was already superseded by ${newer.head_sha.slice(0, 7)}`);
+  const twin = plannedSince(ev.headSha, sameLine, delivery.receivedAt);
+  if (twin) return ignored(`head ${ev.headSha.slice(0, 7)} was planned by an identical delivery (pipeline ${twin.id})`, "coalesced");
   if (config.kind === "absent") {
     metrics.noConfigEvents.inc();
     // A head without a config still supersedes the jobs of the head it replaces.

@@ -67,7 +67,7 @@ export interface JobInContext {
 }
 
 /** What the previous-head lookup reads of a pipeline: no more. */
-export type LinePipeline = Pick<PipelineRow, "id" | "head_sha" | "before_sha">;
+export type LinePipeline = Pick<PipelineRow, "id" | "head_sha" | "before_sha" | "created_at">;
 
 /** A PR (by number) or a branch and trigger: the line of heads one after another. */
 export interface Line {
@@ -276,12 +276,13 @@ export class PipelineStore {
   /**
    * The earlier pipelines of a line that a new head `headSha` can concern, oldest
    * first: those not yet superseded and those with unfinished jobs (what a supersede
-   * may mark or cancel; none when the line is exempt), and those that name `headSha`
-   * as their `before` (a late event). Everything else of the line's history has been
+   * may mark or cancel; none when the line is exempt), those that name `headSha`
+   * as their `before` (a late event), and those of `headSha` itself (an identical
+   * delivery). Everything else of the line's history has been
    * dealt with, so the cost does not grow with it.
    */
   async previousHeads(line: Line, headSha: string, opts: { exempt: boolean }): Promise<LinePipeline[]> {
-    const cols = "p.id, p.head_sha, p.before_sha";
+    const cols = "p.id, p.head_sha, p.before_sha, p.created_at";
     const parts: string[] = [];
     const params: (string | number)[] = [];
     const add = (sql: string, values: (string | number)[]) => (parts.push(sql), params.push(...values));
@@ -291,6 +292,7 @@ export class PipelineStore {
         add(`SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND p.pr_number = ?`, [line.repoId, line.prNumber]);
       }
       add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND p.pr_number = ?`, [line.repoId, headSha, line.prNumber]);
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.head_sha = ? AND p.pr_number = ?`, [line.repoId, headSha, line.prNumber]);
     } else if (line.branch) {
       const sameBranch = "p.branch = ? AND p.trigger = ? AND p.pr_number IS NULL";
       if (!opts.exempt) {
@@ -298,6 +300,7 @@ export class PipelineStore {
         add(`SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND ${sameBranch}`, [line.repoId, line.branch, line.trigger]);
       }
       add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND ${sameBranch}`, [line.repoId, headSha, line.branch, line.trigger]);
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.head_sha = ? AND ${sameBranch}`, [line.repoId, headSha, line.branch, line.trigger]);
     } else {
       return [];
     }

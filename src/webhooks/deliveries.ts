@@ -2,58 +2,55 @@ import type { Db } from "../db/types.js";
 
 export type DeliveryOutcome = "handled" | "ignored" | "error";
 
-/**
- * A delivery still without an outcome this long after it arrived was abandoned by
- * a process that died. Handling takes milliseconds, or a few minutes at worst
- * while a rate-limited config lookup waits.
- */
-const ABANDONED_AFTER_MS = 5 * 60_000;
+/** What a delivery's task carries about it: dedupe, logs and the outcome are by its id. */
+export interface DeliveryRef {
+  /** X-GitHub-Delivery */
+  id: string;
+  /** Event and action, e.g. `pull_request.synchronize`. */
+  event: string;
+  /** When it was recorded, epoch ms. */
+  receivedAt: number;
+  /** For the task's log lines. */
+  installation?: number;
+  repo?: string;
+}
 
 /**
- * Deliveries whose failure the database refused to record (disk full): outcome-less
- * rows that would pass for "in progress" for minutes. This process knows better and
- * lets a redelivery claim them at once.
- */
-const unrecordedFailures = new Set<string>();
-
-/**
- * Webhook delivery dedupe by X-GitHub-Delivery. GitHub redelivers on timeouts and
- * operators redeliver by hand: a delivery is processed once, unless its first
- * processing ended in an error or was abandoned (then a redelivery is the way to retry it).
+ * Webhook delivery dedupe by X-GitHub-Delivery. A delivery counts as received only
+ * once its row is committed, and the row is written in the same transaction as the
+ * work it implies (its task): a process killed before that commit left nothing, so
+ * GitHub's redelivery is processed; one killed after it left a task that runs after
+ * the restart, so the redelivery is a duplicate. A delivery whose task gave up
+ * (`error`) is processed again when redelivered — a redelivery is how an operator
+ * retries it.
  */
 export class DeliveryLog {
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
 
   /**
-   * True the first time a delivery id is seen, after a failed attempt, or when an
-   * earlier attempt was abandoned (its process died mid-way: no outcome after
-   * ABANDONED_AFTER_MS); false for duplicates. One statement on the primary key, so
-   * two replicas receiving the same delivery cannot both claim it.
+   * Record a delivery (inside the caller's transaction, with its work); false for a
+   * duplicate. One statement on the primary key, so two replicas receiving the same
+   * delivery cannot both record it. `outcome` is set at once for deliveries that
+   * imply no work.
    */
-  async claim(id: string, event: string): Promise<boolean> {
-    const now = this.now();
-    const abandonedBefore = unrecordedFailures.has(id) ? Number.MAX_SAFE_INTEGER : now - ABANDONED_AFTER_MS;
-    const claimed =
+  async record(id: string, event: string, outcome: DeliveryOutcome | null = null): Promise<Pick<DeliveryRef, "id" | "event" | "receivedAt"> | undefined> {
+    const receivedAt = this.now();
+    const recorded =
       (await this.db.run(
-        `INSERT INTO deliveries (id, event, received_at) VALUES (?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET received_at = excluded.received_at, outcome = NULL
-         WHERE deliveries.outcome = 'error' OR (deliveries.outcome IS NULL AND deliveries.received_at < ?)`,
-        [id, event, now, abandonedBefore],
+        `INSERT INTO deliveries (id, event, received_at, outcome) VALUES (?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET received_at = excluded.received_at, outcome = excluded.outcome
+         WHERE deliveries.outcome = 'error'`,
+        [id, event, receivedAt, outcome],
       )) === 1;
-    if (claimed) unrecordedFailures.delete(id);
-    return claimed;
+    return recorded ? { id, event, receivedAt } : undefined;
   }
 
+  /** Set a delivery's outcome; the first one stands (a task re-run after a crash does not overwrite it). */
   async finish(id: string, outcome: DeliveryOutcome): Promise<void> {
-    try {
-      await this.db.run("UPDATE deliveries SET outcome = ? WHERE id = ?", [outcome, id]);
-    } catch (err) {
-      if (outcome === "error") unrecordedFailures.add(id);
-      throw err;
-    }
+    await this.db.run("UPDATE deliveries SET outcome = ? WHERE id = ? AND outcome IS NULL", [outcome, id]);
   }
 
-  /** The recorded outcome of a delivery: null while in progress, undefined when never seen. */
+  /** The recorded outcome of a delivery: null while its task has not ended, undefined when never recorded. */
   async outcome(id: string): Promise<string | null | undefined> {
     return (await this.db.get<{ outcome: string | null }>("SELECT outcome FROM deliveries WHERE id = ?", [id]))?.outcome;
   }
@@ -61,6 +58,11 @@ export class DeliveryLog {
   /** Deliveries of an event with an outcome (benchmarks). */
   async count(event: string, outcome: DeliveryOutcome): Promise<number> {
     return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE event = ? AND outcome = ?", [event, outcome]))!.n;
+  }
+
+  /** Deliveries recorded whose task has not ended yet (benchmarks, tests). */
+  async unfinished(): Promise<number> {
+    return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE outcome IS NULL"))!.n;
   }
 
   /** Forget deliveries older than `before` (GitHub redelivers for a few days at most). */

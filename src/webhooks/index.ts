@@ -1,34 +1,50 @@
 import type { Context, Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { PermanentCondition, toError } from "../errors.js";
-import { DeliveryLog } from "./deliveries.js";
-import { MalformedPayload } from "./payloads.js";
+import type { TaskContext } from "../queue/index.js";
+import { QUEUE_OF, type AppTasks } from "../tasks.js";
+import { DeliveryLog, type DeliveryRef } from "./deliveries.js";
 
-/** What a handler made of a delivery. */
-export type HandlerOutcome = { outcome: "handled" } | { outcome: "ignored"; why: string; metric?: string };
+/** A delivery that implies nothing (more), and why; `metric` is the events metric's outcome (default `ignored`). */
+export type NoWork = { outcome: "ignored"; why: string; metric?: string };
+
+/** What a delivery's task made of it. */
+export type HandlerOutcome = { outcome: "handled" } | NoWork;
 
 export const handled: HandlerOutcome = { outcome: "handled" };
-export const ignored = (why: string, metric?: string): HandlerOutcome => ({ outcome: "ignored", why, metric });
+export const ignored = (why: string, metric?: string): NoWork => ({ outcome: "ignored", why, metric });
+
+/** Tasks that carry a delivery: the work a webhook delivery implies. */
+export type DeliveryTaskName = { [K in keyof AppTasks]: AppTasks[K] extends { delivery: DeliveryRef } ? K : never }[keyof AppTasks];
+
+/** The task a delivery implies, as its handler in the request path reduced it. */
+export type DeliveryWork = {
+  [K in DeliveryTaskName]: {
+    task: K;
+    payload: Omit<AppTasks[K], "delivery">;
+    /** The queue's round-robin key, e.g. `repo:<id>`. */
+    fairnessKey: string;
+    /** Deliveries with the same lock key while one is still queued cost one task (identical heads). */
+    lockKey?: string;
+    priority?: number;
+    maxAttempts?: number;
+  };
+}[DeliveryTaskName];
 
 type EventName = Parameters<Probot["on"]>[0];
 
 const registered = new WeakMap<Probot, Set<string>>();
 
 /**
- * Register a webhook handler with what every handler needs: dedupe by delivery id,
- * a child logger with the delivery, installation and repository, the outcome in
- * the deliveries table and the events metric. What a redelivery could not change is
- * not an error: a `PermanentCondition` (a repository the App cannot read, or that is
- * gone) is answered 2xx and counted `ignored`, its reason logged once; a malformed
- * payload is answered 400. Other errors are answered 500 (GitHub shows the failed
- * delivery; a redelivery retries it). None of them crashes the process.
+ * Register the request-path handler of webhook events. It may only validate and
+ * reduce the payload (no database, GitHub or backend call): `intake` returns the
+ * task the delivery implies, or why there is none. The delivery is then recorded
+ * and its task queued in one transaction, and the answer is 2xx — a duplicate
+ * delivery (already recorded) is answered 2xx and queues nothing. A malformed payload
+ * (`MalformedPayload`, thrown by `parsePayload`) is answered 400 and not recorded:
+ * every resend of it gets the same answer. The task does the rest (`deliveryTask`).
  */
-export function onDelivery<E extends EventName>(
-  app: Probot,
-  deps: AppDeps,
-  events: E | E[],
-  handler: (context: Context<E extends string ? E : never>, log: AppDeps["log"]) => Promise<HandlerOutcome>,
-): void {
+export function onDelivery<E extends EventName>(app: Probot, deps: AppDeps, events: E | E[], intake: (context: Context<E extends string ? E : never>) => DeliveryWork | NoWork): void {
   const deliveries = new DeliveryLog(deps.db, deps.now);
   // Dedupe is per delivery id: a second handler for the same event would see every delivery as a duplicate.
   const claimed = (registered.get(app) ?? registered.set(app, new Set()).get(app))!;
@@ -37,54 +53,78 @@ export function onDelivery<E extends EventName>(
     claimed.add(String(e));
   }
   app.on(events as EventName, async (context: unknown) => {
-    // What every delivery may carry; the handler validates the rest of its own event's payload.
-    const c = context as unknown as { name: string; id: string; payload: { action?: unknown; installation?: { id?: number }; repository?: { full_name?: string } } };
+    // What every delivery may carry; the intake validates the rest of its own event's payload.
+    const c = context as { name: string; id: string; payload: { action?: unknown; installation?: { id?: number }; repository?: { full_name?: string } } };
     const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";
     const event = `${c.name}${action}`;
-    if (!(await deliveries.claim(c.id, event))) {
-      deps.metrics.events.inc({ event, outcome: "duplicate" });
+    const where = { installation: c.payload.installation?.id, repo: c.payload.repository?.full_name };
+    const work = intake(context as never);
+    const answer = await deps.db.tx(async () => {
+      const delivery = await deliveries.record(c.id, event, "outcome" in work ? "ignored" : null);
+      if (!delivery) return "duplicate";
+      if ("outcome" in work) return work;
+      const { task, payload, ...opts } = work;
+      const queued = await deps.tasks.enqueueUnlessLocked(task, { ...payload, delivery: { ...delivery, ...where } } as never, { ...opts, queue: QUEUE_OF[task] });
+      if (queued !== null) return "queued";
+      // An identical delivery's task is still waiting: it does what this one would.
+      await deliveries.finish(c.id, "ignored");
+      return "coalesced";
+    });
+    if (answer === "queued") return;
+    const log = deps.log.child({ delivery: c.id, event, ...where });
+    if (typeof answer === "string") {
+      deps.metrics.events.inc({ event, outcome: answer });
+      log.debug(`delivery ${answer}`);
       return;
     }
-    const log = deps.log.child({
-      delivery: c.id,
-      event,
-      installation: c.payload.installation?.id,
-      repo: c.payload.repository?.full_name,
-    });
+    deps.metrics.events.inc({ event, outcome: answer.metric ?? "ignored" });
+    log.debug({ why: answer.why }, "delivery ignored");
+  });
+}
+
+/**
+ * Register the task that does what a delivery implies, with what every such task
+ * needs: a child logger with the delivery, installation and repository, the outcome
+ * in the deliveries table and the events metric. A task whose delivery already has
+ * an outcome (it ran to its end before a crash cut the task short) does nothing.
+ * What a retry could not change is not an error: a `PermanentCondition` (a repository
+ * the App cannot read, or that is gone) ends the delivery `ignored`, its reason logged
+ * once. Other errors are retried by the queue; the last attempt's failure ends the
+ * delivery `error`, and a redelivery of it is processed again.
+ */
+export function deliveryTask<K extends DeliveryTaskName>(
+  deps: AppDeps,
+  name: K,
+  handler: (payload: AppTasks[K], log: AppDeps["log"], ctx: TaskContext) => Promise<HandlerOutcome>,
+): void {
+  const deliveries = new DeliveryLog(deps.db, deps.now);
+  const run = async (p: AppTasks[K], ctx: TaskContext): Promise<void> => {
+    const { id, event, installation, repo } = p.delivery;
+    if (typeof (await deliveries.outcome(id)) === "string") return;
+    const log = deps.log.child({ delivery: id, event, installation, repo });
     let res: HandlerOutcome;
     try {
-      res = await handler(context as never, log);
+      res = await handler(p, log, ctx);
     } catch (err) {
       if (err instanceof PermanentCondition) {
-        // A redelivery would meet the same answer: 2xx, so GitHub does not retry it.
-        await deliveries.finish(c.id, "ignored");
+        // A retry or a redelivery would meet the same answer.
+        await deliveries.finish(id, "ignored");
         deps.metrics.events.inc({ event, outcome: "ignored" });
         log.info({ why: err.message }, "delivery ignored");
         return;
       }
-      if (err instanceof MalformedPayload) {
-        // Redelivering the same payload cannot help: record it as ignored and answer 400.
-        await deliveries.finish(c.id, "ignored");
-        deps.metrics.events.inc({ event, outcome: "malformed" });
-        log.warn({ why: err.message }, "delivery ignored: malformed payload");
-      } else {
-        deps.metrics.events.inc({ event, outcome: "error" });
-        log.error({ err: toError(err) }, "delivery failed");
-        // The handler's own error is the answer; a full disk refusing this note too is
-        // remembered in memory (see DeliveryLog.finish).
-        try {
-          await deliveries.finish(c.id, "error");
-        } catch (noted) {
-          log.error({ err: toError(noted) }, "could not record the failed delivery");
-        }
+      if (ctx.attempt < ctx.maxAttempts && !ctx.signal.aborted) {
+        log.warn({ err: toError(err).message, attempt: ctx.attempt }, "delivery failed; will retry");
+        throw err;
       }
+      deps.metrics.events.inc({ event, outcome: "error" });
+      log.error({ err: toError(err) }, "delivery failed");
+      await deliveries.finish(id, "error");
       throw err;
     }
-    // Not in the try above: the work is done, so a failure to note it must not mark the
-    // delivery as failed (a redelivery would do it twice). It stays unfinished, which
-    // dedupe treats as in progress.
-    await deliveries.finish(c.id, res.outcome);
+    await deliveries.finish(id, res.outcome);
     deps.metrics.events.inc({ event, outcome: res.outcome === "ignored" ? (res.metric ?? "ignored") : "handled" });
     log.debug(res.outcome === "ignored" ? { why: res.why } : {}, `delivery ${res.outcome}`);
-  });
+  };
+  (deps.taskHandlers as Record<string, unknown>)[name] = run;
 }

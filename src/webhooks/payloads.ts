@@ -110,6 +110,31 @@ export const installationPayload = z
   })
   .passthrough();
 
+type RepoStub = z.infer<typeof repoStub>;
+
+/** What an `installation*` event changes, as its task applies it (the payload's other fields are not kept). */
+export interface InstallationChange {
+  action: string;
+  installation: { id: number; account?: { login: string; type?: string }; created_at?: string | number; suspended_at?: string | null };
+  repositories: RepoStub[];
+  added: RepoStub[];
+  removed: RepoStub[];
+}
+
+const stub = (r: RepoStub): RepoStub => ({ id: r.id, full_name: r.full_name, node_id: r.node_id, name: r.name });
+
+/** An `installation` or `installation_repositories` payload reduced to what changes (pure). */
+export function installationChange(p: z.infer<typeof installationPayload>): InstallationChange {
+  const i = p.installation;
+  return {
+    action: p.action,
+    installation: { id: i.id, account: i.account && { login: i.account.login, type: i.account.type }, created_at: i.created_at, suspended_at: i.suspended_at },
+    repositories: (p.repositories ?? []).map(stub),
+    added: (p.repositories_added ?? []).map(stub),
+    removed: (p.repositories_removed ?? []).map(stub),
+  };
+}
+
 /**
  * Validate a payload against its schema; a clear `MalformedPayload` names the missing
  * or wrong fields. The answer is the payload as GitHub's published webhook types

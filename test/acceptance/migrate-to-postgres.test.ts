@@ -46,7 +46,7 @@ it("npm run cli -- migrate-to-postgres copies every row of the SQLite installati
   const claimed = await tasks.claim("w", ["default"], 60_000);
   await tasks.finish(claimed!.id, "w", { status: "succeeded" });
   await new AuditLog(db).add({ actor: "maintainer", action: "cancel.comment", subject: "acme/widget#3", detail: { overall: "all" } });
-  await new DeliveryLog(db).claim("delivery-1", "push");
+  await new DeliveryLog(db).record("delivery-1", "push");
   await db.run("INSERT INTO locks (name, holder, expires_at) VALUES ('maintenance-sweep', 'h', 1)");
   const before = await dump(db);
 

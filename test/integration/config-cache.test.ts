@@ -1,7 +1,8 @@
 import { ConfigCache } from "../../src/packit-config/cache.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { pushEvent } from "../../testing/github-sim/index.js";
-import { checksOf, randomSha, startWorld, waitFor, type World } from "../support/env.js";
+import { DeliveryLog } from "../../src/webhooks/deliveries.js";
+import { checksOf, deliveriesSettled, randomSha, startWorld, waitFor, type World } from "../support/env.js";
 
 const PUSH_CONFIG = "jobs:\n  - job: copr_build\n    trigger: commit\n    branch: main\n    targets: [fedora-rawhide-x86_64]\n";
 
@@ -20,11 +21,14 @@ describe("config-absence cache through the webhook handler", () => {
   it("answers pushes of an unconfigured repository from the cache with no GitHub request, until one adds a config", async () => {
     world = await startWorld(null);
     expect((await push(world, { modified: ["src/a.c"] }).send).status).toBe(200);
+    await deliveriesSettled(world);
     const afterFirst = world.sim.requests.length;
     expect(world.sim.requestCount({ group: "graphql" })).toBe(1); // the one lookup
 
     for (let i = 0; i < 20; i++) expect((await push(world, { modified: [`src/${i}.c`] }).send).status).toBe(200);
+    await deliveriesSettled(world);
     expect(world.sim.requests.length).toBe(afterFirst);
+    expect(await new DeliveryLog(world.deps.db).count("push", "ignored")).toBe(21);
 
     // A push that adds .packit.yaml is looked up again and runs its jobs.
     world.sim.setFile("acme", "widget", "*", ".packit.yaml", PUSH_CONFIG);
@@ -36,15 +40,20 @@ describe("config-absence cache through the webhook handler", () => {
     expect(Object.keys(checksOf(world, adding.after))).toEqual(["rpm-build:main:fedora-rawhide-x86_64"]);
   });
 
-  it("never reads a failed lookup as 'no config': the delivery fails and a later push looks again", async () => {
+  it("never reads a failed lookup as 'no config': the delivery's task fails, is retried, and looks again", async () => {
     world = await startWorld(PUSH_CONFIG);
-    // As many 502s as Octokit's retry plugin tries (1 + 3 retries): the lookup fails for good.
-    world.sim.failNext(4, 502, { routeGroup: "graphql" });
-    const first = push(world, { modified: ["src/a.c"] });
-    expect((await first.send).status).toBe(500);
-    expect((await new ConfigCache(world.deps.db).get(world.repo.id, "main"))?.state).toBe("unknown");
-    expect(world.sim.requests.filter((r) => r.status === 502)).toHaveLength(4);
-    await push(world, { modified: ["src/b.c"] }).send;
-    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the next push's build");
+    const w = world;
+    // As many 502s as Octokit's retry plugin tries (1 + 3 retries): the task's first lookup fails for good.
+    w.sim.failNext(4, 502, { routeGroup: "graphql" });
+    const first = push(w, { modified: ["src/a.c"] });
+    expect((await first.send).status).toBe(200); // recorded with its task: GitHub need not redeliver
+    await waitFor(async () => (await w.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE name = 'process-trigger' AND last_error LIKE '%Packit config%'"))!.n === 1, 10_000, "the failed lookup");
+    // The retry looks again, finds the config and builds the push.
+    await waitFor(async () => w.fakes.copr.submissions === 1, 10_000, "the retried push's build");
+    expect(w.sim.requests.filter((r) => r.status === 502)).toHaveLength(4);
+    expect(w.sim.requestCount({ group: "graphql" })).toBeGreaterThanOrEqual(5);
+    expect((await new ConfigCache(w.deps.db).get(w.repo.id, "main"))?.state).toBe("present");
+    await deliveriesSettled(w);
+    expect(await new DeliveryLog(w.deps.db).count("push", "handled")).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pullRequestEvent, pushEvent } from "../../testing/github-sim/index.js";
-import { randomSha, startWorld, waitFor, type World } from "../support/env.js";
+import { deliveriesSettled, randomSha, startWorld, waitFor, type World } from "../support/env.js";
 
 const manyTargets = (n: number) => Array.from({ length: n }, (_, i) => `fedora-${i}-x86_64`);
 const config = (targets: string[]) => `jobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [${targets.join(", ")}]\n`;
@@ -36,6 +36,8 @@ describe("priorities, fairness and metrics", () => {
     for (let i = 0; i < 3; i++) {
       const after = randomSha();
       await world.send("push", pushEvent({ repo: unconfigured, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: ["x"] }] }));
+      // One after another, as pushes come: the later two find the first one's answer in the cache.
+      await deliveriesSettled(world);
     }
     await waitFor(async () => world!.fakes.testingFarm.requests().length === 2, 10_000, "tests to start");
     const text = await (await fetch(`${world.service.url}/metrics`)).text();

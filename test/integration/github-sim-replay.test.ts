@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { octokitExamplesDir, readDeliveries, runReplay } from "../../testing/demo/replay.js";
 import { pullRequestEvent, pushEvent } from "../../testing/github-sim/index.js";
-import { randomSha, startWorld, type World } from "../support/env.js";
+import { DeliveryLog } from "../../src/webhooks/deliveries.js";
+import { deliveriesSettled, randomSha, startWorld, type World } from "../support/env.js";
 
 describe("every payload of @octokit/webhooks-examples, against the strict simulator", () => {
   it("reads the package's layout: every example of every event", () => {
@@ -57,6 +58,7 @@ describe("permanent conditions are not errors", () => {
     const foreign = { ...w.sim.addRepo({ installationId: 200, owner: "other", name: "secret", private: true }), installationId: 100 };
     const res = await w.send("pull_request", pullRequestEvent("opened", { repo: foreign, number: 1, headSha: randomSha(), author: "other" }), "d-foreign");
     expect(res.status).toBe(200);
+    await deliveriesSettled(w);
     expect(await metric(w, 'packit_webhook_events_total{event="pull_request.opened",outcome="ignored"}')).toBe(1);
     expect(await metric(w, 'packit_webhook_events_total{event="pull_request.opened",outcome="error"}')).toBe(0);
     const said = lines.filter((l) => l.delivery === "d-foreign" && typeof l.why === "string");
@@ -71,15 +73,24 @@ describe("permanent conditions are not errors", () => {
     const after = randomSha();
     const res = await w.send("push", pushEvent({ repo: orphan, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: [".packit.yaml"] }] }), "d-gone");
     expect(res.status).toBe(200);
+    await deliveriesSettled(w);
     expect(lines.filter((l) => l.delivery === "d-gone" && typeof l.why === "string").map((l) => l.why)).toEqual(["the installation of acme/widget no longer exists"]);
   });
 
-  it("keeps 5xx for what a retry can fix: GitHub failing the lookup", async () => {
+  it("retries what a retry can fix (GitHub failing the lookup), and after the last attempt counts the delivery an error that a redelivery runs again", async () => {
     const { world: w } = await loggedWorld();
-    w.sim.failNext(20, 502, { routeGroup: "graphql" }); // more than Octokit retries
+    w.sim.failNext(1000, 502, { routeGroup: "graphql" }); // more than Octokit and the queue retry
     const after = randomSha();
-    const res = await w.send("push", pushEvent({ repo: w.repo, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: [".packit.yaml"] }] }));
-    expect(res.status).toBe(500);
+    const payload = pushEvent({ repo: w.repo, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: [".packit.yaml"] }] });
+    const res = await w.send("push", payload, "d-failing");
+    expect(res.status).toBe(200); // recorded with its task: the retries are the app's
+    await deliveriesSettled(w);
+    expect(await new DeliveryLog(w.deps.db).outcome("d-failing")).toBe("error");
     expect(await metric(w, 'packit_webhook_events_total{event="push",outcome="error"}')).toBe(1);
+    expect((await w.deps.db.get<{ attempts: number }>("SELECT attempts FROM tasks WHERE name = 'process-trigger'"))!.attempts).toBe(w.settings.worker.maxAttempts);
+
+    // The operator presses "Redeliver": the delivery is recorded again with a new task.
+    expect((await w.send("push", payload, "d-failing")).status).toBe(200);
+    expect((await w.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE name = 'process-trigger'"))!.n).toBe(2);
   });
 });

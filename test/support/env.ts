@@ -3,6 +3,7 @@ import { startEnvironment, type Environment, type EnvironmentOptions } from "../
 import type { SimRepo } from "../../testing/github-sim/index.js";
 import { randomSha } from "../../testing/github-sim/index.js";
 import { TWO_TARGET_CONFIG } from "./configs.js";
+import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 import { waitFor } from "./db.js";
 
 
@@ -36,6 +37,12 @@ export function newCommit(world: World): string {
   const sha = randomSha();
   world.sim.addCommit("acme", "widget", sha);
   return sha;
+}
+
+/** Wait until every recorded delivery's task has ended (the answer came before the work). */
+export async function deliveriesSettled(world: Pick<World, "deps">, timeoutMs = 15_000): Promise<void> {
+  const log = new DeliveryLog(world.deps.db);
+  await waitFor(async () => (await log.unfinished()) === 0, timeoutMs, "every delivery's task to end");
 }
 
 export const allCompleted = (c: Record<string, string>, n: number) => Object.keys(c).length === n && Object.values(c).every((v) => v.startsWith("completed"));

@@ -330,8 +330,10 @@ class Scenario {
     return this.until(`a new ${action} report in the audit table`, async () => (await this.cancelReports(action))[seen], async () => `${(await this.cancelReports(action)).length} report(s)`);
   }
 
+  /** A delivery's outcome once its task has ended (the webhook's answer comes first). */
   async outcomeOf(deliveryId: string): Promise<string | undefined> {
-    return (await new DeliveryLog(this.env.deps.db).outcome(deliveryId)) ?? undefined;
+    const log = new DeliveryLog(this.env.deps.db);
+    return this.until(`delivery ${deliveryId} to end`, async () => (await log.outcome(deliveryId)) ?? undefined, async () => "no outcome yet");
   }
 
   /** Wait until the app has nothing queued or running (so request counts that follow are its own). */
@@ -574,9 +576,9 @@ function steps(s: Scenario): Step[] {
         const id = randomUUID();
         const payload = pushEvent({ repo: s.legacy, ref: "main", before: randomSha(), after: randomSha(), commits: [{ id: randomSha(), modified: ["README.md"] }] });
         const res = await env.send("push", payload, id);
+        const outcome = await s.outcomeOf(id);
         const made = sim.requests.slice(from);
         const graphql = made.filter((r) => r.group === "graphql").length;
-        const outcome = await s.outcomeOf(id);
         expect(res.status === 200 && outcome === "ignored", "push ignored", () => `${res.status}, outcome ${outcome}`);
         expect(graphql === 1 && made.length <= 2, "one GraphQL lookup (and at most a token exchange)", () => made.map((r) => `${r.method} ${r.path}`).join(", "));
         return { line: `push to dormant-org/legacy (no .packit.yaml): ignored; ${made.length} GitHub requests (${made.map((r) => `${r.method} ${r.path}`).join(", ")}) — absence cached` };
@@ -589,8 +591,8 @@ function steps(s: Scenario): Step[] {
         const id = randomUUID();
         const payload = pushEvent({ repo: s.legacy, ref: "main", before: randomSha(), after: randomSha(), commits: [{ id: randomSha(), modified: ["src/main.c"] }] });
         const res = await env.send("push", payload, id);
-        const made = sim.requests.length - from;
         const outcome = await s.outcomeOf(id);
+        const made = sim.requests.length - from;
         expect(res.status === 200 && outcome === "ignored", "push ignored", () => `${res.status}, outcome ${outcome}`);
         expect(made === 0, "0 GitHub API requests", () => `${made}: ${sim.requests.slice(from).map((r) => `${r.method} ${r.path}`).join(", ")}`);
         return { line: "another push to dormant-org/legacy (touches no config file): ignored from the cache — 0 GitHub API requests" };

@@ -280,6 +280,8 @@ async function judge(env: Environment, id: string, event: string, answer: { stat
   }
   // No handler claimed it: an event (or action) the app does not subscribe to.
   if (answer.status < 300) return { outcome: "ignored", detail: `no handler for ${event}`, unhandled: false };
+  // Refused before anything was recorded (a malformed payload): the sender's mistake, nothing done.
+  if (answer.status >= 400 && answer.status < 500) return { outcome: "ignored", detail: answer.body.trim().slice(0, 300), unhandled: false };
   return { outcome: "error", detail: `HTTP ${answer.status}: ${answer.body.trim().slice(0, 200)}`, unhandled: serverError };
 }
 

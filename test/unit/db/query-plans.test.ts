@@ -55,8 +55,8 @@ async function hotQueries(base: Db): Promise<Map<string, readonly SqlValue[]>> {
     const installations = new InstallationStore({ db, pipelines, now: clock });
 
     // Delivery record and dedupe.
-    await deliveries.claim("d1", "push");
-    await deliveries.claim("d1", "push");
+    await deliveries.record("d1", "push");
+    await deliveries.record("d1", "push");
     await deliveries.finish("d1", "handled");
     // A repository, its config, and a line of pipelines (PR and branch).
     const repo = await pipelines.ensureRepo({ id: 7, installationId: 1, owner: "acme", name: "widget", nodeId: "R_7", defaultBranch: "main" });

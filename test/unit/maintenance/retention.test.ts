@@ -35,7 +35,7 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     const reused = await pipelines.createPipeline({ ...line, headSha: "c" }, [job]);
     await pipelines.transition(reused.jobs[0]!.id, "submitted", { externalId: "1" });
     await pipelines.transition(reused.jobs[0]!.id, "success");
-    await deliveries.claim("old", "push");
+    await deliveries.record("old", "push");
     await audit.add({ actor: "t", action: "cancel.cli" });
     const oldTask = await tasks.enqueue("flush-checks", { installationId: 1 });
     await tasks.claim("w", ["default"], 1000);
@@ -44,7 +44,7 @@ describe.each(ENGINES)("retention on %s", (engine) => {
 
     now += 100 * DAY;
     const young = await pipelines.createPipeline({ ...line, headSha: "c" }, [{ ...job, key: "tests:f", type: "tests", dependsOnJobId: reused.jobs[0]!.id }]);
-    await deliveries.claim("new", "push");
+    await deliveries.record("new", "push");
     await audit.add({ actor: "t", action: "cancel.comment" });
 
     expect(await pruneOld({ db: t.db, tasks, pipelines, settings, now: clock })).toEqual({ deliveries: 1, tasks: 1, audit: 1, pipelines: 1 });

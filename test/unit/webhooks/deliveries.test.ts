@@ -1,51 +1,55 @@
 import { describe, expect, it } from "vitest";
-import type { Db } from "../../../src/db/types.js";
 import { DeliveryLog } from "../../../src/webhooks/deliveries.js";
 import { ENGINES, tempDatabase } from "../../support/db.js";
 
-/** Make every update of `deliveries` fail as a full disk would; returns the undo. */
-async function refuseUpdates(db: Db): Promise<() => Promise<void>> {
-  if (db.dialect === "sqlite") {
-    await db.exec("CREATE TRIGGER refuse BEFORE UPDATE ON deliveries BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
-    return () => db.exec("DROP TRIGGER refuse");
-  }
-  await db.exec(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device (disk full)'; END $$;
-    CREATE TRIGGER refuse BEFORE UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION refuse()`);
-  return () => db.exec("DROP TRIGGER refuse ON deliveries; DROP FUNCTION refuse()");
-}
-
 describe.each(ENGINES)("delivery dedupe on %s", (engine) => {
-  it("processes a delivery once, again after a recorded failure, and again after a failure the database refused to record", async () => {
+  it("records a delivery once; a redelivery is a duplicate unless its task gave up", async () => {
     const t = await tempDatabase(engine);
     try {
-      const log = new DeliveryLog(t.db);
-      expect(await log.claim("a", "push")).toBe(true);
-      expect(await log.claim("a", "push")).toBe(false); // in progress: a duplicate
+      const log = new DeliveryLog(t.db, () => 1000);
+      expect(await log.record("a", "push")).toEqual({ id: "a", event: "push", receivedAt: 1000 });
+      expect(await log.record("a", "push")).toBeUndefined(); // its task is queued: a duplicate
       await log.finish("a", "handled");
-      expect(await log.claim("a", "push")).toBe(false);
+      expect(await log.record("a", "push")).toBeUndefined();
 
-      expect(await log.claim("b", "push")).toBe(true);
+      expect(await log.record("b", "push")).toBeDefined();
       await log.finish("b", "error");
-      expect(await log.claim("b", "push")).toBe(true); // the redelivery retries it
+      expect(await log.record("b", "push")).toBeDefined(); // the redelivery retries it
+      expect(await log.outcome("b")).toBeNull();
 
-      expect(await log.claim("c", "push")).toBe(true);
-      // The disk is full: the failure cannot be written down.
-      const undo = await refuseUpdates(t.db);
-      await expect(log.finish("c", "error")).rejects.toThrow(/full/);
-      await undo();
-      expect(await new DeliveryLog(t.db).claim("c", "push")).toBe(true); // not mistaken for "in progress"
-      expect(await log.claim("c", "push")).toBe(false); // and claimed once only
+      // A transaction that did not commit (the process died, the disk was full) recorded nothing.
+      await expect(t.db.tx(async () => {
+        await log.record("c", "push");
+        throw new Error("killed before the commit");
+      })).rejects.toThrow(/killed/);
+      expect(await log.outcome("c")).toBeUndefined();
+      expect(await log.record("c", "push")).toBeDefined();
     } finally {
       await t.cleanup();
     }
   });
 
-  it("lets one of several replicas claim a delivery they receive at the same moment", async () => {
+  it("keeps the first outcome: a task run again after a crash does not overwrite it", async () => {
+    const t = await tempDatabase(engine);
+    try {
+      const log = new DeliveryLog(t.db);
+      await log.record("a", "push");
+      await log.finish("a", "handled");
+      await log.finish("a", "ignored");
+      expect(await log.outcome("a")).toBe("handled");
+      expect(await log.record("n", "push", "ignored")).toBeDefined(); // a delivery that implies no work
+      expect(await log.outcome("n")).toBe("ignored");
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("lets one of several replicas record a delivery they receive at the same moment", async () => {
     const t = await tempDatabase(engine);
     try {
       const replicas = engine === "postgres" ? [t.db, await t.reopen(), await t.reopen()] : [t.db, t.db, t.db];
-      const claims = await Promise.all(replicas.map((db) => new DeliveryLog(db).claim("same", "push")));
-      expect(claims.filter(Boolean)).toHaveLength(1);
+      const records = await Promise.all(replicas.map((db) => new DeliveryLog(db).record("same", "push")));
+      expect(records.filter(Boolean)).toHaveLength(1);
     } finally {
       await t.cleanup();
     }

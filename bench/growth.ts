@@ -1,0 +1,154 @@
+import { loadavg } from "node:os";
+import type { Line, NewJob, PipelineStore, RepoRow } from "../src/pipeline/store.js";
+import { DeliveryLog } from "../src/webhooks/deliveries.js";
+import { startEnvironment, type Environment } from "../testing/demo/environment.js";
+import { pushEvent, randomSha, type SimRepo } from "../testing/github-sim/index.js";
+
+/** Pipelines in the database at each measurement. */
+const LEVELS = [0, 10_000, 50_000, 100_000];
+/** Configured pushes measured at each level, 16 in flight. */
+const PER_LEVEL = 400;
+const CONCURRENCY = 16;
+const REPOS = 16;
+/** Pipelines written per transaction while seeding. */
+const SEED_BATCH = 500;
+/** Earlier pipelines on the line whose previous-head lookup is timed. */
+const LINE_HISTORY = 10_000;
+const LOOKUPS = 2_000;
+const INSTALLATION = 100;
+
+const CONFIG = `specfile_path: widget.spec
+jobs:
+  - job: copr_build
+    trigger: commit
+    branch: main
+    targets: [fedora-rawhide-x86_64]
+`;
+
+const JOB: NewJob = { key: "copr_build:fedora-rawhide-x86_64", type: "copr_build", backend: "copr", target: "fedora-rawhide-x86_64", options: {}, manualTrigger: false, cancelSuperseded: true };
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * History as the service leaves it: a pipeline with one build, superseded by the next
+ * head of its line, its job cancelled. Written through the store, SEED_BATCH per
+ * transaction; `lines` keeps each line's newest pipeline so the next one supersedes it.
+ */
+async function seed(env: Environment, n: number, lineOf: (i: number) => Line & { installationId: number }, lines: Map<string, number>, offset = 0): Promise<void> {
+  const { pipelines } = env.deps;
+  for (let done = 0; done < n; done += SEED_BATCH) {
+    await env.deps.db.tx(async () => {
+      for (let i = done; i < Math.min(n, done + SEED_BATCH); i++) {
+        const line = lineOf(offset + i);
+        const key = `${line.repoId}/${line.trigger}/${line.prNumber ?? line.branch}`;
+        const { pipeline, jobs } = await pipelines.createPipeline({ ...line, headSha: randomSha(), beforeSha: null }, [JOB]);
+        await pipelines.transition(jobs[0].id, "cancelled", { cancelReason: "Superseded" });
+        const previous = lines.get(key);
+        if (previous !== undefined) await pipelines.markSuperseded(previous, pipeline.id);
+        lines.set(key, pipeline.id);
+      }
+    });
+  }
+}
+
+/** Configured pushes over HTTP, 16 in flight; deliveries/s until every one's task has ended. */
+async function measure(env: Environment, repos: SimRepo[], heads: Map<number, string>): Promise<number> {
+  const deliveries = new DeliveryLog(env.deps.db);
+  const push = (repo: SimRepo) => {
+    const before = heads.get(repo.id)!;
+    const after = randomSha();
+    heads.set(repo.id, after);
+    return pushEvent({ repo, ref: "main", before, after, commits: [{ id: after, modified: ["src/main.c"] }] });
+  };
+  const payloads = Array.from({ length: PER_LEVEL }, (_, i) => push(repos[i % repos.length]));
+  let next = 0;
+  const started = performance.now();
+  const lane = async () => {
+    while (next < payloads.length) {
+      const res = await env.send("push", payloads[next++]);
+      if (res.status < 200 || res.status >= 300) throw new Error(`growth bench: a push answered ${res.status}: ${res.body}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  while ((await deliveries.unfinished()) > 0) await new Promise((r) => setTimeout(r, 5));
+  return PER_LEVEL / ((performance.now() - started) / 1000);
+}
+
+/** Wait until the backend work the measured pushes started has settled, so it does not load the next measurement. */
+async function settle(env: Environment): Promise<void> {
+  const busy = async () => (await env.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE status IN ('todo', 'doing') AND scheduled_at <= ?", [Date.now()]))!.n;
+  const deadline = Date.now() + 120_000;
+  while ((await busy()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** The previous-head lookup of a new head on a line with LINE_HISTORY earlier pipelines, p99 in ms. */
+async function previousHeadP99(env: Environment, repo: RepoRow): Promise<number> {
+  const line = { repoId: repo.id, installationId: INSTALLATION, trigger: "pull_request" as const, prNumber: 4242, branch: "feature" };
+  await seed(env, LINE_HISTORY, () => line, new Map());
+  const pipelines: PipelineStore = env.deps.pipelines;
+  const times: number[] = [];
+  for (let i = 0; i < LOOKUPS; i++) {
+    const t0 = performance.now();
+    await pipelines.previousHeads(line, randomSha(), { exempt: false });
+    times.push(performance.now() - t0);
+  }
+  return percentile(times.sort((a, b) => a - b), 99);
+}
+
+/**
+ * Deliveries/s as the database grows: the real service in this process (simulated
+ * GitHub, fake backends), configured pushes to 16 repositories measured from the
+ * first POST until every delivery's task ended (config, plan, pipeline, supersede),
+ * at 0, 10k, 50k and 100k pipelines. The history is seeded through the stores: each
+ * pipeline superseded by the next on its line, half on the measured repositories'
+ * `main` (a busy default branch), half on their pull requests.
+ */
+export async function run(): Promise<Record<string, unknown>> {
+  console.error(`growth: load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on this machine at the start`);
+  const env = await startEnvironment();
+  try {
+    env.sim.addInstallation({ id: INSTALLATION, account: { login: "acme", type: "Organization" } });
+    const repos = Array.from({ length: REPOS }, (_, i) => env.sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: `growth-${i}`, files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } }));
+    const heads = new Map(repos.map((r) => [r.id, randomSha()]));
+    const { pipelines } = env.deps;
+    await pipelines.upsertInstallation({ id: INSTALLATION, login: "acme", type: "Organization" });
+    const rows = await Promise.all(repos.map((r) => pipelines.upsertRepo({ id: r.id, installationId: INSTALLATION, owner: "acme", name: r.name, defaultBranch: "main" })));
+    const lineOf = (i: number): Line & { installationId: number } => {
+      const repoId = rows[i % REPOS].id;
+      return i % 2 === 0 ? { repoId, installationId: INSTALLATION, trigger: "push", branch: "main" } : { repoId, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1000 + (Math.floor(i / 2) % 500), branch: "feature" };
+    };
+    const lines = new Map<string, number>();
+
+    // Warm-up: tokens, config lookups, Copr's chroots, JIT.
+    await measure(env, repos, heads);
+    await settle(env);
+
+    const out: { pipelines: number; per_s: number }[] = [];
+    let seeded = 0;
+    for (const level of LEVELS) {
+      const count = async () => (await env.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM pipelines"))!.n;
+      const missing = level - (await count());
+      if (missing > 0) {
+        const t0 = performance.now();
+        await seed(env, missing, lineOf, lines, seeded);
+        seeded += missing;
+        console.error(`growth: seeded ${missing} pipelines in ${Math.round(performance.now() - t0)} ms`);
+      }
+      const pipelinesNow = await count();
+      const perS = await measure(env, repos, heads);
+      await settle(env);
+      out.push({ pipelines: pipelinesNow, per_s: round(perS, 1) });
+      console.error(`growth: ${pipelinesNow} pipelines: ${round(perS, 1)} deliveries/s`);
+    }
+    const repo = (await pipelines.upsertRepo({ id: 999_999, installationId: INSTALLATION, owner: "acme", name: "long-line", defaultBranch: "main" }));
+    const outcomes = await env.deps.db.all<{ outcome: string | null; n: number }>("SELECT outcome, COUNT(*) AS n FROM deliveries GROUP BY outcome ORDER BY outcome");
+    console.error(`growth: delivery outcomes ${outcomes.map((o) => `${o.outcome ?? "open"}=${o.n}`).join(" ")}`);
+    if (outcomes.some((o) => o.outcome === "error")) throw new Error("growth bench: some deliveries ended in error");
+    const p99 = await previousHeadP99(env, repo);
+    console.log(`previous-head lookup p99 ${round(p99, 3)} ms with ${LINE_HISTORY} earlier pipelines on the line`);
+    return { name: "growth", rows: out };
+  } finally {
+    await env.stop();
+  }
+}
