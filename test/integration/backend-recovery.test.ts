@@ -49,6 +49,27 @@ describe("status answers that do not parse (issue 23 item 8)", () => {
   });
 });
 
+describe("XML-RPC answers that do not parse (issue 23 item 8)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("are polled again: a Koji task whose status answers are an HTML page three times still ends as the task does", async () => {
+    world = await startWorld("jobs:\n  - job: upstream_koji_build\n    trigger: pull_request\n    targets: [fedora-rawhide]\n");
+    const koji = world.fakes.koji;
+    koji.faults.malformWhen = (r) => r.body.includes("<methodName>getTaskInfo</methodName>") || r.body.includes("<methodName>multiCall</methodName>");
+    koji.faults.malformNext = 3;
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the Koji check to complete");
+    expect(checks).toEqual({ "koji-build:rawhide": "completed:success" });
+    expect(koji.faults.malformNext).toBe(0);
+    expect(koji.submissions).toBe(1);
+  });
+});
+
 describe("Copr: recovery of a submission cut short submits no build twice", () => {
   let world: World | undefined;
   afterEach(async () => {
