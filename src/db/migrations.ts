@@ -240,4 +240,9 @@ CREATE INDEX task_keys_idle ON task_keys(queue, fairness_key) WHERE head_id IS N
     sqlite: `CREATE INDEX task_keys_seq ON task_keys(last_claim_seq);`,
     postgres: `CREATE SEQUENCE task_claim_seq;`,
   },
+  {
+    version: 4,
+    name: "pipelines remember GitHub's time of their event (the order of heads a missing `before` cannot give)",
+    sql: `ALTER TABLE pipelines ADD COLUMN event_at INTEGER;`,
+  },
 ];
