@@ -27,7 +27,8 @@ export type AppTasks = {
     reason: string;
     actor: string;
     source: "supersede" | "closed" | "comment" | "button" | "cli";
-    reply?: { installationId: number; owner: string; repo: string; issueNumber: number };
+    /** Where the report goes; `marker`: the command's reply marker, so a retried cancel finds its earlier report. */
+    reply?: { installationId: number; owner: string; repo: string; issueNumber: number; marker?: string };
   };
   /** Run the `/packit` commands of a PR comment: react, check permission, reply, cancel. */
   "run-commands": {
