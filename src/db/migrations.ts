@@ -242,7 +242,9 @@ CREATE INDEX task_keys_idle ON task_keys(queue, fairness_key) WHERE head_id IS N
   },
   {
     version: 4,
-    name: "pipelines remember GitHub's time of their event (the order of heads a missing `before` cannot give)",
-    sql: `ALTER TABLE pipelines ADD COLUMN event_at INTEGER;`,
+    name: "pipelines remember GitHub's time of their event (the order of heads a missing before cannot give); unresolved submission intents are found by an index",
+    sql: `ALTER TABLE pipelines ADD COLUMN event_at INTEGER;
+-- Submissions whose backend id was never stored, reconciled at start (PipelineStore.unresolvedIntents).
+CREATE INDEX jobs_unresolved_intents ON jobs(id) WHERE submit_attempted > 0 AND external_id IS NULL;`,
   },
 ];

@@ -14,7 +14,7 @@ import { moveJob, startJobs } from "./lifecycle.js";
 import type { LinePipeline, RepoRow } from "./store.js";
 import { planJobs, type PlanInputs } from "./plan.js";
 import { planInputs } from "./plan-inputs.js";
-import { pollJob, submitJob } from "./runner.js";
+import { pollJob, reconcileJob, submitJob } from "./runner.js";
 
 /** Runs Packit jobs for pushes, pull requests and releases, and registers the submit/poll tasks. */
 export function setupPipeline(app: Probot, deps: AppDeps): void {
@@ -39,6 +39,7 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
   deliveryTask(deps, "close-pull-request", (p) => closePullRequest(deps, p));
   deps.taskHandlers["submit-job"] = (p, ctx) => submitJob(deps, p.jobId, ctx);
   deps.taskHandlers["poll-job"] = (p, ctx) => pollJob(deps, p, ctx);
+  deps.taskHandlers["reconcile-job"] = (p, ctx) => reconcileJob(deps, p.jobId, ctx);
 }
 
 /** Deliveries are planned before backend work of the same rank is done: a new head's supersede is what saves backend time. */

@@ -352,6 +352,24 @@ export class PipelineStore {
     await this.db.run("UPDATE jobs SET submit_attempted = ? WHERE id = ?", [this.now(), jobId]);
   }
 
+  /**
+   * Jobs whose submission may have reached their backend with its id never stored
+   * (`submit_attempted` set, no `external_id`): the intents to reconcile at start.
+   */
+  async unresolvedIntents(): Promise<Pick<JobRow, "id" | "state">[]> {
+    return this.db.all("SELECT id, state FROM jobs WHERE submit_attempted > 0 AND external_id IS NULL ORDER BY id");
+  }
+
+  /** A finished job owns the backend work its cut-short submission made after all (found by its token). */
+  async adoptSubmission(jobId: number, externalId: string, url: string | null): Promise<boolean> {
+    return (await this.db.run("UPDATE jobs SET external_id = ?, url = COALESCE(url, ?) WHERE id = ? AND external_id IS NULL", [externalId, url, jobId])) === 1;
+  }
+
+  /** Nothing reached the backend: the intent is settled (never made). */
+  async settleIntent(jobId: number): Promise<void> {
+    await this.db.run("UPDATE jobs SET submit_attempted = 0 WHERE id = ? AND external_id IS NULL", [jobId]);
+  }
+
   /** Store the backend id of a submission before anything else happens, so a crash cannot lose it. */
   async recordSubmission(jobId: number, externalId: string, url: string | null): Promise<JobRow | undefined> {
     return this.transition(jobId, "submitted", { externalId, url });
