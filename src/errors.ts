@@ -30,6 +30,9 @@ export class BackendError extends AppError {
 /** Service settings are invalid; the message names the bad key. */
 export class SettingsError extends AppError {}
 
+/** The database cannot be used as it is (a damaged file): the message names the file and how to restore it. */
+export class StorageError extends AppError {}
+
 /** A .packit.yaml could not be parsed or validated. */
 export class ConfigError extends AppError {
   readonly line: number | undefined;

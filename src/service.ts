@@ -10,6 +10,7 @@ import type { AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
 import { healthHandler } from "./health/index.js";
 import { resumePendingFlushes } from "./checks/index.js";
+import { reconcileIntents } from "./pipeline/runner.js";
 import { CheckRunStore } from "./checks/store.js";
 import { createApp } from "./index.js";
 import { createMetrics, type Metrics } from "./metrics/index.js";
@@ -101,6 +102,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     deps.githubApp = () => app.auth();
     await createApp(deps)(app, { cwd: process.cwd(), addHandler });
     await resumePendingFlushes(deps);
+    // Submissions a crash cut short before their backend id was stored: adopt them or make them once.
+    await reconcileIntents(deps);
     addHandler(healthHandler({ db, metrics, store: tasks }));
     // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
     addHandler(await app.getNodeMiddleware({ path: "/" }));

@@ -19,6 +19,8 @@ export type AppTasks = {
   "sync-installation": { delivery: DeliveryRef; change: InstallationChange };
   /** Submit a job to its backend (looks for an earlier submission first). */
   "submit-job": { jobId: number };
+  /** Find what a cut-short submission of a finished job made (by its token), adopt and cancel it (`pipeline/runner.ts`). */
+  "reconcile-job": { jobId: number };
   /** Ask the backend for a submitted job's state; re-enqueues itself with backoff until final. */
   "poll-job": { jobId: number; intervalMs?: number; unreadableSince?: number };
   /** Cancel jobs and report the result (to a PR comment, when `reply` is given). */
@@ -27,7 +29,8 @@ export type AppTasks = {
     reason: string;
     actor: string;
     source: "supersede" | "closed" | "comment" | "button" | "cli";
-    reply?: { installationId: number; owner: string; repo: string; issueNumber: number };
+    /** Where the report goes; `marker`: the command's reply marker, so a retried cancel finds its earlier report. */
+    reply?: { installationId: number; owner: string; repo: string; issueNumber: number; marker?: string };
   };
   /** Run the `/packit` commands of a PR comment: react, check permission, reply, cancel. */
   "run-commands": {
@@ -63,6 +66,7 @@ export const QUEUE_OF: Record<TaskName, string> = {
   "sync-installation": DELIVERY_QUEUE,
   "submit-job": LONG_QUEUE,
   "poll-job": LONG_QUEUE,
+  "reconcile-job": LONG_QUEUE,
   "cancel-jobs": SHORT_QUEUE,
   "run-commands": DELIVERY_QUEUE,
   "flush-checks": SHORT_QUEUE,

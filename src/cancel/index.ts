@@ -3,7 +3,7 @@ import { AuditLog } from "../audit/index.js";
 import type { AppDeps } from "../deps.js";
 import { renderReport } from "./report.js";
 import { cancelJobs } from "./service.js";
-import { fitComment } from "../github/comments.js";
+import { fitComment, postedMarkers, replyOnce } from "../github/comments.js";
 
 /** Registers the "cancel-jobs" task: every entry point (supersede, comment, button, CLI) ends here. */
 export function setupCancel(_app: Probot, deps: AppDeps): void {
@@ -13,7 +13,10 @@ export function setupCancel(_app: Probot, deps: AppDeps): void {
     deps.log.info({ source: p.source, actor: p.actor, overall: report.overall, jobs: report.results.length }, `cancel: ${report.overall}`);
     if (p.reply) {
       const github = await deps.github(p.reply.installationId);
-      await github.rest.issues.createComment({ owner: p.reply.owner, repo: p.reply.repo, issue_number: p.reply.issueNumber, body: fitComment(renderReport(report)) });
+      const to = { owner: p.reply.owner, repo: p.reply.repo, issueNumber: p.reply.issueNumber };
+      // A command's report: a cut-short earlier run of this task (or its twin) may have posted it already.
+      if (p.reply.marker) await replyOnce(github, to, p.reply.marker, renderReport(report), await postedMarkers(github, to));
+      else await github.rest.issues.createComment({ owner: to.owner, repo: to.repo, issue_number: to.issueNumber, body: fitComment(renderReport(report)) });
     }
   };
 }

@@ -13,15 +13,53 @@ export interface NewHead {
   branch?: string;
   prNumber?: number;
   defaultBranch: string;
+  /** GitHub's time of the event (epoch ms), when the payload has one. */
+  eventAt?: number;
 }
 
 /**
- * Whether this event's head was already replaced by a newer one that arrived first:
- * some pipeline of the same PR/branch names it as its `before`. Such a late event
- * must neither run its jobs nor cancel the newer head's.
+ * How a head of the line stands to the new one, in the order GitHub gave the heads
+ * (pure). First the `before` chain, as far as the stored pipelines link it: a head
+ * reached by following `before` from the new head is older, a head whose chain
+ * reaches the new head is newer — whatever order the deliveries came in. Heads the
+ * chain does not link (a `synchronize` delivery that came late or never, a
+ * `reopened`) are ordered by GitHub's time of the event (`pull_request.updated_at`,
+ * a push's `pushed_at`: `eventAt`); without two different times the head that
+ * arrived first is the older.
+ */
+export function headOrder(head: Pick<NewHead, "headSha" | "beforeSha" | "eventAt">, sameLine: readonly LinePipeline[]): (p: LinePipeline) => "older" | "newer" {
+  const newer = new Set([head.headSha]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of sameLine) {
+      if (p.before_sha !== null && newer.has(p.before_sha) && !newer.has(p.head_sha)) {
+        newer.add(p.head_sha);
+        grew = true;
+      }
+    }
+  }
+  newer.delete(head.headSha);
+  const older = new Set<string>();
+  for (let sha = head.beforeSha; sha !== undefined && !older.has(sha) && sha !== head.headSha; ) {
+    older.add(sha);
+    sha = sameLine.find((p) => p.head_sha === sha && p.before_sha !== null)?.before_sha ?? undefined;
+  }
+  return (p) => {
+    if (newer.has(p.head_sha)) return "newer";
+    if (older.has(p.head_sha)) return "older";
+    if (head.eventAt !== undefined && p.event_at !== null && p.event_at > head.eventAt) return "newer";
+    return "older";
+  };
+}
+
+/**
+ * Whether this event's head was already replaced by a newer one that arrived first
+ * (`headOrder`): such a late event must neither run its jobs nor cancel the newer
+ * head's. Returns the newer head's pipeline.
  */
 export function isStaleHead<P extends LinePipeline>(head: NewHead, sameLine: readonly P[]): P | undefined {
-  return sameLine.find((p) => p.before_sha === head.headSha && p.head_sha !== head.headSha);
+  const order = headOrder(head, sameLine);
+  return sameLine.find((p) => p.head_sha !== head.headSha && order(p) === "newer");
 }
 
 /**
@@ -34,16 +72,15 @@ export function plannedSince<P extends LinePipeline>(headSha: string, sameLine: 
 }
 
 /**
- * The pipelines a new head supersedes (pure). With `before`: the pipelines whose head
- * is `before`. Without it (reopened, re-runs): every older pipeline of the PR/branch
- * with another head. Default-branch pushes and releases are exempt unless the policy
- * says otherwise.
+ * The pipelines a new head supersedes (pure): every pipeline of the PR/branch with
+ * another head that is older in GitHub's order (`headOrder`) — `before`, the heads
+ * before it, and heads whose own delivery came late or never. Default-branch pushes
+ * and releases are exempt unless the policy says otherwise.
  */
 export function supersededPipelines<P extends LinePipeline>(head: NewHead, sameLine: readonly P[], policy: SupersedePolicy): P[] {
   if (supersedeExempt(head, policy)) return [];
-  const others = sameLine.filter((p) => p.head_sha !== head.headSha);
-  if (head.beforeSha) return others.filter((p) => p.head_sha === head.beforeSha);
-  return others;
+  const order = headOrder(head, sameLine);
+  return sameLine.filter((p) => p.head_sha !== head.headSha && order(p) === "older");
 }
 
 /** Whether a new head supersedes nothing: default-branch pushes and releases, unless the policy says otherwise (pure). */

@@ -1,8 +1,9 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
-import { fitComment } from "../github/comments.js";
+import { postedMarkers, replyMarker, replyOnce } from "../github/comments.js";
 import { mayControlJobs } from "../github/permissions.js";
+import type { TaskContext } from "../queue/index.js";
 import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
 import { deliveryTask, handled, ignored, onDelivery } from "../webhooks/index.js";
 import { issueCommentPayload, parsePayload } from "../webhooks/payloads.js";
@@ -37,22 +38,30 @@ export function setupCommands(app: Probot, deps: AppDeps): void {
         commands,
         truncated,
       },
-      // Octokit already retries GitHub's 5xx; running the task again would post its replies twice.
+      // Retried like any task (a crash, GitHub down): a retry finds the replies it already posted (`runCommands`).
       fairnessKey: `repo:${p.repository.id}`,
       priority: 60,
-      maxAttempts: 1,
     };
   });
-  deliveryTask(deps, "run-commands", async (p) => {
-    await runCommands(deps, p);
+  deliveryTask(deps, "run-commands", async (p, _log, ctx) => {
+    await runCommands(deps, p, ctx);
     return handled;
   });
 }
 
-async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<void> {
+/**
+ * Every command gets exactly one reply, also across a crash and a retry: each reply
+ * carries a hidden marker (comment id and command index); a retry lists the markers
+ * already posted once and skips the commands they answer — a cancel's answer is its
+ * report, posted by the cancel task with the command's marker.
+ */
+async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: TaskContext): Promise<void> {
   const { owner, repo, issueNumber, user } = p;
   const github = await deps.github(p.installationId);
-  const reply = (body: string) => github.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: fitComment(body) });
+  const to = { owner, repo, issueNumber };
+  const posted = ctx.attempt > 1 ? await postedMarkers(github, to) : undefined;
+  const answered = (part: number | string) => posted?.has(replyMarker(p.commentId, part)) === true;
+  const reply = (part: number | string, body: string) => replyOnce(github, to, replyMarker(p.commentId, part), body, posted);
   // The 👀 is a courtesy: a failure to add it must not stop the command.
   await github.rest.reactions
     .createForIssueComment({ owner, repo, comment_id: p.commentId, content: "eyes" })
@@ -61,23 +70,24 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
   const count = (cmd: PackitCommand, outcome: string) => deps.metrics.commands.inc({ command: commandName(cmd), outcome });
   if (!(await mayControlJobs(github, { owner, repo, user, prAuthor: p.prAuthor }))) {
     for (const cmd of p.commands) count(cmd, "refused");
-    await reply(`Sorry @${user}, only the pull request's author and people with write access to ${owner}/${repo} can run packit-probot commands.`);
+    await reply("refused", `Sorry @${user}, only the pull request's author and people with write access to ${owner}/${repo} can run packit-probot commands.`);
     return;
   }
-  for (const cmd of p.commands) {
+  for (const [i, cmd] of p.commands.entries()) {
+    if (answered(i)) continue;
     if (cmd.verb === "run") {
-      // A failure (GitHub unreachable, the PR gone) is answered, not dropped: the task runs once.
+      // A failure (GitHub unreachable, the PR gone) is answered, not dropped.
       const answer = await runJobsCommand(deps, github, p, cmd).catch((err: unknown) => {
         deps.log.warn({ err: toError(err).message, repo: `${owner}/${repo}`, pr: issueNumber }, "run command failed");
         return { reply: `Nothing was started: ${toError(err).message.slice(0, 300)}. Please try again.`, outcome: "failed" };
       });
       count(cmd, answer.outcome);
-      await reply(answer.reply);
+      await reply(i, answer.reply);
       continue;
     }
     if (cmd.verb !== "cancel") {
       count(cmd, "answered");
-      await reply(cmd.verb === "unknown" ? `I did not understand ${inlineCode(cmd.text, 200)}.\n\n${HELP_TEXT}` : HELP_TEXT);
+      await reply(i, cmd.verb === "unknown" ? `I did not understand ${inlineCode(cmd.text, 200)}.\n\n${HELP_TEXT}` : HELP_TEXT);
       continue;
     }
     // Only this PR's own jobs can be named: nothing of another repository or PR is reachable.
@@ -85,15 +95,16 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"]): Promise<
     const { jobs, unknown } = selectJobs(cmd.args, prJobs);
     if (unknown.length > 0) {
       count(cmd, "answered");
-      await reply(`I did not understand ${unknown.map((u) => inlineCode(u)).join(", ")}.\n\n${HELP_TEXT}`);
+      await reply(i, `I did not understand ${unknown.map((u) => inlineCode(u)).join(", ")}.\n\n${HELP_TEXT}`);
       continue;
     }
-    await deps.tasks.enqueue(
+    // One cancel per command: a retry's twin joins the queued one (the cancel service claims each job once anyway).
+    await deps.tasks.enqueueUnlessLocked(
       "cancel-jobs",
-      { jobIds: jobs.map((j) => j.id), reason: `Cancelled by @${user}`, actor: user, source: "comment", reply: { installationId: p.installationId, owner, repo, issueNumber } },
-      { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${p.repoId}` },
+      { jobIds: jobs.map((j) => j.id), reason: `Cancelled by @${user}`, actor: user, source: "comment", reply: { installationId: p.installationId, owner, repo, issueNumber, marker: replyMarker(p.commentId, i) } },
+      { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${p.repoId}`, lockKey: `command-cancel:${p.commentId}:${i}` },
     );
     count(cmd, "queued");
   }
-  if (p.truncated) await reply(`Only the first ${MAX_COMMANDS} commands of a comment are run.`);
+  if (p.truncated) await reply("truncated", `Only the first ${MAX_COMMANDS} commands of a comment are run.`);
 }

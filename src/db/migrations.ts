@@ -240,4 +240,11 @@ CREATE INDEX task_keys_idle ON task_keys(queue, fairness_key) WHERE head_id IS N
     sqlite: `CREATE INDEX task_keys_seq ON task_keys(last_claim_seq);`,
     postgres: `CREATE SEQUENCE task_claim_seq;`,
   },
+  {
+    version: 4,
+    name: "pipelines remember GitHub's time of their event (the order of heads a missing before cannot give); unresolved submission intents are found by an index",
+    sql: `ALTER TABLE pipelines ADD COLUMN event_at INTEGER;
+-- Submissions whose backend id was never stored, reconciled at start (PipelineStore.unresolvedIntents).
+CREATE INDEX jobs_unresolved_intents ON jobs(id) WHERE submit_attempted > 0 AND external_id IS NULL;`,
+  },
 ];

@@ -1,4 +1,4 @@
-import { SettingsError } from "../errors.js";
+import { SettingsError, StorageError } from "../errors.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { PostgresDb, redactedUrl } from "./postgres.js";
 import { SqliteDb } from "./sqlite.js";
@@ -28,11 +28,7 @@ const MIGRATION_LOCK = 7_210_421;
  * `SettingsError` naming the setting; the password never appears in it.
  */
 export async function openDatabase(opts: OpenOptions): Promise<Db> {
-  if (!opts.url) {
-    const db = new SqliteDb(opts.path ?? "./data/packit-probot.sqlite", { busyTimeoutMs: opts.busyTimeoutMs });
-    await migrate(db);
-    return db;
-  }
+  if (!opts.url) return openSqlite(opts.path ?? "./data/packit-probot.sqlite", opts);
   const shown = redactedUrl(opts.url);
   if (!/^postgres(ql)?:\/\//.test(opts.url) || shown === "(not a URL)") {
     throw new SettingsError(`database.url (DATABASE_URL): not a postgres:// URL: ${shown}`);
@@ -46,6 +42,33 @@ export async function openDatabase(opts: OpenOptions): Promise<Db> {
     throw new SettingsError(`database.url (DATABASE_URL): cannot use ${shown}: ${message}`, { cause: err });
   }
   return db;
+}
+
+/** SQLite's codes for a file that is not a database, or a damaged one. */
+const DAMAGED = new Set(["SQLITE_NOTADB", "SQLITE_CORRUPT"]);
+
+/**
+ * The SQLite file, migrated. A damaged file stops the start with what to do — the
+ * restore commands of `docs/reliability.md` ("Corrupt database") — instead of
+ * SQLite's bare "file is not a database".
+ */
+async function openSqlite(path: string, opts: OpenOptions): Promise<Db> {
+  let db: SqliteDb | undefined;
+  try {
+    db = new SqliteDb(path, { busyTimeoutMs: opts.busyTimeoutMs });
+    await migrate(db);
+    return db;
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    const code = String((err as { code?: unknown }).code ?? "");
+    if (!DAMAGED.has(code) && !/^SQLITE_CORRUPT/.test(code)) throw err;
+    throw new StorageError(
+      `the database file ${path} is damaged (${code}: ${(err as Error).message}). Stop the service and restore it from your backup, ` +
+        `or recover what it holds: sqlite3 ${path} ".recover" | sqlite3 ${path}.recovered && mv ${path} ${path}.damaged && mv ${path}.recovered ${path} ` +
+        `(docs/reliability.md, "Corrupt database")`,
+      { cause: err },
+    );
+  }
 }
 
 /** A migration's statements for one engine. */

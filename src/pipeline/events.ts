@@ -27,6 +27,8 @@ export interface TriggerEvent {
   headSha: string;
   /** The previous head (push and pull_request.synchronize). */
   beforeSha?: string;
+  /** GitHub's time of the event (epoch ms): `pull_request.updated_at`, a push's `repository.pushed_at`. */
+  eventAt?: number;
   /** A pull request from a fork: the fork's clone URL (its head commit is not in the base repository's branches). */
   sourceCloneUrl?: string;
   labels: string[];
@@ -79,6 +81,7 @@ export function triggerFromPush(deliveryId: string, p: PushPayload): TriggerEven
     branch,
     headSha: p.after,
     beforeSha: p.before && !ZERO_SHA.test(p.before) ? p.before : undefined,
+    eventAt: epochMs((p.repository as { pushed_at?: unknown }).pushed_at),
     labels: [],
     configRef: branch,
     touched: pathsTouchedByPush(p),
@@ -102,12 +105,19 @@ export function triggerFromPullRequest(deliveryId: string, p: PullRequestPayload
     branch: pr.base?.ref,
     headSha: pr.head.sha,
     beforeSha: p.action === "synchronize" ? p.before : undefined,
+    eventAt: epochMs(pr.updated_at),
     sourceCloneUrl: forkCloneUrl(pr, p.repository?.id),
     labels: (pr.labels ?? []).map((l: { name: string }) => l.name),
     configRef: `pr/${pr.number ?? p.number}`,
     touched: "unknown",
     sender: p.sender?.login ?? "unknown",
   };
+}
+
+/** A payload time as epoch ms: an ISO string, or unix seconds (push payloads); undefined when absent or unreadable (pure). */
+export function epochMs(at: unknown): number | undefined {
+  const ms = typeof at === "number" ? at * 1000 : typeof at === "string" ? Date.parse(at) : Number.NaN;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The clone URL of a pull request's head repository when it is a fork (pure). */

@@ -10,11 +10,11 @@ import { DeliveryLog, type DeliveryRef } from "../webhooks/deliveries.js";
 import { deliveryTask, handled, ignored, onDelivery, type DeliveryWork, type HandlerOutcome } from "../webhooks/index.js";
 import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
 import { triggerFromPullRequest, triggerFromPush, triggerFromRelease, type TriggerEvent } from "./events.js";
-import { startJobs } from "./lifecycle.js";
+import { moveJob, startJobs } from "./lifecycle.js";
 import type { LinePipeline, RepoRow } from "./store.js";
 import { planJobs, type PlanInputs } from "./plan.js";
 import { planInputs } from "./plan-inputs.js";
-import { pollJob, submitJob } from "./runner.js";
+import { pollJob, reconcileJob, submitJob } from "./runner.js";
 
 /** Runs Packit jobs for pushes, pull requests and releases, and registers the submit/poll tasks. */
 export function setupPipeline(app: Probot, deps: AppDeps): void {
@@ -39,6 +39,7 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
   deliveryTask(deps, "close-pull-request", (p) => closePullRequest(deps, p));
   deps.taskHandlers["submit-job"] = (p, ctx) => submitJob(deps, p.jobId, ctx);
   deps.taskHandlers["poll-job"] = (p, ctx) => pollJob(deps, p, ctx);
+  deps.taskHandlers["reconcile-job"] = (p, ctx) => reconcileJob(deps, p.jobId, ctx);
 }
 
 /** Deliveries are planned before backend work of the same rank is done: a new head's supersede is what saves backend time. */
@@ -108,10 +109,11 @@ export async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: Trig
 async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>, inputs: PlanInputs, delivery: DeliveryRef): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
   const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
-  const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, defaultBranch: ev.repo.defaultBranch };
+  const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, eventAt: ev.eventAt, defaultBranch: ev.repo.defaultBranch };
   const sameLine = await pipelines.previousHeads(line, ev.headSha, { exempt: supersedeExempt(head, settings.cancel) });
   const newer = isStaleHead(head, sameLine);
-  if (newer) return ignored(`head ${ev.headSha.slice(0, 7)} was already superseded by ${newer.head_sha.slice(0, 7)}`);
+  const staleWhy = newer ? `head ${ev.headSha.slice(0, 7)} was already superseded by ${newer.head_sha.slice(0, 7)}` : "";
+  if (newer && config.kind !== "present") return ignored(staleWhy);
   const twin = plannedSince(ev.headSha, sameLine, delivery.receivedAt);
   if (twin) return ignored(`head ${ev.headSha.slice(0, 7)} was planned by an identical delivery (pipeline ${twin.id})`, "coalesced");
   if (config.kind === "absent") {
@@ -121,7 +123,7 @@ async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, conf
     return ignored("no Packit config", "no_config");
   }
 
-  const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, sourceCloneUrl: ev.sourceCloneUrl, deliveryId: ev.deliveryId };
+  const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, sourceCloneUrl: ev.sourceCloneUrl, deliveryId: ev.deliveryId, eventAt: ev.eventAt };
   if (config.kind === "invalid") {
     const { pipeline } = await pipelines.createPipeline(base, []);
     await recordCheck(deps, { pipeline, repo }, CONFIG_CHECK_NAME, invalidConfigCheck(config.error.message, { path: config.path, line: config.error.line, column: config.error.column }));
@@ -135,6 +137,13 @@ async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, conf
   // Manually triggered jobs wait for a command (`/packit build`, `/packit test`, …); no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
   const { pipeline, jobs } = await pipelines.createPipeline(base, runnable);
+  if (newer) {
+    // A late delivery for an older head starts nothing; its checks say why.
+    await pipelines.markSuperseded(pipeline.id, newer.id);
+    const reason = `Superseded by ${newer.head_sha.slice(0, 7)}`;
+    for (const job of jobs) await moveJob(deps, job.id, "cancelled", { cancelReason: reason, message: `${reason}. It had not started.` });
+    return ignored(staleWhy, "superseded");
+  }
   await startJobs(deps, { pipeline, repo }, jobs);
   // Tests without a build job: Packit reports their checks neutral, with why.
   for (const { checkName, neutralCheck: n } of plan.notRun) {

@@ -28,7 +28,11 @@ export async function moveJob(deps: AppDeps, jobId: number, state: JobState, fie
     if (!updated) return undefined;
     const ctx = (await deps.pipelines.jobInContext(jobId))!;
     await reportJob(deps, ctx);
-    if (isFinal(state)) await settleDependants(deps, ctx);
+    if (isFinal(state)) {
+      await settleDependants(deps, ctx);
+      // Ended while a submission of it may have reached the backend unrecorded: find and cancel it.
+      if (updated.submit_attempted && !updated.external_id) await enqueueReconcile(deps, jobId);
+    }
     return updated;
   });
   if (updated) deps.metrics.jobTransitions.inc({ backend: updated.backend, state });
@@ -99,6 +103,15 @@ export async function startJobs(deps: AppDeps, ctx: Omit<JobInContext, "job">, j
     if (!dep || dep.state === "success") ready.push(job);
   }
   await enqueueSubmits(deps, ctx, ready);
+}
+
+/**
+ * Queue the reconciliation (`reconcileJob` in `runner.ts`) of a job that ended
+ * while a submission of it may have reached its backend unrecorded — else that
+ * work would run on, owned by nobody.
+ */
+export async function enqueueReconcile(deps: AppDeps, jobId: number, delayMs = 0): Promise<void> {
+  await deps.tasks.enqueueUnlessLocked("reconcile-job", { jobId }, { queue: LONG_QUEUE, lockKey: `reconcile:${jobId}`, priority: 60, runAt: deps.now() + delayMs });
 }
 
 /**

@@ -5,7 +5,7 @@ import { BackendError, toError } from "../errors.js";
 import type { TaskContext } from "../queue/index.js";
 import { LONG_QUEUE, type AppTasks } from "../tasks.js";
 import type { JobState } from "./job-state.js";
-import { enqueuePoll, moveJob } from "./lifecycle.js";
+import { enqueuePoll, enqueueReconcile, moveJob } from "./lifecycle.js";
 import type { JobInContext, JobRow } from "./store.js";
 
 /** How often a job whose earlier submission may still be in flight looks for it again, ms. */
@@ -81,6 +81,64 @@ async function addScanBase(deps: AppDeps, j: JobInContext, req: SubmitRequest): 
   if (typeof srpm === "string") req.options.base_srpm_url = srpm;
 }
 
+/** The submission an earlier, cut-short attempt of this job made, found by the job's token; null when none reached the backend. */
+function findEarlierSubmission(deps: AppDeps, j: JobInContext, req: SubmitRequest, ctx: TaskContext) {
+  return deps.backends[j.job.backend].findByToken(req, {
+    signal: ctx.signal,
+    submittedAfter: j.job.submit_attempted,
+    // A look-alike another job recorded (a rebuild of the same commit) is not this job's.
+    isRecorded: async (id) => {
+      const owner = await deps.pipelines.jobByExternalId(j.job.backend, id);
+      return owner !== undefined && owner.id !== j.job.id;
+    },
+  });
+}
+
+/** Whether an earlier submission request may still be on its way through the backend (its call has not timed out yet). */
+function mayStillArrive(deps: AppDeps, job: JobRow): boolean {
+  return deps.now() - job.submit_attempted < backendTimeoutMs(deps, job.backend);
+}
+
+/**
+ * At start (after a crash): every intent without a recorded outcome is reconciled.
+ * A pending job's submission is run again (it looks for the earlier one first); a
+ * finished job's is found, adopted and cancelled (`reconcileJob`).
+ */
+export async function reconcileIntents(deps: AppDeps): Promise<number> {
+  const intents = await deps.pipelines.unresolvedIntents();
+  for (const job of intents) {
+    if (job.state === "pending") {
+      const j = (await deps.pipelines.jobInContext(job.id))!;
+      await deps.tasks.enqueueUnlessLocked("submit-job", { jobId: job.id }, { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey: `${j.repo.owner}/${j.repo.name}` });
+    } else await enqueueReconcile(deps, job.id);
+  }
+  return intents.length;
+}
+
+/**
+ * Task "reconcile-job": the job ended while a submission of it may have reached its
+ * backend unrecorded. Find it by the job's token; if found, the job adopts it (its
+ * id is stored, so it is owned) and it is cancelled — nobody wants it any more.
+ * Found nothing: looked again while the request may still arrive, then settled.
+ */
+export async function reconcileJob(deps: AppDeps, jobId: number, ctx: TaskContext): Promise<void> {
+  const j = await deps.pipelines.jobInContext(jobId);
+  if (!j || j.job.external_id || !j.job.submit_attempted || !j.job.finished_at) return;
+  const dependency = j.job.depends_on ? await deps.pipelines.job(j.job.depends_on) : undefined;
+  const req = submitRequestFor(j, dependency);
+  const found = await findEarlierSubmission(deps, j, req, ctx);
+  if (!found) {
+    if (mayStillArrive(deps, j.job)) await enqueueReconcile(deps, jobId, IN_FLIGHT_RECHECK_MS);
+    else await deps.pipelines.settleIntent(jobId);
+    return;
+  }
+  // Cancelled before it is adopted: a crash in between finds it again (cancelled by then) and adopts it.
+  const outcome = await deps.backends[j.job.backend].cancel(found.externalId, { signal: ctx.signal });
+  if (outcome.kind === "error") throw new BackendError(j.job.backend, `cancel of ${found.externalId}, which a cut-short submission made: ${outcome.message}`, { transient: true });
+  await deps.pipelines.adoptSubmission(jobId, found.externalId, found.url ?? null);
+  deps.log.info({ jobId, backend: j.job.backend, externalId: found.externalId, state: j.job.state, cancel: outcome.kind }, "adopted and cancelled the submission a cut-short attempt made");
+}
+
 /** Task "submit-job": submit once; after a crash, find the earlier submission instead of submitting twice. */
 export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext): Promise<void> {
   const j = await deps.pipelines.jobInContext(jobId);
@@ -94,18 +152,8 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
   try {
     // A submission that was sent before (then a crash, shutdown or timeout came before its id was
     // stored) may have reached the backend: find it instead of submitting twice.
-    submitted = j.job.submit_attempted
-      ? await client.findByToken(req, {
-          signal: ctx.signal,
-          submittedAfter: j.job.submit_attempted,
-          // A look-alike another job recorded (a rebuild of the same commit) is not this job's.
-          isRecorded: async (id) => {
-            const owner = await deps.pipelines.jobByExternalId(j.job.backend, id);
-            return owner !== undefined && owner.id !== jobId;
-          },
-        })
-      : null;
-    if (!submitted && j.job.submit_attempted && deps.now() - j.job.submit_attempted < backendTimeoutMs(deps, j.job.backend)) {
+    submitted = j.job.submit_attempted ? await findEarlierSubmission(deps, j, req, ctx) : null;
+    if (!submitted && j.job.submit_attempted && mayStillArrive(deps, j.job)) {
       // The earlier request may still be on its way through the backend: look again shortly.
       await deps.tasks.enqueueUnlessLocked("submit-job", { jobId }, { queue: LONG_QUEUE, lockKey: `submit:${jobId}`, fairnessKey: `${j.repo.owner}/${j.repo.name}`, runAt: deps.now() + IN_FLIGHT_RECHECK_MS });
       return;

@@ -30,6 +30,8 @@ export interface PipelineRow {
   delivery_id: string | null;
   created_at: number;
   superseded_by: number | null;
+  /** GitHub's time of the event that made it (epoch ms; the order of heads when `before` does not link them). */
+  event_at: number | null;
 }
 
 export interface JobRow {
@@ -67,7 +69,7 @@ export interface JobInContext {
 }
 
 /** What the previous-head lookup reads of a pipeline: no more. */
-export type LinePipeline = Pick<PipelineRow, "id" | "head_sha" | "before_sha" | "created_at">;
+export type LinePipeline = Pick<PipelineRow, "id" | "head_sha" | "before_sha" | "created_at" | "event_at">;
 
 /** A PR (by number) or a branch and trigger: the line of heads one after another. */
 export interface Line {
@@ -177,15 +179,16 @@ export class PipelineStore {
       beforeSha?: string | null;
       sourceCloneUrl?: string | null;
       deliveryId?: string | null;
+      eventAt?: number | null;
     },
     jobs: readonly NewJob[],
   ): Promise<{ pipeline: PipelineRow; jobs: JobRow[] }> {
     return this.db.tx(async () => {
       const now = this.now();
       const pipeline = (await this.db.get<PipelineRow>(
-        `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, source_clone_url, delivery_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-        [p.repoId, p.installationId, p.trigger, p.prNumber ?? null, p.branch ?? null, p.headSha, p.beforeSha ?? null, p.sourceCloneUrl ?? null, p.deliveryId ?? null, now],
+        `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, source_clone_url, delivery_id, created_at, event_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        [p.repoId, p.installationId, p.trigger, p.prNumber ?? null, p.branch ?? null, p.headSha, p.beforeSha ?? null, p.sourceCloneUrl ?? null, p.deliveryId ?? null, now, p.eventAt ?? null],
       ))!;
       const idByKey = new Map<string, number>();
       // Dependencies first: the planner orders jobs so, but do not rely on it.
@@ -282,7 +285,7 @@ export class PipelineStore {
    * dealt with, so the cost does not grow with it.
    */
   async previousHeads(line: Line, headSha: string, opts: { exempt: boolean }): Promise<LinePipeline[]> {
-    const cols = "p.id, p.head_sha, p.before_sha, p.created_at";
+    const cols = "p.id, p.head_sha, p.before_sha, p.created_at, p.event_at";
     const parts: string[] = [];
     const params: (string | number)[] = [];
     const add = (sql: string, values: (string | number)[]) => (parts.push(sql), params.push(...values));
@@ -349,6 +352,24 @@ export class PipelineStore {
   /** Note, before calling the backend, that a submission may reach it (see `submitJob`). */
   async markSubmitAttempted(jobId: number): Promise<void> {
     await this.db.run("UPDATE jobs SET submit_attempted = ? WHERE id = ?", [this.now(), jobId]);
+  }
+
+  /**
+   * Jobs whose submission may have reached their backend with its id never stored
+   * (`submit_attempted` set, no `external_id`): the intents to reconcile at start.
+   */
+  async unresolvedIntents(): Promise<Pick<JobRow, "id" | "state">[]> {
+    return this.db.all("SELECT id, state FROM jobs WHERE submit_attempted > 0 AND external_id IS NULL ORDER BY id");
+  }
+
+  /** A finished job owns the backend work its cut-short submission made after all (found by its token). */
+  async adoptSubmission(jobId: number, externalId: string, url: string | null): Promise<boolean> {
+    return (await this.db.run("UPDATE jobs SET external_id = ?, url = COALESCE(url, ?) WHERE id = ? AND external_id IS NULL", [externalId, url, jobId])) === 1;
+  }
+
+  /** Nothing reached the backend: the intent is settled (never made). */
+  async settleIntent(jobId: number): Promise<void> {
+    await this.db.run("UPDATE jobs SET submit_attempted = 0 WHERE id = ? AND external_id IS NULL", [jobId]);
   }
 
   /** Store the backend id of a submission before anything else happens, so a crash cannot lose it. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { RecurringFault } from "../db/faults.js";
 import { toError } from "../errors.js";
 import { PermanentTaskError } from "./errors.js";
 import type { RetryPolicy } from "./retry.js";
@@ -33,6 +34,8 @@ export interface WorkerOptions {
   retry: RetryPolicy;
   log: WorkerLog;
   onTaskEnd?: TaskEndHook;
+  /** A claim or heartbeat that keeps failing (a full disk) is logged once per this many ms, with a count; default 60 s. */
+  faultLogIntervalMs?: number;
 }
 
 interface Running {
@@ -66,12 +69,18 @@ export class Worker<M extends TaskMap> {
   };
   private readonly onAbort = (id: number) => this.running.get(id)?.controller.abort(new Error("abort requested"));
 
+  private readonly claimFault: RecurringFault;
+  private readonly tickFault: RecurringFault;
+
   constructor(
     private readonly store: TaskStore<M>,
     private readonly handlers: Partial<TaskHandlers<M>>,
     private readonly opts: WorkerOptions,
   ) {
     this.id = opts.id ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+    const faults = { intervalMs: opts.faultLogIntervalMs, now: () => store.now() };
+    this.claimFault = new RecurringFault(opts.log, "worker could not claim a task", faults);
+    this.tickFault = new RecurringFault(opts.log, "worker heartbeat failed", faults);
   }
 
   start(): void {
@@ -119,8 +128,9 @@ export class Worker<M extends TaskMap> {
           const aborted = await this.store.heartbeat(this.id, [...this.running.keys()], this.opts.leaseMs);
           for (const id of aborted) this.onAbort(id);
         }
+        this.tickFault.recovered();
       } catch (err) {
-        if (!this.stopping) this.opts.log.error({ err: toError(err) }, "worker heartbeat failed");
+        if (!this.stopping) this.tickFault.report(err);
       }
     };
     this.ticking = run().finally(() => (this.ticking = undefined));
@@ -159,9 +169,10 @@ export class Worker<M extends TaskMap> {
         }
         this.launch(task as Task);
       }
+      this.claimFault.recovered();
     } catch (err) {
-      // A busy database or a bad row must not kill the loop; the next tick tries again.
-      if (!this.stopping) this.opts.log.error({ err: toError(err) }, "worker could not claim a task");
+      // A busy or full database or a bad row must not kill the loop; the next tick tries again.
+      if (!this.stopping) this.claimFault.report(err);
     }
   }
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
-import { submitRequestFor } from "../../src/pipeline/runner.js";
+import { reconcileIntents, submitRequestFor } from "../../src/pipeline/runner.js";
 import type { NewJob, PipelineRow, RepoRow } from "../../src/pipeline/store.js";
 import { pullRequestEvent } from "../../testing/github-sim/index.js";
 import { allCompleted, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
@@ -46,6 +46,27 @@ describe("status answers that do not parse (issue 23 item 8)", () => {
     expect(job).toMatchObject({ state: "error", message: expect.stringMatching(/^status check failed: copr: get build \d+: malformed answer: the answer is not JSON .*\(no answer for 0 min\)$/) });
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.output?.summary ?? "").toMatch(/status check failed: copr: get build \d+: malformed answer: the answer is not JSON/);
+  });
+});
+
+describe("XML-RPC answers that do not parse (issue 23 item 8)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("are polled again: a Koji task whose status answers are an HTML page three times still ends as the task does", async () => {
+    world = await startWorld("jobs:\n  - job: upstream_koji_build\n    trigger: pull_request\n    targets: [fedora-rawhide]\n");
+    const koji = world.fakes.koji;
+    koji.faults.malformWhen = (r) => r.body.includes("<methodName>getTaskInfo</methodName>") || r.body.includes("<methodName>multiCall</methodName>");
+    koji.faults.malformNext = 3;
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the Koji check to complete");
+    expect(checks).toEqual({ "koji-build:rawhide": "completed:success" });
+    expect(koji.faults.malformNext).toBe(0);
+    expect(koji.submissions).toBe(1);
   });
 });
 
@@ -126,5 +147,61 @@ describe("Copr: an expired API token", () => {
     expect(logged.find((l) => l.msg === "job ended in error: submission failed")?.err).toContain(renew);
     expect(world.fakes.copr.submissions).toBe(0);
     for (const text of [JSON.stringify(run), lines.join("")]) expect(text).not.toContain(FAKE_COPR_ACCOUNT.token);
+  });
+});
+
+describe("intents reconciled: a kill after the backend accepted, before the id was stored (issue 23 item 2)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  const JOBS: { backend: NewJob["backend"]; type: string; key: string; options: Record<string, unknown> }[] = [
+    { backend: "copr", type: "copr_build", key: BUILD, options: {} },
+    { backend: "testing-farm", type: "tests", key: "testing-farm:fedora-rawhide-x86_64", options: { fmf_url: "https://github.com/acme/widget" } },
+    { backend: "koji", type: "upstream_koji_build", key: "koji-build:fedora-rawhide-x86_64", options: {} },
+  ];
+
+  /** A job whose submission reached its backend while the process died before the id was stored. */
+  async function cutShort(w: World, spec: (typeof JOBS)[number]) {
+    await w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+    const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id, cloneUrl: w.repo.clone_url });
+    const sha = randomSha();
+    w.sim.addCommit("acme", "widget", sha);
+    const job: NewJob = { ...spec, target: "fedora-rawhide-x86_64", manualTrigger: false, cancelSuperseded: true };
+    const { pipeline, jobs } = await w.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha }, [job]);
+    const jobId = jobs[0]!.id;
+    await w.deps.pipelines.markSubmitAttempted(jobId);
+    const made = await w.deps.backends[spec.backend].submit(submitRequestFor((await w.deps.pipelines.jobInContext(jobId))!));
+    return { pipeline, repo, jobId, made };
+  }
+  const submissions = (w: World, backend: NewJob["backend"]) =>
+    backend === "copr" ? w.fakes.copr.submissions : backend === "koji" ? w.fakes.koji.submissions : w.fakes.testingFarm.requests().length;
+
+  it.each(JOBS)("superseded meanwhile, the $backend submission is found by its token, adopted and cancelled — never submitted again", async (spec) => {
+    world = await startWorld(null, { phaseMs: 3_600_000 });
+    const w = world;
+    const { jobId, made } = await cutShort(w, spec);
+    expect(submissions(w, spec.backend)).toBe(1);
+    // A newer head supersedes the job before any retry of its submission ran.
+    await w.deps.tasks.enqueue("cancel-jobs", { jobIds: [jobId], reason: "Superseded by abcdef0", actor: "packit-probot", source: "supersede" }, { queue: "short" });
+    await waitFor(async () => (await w.deps.pipelines.job(jobId))!.external_id !== null, 10_000, "the orphan adopted");
+    const job = (await w.deps.pipelines.job(jobId))!;
+    expect(job).toMatchObject({ state: "cancelled", external_id: made.externalId });
+    // Testing Farm stops a request asynchronously: asked to cancel is what it says first.
+    expect((await w.deps.backends[spec.backend].status(made.externalId)).state).toMatch(/^cancel(led|_requested)$/);
+    expect(submissions(w, spec.backend)).toBe(1);
+  });
+
+  it.each(JOBS)("at start, a pending $backend job adopts what its cut-short attempt made and polls it", async (spec) => {
+    world = await startWorld(null, { phaseMs: 3_600_000 });
+    const w = world;
+    const { jobId, made } = await cutShort(w, spec);
+    expect(await reconcileIntents(w.deps)).toBe(1);
+    await waitFor(async () => (await w.deps.pipelines.job(jobId))!.external_id !== null, 10_000, "the submission adopted");
+    expect((await w.deps.pipelines.job(jobId))!.external_id).toBe(made.externalId);
+    await waitFor(async () => (await w.deps.tasks.list({ name: "poll-job" })).some((t) => (t.payload as { jobId: number }).jobId === jobId), 5000, "a poll of it queued");
+    expect(submissions(w, spec.backend)).toBe(1);
   });
 });

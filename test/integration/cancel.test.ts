@@ -82,7 +82,7 @@ describe("cancellation", () => {
     await waitFor(async () => world!.fakes.copr.submissions === 4, 10_000, "new head's builds");
   });
 
-  it("a late event for an older head neither runs nor cancels the newer head's jobs", async () => {
+  it("a late event for an older head neither runs nor cancels the newer head's jobs; its checks say it was superseded", async () => {
     world = await startWorld(undefined, FROZEN);
     const a = randomSha();
     const b = randomSha();
@@ -90,11 +90,40 @@ describe("cancellation", () => {
     await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: b, before: a, author: "contributor" }));
     await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "B's builds");
     await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: a, before: randomSha(), author: "contributor" }));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(checksOf(world, a)).toEqual({});
+    await waitForChecks(world, a, (c) => allCompleted(c, 4), "A's checks to conclude");
+    expect(new Set(Object.values(checksOf(world, a)))).toEqual(new Set(["completed:cancelled"]));
     expect(Object.values(checksOf(world, b)).every((s) => s !== "completed:cancelled")).toBe(true);
     expect(world.fakes.copr.submissions).toBe(2);
     expect(calls(world).copr).toBe(0);
+  });
+
+  it("A → B → C with C's delivery before B's: C cancels A's jobs, B's late delivery starts nothing (issue 23 item 3)", async () => {
+    world = await startWorld(undefined, FROZEN);
+    const [a, b, c] = [randomSha(), randomSha(), randomSha()];
+    // GitHub's times of the three events, one a second apart (the payloads carry them).
+    const at = (sec: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, sec)).toISOString().replace(/\.\d+Z$/, "Z");
+    const event = (action: "opened" | "synchronize", head: string, sec: number, before?: string) => {
+      const e = pullRequestEvent(action, { repo: world!.repo, number: 12, headSha: head, before, author: "contributor" });
+      e.pull_request.updated_at = at(sec);
+      return e;
+    };
+    await world.send("pull_request", event("opened", a, 0));
+    const buildsRunning = (s: Record<string, string>) => Object.keys(s).length === 4 && Object.entries(s).every(([name, v]) => !name.startsWith("rpm-build:") || v === "in_progress");
+    await waitForChecks(world, a, buildsRunning, "A's builds running");
+    await world.send("pull_request", event("synchronize", c, 20, b));
+    await waitForChecks(world, a, (s) => allCompleted(s, 4), "A's jobs cancelled by C");
+    expect(new Set(Object.values(checksOf(world, a)))).toEqual(new Set(["completed:cancelled"]));
+    expect(calls(world).copr).toBe(2);
+    await waitForChecks(world, c, buildsRunning, "C's builds running");
+    const submitted = world.fakes.copr.submissions;
+
+    await world.send("pull_request", event("synchronize", b, 10, a));
+    await waitForChecks(world, b, (s) => allCompleted(s, 4), "B's checks to conclude");
+    expect(new Set(Object.values(checksOf(world, b)))).toEqual(new Set(["completed:cancelled"]));
+    for (const run of world.sim.checkRuns("acme", "widget", b).filter((r) => r.name.startsWith("rpm-build:"))) expect(run.output?.summary ?? "").toContain(`Superseded by ${c.slice(0, 7)}`);
+    expect(world.fakes.copr.submissions).toBe(submitted);
+    expect(Object.values(checksOf(world, c)).filter((v) => v.startsWith("completed"))).toEqual([]);
+    expect(calls(world).copr).toBe(2);
   });
 
   it("an exempt default-branch push cancels nothing", async () => {

@@ -35,8 +35,9 @@ export interface FakeReply {
  * Faults a test or benchmark injects. `failNext` answers the next N requests with
  * `failStatus` (default 500); `failUntil` does so until that epoch ms; `delayMs`
  * delays every answer (or only those the function picks); `malformNext` answers the
- * next N requests `malformWhen` picks (default: all) with 200 and a page that is not
- * the service's JSON — what a misbehaving proxy or a half-deployed API sends.
+ * next N requests `malformWhen` picks (default: all) with 200 and `malformReply`
+ * (default: a proxy's HTML page) — not the service's JSON or XML-RPC, what a
+ * misbehaving proxy or a half-deployed API sends.
  */
 export interface FaultControls {
   failNext: number;
@@ -45,6 +46,7 @@ export interface FaultControls {
   delayMs: number | ((req: FakeRequest) => number);
   malformNext: number;
   malformWhen: (req: FakeRequest) => boolean;
+  malformReply: { body: string; contentType: string };
 }
 
 export interface FakeServer {
@@ -66,7 +68,7 @@ export interface FakeTls {
   ca?: string | Buffer;
 }
 
-const noFaults = (): FaultControls => ({ failNext: 0, failStatus: 500, failUntil: 0, delayMs: 0, malformNext: 0, malformWhen: () => true });
+const noFaults = (): FaultControls => ({ failNext: 0, failStatus: 500, failUntil: 0, delayMs: 0, malformNext: 0, malformWhen: () => true, malformReply: { body: MALFORMED_PAGE, contentType: "text/html" } });
 const MALFORMED_PAGE = "<html><head><title>Service update</title></head><body>Please try again later.</body></html>";
 
 /** What the TLS layer verified about the client (undefined on plain HTTP). */
@@ -127,7 +129,7 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
       reply = { status: faults.failStatus, body: { error: `${name} fake: injected failure` } };
     } else if (faults.malformNext > 0 && faults.malformWhen(fakeReq)) {
       faults.malformNext--;
-      reply = { status: 200, body: MALFORMED_PAGE, headers: { "content-type": "text/html" } };
+      reply = { status: 200, body: faults.malformReply.body, headers: { "content-type": faults.malformReply.contentType } };
     } else {
       try {
         reply = await handler(fakeReq);

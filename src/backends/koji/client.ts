@@ -20,7 +20,7 @@ import type {
   SubmitResult,
 } from "../types.js";
 import { asStruct, decodeCall, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { parseTaskId } from "../xmlrpc/client.js";
+import { malformedAnswer, parseTaskId } from "../xmlrpc/client.js";
 import { KOJI_FAULTS, KojiSession, kwargs, type KojiAuth, type MultiCallResult } from "./session.js";
 
 
@@ -96,7 +96,7 @@ function asTaskInfo(v: XmlRpcValue): TaskInfo | null {
   const s = asStruct(v);
   if (!s) return null;
   if (typeof s.id !== "number" || typeof s.state !== "number") {
-    throw new BackendError(BACKEND, "unexpected task info (no numeric id/state)", { transient: false });
+    throw malformedAnswer(BACKEND, "getTaskInfo", "a task info without a numeric id and state");
   }
   return { id: s.id, state: s.state, request: s.request };
 }
@@ -180,7 +180,7 @@ class KojiClient implements BackendClient {
     // unlike anything in the SCM URL (its ?query is the module path, #fragment the revision).
     const buildOpts = { scratch: true, custom_user_metadata: { [KOJI_TOKEN_KEY]: req.token } };
     const taskId = await this.hub.call("build", [src, target, buildOpts], opts);
-    if (typeof taskId !== "number") throw new BackendError(BACKEND, "build did not return a task id", { transient: false });
+    if (typeof taskId !== "number") throw malformedAnswer(BACKEND, "build", "no task id");
     return { externalId: String(taskId), url: kojiTaskUrl(this.endpoint.url, taskId) };
   }
 
@@ -194,7 +194,7 @@ class KojiClient implements BackendClient {
       [kwargs({ opts: { method: "build", owner: this.ownerId, decode: true, createdAfter }, queryOpts: { order: "-id", limit: FIND_LIMIT } })],
       opts,
     );
-    if (!Array.isArray(list)) throw new BackendError(BACKEND, "listTasks did not return a list", { transient: false });
+    if (!Array.isArray(list)) throw malformedAnswer(BACKEND, "listTasks", "not a list");
     const hit = list.map(asTaskInfo).find((t) => t !== null && tokenOfRequest(t.request) === req.token);
     return hit ? { externalId: String(hit.id), url: kojiTaskUrl(this.endpoint.url, hit.id) } : null;
   }

@@ -23,7 +23,7 @@ import { BackendError } from "../../errors.js";
 import { KerberosError, negotiate, type KerberosIdentity } from "../kerberos/negotiate.js";
 import type { CallOptions } from "../types.js";
 import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { xmlRpcExchange } from "../xmlrpc/client.js";
+import { malformedAnswer, xmlRpcExchange } from "../xmlrpc/client.js";
 import { createHubAgent } from "../xmlrpc/transport.js";
 
 const BACKEND = "koji";
@@ -102,13 +102,13 @@ export class KojiSession {
     if (calls.length === 0) return [];
     const value = opts.anonymous ? await this.anonymous("multiCall", [calls], opts) : await this.call("multiCall", [calls], opts);
     if (!Array.isArray(value) || value.length !== calls.length) {
-      throw new BackendError(BACKEND, `multiCall answered ${Array.isArray(value) ? value.length : "no list of"} results for ${calls.length} calls`, { transient: false });
+      throw malformedAnswer(BACKEND, "multiCall", `${Array.isArray(value) ? value.length : "no list of"} results for ${calls.length} calls`);
     }
     return value.map((entry): MultiCallResult => {
       if (Array.isArray(entry) && entry.length === 1) return { ok: true, value: entry[0]! };
       const f = asStruct(entry);
       if (f && typeof f.faultCode === "number") return { ok: false, fault: new XmlRpcFault(f.faultCode, String(f.faultString ?? ""), { backend: BACKEND }) };
-      throw new BackendError(BACKEND, "multiCall answered an entry that is neither [value] nor a fault", { transient: false });
+      throw malformedAnswer(BACKEND, "multiCall", "an entry that is neither [value] nor a fault");
     });
   }
 

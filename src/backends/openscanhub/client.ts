@@ -34,7 +34,7 @@ import type {
 } from "../types.js";
 import { describeFetchError, redactUrl } from "../http.js";
 import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
-import { parseTaskId } from "../xmlrpc/client.js";
+import { malformedAnswer, parseTaskId } from "../xmlrpc/client.js";
 import { OshSession, oshHubRoot, type OshAuth } from "./session.js";
 import { ChecksumMismatch, DEFAULT_MAX_SRPM_BYTES, fileName, randomName, SRPM_NAME, SrpmTransfers, STAGING_PREFIX, type StagedSrpm } from "./upload.js";
 
@@ -374,7 +374,7 @@ class OpenScanHubClient implements BackendClient {
     const info = asStruct(await this.hub.anonymous("scan.get_task_info", [id], opts));
     if (!info || Object.keys(info).length === 0) return null;
     if (typeof info.id !== "number" || typeof info.state !== "number") {
-      throw new BackendError(BACKEND, "unexpected task info (no numeric id/state)", { transient: false });
+      throw malformedAnswer(BACKEND, "scan.get_task_info", "a task info without a numeric id and state");
     }
     return info;
   }
@@ -391,7 +391,7 @@ class OpenScanHubClient implements BackendClient {
   }
 
   private taskId(v: XmlRpcValue): number {
-    if (typeof v !== "number") throw new BackendError(BACKEND, "the hub did not return a task id", { transient: false });
+    if (typeof v !== "number") throw malformedAnswer(BACKEND, "submit", "no task id");
     return v;
   }
 }

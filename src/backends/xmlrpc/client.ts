@@ -30,9 +30,11 @@ export function parseTaskId(externalId: string): number | null {
 
 /**
  * One XML-RPC call, returning the value and the response headers. A `<fault>` is
- * thrown as a permanent `XmlRpcFault` (tagged with `backend`); a body that is not
- * XML-RPC, or a non-200 status below 500, as a permanent `BackendError`; 5xx,
- * timeouts and connection errors stay transient (from `httpCall`).
+ * thrown as a permanent `XmlRpcFault` (tagged with `backend`); a non-200 status
+ * below 500 as a permanent `BackendError`. A 200 whose body is not XML-RPC (a
+ * proxy's HTML page, a truncated document) is a transient `BackendError` —
+ * "malformed answer", as the JSON clients say — like 5xx, timeouts and connection
+ * errors (from `hubRequest`): asking again may well get the real answer.
  */
 export async function xmlRpcExchange(
   backend: string,
@@ -58,7 +60,7 @@ export async function xmlRpcExchange(
   } catch (err) {
     if (err instanceof XmlRpcFault) throw new XmlRpcFault(err.code, err.faultString, { backend });
     if (err instanceof XmlRpcParseError) {
-      throw new BackendError(backend, `${where}: ${err.message}`, { transient: false, status: answer.status, cause: err });
+      throw malformedAnswer(backend, where, `not XML-RPC: ${err.reason} (${describeBody(answer)})`, err);
     }
     throw err;
   }
@@ -73,4 +75,14 @@ export async function xmlRpcCall(
   opts: XmlRpcCallOptions = {},
 ): Promise<XmlRpcValue> {
   return (await xmlRpcExchange(backend, url, method, params, opts)).value;
+}
+
+/** A transient error for an answer of the wrong shape, in the words of the JSON clients (`JsonApi.parse`). */
+export function malformedAnswer(backend: string, what: string, why: string, cause?: unknown): BackendError {
+  return new BackendError(backend, `${what}: malformed answer: ${why}`, { transient: true, status: 200, cause });
+}
+
+function describeBody(answer: { text: string; headers: Headers }): string {
+  const type = answer.headers.get("content-type") ?? "no content-type";
+  return answer.text === "" ? `empty, ${type}` : `${type}: ${JSON.stringify(answer.text.slice(0, 60))}`;
 }

@@ -42,9 +42,12 @@ export class XmlRpcFault extends BackendError {
 
 /** The document is not XML-RPC (not XML, wrong shape, bad scalar, DOCTYPE …). */
 export class XmlRpcParseError extends Error {
-  constructor(message: string) {
-    super(`malformed XML-RPC: ${message}`);
+  /** What is wrong, without the prefix. */
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`malformed XML-RPC: ${reason}`);
     this.name = "XmlRpcParseError";
+    this.reason = reason;
   }
 }
 

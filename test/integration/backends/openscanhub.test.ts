@@ -456,6 +456,19 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
     expect(err).toMatchObject({ transient: true, status: 500 });
   });
 
+  it("a status answer that is not XML-RPC (an HTML page, truncated XML) is a transient 'malformed answer' (issue 23 item 8)", async () => {
+    for (const reply of [
+      { body: "<html><body>Service unavailable</body></html>", contentType: "text/html" },
+      { body: "<?xml version='1.0'?><methodResponse><params><param><value><struct>", contentType: "text/xml" },
+    ]) {
+      fake.faults.malformReply = reply;
+      fake.faults.malformNext = 1;
+      const err = await failure(osh.status("1"));
+      expect(err).toMatchObject({ transient: true });
+      expect(err.message).toMatch(/^openscanhub: scan\.get_task_info at \S+: malformed answer: not XML-RPC: /);
+    }
+  });
+
   it("an XML-RPC answer slower than timeoutMs is a transient BackendError", async () => {
     const quick = clientFor(fake, `packit:${PASSWORD}`, 80);
     fake.faults.delayMs = 400;

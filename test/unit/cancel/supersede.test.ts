@@ -3,8 +3,8 @@ import { isStaleHead, jobsToCancel, supersededPipelines, type NewHead } from "..
 import { overallOf, renderReport, type JobCancelResult } from "../../../src/cancel/report.js";
 import type { JobRow, PipelineRow } from "../../../src/pipeline/store.js";
 
-const pipeline = (id: number, head: string, before: string | null = null): PipelineRow => ({
-  id, repo_id: 1, installation_id: 1, trigger: "pull_request", pr_number: 7, branch: "main", head_sha: head, before_sha: before, source_clone_url: null, delivery_id: null, created_at: id, superseded_by: null,
+const pipeline = (id: number, head: string, before: string | null = null, eventAt: number | null = null): PipelineRow => ({
+  id, repo_id: 1, installation_id: 1, trigger: "pull_request", pr_number: 7, branch: "main", head_sha: head, before_sha: before, source_clone_url: null, delivery_id: null, created_at: id, superseded_by: null, event_at: eventAt,
 });
 const head = (over: Partial<NewHead> = {}): NewHead => ({ trigger: "pull_request", headSha: "C", prNumber: 7, branch: "main", defaultBranch: "main", ...over });
 const policy = { supersedeDefaultBranch: false, supersedeReleases: false };
@@ -12,9 +12,36 @@ const policy = { supersedeDefaultBranch: false, supersedeReleases: false };
 describe("supersede policy", () => {
   const line = [pipeline(1, "A"), pipeline(2, "B", "A")];
 
-  it("with `before`, supersedes exactly the pipelines of that head", () => {
-    expect(supersededPipelines(head({ beforeSha: "B" }), line, policy).map((p) => p.id)).toEqual([2]);
-    expect(supersededPipelines(head({ beforeSha: "X" }), line, policy)).toEqual([]);
+  it("with `before`, supersedes that head and every older unfinished head of the line (issue 23 item 3)", () => {
+    // A → B → C: C supersedes B and A, not only its `before`.
+    expect(supersededPipelines(head({ beforeSha: "B" }), line, policy).map((p) => p.id)).toEqual([1, 2]);
+    // B's delivery never came: C (before B) still supersedes A.
+    expect(supersededPipelines(head({ beforeSha: "B" }), [pipeline(1, "A")], policy).map((p) => p.id)).toEqual([1]);
+    expect(supersededPipelines(head({ beforeSha: "X" }), line, policy).map((p) => p.id)).toEqual([1, 2]);
+  });
+
+  it("orders heads by the `before` chain first, whatever order the deliveries came in", () => {
+    // C arrived before B: B (before A) is older than C, whose `before` is B.
+    const cFirst = [pipeline(1, "A"), pipeline(2, "C", "B")];
+    expect(isStaleHead(head({ headSha: "B", beforeSha: "A" }), cFirst)?.id).toBe(2);
+    expect(supersededPipelines(head({ headSha: "B", beforeSha: "A" }), cFirst, policy).map((p) => p.id)).toEqual([1]);
+    // D came, C never, B late: D's chain does not reach B; GitHub's event time orders them.
+    const dFirst = [pipeline(1, "A", null, 1000), pipeline(2, "D", "C", 4000)];
+    expect(isStaleHead(head({ headSha: "B", beforeSha: "A", eventAt: 2000 }), dFirst)?.id).toBe(2);
+    // The chain wins over a clock: a head whose chain leads to the new one is newer even with an earlier time.
+    const skewed = [pipeline(1, "A", null, 1000), pipeline(2, "C", "B", 500)];
+    expect(isStaleHead(head({ headSha: "B", beforeSha: "A", eventAt: 2000 }), skewed)?.id).toBe(2);
+    // A longer chain: E's `before` is D, D's is C — C and what came before it are older.
+    const chain = [pipeline(1, "A", null), pipeline(2, "C", "B"), pipeline(3, "D", "C")];
+    expect(supersededPipelines(head({ headSha: "E", beforeSha: "D" }), chain, policy).map((p) => p.id)).toEqual([1, 2, 3]);
+    expect(isStaleHead(head({ headSha: "B", beforeSha: "A" }), chain)?.id).toBe(2);
+  });
+
+  it("without a chain or two different event times, the head that arrived first is the older", () => {
+    const line2 = [pipeline(1, "A", null, 1000)];
+    expect(isStaleHead(head({ headSha: "B", eventAt: 1000 }), line2)).toBeUndefined();
+    expect(supersededPipelines(head({ headSha: "B", eventAt: 1000 }), line2, policy).map((p) => p.id)).toEqual([1]);
+    expect(supersededPipelines(head({ headSha: "B" }), line2, policy).map((p) => p.id)).toEqual([1]);
   });
 
   it("without `before` (reopened, re-runs), supersedes every older head of the PR", () => {
@@ -25,8 +52,8 @@ describe("supersede policy", () => {
   it("exempts default-branch pushes and releases unless the policy says otherwise", () => {
     const push = head({ trigger: "push", prNumber: undefined, beforeSha: "B" });
     expect(supersededPipelines(push, line, policy)).toEqual([]);
-    expect(supersededPipelines(push, line, { ...policy, supersedeDefaultBranch: true })).toHaveLength(1);
-    expect(supersededPipelines({ ...push, branch: "feature" }, line, policy)).toHaveLength(1);
+    expect(supersededPipelines(push, line, { ...policy, supersedeDefaultBranch: true })).toHaveLength(2);
+    expect(supersededPipelines({ ...push, branch: "feature" }, line, policy)).toHaveLength(2);
     expect(supersededPipelines(head({ trigger: "release" }), line, policy)).toEqual([]);
     expect(supersededPipelines(head({ trigger: "release" }), line, { ...policy, supersedeReleases: true })).toHaveLength(2);
   });

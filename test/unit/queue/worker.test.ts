@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PermanentTaskError, TaskStore, Worker, exponentialBackoff, type TaskHandlers } from "../../../src/queue/index.js";
-import { ENGINES, silentLog, tempDatabase, waitFor, type TempDatabase } from "../../support/db.js";
+import { ENGINES, silentLog, sqliteOf, tempDatabase, waitFor, type TempDatabase } from "../../support/db.js";
 
 type Tasks = { job: { name: string } };
 
@@ -158,6 +158,45 @@ describe.each(ENGINES)("Worker wake-ups on %s", (engine) => {
     try {
       const id = await store.enqueue("job", { name: "soon" }, { runAt: Date.now() + 50 });
       await waitFor(async () => (await store.get(id))?.status === "succeeded", 1000, "the task due in 50 ms");
+    } finally {
+      await w.stop(100);
+      await t.cleanup();
+    }
+  });
+});
+
+describe("Worker on a full disk (issue 23 item 6)", () => {
+  it("logs a claim that keeps failing once per interval with a count, and claims again when space is back", async () => {
+    const t = await tempDatabase("sqlite");
+    let clock = 1_000_000;
+    const store = new TaskStore<Tasks>(t.db, { now: () => clock });
+    const errors: { obj: { times?: number; storageFull?: boolean }; msg?: string }[] = [];
+    const infos: string[] = [];
+    const log = { ...silentLog, error: (obj: object, msg?: string) => errors.push({ obj, msg }), info: (_: object, msg?: string) => infos.push(msg ?? "") };
+    const ran: string[] = [];
+    const id = await store.enqueue("job", { name: "a" });
+    // Every claim's write is refused the way a full disk refuses it.
+    sqliteOf(t.db).exec("CREATE TRIGGER disk_full BEFORE UPDATE ON tasks BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
+    let claims = 0;
+    const claim = store.claim.bind(store);
+    store.claim = (...args) => (claims++, claim(...args));
+    const w = new Worker<Tasks>(store, { async job(p) { ran.push(p.name); } }, { queues: ["default"], concurrency: 1, pollIntervalMs: 5, leaseMs: 5000, retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }), log, faultLogIntervalMs: 60_000 });
+    try {
+      w.start();
+      await waitFor(() => errors.length === 1, 5000, "the first report");
+      expect(errors[0]).toMatchObject({ msg: "worker could not claim a task", obj: { times: 1, storageFull: true } });
+      await waitFor(() => claims >= 10, 5000, "ten claims refused");
+      expect(errors).toHaveLength(1);
+      clock += 61_000; // a minute later: one more line, counting every failure in between
+      await waitFor(() => errors.length === 2, 5000, "the report a minute later");
+      expect(errors[1]!.obj.times).toBeGreaterThanOrEqual(9);
+      expect(errors[1]!.msg).toMatch(/^worker could not claim a task \(\d+ times since the last report\)$/);
+
+      sqliteOf(t.db).exec("DROP TRIGGER disk_full");
+      await waitFor(async () => (await store.get(id))?.status === "succeeded", 5000, "the task claimed once space is back");
+      expect(ran).toEqual(["a"]);
+      expect(infos.some((m) => /^worker could not claim a task: works again after \d+ failures$/.test(m))).toBe(true);
+      expect(errors).toHaveLength(2);
     } finally {
       await w.stop(100);
       await t.cleanup();
