@@ -3,6 +3,7 @@ import type { Line, NewJob, PipelineStore, RepoRow } from "../src/pipeline/store
 import { DeliveryLog } from "../src/webhooks/deliveries.js";
 import { startEnvironment, type Environment } from "../testing/demo/environment.js";
 import { pushEvent, randomSha, type SimRepo } from "../testing/github-sim/index.js";
+import { percentile } from "./engine.js";
 
 /** Pipelines in the database at each measurement. */
 const LEVELS = [0, 10_000, 50_000, 100_000];
@@ -27,7 +28,6 @@ jobs:
 
 const JOB: NewJob = { key: "copr_build:fedora-rawhide-x86_64", type: "copr_build", backend: "copr", target: "fedora-rawhide-x86_64", options: {}, manualTrigger: false, cancelSuperseded: true };
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
@@ -43,7 +43,7 @@ async function seed(env: Environment, n: number, lineOf: (i: number) => Line & {
         const line = lineOf(offset + i);
         const key = `${line.repoId}/${line.trigger}/${line.prNumber ?? line.branch}`;
         const { pipeline, jobs } = await pipelines.createPipeline({ ...line, headSha: randomSha(), beforeSha: null }, [JOB]);
-        await pipelines.transition(jobs[0].id, "cancelled", { cancelReason: "Superseded" });
+        await pipelines.transition(jobs[0]!.id, "cancelled", { cancelReason: "Superseded" });
         const previous = lines.get(key);
         if (previous !== undefined) await pipelines.markSuperseded(previous, pipeline.id);
         lines.set(key, pipeline.id);
@@ -61,12 +61,12 @@ async function measure(env: Environment, repos: SimRepo[], heads: Map<number, st
     heads.set(repo.id, after);
     return pushEvent({ repo, ref: "main", before, after, commits: [{ id: after, modified: ["src/main.c"] }] });
   };
-  const payloads = Array.from({ length: PER_LEVEL }, (_, i) => push(repos[i % repos.length]));
+  const payloads = Array.from({ length: PER_LEVEL }, (_, i) => push(repos[i % repos.length]!));
   let next = 0;
   const started = performance.now();
   const lane = async () => {
     while (next < payloads.length) {
-      const res = await env.send("push", payloads[next++]);
+      const res = await env.send("push", payloads[next++]!);
       if (res.status < 200 || res.status >= 300) throw new Error(`growth bench: a push answered ${res.status}: ${res.body}`);
     }
   };
@@ -115,7 +115,7 @@ export async function run(): Promise<Record<string, unknown>> {
     await pipelines.upsertInstallation({ id: INSTALLATION, login: "acme", type: "Organization" });
     const rows = await Promise.all(repos.map((r) => pipelines.upsertRepo({ id: r.id, installationId: INSTALLATION, owner: "acme", name: r.name, defaultBranch: "main" })));
     const lineOf = (i: number): Line & { installationId: number } => {
-      const repoId = rows[i % REPOS].id;
+      const repoId = rows[i % REPOS]!.id;
       return i % 2 === 0 ? { repoId, installationId: INSTALLATION, trigger: "push", branch: "main" } : { repoId, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1000 + (Math.floor(i / 2) % 500), branch: "feature" };
     };
     const lines = new Map<string, number>();

@@ -3,6 +3,7 @@ import { ConfigCache } from "../src/packit-config/cache.js";
 import { DeliveryLog } from "../src/webhooks/deliveries.js";
 import { startEnvironment } from "../testing/demo/environment.js";
 import { pushEvent, randomSha, type SimRepo } from "../testing/github-sim/index.js";
+import { percentile } from "./engine.js";
 
 const REPOS = 50;
 const EVENTS = 10_000;
@@ -12,7 +13,6 @@ const CONCURRENCY = 1;
 /** Stop early rather than run far past the ~60 s budget (reported as fewer events). */
 const TIME_BUDGET_MS = 50_000;
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**

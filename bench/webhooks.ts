@@ -10,6 +10,7 @@ import { DeliveryLog } from "../src/webhooks/deliveries.js";
 import { FAKE_COPR_ACCOUNT, startFakeCopr } from "../testing/fakes/copr.js";
 import { FAKE_TF_API_KEY, startFakeTestingFarm } from "../testing/fakes/testing-farm.js";
 import { pullRequestEvent, pushEvent, randomSha, startGitHubSim, type GitHubSim, type SimRepo } from "../testing/github-sim/index.js";
+import { percentile } from "./engine.js";
 
 /** Webhook POSTs in flight at once, as the issue measured. */
 const CONCURRENCY = 16;
@@ -59,7 +60,6 @@ interface Receiver {
   stop(): Promise<void>;
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -104,8 +104,8 @@ function deliveriesOf(kind: Kind, sim: GitHubSim): (n: number) => Delivery[] {
   let next = 0;
   const one = (): Delivery => {
     const i = next++ % repos.length;
-    const repo = repos[i];
-    const before = heads[i];
+    const repo = repos[i]!;
+    const before = heads[i]!;
     const after = randomSha();
     heads[i] = after;
     const [event, payload] = kind.startsWith("push")
@@ -152,7 +152,7 @@ async function load(url: string, deliveries: readonly Delivery[]): Promise<RunRe
   const started = performance.now();
   const lane = async () => {
     while (next < deliveries.length) {
-      const d = deliveries[next++];
+      const d = deliveries[next++]!;
       const t0 = performance.now();
       await post(d);
       latencies.push(performance.now() - t0);
