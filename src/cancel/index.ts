@@ -9,11 +9,11 @@ import { fitComment } from "../github/comments.js";
 export function setupCancel(_app: Probot, deps: AppDeps): void {
   deps.taskHandlers["cancel-jobs"] = async (p, ctx) => {
     const report = await cancelJobs(deps, p.jobIds, { reason: p.reason, source: p.source, signal: ctx.signal });
-    await new AuditLog(deps.db, deps.now).add({ actor: p.actor, action: `cancel.${p.source}`, detail: report });
+    await new AuditLog(deps.db, deps.now).add({ actor: p.actor, action: `cancel.${p.source}`, detail: report, repoId: report.repoId });
     deps.log.info({ source: p.source, actor: p.actor, overall: report.overall, jobs: report.results.length }, `cancel: ${report.overall}`);
     if (p.reply) {
       const github = await deps.github(p.reply.installationId);
-      await github.rest.issues.createComment({ owner: p.reply.owner, repo: p.reply.repo, issue_number: p.reply.issueNumber, body: fitComment(renderReport(report)) });
+      await github.rest.issues.createComment({ owner: p.reply.owner, repo: p.reply.repo, issue_number: p.reply.issueNumber, body: fitComment(renderReport(report, p.actor)) });
     }
   };
 }

@@ -58,7 +58,7 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
   );
 
   const ordered = jobs.map((j) => results.get(j.id)!).filter(Boolean);
-  return { overall: overallOf(ordered), reason: opts.reason, results: ordered };
+  return { overall: overallOf(ordered), reason: opts.reason, results: ordered, repoId: jobs[0]?.repo_id ?? null };
 }
 
 /**
