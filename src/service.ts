@@ -9,6 +9,7 @@ import { openDatabase } from "./db/open.js";
 import { toError } from "./errors.js";
 import type { AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
+import { dashboardHandler } from "./dashboard/index.js";
 import { healthHandler } from "./health/index.js";
 import { resumePendingFlushes } from "./checks/index.js";
 import { CheckRunStore } from "./checks/store.js";
@@ -108,6 +109,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     addHandler(healthHandler({ db }));
     // /metrics on the public port only behind a bearer token; otherwise on a port of its own.
     if (settings.metrics.token) addHandler(metricsHandler({ metrics, store: tasks, token: settings.metrics.token }));
+    addHandler(dashboardHandler(deps, { signingSecret: opts.privateKey! }));
     // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
     addHandler(await app.getNodeMiddleware({ path: "/" }));
   });

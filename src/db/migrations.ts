@@ -267,8 +267,9 @@ CREATE INDEX jobs_saved_repo ON jobs(repo_id, finished_at) WHERE saved_ms IS NOT
 CREATE INDEX jobs_cancelled ON jobs(finished_at) WHERE state = 'cancelled';
 -- A job's re-runs (the job page links them).
 CREATE INDEX jobs_rerun_of ON jobs(rerun_of) WHERE rerun_of IS NOT NULL;
--- A project's pipelines, newest first, a page at a time.
+-- A project's pipelines, newest first, a page at a time, and each pipeline's jobs.
 CREATE INDEX pipelines_repo_id ON pipelines(repo_id, id);
+CREATE INDEX jobs_pipeline ON jobs(pipeline_id, id);
 
 -- NULL: not known yet, shown only to visitors who can read the repository (as if private).
 ALTER TABLE repositories ADD COLUMN private INTEGER;
