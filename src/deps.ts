@@ -25,6 +25,8 @@ export interface AppDeps {
   metrics: Metrics;
   log: Logger;
   now: () => number;
+  /** The dashboard's public base URL (`dashboard.publicUrl`, else the server's own URL): check runs link job pages there. */
+  publicUrl: string;
   /** An Octokit authenticated as the installation (tokens are cached by Probot). */
   github: (installationId: number) => Promise<GitHub>;
   /** An Octokit authenticated as the App itself (JWT): installation endpoints. */

@@ -8,12 +8,14 @@ import { openDatabase } from "./db/open.js";
 import { toError } from "./errors.js";
 import type { AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
+import { dashboardHandler } from "./dashboard/index.js";
 import { healthHandler } from "./health/index.js";
 import { resumePendingFlushes } from "./checks/index.js";
 import { reconcileIntents } from "./pipeline/runner.js";
 import { CheckRunStore } from "./checks/store.js";
 import { createApp } from "./index.js";
 import { createMetrics, type Metrics } from "./metrics/index.js";
+import { metricsHandler, startMetricsServer } from "./metrics/http.js";
 import { PipelineStore } from "./pipeline/store.js";
 import { TaskStore, Worker, exponentialBackoff } from "./queue/index.js";
 import type { Settings } from "./settings.js";
@@ -46,6 +48,8 @@ export interface Service {
   url: string;
   /** "app" once credentials are set; "setup" while the App still has to be registered. */
   mode: "app" | "setup";
+  /** Where Prometheus scrapes: a port of its own, or the public one with a bearer token (`metrics.*`). */
+  metricsUrl?: string;
   deps?: AppDeps;
   stop(): Promise<void>;
 }
@@ -62,7 +66,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const host = opts.host ?? "localhost";
   const port = opts.port === 0 ? await freePort() : (opts.port ?? 3000);
 
-  if (!opts.appId || !opts.privateKey) return startSetupMode({ db, log, host, port, metrics });
+  if (!opts.appId || !opts.privateKey) return startSetupMode({ db, log, host, port });
 
   const now = opts.now ?? Date.now;
   const tasks = new TaskStore<AppTasks>(db, { now, agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts });
@@ -77,6 +81,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     metrics,
     log,
     now,
+    publicUrl: settings.dashboard.publicUrl ?? `http://${host}:${port}`,
     github: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
     githubApp: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
   };
@@ -104,12 +109,20 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     await resumePendingFlushes(deps);
     // Submissions a crash cut short before their backend id was stored: adopt them or make them once.
     await reconcileIntents(deps);
-    addHandler(healthHandler({ db, metrics, store: tasks }));
+    addHandler(healthHandler({ db }));
+    // /metrics on the public port only behind a bearer token; otherwise on a port of its own.
+    if (settings.metrics.token) addHandler(metricsHandler({ metrics, store: tasks, token: settings.metrics.token }));
+    addHandler(dashboardHandler(deps, { signingSecret: opts.privateKey! }));
     // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
     addHandler(await app.getNodeMiddleware({ path: "/" }));
   });
   const http = await server.start();
   guardWebhookRequests(http, { paths: ["/", opts.webhookPath ?? "/api/github/webhooks"] });
+  const ownMetrics =
+    settings.metrics.port !== undefined || !settings.metrics.token
+      ? await startMetricsServer({ metrics, store: tasks, host: settings.metrics.host, port: settings.metrics.port ?? 0 })
+      : undefined;
+  if (ownMetrics) log.info({ url: ownMetrics.url }, "metrics served");
 
   const workers: Worker<AppTasks>[] = [];
   if (settings.worker.enabled) {
@@ -126,10 +139,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   return {
     url: `http://${host}:${boundPort}`,
     mode: "app",
+    metricsUrl: ownMetrics?.url ?? `http://${host}:${boundPort}/metrics`,
     deps,
     async stop() {
       cron?.stop();
       await server.stop();
+      await ownMetrics?.stop();
       await Promise.all(workers.map((w) => w.stop(settings.worker.leaseMs / 2)));
       await Promise.all(Object.values(deps.backends).map((b) => b.close?.()));
       await tasks.stopWatching();
@@ -166,7 +181,7 @@ export function startWorkers(deps: AppDeps): Worker<AppTasks>[] {
  * setup flow only through `run()`, which cannot add handlers, so we load its
  * setup handler factory from the installed package.
  */
-async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string; port: number; metrics: Metrics }): Promise<Service> {
+async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string; port: number }): Promise<Service> {
   // smee.io cannot be reached from every machine; set WEBHOOK_PROXY_URL to use it.
   process.env.NO_SMEE_SETUP ??= "true";
   const probotLib = dirname(fileURLToPath(import.meta.resolve("probot")));
@@ -180,7 +195,7 @@ async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string;
     Probot: Probot.defaults({ appId: 1, privateKey: "unused in setup mode", log: o.log }),
   });
   await server.loadHandlerFactory(setupAppFactory({ host: o.host, port: o.port, log: o.log.child({ name: "setup" }) }));
-  server.addHandler(healthHandler({ db: o.db, metrics: o.metrics }));
+  server.addHandler(healthHandler({ db: o.db }));
   const http = await server.start();
   const address = http.address();
   const port = typeof address === "object" && address ? address.port : o.port;

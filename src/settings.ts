@@ -141,8 +141,37 @@ export const settingsSchema = z
       .object({
         flushWindowMs: z.coerce.number().int().min(0).default(25),
         batchSize: z.coerce.number().int().min(1).max(100).default(50),
-        /** Base URL of this service's job pages, shown as a check run's details link when the backend has none. */
-        detailsBaseUrl: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    dashboard: z
+      .object({
+        /** Where people reach the dashboard (check runs link their job page there). Default: the server's own URL. */
+        publicUrl: z.string().url().optional(),
+        /**
+         * The App's OAuth client (its settings page on GitHub; Probot's setup page writes
+         * them to .env as GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET): "Sign in with GitHub"
+         * shows visitors the private repositories they can read. Unset: public ones only.
+         */
+        oauth: z
+          .object({ clientId: z.string().min(1).optional(), clientSecret: z.string().min(1).optional() })
+          .strict()
+          .refine((o) => Boolean(o.clientId) === Boolean(o.clientSecret), { message: "clientId and clientSecret go together" })
+          .prefault({}),
+        /** How long a sign-in lasts, hours. */
+        sessionHours: z.coerce.number().positive().max(24 * 30).default(8),
+        /** Rows per page (pages and the JSON API). */
+        pageSize: z.coerce.number().int().min(1).max(500).default(50),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        /** Serve /metrics on this port of `host` only (0: any free port), never on the public one. */
+        port: z.coerce.number().int().min(0).max(65535).optional(),
+        host: z.string().min(1).default("127.0.0.1"),
+        /** Or serve /metrics on the public port to requests with `Authorization: Bearer <token>`. */
+        token: z.string().min(16).optional(),
       })
       .strict()
       .prefault({}),
@@ -182,6 +211,8 @@ export const settingsSchema = z
             url: z.string().url().default("https://api.testing-farm.io"),
             /** The API key Testing Farm issued at onboarding. */
             apiKey: z.string().min(1).optional(),
+            /** Testing Farm's artifacts server: a request's results page for people is `<artifactsUrl>/<request id>`. */
+            artifactsUrl: z.string().url().default("https://artifacts.dev.testing-farm.io"),
             timeoutMs: timeoutMs(),
             /**
              * Testing Farm's notification webhook: the public URL of this service's
@@ -346,6 +377,11 @@ export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv } = 
   const overrides = envOverrides(env);
   // The usual variable of hosted PostgreSQL; it wins over the settings file like PACKIT__ variables do.
   if (env.DATABASE_URL) overrides.database = { ...(overrides.database as object | undefined), url: env.DATABASE_URL };
+  // The App's OAuth client, as Probot's setup page writes it to .env.
+  if (env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET) {
+    const dashboard = (overrides.dashboard ?? {}) as Record<string, unknown>;
+    overrides.dashboard = { ...dashboard, oauth: { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET, ...(dashboard.oauth as object | undefined) } };
+  }
   return parseSettings(deepMerge(fromFile, overrides));
 }
 

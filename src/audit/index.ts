@@ -13,8 +13,9 @@ export interface AuditEntry {
 export class AuditLog {
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
 
-  async add(e: { actor: string; action: string; subject?: string; detail?: unknown }): Promise<void> {
-    await this.db.run("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)", [this.now(), e.actor, e.action, e.subject ?? "", JSON.stringify(e.detail ?? null)]);
+  /** `repoId`: the repository it concerns, when one (the dashboard shows it only to those who can read it). */
+  async add(e: { actor: string; action: string; subject?: string; detail?: unknown; repoId?: number | null }): Promise<void> {
+    await this.db.run("INSERT INTO audit (at, actor, action, subject, detail, repo_id) VALUES (?, ?, ?, ?, ?, ?)", [this.now(), e.actor, e.action, e.subject ?? "", JSON.stringify(e.detail ?? null), e.repoId ?? null]);
   }
 
   /** Newest first; `actionPrefix` e.g. "maintenance.", or one exact `action` (oldest first). */

@@ -61,7 +61,7 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
   await Promise.all(remote);
 
   const ordered = jobs.map((j) => results.get(j.id)!).filter(Boolean);
-  return { overall: overallOf(ordered), reason: opts.reason, results: ordered };
+  return { overall: overallOf(ordered), reason: opts.reason, results: ordered, repoId: jobs[0]?.repo_id ?? null };
 }
 
 /**

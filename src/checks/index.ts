@@ -4,6 +4,7 @@ import type { AppDeps } from "../deps.js";
 import type { JobInContext } from "../pipeline/store.js";
 import { SHORT_QUEUE } from "../tasks.js";
 import { flushCheckRuns } from "./reporter.js";
+import { absolute, backendPage, pipelinePath } from "../dashboard/links.js";
 import { checkRunForJob, type CheckRunState } from "./state.js";
 
 const LEASE_BUSY_RETRY_MS = 50;
@@ -44,14 +45,26 @@ export async function scheduleFlush(deps: AppDeps, installationId: number, at?: 
   });
 }
 
-/** Record the check run for a job's current state and queue a flush. */
+/**
+ * Record the check run for a job's current state and queue a flush. Each job has a
+ * check run of its own: a re-run (a new job) gets a new one, linked to the old.
+ */
 export async function reportJob(deps: AppDeps, j: JobInContext): Promise<void> {
   const dependency = j.job.depends_on ? await deps.pipelines.job(j.job.depends_on) : undefined;
-  await recordCheck(deps, j, j.job.key, checkRunForJob(j.job, { dependencyKey: dependency?.key }), j.job.id);
+  const previous = j.job.rerun_of ? await deps.pipelines.job(j.job.rerun_of) : undefined;
+  const page = backendPage(j.job, { testingFarmArtifactsUrl: deps.settings.backends.testingFarm.artifactsUrl });
+  const state = checkRunForJob(j.job, {
+    publicUrl: deps.publicUrl,
+    ...(dependency ? { dependencyKey: dependency.key } : {}),
+    ...(previous ? { rerunOf: { id: previous.id, state: previous.state } } : {}),
+    ...(page ? { backendPage: page } : {}),
+  });
+  await recordCheck(deps, j, j.job.key, state, j.job.id);
 }
 
-/** Record any check run (e.g. the invalid-config check) for a pipeline's head. */
+/** Record any check run (e.g. the invalid-config check) for a pipeline's head; one without a job links its pipeline's page. */
 export async function recordCheck(deps: AppDeps, j: Omit<JobInContext, "job">, name: string, state: CheckRunState, jobId?: number): Promise<void> {
-  const changed = await deps.checks.record({ installationId: j.pipeline.installation_id, repoId: j.repo.id, headSha: j.pipeline.head_sha, name, jobId, state });
+  const desired = state.detailsUrl ? state : { ...state, detailsUrl: absolute(deps.publicUrl, pipelinePath(j.pipeline.id)) };
+  const changed = await deps.checks.record({ installationId: j.pipeline.installation_id, repoId: j.repo.id, headSha: j.pipeline.head_sha, name, jobId, state: desired });
   if (changed) await scheduleFlush(deps, j.pipeline.installation_id);
 }

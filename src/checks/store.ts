@@ -35,11 +35,12 @@ export class CheckRunStore {
    * last recorded one (only then does anything need sending).
    */
   async record(c: { installationId: number; repoId: number; headSha: string; name: string; jobId?: number; state: CheckRunState }): Promise<boolean> {
+    // One check run per job (a re-run is a new job: a new check run); job-less ones per head and name.
+    const target = c.jobId === undefined ? "(repo_id, head_sha, name) WHERE job_id IS NULL" : "(job_id) WHERE job_id IS NOT NULL";
     const changed = await this.db.run(
       `INSERT INTO check_runs (installation_id, repo_id, head_sha, name, job_id, desired, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(repo_id, head_sha, name) DO UPDATE SET
-         desired = excluded.desired, job_id = COALESCE(excluded.job_id, check_runs.job_id),
-         desired_version = check_runs.desired_version + 1, next_attempt_at = 0, attempts = 0, updated_at = excluded.updated_at
+       ON CONFLICT ${target} DO UPDATE SET
+         desired = excluded.desired, desired_version = check_runs.desired_version + 1, next_attempt_at = 0, attempts = 0, updated_at = excluded.updated_at
        WHERE check_runs.desired != excluded.desired`,
       [c.installationId, c.repoId, c.headSha, c.name, c.jobId ?? null, JSON.stringify(c.state), this.now()],
     );

@@ -39,6 +39,8 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
     metrics,
     log,
     now: Date.now,
+    // The service's own URL as `npm start` serves it, unless the dashboard's public URL is set.
+    publicUrl: settings.dashboard.publicUrl ?? `http://${process.env.HOST ?? "localhost"}:${process.env.PORT ?? 3000}`,
     github: probot ? (id) => probot.auth(id) : noGitHub,
     githubApp: probot ? () => probot.auth() : noGitHub,
   };

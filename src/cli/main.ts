@@ -1,6 +1,9 @@
 /**
  * `npm run cli -- <command>`: operator commands on the service's database (and, for
- * actions that reach GitHub or backends, with the service's credentials).
+ * actions that reach GitHub or backends, with the service's credentials). Parsed by
+ * commander: `--help` on every command; an unknown command or option, or a bad
+ * value, is an error with exit code 2 (unknown commands name the nearest one); a
+ * failed backend or GitHub call exits 1.
  *
  *   tasks list [--status S] [--limit N]     tasks cancel <id> [--delete]     tasks abort <id>
  *   validate-config <file> [--event E] [--branch B] [--instance I] [--copr URL] [--json]
@@ -9,7 +12,7 @@
  *   migrate-to-postgres <postgres://…>      copy the configured SQLite database into an empty PostgreSQL one
  */
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { AuditLog } from "../audit/index.js";
 import { copyDatabase } from "../db/copy.js";
 import { openDatabase } from "../db/open.js";
@@ -21,138 +24,207 @@ import type { AppTasks } from "../tasks.js";
 import { withLiveDeps } from "./live.js";
 
 const out = { log: (l: string) => console.log(l), error: (l: string) => console.error(l) };
+const TASK_STATUSES: readonly TaskStatus[] = ["todo", "doing", "succeeded", "failed", "cancelled", "aborted"];
+/** Usage errors (commander's and ours) exit 2; a failed action 1. */
+const USAGE_ERROR = 2;
 
-async function main(argv: string[]): Promise<number> {
-  if (existsSync(".env")) process.loadEnvFile(".env");
-  const [command, ...rest] = argv;
-  switch (command) {
-    case "validate-config": {
-      const settings = loadSettings();
-      return runValidateConfig(rest, out, { ...(settings.releases ? { releases: settings.releases } : {}), instance: settings.packit.instance });
-    }
-    case "tasks":
-      return tasks(rest);
-    case "cancel":
-      return cancel(rest);
-    case "maintenance":
-      return maintenance(rest);
-    case "migrate-to-postgres":
-      return migrateToPostgres(rest);
-    default:
-      out.error("usage: npm run cli -- <tasks list|tasks cancel <id> [--delete]|tasks abort <id>|validate-config <file>|cancel --repo o/r --pr N|--job ID|maintenance [--dry-run]|maintenance report|migrate-to-postgres <url>>");
-      return 2;
-  }
+/** A whole number ≥ 1, or a clear error naming the option. */
+function positiveInt(value: string): number {
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError("must be a whole number of at least 1.");
+  return Number(value);
 }
 
-async function tasks(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { status: { type: "string" }, limit: { type: "string" }, delete: { type: "boolean" } } });
-  const [sub, idText] = positionals;
+function repoName(value: string): { owner: string; name: string } {
+  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError("must be owner/name.");
+  return { owner: m[1]!, name: m[2]! };
+}
+
+/** The exit code of the action that ran, set by each action. */
+let exitCode = 0;
+
+function program(): Command {
+  const cli = new Command("npm run cli --")
+    .description("Operator commands of packit-probot, on the service's database and credentials (settings as `npm start` reads them).")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  const tasks = cli.command("tasks").description("the task queue");
+  tasks
+    .command("list")
+    .description("list tasks, newest first")
+    .addOption(new Option("--status <status>", "only tasks in this state").choices(TASK_STATUSES))
+    .option("--limit <n>", "at most this many", positiveInt, 50)
+    .action(async (o: { status?: TaskStatus; limit: number }) => {
+      exitCode = await withDb(async (db) => {
+        const rows = await new TaskStore<AppTasks>(db).list({ status: o.status, limit: o.limit });
+        if (rows.length === 0) {
+          out.log(`no tasks${o.status ? ` with status ${o.status}` : ""}`);
+          return 0;
+        }
+        out.log(["id", "status", "queue", "name", "prio", "tries", "payload", "error"].join("\t"));
+        for (const t of rows) out.log([t.id, t.status, t.queue, t.name, t.priority, `${t.attempts}/${t.maxAttempts}`, JSON.stringify(t.payload), t.lastError ?? ""].join("\t"));
+        return 0;
+      });
+    });
+  for (const [name, what] of [
+    ["cancel", "cancel a queued task"],
+    ["abort", "ask a running task to stop"],
+  ] as const) {
+    const c = tasks.command(name).description(what).argument("<id>", "the task's id", positiveInt);
+    if (name === "cancel") c.option("--delete", "delete it instead of marking it cancelled");
+    c.action(async (id: number, o: { delete?: boolean }) => {
+      exitCode = await withDb(async (db) => {
+        const res = await new TaskStore<AppTasks>(db).cancel(id, name === "abort" ? { abort: true } : { delete: Boolean(o.delete) });
+        if (res.ok) out.log(`task ${id}: ${res.status.replace("_", " ")}`);
+        else out.error(`task ${id} not cancelled: ${res.reason.replace("_", " ")}${res.status ? ` (${res.status})` : ""}${res.reason === "running" ? "; use `tasks abort`" : ""}`);
+        return res.ok ? 0 : 1;
+      });
+    });
+  }
+
+  cli
+    .command("validate-config")
+    .description("Packit's verdict on a .packit.yaml, the jobs it plans for an event (and why others would not run)")
+    .usage("<file> [--event pull_request|push|release] [--branch B] [--default-branch B] [--tag T] [--label L]... [--instance prod|stg|dev] [--copr URL] [--json]")
+    .argument("<file...>")
+    // Its own options are parsed (strictly) by the command itself.
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_files: string[], _o: unknown, cmd: Command) => {
+      const settings = loadSettings();
+      exitCode = await runValidateConfig(cmd.args, out, { ...(settings.releases ? { releases: settings.releases } : {}), instance: settings.packit.instance });
+    });
+
+  cli
+    .command("cancel")
+    .description("cancel a pull request's unfinished jobs, or one job, with the same service as `/packit cancel` (reason \"Cancelled by operator\")")
+    .option("--repo <owner/name>", "the repository (with --pr)", repoName)
+    .option("--pr <n>", "the pull request's number (with --repo)", positiveInt)
+    .option("--job <id>", "one job, by its id (as on the dashboard)", positiveInt)
+    .action(async (o: { repo?: { owner: string; name: string }; pr?: number; job?: number }, cmd: Command) => {
+      if (o.job === undefined && (o.repo === undefined || o.pr === undefined)) cmd.error("error: give --repo owner/name --pr N, or --job ID", { exitCode: USAGE_ERROR });
+      if (o.job !== undefined && (o.repo !== undefined || o.pr !== undefined)) cmd.error("error: --job goes alone, not with --repo/--pr", { exitCode: USAGE_ERROR });
+      exitCode = await withLiveDeps(async (deps) => {
+        let jobIds: number[];
+        let what: string;
+        if (o.job !== undefined) {
+          if (!(await deps.pipelines.job(o.job))) {
+            out.error(`no job ${o.job}`);
+            return 1;
+          }
+          jobIds = [o.job];
+          what = `job ${o.job}`;
+        } else {
+          const repo = await deps.pipelines.repoByName(o.repo!.owner, o.repo!.name);
+          if (!repo) {
+            out.error(`unknown repository ${o.repo!.owner}/${o.repo!.name}`);
+            return 1;
+          }
+          jobIds = (await deps.pipelines.unfinishedJobsOfPr(repo.id, o.pr!)).map((j) => j.id);
+          what = `pull request #${o.pr} of ${repo.owner}/${repo.name}`;
+        }
+        const { cancelJobs } = await import("../cancel/service.js");
+        const { renderReport } = await import("../cancel/report.js");
+        const report = await cancelJobs(deps, jobIds, { reason: "Cancelled by operator", source: "cli" });
+        if (report.overall === "nothing to cancel") {
+          out.log(`nothing to cancel: ${what} has no unfinished jobs`);
+          return 0;
+        }
+        await new AuditLog(deps.db, deps.now).add({ actor: "operator", action: "cancel.cli", detail: report, repoId: report.repoId });
+        out.log(renderReport(report, "operator"));
+        // A backend that refused or failed (code 3), or nothing stopped: the operator has to act.
+        return report.overall === "none" || report.results.some((r) => r.code === 3) ? 1 : 0;
+      });
+    });
+
+  cli
+    .command("maintenance")
+    .description("run the maintenance sweep now (`maintenance`), or list its past decisions (`maintenance report`)")
+    .argument("[report]", "`report`: list past decisions instead of sweeping")
+    .option("--dry-run", "decide and show, change nothing")
+    .option("--limit <n>", "with report: at most this many decisions", positiveInt, 100)
+    .action(async (what: string | undefined, o: { dryRun?: boolean; limit: number }, cmd: Command) => {
+      // Never sweep on a typo.
+      if (what !== undefined && what !== "report") cmd.error(`error: unknown maintenance action '${what}'\n(Did you mean report?) \`maintenance\` alone runs the sweep.`, { exitCode: USAGE_ERROR });
+      if (what === "report") {
+        exitCode = await withDb(async (db) => {
+          const entries = await new AuditLog(db).list({ actionPrefix: "maintenance.", limit: o.limit });
+          if (entries.length === 0) out.log("no sweep decisions recorded yet");
+          for (const e of entries) out.log(`${new Date(e.at).toISOString()}\t${e.action.replace("maintenance.", "")}\t${e.subject}\t${(e.detail as { reason?: string })?.reason ?? ""}`);
+          return 0;
+        });
+        return;
+      }
+      exitCode = await withLiveDeps(async (deps) => {
+        const { runSweep } = await import("../maintenance/sweep.js");
+        const res = await runSweep(deps, { dryRun: Boolean(o.dryRun) });
+        if (!res) {
+          out.error("another maintenance sweep is running; try later");
+          return 1;
+        }
+        out.log(`maintenance (${deps.settings.maintenance.mode}${res.dryRun ? ", dry run" : ""}): ${res.decisions.length} installations`);
+        if (res.decisions.length === 0) out.log("no installations to judge");
+        for (const d of res.decisions) out.log(`${d.installationId}\t${d.login}\t${d.action}\t${d.reason}`);
+        // A lookup that failed (GitHub unreachable) left installations unjudged: say so in the exit code.
+        const failed = res.decisions.filter((d) => d.action === "skipped" && d.reason.startsWith("a config lookup failed"));
+        if (failed.length > 0) out.error(`${failed.length} installation(s) not judged: a config lookup failed`);
+        return failed.length > 0 ? 1 : 0;
+      });
+    });
+
+  cli
+    .command("migrate-to-postgres")
+    .description("copy the configured SQLite database (database.path) into an empty PostgreSQL database; stop the service first")
+    .argument("<url>", "postgres://user:password@host:5432/db")
+    .action(async (url: string, _o: unknown, cmd: Command) => {
+      if (!/^postgres(ql)?:\/\//.test(url)) cmd.error("error: the target must be a postgres:// URL", { exitCode: USAGE_ERROR });
+      const settings = loadSettings();
+      const source = await openDatabase({ path: settings.database.path });
+      try {
+        const target = await openDatabase({ url });
+        try {
+          const copied = await copyDatabase(source, target);
+          for (const [table, n] of Object.entries(copied)) out.log(`${table}\t${n}`);
+          out.log(`copied ${settings.database.path} into ${redactedUrl(url)}; set DATABASE_URL to use it`);
+          exitCode = 0;
+        } finally {
+          await target.close();
+        }
+      } finally {
+        await source.close();
+      }
+    });
+  return cli;
+}
+
+async function withDb(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<number>): Promise<number> {
   const db = await openDatabase(loadSettings().database);
   try {
-    const store = new TaskStore<AppTasks>(db);
-    if (sub === "list") {
-      const rows = await store.list({ status: values.status as TaskStatus | undefined, limit: Number(values.limit ?? 50) });
-      out.log(["id", "status", "queue", "name", "prio", "tries", "payload", "error"].join("\t"));
-      for (const t of rows) out.log([t.id, t.status, t.queue, t.name, t.priority, `${t.attempts}/${t.maxAttempts}`, JSON.stringify(t.payload), t.lastError ?? ""].join("\t"));
-      return 0;
-    }
-    const id = Number(idText);
-    if ((sub === "cancel" || sub === "abort") && Number.isInteger(id)) {
-      const res = await store.cancel(id, sub === "abort" ? { abort: true } : { delete: Boolean(values.delete) });
-      if (res.ok) out.log(`task ${id}: ${res.status.replace("_", " ")}`);
-      else out.error(`task ${id} not cancelled: ${res.reason.replace("_", " ")}${res.status ? ` (${res.status})` : ""}${res.reason === "running" ? "; use `tasks abort`" : ""}`);
-      return res.ok ? 0 : 1;
-    }
-    out.error("usage: tasks list [--status S] | tasks cancel <id> [--delete] | tasks abort <id>");
-    return 2;
+    return await fn(db);
   } finally {
     await db.close();
   }
 }
 
-async function cancel(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { repo: { type: "string" }, pr: { type: "string" }, job: { type: "string" } } });
-  return withLiveDeps(async (deps) => {
-    let jobIds: number[];
-    if (values.job) jobIds = [Number(values.job)];
-    else if (values.repo && values.pr) {
-      const [owner, name] = values.repo.split("/");
-      const repo = owner && name ? await deps.pipelines.repoByName(owner, name) : undefined;
-      if (!repo) {
-        out.error(`unknown repository ${values.repo}`);
-        return 1;
-      }
-      jobIds = (await deps.pipelines.unfinishedJobsOfPr(repo.id, Number(values.pr))).map((j) => j.id);
-    } else {
-      out.error("usage: cancel --repo owner/name --pr N | --job ID");
-      return 2;
-    }
-    const { cancelJobs } = await import("../cancel/service.js");
-    const { renderReport } = await import("../cancel/report.js");
-    const report = await cancelJobs(deps, jobIds, { reason: "Cancelled by operator", source: "cli" });
-    await new AuditLog(deps.db, deps.now).add({ actor: "operator", action: "cancel.cli", detail: report });
-    out.log(renderReport(report));
-    return report.overall === "none" ? 1 : 0;
-  });
-}
-
-async function maintenance(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "dry-run": { type: "boolean" }, limit: { type: "string" } } });
-  if (positionals[0] === "report") {
-    const db = await openDatabase(loadSettings().database);
-    try {
-      for (const e of await new AuditLog(db).list({ actionPrefix: "maintenance.", limit: Number(values.limit ?? 100) })) {
-        out.log(`${new Date(e.at).toISOString()}\t${e.action.replace("maintenance.", "")}\t${e.subject}\t${(e.detail as { reason?: string })?.reason ?? ""}`);
-      }
-      return 0;
-    } finally {
-      await db.close();
-    }
-  }
-  return withLiveDeps(async (deps) => {
-    const { runSweep } = await import("../maintenance/sweep.js");
-    const res = await runSweep(deps, { dryRun: Boolean(values["dry-run"]) });
-    if (!res) {
-      out.error("another maintenance sweep is running; try later");
-      return 1;
-    }
-    out.log(`maintenance (${deps.settings.maintenance.mode}${res.dryRun ? ", dry run" : ""}): ${res.decisions.length} installations`);
-    for (const d of res.decisions) out.log(`${d.installationId}\t${d.login}\t${d.action}\t${d.reason}`);
-    return 0;
-  });
-}
-
-/**
- * Copy the configured SQLite installation (`database.path`) into an empty PostgreSQL
- * database: every table, identity sequences past the copied ids. Stop the service
- * first; afterwards set `DATABASE_URL` (or `database.url`) and start it again.
- */
-async function migrateToPostgres(argv: string[]): Promise<number> {
-  const [url] = argv;
-  if (!url) {
-    out.error("usage: migrate-to-postgres <postgres://user:password@host:5432/db>");
-    return 2;
-  }
-  const settings = loadSettings();
-  const source = await openDatabase({ path: settings.database.path });
+async function main(argv: string[]): Promise<number> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
   try {
-    const target = await openDatabase({ url });
-    try {
-      const copied = await copyDatabase(source, target);
-      for (const [table, n] of Object.entries(copied)) out.log(`${table}\t${n}`);
-      out.log(`copied ${settings.database.path} into ${redactedUrl(url)}; set DATABASE_URL to use it`);
-      return 0;
-    } finally {
-      await target.close();
-    }
-  } finally {
-    await source.close();
+    await program().parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    // --help is not an error; a missing command (help printed) is.
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+    return err.exitCode === 0 ? 0 : USAGE_ERROR;
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err) => {
+  (err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   },

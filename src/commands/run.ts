@@ -31,6 +31,7 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
     nodeId: pr.base.repo.node_id,
     defaultBranch: pr.base.repo.default_branch,
     cloneUrl: pr.base.repo.clone_url,
+    private: pr.base.repo.private,
   });
 
   const config = await resolveConfig(

@@ -247,4 +247,84 @@ CREATE INDEX task_keys_idle ON task_keys(queue, fairness_key) WHERE head_id IS N
 -- Submissions whose backend id was never stored, reconciled at start (PipelineStore.unresolvedIntents).
 CREATE INDEX jobs_unresolved_intents ON jobs(id) WHERE submit_attempted > 0 AND external_id IS NULL;`,
   },
+  {
+    version: 5,
+    name: "the dashboard's read model: job history, durations, builder time saved, re-runs as new check runs, private repositories, sign-in sessions",
+    sql: `
+-- Every state a job entered, with its message: the job page's history.
+CREATE TABLE job_events (
+  id       INTEGER PRIMARY KEY,
+  job_id   INTEGER NOT NULL REFERENCES jobs(id),
+  at       INTEGER NOT NULL,
+  state    TEXT NOT NULL,
+  message  TEXT
+);
+CREATE INDEX job_events_job ON job_events(job_id, id);
+
+ALTER TABLE jobs ADD COLUMN started_at INTEGER;      -- when it was first submitted to its backend (duration = finished_at - started_at)
+ALTER TABLE jobs ADD COLUMN rerun_of INTEGER;        -- the job this one runs again (a re-run's new check run links the old one)
+ALTER TABLE jobs ADD COLUMN saved_ms INTEGER;        -- cancelled: estimated backend time it did not use (NULL: nothing to go by)
+ALTER TABLE jobs ADD COLUMN saved_basis TEXT;        -- how saved_ms was estimated, in words
+-- Recent durations of one check of a repository (the basis of a saving estimate).
+CREATE INDEX jobs_durations ON jobs(repo_id, key, finished_at) WHERE started_at IS NOT NULL AND state IN ('success', 'failure');
+-- Builder time saved per day/week, across projects and per project.
+CREATE INDEX jobs_saved ON jobs(finished_at) WHERE saved_ms IS NOT NULL;
+CREATE INDEX jobs_saved_repo ON jobs(repo_id, finished_at) WHERE saved_ms IS NOT NULL;
+-- Cancellations of the last day / week (the dashboard's front page).
+CREATE INDEX jobs_cancelled ON jobs(finished_at) WHERE state = 'cancelled';
+-- A job's re-runs (the job page links them).
+CREATE INDEX jobs_rerun_of ON jobs(rerun_of) WHERE rerun_of IS NOT NULL;
+-- A project's pipelines, newest first, a page at a time, and each pipeline's jobs.
+CREATE INDEX pipelines_repo_id ON pipelines(repo_id, id);
+CREATE INDEX jobs_pipeline ON jobs(pipeline_id, id);
+
+-- NULL: not known yet, shown only to visitors who can read the repository (as if private).
+ALTER TABLE repositories ADD COLUMN private INTEGER;
+-- A cancel's repository: the cancellations page shows a private repository's only to those who can read it.
+ALTER TABLE audit ADD COLUMN repo_id INTEGER;
+CREATE INDEX audit_repo ON audit(repo_id, at) WHERE repo_id IS NOT NULL;
+
+-- Check runs keyed per job (one job = one attempt): a re-run is a new job, so a new
+-- check run, and the old one keeps its conclusion. Check runs without a job (the
+-- invalid-config check, neutral "not run" checks) stay keyed by head and name.
+CREATE TABLE check_runs_v4 (
+  id              INTEGER PRIMARY KEY,
+  installation_id INTEGER NOT NULL,
+  repo_id         INTEGER NOT NULL,
+  head_sha        TEXT NOT NULL,
+  name            TEXT NOT NULL,
+  job_id          INTEGER REFERENCES jobs(id),
+  github_id       INTEGER,
+  github_node_id  TEXT,
+  desired         TEXT NOT NULL,                -- JSON CheckRunState
+  desired_version INTEGER NOT NULL DEFAULT 1,
+  sent_version    INTEGER NOT NULL DEFAULT 0,
+  create_sent     INTEGER NOT NULL DEFAULT 0,   -- a create was sent; after a crash, look before creating again
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  updated_at      INTEGER NOT NULL
+);
+INSERT INTO check_runs_v4 (id, installation_id, repo_id, head_sha, name, job_id, github_id, github_node_id, desired, desired_version, sent_version, create_sent, attempts, next_attempt_at, last_error, updated_at)
+  SELECT id, installation_id, repo_id, head_sha, name, job_id, github_id, github_node_id, desired, desired_version, sent_version, create_sent, attempts, next_attempt_at, last_error, updated_at FROM check_runs;
+DROP TABLE check_runs;
+ALTER TABLE check_runs_v4 RENAME TO check_runs;
+CREATE UNIQUE INDEX check_runs_job ON check_runs(job_id) WHERE job_id IS NOT NULL;
+CREATE UNIQUE INDEX check_runs_head_name ON check_runs(repo_id, head_sha, name) WHERE job_id IS NULL;
+CREATE INDEX check_runs_pending ON check_runs(installation_id, next_attempt_at) WHERE desired_version > sent_version;
+CREATE INDEX check_runs_github ON check_runs(github_id) WHERE github_id IS NOT NULL;
+
+-- Dashboard sign-ins (GitHub OAuth): the cookie carries the id, signed; no GitHub token is kept.
+CREATE TABLE dashboard_sessions (
+  id          TEXT PRIMARY KEY,
+  login       TEXT NOT NULL,
+  repo_ids    TEXT NOT NULL,                    -- JSON: repositories of this App's installations the user can read
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions(expires_at);
+`,
+    // PostgreSQL keeps the old table's identity sequence name with the new table; move the sequence past the copied ids.
+    postgres: `SELECT setval(pg_get_serial_sequence('check_runs', 'id'), COALESCE((SELECT MAX(id) FROM check_runs), 0) + 1, false);`,
+  },
 ];

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LATEST_SCHEMA_VERSION, schemaVersion } from "../db/open.js";
 import type { Db } from "../db/types.js";
-import type { Metrics } from "../metrics/index.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -17,11 +16,8 @@ export async function readiness(db: Db): Promise<{ ready: boolean; reason?: stri
   }
 }
 
-/**
- * `/healthz` (the process serves requests), `/readyz` (database open, migrations
- * applied) and, when metrics are given, `/metrics` for Prometheus.
- */
-export function healthHandler(deps: { db: Db; metrics?: Metrics; store?: { counts(): Promise<{ queue: string; status: string; n: number }[]> } }): Handler {
+/** `/healthz` (the process serves requests) and `/readyz` (database open, migrations applied). `/metrics` is apart: `metrics/http.ts`. */
+export function healthHandler(deps: { db: Db }): Handler {
   return async (req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (req.method !== "GET") return false;
@@ -32,16 +28,6 @@ export function healthHandler(deps: { db: Db; metrics?: Metrics; store?: { count
     if (path === "/readyz") {
       const r = await readiness(deps.db);
       res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ status: r.ready ? "ready" : "not ready", ...r }));
-      return true;
-    }
-    if (path === "/metrics" && deps.metrics) {
-      if (deps.store) {
-        const counts = await deps.store.counts();
-        deps.metrics.queueDepth.reset();
-        for (const c of counts) deps.metrics.queueDepth.set({ queue: c.queue, status: c.status }, c.n);
-      }
-      const body = await deps.metrics.registry.metrics();
-      res.writeHead(200, { "content-type": deps.metrics.registry.contentType }).end(body);
       return true;
     }
     return false;

@@ -23,9 +23,9 @@ export class InstallationStore {
     });
   }
 
-  async addRepo(installationId: number, r: { id: number; full_name: string; node_id?: string; name?: string }): Promise<void> {
+  async addRepo(installationId: number, r: { id: number; full_name: string; node_id?: string; name?: string; private?: boolean }): Promise<void> {
     const [owner, name] = r.full_name.split("/") as [string, string];
-    await this.deps.pipelines.upsertRepo({ id: r.id, installationId, owner, name: r.name ?? name, nodeId: r.node_id });
+    await this.deps.pipelines.upsertRepo({ id: r.id, installationId, owner, name: r.name ?? name, nodeId: r.node_id, private: r.private });
   }
 
   async removeRepo(repoId: number): Promise<void> {

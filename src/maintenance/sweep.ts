@@ -77,7 +77,7 @@ async function refreshedStates(deps: AppDeps, cache: ConfigCache, installations:
     const repos = await github.paginate(github.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) {
       await installations.addRepo(installationId, r);
-      await deps.pipelines.upsertRepo({ id: r.id, installationId, owner: r.owner.login, name: r.name, defaultBranch: r.default_branch, cloneUrl: r.clone_url });
+      await deps.pipelines.upsertRepo({ id: r.id, installationId, owner: r.owner.login, name: r.name, defaultBranch: r.default_branch, cloneUrl: r.clone_url, private: r.private });
     }
   } catch {
     return ["unknown"];

@@ -99,6 +99,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ["backend", "state"] as const,
       registers,
     }),
+    builderTimeSaved: new Counter({
+      name: "packit_builder_time_saved_seconds_total",
+      help: "Backend time cancelled jobs did not use, estimated from the same check's recent runs in the same project, by backend and project",
+      labelNames: ["backend", "project"] as const,
+      registers,
+    }),
     maintenanceDecisions: new Counter({
       name: "packit_maintenance_decisions_total",
       help: "Maintenance sweep decisions by action (kept, reported, suspended, uninstalled, skipped)",

@@ -13,6 +13,8 @@ export interface RepoRef {
   nodeId: string | null;
   defaultBranch: string;
   cloneUrl: string;
+  /** Whether only those who can read it may see it (the dashboard); undefined when the payload does not say. */
+  private?: boolean;
 }
 
 /** A push, pull request or release event reduced to what the pipeline needs. */
@@ -52,6 +54,7 @@ interface PayloadRepository {
   node_id?: string;
   default_branch?: string;
   clone_url?: string;
+  private?: boolean;
 }
 
 export function repoRef(p: { repository: PayloadRepository }): RepoRef {
@@ -63,6 +66,7 @@ export function repoRef(p: { repository: PayloadRepository }): RepoRef {
     nodeId: r.node_id ?? null,
     defaultBranch: r.default_branch ?? "main",
     cloneUrl: r.clone_url ?? `https://github.com/${r.full_name}.git`,
+    ...(typeof r.private === "boolean" ? { private: r.private } : {}),
   };
 }
 

@@ -18,7 +18,7 @@ const QUEUED_FIRST_MS = 250;
  */
 export async function moveJob(deps: AppDeps, jobId: number, state: JobState, fields: Fields = {}): Promise<JobRow | undefined> {
   // One transaction: the state, its check run and its dependants' fate are stored together.
-  const updated = await deps.db.tx(async () => {
+  const moved = await deps.db.tx(async () => {
     const updated = await deps.pipelines.transition(jobId, state, fields).catch((err: unknown) => {
       // A stale decision (e.g. a poll's "running" for a job whose cancel was just requested): refused, and said.
       if (!(err instanceof IllegalJobTransition)) throw err;
@@ -33,10 +33,13 @@ export async function moveJob(deps: AppDeps, jobId: number, state: JobState, fie
       // Ended while a submission of it may have reached the backend unrecorded: find and cancel it.
       if (updated.submit_attempted && !updated.external_id) await enqueueReconcile(deps, jobId);
     }
-    return updated;
+    return ctx;
   });
-  if (updated) deps.metrics.jobTransitions.inc({ backend: updated.backend, state });
-  return updated;
+  if (!moved) return undefined;
+  const { job, repo } = moved;
+  deps.metrics.jobTransitions.inc({ backend: job.backend, state });
+  if (job.saved_ms) deps.metrics.builderTimeSaved.inc({ backend: job.backend, project: `${repo.owner}/${repo.name}` }, job.saved_ms / 1000);
+  return job;
 }
 
 /**

@@ -5,9 +5,11 @@ import type { JobRow, NewJob } from "./store.js";
 
 /**
  * Run a finished job again, with everything that depends on it, in a new pipeline
- * of the same head (same check runs on GitHub, back to queued). A job whose own
- * dependency did not succeed re-runs that dependency too. Returns the new job ids,
- * or null when the job is unknown or still running.
+ * of the same head. Each new job is a new attempt with a check run of its own, as
+ * GitHub and Packit do it: the old check runs keep their conclusions, and the new
+ * ones link them (`rerun_of`). A job whose own dependency did not succeed re-runs
+ * that dependency too. Returns the new job ids, or null when the job is unknown or
+ * still running.
  */
 export async function rerunJob(deps: AppDeps, jobId: number, actor: string): Promise<number[] | null> {
   const start = await deps.pipelines.jobInContext(jobId);
@@ -27,6 +29,7 @@ export async function rerunJob(deps: AppDeps, jobId: number, actor: string): Pro
       options: JSON.parse(job.options) as Record<string, unknown>,
       manualTrigger: false,
       cancelSuperseded: job.cancel_superseded === 1,
+      rerunOf: job.id,
       ...(parentKey ? { after: parentKey } : job.depends_on ? { dependsOnJobId: job.depends_on } : {}),
     });
     for (const d of await pipelines.dependants(job.id)) if (d.pipeline_id === job.pipeline_id) await visit(d, job.key);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { idIn, idList, type Db } from "../db/types.js";
 import type { BackendName } from "../backends/types.js";
 import { canTransition, IllegalJobTransition, isFinal, type JobState } from "./job-state.js";
+import { SAVING_SAMPLE, savingEstimate } from "../metrics/time-saved.js";
 
 export type Trigger = "pull_request" | "push" | "release";
 
@@ -14,6 +15,8 @@ export interface RepoRow {
   node_id: string | null;
   default_branch: string | null;
   clone_url: string | null;
+  /** 1 private, 0 public, null not known yet (shown only to those who can read it). */
+  private: number | null;
 }
 
 export interface PipelineRow {
@@ -59,6 +62,32 @@ export interface JobRow {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** When it was first submitted to its backend. */
+  started_at: number | null;
+  /** The job this one runs again (a re-run). */
+  rerun_of: number | null;
+  /** Cancelled: the backend time it did not use, estimated (see `savingEstimate`); null when nothing went by. */
+  saved_ms: number | null;
+  saved_basis: string | null;
+}
+
+/** What an event tells about a repository; fields it lacks keep what is stored. */
+export interface RepoFacts {
+  id: number;
+  installationId: number;
+  owner: string;
+  name: string;
+  nodeId?: string | null;
+  defaultBranch?: string | null;
+  cloneUrl?: string | null;
+  private?: boolean | null;
+}
+
+/** One state a job entered. */
+export interface JobEvent {
+  at: number;
+  state: JobState;
+  message: string | null;
 }
 
 /** A job with the pipeline and repository it belongs to: what handlers usually need. */
@@ -91,6 +120,8 @@ export interface NewJob {
   options: Record<string, unknown>;
   manualTrigger: boolean;
   cancelSuperseded: boolean;
+  /** The job this one runs again. */
+  rerunOf?: number;
 }
 
 type Fields = {
@@ -118,16 +149,16 @@ export class PipelineStore {
     );
   }
 
-  async upsertRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): Promise<RepoRow> {
+  async upsertRepo(r: RepoFacts): Promise<RepoRow> {
     return this.db.tx(async () => {
       // Another repository that had this name (deleted and re-created, or renamed away) no longer has it.
       await this.db.run("UPDATE repositories SET removed_at = ? WHERE owner = ? AND name = ? AND id != ? AND removed_at IS NULL", [this.now(), r.owner, r.name, r.id]);
       await this.db.run(
-        `INSERT INTO repositories (id, installation_id, owner, name, node_id, default_branch, clone_url, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO repositories (id, installation_id, owner, name, node_id, default_branch, clone_url, private, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET installation_id = excluded.installation_id, owner = excluded.owner, name = excluded.name,
            node_id = COALESCE(excluded.node_id, repositories.node_id), default_branch = COALESCE(excluded.default_branch, repositories.default_branch),
-           clone_url = COALESCE(excluded.clone_url, repositories.clone_url), removed_at = NULL`,
-        [r.id, r.installationId, r.owner, r.name, r.nodeId ?? null, r.defaultBranch ?? null, r.cloneUrl ?? null, this.now()],
+           clone_url = COALESCE(excluded.clone_url, repositories.clone_url), private = COALESCE(excluded.private, repositories.private), removed_at = NULL`,
+        [r.id, r.installationId, r.owner, r.name, r.nodeId ?? null, r.defaultBranch ?? null, r.cloneUrl ?? null, r.private == null ? null : Number(r.private), this.now()],
       );
       return (await this.repo(r.id))!;
     });
@@ -138,7 +169,7 @@ export class PipelineStore {
    * unconfigured repository should cost a read, not a write). A new repository's
    * installation is recorded too.
    */
-  async ensureRepo(r: { id: number; installationId: number; owner: string; name: string; nodeId?: string | null; defaultBranch?: string | null; cloneUrl?: string | null }): Promise<RepoRow> {
+  async ensureRepo(r: RepoFacts): Promise<RepoRow> {
     const known = await this.repo(r.id);
     const same =
       known &&
@@ -147,7 +178,8 @@ export class PipelineStore {
       known.name === r.name &&
       (r.nodeId == null || known.node_id === r.nodeId) &&
       (r.defaultBranch == null || known.default_branch === r.defaultBranch) &&
-      (r.cloneUrl == null || known.clone_url === r.cloneUrl);
+      (r.cloneUrl == null || known.clone_url === r.cloneUrl) &&
+      (r.private == null || known.private === Number(r.private));
     if (same) return known;
     return this.db.tx(async () => {
       if (!known) await this.upsertInstallation({ id: r.installationId, login: r.owner });
@@ -156,12 +188,12 @@ export class PipelineStore {
   }
 
   async repo(id: number): Promise<RepoRow | undefined> {
-    return this.db.get<RepoRow>("SELECT id, installation_id, owner, name, node_id, default_branch, clone_url FROM repositories WHERE id = ?", [id]);
+    return this.db.get<RepoRow>("SELECT id, installation_id, owner, name, node_id, default_branch, clone_url, private FROM repositories WHERE id = ?", [id]);
   }
 
   async repoByName(owner: string, name: string): Promise<RepoRow | undefined> {
     return this.db.get<RepoRow>(
-      `SELECT id, installation_id, owner, name, node_id, default_branch, clone_url FROM repositories
+      `SELECT id, installation_id, owner, name, node_id, default_branch, clone_url, private FROM repositories
        WHERE owner = ? AND name = ? ORDER BY CASE WHEN removed_at IS NULL THEN 0 ELSE 1 END, added_at DESC LIMIT 1`,
       [owner, name],
     );
@@ -196,9 +228,9 @@ export class PipelineStore {
       const created: JobRow[] = [];
       for (const j of ordered) {
         const row = (await this.db.get<JobRow>(
-          `INSERT INTO jobs (token, pipeline_id, repo_id, key, type, backend, target, depends_on, state, options, manual_trigger, cancel_superseded, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) RETURNING *`,
-          [randomUUID(), pipeline.id, p.repoId, j.key, j.type, j.backend, j.target, j.after ? (idByKey.get(j.after) ?? null) : (j.dependsOnJobId ?? null), JSON.stringify(j.options), j.manualTrigger ? 1 : 0, j.cancelSuperseded ? 1 : 0, now, now],
+          `INSERT INTO jobs (token, pipeline_id, repo_id, key, type, backend, target, depends_on, state, options, manual_trigger, cancel_superseded, rerun_of, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING *`,
+          [randomUUID(), pipeline.id, p.repoId, j.key, j.type, j.backend, j.target, j.after ? (idByKey.get(j.after) ?? null) : (j.dependsOnJobId ?? null), JSON.stringify(j.options), j.manualTrigger ? 1 : 0, j.cancelSuperseded ? 1 : 0, j.rerunOf ?? null, now, now],
         ))!;
         idByKey.set(j.key, row.id);
         created.push(row);
@@ -338,6 +370,12 @@ export class PipelineStore {
     const params: (string | number | null)[] = [state, now];
     const set = (column: string, value: string | number | null) => (sets.push(`${column} = ?`), params.push(value));
     if (isFinal(state)) set("finished_at", now);
+    if ((state === "submitted" || state === "running") && current.started_at === null) set("started_at", now);
+    if (state === "cancelled") {
+      const saving = savingEstimate(await this.recentDurations(current.repo_id, current.key), current.started_at === null ? 0 : now - current.started_at);
+      set("saved_ms", saving.savedMs);
+      set("saved_basis", saving.basis);
+    }
     if (fields.externalId !== undefined) set("external_id", fields.externalId);
     if (fields.url !== undefined) set("url", fields.url);
     if (fields.message !== undefined) set("message", fields.message);
@@ -346,7 +384,29 @@ export class PipelineStore {
     if (fields.ignoreResult) sets.push("ignore_result = 1");
     // The state guard makes the check-and-set atomic against another worker.
     const updated = await this.db.get<JobRow>(`UPDATE jobs SET ${sets.join(", ")} WHERE id = ? AND finished_at IS NULL AND state = ? RETURNING *`, [...params, jobId, current.state]);
+    if (updated && (updated.state !== current.state || updated.message !== current.message)) {
+      await this.db.run("INSERT INTO job_events (job_id, at, state, message) VALUES (?, ?, ?, ?)", [jobId, now, state, updated.message]);
+    }
     return updated;
+  }
+
+  /**
+   * How long the last runs of a check took in a repository (success or failure,
+   * newest first, at most `SAVING_SAMPLE`): what a cancelled run of it would have taken.
+   */
+  async recentDurations(repoId: number | null, key: string): Promise<number[]> {
+    if (repoId === null) return [];
+    const rows = await this.db.all<{ ms: number }>(
+      `SELECT finished_at - started_at AS ms FROM jobs
+       WHERE repo_id = ? AND key = ? AND started_at IS NOT NULL AND state IN ('success', 'failure') ORDER BY finished_at DESC LIMIT ?`,
+      [repoId, key, SAVING_SAMPLE],
+    );
+    return rows.map((r) => r.ms);
+  }
+
+  /** Every state a job entered after it was planned, oldest first. */
+  async jobEvents(jobId: number): Promise<JobEvent[]> {
+    return this.db.all<JobEvent>("SELECT at, state, message FROM job_events WHERE job_id = ? ORDER BY id", [jobId]);
   }
 
   /** Note, before calling the backend, that a submission may reach it (see `submitJob`). */
@@ -400,6 +460,7 @@ export class PipelineStore {
         const list = idList(this.db, ids);
         const jobsIn = `SELECT id FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`;
         await this.db.run(`DELETE FROM check_runs WHERE job_id IN (${jobsIn})`, [list]);
+        await this.db.run(`DELETE FROM job_events WHERE job_id IN (${jobsIn})`, [list]);
         // Old dependants of pruned jobs (in pipelines pruned later) keep no dangling reference.
         await this.db.run(`UPDATE jobs SET depends_on = NULL WHERE depends_on IN (${jobsIn}) AND NOT ${idIn(this.db, "pipeline_id")}`, [list, list]);
         await this.db.run(`UPDATE pipelines SET superseded_by = NULL WHERE ${idIn(this.db, "superseded_by")} AND NOT ${idIn(this.db, "id")}`, [list, list]);

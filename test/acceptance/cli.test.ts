@@ -36,8 +36,8 @@ describe("npm run cli", () => {
 
     const { stdout } = await cli(world, "cancel", "--repo", "acme/widget", "--pr", "5");
     expect(stdout).toContain("**Cancel: all** — Cancelled by operator");
-    expect(stdout).toMatch(/rpm-build:fedora-rawhide-x86_64` \| copr \| 0 \| cancelled/);
-    expect(stdout).toMatch(/testing-farm:fedora-rawhide-x86_64` \| testing-farm \| 0 \| cancelled/);
+    expect(stdout).toMatch(/rpm-build:fedora-rawhide-x86_64` \| Copr \| 0 \| cancelled/);
+    expect(stdout).toMatch(/testing-farm:fedora-rawhide-x86_64` \| Testing Farm \| 0 \| cancelled/);
     expect(world.fakes.copr.calls.filter((c) => c.method === "PUT")).toHaveLength(2);
     // The running service sends the check runs the CLI recorded.
     await waitForChecks(world, sha, (c) => Object.values(c).length === 4 && Object.values(c).every((v) => v === "completed:cancelled"), "cancelled checks");
@@ -46,5 +46,54 @@ describe("npm run cli", () => {
     expect(list.stdout.split("\n")[0]).toBe("id\tstatus\tqueue\tname\tprio\ttries\tpayload\terror");
     const missing = await cli(world, "tasks", "cancel", "999999").catch((e: { stderr: string; code: number }) => e);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining("unknown task") });
+  }, 60_000);
+
+  type Failed = { code: number; stdout: string; stderr: string };
+  const fails = (w: World, ...args: string[]) => cli(w, ...args).then(
+    (r) => ({ code: 0, ...r }),
+    (e: Failed) => e,
+  );
+
+  it("says what went wrong: unknown commands and options exit 2 naming the nearest command, bad values are clear errors, --help works everywhere", async () => {
+    world = await startWorld(null);
+    const audit = async () => (await world!.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM audit"))!.n;
+
+    expect(await fails(world, "taks", "list")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean tasks?") });
+    expect(await fails(world, "tasks", "lsit")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean list?") });
+    expect(await fails(world, "tasks", "list", "--limt", "5")).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--limt'") });
+    expect(await fails(world, "tasks", "list", "--limit", "abc")).toMatchObject({ code: 2, stderr: expect.stringContaining("'--limit <n>' argument 'abc' is invalid") });
+    expect(await fails(world, "tasks", "list", "--status", "bogus")).toMatchObject({ code: 2, stderr: expect.stringContaining("Allowed choices are todo, doing") });
+    const badJob = await fails(world, "cancel", "--job", "abc");
+    expect(badJob).toMatchObject({ code: 2, stderr: expect.stringContaining("'--job <id>' argument 'abc' is invalid") });
+    expect(badJob.stdout).not.toContain("nothing to cancel");
+    // A typo never runs a sweep: no decision is made or audited.
+    expect(await fails(world, "maintenance", "reprot")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean report?") });
+    expect(await audit()).toBe(0);
+    expect(await fails(world)).toMatchObject({ code: 2 });
+
+    for (const args of [["--help"], ["tasks", "--help"], ["tasks", "list", "--help"], ["tasks", "cancel", "--help"], ["tasks", "abort", "--help"], ["cancel", "--help"], ["maintenance", "--help"], ["validate-config", "--help"], ["migrate-to-postgres", "--help"]]) {
+      const r = await fails(world, ...args);
+      expect(r, args.join(" ")).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: /) });
+    }
+
+    // Empty answers say so.
+    expect(await fails(world, "tasks", "list", "--status", "failed")).toMatchObject({ code: 0, stdout: "no tasks with status failed\n" });
+    expect(await fails(world, "maintenance", "report")).toMatchObject({ code: 0, stdout: "no sweep decisions recorded yet\n" });
+    expect(await fails(world, "cancel", "--job", "424242")).toMatchObject({ code: 1, stderr: "no job 424242\n" });
+    expect(await audit()).toBe(0);
+  }, 60_000);
+
+  it("exits non-zero when the backend fails to cancel, with the code explained", async () => {
+    world = await startWorld(undefined, { phaseMs: 3_600_000 });
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
+    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds running");
+    world.fakes.copr.faults.failUntil = Date.now() + 60_000;
+    const r = await fails(world, "cancel", "--repo", "acme/widget", "--pr", "6");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/rpm-build:fedora-rawhide-x86_64` \| Copr \| 3 \| backend error/);
+    expect(r.stdout).toContain("- **3** backend error: the backend refused or failed to stop it");
+    world.fakes.copr.faults.failUntil = 0;
+    expect(await fails(world, "cancel", "--repo", "acme/widget", "--pr", "77")).toMatchObject({ code: 0, stdout: "nothing to cancel: pull request #77 of acme/widget has no unfinished jobs\n" });
   }, 60_000);
 });

@@ -59,7 +59,7 @@ describe("cancellation", () => {
     world.fakes.testingFarm.finish((await tfJob()).external_id!, "canceled");
     await waitForChecks(world, oldHead, (c) => allCompleted(c, 5), "old head's checks to conclude");
     expect(Object.values(checksOf(world, oldHead))).toEqual(Array(5).fill("completed:cancelled"));
-    for (const run of world.sim.checkRuns("acme", "widget", oldHead)) expect(run.output?.title).toBe(`Superseded by ${newHead.slice(0, 7)}`);
+    for (const run of world.sim.checkRuns("acme", "widget", oldHead)) expect(run.output?.title).toBe(`Cancelled: superseded by ${newHead.slice(0, 7)}`);
     // One real cancel call per backend that can cancel; VM Image Builder is only marked (its DELETE would just hide the compose).
     expect(calls(world)).toEqual({ copr: 1, tf: 1, koji: 1, osh: 1, imageBuilder: 0 });
     const states = (await world.deps.pipelines.jobsOfPipeline(old.id)).map((j) => [j.backend, j.state, j.ignore_result]);
@@ -170,11 +170,13 @@ describe("cancellation", () => {
     await waitFor(async () => world!.sim.comments("acme", "widget", 12).length === 1, 10_000, "the report comment");
     const body = world.sim.comments("acme", "widget", 12)[0]!.body;
     expect(body).toContain("**Cancel: partial** — Cancelled by @maintainer");
-    expect(body).toMatch(/rpm-build:fedora-rawhide-x86_64` \| copr \| 0 \| cancelled/);
-    expect(body).toMatch(/koji-build:fedora-rawhide-x86_64` \| koji \| 1 \| could not be cancelled – already finished/);
-    expect(body).toMatch(/testing-farm:fedora-rawhide-x86_64` \| testing-farm \| 1 \|/);
-    expect(body).toMatch(/vm-image-build:fedora-rawhide-x86_64` \| image-builder \| 2 \| backend cannot cancel/);
-    expect(body).toMatch(/osh-diff-scan:fedora-rawhide-x86_64` \| openscanhub \| 3 \| backend error: /);
+    expect(body).toMatch(/rpm-build:fedora-rawhide-x86_64` \| Copr \| 0 \| cancelled/);
+    // The codes in the table are explained in words under it.
+    expect(body).toMatch(/- \*\*0\*\* cancelled: the backend stopped it/);
+    expect(body).toMatch(/koji-build:fedora-rawhide-x86_64` \| Koji \| 1 \| could not be cancelled – already finished/);
+    expect(body).toMatch(/testing-farm:fedora-rawhide-x86_64` \| Testing Farm \| 1 \|/);
+    expect(body).toMatch(/vm-image-build:fedora-rawhide-x86_64` \| VM Image Builder \| 2 \| backend cannot cancel/);
+    expect(body).toMatch(/osh-diff-scan:fedora-rawhide-x86_64` \| OpenScanHub \| 3 \| backend error: /);
     await waitForChecks(world, sha, (c) => c["rpm-build:fedora-rawhide-x86_64"] === "completed:cancelled", "copr check cancelled");
     const copr = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name.startsWith("rpm-build"))!;
     expect(copr.output?.title).toBe("Cancelled by @maintainer");

@@ -75,7 +75,7 @@ describe("/packit build, test and friends", () => {
     await waitFor(async () => replies(world!, 23).length === 3, 15_000, "the answer on the closed PR");
     expect(replies(world, 23)[2]).toBe("Pull request #23 is closed: nothing was started.");
 
-    const metrics = await (await fetch(`${world.service.url}/metrics`)).text();
+    const metrics = await (await fetch(world.service.metricsUrl!)).text();
     for (const [command, outcome] of [["upstream-koji-build", "refused"], ["upstream-koji-build", "started"], ["build", "nothing"]]) {
       expect(metrics).toContain(`packit_commands_total{command="${command}",outcome="${outcome}"} 1`);
     }

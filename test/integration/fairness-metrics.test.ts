@@ -40,7 +40,7 @@ describe("priorities, fairness and metrics", () => {
       await deliveriesSettled(world);
     }
     await waitFor(async () => world!.fakes.testingFarm.requests().length === 2, 10_000, "tests to start");
-    const text = await (await fetch(`${world.service.url}/metrics`)).text();
+    const text = await (await fetch(world.service.metricsUrl!)).text();
     const value = (line: string) => Number(text.split("\n").find((l) => l.startsWith(line))?.split(" ").at(-1));
     expect(value('packit_webhook_events_total{event="pull_request.opened",outcome="handled"}')).toBe(1);
     expect(value('packit_webhook_events_total{event="push",outcome="no_config"}')).toBe(3);

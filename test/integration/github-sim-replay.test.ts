@@ -47,7 +47,7 @@ describe("permanent conditions are not errors", () => {
   }
 
   const metric = async (w: World, line: string) => {
-    const text = await (await fetch(`${w.service.url}/metrics`)).text();
+    const text = await (await fetch(w.service.metricsUrl!)).text();
     return Number(text.split("\n").find((l) => l.startsWith(line))?.split(" ").at(-1) ?? 0);
   };
 

@@ -285,7 +285,7 @@ describe("what the app sends, the strict simulator takes", () => {
   it("the check run of every job state, through the reporter's own GraphQL mutation, even with a huge backend message", async () => {
     const gh = await octokit();
     const rows = STATES.map((state, i): PendingCheckRun => {
-      const desired = checkRunForJob({ id: i + 1, state, backend: "copr", target: "fedora-rawhide-x86_64", url: "https://copr.example/b/1", message: "m".repeat(100_000), cancel_reason: "Superseded by abc1234", external_id: "1" });
+      const desired = checkRunForJob({ id: i + 1, state, backend: "copr", target: "fedora-rawhide-x86_64", url: "https://copr.example/b/1", message: "m".repeat(100_000), cancel_reason: "Superseded by abc1234", external_id: "1", type: "copr_build", started_at: null, finished_at: null }, { publicUrl: "https://packit.example" });
       if (desired.status === "completed") expect(desired.conclusion, state).toBeDefined();
       return { id: i + 1, installation_id: INSTALLATION, repo_id: repo.id, head_sha: head, name: `rpm-build:${state}`, job_id: i + 1, github_id: null, github_node_id: null, desired: JSON.stringify(desired), desired_version: 1, sent_version: 0, create_sent: 0, attempts: 0, next_attempt_at: 0, last_error: null, owner: "packit", repo: "ogr", repo_node_id: repo.node_id };
     });

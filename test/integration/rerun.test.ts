@@ -9,7 +9,7 @@ describe("re-run and cancel buttons", () => {
     world = undefined;
   });
 
-  it("Re-run of a failed build runs it again, then its tests, on the same check runs", async () => {
+  it("Re-run of a failed build runs it again, then its tests, each as a new check run; the old ones keep their results", async () => {
     world = await startWorld();
     world.fakes.copr.setOutcome((s) => s.chroots.includes("fedora-44-x86_64"), "failed");
     const sha = randomSha();
@@ -23,7 +23,17 @@ describe("re-run and cancel buttons", () => {
     expect(res.status).toBe(200);
     const checks = await waitForChecks(world, sha, (c) => c["testing-farm:fedora-44-x86_64"] === "completed:success", "the re-run and its tests");
     expect(checks["rpm-build:fedora-44-x86_64"]).toBe("completed:success");
-    expect(world.sim.checkRuns("acme", "widget", sha)).toHaveLength(4); // same check runs, updated
+    const runs = world.sim.checkRuns("acme", "widget", sha);
+    // The failed build and its skipped tests were re-run as two new check runs; none was reopened.
+    expect(runs).toHaveLength(6);
+    const builds = runs.filter((c) => c.name === "rpm-build:fedora-44-x86_64");
+    expect(builds.map((c) => `${c.status}:${c.conclusion}`)).toEqual(["completed:failure", "completed:success"]);
+    const done = builds[0]!.history.findIndex((h) => h.status === "completed");
+    expect(builds[0]!.history.slice(done).every((h) => h.status === "completed" && h.conclusion === "failure")).toBe(true);
+    expect(builds[0]!.details_url).not.toBe(builds[1]!.details_url);
+    const oldJobPage = builds[0]!.details_url!;
+    expect(oldJobPage).toMatch(/\/jobs\/\d+$/);
+    expect(builds[1]!.output?.summary).toContain(`Re-run of [job ${oldJobPage.split("/").pop()}](${oldJobPage})`);
     expect(world.fakes.copr.submissions).toBe(3);
   });
 
@@ -68,6 +78,6 @@ describe("closing a pull request", () => {
     await world.send("pull_request", pullRequestEvent("closed", { repo: world.repo, number: 4, headSha: sha, author: "contributor" }));
     const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all checks to conclude");
     expect(Object.values(checks)).toEqual(Array(4).fill("completed:cancelled"));
-    expect(world.sim.checkRuns("acme", "widget", sha)[0]!.output?.title).toBe("Pull request closed");
+    expect(world.sim.checkRuns("acme", "widget", sha)[0]!.output?.title).toBe("Cancelled: pull request closed");
   });
 });

@@ -1,12 +1,13 @@
 /**
- * `npm run demo [-- --json]`: the real service against the simulated GitHub and the
+ * `npm run demo [-- --json] [--serve]`: the real service against the simulated GitHub and the
  * fake backends, on loopback, playing one scenario end to end — install, a pull
  * request with builds and tests, a new head superseding the old one, `/packit
  * cancel`, the check-run buttons, a push that costs no API call, the
  * maintenance sweep, and on a second repository the other two backends: a
  * differential OpenScanHub scan against the branch build, and a VM image built
  * on `/packit vm-image-build`. Every step checks what it prints; the exit code
- * says whether all of them behaved.
+ * says whether all of them behaved. `--serve` keeps it all running afterwards, with
+ * the dashboard on the service's port: the first line is `{"dashboard": "<url>"}`.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
@@ -40,6 +41,12 @@ export interface DemoOptions {
   log?: (line: string) => void;
   /** Run the service on a fresh database on this PostgreSQL server (`npm run demo` passes `DATABASE_URL`). */
   postgresUrl?: string;
+  /**
+   * `--serve`: first print `{"dashboard": "<url>"}`, and after the scenario keep
+   * everything running (the dashboard shows its data) until this resolves
+   * (Ctrl-C / SIGTERM when run from the command line).
+   */
+  serveUntil?: Promise<unknown>;
 }
 
 export interface DemoSummary {
@@ -271,8 +278,9 @@ class Scenario {
     return Object.fromEntries(this.env.sim.checkRuns("acme", repo, sha).map((c) => [c.name, c.status === "completed" ? c.conclusion ?? "completed" : c.status]));
   }
 
+  /** The newest check run of that name (a re-run is a new check run; the old one keeps its result). */
   run(sha: string, name: string, repo: RepoName = "widget"): CheckRunRecord {
-    const run = this.env.sim.checkRuns("acme", repo, sha).find((c) => c.name === name);
+    const run = this.env.sim.checkRuns("acme", repo, sha).findLast((c) => c.name === name);
     expect(run !== undefined, `a check run ${name} on ${short(sha)}`, () => JSON.stringify(this.checks(sha, repo)));
     return run;
   }
@@ -453,7 +461,7 @@ function steps(s: Scenario): Step[] {
         const codes = report.results.map((r) => `${r.check}=${r.code}`).sort();
         const want = [`${RPM_44}=0`, `${TF_RAWHIDE}=0`, `${TF_44}=0`].sort();
         expect(report.overall === "all" && JSON.stringify(codes) === JSON.stringify(want), `overall "all", ${want.join(", ")}`, () => `${report.overall}, ${codes.join(", ")}`);
-        const reason = `Superseded by ${B}`;
+        const reason = `Cancelled: superseded by ${B}`;
         await s.waitForChecks(s.shaA, { [RPM_44]: "cancelled", [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled" }, "the superseded jobs' checks cancelled");
         const titles = [RPM_44, TF_RAWHIDE, TF_44].map((n) => s.run(s.shaA, n).output.title);
         expect(titles.every((t) => t === reason), `cancelled checks titled "${reason}"`, () => JSON.stringify(titles));
@@ -511,14 +519,20 @@ function steps(s: Scenario): Step[] {
       async run() {
         const held = s.hold(s.shaB, TF_RAWHIDE);
         const before = fakes.testingFarm.submissions;
+        const old = s.run(s.shaB, TF_RAWHIDE);
         await s.send("check_run", s.pressButton(s.shaB, TF_RAWHIDE, "rerun", "maintainer"));
         await held;
         await s.waitForChecks(s.shaB, { [TF_RAWHIDE]: "in_progress" }, "the re-run test running");
-        const statuses = s.run(s.shaB, TF_RAWHIDE).history.map((h) => h.status);
-        // Quick successive states may be coalesced into one write, so only the reopening itself is certain.
-        const reopened = statuses.indexOf("completed") >= 0 && statuses.at(-1) !== "completed";
-        expect(reopened && fakes.testingFarm.submissions === before + 1, "the same check reopened, one new Testing Farm request", () => `${statuses.join(" → ")}; ${fakes.testingFarm.submissions - before} new request(s)`);
-        return { line: `Re-run button on ${TF_RAWHIDE} by @maintainer: the same check reopened (${statuses.slice(statuses.lastIndexOf("completed") + 1).join(" → ")}), new Testing Farm request` };
+        // A re-run is a new check run, as on GitHub; the old one keeps its result and is linked from the new one.
+        const fresh = s.run(s.shaB, TF_RAWHIDE);
+        const kept = s.env.sim.checkRuns("acme", "widget", s.shaB).find((c) => c.id === old.id)!;
+        const linked = fresh.output.summary?.includes(`(${old.details_url})`) ?? false;
+        expect(
+          fresh.id !== old.id && kept.status === "completed" && kept.conclusion === old.conclusion && linked && fakes.testingFarm.submissions === before + 1,
+          "a new check run linking the old one, which keeps its result; one new Testing Farm request",
+          () => `new run ${fresh.id !== old.id}, old ${kept.status}/${kept.conclusion}, linked ${linked}; ${fakes.testingFarm.submissions - before} new request(s)`,
+        );
+        return { line: `Re-run button on ${TF_RAWHIDE} by @maintainer: a new check run (the old one stays ${old.conclusion}), new Testing Farm request` };
       },
     },
     {
@@ -746,6 +760,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const t0 = Date.now();
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s]`;
   const env = await startEnvironment({ phaseMs: PHASE_MS, postgresUrl: opts.postgresUrl });
+  if (opts.serveUntil) log(`{"dashboard": ${JSON.stringify(env.service.url)}}`);
   let scenario: Scenario | undefined;
   let passed = 0;
   let total = 0;
@@ -773,18 +788,26 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       }
     }
     summary = await summarise(env, passed, failure, Date.now() - t0);
-  } finally {
+  } catch (err) {
     scenario?.stop();
     await env.stop();
+    throw err;
   }
+  scenario.stop();
   for (const line of summaryLines(summary, total)) log(line);
   if (opts.json) log(JSON.stringify(summary));
+  if (opts.serveUntil) {
+    log(`dashboard: ${env.service.url} (simulated GitHub on ${env.sim.url}); Ctrl-C stops`);
+    await opts.serveUntil;
+  }
+  await env.stop();
   return summary;
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invokedDirectly) {
-  runDemo({ json: process.argv.includes("--json"), postgresUrl: process.env.DATABASE_URL }).then(
+  const serveUntil = process.argv.includes("--serve") ? new Promise((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve)) : undefined;
+  runDemo({ json: process.argv.includes("--json"), postgresUrl: process.env.DATABASE_URL, ...(serveUntil ? { serveUntil } : {}) }).then(
     (s) => {
       process.exitCode = s.ok ? 0 : 1;
     },

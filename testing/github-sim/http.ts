@@ -17,6 +17,8 @@ export type RouteGroup =
   | "comments"
   | "reactions"
   | "collaborators"
+  | "users"
+  | "oauth"
   | "graphql"
   | "unknown";
 
@@ -46,6 +48,8 @@ export interface Call {
   params: Record<string, string>;
   /** The installation of the access token, for installation-authenticated routes. */
   installationId: number | undefined;
+  /** The user of a user access token (the App's OAuth flow), for user-authenticated routes. */
+  userLogin?: string;
   /** The route's documentation URL, quoted in error bodies as GitHub does. */
   docs: string;
 }

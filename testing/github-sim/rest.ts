@@ -18,6 +18,7 @@ import {
   userJson,
   WEB,
 } from "./shapes.js";
+import { authenticatedUser, userInstallationRepos, userInstallations } from "./oauth.js";
 import { accountFor, normalizeRef, now, type RepoRecord, type Role } from "./state.js";
 
 export interface Route {
@@ -26,8 +27,8 @@ export interface Route {
   group: RouteGroup;
   /** Installation routes: the App permissions of which one is needed (none: any installation may). */
   needs: Permission[];
-  /** `jwt`: the app's JWT; `installation`: an installation access token; `none`: no credential (the manifest code is one). */
-  auth: "jwt" | "installation" | "none";
+  /** `jwt`: the app's JWT; `installation`: an installation access token; `user`: a user access token (OAuth); `none`: no credential (the manifest code is one). */
+  auth: "jwt" | "installation" | "user" | "none";
   docs: string;
   handle: (call: Call, sim: SimContext) => Reply;
 }
@@ -304,6 +305,11 @@ export const ROUTES: Route[] = [
     if (!inst) throw notFound();
     return ok(installationJson(inst, sim.state.app, sim.api));
   }),
+
+  // --- as a user (a user access token from the App's OAuth flow) ---
+  route("GET", "/user", "users", "user", "users/users#get-the-authenticated-user", authenticatedUser),
+  route("GET", "/user/installations", "users", "user", "apps/installations#list-app-installations-accessible-to-the-user-access-token", userInstallations),
+  route("GET", "/user/installations/{installation_id}/repositories", "users", "user", "apps/installations#list-repositories-accessible-to-the-user-access-token", userInstallationRepos),
 
   // --- as an installation (access token) ---
   route("GET", "/installation/repositories", "repos", "installation", "apps/installations#list-repositories-accessible-to-the-app-installation", (call, sim) => {

@@ -19,6 +19,7 @@ import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
 import { registerLearner } from "./known.js";
 import { checkRequest, checkResponse, description, invalidRequestMessage } from "./openapi.js";
 import type { AddPullRequestOptions, AddRepoOptions, GitHubSimOptions, InstallationView, SimInstallation, SimRepo, SimRequest } from "./options.js";
+import { OAuthFlow } from "./oauth.js";
 import { matchRoute } from "./rest.js";
 import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
 import {
@@ -57,6 +58,8 @@ export class GitHubSim {
   private readonly manifestCodes = new ManifestCodes();
   private state: SimState;
   private readonly tokens = new TokenStore();
+  /** The App's OAuth client: the web flow and the user tokens it issued. */
+  private readonly oauth = new OAuthFlow();
   private readonly faults = new Faults();
   private readonly rates: RateLimits;
   private readonly sockets = new Set<Socket>();
@@ -106,6 +109,24 @@ export class GitHubSim {
   /** The App's private key (PKCS#1 PEM, like the one GitHub lets you download). */
   get privateKey(): string {
     return this.app.keys.privateKey;
+  }
+
+  /** The App's OAuth client id and secret (its settings page on GitHub shows them; Probot's setup writes them to .env). */
+  get clientId(): string {
+    return this.oauth.clientId;
+  }
+
+  get clientSecret(): string {
+    return this.oauth.clientSecret;
+  }
+
+  /**
+   * Who is signed in to github.com in the browser that follows the App's OAuth
+   * authorize link: they approve at once. Undefined: GitHub's sign-in page.
+   */
+  signInAs(login: string | undefined): void {
+    if (login) this.state.knowUser(login);
+    this.oauth.signedInAs = login;
   }
 
   /** The secret webhooks are signed with. */
@@ -388,6 +409,14 @@ export class GitHubSim {
     const path = trimmed === "/api/graphql" ? "/graphql" : trimmed.replace(/^\/api\/v3(?=\/)/, "");
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
+    // github.com's OAuth web flow (not the API: no rate limit, no REST description).
+    const oauthReply = path === "/login/oauth/authorize" && method === "GET" ? this.oauth.authorize(url.searchParams) : path === "/login/oauth/access_token" && method === "POST" ? this.oauth.accessToken(raw, req.headers) : undefined;
+    if (oauthReply) {
+      this.requests.push({ method, path, group: "oauth", status: oauthReply.status, at, ms: Date.now() - at });
+      const body = oauthReply.body === undefined ? "" : typeof oauthReply.body === "string" ? oauthReply.body : JSON.stringify(oauthReply.body);
+      if (!res.destroyed) res.writeHead(oauthReply.status, { "content-type": "application/json; charset=utf-8", ...oauthReply.headers }).end(body);
+      return;
+    }
     if (method === "POST" && MANIFEST_FORM.test(path)) {
       const reply = this.manifestCodes.accept(raw);
       this.requests.push({ method, path, group: "app", status: reply.status, at, ms: Date.now() - at });
@@ -402,9 +431,10 @@ export class GitHubSim {
     // Who is asking decides the rate-limit bucket, even for answers that fail auth.
     const credential = BEARER.exec(String(req.headers.authorization ?? ""))?.[1];
     const installationId = credential && !looksLikeJwt(credential) ? this.tokens.installationOf(credential) : undefined;
-    const who = installationId !== undefined ? `installation ID ${installationId}` : credential ? `app ID ${this.appId}` : "127.0.0.1";
+    const userLogin = credential?.startsWith("ghu_") ? this.oauth.userOf(credential) : undefined;
+    const who = installationId !== undefined ? `installation ID ${installationId}` : userLogin ? `user ${userLogin}` : credential ? `app ID ${this.appId}` : "127.0.0.1";
     const resource = isGraphql ? "graphql" : "core";
-    const bucket = `${installationId ?? (credential ? "app" : "anonymous")}:${resource}`;
+    const bucket = `${installationId ?? (userLogin ? `user:${userLogin}` : credential ? "app" : "anonymous")}:${resource}`;
     const reqId = requestId();
 
     let reply: Reply;
@@ -412,7 +442,7 @@ export class GitHubSim {
     if (fault) {
       reply = faultReply(fault, group, who, this.rates.headers(bucket, resource), reqId);
     } else {
-      const denied = this.authenticate(isGraphql ? "installation" : matched?.route.auth, credential, installationId, docs, isGraphql);
+      const denied = this.authenticate(isGraphql ? "installation" : matched?.route.auth, credential, installationId, docs, isGraphql, userLogin);
       if (denied) {
         reply = denied;
       } else if (!matched && !isGraphql) {
@@ -421,7 +451,7 @@ export class GitHubSim {
         const reset = Number(this.rates.headers(bucket, resource)["x-ratelimit-reset"]);
         reply = primaryLimitReply(group, who, reset, this.opts.rateLimit, resource);
       } else {
-        reply = await this.dispatch(path, url, req, raw, matched, installationId, docs);
+        reply = await this.dispatch(path, url, req, raw, matched, installationId, docs, userLogin);
       }
     }
 
@@ -455,15 +485,17 @@ export class GitHubSim {
 
   /** GitHub's 401/403 answer when the credential does not fit the route; undefined when it does. */
   private authenticate(
-    needs: "jwt" | "installation" | "none" | undefined,
+    needs: "jwt" | "installation" | "user" | "none" | undefined,
     credential: string | undefined,
     installationId: number | undefined,
     docs: string,
     isGraphql: boolean,
+    userLogin?: string,
   ): Reply | undefined {
     const deny = (status: number, message: string): Reply => ({ status, body: errorBody(status, message, docs) });
     if (needs === undefined || needs === "none") return undefined;
     if (!credential) return deny(401, isGraphql ? "This endpoint requires you to be authenticated." : "Requires authentication");
+    if (needs === "user") return userLogin ? undefined : deny(401, "Bad credentials");
     if (needs === "jwt") {
       try {
         verifyAppJwt(credential, this.app.id, this.app.keys.publicKey);
@@ -487,6 +519,7 @@ export class GitHubSim {
     matched: ReturnType<typeof matchRoute>,
     installationId: number | undefined,
     docs: string,
+    userLogin?: string,
   ): Promise<Reply> {
     let body: unknown;
     try {
@@ -501,6 +534,7 @@ export class GitHubSim {
       body,
       params: matched?.params ?? {},
       installationId,
+      ...(userLogin ? { userLogin } : {}),
       docs,
     };
     if (!matched) return handleGraphql(call, this.ctx);
