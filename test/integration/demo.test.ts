@@ -13,8 +13,9 @@ describe("demo: the whole scenario in-process", () => {
     expect(JSON.parse(lines.at(-1)!)).toEqual(summary);
 
     // acme/widget: two heads of one PR with 6 checks each, and a manual test on the second; the superseded and cancelled ones end "cancelled", never "failure".
+    // A re-run is a new check run: the two re-runs of a cancelled test leave the cancelled runs as they were (4 + 2).
     // acme/gadget: the main branch build, then the PR's build, scan and (on request) VM image — all "success".
-    expect(summary.checks).toEqual({ success: 13, cancelled: 4 });
+    expect(summary.checks).toEqual({ success: 13, cancelled: 6 });
     // Supersede (3) + /packit cancel (2) + Cancel button (1) cancelled; a finished job (1); Koji refusing (1).
     expect(summary.cancellations).toEqual({ "0": 6, "1": 1, "2": 0, "3": 1 });
     // Every backend is used: widget's builds, tests and Koji builds; gadget's two Copr builds, one OpenScanHub scan and one compose.

@@ -74,12 +74,12 @@ describe("pipeline: a pull request runs builds, then tests", () => {
     expect(world.fakes.copr.submissions).toBe(2);
   });
 
-  it("reports a malformed config as one neutral check with the line, and runs nothing", async () => {
+  it("reports a malformed config as one failed check with the line, and runs nothing", async () => {
     world = await startWorld("jobs:\n  - job: copr_build\n    trigger: [pull_request\n");
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 10, headSha: sha, author: "contributor" }));
     const checks = await waitForChecks(world, sha, (c) => Object.keys(c).length === 1, "the config check");
-    expect(checks).toEqual({ "packit:config": "completed:neutral" });
+    expect(checks).toEqual({ "packit:config": "completed:failure" });
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.output?.summary).toMatch(/line \d+/);
     expect(world.fakes.copr.submissions).toBe(0);

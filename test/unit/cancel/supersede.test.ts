@@ -85,10 +85,14 @@ describe("cancel report", () => {
     expect(text.split("\n")).toEqual([
       "**Cancel: partial** — Cancelled by @me",
       "",
-      "| Job | Backend | Code | Result |",
+      "| Check run | Backend | Code | Result |",
       "| --- | --- | --- | --- |",
-      "| `c0` | copr | 0 | t0 |",
-      "| `c3` | copr | 3 | backend error: a\\|b |",
+      "| `c0` | Copr | 0 | t0 |",
+      "| `c3` | Copr | 3 | backend error: a\\|b |",
+      "",
+      // Each code that occurs is explained once, under the table.
+      "- **0** cancelled: the backend stopped it, or it had not started: it will not run.",
+      "- **3** backend error: the backend refused or failed to stop it; the job goes on (try again, or cancel it at the backend).",
     ]);
   });
 });
