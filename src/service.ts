@@ -9,6 +9,7 @@ import { openDatabase } from "./db/open.js";
 import { toError } from "./errors.js";
 import type { AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
+import { checkRedis } from "./github/redis.js";
 import { healthHandler } from "./health/index.js";
 import { resumePendingFlushes } from "./checks/index.js";
 import { CheckRunStore } from "./checks/store.js";
@@ -56,6 +57,7 @@ export interface Service {
  */
 export async function startService(opts: ServiceOptions): Promise<Service> {
   const { settings, log } = opts;
+  if (settings.redis.url && opts.appId && opts.privateKey) await checkRedis(settings.redis.url);
   const db = await openDatabase({ ...settings.database, onError: (err) => log.warn({ err: err.message }, "database connection lost") });
   const metrics = opts.metrics ?? createMetrics();
   const host = opts.host ?? "localhost";
@@ -94,6 +96,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       baseUrl: settings.github.baseUrl,
       log,
       Octokit,
+      // Probot's own Redis support: the throttling plugin's limiters (and, through its connection, our write lanes) live there.
+      redisConfig: settings.redis.url,
     }),
   });
   await server.load(async (app, { addHandler }) => {
@@ -130,6 +134,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       await Promise.all(workers.map((w) => w.stop(settings.worker.leaseMs / 2)));
       await Promise.all(Object.values(deps.backends).map((b) => b.close?.()));
       await tasks.stopWatching();
+      await Octokit.close();
       await db.close();
     },
   };

@@ -256,6 +256,14 @@ export const settingsSchema = z
       })
       .strict()
       .prefault({}),
+    /** A Redis shared by the replicas: GitHub rate limits (the throttling plugin's and our write spacing) count for all of them. `REDIS_URL` sets it too. */
+    redis: z
+      .object({
+        /** `redis://[:password@]host:6379[/db]` (or `rediss://`). Unset: each process keeps its own limits. */
+        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+      })
+      .strict()
+      .prefault({}),
     github: z
       .object({
         /** GitHub API base URL (GitHub Enterprise, or the local simulator in the demo). */
@@ -263,8 +271,10 @@ export const settingsSchema = z
         /** Retries of a rate-limited request before its update is left pending for the next flush. */
         rateLimitRetries: z.coerce.number().int().min(0).default(2),
         /**
-         * Minimum gap between two writes (and GraphQL requests) of one installation, ms.
-         * GitHub asks for 1 s to stay clear of secondary limits; batching keeps this cheap.
+         * Minimum gap between the starts of two writes (REST POST/PATCH/PUT/DELETE, GraphQL
+         * mutations) of one installation, ms; check-run writes have a lane of their own,
+         * reads are not spaced. GitHub asks for 1 s to stay clear of secondary limits;
+         * batching keeps this cheap.
          */
         writeIntervalMs: z.coerce.number().int().min(0).default(1000),
       })
@@ -344,6 +354,7 @@ export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv } = 
   const overrides = envOverrides(env);
   // The usual variable of hosted PostgreSQL; it wins over the settings file like PACKIT__ variables do.
   if (env.DATABASE_URL) overrides.database = { ...(overrides.database as object | undefined), url: env.DATABASE_URL };
+  if (env.REDIS_URL) overrides.redis = { ...(overrides.redis as object | undefined), url: env.REDIS_URL };
   return parseSettings(deepMerge(fromFile, overrides));
 }
 
