@@ -151,11 +151,11 @@ export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retrie
       // held until the write reaches `fetch` and for the interval after, so GitHub sees
       // the writes spaced even when one was held up behind reads in the plugin's queue.
       octokit.hook.wrap("request", async (request, options) => {
-        const lane = requestLane(options as { method: string; url: string; query?: unknown });
+        const lane = requestLane(options);
         if (lane !== "write" && lane !== "checks") return request(options);
         const limiter = lanes[lane].key(id);
         let release: (() => void) | undefined = await takeSlot(limiter, jobOptions, opts.writeIntervalMs, held);
-        const fetch = options.request?.fetch ?? globalThis.fetch;
+        const fetch = (options.request?.fetch as typeof globalThis.fetch | undefined) ?? globalThis.fetch;
         const spacedFetch: typeof globalThis.fetch = async (input, init) => {
           // A retry of the write (rate limit, 5xx) takes a new slot.
           const sent = release ?? (await takeSlot(limiter, jobOptions, opts.writeIntervalMs, held));

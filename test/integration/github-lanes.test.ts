@@ -46,7 +46,7 @@ it("20 config lookups of one installation go out at once while its writes stay s
   const reads = arrivals((r) => r.group === "graphql");
   const reactions = arrivals((r) => r.method === "POST" && r.path.endsWith("/reactions"));
   const checkRuns = arrivals((r) => r.method === "POST" && r.path.endsWith("/check-runs"));
-  const gaps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]!);
+  const gaps = (t: number[]) => t.slice(1).map((x, i) => x - t[i]);
 
   expect(reads).toHaveLength(20);
   // Spaced like writes, the 20th lookup would go out 19 s after the first: here all are in before the third reaction (≥ 2 s).
@@ -56,6 +56,6 @@ it("20 config lookups of one installation go out at once while its writes stay s
   expect(checkRuns).toHaveLength(3);
   for (const gap of gaps(checkRuns)) expect(gap).toBeGreaterThanOrEqual(WRITE_INTERVAL_MS - 100);
   // Neither kind of write waited for the other: each lane's first write is in before the other's second.
-  expect(checkRuns[0]!).toBeLessThan(reactions[1]!);
-  expect(reactions[0]!).toBeLessThan(checkRuns[1]!);
+  expect(checkRuns[0]).toBeLessThan(reactions[1]);
+  expect(reactions[0]).toBeLessThan(checkRuns[1]);
 }, 30_000);

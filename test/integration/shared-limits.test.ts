@@ -54,15 +54,15 @@ describe("write spacing shared by processes on one Redis", () => {
       const said = (word: string) =>
         new Promise<void>((resolve, reject) => {
           const check = () => out.includes(word) && resolve();
-          child.stdout!.on("data", (d: Buffer) => ((out += d.toString()), check()));
+          child.stdout.on("data", (d: Buffer) => ((out += d.toString()), check()));
           child.once("exit", (code) => (out.includes(word) ? resolve() : reject(new Error(`writer exited ${code} before "${word}": ${out}`))));
         });
       return { child, ready: said("ready"), done: said("done") };
     });
     await Promise.all(writers.map((w) => w.ready));
-    for (const w of writers) w.child.stdin!.write("go\n");
+    for (const w of writers) w.child.stdin.write("go\n");
     await Promise.all(writers.map((w) => w.done));
-    await Promise.all(writers.map((w) => (w.child.exitCode === null ? once(w.child, "exit") : undefined)));
+    await Promise.all(writers.map((w) => (w.child.exitCode === null ? once(w.child, "exit") : Promise.resolve())));
     return sim.requests
       .slice(startIndex)
       .filter((r) => r.method === "POST" && r.path.endsWith("/reactions"))
@@ -70,21 +70,21 @@ describe("write spacing shared by processes on one Redis", () => {
       .sort((a, b) => a - b);
   }
 
-  const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+  const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]);
 
   it("two processes on one Redis start one installation's writes at least the write interval apart", async () => {
     const times = await writeFromTwoProcesses(redis.url);
     expect(times).toHaveLength(2 * WRITES_EACH);
     // Arrival jitter (the request is built and sent after its slot) is a few ms, far below the interval.
     for (const gap of gaps(times)) expect(gap).toBeGreaterThanOrEqual(INTERVAL_MS - 60);
-    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((2 * WRITES_EACH - 1) * INTERVAL_MS - 100);
+    expect(times.at(-1)! - times[0]).toBeGreaterThanOrEqual((2 * WRITES_EACH - 1) * INTERVAL_MS - 100);
   }, 60_000);
 
   it("without the shared Redis each process spaces only its own writes (the control)", async () => {
     const times = await writeFromTwoProcesses(undefined);
     expect(times).toHaveLength(2 * WRITES_EACH);
     // The two sequences run side by side: the whole takes about as long as one process's share.
-    expect(times.at(-1)! - times[0]!).toBeLessThan((2 * WRITES_EACH - 1) * INTERVAL_MS - 100);
+    expect(times.at(-1)! - times[0]).toBeLessThan((2 * WRITES_EACH - 1) * INTERVAL_MS - 100);
   }, 60_000);
 });
 

@@ -19,11 +19,11 @@ const [owner, repo] = env.REPO!.split("/");
 // A process's first request to an installation also sets up the throttling plugin's own
 // limiter for it (on Redis: a script and a subscription); done here, it does not delay one
 // of the measured writes after its slot.
-await github.rest.repos.get({ owner: owner!, repo: repo! });
+await github.rest.repos.get({ owner: owner, repo: repo });
 process.stdout.write("ready\n");
 await once(process.stdin, "data");
 await Promise.all(
-  Array.from({ length: Number(env.WRITES) }, () => github.rest.reactions.createForIssueComment({ owner: owner!, repo: repo!, comment_id: Number(env.COMMENT_ID), content: "eyes" })),
+  Array.from({ length: Number(env.WRITES) }, () => github.rest.reactions.createForIssueComment({ owner: owner, repo: repo, comment_id: Number(env.COMMENT_ID), content: "eyes" })),
 );
 process.stdout.write("done\n");
 await Octokit.close();

@@ -29,8 +29,8 @@ export async function startRedisServer(): Promise<RedisServer> {
       out += d.toString();
       if (out.includes("Ready to accept connections")) resolve();
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
   });
   try {
     await ready;
