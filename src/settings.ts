@@ -53,9 +53,19 @@ const releaseList = z
   })
   .strict();
 
+/** What one process runs (see `role`). */
+export const ROLES = ["all", "web", "worker"] as const;
+export type Role = (typeof ROLES)[number];
+
 /** Every service setting, with its default. `.env.example` documents each. */
 export const settingsSchema = z
   .object({
+    /**
+     * What this process runs: `web` (webhooks, health, the pages; never claims a task),
+     * `worker` (the worker pools and the cron; serves only health and metrics) or `all`.
+     * `--role` on the command line wins.
+     */
+    role: z.enum(ROLES).default("all"),
     database: z
       .object({
         /** The embedded SQLite file (the default engine). */
@@ -89,8 +99,8 @@ export const settingsSchema = z
         shortConcurrency: z.coerce.number().int().min(1).max(64).default(2),
         pollIntervalMs: z.coerce.number().int().min(10).default(1000),
         leaseMs: z.coerce.number().int().min(100).default(60_000),
-        /** Run the workers in the web process (default); false for a web-only process, with `npm run cli -- worker` elsewhere. */
-        enabled: z.boolean().default(true),
+        /** Replaced by `role`; named here so an old settings file gets a message saying so. */
+        enabled: z.undefined({ error: "replaced by role: web (no workers), worker (workers only) or all" }).optional(),
         retryBaseMs: z.coerce.number().int().min(1).default(2000),
         retryMaxMs: z.coerce.number().int().min(1).default(300_000),
         maxAttempts: z.coerce.number().int().min(1).default(6),
