@@ -92,7 +92,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     githubApp: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
   };
 
-  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs });
+  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs, requestTimeoutMs: settings.github.requestTimeoutMs });
   const probotOptions = {
     appId: opts.appId,
     privateKey: opts.privateKey,

@@ -287,6 +287,12 @@ export const settingsSchema = z
          * batching keeps this cheap.
          */
         writeIntervalMs: z.coerce.number().int().min(0).default(1000),
+        /**
+         * A GitHub request (any: REST, GraphQL, token) that has not answered in this long,
+         * ms, is abandoned and retried like a 5xx (Octokit's retry plugin: up to 3 times,
+         * after 1, 4 and 9 s). GitHub itself ends requests after 10 s.
+         */
+        requestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
       })
       .strict()
       .prefault({}),

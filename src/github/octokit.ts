@@ -55,6 +55,17 @@ function isAuthRequest(method: string, pathname: string): boolean {
   );
 }
 
+/** `fetch` that gives up after `timeoutMs` (a fresh timer per attempt: retries reuse the request options). */
+function timedFetch(fetch: typeof globalThis.fetch, timeoutMs: number): typeof globalThis.fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  };
+}
+
+/** @octokit/plugin-retry's own list, plus 429 (see the retry option below). */
+const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+
 /** What the throttling plugin expects of a limiter group; ours lets every request through at once. */
 const NO_SPACING = { key: () => ({ schedule: <T>(_options: unknown, fn: () => Promise<T>) => fn() }) };
 
@@ -87,6 +98,10 @@ type SharedConnection = Bottleneck.IORedisConnection & { disconnect(flush?: bool
  * plugin a Bottleneck Redis connection; our lanes use the same connection, so every
  * replica sharing that Redis spaces one installation's writes as one process would.
  *
+ * Timeout: every request (REST, GraphQL, the token exchange) that has not answered
+ * within `requestTimeoutMs` is abandoned; Octokit's retry plugin retries it as a 5xx,
+ * so a GitHub that hangs holds no job, lease or lane for longer than that.
+ *
  * Retries: Probot's own defaults do not retry secondary limits; we retry primary and
  * secondary limits (honouring retry-after) up to `retries` times, logging each hit
  * once with its wait. After that the request fails and the caller keeps its work
@@ -95,7 +110,7 @@ type SharedConnection = Bottleneck.IORedisConnection & { disconnect(flush?: bool
  * `close()` waits for the lanes' held slots and disconnects the shared Redis
  * connection, if any (at shutdown).
  */
-export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retries: number; writeIntervalMs: number }) {
+export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retries: number; writeIntervalMs: number; requestTimeoutMs: number }) {
   const { log, metrics, retries } = opts;
   const onLimit = (kind: "primary" | "secondary") => (retryAfter: number, options: { method: string; url: string; request?: { retryCount?: number } }, _octokit: unknown, retryCount?: number) => {
     const count = retryCount ?? options.request?.retryCount ?? 0;
@@ -127,8 +142,14 @@ export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retrie
   const WithPolicy = ProbotOctokit.defaults((instanceOptions: Record<string, unknown>) => {
     const connection = (instanceOptions.throttle as { connection?: SharedConnection } | undefined)?.connection;
     if (connection) connections.add(connection);
+    const request = instanceOptions.request as { fetch?: typeof globalThis.fetch } | undefined;
     return {
     ...instanceOptions,
+    // The client's own requests and its auth strategy's (token exchange) go through this fetch.
+    request: { ...request, fetch: timedFetch(request?.fetch ?? globalThis.fetch, opts.requestTimeoutMs) },
+    // Rate limits (403, 429) belong to the throttling plugin, which waits retry-after; once it
+    // gives up, the retry plugin must not try again after its own (n+1)² s (16 s after three).
+    retry: { ...(instanceOptions.retry as object | undefined), doNotRetry: DO_NOT_RETRY },
     // Probot passes its own throttle handlers in (and its Redis connection); ours replace the handlers (this function runs last).
     throttle: {
       ...(instanceOptions.throttle as object),

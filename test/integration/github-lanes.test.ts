@@ -23,7 +23,7 @@ beforeAll(async () => {
   sim.addPullRequest({ owner: "acme", repo: "widget", number: 1, headSha: head });
   commentId = sim.addComment("acme", "widget", 1, { body: "/packit build", author: "contributor" }).id;
   const log = await createLogger({ level: "silent" });
-  Octokit = createOctokitClass({ log, metrics: createMetrics({ defaultMetrics: false }), retries: 0, writeIntervalMs: WRITE_INTERVAL_MS });
+  Octokit = createOctokitClass({ log, metrics: createMetrics({ defaultMetrics: false }), retries: 0, writeIntervalMs: WRITE_INTERVAL_MS, requestTimeoutMs: 30_000 });
   github = await new Probot({ appId: sim.appId, privateKey: sim.privateKey, baseUrl: sim.url, log, Octokit }).auth(INSTALLATION);
   // The installation token is fetched by the first request; later ones reuse it (as in the service).
   await github.rest.repos.get({ owner: "acme", repo: "widget" });

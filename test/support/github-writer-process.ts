@@ -12,7 +12,7 @@ import { createMetrics } from "../../src/metrics/index.js";
 
 const env = process.env;
 const log = await createLogger({ level: "silent" });
-const Octokit = createOctokitClass({ log, metrics: createMetrics({ defaultMetrics: false }), retries: 0, writeIntervalMs: Number(env.WRITE_INTERVAL_MS) });
+const Octokit = createOctokitClass({ log, metrics: createMetrics({ defaultMetrics: false }), retries: 0, writeIntervalMs: Number(env.WRITE_INTERVAL_MS), requestTimeoutMs: 30_000 });
 const probot = new Probot({ appId: Number(env.APP_ID), privateKey: env.PRIVATE_KEY, baseUrl: env.GITHUB_URL, log, Octokit, redisConfig: env.REDIS_URL || undefined });
 const github = await probot.auth(Number(env.INSTALLATION_ID));
 const [owner, repo] = env.REPO!.split("/");
