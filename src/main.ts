@@ -1,13 +1,16 @@
 /**
- * Process entry (`npm start`): settings from packit-probot.yaml and the environment,
- * GitHub App credentials from Probot's usual variables (APP_ID, PRIVATE_KEY or
- * PRIVATE_KEY_PATH, WEBHOOK_SECRET), then server + workers + cron in one process.
+ * Process entry (`npm start [-- --role web|worker|all]`): settings from
+ * packit-probot.yaml and the environment, GitHub App credentials from Probot's usual
+ * variables (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET), then what the
+ * role runs: the server, the workers and the cron (`all`, the default), the server
+ * only (`web`) or the workers and the cron (`worker`).
  */
 import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
 import { getPrivateKey } from "@probot/get-private-key";
 import { createLogger } from "./log.js";
 import { SettingsError } from "./errors.js";
-import { loadSettings } from "./settings.js";
+import { loadSettings, ROLES, type Role } from "./settings.js";
 import { startService } from "./service.js";
 
 async function main(): Promise<void> {
@@ -17,7 +20,9 @@ async function main(): Promise<void> {
   const log = await createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT === "json" ? "json" : env.LOG_FORMAT === "pretty" ? "pretty" : undefined });
   let settings;
   try {
+    const role = roleArgument(process.argv.slice(2));
     settings = loadSettings();
+    if (role) settings = { ...settings, role };
   } catch (err) {
     if (err instanceof SettingsError) {
       log.fatal(err.message);
@@ -37,7 +42,7 @@ async function main(): Promise<void> {
     webhookProxy: env.WEBHOOK_PROXY_URL,
   });
   if (service.mode === "setup") log.info(`No GitHub App credentials: open ${service.url} to register the App`);
-  else log.info(`packit-probot ready on ${service.url} (${service.deps!.db.description})`);
+  else log.info(`packit-probot ready on ${service.url} (role ${service.role}, ${service.deps!.db.description})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -54,6 +59,19 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** `--role web|worker|all` (or `--role=…`); it wins over the `role` setting (`PACKIT__ROLE`). */
+function roleArgument(args: string[]): Role | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { role: { type: "string" } }, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new SettingsError(`${(err as Error).message} (usage: npm start -- [--role ${ROLES.join("|")}])`);
+  }
+  if (values.role === undefined) return undefined;
+  if (!(ROLES as readonly string[]).includes(values.role)) throw new SettingsError(`--role: must be one of ${ROLES.join(", ")}, not ${JSON.stringify(values.role)}`);
+  return values.role as Role;
 }
 
 main().catch((err) => {

@@ -1,3 +1,4 @@
+import { createServer, type Server as HttpServer } from "node:http";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Probot, Server } from "probot";
@@ -5,20 +6,21 @@ import type { Logger } from "pino";
 import { createBackends, type Backends } from "./backends/index.js";
 import { removeStaleStaging } from "./backends/openscanhub/upload.js";
 import { openDatabase } from "./db/open.js";
-import { toError } from "./errors.js";
+import { SettingsError, toError } from "./errors.js";
 import type { AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
+import { checkRedis } from "./github/redis.js";
 import { dashboardHandler } from "./dashboard/index.js";
-import { healthHandler } from "./health/index.js";
+import { healthHandler, loopsAlive } from "./health/index.js";
 import { resumePendingFlushes } from "./checks/index.js";
-import { reconcileIntents } from "./pipeline/runner.js";
 import { CheckRunStore } from "./checks/store.js";
 import { createApp } from "./index.js";
 import { createMetrics, type Metrics } from "./metrics/index.js";
 import { metricsHandler, startMetricsServer } from "./metrics/http.js";
+import { reconcileIntents } from "./pipeline/runner.js";
 import { PipelineStore } from "./pipeline/store.js";
 import { TaskStore, Worker, exponentialBackoff } from "./queue/index.js";
-import type { Settings } from "./settings.js";
+import type { Role, Settings } from "./settings.js";
 import { DELIVERY_QUEUE, LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
 import { startMaintenanceCron } from "./maintenance/cron.js";
 import { freePort } from "./util/net.js";
@@ -48,6 +50,7 @@ export interface Service {
   url: string;
   /** "app" once credentials are set; "setup" while the App still has to be registered. */
   mode: "app" | "setup";
+  role: Role;
   /** Where Prometheus scrapes: a port of its own, or the public one with a bearer token (`metrics.*`). */
   metricsUrl?: string;
   deps?: AppDeps;
@@ -55,18 +58,28 @@ export interface Service {
 }
 
 /**
- * Start the whole service in this process: the Probot server (webhooks, health,
- * metrics), the workers (one pool for long tasks, one reserved for short tasks)
- * and the maintenance cron, on the embedded SQLite database or PostgreSQL.
+ * Start the service in this process, in its role (`settings.role`):
+ * - `all`: the Probot server (webhooks, health, metrics), the workers (one pool for
+ *   long tasks, one reserved for short tasks) and the maintenance cron;
+ * - `web`: the server only — it records deliveries and queues tasks, never claims one;
+ * - `worker`: the workers and the cron, with a server for health and metrics only.
+ * On the embedded SQLite database or PostgreSQL; with `redis.url`, GitHub rate limits
+ * are shared with every other process on that Redis.
  */
 export async function startService(opts: ServiceOptions): Promise<Service> {
   const { settings, log } = opts;
+  const role = settings.role;
+  const hasCredentials = Boolean(opts.appId && opts.privateKey);
+  if (role === "worker" && !hasCredentials) {
+    throw new SettingsError("role worker: needs the GitHub App's credentials (APP_ID, and PRIVATE_KEY or PRIVATE_KEY_PATH); register the App through a web process first");
+  }
+  if (settings.redis.url && hasCredentials) await checkRedis(settings.redis.url);
   const db = await openDatabase({ ...settings.database, onError: (err) => log.warn({ err: err.message }, "database connection lost") });
   const metrics = opts.metrics ?? createMetrics();
   const host = opts.host ?? "localhost";
   const port = opts.port === 0 ? await freePort() : (opts.port ?? 3000);
 
-  if (!opts.appId || !opts.privateKey) return startSetupMode({ db, log, host, port });
+  if (!hasCredentials) return startSetupMode({ db, log, host, port, role });
 
   const now = opts.now ?? Date.now;
   const tasks = new TaskStore<AppTasks>(db, { now, agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts });
@@ -86,71 +99,137 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     githubApp: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
   };
 
-  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs });
-  const server = new Server({
-    host,
-    port,
-    webhookPath: opts.webhookPath,
-    webhookProxy: opts.webhookProxy,
+  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs, requestTimeoutMs: settings.github.requestTimeoutMs });
+  const probotOptions = {
+    appId: opts.appId,
+    privateKey: opts.privateKey,
+    secret: opts.webhookSecret,
+    baseUrl: settings.github.baseUrl,
     log,
-    Probot: Probot.defaults({
-      appId: opts.appId,
-      privateKey: opts.privateKey,
-      secret: opts.webhookSecret,
-      baseUrl: settings.github.baseUrl,
-      log,
-      Octokit,
-    }),
+    Octokit,
+    // Probot's own Redis support: the throttling plugin's limiters (and, through its connection, our write lanes) live there.
+    redisConfig: settings.redis.url,
+  };
+  const runsWorkers = role !== "web";
+  const workers: Worker<AppTasks>[] = [];
+  const startedAt = Date.now();
+  // A pool stuck this long has stopped renewing its leases: other replicas take its tasks over.
+  const stallMs = Math.max(3 * settings.worker.pollIntervalMs, settings.worker.leaseMs / 2);
+  const health = healthHandler({
+    role,
+    db,
+    loops: runsWorkers ? () => loopsAlive(workers.map((w) => ({ id: w.id, lastTickAt: w.lastTickAt ?? startedAt })), Date.now(), stallMs) : undefined,
   });
-  await server.load(async (app, { addHandler }) => {
-    deps.github = (installationId) => app.auth(installationId);
-    deps.githubApp = () => app.auth();
-    await createApp(deps)(app, { cwd: process.cwd(), addHandler });
-    await resumePendingFlushes(deps);
-    // Submissions a crash cut short before their backend id was stored: adopt them or make them once.
-    await reconcileIntents(deps);
-    addHandler(healthHandler({ db }));
-    // /metrics on the public port only behind a bearer token; otherwise on a port of its own.
-    if (settings.metrics.token) addHandler(metricsHandler({ metrics, store: tasks, token: settings.metrics.token }));
-    addHandler(dashboardHandler(deps, { signingSecret: opts.privateKey! }));
-    // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
-    addHandler(await app.getNodeMiddleware({ path: "/" }));
-  });
-  const http = await server.start();
-  guardWebhookRequests(http, { paths: ["/", opts.webhookPath ?? "/api/github/webhooks"] });
+
+  // /metrics on the public port only behind a bearer token; otherwise on a port of its own.
+  const routes = settings.metrics.token ? [health, metricsHandler({ metrics, store: tasks, token: settings.metrics.token })] : [health];
+  const front =
+    role === "worker"
+      ? await startHealthServer({ deps, probotOptions, routes, host, port })
+      : await startWebServer({ deps, probotOptions, routes, host, port, webhookPath: opts.webhookPath, webhookProxy: opts.webhookProxy, signingSecret: opts.privateKey! });
   const ownMetrics =
     settings.metrics.port !== undefined || !settings.metrics.token
       ? await startMetricsServer({ metrics, store: tasks, host: settings.metrics.host, port: settings.metrics.port ?? 0 })
       : undefined;
   if (ownMetrics) log.info({ url: ownMetrics.url }, "metrics served");
 
-  const workers: Worker<AppTasks>[] = [];
-  if (settings.worker.enabled) {
+  if (runsWorkers) {
+    await resumePendingFlushes(deps);
+    // Submissions a crash cut short before their backend id was stored: adopt them or make them once.
+    await reconcileIntents(deps);
     workers.push(...startWorkers(deps));
     // SRPMs a killed process was moving to OpenScanHub are still on disk.
     removeStaleStaging(settings.backends.openscanhub.tempDir)
       .then((n) => n > 0 && log.info({ removed: n }, "removed stale OpenScanHub staging directories"))
       .catch((err: unknown) => log.warn({ err: toError(err).message }, "could not look for stale OpenScanHub staging"));
   }
-  const cron = settings.cron.enabled ? startMaintenanceCron(deps) : undefined;
+  const cron = runsWorkers && settings.cron.enabled ? startMaintenanceCron(deps) : undefined;
 
-  const address = http.address();
-  const boundPort = typeof address === "object" && address ? address.port : port;
   return {
-    url: `http://${host}:${boundPort}`,
+    url: `http://${host}:${front.port}`,
     mode: "app",
-    metricsUrl: ownMetrics?.url ?? `http://${host}:${boundPort}/metrics`,
+    role,
+    metricsUrl: ownMetrics?.url ?? `http://${host}:${front.port}/metrics`,
     deps,
     async stop() {
       cron?.stop();
-      await server.stop();
+      await front.stop();
       await ownMetrics?.stop();
       await Promise.all(workers.map((w) => w.stop(settings.worker.leaseMs / 2)));
-      await Promise.all(Object.values(deps.backends).map((b) => b.close?.()));
+      await Promise.all(Object.values(deps.backends).map((b) => b.close?.() ?? Promise.resolve()));
       await tasks.stopWatching();
+      await Octokit.close();
       await db.close();
     },
   };
+}
+
+type ProbotOptions = ConstructorParameters<typeof Probot>[0] & {};
+type Handler = ReturnType<typeof healthHandler>;
+interface Front {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The web role's server: Probot's (webhooks at `/` and the webhook path), the app's routes, health, the dashboard. */
+async function startWebServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Handler[]; host: string; port: number; webhookPath?: string; webhookProxy?: string; signingSecret: string }): Promise<Front> {
+  const { deps } = o;
+  const server = new Server({ host: o.host, port: o.port, webhookPath: o.webhookPath, webhookProxy: o.webhookProxy, log: deps.log, Probot: Probot.defaults(o.probotOptions) });
+  await server.load(async (app, { addHandler }) => {
+    deps.github = (installationId) => app.auth(installationId);
+    deps.githubApp = () => app.auth();
+    await createApp(deps)(app, { cwd: process.cwd(), addHandler });
+    for (const route of o.routes) addHandler(route);
+    addHandler(dashboardHandler(deps, { signingSecret: o.signingSecret }));
+    // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
+    addHandler(await app.getNodeMiddleware({ path: "/" }));
+  });
+  const http = await server.start();
+  guardWebhookRequests(http, { paths: ["/", o.webhookPath ?? "/api/github/webhooks"] });
+  return { port: boundPort(http, o.port), stop: () => server.stop() };
+}
+
+/**
+ * The worker role's server: health, readiness and metrics, nothing else. The app is
+ * loaded (its task handlers, GitHub clients) but its routes are not served: webhooks,
+ * Testing Farm notifications and pages go to the web processes.
+ */
+async function startHealthServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Handler[]; host: string; port: number }): Promise<Front> {
+  const { deps } = o;
+  const probot = new Probot(o.probotOptions);
+  deps.github = (installationId) => probot.auth(installationId);
+  deps.githubApp = () => probot.auth();
+  await probot.load(createApp(deps), { cwd: process.cwd(), addHandler: () => undefined });
+  const http = createServer((req, res) => {
+    serveFirst(o.routes, req, res)
+      .then((handled) => handled || res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found: a worker process serves /healthz, /readyz and /metrics only"}'))
+      .catch((err: unknown) => {
+        deps.log.error({ err: toError(err) }, "health request failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(o.port, o.host, () => resolve());
+  });
+  return {
+    port: boundPort(http, o.port),
+    stop: () => new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    }),
+  };
+}
+
+function boundPort(http: HttpServer, fallback: number): number {
+  const address = http.address();
+  return typeof address === "object" && address ? address.port : fallback;
+}
+
+/** Offer a request to each route in turn; true when one answered it. */
+async function serveFirst(routes: readonly Handler[], req: Parameters<Handler>[0], res: Parameters<Handler>[1]): Promise<boolean> {
+  for (const route of routes) if (await route(req, res)) return true;
+  return false;
 }
 
 /** The long-task pool, the pool reserved for short tasks and the one for what deliveries imply. */
@@ -181,7 +260,7 @@ export function startWorkers(deps: AppDeps): Worker<AppTasks>[] {
  * setup flow only through `run()`, which cannot add handlers, so we load its
  * setup handler factory from the installed package.
  */
-async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string; port: number }): Promise<Service> {
+async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string; port: number; role: Role }): Promise<Service> {
   // smee.io cannot be reached from every machine; set WEBHOOK_PROXY_URL to use it.
   process.env.NO_SMEE_SETUP ??= "true";
   const probotLib = dirname(fileURLToPath(import.meta.resolve("probot")));
@@ -195,13 +274,12 @@ async function startSetupMode(o: { db: AppDeps["db"]; log: Logger; host: string;
     Probot: Probot.defaults({ appId: 1, privateKey: "unused in setup mode", log: o.log }),
   });
   await server.loadHandlerFactory(setupAppFactory({ host: o.host, port: o.port, log: o.log.child({ name: "setup" }) }));
-  server.addHandler(healthHandler({ db: o.db }));
+  server.addHandler(healthHandler({ role: o.role, db: o.db }));
   const http = await server.start();
-  const address = http.address();
-  const port = typeof address === "object" && address ? address.port : o.port;
   return {
-    url: `http://${o.host}:${port}`,
+    url: `http://${o.host}:${boundPort(http, o.port)}`,
     mode: "setup",
+    role: o.role,
     async stop() {
       await server.stop();
       await o.db.close();

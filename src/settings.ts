@@ -53,9 +53,19 @@ const releaseList = z
   })
   .strict();
 
+/** What one process runs (see `role`). */
+export const ROLES = ["all", "web", "worker"] as const;
+export type Role = (typeof ROLES)[number];
+
 /** Every service setting, with its default. `.env.example` documents each. */
 export const settingsSchema = z
   .object({
+    /**
+     * What this process runs: `web` (webhooks, health, the pages; never claims a task),
+     * `worker` (the worker pools and the cron; serves only health and metrics) or `all`.
+     * `--role` on the command line wins.
+     */
+    role: z.enum(ROLES).default("all"),
     database: z
       .object({
         /** The embedded SQLite file (the default engine). */
@@ -91,8 +101,8 @@ export const settingsSchema = z
         deliveryConcurrency: z.coerce.number().int().min(1).max(64).default(4),
         pollIntervalMs: z.coerce.number().int().min(10).default(1000),
         leaseMs: z.coerce.number().int().min(100).default(60_000),
-        /** Run the workers in the web process (default); false for a web-only process, with `npm run cli -- worker` elsewhere. */
-        enabled: z.boolean().default(true),
+        /** Replaced by `role`; named here so an old settings file gets a message saying so. */
+        enabled: z.undefined({ error: "replaced by role: web (no workers), worker (workers only) or all" }).optional(),
         retryBaseMs: z.coerce.number().int().min(1).default(2000),
         retryMaxMs: z.coerce.number().int().min(1).default(300_000),
         maxAttempts: z.coerce.number().int().min(1).default(6),
@@ -289,6 +299,14 @@ export const settingsSchema = z
       })
       .strict()
       .prefault({}),
+    /** A Redis shared by the replicas: GitHub rate limits (the throttling plugin's and our write spacing) count for all of them. `REDIS_URL` sets it too. */
+    redis: z
+      .object({
+        /** `redis://[:password@]host:6379[/db]` (or `rediss://`). Unset: each process keeps its own limits. */
+        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+      })
+      .strict()
+      .prefault({}),
     github: z
       .object({
         /** GitHub API base URL (GitHub Enterprise, or the local simulator in the demo). */
@@ -296,10 +314,18 @@ export const settingsSchema = z
         /** Retries of a rate-limited request before its update is left pending for the next flush. */
         rateLimitRetries: z.coerce.number().int().min(0).default(2),
         /**
-         * Minimum gap between two writes (and GraphQL requests) of one installation, ms.
-         * GitHub asks for 1 s to stay clear of secondary limits; batching keeps this cheap.
+         * Minimum gap between the starts of two writes (REST POST/PATCH/PUT/DELETE, GraphQL
+         * mutations) of one installation, ms; check-run writes have a lane of their own,
+         * reads are not spaced. GitHub asks for 1 s to stay clear of secondary limits;
+         * batching keeps this cheap.
          */
         writeIntervalMs: z.coerce.number().int().min(0).default(1000),
+        /**
+         * A GitHub request (any: REST, GraphQL, token) that has not answered in this long,
+         * ms, is abandoned and retried like a 5xx (Octokit's retry plugin: up to 3 times,
+         * after 1, 4 and 9 s). GitHub itself ends requests after 10 s.
+         */
+        requestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
       })
       .strict()
       .prefault({}),
@@ -382,6 +408,7 @@ export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv } = 
     const dashboard = (overrides.dashboard ?? {}) as Record<string, unknown>;
     overrides.dashboard = { ...dashboard, oauth: { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET, ...(dashboard.oauth as object | undefined) } };
   }
+  if (env.REDIS_URL) overrides.redis = { ...(overrides.redis as object | undefined), url: env.REDIS_URL };
   return parseSettings(deepMerge(fromFile, overrides));
 }
 

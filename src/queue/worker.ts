@@ -64,6 +64,7 @@ export class Worker<M extends TaskMap> {
   private pumpAgain = false;
   private ticking: Promise<void> | undefined;
   private ticks = 0;
+  private lastTick: number | undefined;
   private readonly onEnqueued = (queue: string) => {
     if (queue === "*" || this.opts.queues.includes(queue)) this.pump();
   };
@@ -91,6 +92,11 @@ export class Worker<M extends TaskMap> {
     this.timer = setInterval(() => void this.tick(), this.opts.pollIntervalMs);
     this.timer.unref();
     void this.tick();
+  }
+
+  /** When the loop last finished a round (lease recovery, heartbeats), epoch ms; undefined before the first or once stopped. */
+  get lastTickAt(): number | undefined {
+    return this.stopping ? undefined : this.lastTick;
   }
 
   /** How many tasks this worker runs now. */
@@ -132,6 +138,8 @@ export class Worker<M extends TaskMap> {
       } catch (err) {
         if (!this.stopping) this.tickFault.report(err);
       }
+      // A round that failed still shows the loop alive; readiness tells whether the database answers.
+      this.lastTick = Date.now();
     };
     this.ticking = run().finally(() => (this.ticking = undefined));
     await this.ticking;

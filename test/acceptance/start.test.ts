@@ -16,7 +16,7 @@ it("npm start without App credentials serves Probot's setup page and the health 
   const setup = await fetch(`${server.url}/probot`);
   expect(setup.status).toBe(200);
   expect(await setup.text()).toContain("packit-probot");
-  expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "ok" });
+  expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "ok", role: "all" });
   expect(await (await fetch(`${server.url}/readyz`)).json()).toMatchObject({ status: "ready" });
 }, 40_000);
 
@@ -28,4 +28,12 @@ it("stops with a message naming database.url when the PostgreSQL server cannot b
   const err = await startServerProcess({ DATABASE_URL: "postgres://packit:s3cret-pw@127.0.0.1:1/packit" }).catch((e: Error) => e);
   expect(String(err)).toMatch(/database\.url \(DATABASE_URL\): cannot use postgres:\/\/packit:\*\*\*@127\.0\.0\.1:1\/packit/);
   expect(String(err)).not.toContain("s3cret-pw");
+}, 40_000);
+
+it("stops with the usage when --role names no role", async () => {
+  await expect(startServerProcess({ PACKIT__DATABASE__PATH: join(dir, "db.sqlite") }, { args: ["--role", "scheduler"] })).rejects.toThrow(/--role: must be one of all, web, worker, not \\?"scheduler/);
+}, 40_000);
+
+it("a worker process without the App's credentials stops with a message saying what it needs", async () => {
+  await expect(startServerProcess({ PACKIT__DATABASE__PATH: join(dir, "db.sqlite"), PACKIT__ROLE: "worker" })).rejects.toThrow(/role worker: needs the GitHub App's credentials/);
 }, 40_000);

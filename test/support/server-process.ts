@@ -11,13 +11,13 @@ export interface ServerProcess {
 }
 
 /**
- * Start the real service (`src/main.ts`) as a child process with `env`, and wait until
- * /readyz answers. `preload`: modules the child imports first (`node --import`).
+ * Start the real service (`src/main.ts`, with `opts.args`) as a child process with `env`,
+ * and wait until /readyz answers. `preload`: modules the child imports first (`node --import`).
  */
-export async function startServerProcess(env: Record<string, string>, opts: { preload?: string[] } = {}): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, opts: { preload?: string[]; args?: string[] } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port), HOST: "127.0.0.1", LOG_FORMAT: "json", NODE_ENV: "test" };
-  const child = spawn(process.execPath, ["--import", "tsx", ...(opts.preload ?? []).flatMap((m) => ["--import", m]), "src/main.ts"], { env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", ...(opts.preload ?? []).flatMap((m) => ["--import", m]), "src/main.ts", ...(opts.args ?? [])], { env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));

@@ -13,12 +13,16 @@ export interface RateLimitFault {
   /** Seconds until the limit lifts: `retry-after` (secondary, 429) or `x-ratelimit-reset` − now (primary). Default 1. */
   retryAfterSec?: number;
   routeGroup?: RouteGroup;
+  /** Only writes: REST POST/PATCH/PUT/DELETE and GraphQL mutations. */
+  writes?: boolean;
 }
 
 interface Fault {
   remaining: number;
   routeGroup: RouteGroup | undefined;
-  kind: RateLimitKind | "fail";
+  writes: boolean;
+  /** `hang`: the request is taken and never answered (nor applied). */
+  kind: RateLimitKind | "fail" | "hang";
   status: number;
   retryAfterSec: number;
 }
@@ -38,7 +42,11 @@ export class Faults {
   private queue: Fault[] = [];
 
   fail(n: number, status: number, routeGroup?: RouteGroup): void {
-    this.queue.push({ remaining: n, routeGroup, kind: "fail", status, retryAfterSec: 0 });
+    this.queue.push({ remaining: n, routeGroup, writes: false, kind: "fail", status, retryAfterSec: 0 });
+  }
+
+  hang(n: number, opts: { routeGroup?: RouteGroup; writes?: boolean }): void {
+    this.queue.push({ remaining: n, routeGroup: opts.routeGroup, writes: opts.writes ?? false, kind: "hang", status: 0, retryAfterSec: 0 });
   }
 
   rateLimit(n: number, opts: RateLimitFault): void {
@@ -46,6 +54,7 @@ export class Faults {
     this.queue.push({
       remaining: n,
       routeGroup: opts.routeGroup,
+      writes: opts.writes ?? false,
       kind,
       status: kind === "429" ? 429 : 403,
       retryAfterSec: opts.retryAfterSec ?? 1,
@@ -57,8 +66,8 @@ export class Faults {
    * request except the token exchange: tests want faults on the calls they measure,
    * not on the (cached) token, which a fault must name explicitly.
    */
-  take(group: RouteGroup): Fault | undefined {
-    const f = this.queue.find((q) => (q.routeGroup === undefined ? group !== "access-tokens" : q.routeGroup === group));
+  take(group: RouteGroup, isWrite: boolean): Fault | undefined {
+    const f = this.queue.find((q) => (q.routeGroup === undefined ? group !== "access-tokens" : q.routeGroup === group) && (!q.writes || isWrite));
     if (!f) return undefined;
     if (--f.remaining <= 0) this.queue.splice(this.queue.indexOf(f), 1);
     return f;

@@ -384,6 +384,14 @@ export class GitHubSim {
     this.faults.rateLimit(n, opts);
   }
 
+  /**
+   * Take the next `n` matching requests and never answer them, as a GitHub that hangs
+   * does (nothing is applied; recorded in `requests` with status 0 when they arrive).
+   */
+  hangNext(n: number, opts: { routeGroup?: RouteGroup; writes?: boolean } = {}): void {
+    this.faults.hang(n, opts);
+  }
+
   /** Answer the next `n` matching requests with `status` (default 500). */
   failNext(n: number, status = 500, opts: { routeGroup?: RouteGroup } = {}): void {
     this.faults.fail(n, status, opts.routeGroup);
@@ -438,7 +446,12 @@ export class GitHubSim {
     const reqId = requestId();
 
     let reply: Reply;
-    const fault = this.faults.take(group);
+    const fault = this.faults.take(group, isWrite(method, isGraphql, raw));
+    if (fault?.kind === "hang") {
+      // The client gives up (its timeout) or stop() closes the socket.
+      this.requests.push({ method, path, group, status: 0, at, ms: 0, ...(installationId !== undefined ? { installationId } : {}) });
+      return;
+    }
     if (fault) {
       reply = faultReply(fault, group, who, this.rates.headers(bucket, resource), reqId);
     } else {
@@ -578,4 +591,15 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     appSlug: opts.appSlug ?? "packit-sim",
     rateLimit: opts.rateLimit ?? 5000,
   }, opts.permissions);
+}
+
+/** A write as GitHub's secondary limits count them: REST POST/PATCH/PUT/DELETE, GraphQL mutations. */
+function isWrite(method: string, isGraphql: boolean, raw: string): boolean {
+  if (!isGraphql) return method !== "GET" && method !== "HEAD";
+  try {
+    const query = (JSON.parse(raw) as { query?: unknown }).query;
+    return typeof query === "string" && /^(\s|,|#[^\n]*\n?)*mutation\b/.test(query);
+  } catch {
+    return false;
+  }
 }
