@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FAKE_COPR_ACCOUNT, startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
+import { startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
 import { issueCommentEvent, pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
-import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { killTestEnv, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/db.js";
 
 const CONFIG = `jobs:
@@ -34,26 +34,7 @@ describe("commands exactly once across a crash", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = () =>
-    startServerProcess({
-      APP_ID: String(sim.appId),
-      PRIVATE_KEY: sim.privateKey,
-      WEBHOOK_SECRET: sim.webhookSecret,
-      PACKIT__DATABASE__PATH: join(dir, "db.sqlite"),
-      PACKIT__WORKER__POLL_INTERVAL_MS: "50",
-      PACKIT__WORKER__LEASE_MS: "800",
-      PACKIT__WORKER__RETRY_BASE_MS: "50",
-      PACKIT__WORKER__RETRY_MAX_MS: "200",
-      PACKIT__POLLING__INTERVAL_MS: "60",
-      PACKIT__CHECKS__FLUSH_WINDOW_MS: "10",
-      PACKIT__CRON__ENABLED: "false",
-      PACKIT__GITHUB__BASE_URL: sim.url,
-      PACKIT__GITHUB__WRITE_INTERVAL_MS: "20",
-      PACKIT__BACKENDS__COPR__URL: copr.url,
-      PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,
-      PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
-      PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
-    });
+  const start = () => startServerProcess(killTestEnv({ sim, databasePath: join(dir, "db.sqlite"), coprUrl: copr.url }));
   const send = async (s: ServerProcess, event: string, payload: object) => {
     const res = await sendWebhook(`${s.url}/api/github/webhooks`, { event, payload, secret: sim.webhookSecret });
     expect(res.status).toBe(200);

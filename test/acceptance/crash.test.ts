@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FAKE_COPR_ACCOUNT, startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
-import { FAKE_TF_API_KEY, startFakeTestingFarm, type FakeTestingFarm } from "../../testing/fakes/testing-farm.js";
+import { startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
+import { startFakeTestingFarm, type FakeTestingFarm } from "../../testing/fakes/testing-farm.js";
 import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
-import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { killTestEnv, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/db.js";
 
 const CONFIG = `jobs:
@@ -46,28 +46,9 @@ describe("crash safety (kill -9 of the real server)", () => {
 
   const start = () =>
     startServerProcess({
-      APP_ID: String(sim.appId),
-      PRIVATE_KEY: sim.privateKey,
-      WEBHOOK_SECRET: sim.webhookSecret,
-      PACKIT__DATABASE__PATH: join(dir, "db.sqlite"),
-      PACKIT__WORKER__POLL_INTERVAL_MS: "50",
-      PACKIT__WORKER__LEASE_MS: "800",
-      PACKIT__WORKER__RETRY_BASE_MS: "50",
-      PACKIT__WORKER__RETRY_MAX_MS: "200",
-      PACKIT__POLLING__INTERVAL_MS: "60",
-      PACKIT__POLLING__MAX_INTERVAL_MS: "200",
-      PACKIT__CHECKS__FLUSH_WINDOW_MS: "10",
-      PACKIT__CRON__ENABLED: "false",
-      PACKIT__GITHUB__BASE_URL: sim.url,
-      PACKIT__GITHUB__WRITE_INTERVAL_MS: "20",
-      PACKIT__BACKENDS__COPR__URL: copr.url,
-      PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,
-      PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
-      PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
+      ...killTestEnv({ sim, databasePath: join(dir, "db.sqlite"), coprUrl: copr.url, testingFarmUrl: tf.url }),
       // A submission cut short is looked for again until this has passed, then resent.
       PACKIT__BACKENDS__COPR__TIMEOUT_MS: "5000",
-      PACKIT__BACKENDS__TESTING_FARM__URL: tf.url,
-      PACKIT__BACKENDS__TESTING_FARM__API_KEY: FAKE_TF_API_KEY,
     });
 
   const openPr = async (s: ServerProcess, headSha: string) => {

@@ -1,6 +1,37 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { freePort } from "../../src/util/net.js";
+import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
+import { FAKE_TF_API_KEY } from "../../testing/fakes/testing-farm.js";
 import { waitFor } from "./db.js";
+
+/**
+ * The environment of a real server process for kill tests: App credentials of the
+ * simulated GitHub, a SQLite file, short worker and poll timings, and the fake Copr
+ * (and Testing Farm) it submits to.
+ */
+export function killTestEnv(o: { sim: { appId: number; privateKey: string; webhookSecret: string; url: string }; databasePath: string; coprUrl: string; testingFarmUrl?: string }): Record<string, string> {
+  return {
+    APP_ID: String(o.sim.appId),
+    PRIVATE_KEY: o.sim.privateKey,
+    WEBHOOK_SECRET: o.sim.webhookSecret,
+    PACKIT__DATABASE__PATH: o.databasePath,
+    PACKIT__WORKER__POLL_INTERVAL_MS: "50",
+    PACKIT__WORKER__LEASE_MS: "800",
+    PACKIT__WORKER__RETRY_BASE_MS: "50",
+    PACKIT__WORKER__RETRY_MAX_MS: "200",
+    PACKIT__POLLING__INTERVAL_MS: "60",
+    PACKIT__POLLING__MAX_INTERVAL_MS: "200",
+    PACKIT__CHECKS__FLUSH_WINDOW_MS: "10",
+    PACKIT__CRON__ENABLED: "false",
+    PACKIT__GITHUB__BASE_URL: o.sim.url,
+    PACKIT__GITHUB__WRITE_INTERVAL_MS: "20",
+    PACKIT__BACKENDS__COPR__URL: o.coprUrl,
+    PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,
+    PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
+    PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
+    ...(o.testingFarmUrl ? { PACKIT__BACKENDS__TESTING_FARM__URL: o.testingFarmUrl, PACKIT__BACKENDS__TESTING_FARM__API_KEY: FAKE_TF_API_KEY } : {}),
+  };
+}
 
 export interface ServerProcess {
   url: string;
