@@ -59,8 +59,8 @@ export interface Service {
 
 /**
  * Start the service in this process, in its role (`settings.role`):
- * - `all`: the Probot server (webhooks, health, metrics), the workers (one pool for
- *   long tasks, one reserved for short tasks) and the maintenance cron;
+ * - `all`: the Probot server (webhooks, health, the dashboard), the workers (pools for
+ *   long tasks, for short tasks and for what deliveries imply) and the maintenance cron;
  * - `web`: the server only — it records deliveries and queues tasks, never claims one;
  * - `worker`: the workers and the cron, with a server for health and metrics only.
  * On the embedded SQLite database or PostgreSQL; with `redis.url`, GitHub rate limits
