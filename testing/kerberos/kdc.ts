@@ -15,6 +15,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -150,6 +151,10 @@ async function startIn(dir: string, realm: string, port: number): Promise<Kdc> {
     await stop();
     throw err;
   }
+  // Running, it must not hold this process open: a demo or CLI that is done exits, the
+  // pipe closes and the watchdog stops the KDC (stop() still ends it at once).
+  child.unref();
+  for (const stream of [child.stdin, child.stderr]) (stream as Socket | null)?.unref();
 
   const kadmin = async (...queries: string[]) => {
     for (const q of queries) {
