@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Probot, Server } from "probot";
@@ -24,6 +24,7 @@ import type { Role, Settings } from "./settings.js";
 import { DELIVERY_QUEUE, LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
 import { startMaintenanceCron } from "./maintenance/cron.js";
 import { freePort } from "./util/net.js";
+import { startRouteServer, type Route } from "./util/route-server.js";
 import { guardWebhookRequests } from "./webhooks/http-guard.js";
 
 export interface ServiceOptions {
@@ -165,14 +166,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 }
 
 type ProbotOptions = ConstructorParameters<typeof Probot>[0] & {};
-type Handler = ReturnType<typeof healthHandler>;
 interface Front {
   port: number;
   stop(): Promise<void>;
 }
 
 /** The web role's server: Probot's (webhooks at `/` and the webhook path), the app's routes, health, the dashboard. */
-async function startWebServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Handler[]; host: string; port: number; webhookPath?: string; webhookProxy?: string; signingSecret: string }): Promise<Front> {
+async function startWebServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Route[]; host: string; port: number; webhookPath?: string; webhookProxy?: string; signingSecret: string }): Promise<Front> {
   const { deps } = o;
   const server = new Server({ host: o.host, port: o.port, webhookPath: o.webhookPath, webhookProxy: o.webhookProxy, log: deps.log, Probot: Probot.defaults(o.probotOptions) });
   await server.load(async (app, { addHandler }) => {
@@ -194,42 +194,24 @@ async function startWebServer(o: { deps: AppDeps; probotOptions: ProbotOptions; 
  * loaded (its task handlers, GitHub clients) but its routes are not served: webhooks,
  * Testing Farm notifications and pages go to the web processes.
  */
-async function startHealthServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Handler[]; host: string; port: number }): Promise<Front> {
+async function startHealthServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Route[]; host: string; port: number }): Promise<Front> {
   const { deps } = o;
   const probot = new Probot(o.probotOptions);
   deps.github = (installationId) => probot.auth(installationId);
   deps.githubApp = () => probot.auth();
   await probot.load(createApp(deps), { cwd: process.cwd(), addHandler: () => undefined });
-  const http = createServer((req, res) => {
-    serveFirst(o.routes, req, res)
-      .then((handled) => handled || res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found: a worker process serves /healthz, /readyz and /metrics only"}'))
-      .catch((err: unknown) => {
-        deps.log.error({ err: toError(err) }, "health request failed");
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+  return startRouteServer({
+    routes: o.routes,
+    host: o.host,
+    port: o.port,
+    notFound: { contentType: "application/json", body: '{"error":"not found: a worker process serves /healthz, /readyz and /metrics only"}' },
+    onError: (err) => deps.log.error({ err: toError(err) }, "health request failed"),
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(o.port, o.host, () => resolve());
-  });
-  return {
-    port: boundPort(http, o.port),
-    stop: () => new Promise<void>((resolve) => {
-      http.close(() => resolve());
-      http.closeAllConnections();
-    }),
-  };
 }
 
 function boundPort(http: HttpServer, fallback: number): number {
   const address = http.address();
   return typeof address === "object" && address ? address.port : fallback;
-}
-
-/** Offer a request to each route in turn; true when one answered it. */
-async function serveFirst(routes: readonly Handler[], req: Parameters<Handler>[0], res: Parameters<Handler>[1]): Promise<boolean> {
-  for (const route of routes) if (await route(req, res)) return true;
-  return false;
 }
 
 /** The long-task pool, the pool reserved for short tasks and the one for what deliveries imply. */

@@ -3,7 +3,7 @@
  * the same data as JSON under `/api` (see docs/dashboard.md). Read-only; GET only.
  */
 import { createHmac } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
@@ -12,8 +12,8 @@ import { CookieSigner, signInRoutes, viewerOf } from "./session.js";
 import { DashboardStore, type Viewer } from "./store.js";
 import { Layout } from "./views/common.js";
 import { CancellationsPage, HomePage, JobPage, MaintenancePage, PipelinePage, ProjectPage, QueuePage } from "./views/pages.js";
+import type { Route as Handler } from "../util/route-server.js";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 /** A request the pages cannot answer as asked (400), e.g. `?limit=abc`. */
 class BadQuery extends Error {}

@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { LATEST_SCHEMA_VERSION, schemaVersion } from "../db/open.js";
 import type { Db } from "../db/types.js";
 import type { Role } from "../settings.js";
+import type { Route } from "../util/route-server.js";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 export interface Verdict {
   ok: boolean;
@@ -53,7 +53,7 @@ export interface HealthDeps {
  * loops go round), `/readyz` (alive, and the database answers with every migration
  * applied). `/metrics` is apart: `metrics/http.ts`.
  */
-export function healthHandler(deps: HealthDeps): Handler {
+export function healthHandler(deps: HealthDeps): Route {
   const answer = (res: ServerResponse, status: number, body: object) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ ...body, role: deps.role }));
   return async (req, res) => {
     const path = (req.url ?? "").split("?")[0];

@@ -1,9 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
+import { startRouteServer, type Route } from "../util/route-server.js";
 import type { Metrics } from "./index.js";
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 /** What `/metrics` samples at scrape time besides the counters: queue depth. */
 export interface QueueCounts {
@@ -23,7 +21,7 @@ function hasBearer(req: IncomingMessage, token: string): boolean {
  * `GET /metrics` for Prometheus. With `token`, only requests bearing it are
  * answered (401 otherwise, without saying more); the public port serves it so.
  */
-export function metricsHandler(deps: { metrics: Metrics; store?: QueueCounts; token?: string }): Handler {
+export function metricsHandler(deps: { metrics: Metrics; store?: QueueCounts; token?: string }): Route {
   return async (req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return false;
     if (deps.token !== undefined && !hasBearer(req, deps.token)) {
@@ -42,23 +40,12 @@ export function metricsHandler(deps: { metrics: Metrics; store?: QueueCounts; to
 
 /** `/metrics` on a port of its own (`metrics.port` on `metrics.host`, loopback by default), apart from the public server. */
 export async function startMetricsServer(o: { metrics: Metrics; store?: QueueCounts; host: string; port: number }): Promise<{ url: string; stop(): Promise<void> }> {
-  const handle = metricsHandler({ metrics: o.metrics, store: o.store });
-  const server = createServer((req, res) => {
-    handle(req, res)
-      .then((done) => done || res.writeHead(404, { "content-type": "text/plain" }).end("only /metrics here\n"))
-      .catch(() => res.writeHead(500).end());
+  const server = await startRouteServer({
+    routes: [metricsHandler({ metrics: o.metrics, store: o.store })],
+    host: o.host,
+    port: o.port,
+    notFound: { contentType: "text/plain", body: "only /metrics here\n" },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, o.host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-  return {
-    url: `http://${host}:${port}/metrics`,
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  return { url: `http://${host}:${server.port}/metrics`, stop: server.stop };
 }
