@@ -47,5 +47,5 @@ export async function startMetricsServer(o: { metrics: Metrics; store?: QueueCou
     notFound: { contentType: "text/plain", body: "only /metrics here\n" },
   });
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-  return { url: `http://${host}:${server.port}/metrics`, stop: server.stop };
+  return { url: `http://${host}:${server.port}/metrics`, stop: () => server.stop() };
 }
