@@ -27,7 +27,9 @@ const IS_CANCEL: Record<string, (req: { method: string; path: string; body: stri
   copr: (r) => (r.method === "PUT" || r.method === "POST") && /^\/api_3\/build\/cancel\/\d+\/?$/.test(r.path),
   "testing-farm": (r) => r.method === "DELETE" && r.path.startsWith("/v0.1/requests/"),
   // Koji cancels travel in a multiCall (cancelTask + getTaskInfo per task).
-  koji: (r) => r.method === "POST" && (xmlMethod(r) === "cancelTask" || (xmlMethod(r) === "multiCall" && r.body.includes("<string>cancelTask</string>"))),
+  koji: (r) =>
+    r.method === "POST" &&
+    (xmlMethod(r) === "cancelTask" || (xmlMethod(r) === "multiCall" && r.body.includes("<string>cancelTask</string>"))),
   openscanhub: (r) => r.method === "POST" && xmlMethod(r) === "client.cancel_task",
 };
 
@@ -61,7 +63,11 @@ async function measure(perBackend: number) {
     phaseMs: Infinity,
     // Manual fakes and no status polls during the benchmark: only the cancel calls are measured.
     // Many submit slots, so seeding 2,000 running jobs takes seconds, not minutes.
-    settings: { polling: { intervalMs: 600_000, maxIntervalMs: 600_000 }, worker: { concurrency: 64 }, cancel: { concurrency: CONCURRENCY } },
+    settings: {
+      polling: { intervalMs: 600_000, maxIntervalMs: 600_000 },
+      worker: { concurrency: 64 },
+      cancel: { concurrency: CONCURRENCY },
+    },
   });
   try {
     const { deps, fakes } = env;
@@ -119,7 +125,11 @@ async function measure(perBackend: number) {
 
     const wallStart = Date.now();
     const t0 = performance.now();
-    const report = await cancelJobs(deps, jobs.map((j) => j.id), { reason: "Cancelled by the benchmark", source: "cli" });
+    const report = await cancelJobs(
+      deps,
+      jobs.map((j) => j.id),
+      { reason: "Cancelled by the benchmark", source: "cli" },
+    );
     const elapsedMs = performance.now() - t0;
 
     const cancelled = report.results.filter((r) => r.code === 0).length;
@@ -134,7 +144,10 @@ async function measure(perBackend: number) {
       const spread = arrivals.length ? `${Math.min(...arrivals)}…${Math.max(...arrivals)} ms` : "none";
       console.error(`cancel: ${name.padEnd(13)} ${arrivals.length} cancel calls arrived at +${spread}`);
     }
-    const codes = report.results.reduce<Record<string, number>>((acc, r) => ((acc[`${r.backend}:${r.code}`] = (acc[`${r.backend}:${r.code}`] ?? 0) + 1), acc), {});
+    const codes = report.results.reduce<Record<string, number>>(
+      (acc, r) => ((acc[`${r.backend}:${r.code}`] = (acc[`${r.backend}:${r.code}`] ?? 0) + 1), acc),
+      {},
+    );
     console.error(`cancel: overall ${report.overall}; codes ${JSON.stringify(codes)}`);
 
     const kojiJobs = jobs.filter((j) => j.backend === "koji").length;

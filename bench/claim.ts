@@ -20,7 +20,12 @@ export async function run(): Promise<Record<string, unknown>> {
     try {
       const store = new TaskStore<{ t: { i: number } }>(target.db);
       const perKey = Math.ceil(CLAIMS / keys) + 1;
-      const items = Array.from({ length: keys * perKey }, (_, i) => ({ name: "t" as const, payload: { i }, fairnessKey: `repo-${i % keys}`, priority: i % 3 }));
+      const items = Array.from({ length: keys * perKey }, (_, i) => ({
+        name: "t" as const,
+        payload: { i },
+        fairnessKey: `repo-${i % keys}`,
+        priority: i % 3,
+      }));
       for (let i = 0; i < items.length; i += 5_000) await store.enqueueMany(items.slice(i, i + 5_000));
       // The first claim makes every queued task ready (once per task, not per claim): not timed.
       const first = await store.claim("bench", ["default"], 60_000);

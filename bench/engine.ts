@@ -48,4 +48,5 @@ export async function benchDatabase(name: string): Promise<BenchDatabase> {
 export const perSecond = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
 /** The p-th percentile of ascending `sorted` (nearest rank); NaN when there is nothing to rank. */
-export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+export const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;

@@ -48,7 +48,10 @@ export async function run(): Promise<Record<string, unknown>> {
   const settings = parseSettings({});
   const queued = await scenario(settings, "queued-then-start");
   const live = await scenario(settings, "workers-running");
-  for (const [label, o] of [["queued, then workers start", queued], ["workers running while enqueuing", live]] as const) {
+  for (const [label, o] of [
+    ["queued, then workers start", queued],
+    ["workers running while enqueuing", live],
+  ] as const) {
     console.error(
       `fairness (${label}): priorities big ${o.priorities.big}, small ${o.priorities.small}; ` +
         `enqueueing the big project took ${o.enqueueBigMs.toFixed(1)} ms; small tasks finished as #${o.smallPositions[0]}…#${o.smallPositions[1]} of ${BIG + SMALL}, ` +
@@ -118,7 +121,11 @@ async function scenario(settings: Settings, mode: "queued-then-start" | "workers
       );
     const priorities = { big: priorityOf("big"), small: priorityOf("small") };
     const enqueue = (key: Key, i: number) =>
-      store.enqueue("submit-job", { project: projects[key].name, i }, { queue: "long", fairnessKey: projects[key].name, priority: priorityOf(key), lockKey: `submit:${key}:${i}` });
+      store.enqueue(
+        "submit-job",
+        { project: projects[key].name, i },
+        { queue: "long", fairnessKey: projects[key].name, priority: priorityOf(key), lockKey: `submit:${key}:${i}` },
+      );
 
     if (mode === "workers-running") {
       startWorkers();

@@ -27,7 +27,15 @@ jobs:
     targets: [fedora-rawhide-x86_64]
 `;
 
-const JOB: NewJob = { key: "copr_build:fedora-rawhide-x86_64", type: "copr_build", backend: "copr", target: "fedora-rawhide-x86_64", options: {}, manualTrigger: false, cancelSuperseded: true };
+const JOB: NewJob = {
+  key: "copr_build:fedora-rawhide-x86_64",
+  type: "copr_build",
+  backend: "copr",
+  target: "fedora-rawhide-x86_64",
+  options: {},
+  manualTrigger: false,
+  cancelSuperseded: true,
+};
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -36,7 +44,13 @@ const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 *
  * head of its line, its job cancelled. Written through the store, SEED_BATCH per
  * transaction; `lines` keeps each line's newest pipeline so the next one supersedes it.
  */
-async function seed(env: Environment, n: number, lineOf: (i: number) => Line & { installationId: number }, lines: Map<string, number>, offset = 0): Promise<void> {
+async function seed(
+  env: Environment,
+  n: number,
+  lineOf: (i: number) => Line & { installationId: number },
+  lines: Map<string, number>,
+  offset = 0,
+): Promise<void> {
   const { pipelines } = env.deps;
   for (let done = 0; done < n; done += SEED_BATCH) {
     await env.deps.db.tx(async () => {
@@ -85,7 +99,10 @@ async function measure(env: Environment, repos: SimRepo[], heads: Map<number, st
 
 /** Wait until the backend work the measured pushes started has settled, so it does not load the next measurement. */
 async function settle(env: Environment): Promise<void> {
-  const busy = async () => (await env.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE status IN ('todo', 'doing') AND scheduled_at <= ?", [Date.now()]))!.n;
+  const busy = async () =>
+    (await env.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE status IN ('todo', 'doing') AND scheduled_at <= ?", [
+      Date.now(),
+    ]))!.n;
   const deadline = Date.now() + 120_000;
   while ((await busy()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
@@ -101,7 +118,10 @@ async function previousHeadP99(env: Environment, repo: RepoRow): Promise<number>
     await pipelines.previousHeads(line, randomSha(), { exempt: false });
     times.push(performance.now() - t0);
   }
-  return percentile(times.sort((a, b) => a - b), 99);
+  return percentile(
+    times.sort((a, b) => a - b),
+    99,
+  );
 }
 
 /**
@@ -113,18 +133,35 @@ async function previousHeadP99(env: Environment, repo: RepoRow): Promise<number>
  * `main` (a busy default branch), half on their pull requests.
  */
 export async function run(): Promise<Record<string, unknown>> {
-  console.error(`growth: load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on this machine at the start`);
+  console.error(
+    `growth: load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} on this machine at the start`,
+  );
   const env = await startEnvironment();
   try {
     env.sim.addInstallation({ id: INSTALLATION, account: { login: "acme", type: "Organization" } });
-    const repos = Array.from({ length: REPOS }, (_, i) => env.sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: `growth-${i}`, files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } }));
+    const repos = Array.from({ length: REPOS }, (_, i) =>
+      env.sim.addRepo({
+        installationId: INSTALLATION,
+        owner: "acme",
+        name: `growth-${i}`,
+        files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" },
+      }),
+    );
     const heads = new Map(repos.map((r) => [r.id, randomSha()]));
     const { pipelines } = env.deps;
     await pipelines.upsertInstallation({ id: INSTALLATION, login: "acme", type: "Organization" });
-    const rows = await Promise.all(repos.map((r) => pipelines.upsertRepo({ id: r.id, installationId: INSTALLATION, owner: "acme", name: r.name, defaultBranch: "main" })));
+    const rows = await Promise.all(
+      repos.map((r) =>
+        pipelines.upsertRepo({ id: r.id, installationId: INSTALLATION, owner: "acme", name: r.name, defaultBranch: "main" }),
+      ),
+    );
     const lineOf = (i: number): Line & { installationId: number } => {
       const repoId = rows[i % REPOS]!.id;
-      return i % 2 === 0 ? { repoId, installationId: INSTALLATION, trigger: "push", branch: "main" } : { repoId, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1000 + (Math.floor(i / 2) % 500), branch: "feature" };
+      return i % 2 === 0
+        ? { repoId, installationId: INSTALLATION, trigger: "push", branch: "main" }
+        : { repoId, installationId: INSTALLATION, trigger: "pull_request", prNumber: 1000 + (Math.floor(i / 2) % 500), branch: "feature" };
     };
     const lines = new Map<string, number>();
 
@@ -149,8 +186,16 @@ export async function run(): Promise<Record<string, unknown>> {
       out.push({ pipelines: pipelinesNow, per_s: round(perS, 1) });
       console.error(`growth: ${pipelinesNow} pipelines: ${round(perS, 1)} deliveries/s`);
     }
-    const repo = (await pipelines.upsertRepo({ id: 999_999, installationId: INSTALLATION, owner: "acme", name: "long-line", defaultBranch: "main" }));
-    const outcomes = await env.deps.db.all<{ outcome: string | null; n: number }>("SELECT outcome, COUNT(*) AS n FROM deliveries GROUP BY outcome ORDER BY outcome");
+    const repo = await pipelines.upsertRepo({
+      id: 999_999,
+      installationId: INSTALLATION,
+      owner: "acme",
+      name: "long-line",
+      defaultBranch: "main",
+    });
+    const outcomes = await env.deps.db.all<{ outcome: string | null; n: number }>(
+      "SELECT outcome, COUNT(*) AS n FROM deliveries GROUP BY outcome ORDER BY outcome",
+    );
     console.error(`growth: delivery outcomes ${outcomes.map((o) => `${o.outcome ?? "open"}=${o.n}`).join(" ")}`);
     if (outcomes.some((o) => o.outcome === "error")) throw new Error("growth bench: some deliveries ended in error");
     const p99 = await previousHeadP99(env, repo);

@@ -31,7 +31,9 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const { sim, deps } = env;
     sim.addInstallation({ id: INSTALLATION, account: { login: "acme", type: "Organization" } });
-    const repos: SimRepo[] = Array.from({ length: REPOS }, (_, i) => sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: `noconfig-${i}`, files: {} }));
+    const repos: SimRepo[] = Array.from({ length: REPOS }, (_, i) =>
+      sim.addRepo({ installationId: INSTALLATION, owner: "acme", name: `noconfig-${i}`, files: {} }),
+    );
     const heads = new Map(repos.map((r) => [r.id, randomSha()]));
 
     const push = (repo: SimRepo, paths: string[]) => {
@@ -61,7 +63,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // The measured events: payloads are built (and signed inside env.send) per event.
     const requestsBefore = sim.requests.length;
-    const ignoredBefore = (await deliveriesIgnored(deps.db));
+    const ignoredBefore = await deliveriesIgnored(deps.db);
     const latencies: number[] = [];
     const started = performance.now();
     let next = 0;

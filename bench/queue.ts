@@ -63,7 +63,9 @@ async function measureOurs(db: Db, n: number) {
 
   t0 = performance.now();
   for (let i = 0; i < n; i += BATCH) {
-    await store.enqueueMany(Array.from({ length: BATCH }, (_, k) => ({ name: "t" as const, payload: { i: i + k }, fairnessKey: `p${k % PROJECTS}` })));
+    await store.enqueueMany(
+      Array.from({ length: BATCH }, (_, k) => ({ name: "t" as const, payload: { i: i + k }, fairnessKey: `p${k % PROJECTS}` })),
+    );
   }
   const batchMs = performance.now() - t0;
 
@@ -97,9 +99,14 @@ function measureRawSqlite(n: number): { enqueue: number; batch: number; claim: n
     for (let i = 0; i < n; i++) db.transaction(() => insert.run(JSON.stringify({ i }), i % 3))();
     const enqueue = perSecond(n, performance.now() - t0);
     t0 = performance.now();
-    for (let i = 0; i < n; i += BATCH) db.transaction(() => { for (let k = 0; k < BATCH; k++) insert.run(JSON.stringify({ i: i + k }), 0); })();
+    for (let i = 0; i < n; i += BATCH)
+      db.transaction(() => {
+        for (let k = 0; k < BATCH; k++) insert.run(JSON.stringify({ i: i + k }), 0);
+      })();
     const batch = perSecond(n, performance.now() - t0);
-    const pick = db.prepare("UPDATE t SET status = 'doing', worker = 'raw' WHERE id = (SELECT id FROM t WHERE status = 'todo' ORDER BY priority DESC, id LIMIT 1) RETURNING id");
+    const pick = db.prepare(
+      "UPDATE t SET status = 'doing', worker = 'raw' WHERE id = (SELECT id FROM t WHERE status = 'todo' ORDER BY priority DESC, id LIMIT 1) RETURNING id",
+    );
     const finish = db.prepare("UPDATE t SET status = 'succeeded' WHERE id = ?");
     t0 = performance.now();
     let done = 0;
@@ -134,7 +141,9 @@ async function measureGraphileWorker(serverUrl: string, n: number): Promise<{ ba
       await utils.migrate();
       let t0 = performance.now();
       for (let i = 0; i < n; i += BATCH) {
-        await utils.addJobs(Array.from({ length: Math.min(BATCH, n - i) }, (_, k) => ({ identifier: "t", payload: { i: i + k }, queueName: undefined })));
+        await utils.addJobs(
+          Array.from({ length: Math.min(BATCH, n - i) }, (_, k) => ({ identifier: "t", payload: { i: i + k }, queueName: undefined })),
+        );
       }
       const batch = perSecond(n, performance.now() - t0);
       let done = 0;

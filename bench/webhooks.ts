@@ -64,7 +64,11 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** A node process running `script` (with `npm start`'s node flags), ready when `ready` says so. */
-async function startProcess(script: string, env: Record<string, string>, ready: (url: string, output: string) => Promise<boolean>): Promise<Receiver> {
+async function startProcess(
+  script: string,
+  env: Record<string, string>,
+  ready: (url: string, output: string) => Promise<boolean>,
+): Promise<Receiver> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ["--max-semi-space-size=64", "--import", "tsx", script], {
@@ -98,7 +102,12 @@ async function startProcess(script: string, env: Record<string, string>, ready: 
 function deliveriesOf(kind: Kind, sim: GitHubSim): (n: number) => Delivery[] {
   const configured = !kind.endsWith("-unconfigured");
   const repos: SimRepo[] = Array.from({ length: REPOS_PER_KIND }, (_, i) =>
-    sim.addRepo({ installationId: 100, owner: "acme", name: `${kind}-${i}`, files: configured ? { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } : {} }),
+    sim.addRepo({
+      installationId: 100,
+      owner: "acme",
+      name: `${kind}-${i}`,
+      files: configured ? { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } : {},
+    }),
   );
   const heads = repos.map(() => randomSha());
   let next = 0;
@@ -141,7 +150,11 @@ async function load(url: string, deliveries: readonly Delivery[]): Promise<RunRe
         (res) => {
           let text = "";
           res.on("data", (c: Buffer) => (text += c.toString()));
-          res.on("end", () => (res.statusCode! >= 200 && res.statusCode! < 300 ? resolve() : reject(new Error(`webhooks bench: ${d.event} answered ${res.statusCode}: ${text.slice(0, 300)}`))));
+          res.on("end", () =>
+            res.statusCode! >= 200 && res.statusCode! < 300
+              ? resolve()
+              : reject(new Error(`webhooks bench: ${d.event} answered ${res.statusCode}: ${text.slice(0, 300)}`)),
+          );
         },
       );
       req.on("error", reject);
@@ -181,7 +194,11 @@ function summary(runs: readonly RunResult[]) {
  * tasks), so a run is never measured against the other's leftover work.
  */
 export async function run(): Promise<Record<string, unknown>> {
-  console.error(`webhooks: load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on this machine at the start`);
+  console.error(
+    `webhooks: load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} on this machine at the start`,
+  );
   const sim = await startGitHubSim();
   const [copr, tf] = await Promise.all([startFakeCopr({ phaseMs: 50 }), startFakeTestingFarm({ phaseMs: 50 })]);
   sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
@@ -237,15 +254,27 @@ export async function run(): Promise<Record<string, unknown>> {
       }
       const s = summary(ours);
       const b = summary(theirs);
-      kinds[kind] = { per_s: round1(s.perS), p50_ms: round2(s.p50), p99_ms: round2(s.p99), bare_per_s: round1(b.perS), bare_p99_ms: round2(b.p99), ratio_per_s: round2(s.perS / b.perS) };
+      kinds[kind] = {
+        per_s: round1(s.perS),
+        p50_ms: round2(s.p50),
+        p99_ms: round2(s.p99),
+        bare_per_s: round1(b.perS),
+        bare_p99_ms: round2(b.p99),
+        ratio_per_s: round2(s.perS / b.perS),
+      };
       console.error(
         `webhooks ${kind}: service ${round1(s.perS)}/s p50 ${round2(s.p50)} ms p99 ${round2(s.p99)} ms; bare Probot ${round1(b.perS)}/s p50 ${round2(b.p50)} ms p99 ${round2(b.p99)} ms; ` +
           `the service's delivery tasks after each run: ${drains.join("; ")}`,
       );
     }
-    const outcomes = await db.all<{ event: string; outcome: string | null; n: number }>("SELECT event, outcome, COUNT(*) AS n FROM deliveries GROUP BY event, outcome ORDER BY event, outcome");
-    console.error(`webhooks: delivery outcomes ${outcomes.map((o) => `${o.event}:${o.outcome ?? "open"}=${o.n}`).join(" ")}; Copr builds ${copr.submissions}`);
-    if (outcomes.some((o) => o.outcome === "error")) throw new Error("webhooks bench: some deliveries ended in error:\n" + service.output().slice(-3000));
+    const outcomes = await db.all<{ event: string; outcome: string | null; n: number }>(
+      "SELECT event, outcome, COUNT(*) AS n FROM deliveries GROUP BY event, outcome ORDER BY event, outcome",
+    );
+    console.error(
+      `webhooks: delivery outcomes ${outcomes.map((o) => `${o.event}:${o.outcome ?? "open"}=${o.n}`).join(" ")}; Copr builds ${copr.submissions}`,
+    );
+    if (outcomes.some((o) => o.outcome === "error"))
+      throw new Error("webhooks bench: some deliveries ended in error:\n" + service.output().slice(-3000));
     return { name: "webhooks", kinds };
   } finally {
     await db?.close();

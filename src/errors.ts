@@ -15,11 +15,7 @@ export class BackendError extends AppError {
   readonly backend: string;
   readonly transient: boolean;
   readonly status: number | undefined;
-  constructor(
-    backend: string,
-    message: string,
-    opts: { transient: boolean; status?: number; cause?: unknown },
-  ) {
+  constructor(backend: string, message: string, opts: { transient: boolean; status?: number; cause?: unknown }) {
     super(`${backend}: ${message}`, { cause: opts.cause });
     this.backend = backend;
     this.transient = opts.transient;

@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   // Probot's setup page writes the new App's credentials to .env; read it like Probot's own runner does.
   if (existsSync(".env")) process.loadEnvFile(".env");
   const env = process.env;
-  const log = await createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT === "json" ? "json" : env.LOG_FORMAT === "pretty" ? "pretty" : undefined });
+  const log = await createLogger({
+    level: env.LOG_LEVEL,
+    format: env.LOG_FORMAT === "json" ? "json" : env.LOG_FORMAT === "pretty" ? "pretty" : undefined,
+  });
   let settings;
   try {
     const role = roleArgument(process.argv.slice(2));
@@ -70,7 +73,8 @@ function roleArgument(args: string[]): Role | undefined {
     throw new SettingsError(`${(err as Error).message} (usage: npm start -- [--role ${ROLES.join("|")}])`);
   }
   if (values.role === undefined) return undefined;
-  if (!(ROLES as readonly string[]).includes(values.role)) throw new SettingsError(`--role: must be one of ${ROLES.join(", ")}, not ${JSON.stringify(values.role)}`);
+  if (!(ROLES as readonly string[]).includes(values.role))
+    throw new SettingsError(`--role: must be one of ${ROLES.join(", ")}, not ${JSON.stringify(values.role)}`);
   return values.role as Role;
 }
 

@@ -72,7 +72,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const role = settings.role;
   const hasCredentials = Boolean(opts.appId && opts.privateKey);
   if (role === "worker" && !hasCredentials) {
-    throw new SettingsError("role worker: needs the GitHub App's credentials (APP_ID, and PRIVATE_KEY or PRIVATE_KEY_PATH); register the App through a web process first");
+    throw new SettingsError(
+      "role worker: needs the GitHub App's credentials (APP_ID, and PRIVATE_KEY or PRIVATE_KEY_PATH); register the App through a web process first",
+    );
   }
   if (settings.redis.url && hasCredentials) await checkRedis(settings.redis.url);
   const db = await openDatabase({ ...settings.database, onError: (err) => log.warn({ err: err.message }, "database connection lost") });
@@ -100,7 +102,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     githubApp: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
   };
 
-  const Octokit = createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs, requestTimeoutMs: settings.github.requestTimeoutMs });
+  const Octokit = createOctokitClass({
+    log,
+    metrics,
+    retries: settings.github.rateLimitRetries,
+    writeIntervalMs: settings.github.writeIntervalMs,
+    requestTimeoutMs: settings.github.requestTimeoutMs,
+  });
   const probotOptions = {
     appId: opts.appId,
     privateKey: opts.privateKey,
@@ -119,7 +127,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const health = healthHandler({
     role,
     db,
-    loops: runsWorkers ? () => loopsAlive(workers.map((w) => ({ id: w.id, lastTickAt: w.lastTickAt ?? startedAt })), Date.now(), stallMs) : undefined,
+    loops: runsWorkers
+      ? () =>
+          loopsAlive(
+            workers.map((w) => ({ id: w.id, lastTickAt: w.lastTickAt ?? startedAt })),
+            Date.now(),
+            stallMs,
+          )
+      : undefined,
   });
 
   // /metrics on the public port only behind a bearer token; otherwise on a port of its own.
@@ -127,7 +142,16 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const front =
     role === "worker"
       ? await startHealthServer({ deps, probotOptions, routes, host, port })
-      : await startWebServer({ deps, probotOptions, routes, host, port, webhookPath: opts.webhookPath, webhookProxy: opts.webhookProxy, signingSecret: opts.privateKey! });
+      : await startWebServer({
+          deps,
+          probotOptions,
+          routes,
+          host,
+          port,
+          webhookPath: opts.webhookPath,
+          webhookProxy: opts.webhookProxy,
+          signingSecret: opts.privateKey!,
+        });
   const ownMetrics =
     settings.metrics.port !== undefined || !settings.metrics.token
       ? await startMetricsServer({ metrics, store: tasks, host: settings.metrics.host, port: settings.metrics.port ?? 0 })
@@ -172,9 +196,25 @@ interface Front {
 }
 
 /** The web role's server: Probot's (webhooks at `/` and the webhook path), the app's routes, health, the dashboard. */
-async function startWebServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Route[]; host: string; port: number; webhookPath?: string; webhookProxy?: string; signingSecret: string }): Promise<Front> {
+async function startWebServer(o: {
+  deps: AppDeps;
+  probotOptions: ProbotOptions;
+  routes: Route[];
+  host: string;
+  port: number;
+  webhookPath?: string;
+  webhookProxy?: string;
+  signingSecret: string;
+}): Promise<Front> {
   const { deps } = o;
-  const server = new Server({ host: o.host, port: o.port, webhookPath: o.webhookPath, webhookProxy: o.webhookProxy, log: deps.log, Probot: Probot.defaults(o.probotOptions) });
+  const server = new Server({
+    host: o.host,
+    port: o.port,
+    webhookPath: o.webhookPath,
+    webhookProxy: o.webhookProxy,
+    log: deps.log,
+    Probot: Probot.defaults(o.probotOptions),
+  });
   await server.load(async (app, { addHandler }) => {
     deps.github = (installationId) => app.auth(installationId);
     deps.githubApp = () => app.auth();
@@ -194,7 +234,13 @@ async function startWebServer(o: { deps: AppDeps; probotOptions: ProbotOptions; 
  * loaded (its task handlers, GitHub clients) but its routes are not served: webhooks,
  * Testing Farm notifications and pages go to the web processes.
  */
-async function startHealthServer(o: { deps: AppDeps; probotOptions: ProbotOptions; routes: Route[]; host: string; port: number }): Promise<Front> {
+async function startHealthServer(o: {
+  deps: AppDeps;
+  probotOptions: ProbotOptions;
+  routes: Route[];
+  host: string;
+  port: number;
+}): Promise<Front> {
   const { deps } = o;
   const probot = new Probot(o.probotOptions);
   deps.github = (installationId) => probot.auth(installationId);
@@ -204,7 +250,10 @@ async function startHealthServer(o: { deps: AppDeps; probotOptions: ProbotOption
     routes: o.routes,
     host: o.host,
     port: o.port,
-    notFound: { contentType: "application/json", body: '{"error":"not found: a worker process serves /healthz, /readyz and /metrics only"}' },
+    notFound: {
+      contentType: "application/json",
+      body: '{"error":"not found: a worker process serves /healthz, /readyz and /metrics only"}',
+    },
     onError: (err) => deps.log.error({ err: toError(err) }, "health request failed"),
   });
 }
@@ -222,15 +271,40 @@ export function startWorkers(deps: AppDeps): Worker<AppTasks>[] {
     leaseMs: settings.worker.leaseMs,
     retry: exponentialBackoff({ baseMs: settings.worker.retryBaseMs, maxMs: settings.worker.retryMaxMs }),
     log: log.child({ name: "worker" }),
-    onTaskEnd: ({ task, outcome, durationMs, waitedMs }: { task: { name: string; queue: string }; outcome: string; durationMs: number; waitedMs: number }) => {
+    onTaskEnd: ({
+      task,
+      outcome,
+      durationMs,
+      waitedMs,
+    }: {
+      task: { name: string; queue: string };
+      outcome: string;
+      durationMs: number;
+      waitedMs: number;
+    }) => {
       metrics.taskDuration.observe({ task: task.name, outcome }, durationMs / 1000);
       metrics.taskWait.observe({ queue: task.queue }, Math.max(0, waitedMs) / 1000);
     },
   };
   const pools = [
-    new Worker(tasks, deps.taskHandlers, { ...common, id: `long-${process.pid}`, queues: [LONG_QUEUE], concurrency: settings.worker.concurrency }),
-    new Worker(tasks, deps.taskHandlers, { ...common, id: `short-${process.pid}`, queues: [SHORT_QUEUE], concurrency: settings.worker.shortConcurrency }),
-    new Worker(tasks, deps.taskHandlers, { ...common, id: `deliveries-${process.pid}`, queues: [DELIVERY_QUEUE], concurrency: settings.worker.deliveryConcurrency }),
+    new Worker(tasks, deps.taskHandlers, {
+      ...common,
+      id: `long-${process.pid}`,
+      queues: [LONG_QUEUE],
+      concurrency: settings.worker.concurrency,
+    }),
+    new Worker(tasks, deps.taskHandlers, {
+      ...common,
+      id: `short-${process.pid}`,
+      queues: [SHORT_QUEUE],
+      concurrency: settings.worker.shortConcurrency,
+    }),
+    new Worker(tasks, deps.taskHandlers, {
+      ...common,
+      id: `deliveries-${process.pid}`,
+      queues: [DELIVERY_QUEUE],
+      concurrency: settings.worker.deliveryConcurrency,
+    }),
   ];
   for (const w of pools) w.start();
   return pools;

@@ -120,11 +120,18 @@ export const settingsSchema = z
          * How long a backend may be unreadable before its job ends in `error`. The
          * build may go on meanwhile, so outages are ridden out at the poll interval.
          */
-        giveUpAfterMs: z.coerce.number().int().min(0).default(12 * 3_600_000),
+        giveUpAfterMs: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .default(12 * 3_600_000),
       })
       .strict()
       .prefault({}),
-    cron: z.object({ maintenance: z.string().default("17 3 * * *"), enabled: z.boolean().default(true) }).strict().prefault({}),
+    cron: z
+      .object({ maintenance: z.string().default("17 3 * * *"), enabled: z.boolean().default(true) })
+      .strict()
+      .prefault({}),
     maintenance: z
       .object({
         mode: z.enum(["off", "report", "suspend", "uninstall"]).default("report"),
@@ -135,7 +142,10 @@ export const settingsSchema = z
       })
       .strict()
       .prefault({}),
-    configCache: z.object({ ttlHours: z.coerce.number().positive().default(24) }).strict().prefault({}),
+    configCache: z
+      .object({ ttlHours: z.coerce.number().positive().default(24) })
+      .strict()
+      .prefault({}),
     cancel: z
       .object({
         /** Cancel superseded jobs of pushes to the default branch too. */
@@ -169,7 +179,11 @@ export const settingsSchema = z
           .refine((o) => Boolean(o.clientId) === Boolean(o.clientSecret), { message: "clientId and clientSecret go together" })
           .prefault({}),
         /** How long a sign-in lasts, hours. */
-        sessionHours: z.coerce.number().positive().max(24 * 30).default(8),
+        sessionHours: z.coerce
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(8),
         /** Rows per page (pages and the JSON API). */
         pageSize: z.coerce.number().int().min(1).max(500).default(50),
       })
@@ -212,9 +226,13 @@ export const settingsSchema = z
             timeoutMs: timeoutMs(),
           })
           .strict()
-          .refine((c) => [c.login, c.username, c.token].every((v) => v === undefined) || [c.login, c.username, c.token].every((v) => v !== undefined), {
-            message: "login, username and token go together: copy all three from the Copr API page (<url>/api)",
-          })
+          .refine(
+            (c) =>
+              [c.login, c.username, c.token].every((v) => v === undefined) || [c.login, c.username, c.token].every((v) => v !== undefined),
+            {
+              message: "login, username and token go together: copy all three from the Copr API page (<url>/api)",
+            },
+          )
           .prefault({}),
         testingFarm: z
           .object({
@@ -228,7 +246,10 @@ export const settingsSchema = z
              * Testing Farm's notification webhook: the public URL of this service's
              * /api/testing-farm/notify and a shared token. Unset: status by polling only.
              */
-            notify: z.object({ url: z.string().url(), token: z.string().min(16) }).strict().optional(),
+            notify: z
+              .object({ url: z.string().url(), token: z.string().min(16) })
+              .strict()
+              .optional(),
           })
           .strict()
           .prefault({}),
@@ -259,7 +280,9 @@ export const settingsSchema = z
             timeoutMs: timeoutMs(),
           })
           .strict()
-          .refine((c) => !(c.refreshToken && c.clientSecret), { message: "set either refreshToken (an offline token) or clientId and clientSecret (a service account), not both" })
+          .refine((c) => !(c.refreshToken && c.clientSecret), {
+            message: "set either refreshToken (an offline token) or clientId and clientSecret (a service account), not both",
+          })
           .refine((c) => !c.clientSecret || c.clientId, { message: "clientSecret needs the service account's clientId" })
           .prefault({}),
         openscanhub: z
@@ -269,7 +292,11 @@ export const settingsSchema = z
             auth: z.enum(["gssapi", "password"]).optional(),
             ...kerberosFields,
             /** Largest SRPM moved from Copr to the hub, bytes. */
-            maxSrpmBytes: z.coerce.number().int().min(1).default(1024 ** 3),
+            maxSrpmBytes: z.coerce
+              .number()
+              .int()
+              .min(1)
+              .default(1024 ** 3),
             /** Where SRPMs wait between download and upload. Default: the OS temp directory. */
             tempDir: z.string().min(1).optional(),
           })
@@ -286,7 +313,11 @@ export const settingsSchema = z
         if (!koji || !osh) return;
         for (const key of ["keytab", "krb5Config"] as const) {
           if (koji[key] !== osh[key]) {
-            ctx.addIssue({ code: "custom", path: ["openscanhub", key], message: `must be the same as backends.koji.${key}: the krb5 library takes one per process` });
+            ctx.addIssue({
+              code: "custom",
+              path: ["openscanhub", key],
+              message: `must be the same as backends.koji.${key}: the krb5 library takes one per process`,
+            });
           }
         }
       })
@@ -303,7 +334,10 @@ export const settingsSchema = z
     redis: z
       .object({
         /** `redis://[:password@]host:6379[/db]` (or `rediss://`). Unset: each process keeps its own limits. */
-        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL").optional(),
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+          .optional(),
       })
       .strict()
       .prefault({}),
@@ -406,7 +440,10 @@ export function loadSettings(opts: { file?: string; env?: NodeJS.ProcessEnv } = 
   // The App's OAuth client, as Probot's setup page writes it to .env.
   if (env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET) {
     const dashboard = (overrides.dashboard ?? {}) as Record<string, unknown>;
-    overrides.dashboard = { ...dashboard, oauth: { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET, ...(dashboard.oauth as object | undefined) } };
+    overrides.dashboard = {
+      ...dashboard,
+      oauth: { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET, ...(dashboard.oauth as object | undefined) },
+    };
   }
   if (env.REDIS_URL) overrides.redis = { ...(overrides.redis as object | undefined), url: env.REDIS_URL };
   return parseSettings(deepMerge(fromFile, overrides));

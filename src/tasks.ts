@@ -14,7 +14,15 @@ export type AppTasks = {
   /** A pull request was closed or merged: cancel its unfinished jobs. */
   "close-pull-request": { delivery: DeliveryRef; repoId: number; prNumber: number; merged: boolean; actor: string };
   /** The *Cancel* / *Re-run* button of a check run (or GitHub's own re-run). */
-  "check-run-action": { delivery: DeliveryRef; installationId: number; owner: string; repo: string; checkRunId: number; action: "cancel" | "rerun"; user: string };
+  "check-run-action": {
+    delivery: DeliveryRef;
+    installationId: number;
+    owner: string;
+    repo: string;
+    checkRunId: number;
+    action: "cancel" | "rerun";
+    user: string;
+  };
   /** An installation or its repositories changed (`installation*` events). */
   "sync-installation": { delivery: DeliveryRef; change: InstallationChange };
   /** Submit a job to its backend (looks for an earlier submission first). */

@@ -77,7 +77,11 @@ export function errorText(body: unknown): string {
     if (typeof b.detail === "string") return b.detail;
     if (Array.isArray(b.errors)) {
       return b.errors
-        .map((e) => (e && typeof e === "object" ? String((e as Record<string, unknown>).detail ?? (e as Record<string, unknown>).title ?? "") : String(e)))
+        .map((e) =>
+          e && typeof e === "object"
+            ? String((e as Record<string, unknown>).detail ?? (e as Record<string, unknown>).title ?? "")
+            : String(e),
+        )
         .filter(Boolean)
         .join("; ");
     }

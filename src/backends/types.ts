@@ -7,13 +7,7 @@
 
 export type BackendName = "copr" | "testing-farm" | "koji" | "image-builder" | "openscanhub";
 
-export const BACKEND_NAMES: readonly BackendName[] = [
-  "copr",
-  "testing-farm",
-  "koji",
-  "image-builder",
-  "openscanhub",
-];
+export const BACKEND_NAMES: readonly BackendName[] = ["copr", "testing-farm", "koji", "image-builder", "openscanhub"];
 
 /** A backend's state, mapped onto the app's vocabulary. */
 export type RemoteState =
@@ -25,12 +19,7 @@ export type RemoteState =
   | "cancel_requested"
   | "cancelled";
 
-export const FINAL_REMOTE_STATES: ReadonlySet<RemoteState> = new Set([
-  "success",
-  "failure",
-  "error",
-  "cancelled",
-]);
+export const FINAL_REMOTE_STATES: ReadonlySet<RemoteState> = new Set(["success", "failure", "error", "cancelled"]);
 
 export interface RemoteStatus {
   state: RemoteState;

@@ -16,7 +16,13 @@ export function setupCancel(_app: Probot, deps: AppDeps): void {
       const to = { owner: p.reply.owner, repo: p.reply.repo, issueNumber: p.reply.issueNumber };
       // A command's report: a cut-short earlier run of this task (or its twin) may have posted it already.
       if (p.reply.marker) await replyOnce(github, to, p.reply.marker, renderReport(report, p.actor), await postedMarkers(github, to));
-      else await github.rest.issues.createComment({ owner: to.owner, repo: to.repo, issue_number: to.issueNumber, body: fitComment(renderReport(report, p.actor)) });
+      else
+        await github.rest.issues.createComment({
+          owner: to.owner,
+          repo: to.repo,
+          issue_number: to.issueNumber,
+          body: fitComment(renderReport(report, p.actor)),
+        });
     }
   };
 }

@@ -56,7 +56,9 @@ export const CANCEL_CODE_MEANINGS: Readonly<Record<CancelCode, string>> = {
  * by whom ("Cancelled by @x"); one that cancelled nothing says so, naming who asked.
  */
 export function reportHeadline(report: Pick<CancelReport, "overall" | "reason">, requestedBy?: string): string {
-  const asked = requestedBy ? ` (asked by ${requestedBy.startsWith("@") || requestedBy === "operator" ? requestedBy : `@${requestedBy}`})` : "";
+  const asked = requestedBy
+    ? ` (asked by ${requestedBy.startsWith("@") || requestedBy === "operator" ? requestedBy : `@${requestedBy}`})`
+    : "";
   switch (report.overall) {
     case "all":
     case "partial":
@@ -75,7 +77,9 @@ export function reportHeadline(report: Pick<CancelReport, "overall" | "reason">,
 export function renderReport(report: CancelReport, requestedBy?: string): string {
   const head = reportHeadline(report, requestedBy);
   if (report.results.length === 0) return `${head}\n\nNo unfinished jobs matched.`;
-  const rows = report.results.map((r) => `| ${inlineCode(r.check, 200)} | ${BACKEND_TITLES[r.backend] ?? r.backend} | ${r.code} | ${r.text.replaceAll("|", "\\|")} |`);
+  const rows = report.results.map(
+    (r) => `| ${inlineCode(r.check, 200)} | ${BACKEND_TITLES[r.backend] ?? r.backend} | ${r.code} | ${r.text.replaceAll("|", "\\|")} |`,
+  );
   const codes = [...new Set(report.results.map((r) => r.code))].sort();
   const legend = codes.map((c) => `- **${c}** ${CANCEL_CODES[c]}: ${CANCEL_CODE_MEANINGS[c]}.`);
   return [head, "", "| Check run | Backend | Code | Result |", "| --- | --- | --- | --- |", ...rows, "", ...legend].join("\n");

@@ -20,7 +20,11 @@ const CANCEL_TRIES = 3;
  * write after it does not hold back the next call): 2,000 jobs cost about the
  * concurrency bound, not it plus the claims plus the writes.
  */
-export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts: { reason: string; source: CancelSource; signal?: AbortSignal }): Promise<CancelReport> {
+export async function cancelJobs(
+  deps: AppDeps,
+  jobIds: readonly number[],
+  opts: { reason: string; source: CancelSource; signal?: AbortSignal },
+): Promise<CancelReport> {
   const jobs = await withDependants(deps, jobIds);
   const gates = new Map<string, <R>(fn: () => Promise<R>) => Promise<R>>();
   const remote: Promise<void>[] = [];
@@ -28,7 +32,9 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
     const client = deps.backends[job.backend];
     let gate = gates.get(job.backend);
     if (!gate) gates.set(job.backend, (gate = client.batchesCancels ? (fn) => fn() : concurrencyLimit(deps.settings.cancel.concurrency)));
-    const settled = gate(() => cancelRemote(deps, job, opts.signal)).then((outcome) => applyOutcome(deps, job, outcome, opts.reason, result));
+    const settled = gate(() => cancelRemote(deps, job, opts.signal)).then((outcome) =>
+      applyOutcome(deps, job, outcome, opts.reason, result),
+    );
     settled.catch(() => undefined); // awaited below; not an unhandled rejection while the claims go on
     remote.push(settled);
   };
@@ -39,14 +45,16 @@ export async function cancelJobs(deps: AppDeps, jobIds: readonly number[], opts:
   };
 
   // A job that is already cancelled is what the user asked for (a second press, two entry points at once).
-  const settled = (job: JobRow, state: JobRow["state"]) => (state === "cancelled" ? result(job, 0, "already cancelled") : result(job, 1, `${CANCEL_CODES[1]} (${state})`));
+  const settled = (job: JobRow, state: JobRow["state"]) =>
+    state === "cancelled" ? result(job, 0, "already cancelled") : result(job, 1, `${CANCEL_CODES[1]} (${state})`);
   for (const job of jobs) {
     if (isFinal(job.state)) settled(job, job.state);
     else if (job.state === "cancel_requested") result(job, 0, "cancellation already requested");
     else if (job.state === "pending" || !job.external_id) {
       // Not submitted yet: cancel locally, no backend call.
       await deps.tasks.cancelByLockKey(`submit:${job.id}`);
-      if (await moveJob(deps, job.id, "cancelled", { cancelReason: opts.reason, message: `${opts.reason}. It had not started.` })) result(job, 0);
+      if (await moveJob(deps, job.id, "cancelled", { cancelReason: opts.reason, message: `${opts.reason}. It had not started.` }))
+        result(job, 0);
       else settled(job, (await deps.pipelines.job(job.id))!.state);
     } else if (await moveJob(deps, job.id, "cancel_requested", { cancelReason: opts.reason, from: job.state })) {
       // Claimed atomically: a concurrent cancel of the same job now sees "already requested" and makes no call.
@@ -100,7 +108,13 @@ async function cancelRemote(deps: AppDeps, job: JobRow, signal?: AbortSignal): P
 }
 
 /** Settle a job claimed as `cancel_requested` according to what its backend answered. */
-async function applyOutcome(deps: AppDeps, job: JobRow, outcome: CancelOutcome, reason: string, result: (job: JobRow, code: JobCancelResult["code"], text?: string) => void): Promise<void> {
+async function applyOutcome(
+  deps: AppDeps,
+  job: JobRow,
+  outcome: CancelOutcome,
+  reason: string,
+  result: (job: JobRow, code: JobCancelResult["code"], text?: string) => void,
+): Promise<void> {
   const ctx = () => deps.pipelines.jobInContext(job.id);
   switch (outcome.kind) {
     case "cancelled":

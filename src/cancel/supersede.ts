@@ -27,9 +27,12 @@ export interface NewHead {
  * a push's `pushed_at`: `eventAt`); without two different times the head that
  * arrived first is the older.
  */
-export function headOrder(head: Pick<NewHead, "headSha" | "beforeSha" | "eventAt">, sameLine: readonly LinePipeline[]): (p: LinePipeline) => "older" | "newer" {
+export function headOrder(
+  head: Pick<NewHead, "headSha" | "beforeSha" | "eventAt">,
+  sameLine: readonly LinePipeline[],
+): (p: LinePipeline) => "older" | "newer" {
   const newer = new Set([head.headSha]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of sameLine) {
       if (p.before_sha !== null && newer.has(p.before_sha) && !newer.has(p.head_sha)) {
@@ -40,7 +43,7 @@ export function headOrder(head: Pick<NewHead, "headSha" | "beforeSha" | "eventAt
   }
   newer.delete(head.headSha);
   const older = new Set<string>();
-  for (let sha = head.beforeSha; sha !== undefined && !older.has(sha) && sha !== head.headSha; ) {
+  for (let sha = head.beforeSha; sha !== undefined && !older.has(sha) && sha !== head.headSha;) {
     older.add(sha);
     sha = sameLine.find((p) => p.head_sha === sha && p.before_sha !== null)?.before_sha ?? undefined;
   }

@@ -41,7 +41,11 @@ async function checkRunAction(deps: AppDeps, p: AppTasks["check-run-action"], lo
     return ignored("sender lacks permission", "refused");
   }
   if (p.action === "cancel") {
-    await deps.tasks.enqueue("cancel-jobs", { jobIds: [row.job_id], reason: `Cancelled by @${user}`, actor: user, source: "button" }, { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${row.repo_id}` });
+    await deps.tasks.enqueue(
+      "cancel-jobs",
+      { jobIds: [row.job_id], reason: `Cancelled by @${user}`, actor: user, source: "button" },
+      { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${row.repo_id}` },
+    );
     return handled;
   }
   return (await rerunJob(deps, row.job_id, user)) ? handled : ignored("job is still running");

@@ -13,9 +13,13 @@ const LEASE_BUSY_RETRY_MS = 50;
 export function setupChecks(_app: Probot, deps: AppDeps): void {
   deps.taskHandlers["flush-checks"] = async ({ installationId }, ctx) => {
     // One flush per installation at a time (any process): two would send the same creates twice.
-    const res = await withLease(deps.db, `flush-checks:${installationId}`, deps.settings.worker.leaseMs, () =>
-      flushCheckRuns({ ...deps, batchSize: deps.settings.checks.batchSize }, installationId, ctx.signal),
-    deps.now);
+    const res = await withLease(
+      deps.db,
+      `flush-checks:${installationId}`,
+      deps.settings.worker.leaseMs,
+      () => flushCheckRuns({ ...deps, batchSize: deps.settings.checks.batchSize }, installationId, ctx.signal),
+      deps.now,
+    );
     if (res && res.failed > 0) deps.log.info({ installationId, ...res }, "check runs flushed with some postponed");
     const next = await deps.checks.nextAttemptAt(installationId);
     // Skipped because another flush holds the lease: look again shortly, not in a tight loop.
@@ -35,14 +39,18 @@ export async function resumePendingFlushes(deps: AppDeps): Promise<void> {
  */
 export async function scheduleFlush(deps: AppDeps, installationId: number, at?: number): Promise<void> {
   const runAt = Math.max(at ?? 0, deps.now() + deps.settings.checks.flushWindowMs);
-  await deps.tasks.enqueueUnlessLocked("flush-checks", { installationId }, {
-    queue: SHORT_QUEUE,
-    lockKey: `flush-checks:${installationId}`,
-    fairnessKey: `installation:${installationId}`,
-    priority: 100,
-    runAt,
-    maxAttempts: 20,
-  });
+  await deps.tasks.enqueueUnlessLocked(
+    "flush-checks",
+    { installationId },
+    {
+      queue: SHORT_QUEUE,
+      lockKey: `flush-checks:${installationId}`,
+      fairnessKey: `installation:${installationId}`,
+      priority: 100,
+      runAt,
+      maxAttempts: 20,
+    },
+  );
 }
 
 /**
@@ -63,8 +71,21 @@ export async function reportJob(deps: AppDeps, j: JobInContext): Promise<void> {
 }
 
 /** Record any check run (e.g. the invalid-config check) for a pipeline's head; one without a job links its pipeline's page. */
-export async function recordCheck(deps: AppDeps, j: Omit<JobInContext, "job">, name: string, state: CheckRunState, jobId?: number): Promise<void> {
+export async function recordCheck(
+  deps: AppDeps,
+  j: Omit<JobInContext, "job">,
+  name: string,
+  state: CheckRunState,
+  jobId?: number,
+): Promise<void> {
   const desired = state.detailsUrl ? state : { ...state, detailsUrl: absolute(deps.publicUrl, pipelinePath(j.pipeline.id)) };
-  const changed = await deps.checks.record({ installationId: j.pipeline.installation_id, repoId: j.repo.id, headSha: j.pipeline.head_sha, name, jobId, state: desired });
+  const changed = await deps.checks.record({
+    installationId: j.pipeline.installation_id,
+    repoId: j.repo.id,
+    headSha: j.pipeline.head_sha,
+    name,
+    jobId,
+    state: desired,
+  });
   if (changed) await scheduleFlush(deps, j.pipeline.installation_id);
 }

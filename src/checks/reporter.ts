@@ -74,7 +74,10 @@ async function sendBatch(deps: ReporterDeps, github: GitHub, rows: PendingCheckR
       } else {
         wholeError = err;
       }
-      deps.log.warn({ err: (err as Error).message, items: viaGraphql.length, failed: partial ? failedAliases.size : viaGraphql.length }, "check-run batch failed in GraphQL; falling back to REST for the failed items");
+      deps.log.warn(
+        { err: (err as Error).message, items: viaGraphql.length, failed: partial ? failedAliases.size : viaGraphql.length },
+        "check-run batch failed in GraphQL; falling back to REST for the failed items",
+      );
     }
     for (const [i, row] of viaGraphql.entries()) {
       const alias = `r${i}`;
@@ -160,10 +163,20 @@ function isRateLimit(err: unknown): boolean {
 }
 
 /** The check run this app created earlier for `row`, matched by name and external id. */
-async function findExisting(github: GitHub, row: PendingCheckRun, result: FlushResult): Promise<{ id: number; nodeId: string } | undefined> {
+async function findExisting(
+  github: GitHub,
+  row: PendingCheckRun,
+  result: FlushResult,
+): Promise<{ id: number; nodeId: string } | undefined> {
   const externalId = (JSON.parse(row.desired) as CheckRunState).externalId;
   result.requests++;
-  const res = await github.rest.checks.listForRef({ owner: row.owner, repo: row.repo, ref: row.head_sha, check_name: row.name, filter: "all" });
+  const res = await github.rest.checks.listForRef({
+    owner: row.owner,
+    repo: row.repo,
+    ref: row.head_sha,
+    check_name: row.name,
+    filter: "all",
+  });
   const run = res.data.check_runs.find((r) => !externalId || r.external_id === externalId);
   return run ? { id: run.id, nodeId: run.node_id } : undefined;
 }

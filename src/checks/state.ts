@@ -69,13 +69,21 @@ const firstLine = (text: string, max = 120) => {
  * says, so every rule about titles, conclusions, links and buttons lives here.
  */
 export function checkRunForJob(
-  job: Pick<JobRow, "id" | "state" | "backend" | "type" | "target" | "url" | "message" | "cancel_reason" | "external_id" | "started_at" | "finished_at">,
+  job: Pick<
+    JobRow,
+    "id" | "state" | "backend" | "type" | "target" | "url" | "message" | "cancel_reason" | "external_id" | "started_at" | "finished_at"
+  >,
   ctx: JobCheckContext,
 ): CheckRunState {
   const backend = BACKEND_TITLES[job.backend] ?? job.backend;
   const page = absolute(ctx.publicUrl, jobPath(job.id));
-  const links = [`[Job page](${page})`, ...(ctx.backendPage ? [`[${ctx.backendPage.label} in ${backend}](${ctx.backendPage.url})`] : [])].join(" · ");
-  const rerun = ctx.rerunOf ? `Re-run of [job ${ctx.rerunOf.id}](${absolute(ctx.publicUrl, jobPath(ctx.rerunOf.id))}) (that run ended ${ctx.rerunOf.state}; its check run keeps its result).\n\n` : "";
+  const links = [
+    `[Job page](${page})`,
+    ...(ctx.backendPage ? [`[${ctx.backendPage.label} in ${backend}](${ctx.backendPage.url})`] : []),
+  ].join(" · ");
+  const rerun = ctx.rerunOf
+    ? `Re-run of [job ${ctx.rerunOf.id}](${absolute(ctx.publicUrl, jobPath(ctx.rerunOf.id))}) (that run ended ${ctx.rerunOf.state}; its check run keeps its result).\n\n`
+    : "";
   const base = { detailsUrl: page, externalId: `job:${job.id}` };
   const summary = (s: string) => `${rerun}${s}\n\n${links}`.slice(0, MAX_SUMMARY);
   const verbs = VERBS[job.type] ?? GENERIC_VERBS;
@@ -87,13 +95,27 @@ export function checkRunForJob(
         ...base,
         status: "queued",
         title: ctx.dependencyKey ? `Waiting for ${ctx.dependencyKey}` : `Queued for ${backend}`,
-        summary: summary(ctx.dependencyKey ? `Starts when \`${ctx.dependencyKey}\` succeeds.` : `Waiting for a free slot to be submitted to ${backend}.`),
+        summary: summary(
+          ctx.dependencyKey ? `Starts when \`${ctx.dependencyKey}\` succeeds.` : `Waiting for a free slot to be submitted to ${backend}.`,
+        ),
         actions: [CANCEL_ACTION],
       };
     case "submitted":
-      return { ...base, status: "in_progress", title: `Queued in ${backend} for ${job.target}`, summary: summary(detail), actions: [CANCEL_ACTION] };
+      return {
+        ...base,
+        status: "in_progress",
+        title: `Queued in ${backend} for ${job.target}`,
+        summary: summary(detail),
+        actions: [CANCEL_ACTION],
+      };
     case "running":
-      return { ...base, status: "in_progress", title: `${verbs.running} ${job.target} in ${backend}`, summary: summary(detail), actions: [CANCEL_ACTION] };
+      return {
+        ...base,
+        status: "in_progress",
+        title: `${verbs.running} ${job.target} in ${backend}`,
+        summary: summary(detail),
+        actions: [CANCEL_ACTION],
+      };
     case "cancel_requested":
       return {
         ...base,
@@ -103,7 +125,14 @@ export function checkRunForJob(
         actions: [],
       };
     case "success":
-      return { ...base, status: "completed", conclusion: "success", title: `${verbs.done} ${job.target}${took ? ` in ${took}` : ""}`, summary: summary(detail), actions: [] };
+      return {
+        ...base,
+        status: "completed",
+        conclusion: "success",
+        title: `${verbs.done} ${job.target}${took ? ` in ${took}` : ""}`,
+        summary: summary(detail),
+        actions: [],
+      };
     case "failure":
       return {
         ...base,
@@ -123,7 +152,14 @@ export function checkRunForJob(
         actions: [RERUN_ACTION],
       };
     case "cancelled":
-      return { ...base, status: "completed", conclusion: "cancelled", title: cancelledTitle(job.cancel_reason), summary: summary(job.message ?? job.cancel_reason ?? "Cancelled."), actions: [RERUN_ACTION] };
+      return {
+        ...base,
+        status: "completed",
+        conclusion: "cancelled",
+        title: cancelledTitle(job.cancel_reason),
+        summary: summary(job.message ?? job.cancel_reason ?? "Cancelled."),
+        actions: [RERUN_ACTION],
+      };
     case "skipped":
       return {
         ...base,

@@ -28,13 +28,23 @@ export interface PendingCheckRun extends CheckRunRow {
 
 /** Desired check-run states, durable in the database: the reporter sends whatever is newer than what was sent. */
 export class CheckRunStore {
-  constructor(readonly db: Db, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /**
    * Record the state a check run should have. Returns true when it differs from the
    * last recorded one (only then does anything need sending).
    */
-  async record(c: { installationId: number; repoId: number; headSha: string; name: string; jobId?: number; state: CheckRunState }): Promise<boolean> {
+  async record(c: {
+    installationId: number;
+    repoId: number;
+    headSha: string;
+    name: string;
+    jobId?: number;
+    state: CheckRunState;
+  }): Promise<boolean> {
     // One check run per job (a re-run is a new job: a new check run); job-less ones per head and name.
     const target = c.jobId === undefined ? "(repo_id, head_sha, name) WHERE job_id IS NULL" : "(job_id) WHERE job_id IS NOT NULL";
     const changed = await this.db.run(
@@ -60,12 +70,17 @@ export class CheckRunStore {
 
   /** When the earliest postponed write of an installation is due, or null when nothing is pending. */
   async nextAttemptAt(installationId: number): Promise<number | null> {
-    const row = await this.db.get<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM check_runs WHERE installation_id = ? AND desired_version > sent_version", [installationId]);
+    const row = await this.db.get<{ t: number | null }>(
+      "SELECT MIN(next_attempt_at) AS t FROM check_runs WHERE installation_id = ? AND desired_version > sent_version",
+      [installationId],
+    );
     return row?.t ?? null;
   }
 
   async installationsWithPending(): Promise<number[]> {
-    return (await this.db.all<{ id: number }>("SELECT DISTINCT installation_id AS id FROM check_runs WHERE desired_version > sent_version")).map((r) => r.id);
+    return (
+      await this.db.all<{ id: number }>("SELECT DISTINCT installation_id AS id FROM check_runs WHERE desired_version > sent_version")
+    ).map((r) => r.id);
   }
 
   async markCreateSent(ids: readonly number[]): Promise<void> {
@@ -82,7 +97,11 @@ export class CheckRunStore {
   }
 
   async markFailed(id: number, error: string, retryAt: number): Promise<void> {
-    await this.db.run("UPDATE check_runs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?", [retryAt, error.slice(0, 500), id]);
+    await this.db.run("UPDATE check_runs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?", [
+      retryAt,
+      error.slice(0, 500),
+      id,
+    ]);
   }
 
   async byJob(jobId: number): Promise<CheckRunRow | undefined> {

@@ -25,7 +25,19 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
   const privateKey = getPrivateKey({ env: process.env }) ?? undefined;
   const probot =
     process.env.APP_ID && privateKey
-      ? new Probot({ appId: Number(process.env.APP_ID), privateKey, baseUrl: settings.github.baseUrl, log, Octokit: createOctokitClass({ log, metrics, retries: settings.github.rateLimitRetries, writeIntervalMs: settings.github.writeIntervalMs, requestTimeoutMs: settings.github.requestTimeoutMs }) })
+      ? new Probot({
+          appId: Number(process.env.APP_ID),
+          privateKey,
+          baseUrl: settings.github.baseUrl,
+          log,
+          Octokit: createOctokitClass({
+            log,
+            metrics,
+            retries: settings.github.rateLimitRetries,
+            writeIntervalMs: settings.github.writeIntervalMs,
+            requestTimeoutMs: settings.github.requestTimeoutMs,
+          }),
+        })
       : undefined;
   const noGitHub = () => Promise.reject(new Error("GitHub App credentials (APP_ID, PRIVATE_KEY) are not set"));
   const deps: AppDeps = {

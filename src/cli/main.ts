@@ -30,7 +30,8 @@ const USAGE_ERROR = 2;
 
 /** A whole number ≥ 1, or a clear error naming the option. */
 function positiveInt(value: string): number {
-  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError("must be a whole number of at least 1.");
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError("must be a whole number of at least 1.");
   return Number(value);
 }
 
@@ -65,7 +66,19 @@ function program(): Command {
           return 0;
         }
         out.log(["id", "status", "queue", "name", "prio", "tries", "payload", "error"].join("\t"));
-        for (const t of rows) out.log([t.id, t.status, t.queue, t.name, t.priority, `${t.attempts}/${t.maxAttempts}`, JSON.stringify(t.payload), t.lastError ?? ""].join("\t"));
+        for (const t of rows)
+          out.log(
+            [
+              t.id,
+              t.status,
+              t.queue,
+              t.name,
+              t.priority,
+              `${t.attempts}/${t.maxAttempts}`,
+              JSON.stringify(t.payload),
+              t.lastError ?? "",
+            ].join("\t"),
+          );
         return 0;
       });
     });
@@ -79,7 +92,10 @@ function program(): Command {
       exitCode = await withDb(async (db) => {
         const res = await new TaskStore<AppTasks>(db).cancel(id, name === "abort" ? { abort: true } : { delete: Boolean(o.delete) });
         if (res.ok) out.log(`task ${id}: ${res.status.replace("_", " ")}`);
-        else out.error(`task ${id} not cancelled: ${res.reason.replace("_", " ")}${res.status ? ` (${res.status})` : ""}${res.reason === "running" ? "; use `tasks abort`" : ""}`);
+        else
+          out.error(
+            `task ${id} not cancelled: ${res.reason.replace("_", " ")}${res.status ? ` (${res.status})` : ""}${res.reason === "running" ? "; use `tasks abort`" : ""}`,
+          );
         return res.ok ? 0 : 1;
       });
     });
@@ -88,25 +104,34 @@ function program(): Command {
   cli
     .command("validate-config")
     .description("Packit's verdict on a .packit.yaml, the jobs it plans for an event (and why others would not run)")
-    .usage("<file> [--event pull_request|push|release] [--branch B] [--default-branch B] [--tag T] [--label L]... [--instance prod|stg|dev] [--copr URL] [--json]")
+    .usage(
+      "<file> [--event pull_request|push|release] [--branch B] [--default-branch B] [--tag T] [--label L]... [--instance prod|stg|dev] [--copr URL] [--json]",
+    )
     .argument("<file...>")
     // Its own options are parsed (strictly) by the command itself.
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (_files: string[], _o: unknown, cmd: Command) => {
       const settings = loadSettings();
-      exitCode = await runValidateConfig(cmd.args, out, { ...(settings.releases ? { releases: settings.releases } : {}), instance: settings.packit.instance });
+      exitCode = await runValidateConfig(cmd.args, out, {
+        ...(settings.releases ? { releases: settings.releases } : {}),
+        instance: settings.packit.instance,
+      });
     });
 
   cli
     .command("cancel")
-    .description("cancel a pull request's unfinished jobs, or one job, with the same service as `/packit cancel` (reason \"Cancelled by operator\")")
+    .description(
+      'cancel a pull request\'s unfinished jobs, or one job, with the same service as `/packit cancel` (reason "Cancelled by operator")',
+    )
     .option("--repo <owner/name>", "the repository (with --pr)", repoName)
     .option("--pr <n>", "the pull request's number (with --repo)", positiveInt)
     .option("--job <id>", "one job, by its id (as on the dashboard)", positiveInt)
     .action(async (o: { repo?: { owner: string; name: string }; pr?: number; job?: number }, cmd: Command) => {
-      if (o.job === undefined && (o.repo === undefined || o.pr === undefined)) cmd.error("error: give --repo owner/name --pr N, or --job ID", { exitCode: USAGE_ERROR });
-      if (o.job !== undefined && (o.repo !== undefined || o.pr !== undefined)) cmd.error("error: --job goes alone, not with --repo/--pr", { exitCode: USAGE_ERROR });
+      if (o.job === undefined && (o.repo === undefined || o.pr === undefined))
+        cmd.error("error: give --repo owner/name --pr N, or --job ID", { exitCode: USAGE_ERROR });
+      if (o.job !== undefined && (o.repo !== undefined || o.pr !== undefined))
+        cmd.error("error: --job goes alone, not with --repo/--pr", { exitCode: USAGE_ERROR });
       exitCode = await withLiveDeps(async (deps) => {
         let jobIds: number[];
         let what: string;
@@ -148,12 +173,18 @@ function program(): Command {
     .option("--limit <n>", "with report: at most this many decisions", positiveInt, 100)
     .action(async (what: string | undefined, o: { dryRun?: boolean; limit: number }, cmd: Command) => {
       // Never sweep on a typo.
-      if (what !== undefined && what !== "report") cmd.error(`error: unknown maintenance action '${what}'\n(Did you mean report?) \`maintenance\` alone runs the sweep.`, { exitCode: USAGE_ERROR });
+      if (what !== undefined && what !== "report")
+        cmd.error(`error: unknown maintenance action '${what}'\n(Did you mean report?) \`maintenance\` alone runs the sweep.`, {
+          exitCode: USAGE_ERROR,
+        });
       if (what === "report") {
         exitCode = await withDb(async (db) => {
           const entries = await new AuditLog(db).list({ actionPrefix: "maintenance.", limit: o.limit });
           if (entries.length === 0) out.log("no sweep decisions recorded yet");
-          for (const e of entries) out.log(`${new Date(e.at).toISOString()}\t${e.action.replace("maintenance.", "")}\t${e.subject}\t${(e.detail as { reason?: string })?.reason ?? ""}`);
+          for (const e of entries)
+            out.log(
+              `${new Date(e.at).toISOString()}\t${e.action.replace("maintenance.", "")}\t${e.subject}\t${(e.detail as { reason?: string })?.reason ?? ""}`,
+            );
           return 0;
         });
         return;

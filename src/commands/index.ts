@@ -70,7 +70,10 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: Task
   const count = (cmd: PackitCommand, outcome: string) => deps.metrics.commands.inc({ command: commandName(cmd), outcome });
   if (!(await mayControlJobs(github, { owner, repo, user, prAuthor: p.prAuthor }))) {
     for (const cmd of p.commands) count(cmd, "refused");
-    await reply("refused", `Sorry @${user}, only the pull request's author and people with write access to ${owner}/${repo} can run packit-probot commands.`);
+    await reply(
+      "refused",
+      `Sorry @${user}, only the pull request's author and people with write access to ${owner}/${repo} can run packit-probot commands.`,
+    );
     return;
   }
   for (const [i, cmd] of p.commands.entries()) {
@@ -101,7 +104,13 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: Task
     // One cancel per command: a retry's twin joins the queued one (the cancel service claims each job once anyway).
     await deps.tasks.enqueueUnlessLocked(
       "cancel-jobs",
-      { jobIds: jobs.map((j) => j.id), reason: `Cancelled by @${user}`, actor: user, source: "comment", reply: { installationId: p.installationId, owner, repo, issueNumber, marker: replyMarker(p.commentId, i) } },
+      {
+        jobIds: jobs.map((j) => j.id),
+        reason: `Cancelled by @${user}`,
+        actor: user,
+        source: "comment",
+        reply: { installationId: p.installationId, owner, repo, issueNumber, marker: replyMarker(p.commentId, i) },
+      },
       { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${p.repoId}`, lockKey: `command-cancel:${p.commentId}:${i}` },
     );
     count(cmd, "queued");

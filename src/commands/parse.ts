@@ -16,11 +16,7 @@ export interface RunCommand {
 }
 
 /** A `/packit …` command found in a comment. */
-export type PackitCommand =
-  | { verb: "cancel"; args: string[] }
-  | RunCommand
-  | { verb: "help" }
-  | { verb: "unknown"; text: string };
+export type PackitCommand = { verb: "cancel"; args: string[] } | RunCommand | { verb: "help" } | { verb: "unknown"; text: string };
 
 /** Packit's command words for starting jobs. */
 const RUN_VERBS: Readonly<Record<string, Pick<RunCommand, "type" | "failedOnly">>> = {
@@ -53,7 +49,11 @@ function runCommand(verb: string, args: string[]): RunCommand | undefined {
     const value = inline ?? args[++i];
     if (base.type !== "tests" || value === undefined || value === "") return undefined;
     if (flag === "--identifier" || flag === "--id") cmd.identifier = value;
-    else if (flag === "--labels") cmd.labels = value.split(",").map((l) => l.trim()).filter(Boolean);
+    else if (flag === "--labels")
+      cmd.labels = value
+        .split(",")
+        .map((l) => l.trim())
+        .filter(Boolean);
     else return undefined;
   }
   return cmd;
@@ -113,14 +113,18 @@ const CHECK_PREFIXES: readonly string[] = Object.values(CHECK_NAME_PREFIX);
  * name without target, like `rpm-build`, matches every target). Unknown words are
  * returned so the reply can say which word it did not understand.
  */
-export function selectJobs<J extends { type: string; key: string }>(args: readonly string[], jobs: readonly J[]): { jobs: J[]; unknown: string[] } {
+export function selectJobs<J extends { type: string; key: string }>(
+  args: readonly string[],
+  jobs: readonly J[],
+): { jobs: J[]; unknown: string[] } {
   if (args.length === 0 || args.some((a) => a.toLowerCase() === "all")) return { jobs: [...jobs], unknown: [] };
   const chosen = new Set<J>();
   const unknown: string[] = [];
   for (const arg of args) {
     const type = TYPE_WORDS[arg.toLowerCase()];
     if (type) jobs.filter((j) => j.type === type).forEach((j) => chosen.add(j));
-    else if (CHECK_PREFIXES.includes(arg.split(":")[0]!)) jobs.filter((j) => j.key === arg || j.key.startsWith(`${arg}:`)).forEach((j) => chosen.add(j));
+    else if (CHECK_PREFIXES.includes(arg.split(":")[0]!))
+      jobs.filter((j) => j.key === arg || j.key.startsWith(`${arg}:`)).forEach((j) => chosen.add(j));
     else unknown.push(arg);
   }
   return { jobs: jobs.filter((j) => chosen.has(j)), unknown };

@@ -72,13 +72,23 @@ export function chooseJobsToRun(cmd: RunCommand, plan: readonly PlannedJob[], la
 
   const jobs = [...chosen.values()];
   if (jobs.length > 0 || notStarted.length > 0) return { jobs, notStarted };
-  return { jobs, notStarted, nothing: nothingReason(cmd, plan.some((j) => j.type === cmd.type)) };
+  return {
+    jobs,
+    notStarted,
+    nothing: nothingReason(
+      cmd,
+      plan.some((j) => j.type === cmd.type),
+    ),
+  };
 }
 
 function nothingReason(cmd: RunCommand, typeConfigured: boolean): string {
   const what = `${cmd.type} jobs`;
   if (!typeConfigured) return `The Packit config has no ${what} for pull requests into this branch.`;
-  const narrowed = [cmd.identifier !== undefined ? `identifier ${inlineCode(cmd.identifier)}` : "", cmd.labels ? `labels ${cmd.labels.map((l) => inlineCode(l)).join(", ")}` : ""].filter(Boolean);
+  const narrowed = [
+    cmd.identifier !== undefined ? `identifier ${inlineCode(cmd.identifier)}` : "",
+    cmd.labels ? `labels ${cmd.labels.map((l) => inlineCode(l)).join(", ")}` : "",
+  ].filter(Boolean);
   if (narrowed.length > 0) return `No ${what} with ${narrowed.join(" and ")} in the Packit config.`;
   return cmd.failedOnly ? `No ${CHECK_NAME_PREFIX[cmd.type]} job failed at this head: nothing to run again.` : `No ${what} to run.`;
 }

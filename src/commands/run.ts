@@ -17,7 +17,12 @@ import { chooseJobsToRun, type LatestRun } from "./run-plan.js";
  * start them in a new pipeline of that head — manual jobs included. Returns the
  * reply for the comment and whether any job started.
  */
-export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks["run-commands"], cmd: RunCommand): Promise<{ reply: string; outcome: "started" | "nothing" }> {
+export async function runJobsCommand(
+  deps: AppDeps,
+  github: GitHub,
+  p: AppTasks["run-commands"],
+  cmd: RunCommand,
+): Promise<{ reply: string; outcome: "started" | "nothing" }> {
   const { owner, repo: name, issueNumber } = p;
   const pr = (await github.rest.pulls.get({ owner, repo: name, pull_number: issueNumber })).data;
   const nothing = (reply: string) => ({ reply, outcome: "nothing" as const });
@@ -40,9 +45,13 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
     { repoId: repo.id, owner, repo: name, ref: `pr/${issueNumber}`, sha: head, touched: "unknown" },
     { now: deps.now(), ttlMs: deps.settings.configCache.ttlHours * 3_600_000 },
   );
-  if (config.kind === "unknown") return nothing(`Could not read the Packit config at ${head.slice(0, 7)} (${config.error.slice(0, 200)}); please try again.`);
+  if (config.kind === "unknown")
+    return nothing(`Could not read the Packit config at ${head.slice(0, 7)} (${config.error.slice(0, 200)}); please try again.`);
   if (config.kind === "absent") return nothing(`There is no Packit config at ${head.slice(0, 7)}: nothing to run.`);
-  if (config.kind === "invalid") return nothing(`The Packit config at ${head.slice(0, 7)} is invalid, so nothing was started:\n\n> ${config.error.message.slice(0, 500)}`);
+  if (config.kind === "invalid")
+    return nothing(
+      `The Packit config at ${head.slice(0, 7)} is invalid, so nothing was started:\n\n> ${config.error.message.slice(0, 500)}`,
+    );
 
   const plan = planJobs(
     config.config,
@@ -60,13 +69,24 @@ export async function runJobsCommand(deps: AppDeps, github: GitHub, p: AppTasks[
     // Stored and started together: jobs without their checks and submissions would never run.
     const jobs = await deps.db.tx(async () => {
       const created = await deps.pipelines.createPipeline(
-        { repoId: repo.id, installationId: p.installationId, trigger: "pull_request", prNumber: issueNumber, branch: pr.base.ref, headSha: head, sourceCloneUrl: forkCloneUrl(pr, p.repoId), deliveryId: `comment ${p.commentId} by @${p.user}` },
+        {
+          repoId: repo.id,
+          installationId: p.installationId,
+          trigger: "pull_request",
+          prNumber: issueNumber,
+          branch: pr.base.ref,
+          headSha: head,
+          sourceCloneUrl: forkCloneUrl(pr, p.repoId),
+          deliveryId: `comment ${p.commentId} by @${p.user}`,
+        },
         selection.jobs,
       );
       await startJobs(deps, { pipeline: created.pipeline, repo }, created.jobs);
       return created.jobs;
     });
-    lines.push(`Started ${jobs.length} job${jobs.length === 1 ? "" : "s"} at ${head.slice(0, 7)}: ${jobs.map((j) => inlineCode(j.key, 200)).join(", ")}.`);
+    lines.push(
+      `Started ${jobs.length} job${jobs.length === 1 ? "" : "s"} at ${head.slice(0, 7)}: ${jobs.map((j) => inlineCode(j.key, 200)).join(", ")}.`,
+    );
   }
   if (selection.notStarted.length > 0) {
     lines.push(`Not started: ${selection.notStarted.map((n) => `${inlineCode(n.key, 200)} (${n.reason})`).join(", ")}.`);

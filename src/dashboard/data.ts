@@ -86,7 +86,12 @@ export interface RepoView {
   page: string;
 }
 
-const repoView = (r: Pick<RepoRow, "owner" | "name" | "private">): RepoView => ({ owner: r.owner, name: r.name, private: r.private !== 0, page: projectPath(r.owner, r.name) });
+const repoView = (r: Pick<RepoRow, "owner" | "name" | "private">): RepoView => ({
+  owner: r.owner,
+  name: r.name,
+  private: r.private !== 0,
+  page: projectPath(r.owner, r.name),
+});
 
 /** What a pipeline was started for, in words: "pull request #3", "push to main", "release". */
 export function pipelineSubject(p: Pick<PipelineRow, "trigger" | "pr_number" | "branch">): string {
@@ -115,7 +120,15 @@ export async function homeData(c: DashboardContext, viewer: Viewer, page: { limi
   ]);
   const sum = (status: string) => queue.depth.filter((d) => d.status === status).reduce((n, d) => n + d.n, 0);
   return {
-    pipelines: { next: pipelines.next, items: pipelines.items.map((p) => ({ ...p, page: pipelinePath(p.id), project: projectPath(p.owner, p.name), subject: pipelineSubject(p) })) },
+    pipelines: {
+      next: pipelines.next,
+      items: pipelines.items.map((p) => ({
+        ...p,
+        page: pipelinePath(p.id),
+        project: projectPath(p.owner, p.name),
+        subject: pipelineSubject(p),
+      })),
+    },
     queue: { waiting: sum("todo"), running: sum("doing") },
     cancelled: { day, week },
     approvals,
@@ -126,13 +139,25 @@ export async function homeData(c: DashboardContext, viewer: Viewer, page: { limi
 
 export interface ProjectData {
   repo: RepoView;
-  pipelines: Page<{ id: number; page: string; subject: string; headSha: string; createdAt: number; supersededBy: number | null; jobs: JobView[] }>;
+  pipelines: Page<{
+    id: number;
+    page: string;
+    subject: string;
+    headSha: string;
+    createdAt: number;
+    supersededBy: number | null;
+    jobs: JobView[];
+  }>;
   /** Builder time saved per week, oldest first, `CHART_WEEKS` weeks ending this week. */
   savedPerWeek: { weekStart: number; savedMs: number; jobs: number }[];
 }
 
 /** Sums per week (pure): weeks start `weekStart + k·7 days`, the last one containing `now`. */
-export function weeklySavings(rows: readonly { finished_at: number; saved_ms: number }[], now: number, weeks = CHART_WEEKS): ProjectData["savedPerWeek"] {
+export function weeklySavings(
+  rows: readonly { finished_at: number; saved_ms: number }[],
+  now: number,
+  weeks = CHART_WEEKS,
+): ProjectData["savedPerWeek"] {
   const first = now - (now % WEEK_MS) - (weeks - 1) * WEEK_MS;
   const out = Array.from({ length: weeks }, (_, k) => ({ weekStart: first + k * WEEK_MS, savedMs: 0, jobs: 0 }));
   for (const r of rows) {
@@ -144,7 +169,13 @@ export function weeklySavings(rows: readonly { finished_at: number; saved_ms: nu
   return out;
 }
 
-export async function projectData(c: DashboardContext, viewer: Viewer, owner: string, name: string, page: { limit: number; before?: number }): Promise<ProjectData | undefined> {
+export async function projectData(
+  c: DashboardContext,
+  viewer: Viewer,
+  owner: string,
+  name: string,
+  page: { limit: number; before?: number },
+): Promise<ProjectData | undefined> {
   const repo = await c.store.repo(viewer, owner, name);
   if (!repo) return undefined;
   const now = c.now();
@@ -201,7 +232,11 @@ export async function pipelineData(c: DashboardContext, viewer: Viewer, id: numb
   const found = await c.store.pipeline(viewer, id);
   if (!found) return undefined;
   const { pipeline: p, repo } = found;
-  const [jobs, sameHead, supersededBy] = await Promise.all([c.store.jobsOf(p.id), c.store.pipelinesAtHead(p.repo_id, p.head_sha), pipelineRef(c, viewer, p.superseded_by)]);
+  const [jobs, sameHead, supersededBy] = await Promise.all([
+    c.store.jobsOf(p.id),
+    c.store.pipelinesAtHead(p.repo_id, p.head_sha),
+    pipelineRef(c, viewer, p.superseded_by),
+  ]);
   return {
     id: p.id,
     repo: repoView(repo),
@@ -225,7 +260,11 @@ export interface JobData {
   /** Why a pending job has not started, in words; null when it is not waiting. */
   waitingFor: string | null;
   /** Why and by whom it was cancelled, and what superseded it. */
-  cancellation: { reason: string | null; supersededBy: PipelineRef | null; results: (JobCancelResult & { by: string; source: string; at: number; meaning: string })[] } | null;
+  cancellation: {
+    reason: string | null;
+    supersededBy: PipelineRef | null;
+    results: (JobCancelResult & { by: string; source: string; at: number; meaning: string })[];
+  } | null;
   dependency: { id: number; check: string; state: string; page: string } | null;
   dependants: { id: number; check: string; state: string; page: string }[];
   rerunOf: { id: number; page: string } | null;
@@ -256,7 +295,13 @@ export async function jobData(c: DashboardContext, viewer: Viewer, id: number): 
   const results = reports.flatMap((a) =>
     ((a.detail as CancelDetail | null)?.results ?? [])
       .filter((r) => r.jobId === id)
-      .map((r) => ({ ...r, by: a.actor, source: a.action.replace(/^cancel\./, ""), at: a.at, meaning: `${CANCEL_CODES[r.code]}: ${CANCEL_CODE_MEANINGS[r.code]}` })),
+      .map((r) => ({
+        ...r,
+        by: a.actor,
+        source: a.action.replace(/^cancel\./, ""),
+        at: a.at,
+        meaning: `${CANCEL_CODES[r.code]}: ${CANCEL_CODE_MEANINGS[r.code]}`,
+      })),
   );
   return {
     job: jobView(job, c.settings),
@@ -264,7 +309,10 @@ export async function jobData(c: DashboardContext, viewer: Viewer, id: number): 
     pipeline: { id: p.id, page: pipelinePath(p.id), headSha: p.head_sha, subject: pipelineSubject(p) },
     history,
     waitingFor: waitingFor(job, dependency, queued, c.now()),
-    cancellation: job.cancel_reason !== null || results.length > 0 ? { reason: job.cancel_reason, supersededBy: job.cancel_reason?.startsWith("Superseded") ? supersededBy : null, results } : null,
+    cancellation:
+      job.cancel_reason !== null || results.length > 0
+        ? { reason: job.cancel_reason, supersededBy: job.cancel_reason?.startsWith("Superseded") ? supersededBy : null, results }
+        : null,
     dependency: dependency ? { id: dependency.id, check: dependency.key, state: dependency.state, page: jobPath(dependency.id) } : null,
     dependants: dependants.map((d) => ({ id: d.id, check: d.key, state: d.state, page: jobPath(d.id) })),
     rerunOf: job.rerun_of ? { id: job.rerun_of, page: jobPath(job.rerun_of) } : null,
@@ -274,12 +322,22 @@ export async function jobData(c: DashboardContext, viewer: Viewer, id: number): 
 }
 
 /** Why a pending job waits (pure): for the job it depends on, for a free slot, or to be planned. */
-export function waitingFor(job: Pick<JobRow, "state">, dependency: Pick<JobRow, "key" | "state"> | undefined, queued: { scheduled_at: number; attempts: number; last_error: string | null } | undefined, now: number): string | null {
+export function waitingFor(
+  job: Pick<JobRow, "state">,
+  dependency: Pick<JobRow, "key" | "state"> | undefined,
+  queued: { scheduled_at: number; attempts: number; last_error: string | null } | undefined,
+  now: number,
+): string | null {
   if (job.state !== "pending") return null;
   if (dependency && dependency.state !== "success") return `for ${dependency.key} to succeed (it is ${dependency.state})`;
   if (queued) {
-    const retry = queued.attempts > 0 ? ` after ${queued.attempts} failed attempt${queued.attempts === 1 ? "" : "s"}${queued.last_error ? ` (${queued.last_error})` : ""}` : "";
-    return queued.scheduled_at > now ? `to be submitted again at ${new Date(queued.scheduled_at).toISOString()}${retry}` : `for a free worker slot to be submitted${retry}`;
+    const retry =
+      queued.attempts > 0
+        ? ` after ${queued.attempts} failed attempt${queued.attempts === 1 ? "" : "s"}${queued.last_error ? ` (${queued.last_error})` : ""}`
+        : "";
+    return queued.scheduled_at > now
+      ? `to be submitted again at ${new Date(queued.scheduled_at).toISOString()}${retry}`
+      : `for a free worker slot to be submitted${retry}`;
   }
   return "to be submitted";
 }
@@ -290,10 +348,23 @@ export interface CancellationsData {
   /** Cancel requests of the last 7 days by entry point (supersede, closed, comment, button, cli). */
   bySource: { source: string; n: number }[];
   saved: { day: CancelledSummary; week: CancelledSummary };
-  reports: Page<{ id: number; at: number; by: string; source: string; repo: RepoView | null; overall: string; reason: string; results: (JobCancelResult & { page: string })[] }>;
+  reports: Page<{
+    id: number;
+    at: number;
+    by: string;
+    source: string;
+    repo: RepoView | null;
+    overall: string;
+    reason: string;
+    results: (JobCancelResult & { page: string })[];
+  }>;
 }
 
-export async function cancellationsData(c: DashboardContext, viewer: Viewer, page: { limit: number; before?: number }): Promise<CancellationsData> {
+export async function cancellationsData(
+  c: DashboardContext,
+  viewer: Viewer,
+  page: { limit: number; before?: number },
+): Promise<CancellationsData> {
   const now = c.now();
   const [bySource, day, week, audit] = await Promise.all([
     c.store.cancelsBySource(viewer, now - WEEK_MS),
@@ -331,13 +402,34 @@ export interface MaintenanceData {
 }
 
 export async function maintenanceData(c: DashboardContext, page: { limit: number; before?: number }): Promise<MaintenanceData> {
-  const [audit, facts] = await Promise.all([c.store.audit({ login: null, repoIds: [] }, "maintenance.", page), c.store.installationFacts()]);
+  const [audit, facts] = await Promise.all([
+    c.store.audit({ login: null, repoIds: [] }, "maintenance.", page),
+    c.store.installationFacts(),
+  ]);
   const now = c.now();
   return {
-    decisions: { next: audit.next, items: audit.items.map((a) => ({ id: a.id, at: a.at, by: a.actor, action: a.action.replace(/^maintenance\./, ""), subject: a.subject, detail: a.detail })) },
+    decisions: {
+      next: audit.next,
+      items: audit.items.map((a) => ({
+        id: a.id,
+        at: a.at,
+        by: a.actor,
+        action: a.action.replace(/^maintenance\./, ""),
+        subject: a.subject,
+        detail: a.detail,
+      })),
+    },
     candidates: facts.map((f) => {
-      const states = [...Array<"present">(f.configured).fill("present"), ...Array<"unknown">(f.unknown).fill("unknown"), ...Array<"absent">(Math.max(0, f.repos - f.configured - f.unknown)).fill("absent")];
-      const d = sweepDecision({ id: f.id, login: f.account_login, createdAt: f.created_at, suspendedAt: f.suspended_at, repoStates: states }, now, c.settings.maintenance);
+      const states = [
+        ...Array<"present">(f.configured).fill("present"),
+        ...Array<"unknown">(f.unknown).fill("unknown"),
+        ...Array<"absent">(Math.max(0, f.repos - f.configured - f.unknown)).fill("absent"),
+      ];
+      const d = sweepDecision(
+        { id: f.id, login: f.account_login, createdAt: f.created_at, suspendedAt: f.suspended_at, repoStates: states },
+        now,
+        c.settings.maintenance,
+      );
       return { id: f.id, account: f.account_login, ...d };
     }),
     mode: c.settings.maintenance.mode,

@@ -44,7 +44,10 @@ const TESTING_FARM_API = /\/v0\.1\/requests\//;
  * console.redhat.com (which lists composes; it has no page per compose). Undefined
  * before the backend knows the job.
  */
-export function backendPage(job: { backend: BackendName; external_id: string | null; url: string | null }, opts: BackendPageOptions): { url: string; label: string } | undefined {
+export function backendPage(
+  job: { backend: BackendName; external_id: string | null; url: string | null },
+  opts: BackendPageOptions,
+): { url: string; label: string } | undefined {
   if (!job.external_id) return undefined;
   const label = `${THING[job.backend]} ${job.external_id}`;
   if (job.backend === "testing-farm" && (!job.url || TESTING_FARM_API.test(job.url))) {

@@ -65,7 +65,8 @@ export async function viewerOf(req: IncomingMessage, store: DashboardStore, sign
   return session ? { login: session.login, repoIds: session.repoIds } : ANONYMOUS;
 }
 
-const redirect = (res: ServerResponse, location: string, setCookie: string[] = []) => res.writeHead(302, { location, "set-cookie": setCookie, "cache-control": "no-store" }).end();
+const redirect = (res: ServerResponse, location: string, setCookie: string[] = []) =>
+  res.writeHead(302, { location, "set-cookie": setCookie, "cache-control": "no-store" }).end();
 
 /**
  * `/login`, `/login/callback` and `/logout`. Returns false for other paths. A failed
@@ -88,7 +89,9 @@ export function signInRoutes(o: SignIn, store: DashboardStore, signer: CookieSig
       const state = query.get("state");
       const code = query.get("code");
       if (!state || !code || signer.unsign(cookies(req)[STATE_COOKIE]) !== state) {
-        res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("Sign-in failed: the answer from GitHub does not belong to this browser's sign-in. Start again at /login.\n");
+        res
+          .writeHead(400, { "content-type": "text/plain; charset=utf-8" })
+          .end("Sign-in failed: the answer from GitHub does not belong to this browser's sign-in. Start again at /login.\n");
         return true;
       }
       let login: string;
@@ -98,12 +101,17 @@ export function signInRoutes(o: SignIn, store: DashboardStore, signer: CookieSig
         login = (await octokit.request("GET /user")).data.login;
         const installations = await octokit.paginate("GET /user/installations", { per_page: 100 });
         for (const i of installations) {
-          const repos = await octokit.paginate("GET /user/installations/{installation_id}/repositories", { installation_id: i.id, per_page: 100 });
+          const repos = await octokit.paginate("GET /user/installations/{installation_id}/repositories", {
+            installation_id: i.id,
+            per_page: 100,
+          });
           repoIds.push(...repos.map((r) => r.id));
         }
       } catch (err) {
         const status = (err as { status?: number }).status;
-        res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end(`Sign-in failed: GitHub did not accept the sign-in${status ? ` (HTTP ${status})` : ""}. Start again at /login.\n`);
+        res
+          .writeHead(400, { "content-type": "text/plain; charset=utf-8" })
+          .end(`Sign-in failed: GitHub did not accept the sign-in${status ? ` (HTTP ${status})` : ""}. Start again at /login.\n`);
         return true;
       }
       const id = randomBytes(24).toString("base64url");

@@ -20,7 +20,10 @@ export interface Page<T> {
   next: number | null;
 }
 
-export interface PipelineSummary extends Pick<PipelineRow, "id" | "repo_id" | "trigger" | "pr_number" | "branch" | "head_sha" | "created_at" | "superseded_by" | "delivery_id"> {
+export interface PipelineSummary extends Pick<
+  PipelineRow,
+  "id" | "repo_id" | "trigger" | "pr_number" | "branch" | "head_sha" | "created_at" | "superseded_by" | "delivery_id"
+> {
   owner: string;
   name: string;
   /** Jobs by state. */
@@ -92,9 +95,17 @@ export class DashboardStore {
     if (pipelines.length === 0) return [];
     const rows = await this.db.all<{ pipeline_id: number; state: string; n: number }>(
       `SELECT pipeline_id, state, COUNT(*) AS n FROM jobs WHERE ${idIn(this.db, "pipeline_id")} GROUP BY pipeline_id, state`,
-      [idList(this.db, pipelines.map((p) => p.id))],
+      [
+        idList(
+          this.db,
+          pipelines.map((p) => p.id),
+        ),
+      ],
     );
-    return pipelines.map((p) => ({ ...p, states: Object.fromEntries(rows.filter((r) => r.pipeline_id === p.id).map((r) => [r.state, r.n])) }));
+    return pipelines.map((p) => ({
+      ...p,
+      states: Object.fromEntries(rows.filter((r) => r.pipeline_id === p.id).map((r) => [r.state, r.n])),
+    }));
   }
 
   /** The newest pipelines across the projects the viewer may see. */
@@ -133,23 +144,43 @@ export class DashboardStore {
 
   /** A project's pipelines, newest first, with their jobs. */
   async projectPipelines(repoId: number, opts: { limit: number; before?: number }): Promise<Page<PipelineRow & { jobs: JobRow[] }>> {
-    const rows = await this.db.all<PipelineRow>("SELECT * FROM pipelines WHERE repo_id = ? AND id < ? ORDER BY id DESC LIMIT ?", [repoId, opts.before ?? NO_CURSOR, opts.limit + 1]);
+    const rows = await this.db.all<PipelineRow>("SELECT * FROM pipelines WHERE repo_id = ? AND id < ? ORDER BY id DESC LIMIT ?", [
+      repoId,
+      opts.before ?? NO_CURSOR,
+      opts.limit + 1,
+    ]);
     const page = this.page(rows, opts.limit);
     const jobs = page.items.length
-      ? await this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${idIn(this.db, "pipeline_id")} ORDER BY id`, [idList(this.db, page.items.map((p) => p.id))])
+      ? await this.db.all<JobRow>(`SELECT * FROM jobs WHERE ${idIn(this.db, "pipeline_id")} ORDER BY id`, [
+          idList(
+            this.db,
+            page.items.map((p) => p.id),
+          ),
+        ])
       : [];
     return { items: page.items.map((p) => ({ ...p, jobs: jobs.filter((j) => j.pipeline_id === p.id) })), next: page.next };
   }
 
   /** When each job of a project cancelled since `since` ended, and what it saved (the weekly chart). */
   async savingsOfRepo(repoId: number, since: number): Promise<{ finished_at: number; saved_ms: number }[]> {
-    return this.db.all("SELECT finished_at, saved_ms FROM jobs WHERE repo_id = ? AND saved_ms IS NOT NULL AND finished_at >= ? ORDER BY finished_at", [repoId, since]);
+    return this.db.all(
+      "SELECT finished_at, saved_ms FROM jobs WHERE repo_id = ? AND saved_ms IS NOT NULL AND finished_at >= ? ORDER BY finished_at",
+      [repoId, since],
+    );
   }
 
   /** A pipeline with its repository, if the viewer may see it. */
   async pipeline(viewer: Viewer, id: number): Promise<{ pipeline: PipelineRow; repo: RepoRow } | undefined> {
     const v = this.visible(viewer);
-    const row = await this.db.get<PipelineRow & { r_owner: string; r_name: string; r_private: number | null; r_installation_id: number; r_default_branch: string | null }>(
+    const row = await this.db.get<
+      PipelineRow & {
+        r_owner: string;
+        r_name: string;
+        r_private: number | null;
+        r_installation_id: number;
+        r_default_branch: string | null;
+      }
+    >(
       `SELECT p.*, r.owner AS r_owner, r.name AS r_name, r.private AS r_private, r.installation_id AS r_installation_id, r.default_branch AS r_default_branch
        FROM pipelines p JOIN repositories r ON r.id = p.repo_id WHERE p.id = ? AND ${v.sql}`,
       [id, ...v.params],
@@ -158,13 +189,25 @@ export class DashboardStore {
     const { r_owner, r_name, r_private, r_installation_id, r_default_branch, ...pipeline } = row;
     return {
       pipeline,
-      repo: { id: pipeline.repo_id, installation_id: r_installation_id, owner: r_owner, name: r_name, private: r_private, default_branch: r_default_branch, node_id: null, clone_url: null },
+      repo: {
+        id: pipeline.repo_id,
+        installation_id: r_installation_id,
+        owner: r_owner,
+        name: r_name,
+        private: r_private,
+        default_branch: r_default_branch,
+        node_id: null,
+        clone_url: null,
+      },
     };
   }
 
   /** Other pipelines of the same head (re-runs and commands), oldest first. */
   async pipelinesAtHead(repoId: number, headSha: string): Promise<Pick<PipelineRow, "id" | "created_at" | "delivery_id">[]> {
-    return this.db.all("SELECT id, created_at, delivery_id FROM pipelines WHERE repo_id = ? AND head_sha = ? ORDER BY id", [repoId, headSha]);
+    return this.db.all("SELECT id, created_at, delivery_id FROM pipelines WHERE repo_id = ? AND head_sha = ? ORDER BY id", [
+      repoId,
+      headSha,
+    ]);
   }
 
   async jobsOf(pipelineId: number): Promise<JobRow[]> {
@@ -205,7 +248,10 @@ export class DashboardStore {
 
   /** Cancel reports of a repository since `since`, oldest first (the job page finds its own result in them). */
   async cancelReportsOfRepo(repoId: number, since: number): Promise<AuditEntry[]> {
-    const rows = await this.db.all<RawAudit>("SELECT id, at, actor, action, subject, detail, repo_id FROM audit WHERE repo_id = ? AND at >= ? ORDER BY at, id LIMIT 1000", [repoId, since]);
+    const rows = await this.db.all<RawAudit>(
+      "SELECT id, at, actor, action, subject, detail, repo_id FROM audit WHERE repo_id = ? AND at >= ? ORDER BY at, id LIMIT 1000",
+      [repoId, since],
+    );
     return rows.filter((r) => r.action.startsWith("cancel.")).map(parseAudit);
   }
 
@@ -222,9 +268,15 @@ export class DashboardStore {
               [opts.before ?? NO_CURSOR, like, ...v.params, opts.limit + 1],
             );
           })()
-        : await this.db.all<RawAudit>("SELECT id, at, actor, action, subject, detail, repo_id FROM audit WHERE id < ? AND action LIKE ? ORDER BY id DESC LIMIT ?", [opts.before ?? NO_CURSOR, like, opts.limit + 1]);
+        : await this.db.all<RawAudit>(
+            "SELECT id, at, actor, action, subject, detail, repo_id FROM audit WHERE id < ? AND action LIKE ? ORDER BY id DESC LIMIT ?",
+            [opts.before ?? NO_CURSOR, like, opts.limit + 1],
+          );
     const page = this.page(rows, opts.limit);
-    return { items: page.items.map((r) => ({ ...parseAudit(r), repo_id: r.repo_id, owner: r.owner ?? null, name: r.name ?? null })), next: page.next };
+    return {
+      items: page.items.map((r) => ({ ...parseAudit(r), repo_id: r.repo_id, owner: r.owner ?? null, name: r.name ?? null })),
+      next: page.next,
+    };
   }
 
   /** Cancel requests since `since` by entry point, in repositories the viewer may see. */
@@ -241,8 +293,9 @@ export class DashboardStore {
    * config (valid or not) or not to be known: what the sweep's decision is made from.
    */
   async installationFacts(): Promise<InstallationFacts[]> {
-    return this.db.all<InstallationFacts>(
-      `SELECT i.id, i.account_login, i.created_at, i.suspended_at,
+    return this.db
+      .all<InstallationFacts>(
+        `SELECT i.id, i.account_login, i.created_at, i.suspended_at,
          COUNT(r.id) AS repos,
          SUM(CASE WHEN c.state IN ('present', 'invalid') THEN 1 ELSE 0 END) AS configured,
          SUM(CASE WHEN r.id IS NOT NULL AND (c.state IS NULL OR c.state = 'unknown') THEN 1 ELSE 0 END) AS unknown
@@ -250,17 +303,23 @@ export class DashboardStore {
        LEFT JOIN repositories r ON r.installation_id = i.id AND r.removed_at IS NULL
        LEFT JOIN config_state c ON c.repo_id = r.id AND c.ref = r.default_branch
        WHERE i.deleted_at IS NULL GROUP BY i.id, i.account_login, i.created_at, i.suspended_at ORDER BY i.id`,
-    ).then((rows) => rows.map((r) => ({ ...r, configured: Number(r.configured ?? 0), unknown: Number(r.unknown ?? 0) })));
+      )
+      .then((rows) => rows.map((r) => ({ ...r, configured: Number(r.configured ?? 0), unknown: Number(r.unknown ?? 0) })));
   }
 
   async queue(): Promise<QueueView> {
     const now = this.now();
     const [todo, doing, finishedToday, oldestDue] = await Promise.all([
-      this.db.all<{ queue: string; n: number }>("SELECT queue, COUNT(*) AS n FROM tasks WHERE status = 'todo' GROUP BY queue ORDER BY queue"),
+      this.db.all<{ queue: string; n: number }>(
+        "SELECT queue, COUNT(*) AS n FROM tasks WHERE status = 'todo' GROUP BY queue ORDER BY queue",
+      ),
       this.db.all<QueueView["workers"][number]>(
         "SELECT worker_id, queue, COUNT(*) AS n, MIN(started_at) AS oldest_started_at, MAX(lease_until) AS lease_until FROM tasks WHERE status = 'doing' GROUP BY worker_id, queue ORDER BY worker_id",
       ),
-      this.db.all<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM tasks WHERE finished_at >= ? AND status IN ('succeeded','failed','cancelled','aborted') GROUP BY status ORDER BY status", [now - DAY_MS]),
+      this.db.all<{ status: string; n: number }>(
+        "SELECT status, COUNT(*) AS n FROM tasks WHERE finished_at >= ? AND status IN ('succeeded','failed','cancelled','aborted') GROUP BY status ORDER BY status",
+        [now - DAY_MS],
+      ),
       this.db.all<{ queue: string; name: string; scheduled_at: number }>(
         `SELECT t.queue, t.name, t.scheduled_at FROM tasks t WHERE t.status = 'todo' AND t.id = (
            SELECT o.id FROM tasks o WHERE o.status = 'todo' AND o.queue = t.queue ORDER BY o.scheduled_at, o.id LIMIT 1) ORDER BY t.queue`,
@@ -281,12 +340,21 @@ export class DashboardStore {
   // --- sign-in sessions -------------------------------------------------------------
 
   async createSession(s: Session): Promise<void> {
-    await this.db.run("INSERT INTO dashboard_sessions (id, login, repo_ids, created_at, expires_at) VALUES (?, ?, ?, ?, ?)", [s.id, s.login, JSON.stringify(s.repoIds), this.now(), s.expiresAt]);
+    await this.db.run("INSERT INTO dashboard_sessions (id, login, repo_ids, created_at, expires_at) VALUES (?, ?, ?, ?, ?)", [
+      s.id,
+      s.login,
+      JSON.stringify(s.repoIds),
+      this.now(),
+      s.expiresAt,
+    ]);
   }
 
   /** A live session; expired ones are forgotten. */
   async session(id: string): Promise<Session | undefined> {
-    const row = await this.db.get<{ id: string; login: string; repo_ids: string; expires_at: number }>("SELECT id, login, repo_ids, expires_at FROM dashboard_sessions WHERE id = ?", [id]);
+    const row = await this.db.get<{ id: string; login: string; repo_ids: string; expires_at: number }>(
+      "SELECT id, login, repo_ids, expires_at FROM dashboard_sessions WHERE id = ?",
+      [id],
+    );
     if (!row) return undefined;
     if (row.expires_at <= this.now()) {
       await this.deleteSession(id);

@@ -5,7 +5,19 @@ import type { Db, SqlValue } from "./types.js";
  * self-references that point forward (`pipelines.superseded_by`) are filled in after
  * every row is there.
  */
-export const TABLES = ["installations", "repositories", "config_state", "pipelines", "jobs", "check_runs", "tasks", "task_keys", "locks", "deliveries", "audit"] as const;
+export const TABLES = [
+  "installations",
+  "repositories",
+  "config_state",
+  "pipelines",
+  "jobs",
+  "check_runs",
+  "tasks",
+  "task_keys",
+  "locks",
+  "deliveries",
+  "audit",
+] as const;
 
 /** Tables whose integer `id` is an identity column on PostgreSQL (deliveries' id is GitHub's text). */
 const IDENTITY = new Set(["installations", "repositories", "pipelines", "jobs", "check_runs", "tasks", "audit"]);
@@ -33,23 +45,34 @@ export async function copyDatabase(source: Db, target: Db): Promise<Record<strin
   if (target.dialect !== "postgres") throw new Error("the target must be a PostgreSQL database");
   const existing = Object.entries(await rowCounts(target)).filter(([, n]) => n > 0);
   if (existing.length > 0) {
-    throw new Error(`the target database is not empty (${existing.map(([t, n]) => `${t}: ${n} rows`).join(", ")}); copy into an empty database`);
+    throw new Error(
+      `the target database is not empty (${existing.map(([t, n]) => `${t}: ${n} rows`).join(", ")}); copy into an empty database`,
+    );
   }
   const copied: Record<string, number> = {};
   await target.tx(async () => {
     for (const table of TABLES) {
-      const columns = (await source.all<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`)).map((c) => c.name);
+      const columns = (await source.all<{ name: string }>(`SELECT name FROM pragma_table_info('${table}') ORDER BY cid`)).map(
+        (c) => c.name,
+      );
       const deferred = DEFERRED[table];
       const inserted = columns.filter((c) => c !== deferred);
       const order = columns.includes("id") ? "id" : columns.join(", ");
       copied[table] = 0;
       for (let offset = 0; ; offset += BATCH) {
-        const rows = await source.all<Record<string, SqlValue>>(`SELECT ${columns.join(", ")} FROM ${table} ORDER BY ${order} LIMIT ? OFFSET ?`, [BATCH, offset]);
+        const rows = await source.all<Record<string, SqlValue>>(
+          `SELECT ${columns.join(", ")} FROM ${table} ORDER BY ${order} LIMIT ? OFFSET ?`,
+          [BATCH, offset],
+        );
         if (rows.length === 0) break;
         const values = rows.map(() => `(${inserted.map(() => "?").join(", ")})`).join(", ");
-        await target.run(`INSERT INTO ${table} (${inserted.join(", ")}) VALUES ${values}`, rows.flatMap((r) => inserted.map((c) => r[c] ?? null)));
+        await target.run(
+          `INSERT INTO ${table} (${inserted.join(", ")}) VALUES ${values}`,
+          rows.flatMap((r) => inserted.map((c) => r[c] ?? null)),
+        );
         if (deferred) {
-          for (const r of rows) if (r[deferred] !== null) await target.run(`UPDATE ${table} SET ${deferred} = ? WHERE id = ?`, [r[deferred]!, r.id!]);
+          for (const r of rows)
+            if (r[deferred] !== null) await target.run(`UPDATE ${table} SET ${deferred} = ? WHERE id = ?`, [r[deferred]!, r.id!]);
         }
         copied[table] += rows.length;
       }

@@ -8,7 +8,12 @@ import { toError } from "../errors.js";
 /** The storage is full: SQLite's SQLITE_FULL (disk, quota, `max_page_count`), ENOSPC from the OS, PostgreSQL's 53100 `disk_full`. */
 export function isStorageFull(err: unknown): boolean {
   const code = String((err as { code?: unknown } | undefined)?.code ?? "");
-  return code === "SQLITE_FULL" || code === "ENOSPC" || code === "53100" || /database or disk is full|No space left on device|could not extend file/i.test(toError(err).message);
+  return (
+    code === "SQLITE_FULL" ||
+    code === "ENOSPC" ||
+    code === "53100" ||
+    /database or disk is full|No space left on device|could not extend file/i.test(toError(err).message)
+  );
 }
 
 export interface FaultLog {
@@ -37,7 +42,10 @@ export class RecurringFault {
     this.unlogged++;
     const now = (this.opts.now ?? Date.now)();
     if (now - this.loggedAt < (this.opts.intervalMs ?? 60_000)) return;
-    this.log.error({ err: toError(err), times: this.unlogged, storageFull: isStorageFull(err) }, this.unlogged === 1 ? this.what : `${this.what} (${this.unlogged} times since the last report)`);
+    this.log.error(
+      { err: toError(err), times: this.unlogged, storageFull: isStorageFull(err) },
+      this.unlogged === 1 ? this.what : `${this.what} (${this.unlogged} times since the last report)`,
+    );
     this.loggedAt = now;
     this.unlogged = 0;
   }

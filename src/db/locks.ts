@@ -22,10 +22,17 @@ async function acquire(db: Db, name: string, ttlMs: number, now: number): Promis
  * of `ttlMs`, so long work keeps it; a crashed holder stops renewing and the lease
  * expires after `ttlMs`, so it cannot block the work for ever.
  */
-export async function withLease<T>(db: Db, name: string, ttlMs: number, fn: () => Promise<T>, now: () => number = Date.now): Promise<T | undefined> {
+export async function withLease<T>(
+  db: Db,
+  name: string,
+  ttlMs: number,
+  fn: () => Promise<T>,
+  now: () => number = Date.now,
+): Promise<T | undefined> {
   const holder = await acquire(db, name, ttlMs, now());
   if (!holder) return undefined;
-  const renew = () => db.run("UPDATE locks SET expires_at = ? WHERE name = ? AND holder = ?", [now() + ttlMs, name, holder]).catch(() => undefined);
+  const renew = () =>
+    db.run("UPDATE locks SET expires_at = ? WHERE name = ? AND holder = ?", [now() + ttlMs, name, holder]).catch(() => undefined);
   const timer = setInterval(() => void renew(), Math.max(10, Math.floor(ttlMs / 3)));
   timer.unref();
   try {

@@ -17,7 +17,9 @@ const TX_ATTEMPTS = 3;
 /** BIGINT columns (every time is epoch ms, every id an integer) come back as numbers, not strings. */
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (v: string) => Number.parseInt(v, 10) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    oid === INT8_OID
+      ? (v: string) => Number.parseInt(v, 10)
+      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
 /** The URL with its password replaced, for messages and logs. */
@@ -47,7 +49,10 @@ export class PostgresDb implements Db {
   private readonly channels = new Map<string, Set<(payload: string) => void>>();
   private closed = false;
 
-  constructor(private readonly url: string, opts: { max?: number; onError?: (err: Error) => void } = {}) {
+  constructor(
+    private readonly url: string,
+    opts: { max?: number; onError?: (err: Error) => void } = {},
+  ) {
     const u = new URL(url);
     this.description = `postgres ${u.hostname}${u.port ? `:${u.port}` : ""}${u.pathname}`;
     this.pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types });

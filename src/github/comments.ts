@@ -35,7 +35,12 @@ export function replyMarker(commentId: number, part: number | string): string {
 
 /** The markers of the app's replies already on a pull request (one paginated listing). */
 export async function postedMarkers(github: Pick<GitHub, "paginate" | "rest">, to: ReplyTarget): Promise<Set<string>> {
-  const comments = await github.paginate(github.rest.issues.listComments, { owner: to.owner, repo: to.repo, issue_number: to.issueNumber, per_page: 100 });
+  const comments = await github.paginate(github.rest.issues.listComments, {
+    owner: to.owner,
+    repo: to.repo,
+    issue_number: to.issueNumber,
+    per_page: 100,
+  });
   const out = new Set<string>();
   for (const c of comments) for (const m of (c.body ?? "").matchAll(/<!-- packit-probot reply to [^>]* -->/g)) out.add(m[0]);
   return out;
@@ -46,7 +51,13 @@ export async function postedMarkers(github: Pick<GitHub, "paginate" | "rest">, t
  * unless `posted` — the markers already on the pull request, when the caller may
  * be a retry — has it. Returns whether it posted.
  */
-export async function replyOnce(github: Pick<GitHub, "rest">, to: ReplyTarget, marker: string, body: string, posted?: ReadonlySet<string>): Promise<boolean> {
+export async function replyOnce(
+  github: Pick<GitHub, "rest">,
+  to: ReplyTarget,
+  marker: string,
+  body: string,
+  posted?: ReadonlySet<string>,
+): Promise<boolean> {
   if (posted?.has(marker)) return false;
   const text = `${fitComment(body, MAX_COMMENT_CHARS - marker.length - 2)}\n\n${marker}`;
   await github.rest.issues.createComment({ owner: to.owner, repo: to.repo, issue_number: to.issueNumber, body: text });

@@ -51,7 +51,9 @@ function isAuthRequest(method: string, pathname: string): boolean {
   return (
     (method === "PATCH" && /^\/applications\/[^/]+\/token\/scoped$/.test(pathname)) ||
     (method === "POST" &&
-      (/^\/applications\/[^/]+\/token$/.test(pathname) || /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || pathname === "/login/oauth/access_token"))
+      (/^\/applications\/[^/]+\/token$/.test(pathname) ||
+        /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) ||
+        pathname === "/login/oauth/access_token"))
   );
 }
 
@@ -78,7 +80,12 @@ type Lanes = Record<"write" | "checks", Bottleneck.Group>;
  * then the slot's job is in `held` (shutdown waits for it: a slot left running on
  * Redis would block the other replicas until it expires).
  */
-function takeSlot(limiter: Bottleneck, jobOptions: Bottleneck.JobOptions, holdMs: number, held: Set<Promise<unknown>>): Promise<() => void> {
+function takeSlot(
+  limiter: Bottleneck,
+  jobOptions: Bottleneck.JobOptions,
+  holdMs: number,
+  held: Set<Promise<unknown>>,
+): Promise<() => void> {
   return new Promise((resolve, reject) => {
     const job = limiter.schedule(jobOptions, () => new Promise<void>((done) => resolve(() => void setTimeout(done, holdMs))));
     held.add(job);
@@ -110,18 +117,37 @@ type SharedConnection = Bottleneck.IORedisConnection & { disconnect(flush?: bool
  * `close()` waits for the lanes' held slots and disconnects the shared Redis
  * connection, if any (at shutdown).
  */
-export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retries: number; writeIntervalMs: number; requestTimeoutMs: number }) {
+export function createOctokitClass(opts: {
+  log: Logger;
+  metrics: Metrics;
+  retries: number;
+  writeIntervalMs: number;
+  requestTimeoutMs: number;
+}) {
   const { log, metrics, retries } = opts;
-  const onLimit = (kind: "primary" | "secondary") => (retryAfter: number, options: { method: string; url: string; request?: { retryCount?: number } }, _octokit: unknown, retryCount?: number) => {
-    const count = retryCount ?? options.request?.retryCount ?? 0;
-    metrics.githubLimitWaits.inc({ kind });
-    if (count >= retries) {
-      log.warn({ kind, route: `${options.method} ${options.url}`, retries: count }, "GitHub rate limit: giving up for now; the work stays pending");
-      return false;
-    }
-    log.warn({ kind, route: `${options.method} ${options.url}`, waitSeconds: retryAfter }, `GitHub ${kind} rate limit: waiting ${retryAfter}s`);
-    return true;
-  };
+  const onLimit =
+    (kind: "primary" | "secondary") =>
+    (
+      retryAfter: number,
+      options: { method: string; url: string; request?: { retryCount?: number } },
+      _octokit: unknown,
+      retryCount?: number,
+    ) => {
+      const count = retryCount ?? options.request?.retryCount ?? 0;
+      metrics.githubLimitWaits.inc({ kind });
+      if (count >= retries) {
+        log.warn(
+          { kind, route: `${options.method} ${options.url}`, retries: count },
+          "GitHub rate limit: giving up for now; the work stays pending",
+        );
+        return false;
+      }
+      log.warn(
+        { kind, route: `${options.method} ${options.url}`, waitSeconds: retryAfter },
+        `GitHub ${kind} rate limit: waiting ${retryAfter}s`,
+      );
+      return true;
+    };
 
   // One set of lanes per Bottleneck connection (one in practice: Probot makes it once); `undefined` = in-process.
   const lanesByConnection = new Map<SharedConnection | undefined, Lanes>();
@@ -130,7 +156,10 @@ export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retrie
     if (!lanes) {
       // One slot at a time; the slot itself is held for the interval (see takeSlot).
       const common = { maxConcurrent: 1, ...(connection ? { connection } : {}) };
-      lanes = { write: new Bottleneck.Group({ id: "packit-write", ...common }), checks: new Bottleneck.Group({ id: "packit-checks", ...common }) };
+      lanes = {
+        write: new Bottleneck.Group({ id: "packit-write", ...common }),
+        checks: new Bottleneck.Group({ id: "packit-checks", ...common }),
+      };
       lanesByConnection.set(connection, lanes);
     }
     return lanes;
@@ -144,20 +173,20 @@ export function createOctokitClass(opts: { log: Logger; metrics: Metrics; retrie
     if (connection) connections.add(connection);
     const request = instanceOptions.request as { fetch?: typeof globalThis.fetch } | undefined;
     return {
-    ...instanceOptions,
-    // The client's own requests and its auth strategy's (token exchange) go through this fetch.
-    request: { ...request, fetch: timedFetch(request?.fetch ?? globalThis.fetch, opts.requestTimeoutMs) },
-    // Rate limits (403, 429) belong to the throttling plugin, which waits retry-after; once it
-    // gives up, the retry plugin must not try again after its own (n+1)² s (16 s after three).
-    retry: { ...(instanceOptions.retry as object | undefined), doNotRetry: DO_NOT_RETRY },
-    // Probot passes its own throttle handlers in (and its Redis connection); ours replace the handlers (this function runs last).
-    throttle: {
-      ...(instanceOptions.throttle as object),
-      onRateLimit: onLimit("primary"),
-      onSecondaryRateLimit: onLimit("secondary"),
-      // The plugin would space every GraphQL request, queries included, as a write; our lanes below decide instead.
-      write: NO_SPACING,
-    },
+      ...instanceOptions,
+      // The client's own requests and its auth strategy's (token exchange) go through this fetch.
+      request: { ...request, fetch: timedFetch(request?.fetch ?? globalThis.fetch, opts.requestTimeoutMs) },
+      // Rate limits (403, 429) belong to the throttling plugin, which waits retry-after; once it
+      // gives up, the retry plugin must not try again after its own (n+1)² s (16 s after three).
+      retry: { ...(instanceOptions.retry as object | undefined), doNotRetry: DO_NOT_RETRY },
+      // Probot passes its own throttle handlers in (and its Redis connection); ours replace the handlers (this function runs last).
+      throttle: {
+        ...(instanceOptions.throttle as object),
+        onRateLimit: onLimit("primary"),
+        onSecondaryRateLimit: onLimit("secondary"),
+        // The plugin would space every GraphQL request, queries included, as a write; our lanes below decide instead.
+        write: NO_SPACING,
+      },
     };
   });
   const Octokit = WithPolicy.plugin((octokit, octokitOptions) => {

@@ -7,7 +7,10 @@ const ALLOWED = new Set(["admin", "maintain", "write"]);
  * Whether `user` may run commands on a repository's jobs: the PR author always may;
  * others need write, maintain or admin. A failed lookup counts as "no" (fail closed).
  */
-export async function mayControlJobs(github: GitHub, where: { owner: string; repo: string; user: string; prAuthor?: string }): Promise<boolean> {
+export async function mayControlJobs(
+  github: GitHub,
+  where: { owner: string; repo: string; user: string; prAuthor?: string },
+): Promise<boolean> {
   if (where.prAuthor && where.prAuthor === where.user) return true;
   try {
     const res = await github.rest.repos.getCollaboratorPermissionLevel({ owner: where.owner, repo: where.repo, username: where.user });

@@ -9,7 +9,13 @@ import { SettingsError } from "../errors.js";
  */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
   const shown = redactedUrl(url);
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   // Reported through connect()'s rejection below; without a listener ioredis would print it.
   client.on("error", () => undefined);
   try {

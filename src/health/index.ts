@@ -4,7 +4,6 @@ import type { Db } from "../db/types.js";
 import type { Role } from "../settings.js";
 import type { Route } from "../util/route-server.js";
 
-
 export interface Verdict {
   ok: boolean;
   reason?: string;
@@ -54,7 +53,8 @@ export interface HealthDeps {
  * applied). `/metrics` is apart: `metrics/http.ts`.
  */
 export function healthHandler(deps: HealthDeps): Route {
-  const answer = (res: ServerResponse, status: number, body: object) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ ...body, role: deps.role }));
+  const answer = (res: ServerResponse, status: number, body: object) =>
+    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ ...body, role: deps.role }));
   return async (req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (req.method !== "GET") return false;

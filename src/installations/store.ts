@@ -23,7 +23,10 @@ export class InstallationStore {
     });
   }
 
-  async addRepo(installationId: number, r: { id: number; full_name: string; node_id?: string; name?: string; private?: boolean }): Promise<void> {
+  async addRepo(
+    installationId: number,
+    r: { id: number; full_name: string; node_id?: string; name?: string; private?: boolean },
+  ): Promise<void> {
     const [owner, name] = r.full_name.split("/") as [string, string];
     await this.deps.pipelines.upsertRepo({ id: r.id, installationId, owner, name: r.name ?? name, nodeId: r.node_id, private: r.private });
   }
@@ -52,6 +55,8 @@ export class InstallationStore {
 
   /** Installations not uninstalled, oldest id first. */
   async live(): Promise<LiveInstallation[]> {
-    return this.deps.db.all<LiveInstallation>("SELECT id, account_login, created_at, suspended_at FROM installations WHERE deleted_at IS NULL ORDER BY id");
+    return this.deps.db.all<LiveInstallation>(
+      "SELECT id, account_login, created_at, suspended_at FROM installations WHERE deleted_at IS NULL ORDER BY id",
+    );
   }
 }

@@ -22,7 +22,9 @@ export function setupMaintenance(_app: Probot, deps: AppDeps): void {
 }
 
 /** Delete what the retention settings no longer keep; returns how many rows of each went. */
-export async function pruneOld(deps: Pick<AppDeps, "db" | "tasks" | "pipelines" | "settings" | "now">): Promise<Record<"deliveries" | "tasks" | "audit" | "pipelines", number>> {
+export async function pruneOld(
+  deps: Pick<AppDeps, "db" | "tasks" | "pipelines" | "settings" | "now">,
+): Promise<Record<"deliveries" | "tasks" | "audit" | "pipelines", number>> {
   const r = deps.settings.retention;
   const before = (days: number) => deps.now() - days * DAY_MS;
   return {

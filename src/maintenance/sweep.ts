@@ -37,7 +37,11 @@ async function sweep(deps: AppDeps, dryRun: boolean): Promise<SweepResult> {
   let actions = 0;
   for (const inst of rows) {
     const repoStates = await refreshedStates(deps, cache, installations, inst.id);
-    let { action, reason } = sweepDecision({ id: inst.id, login: inst.account_login, createdAt: inst.created_at, suspendedAt: inst.suspended_at, repoStates }, deps.now(), m);
+    let { action, reason } = sweepDecision(
+      { id: inst.id, login: inst.account_login, createdAt: inst.created_at, suspendedAt: inst.suspended_at, repoStates },
+      deps.now(),
+      m,
+    );
     if ((action === "suspended" || action === "uninstalled") && actions >= m.maxActionsPerRun) {
       result.capped++;
       ({ action, reason } = { action: "skipped", reason: `per-run cap of ${m.maxActionsPerRun} actions reached` });
@@ -59,8 +63,15 @@ async function sweep(deps: AppDeps, dryRun: boolean): Promise<SweepResult> {
     }
     result.decisions.push({ installationId: inst.id, login: inst.account_login, action, reason });
     deps.metrics.maintenanceDecisions.inc({ action });
-    if (!dryRun) await audit.add({ actor: "maintenance", action: `maintenance.${action}`, subject: `installation ${inst.id} (${inst.account_login})`, detail: { reason, mode: m.mode } });
-    if (action !== "kept") deps.log.info({ installation: inst.id, login: inst.account_login, action, reason, dryRun }, `maintenance: ${action}`);
+    if (!dryRun)
+      await audit.add({
+        actor: "maintenance",
+        action: `maintenance.${action}`,
+        subject: `installation ${inst.id} (${inst.account_login})`,
+        detail: { reason, mode: m.mode },
+      });
+    if (action !== "kept")
+      deps.log.info({ installation: inst.id, login: inst.account_login, action, reason, dryRun }, `maintenance: ${action}`);
   }
   return result;
 }
@@ -70,14 +81,27 @@ async function sweep(deps: AppDeps, dryRun: boolean): Promise<SweepResult> {
  * answer is missing or older than a day. The repository list itself comes from
  * GitHub, so repositories never seen in an event count too. Any failure → "unknown".
  */
-async function refreshedStates(deps: AppDeps, cache: ConfigCache, installations: InstallationStore, installationId: number): Promise<("present" | "absent" | "invalid" | "unknown")[]> {
+async function refreshedStates(
+  deps: AppDeps,
+  cache: ConfigCache,
+  installations: InstallationStore,
+  installationId: number,
+): Promise<("present" | "absent" | "invalid" | "unknown")[]> {
   let github;
   try {
     github = await deps.github(installationId);
     const repos = await github.paginate(github.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) {
       await installations.addRepo(installationId, r);
-      await deps.pipelines.upsertRepo({ id: r.id, installationId, owner: r.owner.login, name: r.name, defaultBranch: r.default_branch, cloneUrl: r.clone_url, private: r.private });
+      await deps.pipelines.upsertRepo({
+        id: r.id,
+        installationId,
+        owner: r.owner.login,
+        name: r.name,
+        defaultBranch: r.default_branch,
+        cloneUrl: r.clone_url,
+        private: r.private,
+      });
     }
   } catch {
     return ["unknown"];
@@ -92,7 +116,11 @@ async function refreshedStates(deps: AppDeps, cache: ConfigCache, installations:
     try {
       const found = await lookupConfig(github, { owner: repo.owner, repo: repo.name, ref });
       // A present file counts as configured here whether or not it parses (the namespace rule).
-      await cache.put(repo.repo_id, ref, found.kind === "absent" ? { state: "absent" } : { state: "present", path: found.path, blobSha: found.blobSha, text: found.text });
+      await cache.put(
+        repo.repo_id,
+        ref,
+        found.kind === "absent" ? { state: "absent" } : { state: "present", path: found.path, blobSha: found.blobSha, text: found.text },
+      );
       states.push(found.kind === "absent" ? "absent" : "present");
     } catch (err) {
       await cache.put(repo.repo_id, ref, { state: "unknown", error: (err as Error).message });

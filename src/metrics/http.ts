@@ -25,7 +25,9 @@ export function metricsHandler(deps: { metrics: Metrics; store?: QueueCounts; to
   return async (req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return false;
     if (deps.token !== undefined && !hasBearer(req, deps.token)) {
-      res.writeHead(401, { "content-type": "text/plain", "www-authenticate": 'Bearer realm="metrics"' }).end("metrics need a bearer token\n");
+      res
+        .writeHead(401, { "content-type": "text/plain", "www-authenticate": 'Bearer realm="metrics"' })
+        .end("metrics need a bearer token\n");
       return true;
     }
     if (deps.store) {
@@ -39,7 +41,12 @@ export function metricsHandler(deps: { metrics: Metrics; store?: QueueCounts; to
 }
 
 /** `/metrics` on a port of its own (`metrics.port` on `metrics.host`, loopback by default), apart from the public server. */
-export async function startMetricsServer(o: { metrics: Metrics; store?: QueueCounts; host: string; port: number }): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startMetricsServer(o: {
+  metrics: Metrics;
+  store?: QueueCounts;
+  host: string;
+  port: number;
+}): Promise<{ url: string; stop(): Promise<void> }> {
   const server = await startRouteServer({
     routes: [metricsHandler({ metrics: o.metrics, store: o.store })],
     host: o.host,

@@ -40,5 +40,8 @@ export function savingEstimate(recentMs: readonly number[], ranMs: number): Savi
   const typical = Math.round(median(durations));
   const runs = durations.length === 1 ? "the last run" : `the median of the last ${durations.length} runs`;
   const ran = ranMs > 0 ? `, less the ${formatDuration(ranMs)} it had run` : "; it had not started";
-  return { savedMs: Math.max(0, typical - Math.max(0, ranMs)), basis: `${runs} of this check in this repository (${formatDuration(typical)})${ran}` };
+  return {
+    savedMs: Math.max(0, typical - Math.max(0, ranMs)),
+    basis: `${runs} of this check in this repository (${formatDuration(typical)})${ran}`,
+  };
 }

@@ -90,9 +90,7 @@ export function splitTarget(name: string): { distro: string; arch: string } | nu
   }
   if (parts.length === 2) return { distro: name, arch: DEFAULT_ARCH };
   const [sys, version, arch] = parts as [string, string, string];
-  return ARCHITECTURES.includes(arch)
-    ? { distro: `${sys}-${version}`, arch }
-    : { distro: name, arch: DEFAULT_ARCH };
+  return ARCHITECTURES.includes(arch) ? { distro: `${sys}-${version}`, arch } : { distro: name, arch: DEFAULT_ARCH };
 }
 
 function last<T>(list: readonly T[]): T[] {
@@ -147,7 +145,10 @@ function aliasTable(releases: ReleaseList): Map<string, string[]> {
     const lead = list.find((r) => leading.has(r));
     if (lead) table.set(`epel-${major}`, [lead]);
     // The trailing minors: every minor but the leading one (Packit's `epel-X-branched`).
-    table.set(`epel-${major}-branched`, list.filter((r) => EPEL_MINOR.test(r) && !leading.has(r)));
+    table.set(
+      `epel-${major}-branched`,
+      list.filter((r) => EPEL_MINOR.test(r) && !leading.has(r)),
+    );
   }
   const { leap, leapMicro, tumbleweed } = releases.opensuse;
   table.set("opensuse-leap-all", [...leap]);

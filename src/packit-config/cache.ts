@@ -20,7 +20,15 @@ export interface ConfigStateRow {
 
 /** What the app knows about a repository's config at a ref. */
 export type ResolvedConfig =
-  | { kind: "present"; config: PackitConfig; warnings: string[]; path: string; blobSha: string; source: "cache" | "github"; commitSha?: string }
+  | {
+      kind: "present";
+      config: PackitConfig;
+      warnings: string[];
+      path: string;
+      blobSha: string;
+      source: "cache" | "github";
+      commitSha?: string;
+    }
   | { kind: "invalid"; error: ConfigError; path: string; source: "cache" | "github" }
   | { kind: "absent"; source: "cache" | "github" }
   /** The lookup failed (5xx, rate limit, timeout): never read as "absent". */
@@ -41,7 +49,11 @@ export function cachedAnswerStands(row: ConfigStateRow | undefined, touched: Tou
 }
 
 /** Paths added, modified or removed by a push's commits, or "unknown" when the list may be incomplete. */
-export function pathsTouchedByPush(payload: { created?: boolean; forced?: boolean; commits?: { added?: string[]; modified?: string[]; removed?: string[] }[] }): TouchedPaths {
+export function pathsTouchedByPush(payload: {
+  created?: boolean;
+  forced?: boolean;
+  commits?: { added?: string[]; modified?: string[]; removed?: string[] }[];
+}): TouchedPaths {
   const commits = payload.commits;
   if (!commits || payload.forced || payload.created || commits.length >= 20) return "unknown";
   return commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]);
@@ -49,13 +61,23 @@ export function pathsTouchedByPush(payload: { created?: boolean; forced?: boolea
 
 /** The config-absence cache: one row per repository and ref. */
 export class ConfigCache {
-  constructor(readonly db: Db, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async get(repoId: number, ref: string): Promise<ConfigStateRow | undefined> {
-    return this.db.get<ConfigStateRow>("SELECT repo_id, ref, state, path, blob_sha, text, error, checked_at FROM config_state WHERE repo_id = ? AND ref = ?", [repoId, ref]);
+    return this.db.get<ConfigStateRow>(
+      "SELECT repo_id, ref, state, path, blob_sha, text, error, checked_at FROM config_state WHERE repo_id = ? AND ref = ?",
+      [repoId, ref],
+    );
   }
 
-  async put(repoId: number, ref: string, v: { state: CachedState; path?: string; blobSha?: string; text?: string; error?: string }): Promise<void> {
+  async put(
+    repoId: number,
+    ref: string,
+    v: { state: CachedState; path?: string; blobSha?: string; text?: string; error?: string },
+  ): Promise<void> {
     await this.db.run(
       `INSERT INTO config_state (repo_id, ref, state, path, blob_sha, text, error, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(repo_id, ref) DO UPDATE SET state = excluded.state, path = excluded.path, blob_sha = excluded.blob_sha,
@@ -65,7 +87,11 @@ export class ConfigCache {
   }
 
   /** Default-branch config state of each repository of an installation (the maintenance sweep reads this). */
-  async statesOfInstallation(installationId: number): Promise<{ repo_id: number; owner: string; name: string; default_branch: string | null; state: CachedState | null; checked_at: number | null }[]> {
+  async statesOfInstallation(
+    installationId: number,
+  ): Promise<
+    { repo_id: number; owner: string; name: string; default_branch: string | null; state: CachedState | null; checked_at: number | null }[]
+  > {
     return this.db.all(
       `SELECT r.id AS repo_id, r.owner, r.name, r.default_branch, c.state, c.checked_at
        FROM repositories r LEFT JOIN config_state c ON c.repo_id = r.id AND c.ref = r.default_branch
@@ -151,7 +177,15 @@ export async function resolveConfig(
     error: parsed.ok ? undefined : parsed.error.message,
   });
   return parsed.ok
-    ? { kind: "present", config: parsed.config, warnings: parsed.warnings, path: found.path, blobSha: found.blobSha, source: "github", commitSha: found.commitSha }
+    ? {
+        kind: "present",
+        config: parsed.config,
+        warnings: parsed.warnings,
+        path: found.path,
+        blobSha: found.blobSha,
+        source: "github",
+        commitSha: found.commitSha,
+      }
     : { kind: "invalid", error: parsed.error, path: found.path, source: "github" };
 }
 

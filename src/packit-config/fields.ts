@@ -23,7 +23,8 @@ export const ACTION_NAMES: readonly string[] = [
 
 const NULL = "Field may not be null.";
 const MISSING = "Missing data for required field.";
-export const errorFor = (text: string) => (iss: { input?: unknown }) => (iss.input === null ? NULL : iss.input === undefined ? MISSING : text);
+export const errorFor = (text: string) => (iss: { input?: unknown }) =>
+  iss.input === null ? NULL : iss.input === undefined ? MISSING : text;
 
 /** Python's repr of a YAML value, as Packit quotes values in its messages. */
 export function pyRepr(value: unknown): string {
@@ -32,7 +33,9 @@ export function pyRepr(value: unknown): string {
   if (typeof value === "number") return String(value);
   if (typeof value === "string") return value.includes("'") && !value.includes('"') ? `"${value}"` : `'${value.replaceAll("'", "\\'")}'`;
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
-  return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(", ")}}`;
+  return `{${Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`)
+    .join(", ")}}`;
 }
 
 /** Python's `type(value)`, as Packit prints it. */
@@ -43,7 +46,9 @@ export function pyType(value: unknown): string {
       : typeof value === "boolean"
         ? "bool"
         : typeof value === "number"
-          ? Number.isInteger(value) ? "int" : "float"
+          ? Number.isInteger(value)
+            ? "int"
+            : "float"
           : typeof value === "string"
             ? "str"
             : Array.isArray(value)
@@ -58,7 +63,8 @@ export const str = () => z.string({ error: errorFor("Not a valid string.") });
 export const strList = () => z.array(str(), { error: errorFor("Not a valid list.") });
 export const dict = () => z.record(z.string(), z.unknown(), { error: errorFor("Not a valid mapping type.") });
 export const nested = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape, { error: errorFor("Invalid input type.") }).partial();
-export const oneOf = <V extends readonly [string, ...string[]]>(values: V) => z.enum(values, { error: errorFor(`Must be one of: ${values.join(", ")}.`) });
+export const oneOf = <V extends readonly [string, ...string[]]>(values: V) =>
+  z.enum(values, { error: errorFor(`Must be one of: ${values.join(", ")}.`) });
 
 // marshmallow's Boolean: these words count too (a quoted "yes" is a boolean there).
 const TRUTHY = new Set<unknown>(["t", "T", "true", "True", "TRUE", "on", "On", "ON", "y", "Y", "yes", "Yes", "YES", "1", 1]);
@@ -130,7 +136,9 @@ export function targetsField(allowString: boolean) {
       if (allowString && typeof value === "string") return;
       if (isStringList(value)) return;
       const isDict = isMapping(value) && Object.values(value).every(isMapping);
-      const problem = isDict ? targetsDictProblem(value) : `Expected 'list[str]' or 'dict[str,dict]', got ${pyRepr(value)} (type ${pyType(value)}).`;
+      const problem = isDict
+        ? targetsDictProblem(value)
+        : `Expected 'list[str]' or 'dict[str,dict]', got ${pyRepr(value)} (type ${pyType(value)}).`;
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
     .transform((value): TargetEntry[] => {
@@ -154,7 +162,11 @@ export function distGitBranchesField(allowString: boolean) {
       if (isStringList(value)) return;
       const fits =
         isMapping(value) && Object.values(value).every((v) => isMapping(v) && Object.keys(v).every((k) => k === "fast_forward_merge_into"));
-      if (!fits) ctx.addIssue({ code: "custom", message: DIST_GIT_BRANCHES_ERROR.replace("{value}", pyRepr(value)).replace("{type}", pyType(value)) });
+      if (!fits)
+        ctx.addIssue({
+          code: "custom",
+          message: DIST_GIT_BRANCHES_ERROR.replace("{value}", pyRepr(value)).replace("{type}", pyType(value)),
+        });
     })
     .transform((value): string[] => (typeof value === "string" ? [value] : Array.isArray(value) ? value : Object.keys(value as object)))
     .nullable();
@@ -198,4 +210,3 @@ export const versionSpecifiers = str()
 export const spec_source_id = z
   .union([str(), int()], { error: errorFor("Not a valid string.") })
   .transform((v) => (typeof v === "number" ? `Source${v}` : v));
-

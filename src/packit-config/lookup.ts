@@ -42,7 +42,9 @@ export class RepositoryUnreachable extends PermanentCondition {}
 function permanentCause(err: unknown, where: { owner: string; repo: string }): RepositoryUnreachable | undefined {
   const e = err as { errors?: Array<{ type?: string; path?: unknown[] }>; status?: number; request?: { url?: string } };
   if (e.errors?.some((x) => x.type === "NOT_FOUND" && x.path?.[0] === "repository")) {
-    return new RepositoryUnreachable(`repository ${where.owner}/${where.repo} is not readable by the App or no longer exists`, { cause: err });
+    return new RepositoryUnreachable(`repository ${where.owner}/${where.repo} is not readable by the App or no longer exists`, {
+      cause: err,
+    });
   }
   if (e.status === 404 && /\/access_tokens$/.test(e.request?.url ?? "")) {
     return new RepositoryUnreachable(`the installation of ${where.owner}/${where.repo} no longer exists`, { cause: err });
@@ -78,10 +80,7 @@ interface BlobAnswer {
  *   error, or a ref that does not resolve. Callers must treat these as "unknown",
  *   never as absent.
  */
-export async function lookupConfig(
-  github: GraphqlClient,
-  where: { owner: string; repo: string; ref: string },
-): Promise<ConfigLookup> {
+export async function lookupConfig(github: GraphqlClient, where: { owner: string; repo: string; ref: string }): Promise<ConfigLookup> {
   // `<ref>:<path>` is parsed by GitHub; a ':' in the ref would shift the path.
   if (where.ref === "" || where.ref.includes(":")) throw new Error(`invalid ref ${JSON.stringify(where.ref)}`);
   const vars: Record<string, unknown> = { owner: where.owner, name: where.repo, ref: where.ref };

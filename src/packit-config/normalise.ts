@@ -49,7 +49,13 @@ type Fields = Readonly<Record<string, z.ZodType>>;
  * Check the settings keys of one mapping against `fields`; `structural` keys are
  * the caller's. Returns the valid values (nulls kept: they undo an inherited value).
  */
-function settingsOf(raw: Record<string, unknown>, path: Path, v: Validator, fields: Fields, structural: ReadonlySet<string> = new Set()): PackageSettings {
+function settingsOf(
+  raw: Record<string, unknown>,
+  path: Path,
+  v: Validator,
+  fields: Fields,
+  structural: ReadonlySet<string> = new Set(),
+): PackageSettings {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (structural.has(key)) continue;
@@ -60,7 +66,10 @@ function settingsOf(raw: Record<string, unknown>, path: Path, v: Validator, fiel
       continue;
     }
     if (key === "dist_git_url") {
-      v.warn([...path, key], "'dist_git_url' is no longer being processed. (it is generated from dist_git_base_url and downstream_package_name)");
+      v.warn(
+        [...path, key],
+        "'dist_git_url' is no longer being processed. (it is generated from dist_git_base_url and downstream_package_name)",
+      );
       continue;
     }
     const checked = v.check(schema, value, [...path, key]);
@@ -80,7 +89,10 @@ function lint(raw: Record<string, unknown>, settings: PackageSettings, path: Pat
   }
   for (const { name } of settings.targets ?? []) {
     if (DEPRECATED_TARGET.test(name)) {
-      v.warn([...path, "targets"], `Target '${name}' is deprecated. Please update your configuration file and use '${name.replace("centos-stream", "centos-stream-8")}' instead.`);
+      v.warn(
+        [...path, "targets"],
+        `Target '${name}' is deprecated. Please update your configuration file and use '${name.replace("centos-stream", "centos-stream-8")}' instead.`,
+      );
     }
   }
   if (isMapping(raw.targets)) {
@@ -211,7 +223,10 @@ function withMetadata(raw: Record<string, unknown>, path: Path, v: Validator): R
   // Packit skips a missing, null or empty metadata without a word.
   if (metadata === undefined || metadata === null || (isMapping(metadata) && Object.keys(metadata).length === 0)) return raw;
   const at: Path = [...path, "metadata"];
-  v.warn(at, "The 'metadata' key in jobs is deprecated and can be removed. Nest config options from 'metadata' directly under the job object.");
+  v.warn(
+    at,
+    "The 'metadata' key in jobs is deprecated and can be removed. Nest config options from 'metadata' directly under the job object.",
+  );
   if (!isMapping(metadata)) {
     v.error(at, "Invalid input type.");
     return raw;
@@ -245,7 +260,9 @@ function jobType(value: unknown, path: Path, v: Validator): PackitJobType | unde
   }
   if (typeof value === "string" && JOB_TYPE_NAMES.has(value)) return value as PackitJobType;
   const removed = value === "build" || value === "production_build";
-  const hint = removed ? ` (the deprecated name ${pyRepr(value)} was removed from Packit; use ${value === "build" ? "copr_build" : "upstream_koji_build"})` : "";
+  const hint = removed
+    ? ` (the deprecated name ${pyRepr(value)} was removed from Packit; use ${value === "build" ? "copr_build" : "upstream_koji_build"})`
+    : "";
   v.error(path, `Must be one of: ${JOB_TYPES.join(", ")}.${hint}`);
   return undefined;
 }

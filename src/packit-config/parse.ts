@@ -38,8 +38,7 @@ export interface ConfigProblem {
 }
 
 export type ParseResult =
-  | { ok: true; config: PackitConfig; warnings: string[] }
-  | { ok: false; error: ConfigError; problems: ConfigProblem[] };
+  { ok: true; config: PackitConfig; warnings: string[] } | { ok: false; error: ConfigError; problems: ConfigProblem[] };
 
 /**
  * Parse and validate a Packit config. `input` may be raw bytes (checked to be

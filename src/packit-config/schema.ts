@@ -106,7 +106,11 @@ function commonFields(jobLevel: boolean) {
       failure_issue: nested({ create: bool() }),
     }),
     copy_upstream_release_description: bool(),
-    sources: z.array(z.strictObject({ path: str(), url: str() }, { error: errorFor("Invalid input type.") }), { error: errorFor("Not a valid list.") }).nullable(),
+    sources: z
+      .array(z.strictObject({ path: str(), url: str() }, { error: errorFor("Invalid input type.") }), {
+        error: errorFor("Not a valid list."),
+      })
+      .nullable(),
     merge_pr_in_ci: bool(),
     srpm_build_deps: strList().nullable(),
     identifier: str().nullable(),
@@ -230,7 +234,10 @@ type JobOnlySettings = z.output<typeof jobOnlySchema>;
 export type RawJobSettings = PackageSettings & JobOnlySettings;
 
 /** A job's effective settings for one package, with Packit's (and the app's) defaults applied. */
-export type JobSettings = Omit<RawJobSettings, "osh_diff_scan_after_copr_build" | "cancel_superseded" | "skip_build" | "manual_trigger" | "labels" | "packit_instances"> & {
+export type JobSettings = Omit<
+  RawJobSettings,
+  "osh_diff_scan_after_copr_build" | "cancel_superseded" | "skip_build" | "manual_trigger" | "labels" | "packit_instances"
+> & {
   /** Run a differential OpenScanHub scan after the rawhide x86_64 build (Packit default: true). */
   osh_diff_scan_after_copr_build: boolean;
   /** Cancel this job's runs when a newer head arrives (app default: true). */

@@ -25,19 +25,47 @@ type EventName = (typeof EVENTS)[number];
 /** Left-aligned columns, two spaces apart. */
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
-  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join("  ").trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** The jobs of a plan as the JSON line lists them: planned ones, then those Packit would not run. */
 function jobList(plan: Plan) {
   return [
-    ...plan.jobs.map((j) => ({ type: j.type, target: j.target, check: j.checkName, after: j.after ?? null, manual: j.manualTrigger, runs: true, notRun: null, detail: null, needsApproval: null })),
-    ...plan.notRun.map((n) => ({ type: n.type, target: n.target, check: n.checkName, after: null, manual: n.manualTrigger, runs: false, notRun: n.reason, detail: n.detail, needsApproval: null })),
+    ...plan.jobs.map((j) => ({
+      type: j.type,
+      target: j.target,
+      check: j.checkName,
+      after: j.after ?? null,
+      manual: j.manualTrigger,
+      runs: true,
+      notRun: null,
+      detail: null,
+      needsApproval: null,
+    })),
+    ...plan.notRun.map((n) => ({
+      type: n.type,
+      target: n.target,
+      check: n.checkName,
+      after: null,
+      manual: n.manualTrigger,
+      runs: false,
+      notRun: n.reason,
+      detail: n.detail,
+      needsApproval: null,
+    })),
   ];
 }
 
 /** What Copr says, when asked (`--copr`); offline the planner falls back to the bundled release list. */
-async function coprInputs(url: string | undefined, config: PackitConfig): Promise<Pick<PlanInputs, "activeChroots" | "coprProjectChroots">> {
+async function coprInputs(
+  url: string | undefined,
+  config: PackitConfig,
+): Promise<Pick<PlanInputs, "activeChroots" | "coprProjectChroots">> {
   if (url === undefined) return {};
   const reader = createCoprChrootReader({ url });
   const projects = coprProjectsToRead(config);
@@ -68,7 +96,14 @@ export async function runValidateConfig(
     if (json) {
       const messages = problems.map((p) => ({ message: p.message, line: p.line ?? null, column: p.column ?? null }));
       const [first] = messages;
-      out.log(JSON.stringify({ valid: false, verdict: "invalid", messages, error: { message, line: first?.line ?? null, column: first?.column ?? null } }));
+      out.log(
+        JSON.stringify({
+          valid: false,
+          verdict: "invalid",
+          messages,
+          error: { message, line: first?.line ?? null, column: first?.column ?? null },
+        }),
+      );
     }
     return code;
   };
@@ -136,11 +171,20 @@ export async function runValidateConfig(
   );
   // Automatic jobs of a pull request into, and a push to, the default branch, and of a release.
   const defaults = EVENTS.map((name) => [name, planJobs(parsed.config, { trigger: name, defaultBranch }, releases, inputs)] as const);
-  const automatic = Object.fromEntries(defaults.map(([name, p]) => [name, p.jobs.filter((j) => !j.manualTrigger).length])) as Record<EventName, number>;
+  const automatic = Object.fromEntries(defaults.map(([name, p]) => [name, p.jobs.filter((j) => !j.manualTrigger).length])) as Record<
+    EventName,
+    number
+  >;
 
   out.log(`${file}: valid; ${plan.jobs.length} job(s) for a ${event} event`);
   const rows = [
-    ...plan.jobs.map((j) => [j.type, j.target, j.checkName, j.after ?? "-", [j.manualTrigger ? "manual" : "", j.cancelSuperseded ? "" : "not cancellable"].filter(Boolean).join(", ")]),
+    ...plan.jobs.map((j) => [
+      j.type,
+      j.target,
+      j.checkName,
+      j.after ?? "-",
+      [j.manualTrigger ? "manual" : "", j.cancelSuperseded ? "" : "not cancellable"].filter(Boolean).join(", "),
+    ]),
     ...plan.notRun.map((n) => [n.type, n.target, n.checkName, "-", `not run: ${n.reason} (${n.detail})`]),
   ];
   if (rows.length > 0) for (const line of table([["TYPE", "TARGET", "CHECK", "AFTER", "NOTES"], ...rows])) out.log(line);
@@ -149,7 +193,17 @@ export async function runValidateConfig(
   const warnings = [...parsed.warnings, ...new Set([...plan.warnings, ...defaults.flatMap(([, p]) => p.warnings)])];
   for (const warning of warnings) out.log(`warning: ${warning}`);
   if (json) {
-    out.log(JSON.stringify({ valid: true, verdict: "valid", event, jobs: jobList(plan), automaticJobs: automatic, notHandled: plan.notHandled, warnings }));
+    out.log(
+      JSON.stringify({
+        valid: true,
+        verdict: "valid",
+        event,
+        jobs: jobList(plan),
+        automaticJobs: automatic,
+        notHandled: plan.notHandled,
+        warnings,
+      }),
+    );
   }
   return 0;
 }

@@ -169,4 +169,3 @@ export function checkBounds(doc: unknown, index: WeakMap<object, NodeInfo>): voi
   };
   visit(doc, 1);
 }
-

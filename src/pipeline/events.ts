@@ -42,7 +42,8 @@ export interface TriggerEvent {
 
 /** Payloads as GitHub's published webhook types describe them, with what `webhooks/payloads.ts` checked. */
 export type PushPayload = Context<"push">["payload"] & z.infer<typeof pushPayload>;
-export type PullRequestPayload = Context<"pull_request.opened" | "pull_request.reopened" | "pull_request.synchronize">["payload"] & z.infer<typeof pullRequestPayload>;
+export type PullRequestPayload = Context<"pull_request.opened" | "pull_request.reopened" | "pull_request.synchronize">["payload"] &
+  z.infer<typeof pullRequestPayload>;
 export type ReleasePayload = Context<"release.published">["payload"] & z.infer<typeof releasePayload>;
 
 /** The repository fields every trigger payload has (checked by the payload schemas). */
@@ -125,7 +126,10 @@ export function epochMs(at: unknown): number | undefined {
 }
 
 /** The clone URL of a pull request's head repository when it is a fork (pure). */
-export function forkCloneUrl(pr: { head?: { repo?: { id?: number; clone_url?: string } | null } }, baseRepoId: number | undefined): string | undefined {
+export function forkCloneUrl(
+  pr: { head?: { repo?: { id?: number; clone_url?: string } | null } },
+  baseRepoId: number | undefined,
+): string | undefined {
   const head = pr.head?.repo;
   return head && head.id !== baseRepoId && typeof head.clone_url === "string" ? head.clone_url : undefined;
 }

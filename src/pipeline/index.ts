@@ -33,7 +33,12 @@ export function setupPipeline(app: Probot, deps: AppDeps): void {
   onDelivery(app, deps, "pull_request.closed", (context) => {
     const p = parsePayload(pullRequestPayload, context.payload);
     const merged = (p.pull_request as { merged?: boolean }).merged === true;
-    return { task: "close-pull-request", payload: { repoId: p.repository.id, prNumber: p.pull_request.number, merged, actor: p.sender?.login ?? "unknown" }, fairnessKey: `repo:${p.repository.id}`, priority: TRIGGER_PRIORITY };
+    return {
+      task: "close-pull-request",
+      payload: { repoId: p.repository.id, prNumber: p.pull_request.number, merged, actor: p.sender?.login ?? "unknown" },
+      fairnessKey: `repo:${p.repository.id}`,
+      priority: TRIGGER_PRIORITY,
+    };
   });
   deliveryTask(deps, "process-trigger", (p) => processTrigger(deps, cache, p.event, p.delivery));
   deliveryTask(deps, "close-pull-request", (p) => closePullRequest(deps, p));
@@ -66,11 +71,15 @@ async function closePullRequest(deps: AppDeps, p: AppTasks["close-pull-request"]
   const repo = await deps.pipelines.repo(p.repoId);
   const jobIds = repo ? (await deps.pipelines.unfinishedJobsOfPr(repo.id, p.prNumber)).map((j) => j.id) : [];
   if (jobIds.length === 0) return ignored("no unfinished jobs");
-  await deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Pull request ${p.merged ? "merged" : "closed"}`, actor: p.actor, source: "closed" }, {
-    queue: SHORT_QUEUE,
-    priority: 50,
-    fairnessKey: `repo:${p.repoId}`,
-  });
+  await deps.tasks.enqueue(
+    "cancel-jobs",
+    { jobIds, reason: `Pull request ${p.merged ? "merged" : "closed"}`, actor: p.actor, source: "closed" },
+    {
+      queue: SHORT_QUEUE,
+      priority: 50,
+      fairnessKey: `repo:${p.repoId}`,
+    },
+  );
   return handled;
 }
 
@@ -106,7 +115,14 @@ export async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: Trig
 }
 
 /** The local part of a trigger event: plan, store, report, queue, supersede. */
-async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, config: Exclude<ResolvedConfig, { kind: "unknown" }>, inputs: PlanInputs, delivery: DeliveryRef): Promise<HandlerOutcome> {
+async function storeTrigger(
+  deps: AppDeps,
+  ev: TriggerEvent,
+  repo: RepoRow,
+  config: Exclude<ResolvedConfig, { kind: "unknown" }>,
+  inputs: PlanInputs,
+  delivery: DeliveryRef,
+): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
   const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
   const head = { ...line, headSha: ev.headSha, beforeSha: ev.beforeSha, eventAt: ev.eventAt, defaultBranch: ev.repo.defaultBranch };
@@ -123,17 +139,44 @@ async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, conf
     return ignored("no Packit config", "no_config");
   }
 
-  const base = { repoId: repo.id, installationId: ev.installationId, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch, headSha: ev.headSha, beforeSha: ev.beforeSha, sourceCloneUrl: ev.sourceCloneUrl, deliveryId: ev.deliveryId, eventAt: ev.eventAt };
+  const base = {
+    repoId: repo.id,
+    installationId: ev.installationId,
+    trigger: ev.trigger,
+    prNumber: ev.prNumber,
+    branch: ev.branch,
+    headSha: ev.headSha,
+    beforeSha: ev.beforeSha,
+    sourceCloneUrl: ev.sourceCloneUrl,
+    deliveryId: ev.deliveryId,
+    eventAt: ev.eventAt,
+  };
   if (config.kind === "invalid") {
     const { pipeline } = await pipelines.createPipeline(base, []);
-    await recordCheck(deps, { pipeline, repo }, CONFIG_CHECK_NAME, invalidConfigCheck(config.error.message, { path: config.path, line: config.error.line, column: config.error.column }));
+    await recordCheck(
+      deps,
+      { pipeline, repo },
+      CONFIG_CHECK_NAME,
+      invalidConfigCheck(config.error.message, { path: config.path, line: config.error.line, column: config.error.column }),
+    );
     await supersede(deps, head, sameLine, pipeline.id);
     return ignored("invalid Packit config", "invalid_config");
   }
 
   // A release names only its tag; check runs and builds need the commit it points at.
   if (ev.trigger === "release" && config.commitSha) base.headSha = config.commitSha;
-  const plan = planJobs(config.config, { trigger: ev.trigger, branch: ev.branch, defaultBranch: ev.repo.defaultBranch, labels: ev.labels, tag: ev.trigger === "release" ? ev.headSha : undefined }, settings.releases ?? DEFAULT_RELEASES, inputs);
+  const plan = planJobs(
+    config.config,
+    {
+      trigger: ev.trigger,
+      branch: ev.branch,
+      defaultBranch: ev.repo.defaultBranch,
+      labels: ev.labels,
+      tag: ev.trigger === "release" ? ev.headSha : undefined,
+    },
+    settings.releases ?? DEFAULT_RELEASES,
+    inputs,
+  );
   // Manually triggered jobs wait for a command (`/packit build`, `/packit test`, …); no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
   const { pipeline, jobs } = await pipelines.createPipeline(base, runnable);
@@ -147,15 +190,31 @@ async function storeTrigger(deps: AppDeps, ev: TriggerEvent, repo: RepoRow, conf
   await startJobs(deps, { pipeline, repo }, jobs);
   // Tests without a build job: Packit reports their checks neutral, with why.
   for (const { checkName, neutralCheck: n } of plan.notRun) {
-    if (n) await recordCheck(deps, { pipeline, repo }, checkName, { status: "completed", conclusion: "neutral", title: n.title, summary: n.summary, actions: [] });
+    if (n)
+      await recordCheck(deps, { pipeline, repo }, checkName, {
+        status: "completed",
+        conclusion: "neutral",
+        title: n.title,
+        summary: n.summary,
+        actions: [],
+      });
   }
   await supersede(deps, head, sameLine, pipeline.id);
   return jobs.length > 0 || plan.notRun.some((n) => n.neutralCheck) ? handled : ignored("no jobs for this event");
 }
 
 /** Queue the cancellation of what the new head supersedes (the cancel itself runs in the worker). */
-async function supersede(deps: AppDeps, head: Parameters<typeof supersededPipelines>[0] & { repoId: number }, sameLine: readonly LinePipeline[], newPipelineId: number | undefined): Promise<void> {
-  const old = supersededPipelines(head, sameLine.filter((p) => p.id !== newPipelineId), deps.settings.cancel);
+async function supersede(
+  deps: AppDeps,
+  head: Parameters<typeof supersededPipelines>[0] & { repoId: number },
+  sameLine: readonly LinePipeline[],
+  newPipelineId: number | undefined,
+): Promise<void> {
+  const old = supersededPipelines(
+    head,
+    sameLine.filter((p) => p.id !== newPipelineId),
+    deps.settings.cancel,
+  );
   const jobIds: number[] = [];
   for (const p of old) {
     if (newPipelineId !== undefined) await deps.pipelines.markSuperseded(p.id, newPipelineId);
@@ -163,9 +222,13 @@ async function supersede(deps: AppDeps, head: Parameters<typeof supersededPipeli
   }
   if (old.length > 0) deps.metrics.supersededPipelines.inc(old.length);
   if (jobIds.length === 0) return;
-  await deps.tasks.enqueue("cancel-jobs", { jobIds, reason: `Superseded by ${head.headSha.slice(0, 7)}`, actor: "packit-probot", source: "supersede" }, {
-    queue: SHORT_QUEUE,
-    priority: 50,
-    fairnessKey: `repo:${head.repoId}`,
-  });
+  await deps.tasks.enqueue(
+    "cancel-jobs",
+    { jobIds, reason: `Superseded by ${head.headSha.slice(0, 7)}`, actor: "packit-probot", source: "supersede" },
+    {
+      queue: SHORT_QUEUE,
+      priority: 50,
+      fairnessKey: `repo:${head.repoId}`,
+    },
+  );
 }

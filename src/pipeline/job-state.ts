@@ -10,7 +10,17 @@ export type JobState =
   | "cancelled"
   | "skipped"; // never ran (its dependency failed or was cancelled, or manual trigger)
 
-export const JOB_STATES: readonly JobState[] = ["pending", "submitted", "running", "cancel_requested", "success", "failure", "error", "cancelled", "skipped"];
+export const JOB_STATES: readonly JobState[] = [
+  "pending",
+  "submitted",
+  "running",
+  "cancel_requested",
+  "success",
+  "failure",
+  "error",
+  "cancelled",
+  "skipped",
+];
 
 export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(["success", "failure", "error", "cancelled", "skipped"]);
 

@@ -52,7 +52,8 @@ async function settleDependants(deps: AppDeps, parent: JobInContext): Promise<vo
     if (d.state !== "pending") continue;
     const p = parent.job;
     if (p.state === "success" && !p.ignore_result) await enqueueSubmits(deps, parent, [d]);
-    else if (p.state === "cancelled") await moveJob(deps, d.id, "cancelled", { cancelReason: p.cancel_reason ?? "Cancelled", message: `Cancelled with \`${p.key}\`.` });
+    else if (p.state === "cancelled")
+      await moveJob(deps, d.id, "cancelled", { cancelReason: p.cancel_reason ?? "Cancelled", message: `Cancelled with \`${p.key}\`.` });
     else await moveJob(deps, d.id, "skipped", { message: `Not run: \`${p.key}\` ${p.state === "skipped" ? "was skipped" : "failed"}.` });
   }
 }
@@ -88,7 +89,11 @@ export async function enqueueSubmits(deps: AppDeps, ctx: Omit<JobInContext, "job
   const runAt = deps.now() + deps.settings.checks.flushWindowMs + QUEUED_FIRST_MS;
   await deps.db.tx(async () => {
     for (const job of jobs) {
-      await deps.tasks.enqueueUnlessLocked("submit-job", { jobId: job.id }, { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey, priority, runAt });
+      await deps.tasks.enqueueUnlessLocked(
+        "submit-job",
+        { jobId: job.id },
+        { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey, priority, runAt },
+      );
     }
   });
 }
@@ -114,7 +119,11 @@ export async function startJobs(deps: AppDeps, ctx: Omit<JobInContext, "job">, j
  * work would run on, owned by nobody.
  */
 export async function enqueueReconcile(deps: AppDeps, jobId: number, delayMs = 0): Promise<void> {
-  await deps.tasks.enqueueUnlessLocked("reconcile-job", { jobId }, { queue: LONG_QUEUE, lockKey: `reconcile:${jobId}`, priority: 60, runAt: deps.now() + delayMs });
+  await deps.tasks.enqueueUnlessLocked(
+    "reconcile-job",
+    { jobId },
+    { queue: LONG_QUEUE, lockKey: `reconcile:${jobId}`, priority: 60, runAt: deps.now() + delayMs },
+  );
 }
 
 /**
@@ -122,11 +131,15 @@ export async function enqueueReconcile(deps: AppDeps, jobId: number, delayMs = 0
  * pipeline's priority. `unreadableSince`: when the backend first failed to answer.
  */
 export async function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number, unreadableSince?: number): Promise<void> {
-  await deps.tasks.enqueueUnlessLocked("poll-job", { jobId: j.job.id, intervalMs: delayMs, ...(unreadableSince !== undefined ? { unreadableSince } : {}) }, {
-    queue: LONG_QUEUE,
-    lockKey: `poll:${j.job.id}`,
-    fairnessKey: `${j.repo.owner}/${j.repo.name}`,
-    priority: await pipelinePriority(deps, j),
-    runAt: deps.now() + delayMs,
-  });
+  await deps.tasks.enqueueUnlessLocked(
+    "poll-job",
+    { jobId: j.job.id, intervalMs: delayMs, ...(unreadableSince !== undefined ? { unreadableSince } : {}) },
+    {
+      queue: LONG_QUEUE,
+      lockKey: `poll:${j.job.id}`,
+      fairnessKey: `${j.repo.owner}/${j.repo.name}`,
+      priority: await pipelinePriority(deps, j),
+      runAt: deps.now() + delayMs,
+    },
+  );
 }

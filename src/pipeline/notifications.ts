@@ -18,7 +18,10 @@ export function testingFarmNotificationHandler(deps: AppDeps) {
   const expected = deps.settings.backends.testingFarm.notify?.token;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== TESTING_FARM_NOTIFY_PATH) return false;
-    const reply = (status: number, message: string) => (res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ message })), true);
+    const reply = (status: number, message: string) => (
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ message })),
+      true
+    );
     if (!expected) return reply(404, "notifications are not configured");
     let body: { request_id?: unknown; token?: unknown };
     try {

@@ -21,7 +21,8 @@ export async function planInputs(deps: Pick<AppDeps, "settings" | "log">, config
   }
   const projects = coprProjectsToRead(config);
   const [active, chroots] = await Promise.all([reader.active(), Promise.all(projects.map((p) => reader.project(p)))]);
-  if (active.error) deps.log.warn({ error: active.error }, "Copr's active chroots could not be read: chroots are checked against the bundled release list");
+  if (active.error)
+    deps.log.warn({ error: active.error }, "Copr's active chroots could not be read: chroots are checked against the bundled release list");
   const known = projects.flatMap((p, i) => (chroots[i] ? [[p, chroots[i]] as const] : []));
   return {
     ...(active.chroots ? { activeChroots: active.chroots } : {}),

@@ -157,8 +157,23 @@ export const TEST_OPTIONS = [
   "use_target_repo_for_fmf_url",
   "skip_build",
 ] as const satisfies readonly (keyof JobSettings)[];
-export const KOJI_OPTIONS = ["scratch", "specfile_path", "paths", "upstream_package_name", "downstream_package_name", "srpm_build_deps", "actions"] as const satisfies readonly (keyof JobSettings)[];
-export const IMAGE_OPTIONS = ["image_distribution", "image_request", "image_customizations", "copr_chroot", "owner", "project"] as const satisfies readonly (keyof JobSettings)[];
+export const KOJI_OPTIONS = [
+  "scratch",
+  "specfile_path",
+  "paths",
+  "upstream_package_name",
+  "downstream_package_name",
+  "srpm_build_deps",
+  "actions",
+] as const satisfies readonly (keyof JobSettings)[];
+export const IMAGE_OPTIONS = [
+  "image_distribution",
+  "image_request",
+  "image_customizations",
+  "copr_chroot",
+  "owner",
+  "project",
+] as const satisfies readonly (keyof JobSettings)[];
 export const OSH_OPTIONS = ["csmock_args", "osh_options"] as const satisfies readonly (keyof JobSettings)[];
 
 export function pick(settings: JobSettings, keys: readonly (keyof JobSettings)[]): Record<string, unknown> {

@@ -25,7 +25,14 @@
  *   build when a `commit` Copr build job exists for the PR's target branch;
  * - `vm_image_build` runs only on request (`/packit vm-image-build`).
  */
-import { activeByReleases, DEFAULT_TARGET, expandKojiTargets, expandTargets, unreadableTargets, type ReleaseList } from "../packit-config/aliases.js";
+import {
+  activeByReleases,
+  DEFAULT_TARGET,
+  expandKojiTargets,
+  expandTargets,
+  unreadableTargets,
+  type ReleaseList,
+} from "../packit-config/aliases.js";
 import { DOWNSTREAM_JOB_TYPES, type JobView, type PackitConfig, type PackitInstance, type TargetOptions } from "../packit-config/parse.js";
 import { checkName } from "./check-names.js";
 import {
@@ -163,10 +170,12 @@ class Planner {
 
   private name(type: JobType, target: string, view: JobView): string {
     const identifier = view.settings.identifier ?? (this.multiPackage ? view.package : undefined);
-    const template = type === "copr_build" || type === "tests" || type === "upstream_koji_build" ? view.settings.status_name_template : undefined;
+    const template =
+      type === "copr_build" || type === "tests" || type === "upstream_koji_build" ? view.settings.status_name_template : undefined;
     const parts = { jobName: CHECK_NAME_PREFIX[type], chroot: target, event: this.eventIdent, identifier, package: view.package };
     const { name, templateError } = checkName(parts, template);
-    if (templateError) this.warnings.add(`jobs[${view.index}].status_name_template: cannot be formatted (${templateError}); the default check name is used`);
+    if (templateError)
+      this.warnings.add(`jobs[${view.index}].status_name_template: cannot be formatted (${templateError}); the default check name is used`);
     return name;
   }
 
@@ -202,9 +211,24 @@ class Planner {
     return byProject && !this.keys.has(byProject) ? byProject : `${name}:jobs[${view.index}]`;
   }
 
-  private notRunJob(type: JobType, view: JobView, target: string, reason: NotRunReason, detail: string, neutralCheck?: NotRunJob["neutralCheck"]): void {
+  private notRunJob(
+    type: JobType,
+    view: JobView,
+    target: string,
+    reason: NotRunReason,
+    detail: string,
+    neutralCheck?: NotRunJob["neutralCheck"],
+  ): void {
     const manualTrigger = view.settings.manual_trigger || type === "vm_image_build";
-    this.notRun.push({ type, target, checkName: this.name(type, target, view), reason, detail, manualTrigger, ...(neutralCheck ? { neutralCheck } : {}) });
+    this.notRun.push({
+      type,
+      target,
+      checkName: this.name(type, target, view),
+      reason,
+      detail,
+      manualTrigger,
+      ...(neutralCheck ? { neutralCheck } : {}),
+    });
   }
 
   private isActive(chroot: string): boolean {
@@ -244,8 +268,10 @@ class Planner {
     if (!chroots) return;
     buildJob.chroots = chroots;
     for (const chroot of chroots) {
-      if (!this.onThisInstance(view)) this.notRunJob("copr_build", view, chroot, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
-      else if (!this.isActive(chroot)) this.notRunJob("copr_build", view, chroot, "chroot inactive", `${chroot} is not an active Copr chroot`);
+      if (!this.onThisInstance(view))
+        this.notRunJob("copr_build", view, chroot, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+      else if (!this.isActive(chroot))
+        this.notRunJob("copr_build", view, chroot, "chroot inactive", `${chroot} is not an active Copr chroot`);
       else {
         // Chroot options of every configured name that expands to this chroot (Packit expands each key).
         const options: Record<string, unknown> = {};
@@ -265,7 +291,14 @@ class Planner {
   private kojiBuilds(view: JobView): void {
     const names = view.settings.targets?.map((t) => t.name) ?? [];
     for (const target of expandKojiTargets(names.length > 0 ? names : [DEFAULT_TARGET], this.releases)) {
-      if (!this.onThisInstance(view)) this.notRunJob("upstream_koji_build", view, target, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+      if (!this.onThisInstance(view))
+        this.notRunJob(
+          "upstream_koji_build",
+          view,
+          target,
+          "other instance",
+          `packit_instances: [${view.settings.packit_instances.join(", ")}]`,
+        );
       else this.builds.push(this.make("upstream_koji_build", view, target, pick(view.settings, KOJI_OPTIONS)));
     }
   }
@@ -295,8 +328,15 @@ class Planner {
     }
   }
 
-  private testJob(view: JobView, buildJob: BuildJob | undefined, chroot: string, target: string, where: { distro: string; arch: string }): void {
-    if (!this.onThisInstance(view)) return this.notRunJob("tests", view, target, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+  private testJob(
+    view: JobView,
+    buildJob: BuildJob | undefined,
+    chroot: string,
+    target: string,
+    where: { distro: string; arch: string },
+  ): void {
+    if (!this.onThisInstance(view))
+      return this.notRunJob("tests", view, target, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
     if (!this.isActive(chroot)) return this.notRunJob("tests", view, target, "chroot inactive", `${chroot} is not an active Copr chroot`);
     const options = { ...pick(view.settings, TEST_OPTIONS), build_target: chroot, ...where };
     if (view.settings.skip_build) {
@@ -327,7 +367,14 @@ class Planner {
       this.skip(view, `jobs[${view.index}]: vm_image_build needs copr_chroot`);
       return;
     }
-    if (!this.onThisInstance(view)) return this.notRunJob("vm_image_build", view, chroot, "other instance", `packit_instances: [${view.settings.packit_instances.join(", ")}]`);
+    if (!this.onThisInstance(view))
+      return this.notRunJob(
+        "vm_image_build",
+        view,
+        chroot,
+        "other instance",
+        `packit_instances: [${view.settings.packit_instances.join(", ")}]`,
+      );
     const build = this.buildJobFor(view.package)?.builds.get(chroot);
     const job = this.make("vm_image_build", view, chroot, pick(view.settings, IMAGE_OPTIONS), build?.key);
     // Packit submits image builds only on `/packit vm-image-build`.

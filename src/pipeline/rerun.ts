@@ -16,7 +16,11 @@ export async function rerunJob(deps: AppDeps, jobId: number, actor: string): Pro
   if (!start || !isFinal(start.job.state)) return null;
   const { pipelines } = deps;
   let root: JobRow = start.job;
-  for (let dep = root.depends_on ? await pipelines.job(root.depends_on) : undefined; dep && dep.state !== "success"; dep = dep.depends_on ? await pipelines.job(dep.depends_on) : undefined) {
+  for (
+    let dep = root.depends_on ? await pipelines.job(root.depends_on) : undefined;
+    dep && dep.state !== "success";
+    dep = dep.depends_on ? await pipelines.job(dep.depends_on) : undefined
+  ) {
     root = dep;
   }
   const fresh: NewJob[] = [];
@@ -39,7 +43,16 @@ export async function rerunJob(deps: AppDeps, jobId: number, actor: string): Pro
   // Stored and started together: jobs without their checks and submissions would never run.
   return deps.db.tx(async () => {
     const { pipeline, jobs } = await pipelines.createPipeline(
-      { repoId: old.repo_id, installationId: old.installation_id, trigger: old.trigger, prNumber: old.pr_number, branch: old.branch, headSha: old.head_sha, sourceCloneUrl: old.source_clone_url, deliveryId: `rerun by ${actor}` },
+      {
+        repoId: old.repo_id,
+        installationId: old.installation_id,
+        trigger: old.trigger,
+        prNumber: old.pr_number,
+        branch: old.branch,
+        headSha: old.head_sha,
+        sourceCloneUrl: old.source_clone_url,
+        deliveryId: `rerun by ${actor}`,
+      },
       fresh,
     );
     await startJobs(deps, { pipeline, repo: start.repo }, jobs);

@@ -13,7 +13,9 @@ const IN_FLIGHT_RECHECK_MS = 1000;
 
 /** The per-call timeout of a backend: an earlier request cannot still be in flight after it. */
 function backendTimeoutMs(deps: AppDeps, backend: BackendName): number {
-  const key = ({ copr: "copr", "testing-farm": "testingFarm", koji: "koji", "image-builder": "imageBuilder", openscanhub: "openscanhub" } as const)[backend];
+  const key = (
+    { copr: "copr", "testing-farm": "testingFarm", koji: "koji", "image-builder": "imageBuilder", openscanhub: "openscanhub" } as const
+  )[backend];
   return deps.settings.backends[key].timeoutMs;
 }
 
@@ -109,7 +111,11 @@ export async function reconcileIntents(deps: AppDeps): Promise<number> {
   for (const job of intents) {
     if (job.state === "pending") {
       const j = (await deps.pipelines.jobInContext(job.id))!;
-      await deps.tasks.enqueueUnlessLocked("submit-job", { jobId: job.id }, { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey: `${j.repo.owner}/${j.repo.name}` });
+      await deps.tasks.enqueueUnlessLocked(
+        "submit-job",
+        { jobId: job.id },
+        { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey: `${j.repo.owner}/${j.repo.name}` },
+      );
     } else await enqueueReconcile(deps, job.id);
   }
   return intents.length;
@@ -134,9 +140,15 @@ export async function reconcileJob(deps: AppDeps, jobId: number, ctx: TaskContex
   }
   // Cancelled before it is adopted: a crash in between finds it again (cancelled by then) and adopts it.
   const outcome = await deps.backends[j.job.backend].cancel(found.externalId, { signal: ctx.signal });
-  if (outcome.kind === "error") throw new BackendError(j.job.backend, `cancel of ${found.externalId}, which a cut-short submission made: ${outcome.message}`, { transient: true });
+  if (outcome.kind === "error")
+    throw new BackendError(j.job.backend, `cancel of ${found.externalId}, which a cut-short submission made: ${outcome.message}`, {
+      transient: true,
+    });
   await deps.pipelines.adoptSubmission(jobId, found.externalId, found.url ?? null);
-  deps.log.info({ jobId, backend: j.job.backend, externalId: found.externalId, state: j.job.state, cancel: outcome.kind }, "adopted and cancelled the submission a cut-short attempt made");
+  deps.log.info(
+    { jobId, backend: j.job.backend, externalId: found.externalId, state: j.job.state, cancel: outcome.kind },
+    "adopted and cancelled the submission a cut-short attempt made",
+  );
 }
 
 /** Task "submit-job": submit once; after a crash, find the earlier submission instead of submitting twice. */
@@ -155,7 +167,16 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
     submitted = j.job.submit_attempted ? await findEarlierSubmission(deps, j, req, ctx) : null;
     if (!submitted && j.job.submit_attempted && mayStillArrive(deps, j.job)) {
       // The earlier request may still be on its way through the backend: look again shortly.
-      await deps.tasks.enqueueUnlessLocked("submit-job", { jobId }, { queue: LONG_QUEUE, lockKey: `submit:${jobId}`, fairnessKey: `${j.repo.owner}/${j.repo.name}`, runAt: deps.now() + IN_FLIGHT_RECHECK_MS });
+      await deps.tasks.enqueueUnlessLocked(
+        "submit-job",
+        { jobId },
+        {
+          queue: LONG_QUEUE,
+          lockKey: `submit:${jobId}`,
+          fairnessKey: `${j.repo.owner}/${j.repo.name}`,
+          runAt: deps.now() + IN_FLIGHT_RECHECK_MS,
+        },
+      );
       return;
     }
     if (!submitted) {
@@ -189,7 +210,10 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
 export async function pollJob(deps: AppDeps, payload: AppTasks["poll-job"], ctx: TaskContext): Promise<void> {
   const j = await deps.pipelines.jobInContext(payload.jobId);
   if (!j || !j.job.external_id || j.job.finished_at) return;
-  const interval = Math.min(deps.settings.polling.maxIntervalMs, Math.round((payload.intervalMs ?? deps.settings.polling.intervalMs) * 1.5));
+  const interval = Math.min(
+    deps.settings.polling.maxIntervalMs,
+    Math.round((payload.intervalMs ?? deps.settings.polling.intervalMs) * 1.5),
+  );
   let status: RemoteStatus;
   try {
     status = await deps.backends[j.job.backend].status(j.job.external_id, { signal: ctx.signal });
@@ -198,7 +222,9 @@ export async function pollJob(deps: AppDeps, payload: AppTasks["poll-job"], ctx:
     if (ctx.signal.aborted || !isTransient(e)) return failOrRetry(deps, j.job, e, ctx, "status check failed");
     const since = payload.unreadableSince ?? deps.now();
     if (deps.now() - since >= deps.settings.polling.giveUpAfterMs) {
-      await moveJob(deps, j.job.id, "error", { message: `status check failed: ${e.message} (no answer for ${Math.round((deps.now() - since) / 60_000)} min)` });
+      await moveJob(deps, j.job.id, "error", {
+        message: `status check failed: ${e.message} (no answer for ${Math.round((deps.now() - since) / 60_000)} min)`,
+      });
       return;
     }
     deps.log.warn({ jobId: j.job.id, backend: j.job.backend, err: e.message }, "status check failed; polling on");

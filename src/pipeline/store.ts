@@ -137,7 +137,10 @@ type Fields = {
 
 /** Typed queries over installations, repositories, pipelines and jobs. */
 export class PipelineStore {
-  constructor(readonly db: Db, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async upsertInstallation(i: { id: number; login: string; type?: string; createdAt?: number }): Promise<void> {
     const now = this.now();
@@ -152,13 +155,28 @@ export class PipelineStore {
   async upsertRepo(r: RepoFacts): Promise<RepoRow> {
     return this.db.tx(async () => {
       // Another repository that had this name (deleted and re-created, or renamed away) no longer has it.
-      await this.db.run("UPDATE repositories SET removed_at = ? WHERE owner = ? AND name = ? AND id != ? AND removed_at IS NULL", [this.now(), r.owner, r.name, r.id]);
+      await this.db.run("UPDATE repositories SET removed_at = ? WHERE owner = ? AND name = ? AND id != ? AND removed_at IS NULL", [
+        this.now(),
+        r.owner,
+        r.name,
+        r.id,
+      ]);
       await this.db.run(
         `INSERT INTO repositories (id, installation_id, owner, name, node_id, default_branch, clone_url, private, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET installation_id = excluded.installation_id, owner = excluded.owner, name = excluded.name,
            node_id = COALESCE(excluded.node_id, repositories.node_id), default_branch = COALESCE(excluded.default_branch, repositories.default_branch),
            clone_url = COALESCE(excluded.clone_url, repositories.clone_url), private = COALESCE(excluded.private, repositories.private), removed_at = NULL`,
-        [r.id, r.installationId, r.owner, r.name, r.nodeId ?? null, r.defaultBranch ?? null, r.cloneUrl ?? null, r.private == null ? null : Number(r.private), this.now()],
+        [
+          r.id,
+          r.installationId,
+          r.owner,
+          r.name,
+          r.nodeId ?? null,
+          r.defaultBranch ?? null,
+          r.cloneUrl ?? null,
+          r.private == null ? null : Number(r.private),
+          this.now(),
+        ],
       );
       return (await this.repo(r.id))!;
     });
@@ -188,7 +206,10 @@ export class PipelineStore {
   }
 
   async repo(id: number): Promise<RepoRow | undefined> {
-    return this.db.get<RepoRow>("SELECT id, installation_id, owner, name, node_id, default_branch, clone_url, private FROM repositories WHERE id = ?", [id]);
+    return this.db.get<RepoRow>(
+      "SELECT id, installation_id, owner, name, node_id, default_branch, clone_url, private FROM repositories WHERE id = ?",
+      [id],
+    );
   }
 
   async repoByName(owner: string, name: string): Promise<RepoRow | undefined> {
@@ -220,7 +241,19 @@ export class PipelineStore {
       const pipeline = (await this.db.get<PipelineRow>(
         `INSERT INTO pipelines (repo_id, installation_id, trigger, pr_number, branch, head_sha, before_sha, source_clone_url, delivery_id, created_at, event_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-        [p.repoId, p.installationId, p.trigger, p.prNumber ?? null, p.branch ?? null, p.headSha, p.beforeSha ?? null, p.sourceCloneUrl ?? null, p.deliveryId ?? null, now, p.eventAt ?? null],
+        [
+          p.repoId,
+          p.installationId,
+          p.trigger,
+          p.prNumber ?? null,
+          p.branch ?? null,
+          p.headSha,
+          p.beforeSha ?? null,
+          p.sourceCloneUrl ?? null,
+          p.deliveryId ?? null,
+          now,
+          p.eventAt ?? null,
+        ],
       ))!;
       const idByKey = new Map<string, number>();
       // Dependencies first: the planner orders jobs so, but do not rely on it.
@@ -230,7 +263,22 @@ export class PipelineStore {
         const row = (await this.db.get<JobRow>(
           `INSERT INTO jobs (token, pipeline_id, repo_id, key, type, backend, target, depends_on, state, options, manual_trigger, cancel_superseded, rerun_of, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING *`,
-          [randomUUID(), pipeline.id, p.repoId, j.key, j.type, j.backend, j.target, j.after ? (idByKey.get(j.after) ?? null) : (j.dependsOnJobId ?? null), JSON.stringify(j.options), j.manualTrigger ? 1 : 0, j.cancelSuperseded ? 1 : 0, j.rerunOf ?? null, now, now],
+          [
+            randomUUID(),
+            pipeline.id,
+            p.repoId,
+            j.key,
+            j.type,
+            j.backend,
+            j.target,
+            j.after ? (idByKey.get(j.after) ?? null) : (j.dependsOnJobId ?? null),
+            JSON.stringify(j.options),
+            j.manualTrigger ? 1 : 0,
+            j.cancelSuperseded ? 1 : 0,
+            j.rerunOf ?? null,
+            now,
+            now,
+          ],
         ))!;
         idByKey.set(j.key, row.id);
         created.push(row);
@@ -323,19 +371,50 @@ export class PipelineStore {
     const add = (sql: string, values: (string | number)[]) => (parts.push(sql), params.push(...values));
     if (line.prNumber) {
       if (!opts.exempt) {
-        add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.pr_number = ? AND p.superseded_by IS NULL`, [line.repoId, line.prNumber]);
-        add(`SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND p.pr_number = ?`, [line.repoId, line.prNumber]);
+        add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.pr_number = ? AND p.superseded_by IS NULL`, [
+          line.repoId,
+          line.prNumber,
+        ]);
+        add(
+          `SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND p.pr_number = ?`,
+          [line.repoId, line.prNumber],
+        );
       }
-      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND p.pr_number = ?`, [line.repoId, headSha, line.prNumber]);
-      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.head_sha = ? AND p.pr_number = ?`, [line.repoId, headSha, line.prNumber]);
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND p.pr_number = ?`, [
+        line.repoId,
+        headSha,
+        line.prNumber,
+      ]);
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.head_sha = ? AND p.pr_number = ?`, [
+        line.repoId,
+        headSha,
+        line.prNumber,
+      ]);
     } else if (line.branch) {
       const sameBranch = "p.branch = ? AND p.trigger = ? AND p.pr_number IS NULL";
       if (!opts.exempt) {
-        add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND ${sameBranch} AND p.superseded_by IS NULL`, [line.repoId, line.branch, line.trigger]);
-        add(`SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND ${sameBranch}`, [line.repoId, line.branch, line.trigger]);
+        add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND ${sameBranch} AND p.superseded_by IS NULL`, [
+          line.repoId,
+          line.branch,
+          line.trigger,
+        ]);
+        add(
+          `SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND ${sameBranch}`,
+          [line.repoId, line.branch, line.trigger],
+        );
       }
-      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND ${sameBranch}`, [line.repoId, headSha, line.branch, line.trigger]);
-      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.head_sha = ? AND ${sameBranch}`, [line.repoId, headSha, line.branch, line.trigger]);
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.before_sha = ? AND ${sameBranch}`, [
+        line.repoId,
+        headSha,
+        line.branch,
+        line.trigger,
+      ]);
+      add(`SELECT ${cols} FROM pipelines p WHERE p.repo_id = ? AND p.head_sha = ? AND ${sameBranch}`, [
+        line.repoId,
+        headSha,
+        line.branch,
+        line.trigger,
+      ]);
     } else {
       return [];
     }
@@ -349,7 +428,13 @@ export class PipelineStore {
 
   /** Whether the repository had a pipeline before `pipelineId`, created since `since`. */
   async activeSince(repoId: number, pipelineId: number, since: number): Promise<boolean> {
-    return (await this.db.get("SELECT 1 AS x FROM pipelines WHERE repo_id = ? AND created_at >= ? AND id < ? LIMIT 1", [repoId, since, pipelineId])) !== undefined;
+    return (
+      (await this.db.get("SELECT 1 AS x FROM pipelines WHERE repo_id = ? AND created_at >= ? AND id < ? LIMIT 1", [
+        repoId,
+        since,
+        pipelineId,
+      ])) !== undefined
+    );
   }
 
   async markSuperseded(pipelineId: number, by: number): Promise<void> {
@@ -372,7 +457,10 @@ export class PipelineStore {
     if (isFinal(state)) set("finished_at", now);
     if ((state === "submitted" || state === "running") && current.started_at === null) set("started_at", now);
     if (state === "cancelled") {
-      const saving = savingEstimate(await this.recentDurations(current.repo_id, current.key), current.started_at === null ? 0 : now - current.started_at);
+      const saving = savingEstimate(
+        await this.recentDurations(current.repo_id, current.key),
+        current.started_at === null ? 0 : now - current.started_at,
+      );
       set("saved_ms", saving.savedMs);
       set("saved_basis", saving.basis);
     }
@@ -383,7 +471,10 @@ export class PipelineStore {
     if (fields.cancelReason !== undefined) set("cancel_reason", fields.cancelReason);
     if (fields.ignoreResult) sets.push("ignore_result = 1");
     // The state guard makes the check-and-set atomic against another worker.
-    const updated = await this.db.get<JobRow>(`UPDATE jobs SET ${sets.join(", ")} WHERE id = ? AND finished_at IS NULL AND state = ? RETURNING *`, [...params, jobId, current.state]);
+    const updated = await this.db.get<JobRow>(
+      `UPDATE jobs SET ${sets.join(", ")} WHERE id = ? AND finished_at IS NULL AND state = ? RETURNING *`,
+      [...params, jobId, current.state],
+    );
     if (updated && (updated.state !== current.state || updated.message !== current.message)) {
       await this.db.run("INSERT INTO job_events (job_id, at, state, message) VALUES (?, ?, ?, ?)", [jobId, now, state, updated.message]);
     }
@@ -424,7 +515,13 @@ export class PipelineStore {
 
   /** A finished job owns the backend work its cut-short submission made after all (found by its token). */
   async adoptSubmission(jobId: number, externalId: string, url: string | null): Promise<boolean> {
-    return (await this.db.run("UPDATE jobs SET external_id = ?, url = COALESCE(url, ?) WHERE id = ? AND external_id IS NULL", [externalId, url, jobId])) === 1;
+    return (
+      (await this.db.run("UPDATE jobs SET external_id = ?, url = COALESCE(url, ?) WHERE id = ? AND external_id IS NULL", [
+        externalId,
+        url,
+        jobId,
+      ])) === 1
+    );
   }
 
   /** Nothing reached the backend: the intent is settled (never made). */
@@ -462,8 +559,14 @@ export class PipelineStore {
         await this.db.run(`DELETE FROM check_runs WHERE job_id IN (${jobsIn})`, [list]);
         await this.db.run(`DELETE FROM job_events WHERE job_id IN (${jobsIn})`, [list]);
         // Old dependants of pruned jobs (in pipelines pruned later) keep no dangling reference.
-        await this.db.run(`UPDATE jobs SET depends_on = NULL WHERE depends_on IN (${jobsIn}) AND NOT ${idIn(this.db, "pipeline_id")}`, [list, list]);
-        await this.db.run(`UPDATE pipelines SET superseded_by = NULL WHERE ${idIn(this.db, "superseded_by")} AND NOT ${idIn(this.db, "id")}`, [list, list]);
+        await this.db.run(`UPDATE jobs SET depends_on = NULL WHERE depends_on IN (${jobsIn}) AND NOT ${idIn(this.db, "pipeline_id")}`, [
+          list,
+          list,
+        ]);
+        await this.db.run(
+          `UPDATE pipelines SET superseded_by = NULL WHERE ${idIn(this.db, "superseded_by")} AND NOT ${idIn(this.db, "id")}`,
+          [list, list],
+        );
         await this.db.run(`DELETE FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`, [list]);
         await this.db.run(`DELETE FROM pipelines WHERE ${idIn(this.db, "id")}`, [list]);
         return ids.length;

@@ -44,7 +44,10 @@ export class FairnessKeys {
   /** SQLite: look rows up by id, not through another index it would scan. */
   private readonly byId: string;
 
-  constructor(private readonly db: Db, private readonly agingMs: number) {
+  constructor(
+    private readonly db: Db,
+    private readonly agingMs: number,
+  ) {
     const pg = db.dialect === "postgres";
     this.lock = pg ? " FOR UPDATE" : "";
     this.skipLocked = pg ? " FOR UPDATE SKIP LOCKED" : "";
@@ -89,8 +92,14 @@ export class FairnessKeys {
     for (const k of [...byKey.keys()].sort()) {
       const tasks = byKey.get(k)!;
       const { queue, fairness_key } = tasks[0]!;
-      await this.db.run("INSERT INTO task_keys (queue, fairness_key) VALUES (?, ?) ON CONFLICT (queue, fairness_key) DO NOTHING", [queue, fairness_key]);
-      const held = await this.db.get("SELECT head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.skipLocked, [queue, fairness_key]);
+      await this.db.run("INSERT INTO task_keys (queue, fairness_key) VALUES (?, ?) ON CONFLICT (queue, fairness_key) DO NOTHING", [
+        queue,
+        fairness_key,
+      ]);
+      const held = await this.db.get("SELECT head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.skipLocked, [
+        queue,
+        fairness_key,
+      ]);
       if (!held) continue; // being claimed from right now: next time
       const ids = tasks.map((t) => t.id);
       // PostgreSQL: a join with the id array, which its cached (generic) plan reads by primary key.
@@ -116,7 +125,8 @@ export class FairnessKeys {
    * The statement returns the INSERT's id and lock_key; its last parameter is `agingMs`.
    */
   offeringHeads(insert: string): string {
-    const better = "task_keys.head_id IS NULL OR excluded.head_priority > task_keys.head_priority OR (excluded.head_priority = task_keys.head_priority AND excluded.head_id < task_keys.head_id)";
+    const better =
+      "task_keys.head_id IS NULL OR excluded.head_priority > task_keys.head_priority OR (excluded.head_priority = task_keys.head_priority AND excluded.head_id < task_keys.head_id)";
     return `WITH ins AS (${insert}),
       best AS (SELECT DISTINCT ON (queue, fairness_key) queue, fairness_key, id, priority, created_at FROM ins WHERE ready = 1 ORDER BY queue, fairness_key, priority DESC, id),
       k AS (INSERT INTO task_keys (queue, fairness_key, head_id, head_priority, head_rank)
@@ -141,7 +151,22 @@ export class FairnessKeys {
          head_priority = CASE WHEN ${better} THEN ? ELSE head_priority END,
          head_id = CASE WHEN ${better} THEN ? ELSE head_id END
        WHERE queue = ? AND fairness_key = ?`,
-      [t.priority, t.priority, t.id, this.rank(t), t.priority, t.priority, t.id, t.priority, t.priority, t.priority, t.id, t.id, t.queue, t.fairness_key],
+      [
+        t.priority,
+        t.priority,
+        t.id,
+        this.rank(t),
+        t.priority,
+        t.priority,
+        t.id,
+        t.priority,
+        t.priority,
+        t.priority,
+        t.id,
+        t.id,
+        t.queue,
+        t.fairness_key,
+      ],
     );
   }
 
@@ -151,7 +176,11 @@ export class FairnessKeys {
    * look again). PostgreSQL does it in one statement (one round trip), skipping keys
    * other replicas hold; SQLite in one transaction.
    */
-  async claimNext<R>(queues: readonly string[], set: { now: number; workerId: string; leaseUntil: number }, columns: string): Promise<R | undefined | "stale"> {
+  async claimNext<R>(
+    queues: readonly string[],
+    set: { now: number; workerId: string; leaseUntil: number },
+    columns: string,
+  ): Promise<R | undefined | "stale"> {
     const list = queues.map(() => "?").join(", ");
     const pick = `SELECT queue, fairness_key, head_id FROM task_keys WHERE queue IN (${list}) AND head_id IS NOT NULL
        ORDER BY head_rank DESC, last_claim_seq, head_id LIMIT 1`;
@@ -159,7 +188,10 @@ export class FairnessKeys {
     if (this.db.dialect === "postgres") {
       const row = await this.db.get<R & { picked: number; id: number | null }>(
         `WITH k AS (${pick}${this.skipLocked}),
-         t AS (UPDATE tasks SET ${start} FROM k WHERE tasks.id = k.head_id AND tasks.status = 'todo' RETURNING ${columns.split(", ").map((c) => `tasks.${c}`).join(", ")}),
+         t AS (UPDATE tasks SET ${start} FROM k WHERE tasks.id = k.head_id AND tasks.status = 'todo' RETURNING ${columns
+           .split(", ")
+           .map((c) => `tasks.${c}`)
+           .join(", ")}),
          n AS (SELECT x.id, x.priority, x.created_at FROM k, LATERAL (
                  SELECT id, priority, created_at FROM tasks WHERE queue = k.queue AND fairness_key = k.fairness_key
                    AND status = 'todo' AND ready = 1 AND id <> k.head_id ORDER BY priority DESC, id LIMIT 1) x),
@@ -177,7 +209,12 @@ export class FairnessKeys {
     return this.db.tx(async () => {
       const key = await this.db.get<KeyHead>(pick, queues);
       if (!key) return undefined;
-      const row = await this.db.get<R>(`UPDATE tasks SET ${start} WHERE id = ? AND status = 'todo' RETURNING ${columns}`, [set.now, set.workerId, set.leaseUntil, key.head_id]);
+      const row = await this.db.get<R>(`UPDATE tasks SET ${start} WHERE id = ? AND status = 'todo' RETURNING ${columns}`, [
+        set.now,
+        set.workerId,
+        set.leaseUntil,
+        key.head_id,
+      ]);
       await this.recompute(key.queue, key.fairness_key, row !== undefined);
       return row ?? "stale";
     });
@@ -185,7 +222,10 @@ export class FairnessKeys {
 
   /** Hold a key's row (waiting for its holder) and say which task heads it. */
   async hold(queue: string, fairnessKey: string): Promise<KeyHead | undefined> {
-    return this.db.get<KeyHead>("SELECT queue, fairness_key, head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.lock, [queue, fairnessKey]);
+    return this.db.get<KeyHead>("SELECT queue, fairness_key, head_id FROM task_keys WHERE queue = ? AND fairness_key = ?" + this.lock, [
+      queue,
+      fairnessKey,
+    ]);
   }
 
   /** Set a held key's head to its best ready task (or none); `served`: a claim was made from it. */
@@ -214,7 +254,10 @@ export class FairnessKeys {
     let repaired = 0;
     for (const k of broken) {
       await this.db.tx(async () => {
-        await this.db.run("INSERT INTO task_keys (queue, fairness_key) VALUES (?, ?) ON CONFLICT (queue, fairness_key) DO NOTHING", [k.queue, k.fairness_key]);
+        await this.db.run("INSERT INTO task_keys (queue, fairness_key) VALUES (?, ?) ON CONFLICT (queue, fairness_key) DO NOTHING", [
+          k.queue,
+          k.fairness_key,
+        ]);
         if (await this.hold(k.queue, k.fairness_key)) {
           await this.recompute(k.queue, k.fairness_key, false);
           repaired++;

@@ -6,7 +6,6 @@ import { FairnessKeys } from "./keys.js";
 import { COLUMNS, toTask, type TaskRow } from "./rows.js";
 import type { CancelResult, EnqueueOptions, Task, TaskMap, TaskStatus } from "./types.js";
 
-
 /** How long a claim may go without making newly due tasks ready, ms (it always does before answering "nothing"). */
 const PROMOTE_EVERY_MS = 25;
 
@@ -162,7 +161,18 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     const values = items.map(() => "(?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?, ?)").join(", ");
     const params = items.flatMap((it) => {
       const at = it.runAt ?? now;
-      return [it.queue ?? "default", it.name, JSON.stringify(it.payload), it.priority ?? 0, it.fairnessKey ?? "", it.lockKey ?? null, it.maxAttempts ?? this.defaultMaxAttempts, at, now, pg && at <= now ? 1 : 0];
+      return [
+        it.queue ?? "default",
+        it.name,
+        JSON.stringify(it.payload),
+        it.priority ?? 0,
+        it.fairnessKey ?? "",
+        it.lockKey ?? null,
+        it.maxAttempts ?? this.defaultMaxAttempts,
+        at,
+        now,
+        pg && at <= now ? 1 : 0,
+      ];
     });
     // The partial unique index is the queueing lock: a conflict inserts nothing (no error, so
     // an enclosing PostgreSQL transaction stays usable).
@@ -170,7 +180,10 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
        VALUES ${values}
        ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key`;
     const rows = pg
-      ? await this.db.all<{ id: number; lock_key: string | null }>(this.keys.offeringHeads(`${insert}, queue, fairness_key, priority, created_at, ready`), [...params, this.keys.agingPeriodMs])
+      ? await this.db.all<{ id: number; lock_key: string | null }>(
+          this.keys.offeringHeads(`${insert}, queue, fairness_key, priority, created_at, ready`),
+          [...params, this.keys.agingPeriodMs],
+        )
       : await this.db.all<{ id: number; lock_key: string | null }>(insert, params);
     if (rows.length < items.length) {
       const inserted = new Set(rows.map((r) => r.lock_key));
@@ -216,7 +229,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   async nextDueAt(queues: readonly string[]): Promise<number | null> {
     let t: number | null = null;
     for (const q of queues) {
-      const row = await this.db.get<{ t: number | null }>("SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND queue = ?", [q]);
+      const row = await this.db.get<{ t: number | null }>("SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND queue = ?", [
+        q,
+      ]);
       if (row && row.t !== null && (t === null || row.t < t)) t = row.t;
     }
     return t;
@@ -226,8 +241,15 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   async heartbeat(workerId: string, ids: readonly number[], leaseMs: number): Promise<number[]> {
     if (ids.length === 0) return [];
     const list = ids.map(() => "?").join(", ");
-    await this.db.run(`UPDATE tasks SET lease_until = ? WHERE id IN (${list}) AND status = 'doing' AND worker_id = ?`, [this.now() + leaseMs, ...ids, workerId]);
-    const rows = await this.db.all<{ id: number }>(`SELECT id FROM tasks WHERE id IN (${list}) AND status = 'doing' AND abort_requested = 1`, ids);
+    await this.db.run(`UPDATE tasks SET lease_until = ? WHERE id IN (${list}) AND status = 'doing' AND worker_id = ?`, [
+      this.now() + leaseMs,
+      ...ids,
+      workerId,
+    ]);
+    const rows = await this.db.all<{ id: number }>(
+      `SELECT id FROM tasks WHERE id IN (${list}) AND status = 'doing' AND abort_requested = 1`,
+      ids,
+    );
     return rows.map((r) => r.id);
   }
 
@@ -289,7 +311,10 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     const changed =
       how === "delete"
         ? await this.db.run("DELETE FROM tasks WHERE id = ? AND status = 'todo'", [task.id])
-        : await this.db.run("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'todo'", [this.now(), task.id]);
+        : await this.db.run("UPDATE tasks SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'todo'", [
+            this.now(),
+            task.id,
+          ]);
     if (changed === 1 && key?.head_id === task.id) await this.keys.recompute(task.queue, task.fairness_key, false);
     return changed === 1;
   }
@@ -302,10 +327,14 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   async cancel(id: number, opts: { abort?: boolean; delete?: boolean } = {}): Promise<CancelResult> {
     const result = await this.db.tx(async (): Promise<CancelResult> => {
       for (;;) {
-        const row = await this.db.get<Pick<TaskRow, "id" | "queue" | "fairness_key" | "status">>("SELECT id, queue, fairness_key, status FROM tasks WHERE id = ?", [id]);
+        const row = await this.db.get<Pick<TaskRow, "id" | "queue" | "fairness_key" | "status">>(
+          "SELECT id, queue, fairness_key, status FROM tasks WHERE id = ?",
+          [id],
+        );
         if (!row) return { ok: false, reason: "unknown_task" };
         if (row.status === "todo") {
-          if (await this.removeTodo(row, opts.delete ? "delete" : "cancel")) return { ok: true, status: opts.delete ? "deleted" : "cancelled" };
+          if (await this.removeTodo(row, opts.delete ? "delete" : "cancel"))
+            return { ok: true, status: opts.delete ? "deleted" : "cancelled" };
           continue; // claimed meanwhile: answer for its new state
         }
         if (row.status === "doing") {
@@ -326,7 +355,10 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   /** Make the queued task holding `lockKey` due no later than `runAt`; returns whether one was queued. */
   async advanceByLockKey(lockKey: string, runAt: number): Promise<boolean> {
     const changed =
-      (await this.db.run("UPDATE tasks SET scheduled_at = CASE WHEN scheduled_at < ? THEN scheduled_at ELSE ? END WHERE lock_key = ? AND status = 'todo'", [runAt, runAt, lockKey])) === 1;
+      (await this.db.run(
+        "UPDATE tasks SET scheduled_at = CASE WHEN scheduled_at < ? THEN scheduled_at ELSE ? END WHERE lock_key = ? AND status = 'todo'",
+        [runAt, runAt, lockKey],
+      )) === 1;
     if (changed) this.wake("*");
     return changed;
   }
@@ -334,7 +366,10 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   /** Cancel the queued (`todo`) task holding `lockKey`, if any; returns whether one was cancelled. */
   async cancelByLockKey(lockKey: string): Promise<boolean> {
     return this.db.tx(async () => {
-      const row = await this.db.get<{ id: number; queue: string; fairness_key: string }>("SELECT id, queue, fairness_key FROM tasks WHERE lock_key = ? AND status = 'todo'", [lockKey]);
+      const row = await this.db.get<{ id: number; queue: string; fairness_key: string }>(
+        "SELECT id, queue, fairness_key FROM tasks WHERE lock_key = ? AND status = 'todo'",
+        [lockKey],
+      );
       return row ? this.removeTodo(row, "cancel") : false;
     });
   }
@@ -349,8 +384,14 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     const expired = "status = 'doing' AND lease_until < ?";
     const { n, requeued } = await this.db.tx(async () => {
       let n = 0;
-      n += await this.db.run(`UPDATE tasks SET status = 'aborted', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) after an abort was requested' WHERE ${expired} AND abort_requested = 1`, [now, now]);
-      n += await this.db.run(`UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) on the last attempt' WHERE ${expired} AND attempts >= max_attempts`, [now, now]);
+      n += await this.db.run(
+        `UPDATE tasks SET status = 'aborted', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) after an abort was requested' WHERE ${expired} AND abort_requested = 1`,
+        [now, now],
+      );
+      n += await this.db.run(
+        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) on the last attempt' WHERE ${expired} AND attempts >= max_attempts`,
+        [now, now],
+      );
       n += await this.db.run(
         `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
            last_error = 'worker lost (lease expired); a newer queued task with the same lock key replaces it'
@@ -365,7 +406,10 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
            AND EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'doing' AND t2.lease_until < ? AND t2.id > tasks.id)`,
         [now, now, now],
       );
-      const requeued = await this.db.run(`UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued' WHERE ${expired}`, [now]);
+      const requeued = await this.db.run(
+        `UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued' WHERE ${expired}`,
+        [now],
+      );
       return { n, requeued };
     });
     if (requeued > 0) this.wake("*");
@@ -413,7 +457,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
 
   /** Delete finished tasks older than `before` and fairness keys with nothing queued. */
   async prune(before: number): Promise<number> {
-    const n = await this.db.run("DELETE FROM tasks WHERE status IN ('succeeded','failed','cancelled','aborted') AND finished_at < ?", [before]);
+    const n = await this.db.run("DELETE FROM tasks WHERE status IN ('succeeded','failed','cancelled','aborted') AND finished_at < ?", [
+      before,
+    ]);
     await this.keys.prune();
     return n;
   }

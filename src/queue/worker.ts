@@ -88,7 +88,9 @@ export class Worker<M extends TaskMap> {
     this.stopping = false;
     this.store.on("enqueued", this.onEnqueued);
     this.store.on("abort", this.onAbort);
-    this.store.watchOtherProcesses().catch((err: unknown) => this.opts.log.warn({ err: toError(err).message }, "cannot receive other processes' wake-ups; polling only"));
+    this.store
+      .watchOtherProcesses()
+      .catch((err: unknown) => this.opts.log.warn({ err: toError(err).message }, "cannot receive other processes' wake-ups; polling only"));
     this.timer = setInterval(() => void this.tick(), this.opts.pollIntervalMs);
     this.timer.unref();
     void this.tick();
@@ -219,9 +221,10 @@ export class Worker<M extends TaskMap> {
     try {
       if (!handler) throw new PermanentTaskError(`no handler for task "${task.name}"`);
       await handler(task.payload as M[keyof M & string], ctx);
-      outcome = controller.signal.aborted && controller.signal.reason !== SHUTDOWN
-        ? { status: "aborted", error: "abort requested; the task stopped" }
-        : { status: "succeeded" };
+      outcome =
+        controller.signal.aborted && controller.signal.reason !== SHUTDOWN
+          ? { status: "aborted", error: "abort requested; the task stopped" }
+          : { status: "succeeded" };
     } catch (thrown) {
       const err = toError(thrown);
       outcome = this.outcomeOfError(task, controller, err);

@@ -25,7 +25,10 @@ export interface DeliveryRef {
  * retries it.
  */
 export class DeliveryLog {
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /**
    * Record a delivery (inside the caller's transaction, with its work); false for a
@@ -33,7 +36,11 @@ export class DeliveryLog {
    * delivery cannot both record it. `outcome` is set at once for deliveries that
    * imply no work.
    */
-  async record(id: string, event: string, outcome: DeliveryOutcome | null = null): Promise<Pick<DeliveryRef, "id" | "event" | "receivedAt"> | undefined> {
+  async record(
+    id: string,
+    event: string,
+    outcome: DeliveryOutcome | null = null,
+  ): Promise<Pick<DeliveryRef, "id" | "event" | "receivedAt"> | undefined> {
     const receivedAt = this.now();
     const recorded =
       (await this.db.run(

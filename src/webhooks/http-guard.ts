@@ -19,7 +19,8 @@ export function headerProblem(headers: IncomingHttpHeaders, max = MAX_WEBHOOK_HE
   }
   // Webhook routing looks handlers up by event name: `constructor` or `valueOf` would find a function of every object.
   const event = headers["x-github-event"];
-  if (typeof event === "string" && (!EVENT_NAME.test(event) || event in Object.prototype)) return `x-github-event "${event}" is not a GitHub event name`;
+  if (typeof event === "string" && (!EVENT_NAME.test(event) || event in Object.prototype))
+    return `x-github-event "${event}" is not a GitHub event name`;
   return undefined;
 }
 
@@ -59,7 +60,13 @@ function pathOf(url: string | undefined): string | undefined {
 
 function answer(res: ServerResponse, status: number, error: string, close = false): void {
   const body = JSON.stringify({ error });
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...(close ? { connection: "close" } : {}) }).end(body);
+  res
+    .writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      ...(close ? { connection: "close" } : {}),
+    })
+    .end(body);
 }
 
 /** The body, read while counting: "too large" as soon as it passes `max` bytes (the rest is never read). */

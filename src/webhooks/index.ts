@@ -44,7 +44,12 @@ const registered = new WeakMap<Probot, Set<string>>();
  * (`MalformedPayload`, thrown by `parsePayload`) is answered 400 and not recorded:
  * every resend of it gets the same answer. The task does the rest (`deliveryTask`).
  */
-export function onDelivery<E extends EventName>(app: Probot, deps: AppDeps, events: E | E[], intake: (context: Context<E extends string ? E : never>) => DeliveryWork | NoWork): void {
+export function onDelivery<E extends EventName>(
+  app: Probot,
+  deps: AppDeps,
+  events: E | E[],
+  intake: (context: Context<E extends string ? E : never>) => DeliveryWork | NoWork,
+): void {
   const deliveries = new DeliveryLog(deps.db, deps.now);
   // Dedupe is per delivery id: a second handler for the same event would see every delivery as a duplicate.
   const claimed = (registered.get(app) ?? registered.set(app, new Set()).get(app))!;
@@ -54,7 +59,11 @@ export function onDelivery<E extends EventName>(app: Probot, deps: AppDeps, even
   }
   app.on(events as EventName, async (context: unknown) => {
     // What every delivery may carry; the intake validates the rest of its own event's payload.
-    const c = context as { name: string; id: string; payload: { action?: unknown; installation?: { id?: number }; repository?: { full_name?: string } } };
+    const c = context as {
+      name: string;
+      id: string;
+      payload: { action?: unknown; installation?: { id?: number }; repository?: { full_name?: string } };
+    };
     const action = typeof c.payload.action === "string" ? `.${c.payload.action}` : "";
     const event = `${c.name}${action}`;
     const where = { installation: c.payload.installation?.id, repo: c.payload.repository?.full_name };
@@ -64,7 +73,10 @@ export function onDelivery<E extends EventName>(app: Probot, deps: AppDeps, even
       if (!delivery) return "duplicate";
       if ("outcome" in work) return work;
       const { task, payload, ...opts } = work;
-      const queued = await deps.tasks.enqueueUnlessLocked(task, { ...payload, delivery: { ...delivery, ...where } } as never, { ...opts, queue: QUEUE_OF[task] });
+      const queued = await deps.tasks.enqueueUnlessLocked(task, { ...payload, delivery: { ...delivery, ...where } } as never, {
+        ...opts,
+        queue: QUEUE_OF[task],
+      });
       if (queued !== null) return "queued";
       // An identical delivery's task is still waiting: it does what this one would.
       await deliveries.finish(c.id, "ignored");

@@ -33,7 +33,17 @@ export const pushPayload = z
     deleted: z.boolean().optional(),
     created: z.boolean().optional(),
     forced: z.boolean().optional(),
-    commits: z.array(z.object({ added: z.array(z.string()).optional(), modified: z.array(z.string()).optional(), removed: z.array(z.string()).optional() }).passthrough()).optional(),
+    commits: z
+      .array(
+        z
+          .object({
+            added: z.array(z.string()).optional(),
+            modified: z.array(z.string()).optional(),
+            removed: z.array(z.string()).optional(),
+          })
+          .passthrough(),
+      )
+      .optional(),
     repository,
     installation,
     sender: sender.optional(),
@@ -72,7 +82,9 @@ export const releasePayload = z
 export const issueCommentPayload = z
   .object({
     action: z.string(),
-    issue: z.object({ number: z.number().int(), pull_request: z.object({}).passthrough().optional(), user: account.optional() }).passthrough(),
+    issue: z
+      .object({ number: z.number().int(), pull_request: z.object({}).passthrough().optional(), user: account.optional() })
+      .passthrough(),
     comment: z.object({ id: z.number().int(), body: z.string(), user: account }).passthrough(),
     repository,
     installation,
@@ -83,7 +95,9 @@ export const issueCommentPayload = z
 export const checkRunPayload = z
   .object({
     action: z.string(),
-    check_run: z.object({ id: z.number().int(), name: z.string(), head_sha: sha, external_id: z.string().nullable().optional() }).passthrough(),
+    check_run: z
+      .object({ id: z.number().int(), name: z.string(), head_sha: sha, external_id: z.string().nullable().optional() })
+      .passthrough(),
     requested_action: z.object({ identifier: z.string() }).passthrough().optional(),
     repository,
     installation,
@@ -91,7 +105,14 @@ export const checkRunPayload = z
   })
   .passthrough();
 
-const repoStub = z.object({ id: z.number().int(), full_name: z.string().regex(/^[^/]+\/[^/]+$/), node_id: z.string().optional(), name: z.string().optional() }).passthrough();
+const repoStub = z
+  .object({
+    id: z.number().int(),
+    full_name: z.string().regex(/^[^/]+\/[^/]+$/),
+    node_id: z.string().optional(),
+    name: z.string().optional(),
+  })
+  .passthrough();
 
 export const installationPayload = z
   .object({
@@ -128,7 +149,12 @@ export function installationChange(p: z.infer<typeof installationPayload>): Inst
   const i = p.installation;
   return {
     action: p.action,
-    installation: { id: i.id, account: i.account && { login: i.account.login, type: i.account.type }, created_at: i.created_at, suspended_at: i.suspended_at },
+    installation: {
+      id: i.id,
+      account: i.account && { login: i.account.login, type: i.account.type },
+      created_at: i.created_at,
+      suspended_at: i.suspended_at,
+    },
     repositories: (p.repositories ?? []).map(stub),
     added: (p.repositories_added ?? []).map(stub),
     removed: (p.repositories_removed ?? []).map(stub),

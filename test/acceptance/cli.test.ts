@@ -40,7 +40,12 @@ describe("npm run cli", () => {
     expect(stdout).toMatch(/testing-farm:fedora-rawhide-x86_64` \| Testing Farm \| 0 \| cancelled/);
     expect(world.fakes.copr.calls.filter((c) => c.method === "PUT")).toHaveLength(2);
     // The running service sends the check runs the CLI recorded.
-    await waitForChecks(world, sha, (c) => Object.values(c).length === 4 && Object.values(c).every((v) => v === "completed:cancelled"), "cancelled checks");
+    await waitForChecks(
+      world,
+      sha,
+      (c) => Object.values(c).length === 4 && Object.values(c).every((v) => v === "completed:cancelled"),
+      "cancelled checks",
+    );
 
     const list = await cli(world, "tasks", "list", "--limit", "5");
     expect(list.stdout.split("\n")[0]).toBe("id\tstatus\tqueue\tname\tprio\ttries\tpayload\terror");
@@ -49,10 +54,11 @@ describe("npm run cli", () => {
   }, 60_000);
 
   type Failed = { code: number; stdout: string; stderr: string };
-  const fails = (w: World, ...args: string[]) => cli(w, ...args).then(
-    (r) => ({ code: 0, ...r }),
-    (e: Failed) => e,
-  );
+  const fails = (w: World, ...args: string[]) =>
+    cli(w, ...args).then(
+      (r) => ({ code: 0, ...r }),
+      (e: Failed) => e,
+    );
 
   it("says what went wrong: unknown commands and options exit 2 naming the nearest command, bad values are clear errors, --help works everywhere", async () => {
     world = await startWorld(null);
@@ -60,9 +66,18 @@ describe("npm run cli", () => {
 
     expect(await fails(world, "taks", "list")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean tasks?") });
     expect(await fails(world, "tasks", "lsit")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean list?") });
-    expect(await fails(world, "tasks", "list", "--limt", "5")).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--limt'") });
-    expect(await fails(world, "tasks", "list", "--limit", "abc")).toMatchObject({ code: 2, stderr: expect.stringContaining("'--limit <n>' argument 'abc' is invalid") });
-    expect(await fails(world, "tasks", "list", "--status", "bogus")).toMatchObject({ code: 2, stderr: expect.stringContaining("Allowed choices are todo, doing") });
+    expect(await fails(world, "tasks", "list", "--limt", "5")).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("unknown option '--limt'"),
+    });
+    expect(await fails(world, "tasks", "list", "--limit", "abc")).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("'--limit <n>' argument 'abc' is invalid"),
+    });
+    expect(await fails(world, "tasks", "list", "--status", "bogus")).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Allowed choices are todo, doing"),
+    });
     const badJob = await fails(world, "cancel", "--job", "abc");
     expect(badJob).toMatchObject({ code: 2, stderr: expect.stringContaining("'--job <id>' argument 'abc' is invalid") });
     expect(badJob.stdout).not.toContain("nothing to cancel");
@@ -71,7 +86,17 @@ describe("npm run cli", () => {
     expect(await audit()).toBe(0);
     expect(await fails(world)).toMatchObject({ code: 2 });
 
-    for (const args of [["--help"], ["tasks", "--help"], ["tasks", "list", "--help"], ["tasks", "cancel", "--help"], ["tasks", "abort", "--help"], ["cancel", "--help"], ["maintenance", "--help"], ["validate-config", "--help"], ["migrate-to-postgres", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["tasks", "--help"],
+      ["tasks", "list", "--help"],
+      ["tasks", "cancel", "--help"],
+      ["tasks", "abort", "--help"],
+      ["cancel", "--help"],
+      ["maintenance", "--help"],
+      ["validate-config", "--help"],
+      ["migrate-to-postgres", "--help"],
+    ]) {
       const r = await fails(world, ...args);
       expect(r, args.join(" ")).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: /) });
     }
@@ -94,6 +119,9 @@ describe("npm run cli", () => {
     expect(r.stdout).toMatch(/rpm-build:fedora-rawhide-x86_64` \| Copr \| 3 \| backend error/);
     expect(r.stdout).toContain("- **3** backend error: the backend refused or failed to stop it");
     world.fakes.copr.faults.failUntil = 0;
-    expect(await fails(world, "cancel", "--repo", "acme/widget", "--pr", "77")).toMatchObject({ code: 0, stdout: "nothing to cancel: pull request #77 of acme/widget has no unfinished jobs\n" });
+    expect(await fails(world, "cancel", "--repo", "acme/widget", "--pr", "77")).toMatchObject({
+      code: 0,
+      stdout: "nothing to cancel: pull request #77 of acme/widget has no unfinished jobs\n",
+    });
   }, 60_000);
 });

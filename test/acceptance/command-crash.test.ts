@@ -3,7 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
-import { issueCommentEvent, pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
+import {
+  issueCommentEvent,
+  pullRequestEvent,
+  randomSha,
+  sendWebhook,
+  startGitHubSim,
+  type GitHubSim,
+  type SimRepo,
+} from "../../testing/github-sim/index.js";
 import { killTestEnv, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { waitFor } from "../support/db.js";
 
@@ -39,7 +47,11 @@ describe("commands exactly once across a crash", () => {
     const res = await sendWebhook(`${s.url}/api/github/webhooks`, { event, payload, secret: sim.webhookSecret });
     expect(res.status).toBe(200);
   };
-  const botReplies = () => sim.comments("acme", "widget", 1).filter((c) => c.user.login.endsWith("[bot]")).map((c) => c.body);
+  const botReplies = () =>
+    sim
+      .comments("acme", "widget", 1)
+      .filter((c) => c.user.login.endsWith("[bot]"))
+      .map((c) => c.body);
   const coprCancels = () => copr.calls.filter((c) => c.method === "PUT" && c.path.includes("/build/cancel/")).length;
 
   it("killed between a command's replies: the retry posts each reply once and cancels once", async () => {
@@ -49,13 +61,32 @@ describe("commands exactly once across a crash", () => {
     await waitFor(() => sim.checkRuns("acme", "widget", sha).some((c) => c.status === "in_progress"), 20_000, "the build running");
 
     // GitHub spaces an installation's comments seconds apart: the kill lands between the two help replies.
-    await send(server, "issue_comment", issueCommentEvent({ repo, issueNumber: 1, isPullRequest: true, body: "/packit help\n/packit help\n/packit cancel", author: "contributor", issueAuthor: "contributor" }));
+    await send(
+      server,
+      "issue_comment",
+      issueCommentEvent({
+        repo,
+        issueNumber: 1,
+        isPullRequest: true,
+        body: "/packit help\n/packit help\n/packit cancel",
+        author: "contributor",
+        issueAuthor: "contributor",
+      }),
+    );
     await waitFor(() => botReplies().length === 1, 20_000, "the first reply");
     await server.kill();
     server = await start();
 
-    await waitFor(() => botReplies().some((b) => b.startsWith("**Cancel:")), 30_000, `the cancel report; replies now: ${botReplies().length}`);
-    await waitFor(() => sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "cancelled"), 10_000, "the build's check cancelled");
+    await waitFor(
+      () => botReplies().some((b) => b.startsWith("**Cancel:")),
+      30_000,
+      `the cancel report; replies now: ${botReplies().length}`,
+    );
+    await waitFor(
+      () => sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "cancelled"),
+      10_000,
+      "the build's check cancelled",
+    );
     const replies = botReplies();
     expect(replies.filter((b) => b.startsWith("**Cancel: all** — Cancelled by @contributor"))).toHaveLength(1);
     expect(replies).toHaveLength(3); // help, help, the cancel report: one per command

@@ -52,13 +52,21 @@ describe("crash safety (kill -9 of the real server)", () => {
     });
 
   const openPr = async (s: ServerProcess, headSha: string) => {
-    const res = await sendWebhook(`${s.url}/api/github/webhooks`, { event: "pull_request", payload: pullRequestEvent("opened", { repo, number: 1, headSha, author: "contributor" }), secret: sim.webhookSecret });
+    const res = await sendWebhook(`${s.url}/api/github/webhooks`, {
+      event: "pull_request",
+      payload: pullRequestEvent("opened", { repo, number: 1, headSha, author: "contributor" }),
+      secret: sim.webhookSecret,
+    });
     expect(res.status).toBe(200);
   };
   const concluded = (sha: string) => sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "completed");
 
   async function expectEverythingDoneOnce(sha: string) {
-    await waitFor(async () => concluded(sha).length === 6, 30_000, `all six checks to conclude: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`);
+    await waitFor(
+      async () => concluded(sha).length === 6,
+      30_000,
+      `all six checks to conclude: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`,
+    );
     const runs = sim.checkRuns("acme", "widget", sha);
     expect(runs).toHaveLength(6); // no check run created twice
     expect(runs.every((c) => c.conclusion === "success")).toBe(true);
@@ -86,7 +94,11 @@ describe("crash safety (kill -9 of the real server)", () => {
     server = await start();
     const sha = randomSha();
     await openPr(server, sha);
-    await waitFor(async () => sim.requests.some((r) => r.group === "graphql" && r.method === "POST") || sim.checkRuns("acme", "widget", sha).length > 0, 10_000, "a flush in flight");
+    await waitFor(
+      async () => sim.requests.some((r) => r.group === "graphql" && r.method === "POST") || sim.checkRuns("acme", "widget", sha).length > 0,
+      10_000,
+      "a flush in flight",
+    );
     await new Promise((r) => setTimeout(r, 500)); // the create mutation is on the wire
     await server.kill();
     sim.latencyMs = 0;

@@ -65,7 +65,9 @@ describe("npm run fakes -- --json", () => {
     expect((await copr.status(build.externalId)).state).not.toBe("error");
     expect((await copr.cancel(build.externalId)).kind).toMatch(/^(cancelled|already_finished)$/);
     // Without the printed token, Copr refuses.
-    const refusal = await createCoprClient({ url: printed.copr, ...c.copr, token: "wrong" }).submit(request()).catch((e: Error) => e.message);
+    const refusal = await createCoprClient({ url: printed.copr, ...c.copr, token: "wrong" })
+      .submit(request())
+      .catch((e: Error) => e.message);
     expect(refusal).toContain("Copr API token expired");
 
     const tf = createTestingFarmClient({ url: printed.testingFarm, ...c.testingFarm, timeoutMs: 5000 });
@@ -74,7 +76,11 @@ describe("npm run fakes -- --json", () => {
     expect(await tf.findByToken(request())).toEqual(test);
 
     const images = createImageBuilderClient({ url: printed.imageBuilder, ...c.imageBuilder, timeoutMs: 5000 });
-    const compose = await images.submit(request({ options: { image_request: { architecture: "x86_64", image_type: "guest-image", upload_request: { type: "aws.s3", options: {} } } } }));
+    const compose = await images.submit(
+      request({
+        options: { image_request: { architecture: "x86_64", image_type: "guest-image", upload_request: { type: "aws.s3", options: {} } } },
+      }),
+    );
     expect((await images.status(compose.externalId)).state).not.toBe("error");
 
     // Koji and OpenScanHub: Kerberos only, with the printed principal, keytab and krb5.conf (a cancel logs in first).

@@ -49,9 +49,16 @@ describe("npm run sim -- --json", () => {
     expect(existsSync(info.privateKeyPath)).toBe(true);
 
     const [owner, name] = info.repo.split("/") as [string, string];
-    const octokit = new ProbotOctokit({ auth: { token: info.token }, baseUrl: info.url, throttle: { enabled: false }, retry: { enabled: false } });
+    const octokit = new ProbotOctokit({
+      auth: { token: info.token },
+      baseUrl: info.url,
+      throttle: { enabled: false },
+      retry: { enabled: false },
+    });
     const { data: repo } = await octokit.rest.repos.get({ owner, repo: name });
-    const head = await octokit.graphql<{ repository: { defaultBranchRef: { name: string; target: { oid: string } }; config: { text: string } | null } }>(
+    const head = await octokit.graphql<{
+      repository: { defaultBranchRef: { name: string; target: { oid: string } }; config: { text: string } | null };
+    }>(
       `query ($owner: String!, $name: String!, $config: String!) {
         repository(owner: $owner, name: $name) {
           defaultBranchRef { name target { oid } }
@@ -63,7 +70,10 @@ describe("npm run sim -- --json", () => {
     expect(head.repository.defaultBranchRef).toEqual({ name: repo.default_branch, target: { oid: info.headSha } });
     expect(head.repository.config?.text).toMatch(/^jobs:/m);
     // The App's own credentials work too: its key signs the JWT GitHub checks.
-    const app = new ProbotOctokit({ auth: { appId: info.appId, privateKey: readFileSync(info.privateKeyPath, "utf8") }, baseUrl: info.url });
+    const app = new ProbotOctokit({
+      auth: { appId: info.appId, privateKey: readFileSync(info.privateKeyPath, "utf8") },
+      baseUrl: info.url,
+    });
     expect((await app.rest.apps.getRepoInstallation({ owner, repo: name })).data.id).toBe(info.installationId);
 
     const code = exited(child);

@@ -33,14 +33,42 @@ it("npm run cli -- migrate-to-postgres copies every row of the SQLite installati
   // A bit of everything: an installation, a pipeline whose newer head superseded it, jobs with a dependency, checks, tasks, audit, deliveries, a lease.
   const db = sqlite.db;
   const pipelines = new PipelineStore(db);
-  const repo = await pipelines.ensureRepo({ id: 42, installationId: 9, owner: "acme", name: "widget", nodeId: "R_42", defaultBranch: "main" });
+  const repo = await pipelines.ensureRepo({
+    id: 42,
+    installationId: 9,
+    owner: "acme",
+    name: "widget",
+    nodeId: "R_42",
+    defaultBranch: "main",
+  });
   await new ConfigCache(db).put(repo.id, "main", { state: "present", path: ".packit.yaml", blobSha: "b1", text: "jobs: []\n" });
-  const job = { key: "rpm-build:f", type: "copr_build", backend: "copr" as const, target: "f", options: { x: 1 }, manualTrigger: false, cancelSuperseded: true };
-  const old = await pipelines.createPipeline({ repoId: repo.id, installationId: 9, trigger: "pull_request", prNumber: 3, headSha: "a" }, [job, { ...job, key: "tests:f", type: "tests", after: "rpm-build:f" }]);
-  const now = await pipelines.createPipeline({ repoId: repo.id, installationId: 9, trigger: "pull_request", prNumber: 3, headSha: "b", beforeSha: "a" }, [job]);
+  const job = {
+    key: "rpm-build:f",
+    type: "copr_build",
+    backend: "copr" as const,
+    target: "f",
+    options: { x: 1 },
+    manualTrigger: false,
+    cancelSuperseded: true,
+  };
+  const old = await pipelines.createPipeline({ repoId: repo.id, installationId: 9, trigger: "pull_request", prNumber: 3, headSha: "a" }, [
+    job,
+    { ...job, key: "tests:f", type: "tests", after: "rpm-build:f" },
+  ]);
+  const now = await pipelines.createPipeline(
+    { repoId: repo.id, installationId: 9, trigger: "pull_request", prNumber: 3, headSha: "b", beforeSha: "a" },
+    [job],
+  );
   await pipelines.markSuperseded(old.pipeline.id, now.pipeline.id);
   await pipelines.transition(old.jobs[0]!.id, "submitted", { externalId: "77", url: "https://copr/77" });
-  await new CheckRunStore(db).record({ installationId: 9, repoId: repo.id, headSha: "a", name: "rpm-build:f", jobId: old.jobs[0]!.id, state: { status: "queued" } as never });
+  await new CheckRunStore(db).record({
+    installationId: 9,
+    repoId: repo.id,
+    headSha: "a",
+    name: "rpm-build:f",
+    jobId: old.jobs[0]!.id,
+    state: { status: "queued" } as never,
+  });
   const tasks = new TaskStore<{ work: { n: number } }>(db);
   for (let i = 0; i < 5; i++) await tasks.enqueue("work", { n: i }, { fairnessKey: `k${i % 2}`, lockKey: `l${i}` });
   const claimed = await tasks.claim("w", ["default"], 60_000);

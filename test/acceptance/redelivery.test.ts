@@ -61,7 +61,12 @@ describe.skipIf(process.env.TEST_ENGINE === "postgres")("redelivery after a kill
 
   const payload = (headSha: string) => pullRequestEvent("opened", { repo, number: 1, headSha, author: "contributor" });
   const deliver = (s: ServerProcess, headSha: string, deliveryId: string) =>
-    sendWebhook(`${s.url}/api/github/webhooks`, { event: "pull_request", payload: payload(headSha), secret: sim.webhookSecret, deliveryId });
+    sendWebhook(`${s.url}/api/github/webhooks`, {
+      event: "pull_request",
+      payload: payload(headSha),
+      secret: sim.webhookSecret,
+      deliveryId,
+    });
   const concluded = (sha: string) => sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "completed");
   const rows = (sql: string) => {
     const db = new Database(dbPath(), { readonly: true });
@@ -81,7 +86,11 @@ describe.skipIf(process.env.TEST_ENGINE === "postgres")("redelivery after a kill
       (r) => `answered ${r.status}`,
       () => "no answer",
     );
-    await waitFor(() => s.output().includes(HANG_MARK), 20_000, `the server to stop at the delivery record (${hangAt}); output:\n${s.output()}`);
+    await waitFor(
+      () => s.output().includes(HANG_MARK),
+      20_000,
+      `the server to stop at the delivery record (${hangAt}); output:\n${s.output()}`,
+    );
     await s.kill();
     expect(await unanswered).toBe("no answer");
   }
@@ -96,7 +105,11 @@ describe.skipIf(process.env.TEST_ENGINE === "postgres")("redelivery after a kill
     server = await start();
     const res = await deliver(server, sha, id); // GitHub's "Redeliver", same X-GitHub-Delivery
     expect(res.status, res.body).toBe(200);
-    await waitFor(() => concluded(sha).length === 2, 30_000, `the redelivered event's checks: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`);
+    await waitFor(
+      () => concluded(sha).length === 2,
+      30_000,
+      `the redelivered event's checks: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`,
+    );
     expect(rows("SELECT COUNT(*) AS n FROM pipelines")).toBe(1);
     expect(copr.submissions).toBe(1);
   }, 90_000);
@@ -111,7 +124,11 @@ describe.skipIf(process.env.TEST_ENGINE === "postgres")("redelivery after a kill
     server = await start();
     const res = await deliver(server, sha, id);
     expect(res.status, res.body).toBe(200);
-    await waitFor(() => concluded(sha).length === 2, 30_000, `the recorded delivery's checks: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`);
+    await waitFor(
+      () => concluded(sha).length === 2,
+      30_000,
+      `the recorded delivery's checks: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`,
+    );
     expect(rows("SELECT COUNT(*) AS n FROM pipelines")).toBe(1);
     expect(rows("SELECT COUNT(*) AS n FROM tasks WHERE name = 'process-trigger'")).toBe(1); // the redelivery queued nothing
     expect(copr.submissions).toBe(1);

@@ -59,7 +59,10 @@ describe("roles: a web process and a worker process", () => {
   });
 
   it("each answers /healthz and /readyz with its role", async () => {
-    for (const [p, role] of [[web, "web"], [worker, "worker"]] as const) {
+    for (const [p, role] of [
+      [web, "web"],
+      [worker, "worker"],
+    ] as const) {
       for (const path of ["/healthz", "/readyz"]) {
         const res = await fetch(`${p.url}${path}`);
         expect(res.status).toBe(200);
@@ -80,9 +83,17 @@ describe("roles: a web process and a worker process", () => {
 
   it("a delivery to the web process is run by the worker process: every task claimed by the worker", async () => {
     const sha = randomSha();
-    const res = await sendWebhook(`${web.url}/api/github/webhooks`, { event: "pull_request", payload: pullRequestEvent("opened", { repo, number: 1, headSha: sha, author: "contributor" }), secret: sim.webhookSecret });
+    const res = await sendWebhook(`${web.url}/api/github/webhooks`, {
+      event: "pull_request",
+      payload: pullRequestEvent("opened", { repo, number: 1, headSha: sha, author: "contributor" }),
+      secret: sim.webhookSecret,
+    });
     expect(res.status).toBeLessThan(300);
-    await waitFor(() => sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "completed").length === 2, 30_000, "both checks to conclude");
+    await waitFor(
+      () => sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "completed").length === 2,
+      30_000,
+      "both checks to conclude",
+    );
     expect(copr.submissions).toBe(2);
     const db = await openDatabase({ path: join(dir, "db.sqlite") });
     try {

@@ -12,7 +12,12 @@ afterEach(async () => {
 });
 
 it("npm start without App credentials serves Probot's setup page and the health endpoints, creating the database", async () => {
-  server = await startServerProcess({ APP_ID: "", PRIVATE_KEY: "", PRIVATE_KEY_PATH: "", PACKIT__DATABASE__PATH: join(dir, "sub", "db.sqlite") });
+  server = await startServerProcess({
+    APP_ID: "",
+    PRIVATE_KEY: "",
+    PRIVATE_KEY_PATH: "",
+    PACKIT__DATABASE__PATH: join(dir, "sub", "db.sqlite"),
+  });
   const setup = await fetch(`${server.url}/probot`);
   expect(setup.status).toBe(200);
   expect(await setup.text()).toContain("packit-probot");
@@ -21,7 +26,9 @@ it("npm start without App credentials serves Probot's setup page and the health 
 }, 40_000);
 
 it("stops with a message naming the bad setting", async () => {
-  await expect(startServerProcess({ PACKIT__MAINTENANCE__MODE: "nuke", PACKIT__DATABASE__PATH: join(dir, "db.sqlite") })).rejects.toThrow(/maintenance\.mode/);
+  await expect(startServerProcess({ PACKIT__MAINTENANCE__MODE: "nuke", PACKIT__DATABASE__PATH: join(dir, "db.sqlite") })).rejects.toThrow(
+    /maintenance\.mode/,
+  );
 }, 40_000);
 
 it("stops with a message naming database.url when the PostgreSQL server cannot be reached, never showing the password", async () => {
@@ -31,9 +38,13 @@ it("stops with a message naming database.url when the PostgreSQL server cannot b
 }, 40_000);
 
 it("stops with the usage when --role names no role", async () => {
-  await expect(startServerProcess({ PACKIT__DATABASE__PATH: join(dir, "db.sqlite") }, { args: ["--role", "scheduler"] })).rejects.toThrow(/--role: must be one of all, web, worker, not \\?"scheduler/);
+  await expect(startServerProcess({ PACKIT__DATABASE__PATH: join(dir, "db.sqlite") }, { args: ["--role", "scheduler"] })).rejects.toThrow(
+    /--role: must be one of all, web, worker, not \\?"scheduler/,
+  );
 }, 40_000);
 
 it("a worker process without the App's credentials stops with a message saying what it needs", async () => {
-  await expect(startServerProcess({ PACKIT__DATABASE__PATH: join(dir, "db.sqlite"), PACKIT__ROLE: "worker" })).rejects.toThrow(/role worker: needs the GitHub App's credentials/);
+  await expect(startServerProcess({ PACKIT__DATABASE__PATH: join(dir, "db.sqlite"), PACKIT__ROLE: "worker" })).rejects.toThrow(
+    /role worker: needs the GitHub App's credentials/,
+  );
 }, 40_000);

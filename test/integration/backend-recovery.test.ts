@@ -43,7 +43,12 @@ describe("status answers that do not parse (issue 23 item 8)", () => {
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 5, headSha: sha, author: "contributor" }));
     await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete");
     const [job] = await world.deps.pipelines.jobsOfPrHead(world.repo.id, 5, sha);
-    expect(job).toMatchObject({ state: "error", message: expect.stringMatching(/^status check failed: copr: get build \d+: malformed answer: the answer is not JSON .*\(no answer for 0 min\)$/) });
+    expect(job).toMatchObject({
+      state: "error",
+      message: expect.stringMatching(
+        /^status check failed: copr: get build \d+: malformed answer: the answer is not JSON .*\(no answer for 0 min\)$/,
+      ),
+    });
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.output?.summary ?? "").toMatch(/status check failed: copr: get build \d+: malformed answer: the answer is not JSON/);
   });
@@ -59,7 +64,8 @@ describe("XML-RPC answers that do not parse (issue 23 item 8)", () => {
   it("are polled again: a Koji task whose status answers are an HTML page three times still ends as the task does", async () => {
     world = await startWorld("jobs:\n  - job: upstream_koji_build\n    trigger: pull_request\n    targets: [fedora-rawhide]\n");
     const koji = world.fakes.koji;
-    koji.faults.malformWhen = (r) => r.body.includes("<methodName>getTaskInfo</methodName>") || r.body.includes("<methodName>multiCall</methodName>");
+    koji.faults.malformWhen = (r) =>
+      r.body.includes("<methodName>getTaskInfo</methodName>") || r.body.includes("<methodName>multiCall</methodName>");
     koji.faults.malformNext = 3;
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
@@ -79,8 +85,19 @@ describe("Copr: recovery of a submission cut short submits no build twice", () =
 
   /** One Copr build job of PR 9 at `sha`, in a pipeline of its own (a re-run makes another of the same head). */
   async function buildJob(w: World, repo: RepoRow, sha: string): Promise<{ pipeline: PipelineRow; jobId: number }> {
-    const job: NewJob = { key: BUILD, type: "copr_build", backend: "copr", target: "fedora-rawhide-x86_64", options: {}, manualTrigger: false, cancelSuperseded: true };
-    const { pipeline, jobs } = await w.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha }, [job]);
+    const job: NewJob = {
+      key: BUILD,
+      type: "copr_build",
+      backend: "copr",
+      target: "fedora-rawhide-x86_64",
+      options: {},
+      manualTrigger: false,
+      cancelSuperseded: true,
+    };
+    const { pipeline, jobs } = await w.deps.pipelines.createPipeline(
+      { repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha },
+      [job],
+    );
     return { pipeline, jobId: jobs[0]!.id };
   }
   const submitted = async (w: World, jobId: number) => (await w.deps.pipelines.job(jobId))!;
@@ -90,7 +107,14 @@ describe("Copr: recovery of a submission cut short submits no build twice", () =
     world = await startWorld(null, { phaseMs: 3_600_000, settings: { backends: { copr: { timeoutMs: 500 } } } });
     const w = world;
     await w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
-    const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id, cloneUrl: w.repo.clone_url });
+    const repo = await w.deps.pipelines.upsertRepo({
+      id: w.repo.id,
+      installationId: 100,
+      owner: "acme",
+      name: "widget",
+      nodeId: w.repo.node_id,
+      cloneUrl: w.repo.clone_url,
+    });
     const sha = randomSha();
 
     // Job A builds the head normally: build X, recorded as A's.
@@ -139,7 +163,9 @@ describe("Copr: an expired API token", () => {
     world.fakes.copr.expireToken(FAKE_COPR_ACCOUNT.login);
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
-    expect(await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete")).toEqual({ [BUILD]: "completed:failure" });
+    expect(await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete")).toEqual({
+      [BUILD]: "completed:failure",
+    });
     const renew = `Copr API token expired: renew it at ${world.fakes.copr.url}/api`;
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.output?.summary).toContain(renew);
@@ -159,18 +185,33 @@ describe("intents reconciled: a kill after the backend accepted, before the id w
 
   const JOBS: { backend: NewJob["backend"]; type: string; key: string; options: Record<string, unknown> }[] = [
     { backend: "copr", type: "copr_build", key: BUILD, options: {} },
-    { backend: "testing-farm", type: "tests", key: "testing-farm:fedora-rawhide-x86_64", options: { fmf_url: "https://github.com/acme/widget" } },
+    {
+      backend: "testing-farm",
+      type: "tests",
+      key: "testing-farm:fedora-rawhide-x86_64",
+      options: { fmf_url: "https://github.com/acme/widget" },
+    },
     { backend: "koji", type: "upstream_koji_build", key: "koji-build:fedora-rawhide-x86_64", options: {} },
   ];
 
   /** A job whose submission reached its backend while the process died before the id was stored. */
   async function cutShort(w: World, spec: (typeof JOBS)[number]) {
     await w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
-    const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id, cloneUrl: w.repo.clone_url });
+    const repo = await w.deps.pipelines.upsertRepo({
+      id: w.repo.id,
+      installationId: 100,
+      owner: "acme",
+      name: "widget",
+      nodeId: w.repo.node_id,
+      cloneUrl: w.repo.clone_url,
+    });
     const sha = randomSha();
     w.sim.addCommit("acme", "widget", sha);
     const job: NewJob = { ...spec, target: "fedora-rawhide-x86_64", manualTrigger: false, cancelSuperseded: true };
-    const { pipeline, jobs } = await w.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha }, [job]);
+    const { pipeline, jobs } = await w.deps.pipelines.createPipeline(
+      { repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha },
+      [job],
+    );
     const jobId = jobs[0]!.id;
     await w.deps.pipelines.markSubmitAttempted(jobId);
     const made = await w.deps.backends[spec.backend].submit(submitRequestFor((await w.deps.pipelines.jobInContext(jobId))!));
@@ -179,20 +220,27 @@ describe("intents reconciled: a kill after the backend accepted, before the id w
   const submissions = (w: World, backend: NewJob["backend"]) =>
     backend === "copr" ? w.fakes.copr.submissions : backend === "koji" ? w.fakes.koji.submissions : w.fakes.testingFarm.requests().length;
 
-  it.each(JOBS)("superseded meanwhile, the $backend submission is found by its token, adopted and cancelled — never submitted again", async (spec) => {
-    world = await startWorld(null, { phaseMs: 3_600_000 });
-    const w = world;
-    const { jobId, made } = await cutShort(w, spec);
-    expect(submissions(w, spec.backend)).toBe(1);
-    // A newer head supersedes the job before any retry of its submission ran.
-    await w.deps.tasks.enqueue("cancel-jobs", { jobIds: [jobId], reason: "Superseded by abcdef0", actor: "packit-probot", source: "supersede" }, { queue: "short" });
-    await waitFor(async () => (await w.deps.pipelines.job(jobId))!.external_id !== null, 10_000, "the orphan adopted");
-    const job = (await w.deps.pipelines.job(jobId))!;
-    expect(job).toMatchObject({ state: "cancelled", external_id: made.externalId });
-    // Testing Farm stops a request asynchronously: asked to cancel is what it says first.
-    expect((await w.deps.backends[spec.backend].status(made.externalId)).state).toMatch(/^cancel(led|_requested)$/);
-    expect(submissions(w, spec.backend)).toBe(1);
-  });
+  it.each(JOBS)(
+    "superseded meanwhile, the $backend submission is found by its token, adopted and cancelled — never submitted again",
+    async (spec) => {
+      world = await startWorld(null, { phaseMs: 3_600_000 });
+      const w = world;
+      const { jobId, made } = await cutShort(w, spec);
+      expect(submissions(w, spec.backend)).toBe(1);
+      // A newer head supersedes the job before any retry of its submission ran.
+      await w.deps.tasks.enqueue(
+        "cancel-jobs",
+        { jobIds: [jobId], reason: "Superseded by abcdef0", actor: "packit-probot", source: "supersede" },
+        { queue: "short" },
+      );
+      await waitFor(async () => (await w.deps.pipelines.job(jobId))!.external_id !== null, 10_000, "the orphan adopted");
+      const job = (await w.deps.pipelines.job(jobId))!;
+      expect(job).toMatchObject({ state: "cancelled", external_id: made.externalId });
+      // Testing Farm stops a request asynchronously: asked to cancel is what it says first.
+      expect((await w.deps.backends[spec.backend].status(made.externalId)).state).toMatch(/^cancel(led|_requested)$/);
+      expect(submissions(w, spec.backend)).toBe(1);
+    },
+  );
 
   it.each(JOBS)("at start, a pending $backend job adopts what its cut-short attempt made and polls it", async (spec) => {
     world = await startWorld(null, { phaseMs: 3_600_000 });
@@ -201,7 +249,11 @@ describe("intents reconciled: a kill after the backend accepted, before the id w
     expect(await reconcileIntents(w.deps)).toBe(1);
     await waitFor(async () => (await w.deps.pipelines.job(jobId))!.external_id !== null, 10_000, "the submission adopted");
     expect((await w.deps.pipelines.job(jobId))!.external_id).toBe(made.externalId);
-    await waitFor(async () => (await w.deps.tasks.list({ name: "poll-job" })).some((t) => (t.payload as { jobId: number }).jobId === jobId), 5000, "a poll of it queued");
+    await waitFor(
+      async () => (await w.deps.tasks.list({ name: "poll-job" })).some((t) => (t.payload as { jobId: number }).jobId === jobId),
+      5000,
+      "a poll of it queued",
+    );
     expect(submissions(w, spec.backend)).toBe(1);
   });
 });

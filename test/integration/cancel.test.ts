@@ -20,20 +20,42 @@ const calls = (world: World) => ({
 async function runningOnAllBackends(world: World, sha: string, pr: number) {
   // Stored directly, not from a webhook: the simulated GitHub must be told the head exists.
   world.sim.addCommit("acme", "widget", sha);
-  const repo = await world.deps.pipelines.upsertRepo({ id: world.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: world.repo.node_id });
+  const repo = await world.deps.pipelines.upsertRepo({
+    id: world.repo.id,
+    installationId: 100,
+    owner: "acme",
+    name: "widget",
+    nodeId: world.repo.node_id,
+  });
   await world.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
   const job = (key: string, type: string, backend: NewJob["backend"], options: Record<string, unknown> = {}): NewJob => ({
-    key, type, backend, target: "fedora-rawhide-x86_64", options, manualTrigger: false, cancelSuperseded: true,
+    key,
+    type,
+    backend,
+    target: "fedora-rawhide-x86_64",
+    options,
+    manualTrigger: false,
+    cancelSuperseded: true,
   });
-  const { pipeline, jobs } = await world.deps.pipelines.createPipeline({ repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: pr, branch: "main", headSha: sha }, [
-    job("rpm-build:fedora-rawhide-x86_64", "copr_build", "copr"),
-    job("testing-farm:fedora-rawhide-x86_64", "tests", "testing-farm", { fmf_url: "https://github.com/acme/widget" }),
-    job("koji-build:fedora-rawhide-x86_64", "upstream_koji_build", "koji"),
-    job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", { image_distribution: "fedora-42", image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } } }),
-    job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: await servedSrpmUrl(world) }),
-  ]);
+  const { pipeline, jobs } = await world.deps.pipelines.createPipeline(
+    { repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: pr, branch: "main", headSha: sha },
+    [
+      job("rpm-build:fedora-rawhide-x86_64", "copr_build", "copr"),
+      job("testing-farm:fedora-rawhide-x86_64", "tests", "testing-farm", { fmf_url: "https://github.com/acme/widget" }),
+      job("koji-build:fedora-rawhide-x86_64", "upstream_koji_build", "koji"),
+      job("vm-image-build:fedora-rawhide-x86_64", "vm_image_build", "image-builder", {
+        image_distribution: "fedora-42",
+        image_request: { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: {} } },
+      }),
+      job("osh-diff-scan:fedora-rawhide-x86_64", "osh_scan", "openscanhub", { srpm_url: await servedSrpmUrl(world) }),
+    ],
+  );
   await enqueueSubmits(world.deps, { pipeline, repo }, jobs);
-  await waitFor(async () => (await world.deps.pipelines.jobsOfPipeline(pipeline.id)).every((j) => j.state === "submitted"), 10_000, "all five jobs submitted");
+  await waitFor(
+    async () => (await world.deps.pipelines.jobsOfPipeline(pipeline.id)).every((j) => j.state === "submitted"),
+    10_000,
+    "all five jobs submitted",
+  );
   return pipeline;
 }
 
@@ -51,7 +73,10 @@ describe("cancellation", () => {
     const old = await runningOnAllBackends(world, oldHead, 5);
     const unrelated = await runningOnAllBackends(world, other, 6); // another PR: must survive
     const newHead = randomSha();
-    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 5, headSha: newHead, before: oldHead, author: "contributor" }));
+    await world.send(
+      "pull_request",
+      pullRequestEvent("synchronize", { repo: world.repo, number: 5, headSha: newHead, before: oldHead, author: "contributor" }),
+    );
 
     // Testing Farm only accepts the request; the job waits in cancel_requested until TF confirms.
     const tfJob = async () => (await world!.deps.pipelines.jobsOfPipeline(old.id)).find((j) => j.backend === "testing-farm")!;
@@ -59,7 +84,8 @@ describe("cancellation", () => {
     world.fakes.testingFarm.finish((await tfJob()).external_id!, "canceled");
     await waitForChecks(world, oldHead, (c) => allCompleted(c, 5), "old head's checks to conclude");
     expect(Object.values(checksOf(world, oldHead))).toEqual(Array(5).fill("completed:cancelled"));
-    for (const run of world.sim.checkRuns("acme", "widget", oldHead)) expect(run.output?.title).toBe(`Cancelled: superseded by ${newHead.slice(0, 7)}`);
+    for (const run of world.sim.checkRuns("acme", "widget", oldHead))
+      expect(run.output?.title).toBe(`Cancelled: superseded by ${newHead.slice(0, 7)}`);
     // One real cancel call per backend that can cancel; VM Image Builder is only marked (its DELETE would just hide the compose).
     expect(calls(world)).toEqual({ copr: 1, tf: 1, koji: 1, osh: 1, imageBuilder: 0 });
     const states = (await world.deps.pipelines.jobsOfPipeline(old.id)).map((j) => [j.backend, j.state, j.ignore_result]);
@@ -73,7 +99,10 @@ describe("cancellation", () => {
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 3, headSha: a, author: "contributor" }));
     await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds submitted");
     const b = randomSha();
-    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 3, headSha: b, before: a, author: "contributor" }));
+    await world.send(
+      "pull_request",
+      pullRequestEvent("synchronize", { repo: world.repo, number: 3, headSha: b, before: a, author: "contributor" }),
+    );
     await waitForChecks(world, a, (c) => allCompleted(c, 4), "old head's checks to conclude");
     expect(Object.values(checksOf(world, a))).toEqual(Array(4).fill("completed:cancelled"));
     expect(world.fakes.testingFarm.calls).toHaveLength(0);
@@ -87,9 +116,15 @@ describe("cancellation", () => {
     const a = randomSha();
     const b = randomSha();
     // B (whose before is A) arrives first; A's own event comes late.
-    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: b, before: a, author: "contributor" }));
+    await world.send(
+      "pull_request",
+      pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: b, before: a, author: "contributor" }),
+    );
     await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "B's builds");
-    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: a, before: randomSha(), author: "contributor" }));
+    await world.send(
+      "pull_request",
+      pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: a, before: randomSha(), author: "contributor" }),
+    );
     await waitForChecks(world, a, (c) => allCompleted(c, 4), "A's checks to conclude");
     expect(new Set(Object.values(checksOf(world, a)))).toEqual(new Set(["completed:cancelled"]));
     expect(Object.values(checksOf(world, b)).every((s) => s !== "completed:cancelled")).toBe(true);
@@ -108,7 +143,8 @@ describe("cancellation", () => {
       return e;
     };
     await world.send("pull_request", event("opened", a, 0));
-    const buildsRunning = (s: Record<string, string>) => Object.keys(s).length === 4 && Object.entries(s).every(([name, v]) => !name.startsWith("rpm-build:") || v === "in_progress");
+    const buildsRunning = (s: Record<string, string>) =>
+      Object.keys(s).length === 4 && Object.entries(s).every(([name, v]) => !name.startsWith("rpm-build:") || v === "in_progress");
     await waitForChecks(world, a, buildsRunning, "A's builds running");
     await world.send("pull_request", event("synchronize", c, 20, b));
     await waitForChecks(world, a, (s) => allCompleted(s, 4), "A's jobs cancelled by C");
@@ -120,7 +156,8 @@ describe("cancellation", () => {
     await world.send("pull_request", event("synchronize", b, 10, a));
     await waitForChecks(world, b, (s) => allCompleted(s, 4), "B's checks to conclude");
     expect(new Set(Object.values(checksOf(world, b)))).toEqual(new Set(["completed:cancelled"]));
-    for (const run of world.sim.checkRuns("acme", "widget", b).filter((r) => r.name.startsWith("rpm-build:"))) expect(run.output?.summary ?? "").toContain(`Superseded by ${c.slice(0, 7)}`);
+    for (const run of world.sim.checkRuns("acme", "widget", b).filter((r) => r.name.startsWith("rpm-build:")))
+      expect(run.output?.summary ?? "").toContain(`Superseded by ${c.slice(0, 7)}`);
     expect(world.fakes.copr.submissions).toBe(submitted);
     expect(Object.values(checksOf(world, c)).filter((v) => v.startsWith("completed"))).toEqual([]);
     expect(calls(world).copr).toBe(2);
@@ -131,9 +168,15 @@ describe("cancellation", () => {
     world = await startWorld(config, FROZEN);
     const a = randomSha();
     const b = randomSha();
-    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: a, commits: [{ id: a, modified: ["src/x.c"] }] }));
+    await world.send(
+      "push",
+      pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: a, commits: [{ id: a, modified: ["src/x.c"] }] }),
+    );
     await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "first push's build");
-    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: a, after: b, commits: [{ id: b, modified: ["src/y.c"] }] }));
+    await world.send(
+      "push",
+      pushEvent({ repo: world.repo, ref: "main", before: a, after: b, commits: [{ id: b, modified: ["src/y.c"] }] }),
+    );
     await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "second push's build");
     await new Promise((r) => setTimeout(r, 200));
     expect(calls(world).copr).toBe(0);
@@ -145,7 +188,17 @@ describe("cancellation", () => {
     const a = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 9, headSha: a, author: "contributor" }));
     await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds");
-    const res = await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 9, isPullRequest: true, body: "/packit cancel", author: "stranger", issueAuthor: "contributor" }));
+    const res = await world.send(
+      "issue_comment",
+      issueCommentEvent({
+        repo: world.repo,
+        issueNumber: 9,
+        isPullRequest: true,
+        body: "/packit cancel",
+        author: "stranger",
+        issueAuthor: "contributor",
+      }),
+    );
     expect(res.status).toBe(200);
     await waitFor(async () => world!.sim.comments("acme", "widget", 9).length === 1, 5000, "the refusal");
     expect(world.sim.comments("acme", "widget", 9)[0]!.body).toMatch(/^Sorry @stranger/);
@@ -166,7 +219,17 @@ describe("cancellation", () => {
     await world.deps.pipelines.transition(jobs.find((j) => j.backend === "testing-farm")!.id, "running");
     world.fakes.openscanhub.faults.failUntil = Date.now() + 60_000; // OSH down: error after retries
 
-    await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 12, isPullRequest: true, body: "Stop please\n/packit cancel all", author: "maintainer", issueAuthor: "contributor" }));
+    await world.send(
+      "issue_comment",
+      issueCommentEvent({
+        repo: world.repo,
+        issueNumber: 12,
+        isPullRequest: true,
+        body: "Stop please\n/packit cancel all",
+        author: "maintainer",
+        issueAuthor: "contributor",
+      }),
+    );
     await waitFor(async () => world!.sim.comments("acme", "widget", 12).length === 1, 10_000, "the report comment");
     const body = world.sim.comments("acme", "widget", 12)[0]!.body;
     expect(body).toContain("**Cancel: partial** — Cancelled by @maintainer");

@@ -4,7 +4,11 @@ import type { CheckRunState } from "../../src/checks/state.js";
 import { newCommit, startWorld, waitFor, type World } from "../support/env.js";
 
 const state = (status: CheckRunState["status"], title: string, conclusion?: CheckRunState["conclusion"]): CheckRunState => ({
-  status, title, summary: `${title}.`, actions: [], ...(conclusion ? { conclusion } : {}),
+  status,
+  title,
+  summary: `${title}.`,
+  actions: [],
+  ...(conclusion ? { conclusion } : {}),
 });
 
 describe("check-run reporter", () => {
@@ -17,7 +21,13 @@ describe("check-run reporter", () => {
   /** Record a state for each of `names` at `sha` and queue a flush, as one event's job state changes do (one transaction). */
   async function record(w: World, sha: string, names: string[], s: CheckRunState) {
     await w.deps.db.tx(async () => {
-      const repo = await w.deps.pipelines.upsertRepo({ id: w.repo.id, installationId: 100, owner: "acme", name: "widget", nodeId: w.repo.node_id });
+      const repo = await w.deps.pipelines.upsertRepo({
+        id: w.repo.id,
+        installationId: 100,
+        owner: "acme",
+        name: "widget",
+        nodeId: w.repo.node_id,
+      });
       for (const name of names) await w.deps.checks.record({ installationId: 100, repoId: repo.id, headSha: sha, name, state: s });
       await scheduleFlush(w.deps, 100);
     });
@@ -39,7 +49,13 @@ describe("check-run reporter", () => {
   it("sends only the last of a burst of state changes", async () => {
     world = await startWorld();
     const sha = newCommit(world);
-    const steps = [state("queued", "Queued"), state("in_progress", "Submitted"), state("in_progress", "Running"), state("in_progress", "Cancelling…"), state("completed", "Cancelled", "cancelled")];
+    const steps = [
+      state("queued", "Queued"),
+      state("in_progress", "Submitted"),
+      state("in_progress", "Running"),
+      state("in_progress", "Cancelling…"),
+      state("completed", "Cancelled", "cancelled"),
+    ];
     // Recorded before any flush can run (one transaction), as the changes of one moment are.
     await world.deps.db.tx(async () => {
       for (const s of steps) await record(world!, sha, ["rpm-build:x"], s);
@@ -57,10 +73,14 @@ describe("check-run reporter", () => {
     world.sim.rateLimitNext(1, { kind: "429", retryAfterSec: 1, routeGroup: "graphql" });
     await record(world, sha, targets.slice(0, 5), state("queued", "Queued"));
     await record(world, sha, targets.slice(0, 5), state("completed", "Succeeded", "success"));
-    await waitFor(async () => {
-      const runs = world!.sim.checkRuns("acme", "widget", sha);
-      return runs.length === 5 && runs.every((c) => c.conclusion === "success");
-    }, 10_000, "all five in their last state");
+    await waitFor(
+      async () => {
+        const runs = world!.sim.checkRuns("acme", "widget", sha);
+        return runs.length === 5 && runs.every((c) => c.conclusion === "success");
+      },
+      10_000,
+      "all five in their last state",
+    );
     expect(world.sim.requests.filter((r) => r.status === 403 || r.status === 429)).toHaveLength(2);
     const waits = await world.deps.metrics.githubLimitWaits.get();
     expect(waits.values.reduce((n, v) => n + v.value, 0)).toBe(2);
@@ -74,7 +94,11 @@ describe("check-run reporter", () => {
     world.sim.rateLimitNext(3, { kind: "secondary", retryAfterSec: 1, routeGroup: "check-runs" });
     await record(world, sha, targets.slice(0, 3), state("completed", "Succeeded", "success"));
     await waitFor(async () => (await world!.deps.checks.countPostponed()) > 0, 5000, "a postponed write");
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.conclusion === "success").length === 3, 15_000, "the postponed writes to go out");
+    await waitFor(
+      async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.conclusion === "success").length === 3,
+      15_000,
+      "the postponed writes to go out",
+    );
   });
 
   it("resumes sending after a restart: desired states are durable", async () => {
@@ -85,7 +109,11 @@ describe("check-run reporter", () => {
     await world.restart();
     await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).length === 4, 10_000, "four check runs after the restart");
     await record(world, sha, targets.slice(0, 4), state("completed", "Succeeded", "success"));
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"), 10_000, "updates after the restart");
+    await waitFor(
+      async () => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"),
+      10_000,
+      "updates after the restart",
+    );
     // No duplicate check runs were created by the interrupted flush.
     expect(world.sim.checkRuns("acme", "widget", sha)).toHaveLength(4);
   });

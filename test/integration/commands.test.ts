@@ -20,10 +20,14 @@ describe("/packit build, test and friends", () => {
   }
 
   const comment = (w: World, number: number, body: string, author = "maintainer") =>
-    w.send("issue_comment", issueCommentEvent({ repo: w.repo, issueNumber: number, isPullRequest: true, body, author, issueAuthor: "contributor" }));
+    w.send(
+      "issue_comment",
+      issueCommentEvent({ repo: w.repo, issueNumber: number, isPullRequest: true, body, author, issueAuthor: "contributor" }),
+    );
 
   // Without the hidden marker every reply ends with (it lets a retried task find its earlier reply).
-  const replies = (w: World, number: number) => w.sim.comments("acme", "widget", number).map((c) => c.body.replace(/\n\n<!-- packit-probot reply to [^>]* -->$/, ""));
+  const replies = (w: World, number: number) =>
+    w.sim.comments("acme", "widget", number).map((c) => c.body.replace(/\n\n<!-- packit-probot reply to [^>]* -->$/, ""));
 
   it("manual jobs get no check run until asked for; `/packit test --identifier` runs one on the build that already succeeded", async () => {
     world = await startWorld(MANUAL_JOBS_CONFIG);
@@ -34,7 +38,10 @@ describe("/packit build, test and friends", () => {
 
     await comment(world, 21, "/packit test --identifier slow");
     await waitForChecks(world, sha, (c) => c["testing-farm:fedora-rawhide-x86_64:slow"] === "completed:success", "the slow test");
-    const history = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === "testing-farm:fedora-rawhide-x86_64:slow")!.history.map((h) => h.status);
+    const history = world.sim
+      .checkRuns("acme", "widget", sha)
+      .find((c) => c.name === "testing-farm:fedora-rawhide-x86_64:slow")!
+      .history.map((h) => h.status);
     expect(history[0]).toBe("queued");
     expect(history.at(-1)).toBe("completed");
     expect(world.fakes.copr.submissions).toBe(builds); // the build that succeeded was reused
@@ -52,7 +59,10 @@ describe("/packit build, test and friends", () => {
     world.fakes.copr.setOutcome((s) => s.chroots.includes("fedora-44-x86_64"), "succeeded"); // the flake is gone
     await comment(world, 22, "/packit rebuild-failed");
     await waitForChecks(world, sha, (c) => c["testing-farm:fedora-44-x86_64"] === "completed:success", "the f44 test after the rebuild");
-    expect(checksOf(world, sha)).toMatchObject({ "rpm-build:fedora-44-x86_64": "completed:success", "rpm-build:fedora-rawhide-x86_64": "completed:success" });
+    expect(checksOf(world, sha)).toMatchObject({
+      "rpm-build:fedora-44-x86_64": "completed:success",
+      "rpm-build:fedora-rawhide-x86_64": "completed:success",
+    });
     expect(world.fakes.copr.submissions).toBe(builds + 1);
     await waitFor(async () => replies(world!, 22).length === 1, 5000, "the reply");
     expect(replies(world, 22)[0]).toContain("Started 2 jobs");
@@ -76,7 +86,11 @@ describe("/packit build, test and friends", () => {
     expect(replies(world, 23)[2]).toBe("Pull request #23 is closed: nothing was started.");
 
     const metrics = await (await fetch(world.service.metricsUrl!)).text();
-    for (const [command, outcome] of [["upstream-koji-build", "refused"], ["upstream-koji-build", "started"], ["build", "nothing"]]) {
+    for (const [command, outcome] of [
+      ["upstream-koji-build", "refused"],
+      ["upstream-koji-build", "started"],
+      ["build", "nothing"],
+    ]) {
       expect(metrics).toContain(`packit_commands_total{command="${command}",outcome="${outcome}"} 1`);
     }
   });

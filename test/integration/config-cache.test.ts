@@ -47,7 +47,14 @@ describe("config-absence cache through the webhook handler", () => {
     w.sim.failNext(4, 502, { routeGroup: "graphql" });
     const first = push(w, { modified: ["src/a.c"] });
     expect((await first.send).status).toBe(200); // recorded with its task: GitHub need not redeliver
-    await waitFor(async () => (await w.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE name = 'process-trigger' AND last_error LIKE '%Packit config%'"))!.n === 1, 10_000, "the failed lookup");
+    await waitFor(
+      async () =>
+        (await w.deps.db.get<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM tasks WHERE name = 'process-trigger' AND last_error LIKE '%Packit config%'",
+        ))!.n === 1,
+      10_000,
+      "the failed lookup",
+    );
     // The retry looks again, finds the config and builds the push.
     await waitFor(async () => w.fakes.copr.submissions === 1, 10_000, "the retried push's build");
     expect(w.sim.requests.filter((r) => r.status === 502)).toHaveLength(4);

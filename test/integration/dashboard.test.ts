@@ -24,7 +24,7 @@ describe("the dashboard, on the app's own port", () => {
     expect(res.headers.get("content-type"), path).toContain("text/html");
     return res.text();
   };
-  const api = async <T,>(path: string) => {
+  const api = async <T>(path: string) => {
     const res = await get(path);
     expect(res.status, path).toBe(200);
     return (await res.json()) as T;
@@ -34,7 +34,13 @@ describe("the dashboard, on the app's own port", () => {
   beforeAll(async () => {
     world = await startWorld(TWO_TARGET_CONFIG, FROZEN);
     // A private repository with a pipeline of its own: never shown to anonymous visitors.
-    const secret = world.sim.addRepo({ installationId: 100, owner: "acme", name: "secret", private: true, files: { ".packit.yaml": TWO_TARGET_CONFIG } });
+    const secret = world.sim.addRepo({
+      installationId: 100,
+      owner: "acme",
+      name: "secret",
+      private: true,
+      files: { ".packit.yaml": TWO_TARGET_CONFIG },
+    });
     await world.send("pull_request", pullRequestEvent("opened", { repo: secret, number: 9, headSha: randomSha(), author: "contributor" }));
 
     // An earlier pull request whose build finished: what the saving of a cancelled build is estimated from.
@@ -49,7 +55,10 @@ describe("the dashboard, on the app's own port", () => {
     headB = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 1, headSha: headA, author: "contributor" }));
     await waitForChecks(world, headA, (c) => c[BUILD] === "in_progress", "head A building");
-    await world.send("pull_request", pullRequestEvent("synchronize", { repo: world.repo, number: 1, headSha: headB, before: headA, author: "contributor" }));
+    await world.send(
+      "pull_request",
+      pullRequestEvent("synchronize", { repo: world.repo, number: 1, headSha: headB, before: headA, author: "contributor" }),
+    );
     await waitForChecks(world, headA, (c) => allCompleted(c, 4), "head A cancelled");
     await waitForChecks(world, headB, (c) => c[BUILD] === "in_progress", "head B building");
     const buildB = (await world.deps.pipelines.latestJobAtHead(headB, BUILD))!;
@@ -79,18 +88,24 @@ describe("the dashboard, on the app's own port", () => {
     const build = job(pipelineB, BUILD);
     expect(html).toContain(`href="${build.url}"`);
     expect(html).toContain(`Copr build ${build.external_id}`);
-    const data = await api<{ pipelines: { items: { id: number; jobs: { state: string }[] }[] }; savedPerWeek: { jobs: number }[] }>("/api/projects/acme/widget?limit=1");
+    const data = await api<{ pipelines: { items: { id: number; jobs: { state: string }[] }[] }; savedPerWeek: { jobs: number }[] }>(
+      "/api/projects/acme/widget?limit=1",
+    );
     expect(data.pipelines.items.map((p) => p.id)).toEqual([pipelineB]);
     // Only the build had an earlier run to estimate from; the tests had none.
     expect(data.savedPerWeek.at(-1)!.jobs).toBe(1);
-    const older = await api<{ pipelines: { items: { id: number }[]; next: number | null } }>(`/api/projects/acme/widget?limit=1&before=${pipelineB}`);
+    const older = await api<{ pipelines: { items: { id: number }[]; next: number | null } }>(
+      `/api/projects/acme/widget?limit=1&before=${pipelineB}`,
+    );
     expect(older.pipelines.items.map((p) => p.id)).toEqual([pipelineA]);
   });
 
   it("a private project is not found for anonymous visitors, in pages and the API alike", async () => {
     expect((await get("/projects/acme/secret")).status).toBe(404);
     expect((await get("/api/projects/acme/secret")).status).toBe(404);
-    const secretJob = (await world.deps.db.get<{ id: number; pipeline_id: number }>("SELECT j.id, j.pipeline_id FROM jobs j JOIN repositories r ON r.id = j.repo_id WHERE r.name = 'secret' LIMIT 1"))!;
+    const secretJob = (await world.deps.db.get<{ id: number; pipeline_id: number }>(
+      "SELECT j.id, j.pipeline_id FROM jobs j JOIN repositories r ON r.id = j.repo_id WHERE r.name = 'secret' LIMIT 1",
+    ))!;
     expect((await get(`/jobs/${secretJob.id}`)).status).toBe(404);
     expect((await get(`/pipelines/${secretJob.pipeline_id}`)).status).toBe(404);
   });
@@ -109,7 +124,10 @@ describe("the dashboard, on the app's own port", () => {
     expect(html).toMatch(new RegExp(`id="superseded-by"[^>]*>|href="/pipelines/${pipelineB}"`));
     expect(html).toContain("supersede");
     expect(html).toContain("the backend stopped it");
-    const data = await api<{ cancellation: { supersededBy: { id: number }; results: { code: number; source: string }[] }; history: { state: string }[] }>(`/api/jobs/${cancelled.id}`);
+    const data = await api<{
+      cancellation: { supersededBy: { id: number }; results: { code: number; source: string }[] };
+      history: { state: string }[];
+    }>(`/api/jobs/${cancelled.id}`);
     expect(data.cancellation.supersededBy.id).toBe(pipelineB);
     expect(data.cancellation.results).toEqual([expect.objectContaining({ code: 0, source: "supersede" })]);
     expect(data.history[0]!.state).toBe("submitted");
@@ -120,7 +138,9 @@ describe("the dashboard, on the app's own port", () => {
 
   it("/jobs/<id> of a finished build shows its duration and backend page; of a waiting test, what it waits for", async () => {
     const built = job(pipelineB, BUILD);
-    const data = await api<{ job: { durationMs: number; backendPage: { url: string } }; dependants: { check: string }[] }>(`/api/jobs/${built.id}`);
+    const data = await api<{ job: { durationMs: number; backendPage: { url: string } }; dependants: { check: string }[] }>(
+      `/api/jobs/${built.id}`,
+    );
     expect(data.job.durationMs).toBeGreaterThanOrEqual(0);
     expect(data.job.backendPage.url).toBe(built.url);
     expect(data.dependants.map((d) => d.check)).toEqual([TESTS]);

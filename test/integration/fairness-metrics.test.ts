@@ -16,13 +16,21 @@ describe("priorities, fairness and metrics", () => {
     // One long-task slot and slow submissions make the queue the bottleneck.
     world = await startWorld(config(manyTargets(100)), { settings: { worker: { concurrency: 1 } } });
     world.fakes.copr.faults.delayMs = (req) => (req.method === "POST" ? 15 : 0);
-    const small = world.sim.addRepo({ installationId: 100, owner: "acme", name: "small", files: { ".packit.yaml": config(["fedora-rawhide-x86_64", "fedora-44-x86_64"]) } });
+    const small = world.sim.addRepo({
+      installationId: 100,
+      owner: "acme",
+      name: "small",
+      files: { ".packit.yaml": config(["fedora-rawhide-x86_64", "fedora-44-x86_64"]) },
+    });
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 1, headSha: randomSha(), author: "a" }));
     await new Promise((r) => setTimeout(r, 100)); // the big project's tasks are queued first
     await world.send("pull_request", pullRequestEvent("opened", { repo: small, number: 1, headSha: randomSha(), author: "b" }));
 
     const succeeded = async (repo: string) =>
-      (await world!.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repositories r ON r.id = p.repo_id WHERE r.name = ? AND j.state = 'success'", [repo]))!.n;
+      (await world!.deps.db.get<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN repositories r ON r.id = p.repo_id WHERE r.name = ? AND j.state = 'success'",
+        [repo],
+      ))!.n;
     await waitFor(async () => (await succeeded("small")) === 2, 20_000, "the small project's two builds to finish");
     const bigStarted = world.fakes.copr.builds().filter((b) => b.projectname.startsWith("acme-widget")).length;
     expect(bigStarted).toBeGreaterThan(0); // the big one progressed too
@@ -35,13 +43,23 @@ describe("priorities, fairness and metrics", () => {
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 2, headSha: randomSha(), author: "a" }));
     for (let i = 0; i < 3; i++) {
       const after = randomSha();
-      await world.send("push", pushEvent({ repo: unconfigured, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: ["x"] }] }));
+      await world.send(
+        "push",
+        pushEvent({ repo: unconfigured, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: ["x"] }] }),
+      );
       // One after another, as pushes come: the later two find the first one's answer in the cache.
       await deliveriesSettled(world);
     }
     await waitFor(async () => world!.fakes.testingFarm.requests().length === 2, 10_000, "tests to start");
     const text = await (await fetch(world.service.metricsUrl!)).text();
-    const value = (line: string) => Number(text.split("\n").find((l) => l.startsWith(line))?.split(" ").at(-1));
+    const value = (line: string) =>
+      Number(
+        text
+          .split("\n")
+          .find((l) => l.startsWith(line))
+          ?.split(" ")
+          .at(-1),
+      );
     expect(value('packit_webhook_events_total{event="pull_request.opened",outcome="handled"}')).toBe(1);
     expect(value('packit_webhook_events_total{event="push",outcome="no_config"}')).toBe(3);
     expect(value("packit_events_without_config_total")).toBe(3);

@@ -59,7 +59,8 @@ jobs:
     manual_trigger: true
     targets: [fedora-rawhide-x86_64]
 `;
-const ONE_BUILD = "specfile_path: gizmo.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-rawhide-x86_64]\n";
+const ONE_BUILD =
+  "specfile_path: gizmo.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-rawhide-x86_64]\n";
 
 const gc: () => void = (() => {
   setFlagsFromString("--expose-gc");
@@ -99,27 +100,169 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Container = Json[] | { [key: string]: Json };
 
 const ACTIONS = [
-  "opened", "synchronize", "reopened", "closed", "edited", "labeled", "created", "deleted", "published", "released",
-  "requested_action", "rerequested", "completed", "suspend", "unsuspend", "added", "removed", "new_permissions_accepted",
-  "", " ", "OPENED", "opened ", "constructor", "__proto__", "toString", "hasOwnProperty", "x".repeat(300), "😀", "\u0000", "open\ned",
+  "opened",
+  "synchronize",
+  "reopened",
+  "closed",
+  "edited",
+  "labeled",
+  "created",
+  "deleted",
+  "published",
+  "released",
+  "requested_action",
+  "rerequested",
+  "completed",
+  "suspend",
+  "unsuspend",
+  "added",
+  "removed",
+  "new_permissions_accepted",
+  "",
+  " ",
+  "OPENED",
+  "opened ",
+  "constructor",
+  "__proto__",
+  "toString",
+  "hasOwnProperty",
+  "x".repeat(300),
+  "😀",
+  "\u0000",
+  "open\ned",
 ];
-const ODD_EVENTS = ["ping", "frobnicate", "constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "check_suite", "workflow_run", "pull_request_review", "issues", "PULL_REQUEST", "installation_target", "x".repeat(200)];
+const ODD_EVENTS = [
+  "ping",
+  "frobnicate",
+  "constructor",
+  "__proto__",
+  "toString",
+  "hasOwnProperty",
+  "valueOf",
+  "check_suite",
+  "workflow_run",
+  "pull_request_review",
+  "issues",
+  "PULL_REQUEST",
+  "installation_target",
+  "x".repeat(200),
+];
 const UNICODE = [
-  "\u0000", "\u0000\u0001\u0002\u001f", "\u202e\u202d", "\ud800", "\udfff", "\uffff\ufffe", "\ufeff", "😀".repeat(50), "\u2028\u2029", "e\u0301\u0301\u0301",
-  "Ω≈ç√∫", "\x1b[31mred\x1b[0m", "\r\n\r\n", "../../../etc/passwd", "'; DROP TABLE jobs; --", "${jndi:ldap://127.0.0.1/x}", "%s%n%x", "<script>alert(1)</script>",
-  "null", "undefined", "NaN", "true", "0", "-1", "refs/heads/", "refs/tags/v1", "/packit", "/packit\u00a0cancel", "a:b:c", "0".repeat(40), "f".repeat(64), "g".repeat(65),
+  "\u0000",
+  "\u0000\u0001\u0002\u001f",
+  "\u202e\u202d",
+  "\ud800",
+  "\udfff",
+  "\uffff\ufffe",
+  "\ufeff",
+  "😀".repeat(50),
+  "\u2028\u2029",
+  "e\u0301\u0301\u0301",
+  "Ω≈ç√∫",
+  "\x1b[31mred\x1b[0m",
+  "\r\n\r\n",
+  "../../../etc/passwd",
+  "'; DROP TABLE jobs; --",
+  "${jndi:ldap://127.0.0.1/x}",
+  "%s%n%x",
+  "<script>alert(1)</script>",
+  "null",
+  "undefined",
+  "NaN",
+  "true",
+  "0",
+  "-1",
+  "refs/heads/",
+  "refs/tags/v1",
+  "/packit",
+  "/packit\u00a0cancel",
+  "a:b:c",
+  "0".repeat(40),
+  "f".repeat(64),
+  "g".repeat(65),
 ];
-const NUMBERS = [0, -0, -1, 1, 1.5, -1.5, 100, 2 ** 31, 2 ** 31 - 1, -(2 ** 31), 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e308, -1e308, 5e-324, 1e21, Number.MAX_SAFE_INTEGER];
+const NUMBERS = [
+  0,
+  -0,
+  -1,
+  1,
+  1.5,
+  -1.5,
+  100,
+  2 ** 31,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  1e308,
+  -1e308,
+  5e-324,
+  1e21,
+  Number.MAX_SAFE_INTEGER,
+];
 const ODD_KEYS = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "", " ", "😀", "a.b", "$where", "\u0000"];
 /** Fields the app reads: half of the mutations aim here, the rest anywhere. */
 const HOT_PATHS = [
-  "action", "installation", "installation.id", "installation.account", "installation.account.login", "installation.suspended_at", "installation.created_at",
-  "repository", "repository.id", "repository.name", "repository.full_name", "repository.owner", "repository.owner.login", "repository.default_branch",
-  "repository.node_id", "repository.clone_url", "sender", "sender.login", "sender.type", "number", "before", "after", "ref", "commits", "created", "deleted", "forced",
-  "pull_request", "pull_request.number", "pull_request.head", "pull_request.head.sha", "pull_request.head.ref", "pull_request.head.repo", "pull_request.base",
-  "pull_request.base.ref", "pull_request.labels", "pull_request.user", "comment", "comment.body", "comment.id", "comment.user", "comment.user.login", "issue",
-  "issue.number", "issue.pull_request", "issue.user", "check_run", "check_run.id", "check_run.name", "check_run.head_sha", "check_run.external_id",
-  "requested_action", "requested_action.identifier", "release", "release.tag_name", "release.target_commitish", "repositories", "repositories_added", "repositories_removed",
+  "action",
+  "installation",
+  "installation.id",
+  "installation.account",
+  "installation.account.login",
+  "installation.suspended_at",
+  "installation.created_at",
+  "repository",
+  "repository.id",
+  "repository.name",
+  "repository.full_name",
+  "repository.owner",
+  "repository.owner.login",
+  "repository.default_branch",
+  "repository.node_id",
+  "repository.clone_url",
+  "sender",
+  "sender.login",
+  "sender.type",
+  "number",
+  "before",
+  "after",
+  "ref",
+  "commits",
+  "created",
+  "deleted",
+  "forced",
+  "pull_request",
+  "pull_request.number",
+  "pull_request.head",
+  "pull_request.head.sha",
+  "pull_request.head.ref",
+  "pull_request.head.repo",
+  "pull_request.base",
+  "pull_request.base.ref",
+  "pull_request.labels",
+  "pull_request.user",
+  "comment",
+  "comment.body",
+  "comment.id",
+  "comment.user",
+  "comment.user.login",
+  "issue",
+  "issue.number",
+  "issue.pull_request",
+  "issue.user",
+  "check_run",
+  "check_run.id",
+  "check_run.name",
+  "check_run.head_sha",
+  "check_run.external_id",
+  "requested_action",
+  "requested_action.identifier",
+  "release",
+  "release.tag_name",
+  "release.target_commitish",
+  "repositories",
+  "repositories_added",
+  "repositories_removed",
 ].map((p) => p.split("."));
 
 /** Placeholders replaced after JSON.stringify by very deep nesting (built as text: no recursion on our side). */
@@ -134,13 +277,19 @@ class Mutator {
   hugeString(): string {
     const r = this.rng.next();
     const size = r < 0.85 ? 10_000 : r < 0.99 ? 100_000 : MB;
-    return this.rng.pick(["x", "😀", "\u0000", "/packit cancel\n", "a b "]).repeat(Math.ceil(size / 2)).slice(0, size);
+    return this.rng
+      .pick(["x", "😀", "\u0000", "/packit cancel\n", "a b "])
+      .repeat(Math.ceil(size / 2))
+      .slice(0, size);
   }
 
   deepValue(): string {
     const depth = this.rng.pick([100, 1000, 1000, 5000, 5000, 20_000, 100_000]);
     const marker = `${DEEP}${this.deep.size}:${depth}`;
-    this.deep.set(marker, this.rng.chance(0.5) ? `${"[".repeat(depth)}${"]".repeat(depth)}` : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`);
+    this.deep.set(
+      marker,
+      this.rng.chance(0.5) ? `${"[".repeat(depth)}${"]".repeat(depth)}` : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`,
+    );
     return marker;
   }
 
@@ -159,7 +308,8 @@ class Mutator {
     if (depth > 3) return "leaf";
     if (r < 0.88) return Array.from({ length: 1 + this.rng.int(4) }, () => this.junk(depth + 1));
     const o: { [key: string]: Json } = {};
-    for (let i = 0, n = 1 + this.rng.int(4); i < n; i++) o[this.rng.pick(["id", "login", "name", "sha", "ref", "x", ...ODD_KEYS.slice(5)])] = this.junk(depth + 1);
+    for (let i = 0, n = 1 + this.rng.int(4); i < n; i++)
+      o[this.rng.pick(["id", "login", "name", "sha", "ref", "x", ...ODD_KEYS.slice(5)])] = this.junk(depth + 1);
     return o;
   }
 
@@ -234,7 +384,12 @@ class Mutator {
         this.ops.push(`add key ${JSON.stringify(odd)} under ${key}`);
         const target = here !== null && typeof here === "object" && !Array.isArray(here) ? here : (parent as Record<string, Json>);
         // An own "__proto__" key, as JSON.parse would make it (plain assignment would set the prototype).
-        Object.defineProperty(target, odd, { value: odd === "__proto__" ? { polluted: "yes", isAdmin: true } : this.junk(), enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(target, odd, {
+          value: odd === "__proto__" ? { polluted: "yes", isAdmin: true } : this.junk(),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
         break;
       }
       case 7:
@@ -276,16 +431,52 @@ function baseFor(rng: Rng, w: World, inst: SimInstallation): Base {
   const json = (p: unknown) => JSON.parse(JSON.stringify(p)) as Json;
   if (r < 0.14) {
     const action = rng.pick(["opened", "synchronize", "reopened", "closed", "labeled", "edited"] as const);
-    return { event: "pull_request", payload: json(pullRequestEvent(action, { repo, number: 1 + rng.int(50), headSha: sha(), before: sha(), author: user(), labels: rng.chance(0.3) ? ["a", "b"] : [] })) };
+    return {
+      event: "pull_request",
+      payload: json(
+        pullRequestEvent(action, {
+          repo,
+          number: 1 + rng.int(50),
+          headSha: sha(),
+          before: sha(),
+          author: user(),
+          labels: rng.chance(0.3) ? ["a", "b"] : [],
+        }),
+      ),
+    };
   }
   if (r < 0.24) {
     const ref = rng.pick(["main", "feature", "refs/tags/v1.0", "refs/heads/x"]);
-    return { event: "push", payload: json(pushEvent({ repo, ref, before: sha(), after: sha(), commits: [{ id: sha(), modified: [rng.pick(["src/a.c", ".packit.yaml", "README.md"])] }], forced: rng.chance(0.1) })) };
+    return {
+      event: "push",
+      payload: json(
+        pushEvent({
+          repo,
+          ref,
+          before: sha(),
+          after: sha(),
+          commits: [{ id: sha(), modified: [rng.pick(["src/a.c", ".packit.yaml", "README.md"])] }],
+          forced: rng.chance(0.1),
+        }),
+      ),
+    };
   }
   if (r < 0.44) {
     // Plain comments: a command would make the handler reply inline (see docs/reliability.md).
     const body = rng.pick(["Looks good to me.", "Thanks!", "packit cancel (not a command)", "> /packit cancel\nquoted"]);
-    return { event: "issue_comment", payload: json(issueCommentEvent({ repo, issueNumber: 1 + rng.int(50), isPullRequest: rng.chance(0.8), body, author: user(), action: rng.pick(["created", "edited", "deleted"] as const) })) };
+    return {
+      event: "issue_comment",
+      payload: json(
+        issueCommentEvent({
+          repo,
+          issueNumber: 1 + rng.int(50),
+          isPullRequest: rng.chance(0.8),
+          body,
+          author: user(),
+          action: rng.pick(["created", "edited", "deleted"] as const),
+        }),
+      ),
+    };
   }
   if (r < 0.64) {
     const run: CheckRunLike = {
@@ -299,26 +490,44 @@ function baseFor(rng: Rng, w: World, inst: SimInstallation): Base {
       app: { id: w.sim.appId, slug: "packit-sim" },
     };
     const action = rng.pick(["requested_action", "rerequested"] as const);
-    return { event: "check_run", payload: json(checkRunEvent(action, { repo, checkRun: run, identifier: rng.pick(["cancel", "rerun", "other"]), sender: user() })) };
+    return {
+      event: "check_run",
+      payload: json(checkRunEvent(action, { repo, checkRun: run, identifier: rng.pick(["cancel", "rerun", "other"]), sender: user() })),
+    };
   }
   if (r < 0.78) {
     const action = rng.pick(["created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"] as const);
-    return { event: "installation", payload: json(installationEvent(action, { installation: inst, repositories: [repo], sender: user() })) };
+    return {
+      event: "installation",
+      payload: json(installationEvent(action, { installation: inst, repositories: [repo], sender: user() })),
+    };
   }
   if (r < 0.84) {
     const action = rng.pick(["added", "removed"] as const);
-    return { event: "installation_repositories", payload: json(installationRepositoriesEvent(action, { installation: inst, added: [repo], removed: [repo], sender: user() })) };
+    return {
+      event: "installation_repositories",
+      payload: json(installationRepositoriesEvent(action, { installation: inst, added: [repo], removed: [repo], sender: user() })),
+    };
   }
   if (r < 0.92) {
     const action = rng.pick(["published", "created", "released", "deleted"] as const);
     return { event: "release", payload: json(releaseEvent(action, { repo, tagName: rng.pick(["v1.0", "1.2.3", "v2"]), author: user() })) };
   }
-  if (r < 0.95) return { event: "ping", payload: { zen: "Design for failure.", hook_id: rng.int(1000), hook: { type: "App", id: 1, events: ["*"] } } };
-  return { event: rng.pick(ODD_EVENTS), payload: json(pullRequestEvent("opened", { repo, number: 1, headSha: sha(), author: "contributor" })) };
+  if (r < 0.95)
+    return { event: "ping", payload: { zen: "Design for failure.", hook_id: rng.int(1000), hook: { type: "App", id: 1, events: ["*"] } } };
+  return {
+    event: rng.pick(ODD_EVENTS),
+    payload: json(pullRequestEvent("opened", { repo, number: 1, headSha: sha(), author: "contributor" })),
+  };
 }
 
 /** One generated delivery: event header, body text, delivery id and what was done to it. */
-function variation(rng: Rng, w: World, inst: SimInstallation, previousIds: string[]): { event: string; body: string; id: string; ops: string[] } {
+function variation(
+  rng: Rng,
+  w: World,
+  inst: SimInstallation,
+  previousIds: string[],
+): { event: string; body: string; id: string; ops: string[] } {
   const base = baseFor(rng, w, inst);
   const m = new Mutator(rng);
   let payload = base.payload;
@@ -329,7 +538,9 @@ function variation(rng: Rng, w: World, inst: SimInstallation, previousIds: strin
     payload = rng.pick<Json>([null, 0, 5, "text", true, [], [payload], {}]);
     m.ops.push(`replace payload with ${JSON.stringify(payload)?.slice(0, 30)}`);
   }
-  const event = rng.chance(0.04) ? rng.pick(["pull_request", "push", "issue_comment", "check_run", "installation", "release", ...ODD_EVENTS]) : base.event;
+  const event = rng.chance(0.04)
+    ? rng.pick(["pull_request", "push", "issue_comment", "check_run", "installation", "release", ...ODD_EVENTS])
+    : base.event;
   let id: string = randomUUID();
   if (previousIds.length > 0 && rng.chance(0.02)) {
     id = rng.pick(previousIds);
@@ -390,7 +601,9 @@ describe("webhook fuzzing", () => {
         cb();
       },
     });
-    world = await startWorld(MANUAL_CONFIG, { log: await createLogger({ level: (process.env.FUZZ_LOG ?? "info") as string, destination: sink }) });
+    world = await startWorld(MANUAL_CONFIG, {
+      log: await createLogger({ level: (process.env.FUZZ_LOG ?? "info") as string, destination: sink }),
+    });
     const w = world;
     // The installation's JSON as GitHub sends it (adding it again keeps its repositories).
     const installation = w.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
@@ -408,7 +621,9 @@ describe("webhook fuzzing", () => {
       // Replay one delivery of this seed and show it: FUZZ_ONLY=<index>.
       const d = deliveries[Number(process.env.FUZZ_ONLY)]!;
       const res = await deliver(w, d.event, d.body, d.id);
-      console.log(`#${process.env.FUZZ_ONLY} ${d.event} [${d.ops.join("; ")}] → HTTP ${res.status} ${res.text.slice(0, 500)}\n${d.body.slice(0, 20_000)}`);
+      console.log(
+        `#${process.env.FUZZ_ONLY} ${d.event} [${d.ops.join("; ")}] → HTTP ${res.status} ${res.text.slice(0, 500)}\n${d.body.slice(0, 20_000)}`,
+      );
       return;
     }
     const bytes = deliveries.reduce((n, d) => n + d.body.length, 0);
@@ -432,7 +647,8 @@ describe("webhook fuzzing", () => {
             try {
               const res = await deliver(w, d.event, d.body, d.id);
               statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-              const wellFormed = Number.isInteger(res.status) && ((res.status >= 200 && res.status < 300) || (res.status >= 400 && res.status < 600));
+              const wellFormed =
+                Number.isInteger(res.status) && ((res.status >= 200 && res.status < 300) || (res.status >= 400 && res.status < 600));
               if (!wellFormed) bad.push(`#${i} ${d.event} [${d.ops.join("; ")}]: HTTP ${res.status} ${res.text.slice(0, 200)}`);
               if (res.status >= 500) {
                 let msg = res.text || "(empty body)";
@@ -446,7 +662,9 @@ describe("webhook fuzzing", () => {
                 if (!samples.has(msg)) samples.set(msg, `#${i} ${d.event} [${d.ops.join("; ")}]`);
               }
             } catch (err) {
-              bad.push(`#${i} ${d.event} [${d.ops.join("; ")}]: no HTTP answer: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? "")}`);
+              bad.push(
+                `#${i} ${d.event} [${d.ops.join("; ")}]: no HTTP answer: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? "")}`,
+              );
             }
           }
         }),
@@ -463,7 +681,13 @@ describe("webhook fuzzing", () => {
         `stored ${rows.deliveries} deliveries, ${rows.pipelines} pipelines, ${rows.repositories} repositories, ${rows.installations} installations; ` +
         `heap ${(heap0 / MB).toFixed(0)} → peak ${(peak / MB).toFixed(0)} → ${(heap1 / MB).toFixed(0)} MB after GC; ${(logged / MB).toFixed(1)} MB of logs`,
     );
-    console.log(`fuzz: 5xx answers by message:\n${[...errors].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([m, n]) => `  ${n} × ${m}\n      e.g. ${samples.get(m)}`).join("\n")}`);
+    console.log(
+      `fuzz: 5xx answers by message:\n${[...errors]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([m, n]) => `  ${n} × ${m}\n      e.g. ${samples.get(m)}`)
+        .join("\n")}`,
+    );
 
     expect(bad.slice(0, 20), `${bad.length} deliveries without a proper answer (seed ${SEED})`).toEqual([]);
     expect(processErrors, `unhandled errors in the process (seed ${SEED})`).toEqual([]);
@@ -482,7 +706,11 @@ describe("webhook fuzzing", () => {
     const sha = new Rng(SEED ^ 0xabcdef).hex(40);
     const res = await w.send("pull_request", pullRequestEvent("opened", { repo: gizmo, number: 1, headSha: sha, author: "contributor" }));
     expect(res.status, res.body).toBe(200);
-    await waitFor(async () => w.sim.checkRuns("fresh", "gizmo", sha).some((c) => c.conclusion === "success"), 15_000, "the build after fuzzing");
+    await waitFor(
+      async () => w.sim.checkRuns("fresh", "gizmo", sha).some((c) => c.conclusion === "success"),
+      15_000,
+      "the build after fuzzing",
+    );
     expect(processErrors).toEqual([]);
   }, 180_000);
 });

@@ -23,7 +23,13 @@ beforeAll(async () => {
   sim.addPullRequest({ owner: "acme", repo: "widget", number: 1, headSha: head });
   commentId = sim.addComment("acme", "widget", 1, { body: "/packit build", author: "contributor" }).id;
   const log = await createLogger({ level: "silent" });
-  Octokit = createOctokitClass({ log, metrics: createMetrics({ defaultMetrics: false }), retries: 0, writeIntervalMs: WRITE_INTERVAL_MS, requestTimeoutMs: 30_000 });
+  Octokit = createOctokitClass({
+    log,
+    metrics: createMetrics({ defaultMetrics: false }),
+    retries: 0,
+    writeIntervalMs: WRITE_INTERVAL_MS,
+    requestTimeoutMs: 30_000,
+  });
   github = await new Probot({ appId: sim.appId, privateKey: sim.privateKey, baseUrl: sim.url, log, Octokit }).auth(INSTALLATION);
   // The installation token is fetched by the first request; later ones reuse it (as in the service).
   await github.rest.repos.get({ owner: "acme", repo: "widget" });
@@ -38,11 +44,19 @@ it("20 config lookups of one installation go out at once while its writes stay s
   const started = Date.now();
   await Promise.all([
     ...Array.from({ length: 20 }, () => lookupConfig(github, { owner: "acme", repo: "widget", ref: head })),
-    ...Array.from({ length: 3 }, () => github.rest.reactions.createForIssueComment({ owner: "acme", repo: "widget", comment_id: commentId, content: "eyes" })),
-    ...Array.from({ length: 3 }, (_, i) => github.rest.checks.create({ owner: "acme", repo: "widget", name: `rpm-build:${i}`, head_sha: head })),
+    ...Array.from({ length: 3 }, () =>
+      github.rest.reactions.createForIssueComment({ owner: "acme", repo: "widget", comment_id: commentId, content: "eyes" }),
+    ),
+    ...Array.from({ length: 3 }, (_, i) =>
+      github.rest.checks.create({ owner: "acme", repo: "widget", name: `rpm-build:${i}`, head_sha: head }),
+    ),
   ]);
   const requests = sim.requests.slice(from);
-  const arrivals = (match: (r: (typeof requests)[number]) => boolean) => requests.filter(match).map((r) => r.at - started).sort((a, b) => a - b);
+  const arrivals = (match: (r: (typeof requests)[number]) => boolean) =>
+    requests
+      .filter(match)
+      .map((r) => r.at - started)
+      .sort((a, b) => a - b);
   const reads = arrivals((r) => r.group === "graphql");
   const reactions = arrivals((r) => r.method === "POST" && r.path.endsWith("/reactions"));
   const checkRuns = arrivals((r) => r.method === "POST" && r.path.endsWith("/check-runs"));

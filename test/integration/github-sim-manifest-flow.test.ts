@@ -13,15 +13,40 @@ const TSX = import.meta.resolve("tsx");
 
 /** `npm start` in `cwd`, as a user runs it there: its app.yml, its .env, its database. */
 async function startApp(cwd: string, port: number, env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", LOG_FORMAT: "json", NODE_ENV: "test" };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    LOG_FORMAT: "json",
+    NODE_ENV: "test",
+  };
   // Credentials come from .env only: the test runner's own must not leak in (an empty one would block .env).
-  for (const key of ["APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "WEBHOOK_PROXY_URL", "GHE_HOST", "GHE_PROTOCOL", "GH_ORG"]) if (!(key in env)) delete childEnv[key];
+  for (const key of [
+    "APP_ID",
+    "PRIVATE_KEY",
+    "PRIVATE_KEY_PATH",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_PROXY_URL",
+    "GHE_HOST",
+    "GHE_PROTOCOL",
+    "GH_ORG",
+  ])
+    if (!(key in env)) delete childEnv[key];
   const child = spawn(process.execPath, ["--import", TSX, MAIN], { cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   let ready = false;
-  const poll = setInterval(() => void fetch(`http://127.0.0.1:${port}/readyz`).then((r) => (ready = r.ok), () => undefined), 50);
+  const poll = setInterval(
+    () =>
+      void fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => (ready = r.ok),
+        () => undefined,
+      ),
+    50,
+  );
   try {
     await waitFor(() => ready || child.exitCode !== null, 30_000, "the app to answer /readyz");
   } finally {
@@ -106,26 +131,56 @@ describe("Probot's manifest flow, end to end against the simulated GitHub", () =
     expect(delivery.status).toBeGreaterThanOrEqual(200);
     expect(delivery.status).toBeLessThan(300);
     // Signed with anything but the App's secret, the same delivery is refused.
-    const forged = await sendWebhook(sim.webhookUrl!, { event: "installation", payload: installationEvent("created", { installation, sender: "acme" }), secret: "not-the-secret" });
+    const forged = await sendWebhook(sim.webhookUrl!, {
+      event: "installation",
+      payload: installationEvent("created", { installation, sender: "acme" }),
+      secret: "not-the-secret",
+    });
     expect(forged.status).toBeGreaterThanOrEqual(400);
     expect(running.output()).not.toContain(env.WEBHOOK_SECRET!);
   }, 90_000);
 
   it("GitHub refuses a manifest that subscribes to installation events, and a code works once", async () => {
     sim = await startGitHubSim();
-    const manifest = { name: "x", url: "https://example.com", redirect_url: "http://127.0.0.1:1/probot/setup", default_events: ["installation"], default_permissions: { metadata: "read" } };
-    const refused = await fetch(`${sim.url}/settings/apps/new`, { method: "POST", body: new URLSearchParams({ manifest: JSON.stringify(manifest) }), redirect: "manual" });
+    const manifest = {
+      name: "x",
+      url: "https://example.com",
+      redirect_url: "http://127.0.0.1:1/probot/setup",
+      default_events: ["installation"],
+      default_permissions: { metadata: "read" },
+    };
+    const refused = await fetch(`${sim.url}/settings/apps/new`, {
+      method: "POST",
+      body: new URLSearchParams({ manifest: JSON.stringify(manifest) }),
+      redirect: "manual",
+    });
     expect(refused.status).toBe(422);
     expect(await refused.text()).toContain("installation is sent to every App and cannot be subscribed to");
 
-    const ok = await fetch(`${sim.url}/settings/apps/new`, { method: "POST", body: new URLSearchParams({ manifest: JSON.stringify({ ...manifest, default_events: ["push"], default_permissions: { contents: "read" } }) }), redirect: "manual" });
+    const ok = await fetch(`${sim.url}/settings/apps/new`, {
+      method: "POST",
+      body: new URLSearchParams({
+        manifest: JSON.stringify({ ...manifest, default_events: ["push"], default_permissions: { contents: "read" } }),
+      }),
+      redirect: "manual",
+    });
     const code = new URL(ok.headers.get("location")!).searchParams.get("code");
-    const convert = () => fetch(`${sim!.url}/app-manifests/${code}/conversions`, { method: "POST", headers: { accept: "application/vnd.github+json" } });
+    const convert = () =>
+      fetch(`${sim!.url}/app-manifests/${code}/conversions`, { method: "POST", headers: { accept: "application/vnd.github+json" } });
     const first = await convert();
     expect(first.status).toBe(201);
-    expect(await first.json()).toMatchObject({ id: sim.appId, slug: "x", events: ["push"], permissions: { contents: "read", metadata: "read" } });
+    expect(await first.json()).toMatchObject({
+      id: sim.appId,
+      slug: "x",
+      events: ["push"],
+      permissions: { contents: "read", metadata: "read" },
+    });
     const again = await convert();
     expect(again.status).toBe(404);
-    expect(await again.json()).toEqual({ message: "Not Found", documentation_url: "https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest", status: "404" });
+    expect(await again.json()).toEqual({
+      message: "Not Found",
+      documentation_url: "https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest",
+      status: "404",
+    });
   });
 });

@@ -5,7 +5,10 @@ import { describe, expect, it } from "vitest";
 import { manifestProblems, type AppManifest } from "../../testing/github-sim/manifest.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const manifest = load(readFileSync(join(ROOT, "app.yml"), "utf8")) as AppManifest & { default_events: string[]; default_permissions: Record<string, string> };
+const manifest = load(readFileSync(join(ROOT, "app.yml"), "utf8")) as AppManifest & {
+  default_events: string[];
+  default_permissions: Record<string, string>;
+};
 
 describe("app.yml, against GitHub's published rules", () => {
   it("is a manifest GitHub registers: subscribable events, published permissions, each event's permission held", () => {
@@ -14,7 +17,8 @@ describe("app.yml, against GitHub's published rules", () => {
   });
 
   it("the rules bite: what GitHub refuses is refused, as the old app.yml was", () => {
-    const withEvents = (default_events: string[], default_permissions = manifest.default_permissions) => manifestProblems({ ...manifest, default_events, default_permissions });
+    const withEvents = (default_events: string[], default_permissions = manifest.default_permissions) =>
+      manifestProblems({ ...manifest, default_events, default_permissions });
     expect(withEvents([...manifest.default_events, "installation", "installation_repositories"])).toEqual([
       "default_events: installation is sent to every App and cannot be subscribed to",
       "default_events: installation_repositories is sent to every App and cannot be subscribed to",
@@ -25,8 +29,12 @@ describe("app.yml, against GitHub's published rules", () => {
       "default_events: check_run needs checks: read (the manifest has none)",
       "default_events: check_run needs checks: write (the manifest has none)",
     ]);
-    expect(withEvents(["check_run"], { ...manifest.default_permissions, checks: "read" })).toEqual(["default_events: check_run needs checks: write (the manifest has read)"]);
-    expect(manifestProblems({ ...manifest, default_permissions: { ...manifest.default_permissions, pull_request: "write", issues: "admin" } })).toEqual([
+    expect(withEvents(["check_run"], { ...manifest.default_permissions, checks: "read" })).toEqual([
+      "default_events: check_run needs checks: write (the manifest has read)",
+    ]);
+    expect(
+      manifestProblems({ ...manifest, default_permissions: { ...manifest.default_permissions, pull_request: "write", issues: "admin" } }),
+    ).toEqual([
       "default_permissions: issues cannot be admin (read, write)",
       "default_permissions: pull_request is not an App permission",
       "default_events: issue_comment needs issues: read (the manifest has admin)",

@@ -17,23 +17,56 @@ describe("payload builders: a fork's pull request, a draft, a prerelease", () =>
     world.sim.setPermission("acme", "widget", "contributor", "read");
     world.sim.setPermission("acme", "widget", "bystander", "read");
     const sha = randomSha();
-    world.sim.addPullRequest({ owner: "acme", repo: "widget", number: 21, headSha: sha, author: "contributor", headRepo: { owner: "contributor", name: "widget" } });
+    world.sim.addPullRequest({
+      owner: "acme",
+      repo: "widget",
+      number: 21,
+      headSha: sha,
+      author: "contributor",
+      headRepo: { owner: "contributor", name: "widget" },
+    });
     const event = pullRequestEvent("opened", { repo: world.repo, number: 21, headSha: sha, author: "contributor", headRepo: fork });
-    expect(event.pull_request.head).toMatchObject({ label: "contributor:pr-21", repo: { full_name: "contributor/widget", fork: true, clone_url: fork.clone_url } });
+    expect(event.pull_request.head).toMatchObject({
+      label: "contributor:pr-21",
+      repo: { full_name: "contributor/widget", fork: true, clone_url: fork.clone_url },
+    });
     expect((await world.send("pull_request", event)).status).toBe(200);
     await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "the fork's builds");
     expect(world.fakes.copr.builds().map((b) => b.clone_url)).toEqual([fork.clone_url, fork.clone_url]);
 
     const comment = (author: string, body: string) => {
       const c = world!.sim.addComment("acme", "widget", 21, { body, author });
-      return world!.send("issue_comment", issueCommentEvent({ repo: world!.repo, issueNumber: 21, isPullRequest: true, body, author, issueAuthor: "contributor", commentId: c.id }));
+      return world!.send(
+        "issue_comment",
+        issueCommentEvent({
+          repo: world!.repo,
+          issueNumber: 21,
+          isPullRequest: true,
+          body,
+          author,
+          issueAuthor: "contributor",
+          commentId: c.id,
+        }),
+      );
     };
     await comment("bystander", "/packit cancel");
     await comment("contributor", "/packit cancel");
-    await waitFor(() => world!.sim.comments("acme", "widget", 21).filter((c) => c.user.login.endsWith("[bot]")).length === 2, 10_000, "both replies");
-    const replies = world.sim.comments("acme", "widget", 21).filter((c) => c.user.login.endsWith("[bot]")).map((c) => c.body);
+    await waitFor(
+      () => world!.sim.comments("acme", "widget", 21).filter((c) => c.user.login.endsWith("[bot]")).length === 2,
+      10_000,
+      "both replies",
+    );
+    const replies = world.sim
+      .comments("acme", "widget", 21)
+      .filter((c) => c.user.login.endsWith("[bot]"))
+      .map((c) => c.body);
     // The two commands run as separate tasks, in either order.
-    expect(replies).toEqual(expect.arrayContaining([expect.stringMatching(/^Sorry @bystander/), expect.stringMatching(/^\*\*Cancel: all\*\* — Cancelled by @contributor/)]));
+    expect(replies).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Sorry @bystander/),
+        expect.stringMatching(/^\*\*Cancel: all\*\* — Cancelled by @contributor/),
+      ]),
+    );
   });
 
   it("a draft pull request runs its jobs like any other", async () => {
@@ -51,7 +84,11 @@ describe("payload builders: a fork's pull request, a draft, a prerelease", () =>
     const event = releaseEvent("published", { repo: world.repo, tagName: "v2.0.0-rc1", author: "maintainer", prerelease: true });
     expect(event.release).toMatchObject({ tag_name: "v2.0.0-rc1", prerelease: true, draft: false });
     await world.send("release", event);
-    await waitFor(() => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v2.0.0-rc1:fedora-rawhide-x86_64"), 10_000, "the prerelease's build check");
+    await waitFor(
+      () => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v2.0.0-rc1:fedora-rawhide-x86_64"),
+      10_000,
+      "the prerelease's build check",
+    );
     const run = world.sim.checkRuns("acme", "widget").find((c) => c.name.startsWith("rpm-build:v2.0.0-rc1"))!;
     expect(run.head_sha).toBe(world.sim.headOf("acme", "widget"));
   });

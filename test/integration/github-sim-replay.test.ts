@@ -48,7 +48,13 @@ describe("permanent conditions are not errors", () => {
 
   const metric = async (w: World, line: string) => {
     const text = await (await fetch(w.service.metricsUrl!)).text();
-    return Number(text.split("\n").find((l) => l.startsWith(line))?.split(" ").at(-1) ?? 0);
+    return Number(
+      text
+        .split("\n")
+        .find((l) => l.startsWith(line))
+        ?.split(" ")
+        .at(-1) ?? 0,
+    );
   };
 
   it("answers 2xx for a repository the installation cannot read, counts it ignored and logs why once", async () => {
@@ -56,7 +62,11 @@ describe("permanent conditions are not errors", () => {
     // Another account's repository, not in installation 100.
     w.sim.addInstallation({ id: 200, account: { login: "other", type: "User" } });
     const foreign = { ...w.sim.addRepo({ installationId: 200, owner: "other", name: "secret", private: true }), installationId: 100 };
-    const res = await w.send("pull_request", pullRequestEvent("opened", { repo: foreign, number: 1, headSha: randomSha(), author: "other" }), "d-foreign");
+    const res = await w.send(
+      "pull_request",
+      pullRequestEvent("opened", { repo: foreign, number: 1, headSha: randomSha(), author: "other" }),
+      "d-foreign",
+    );
     expect(res.status).toBe(200);
     await deliveriesSettled(w);
     expect(await metric(w, 'packit_webhook_events_total{event="pull_request.opened",outcome="ignored"}')).toBe(1);
@@ -71,23 +81,37 @@ describe("permanent conditions are not errors", () => {
     const { world: w, lines } = await loggedWorld();
     const orphan = { ...w.repo, installationId: 999 };
     const after = randomSha();
-    const res = await w.send("push", pushEvent({ repo: orphan, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: [".packit.yaml"] }] }), "d-gone");
+    const res = await w.send(
+      "push",
+      pushEvent({ repo: orphan, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: [".packit.yaml"] }] }),
+      "d-gone",
+    );
     expect(res.status).toBe(200);
     await deliveriesSettled(w);
-    expect(lines.filter((l) => l.delivery === "d-gone" && typeof l.why === "string").map((l) => l.why)).toEqual(["the installation of acme/widget no longer exists"]);
+    expect(lines.filter((l) => l.delivery === "d-gone" && typeof l.why === "string").map((l) => l.why)).toEqual([
+      "the installation of acme/widget no longer exists",
+    ]);
   });
 
   it("retries what a retry can fix (GitHub failing the lookup), and after the last attempt counts the delivery an error that a redelivery runs again", async () => {
     const { world: w } = await loggedWorld();
     w.sim.failNext(1000, 502, { routeGroup: "graphql" }); // more than Octokit and the queue retry
     const after = randomSha();
-    const payload = pushEvent({ repo: w.repo, ref: "main", before: randomSha(), after, commits: [{ id: after, modified: [".packit.yaml"] }] });
+    const payload = pushEvent({
+      repo: w.repo,
+      ref: "main",
+      before: randomSha(),
+      after,
+      commits: [{ id: after, modified: [".packit.yaml"] }],
+    });
     const res = await w.send("push", payload, "d-failing");
     expect(res.status).toBe(200); // recorded with its task: the retries are the app's
     await deliveriesSettled(w);
     expect(await new DeliveryLog(w.deps.db).outcome("d-failing")).toBe("error");
     expect(await metric(w, 'packit_webhook_events_total{event="push",outcome="error"}')).toBe(1);
-    expect((await w.deps.db.get<{ attempts: number }>("SELECT attempts FROM tasks WHERE name = 'process-trigger'"))!.attempts).toBe(w.settings.worker.maxAttempts);
+    expect((await w.deps.db.get<{ attempts: number }>("SELECT attempts FROM tasks WHERE name = 'process-trigger'"))!.attempts).toBe(
+      w.settings.worker.maxAttempts,
+    );
 
     // The operator presses "Redeliver": the delivery is recorded again with a new task.
     expect((await w.send("push", payload, "d-failing")).status).toBe(200);

@@ -87,13 +87,17 @@ describe("REST requests are checked against GitHub's published description", () 
     });
     const missing = await refused(untyped("POST /repos/{owner}/{repo}/check-runs", { owner: "packit", repo: "ogr", head_sha: head }));
     expect(missing.data.message).toBe(`Invalid request.\n\n"name" wasn't supplied.`);
-    const typed = await refused(untyped("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner: "packit", repo: "ogr", issue_number: 1, body: 42 }));
+    const typed = await refused(
+      untyped("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner: "packit", repo: "ogr", issue_number: 1, body: 42 }),
+    );
     expect(typed.data.message).toBe(`Invalid request.\n\nFor 'properties/body', 42 is not a string.`);
     expect(sim.checkRuns("packit", "ogr")).toEqual([]);
   });
 
   it("refuses a query parameter of the wrong type", async () => {
-    const bad = await refused(untyped("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { owner: "packit", repo: "ogr", ref: head, per_page: "many" }));
+    const bad = await refused(
+      untyped("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { owner: "packit", repo: "ogr", ref: head, per_page: "many" }),
+    );
     expect(bad.status).toBe(422);
     expect(bad.data.message).toBe("Invalid request.\n\nper_page must be integer");
   });
@@ -101,7 +105,9 @@ describe("REST requests are checked against GitHub's published description", () 
   it("serves GitHub Enterprise Server's layout too (/api/v3, /api/graphql)", async () => {
     const ghe = new ProbotOctokit({ auth: { token: await installationToken() }, baseUrl: `${sim.url}/api/v3`, ...quiet });
     expect((await ghe.rest.repos.get({ owner: "packit", repo: "ogr" })).data.full_name).toBe("packit/ogr");
-    const q = await ghe.graphql<{ repository: { nameWithOwner: string } }>(`{ repository(owner: "packit", name: "ogr") { nameWithOwner } }`);
+    const q = await ghe.graphql<{ repository: { nameWithOwner: string } }>(
+      `{ repository(owner: "packit", name: "ogr") { nameWithOwner } }`,
+    );
     expect(q.repository.nameWithOwner).toBe("packit/ogr");
   });
 });
@@ -120,11 +126,23 @@ describe("check runs: GitHub's model rules", () => {
       },
     });
     const { data: run } = await gh.rest.checks.create(base());
-    const update = await refused(gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { owner: "packit", repo: "ogr", check_run_id: run.id, status: "completed" }));
+    const update = await refused(
+      gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+        owner: "packit",
+        repo: "ogr",
+        check_run_id: run.id,
+        status: "completed",
+      }),
+    );
     expect(update.status).toBe(422);
     expect(update.data.message).toContain(`"conclusion" wasn't supplied.`);
-    const errors = await graphqlErrors(`mutation ($r: ID!, $s: GitObjectID!) { createCheckRun(input: { repositoryId: $r, headSha: $s, name: "x", status: COMPLETED }) { checkRun { id } } }`, { r: repo.node_id, s: head });
-    expect(errors).toEqual([expect.objectContaining({ type: "UNPROCESSABLE", path: ["createCheckRun"], message: `"conclusion" wasn't supplied.` })]);
+    const errors = await graphqlErrors(
+      `mutation ($r: ID!, $s: GitObjectID!) { createCheckRun(input: { repositoryId: $r, headSha: $s, name: "x", status: COMPLETED }) { checkRun { id } } }`,
+      { r: repo.node_id, s: head },
+    );
+    expect(errors).toEqual([
+      expect.objectContaining({ type: "UNPROCESSABLE", path: ["createCheckRun"], message: `"conclusion" wasn't supplied.` }),
+    ]);
   });
 
   it("an unknown head_sha is refused: 422 'No commit found for SHA', naming the field", async () => {
@@ -133,7 +151,12 @@ describe("check runs: GitHub's model rules", () => {
     const bad = await refused(gh.rest.checks.create({ ...base(), head_sha: sha }));
     expect(bad).toEqual({
       status: 422,
-      data: { message: `No commit found for SHA: ${sha}`, errors: [{ resource: "CheckRun", field: "head_sha", code: "invalid" }], documentation_url: CHECKS_DOCS, status: "422" },
+      data: {
+        message: `No commit found for SHA: ${sha}`,
+        errors: [{ resource: "CheckRun", field: "head_sha", code: "invalid" }],
+        documentation_url: CHECKS_DOCS,
+        status: "422",
+      },
     });
     // Once the repository has the commit, the same request is fine.
     sim.addCommit("packit", "ogr", sha);
@@ -153,15 +176,33 @@ describe("check runs: GitHub's model rules", () => {
     expect(bad.data.message).toBe("Invalid request.\n\nOnly 50 annotations are allowed; 51 were supplied.");
     const gql = await graphqlErrors(
       `mutation ($r: ID!, $s: GitObjectID!, $o: CheckRunOutput!) { createCheckRun(input: { repositoryId: $r, headSha: $s, name: "x", output: $o }) { checkRun { id } } }`,
-      { r: repo.node_id, s: head, o: { title: "t", summary: "s", annotations: Array.from({ length: 51 }, () => ({ path: "a", location: { startLine: 1, endLine: 1 }, annotationLevel: "WARNING", message: "m" })) } },
+      {
+        r: repo.node_id,
+        s: head,
+        o: {
+          title: "t",
+          summary: "s",
+          annotations: Array.from({ length: 51 }, () => ({
+            path: "a",
+            location: { startLine: 1, endLine: 1 },
+            annotationLevel: "WARNING",
+            message: "m",
+          })),
+        },
+      },
     );
     expect(gql[0]).toMatchObject({ type: "UNPROCESSABLE", message: "Only 50 annotations are allowed; 51 were supplied." });
   });
 
   it("takes a summary and a text of at most 65,535 characters", async () => {
     const gh = await octokit();
-    expect((await gh.rest.checks.create({ ...base(), output: { title: "t", summary: "s".repeat(65_535), text: "t".repeat(65_535) } })).status).toBe(201);
-    for (const output of [{ title: "t", summary: "s".repeat(65_536) }, { title: "t", summary: "s", text: "t".repeat(70_000) }]) {
+    expect(
+      (await gh.rest.checks.create({ ...base(), output: { title: "t", summary: "s".repeat(65_535), text: "t".repeat(65_535) } })).status,
+    ).toBe(201);
+    for (const output of [
+      { title: "t", summary: "s".repeat(65_536) },
+      { title: "t", summary: "s", text: "t".repeat(70_000) },
+    ]) {
       const bad = await refused(gh.rest.checks.create({ ...base(), output }));
       expect(bad.status).toBe(422);
       expect(bad.data.message).toMatch(/^Invalid request\.\n\nOnly 65535 characters are allowed; (65536|70000) were supplied\.$/);
@@ -179,7 +220,14 @@ describe("GraphQL is GitHub's schema, custom scalars included", () => {
 
   it("parses GitObjectID, URI and DateTime as GitHub does, in variables and in literals", async () => {
     const create = `mutation ($r: ID!, $s: GitObjectID!, $u: URI, $t: DateTime) { createCheckRun(input: { repositoryId: $r, headSha: $s, name: "x", detailsUrl: $u, startedAt: $t }) { checkRun { detailsUrl startedAt } } }`;
-    const ok = await (await octokit()).graphql<{ createCheckRun: { checkRun: { detailsUrl: string; startedAt: string } } }>(create, { r: repo.node_id, s: head, u: "https://copr.example/1", t: "2024-05-01T12:00:00+02:00" });
+    const ok = await (
+      await octokit()
+    ).graphql<{ createCheckRun: { checkRun: { detailsUrl: string; startedAt: string } } }>(create, {
+      r: repo.node_id,
+      s: head,
+      u: "https://copr.example/1",
+      t: "2024-05-01T12:00:00+02:00",
+    });
     expect(ok.createCheckRun.checkRun).toEqual({ detailsUrl: "https://copr.example/1", startedAt: "2024-05-01T10:00:00Z" });
 
     const bad = async (vars: Record<string, unknown>) => (await graphqlErrors(create, { r: repo.node_id, s: head, ...vars }))[0]!.message;
@@ -188,7 +236,10 @@ describe("GraphQL is GitHub's schema, custom scalars included", () => {
     expect(await bad({ u: "copr build 1" })).toMatch(/\$u.*is not a URI/);
     expect(await bad({ u: "/relative/path" })).toMatch(/\$u.*is not a valid URI/);
     expect(await bad({ t: "yesterday" })).toMatch(/\$t.*is not an ISO-8601 encoded date string/);
-    const literal = await graphqlErrors(`mutation ($r: ID!) { createCheckRun(input: { repositoryId: $r, headSha: "HEAD", name: "x" }) { checkRun { id } } }`, { r: repo.node_id });
+    const literal = await graphqlErrors(
+      `mutation ($r: ID!) { createCheckRun(input: { repositoryId: $r, headSha: "HEAD", name: "x" }) { checkRun { id } } }`,
+      { r: repo.node_id },
+    );
     expect(literal[0]!.message).toMatch(/"HEAD" is not a full Git object ID/);
     expect(sim.checkRuns("packit", "ogr")).toHaveLength(1);
   });
@@ -204,7 +255,10 @@ describe("GraphQL is GitHub's schema, custom scalars included", () => {
 });
 
 describe("missing things are 404 with GitHub's body", () => {
-  const notFound = (docs: string) => ({ status: 404, data: { message: "Not Found", documentation_url: `https://docs.github.com/rest/${docs}`, status: "404" } });
+  const notFound = (docs: string) => ({
+    status: 404,
+    data: { message: "Not Found", documentation_url: `https://docs.github.com/rest/${docs}`, status: "404" },
+  });
 
   it("a repository", async () => {
     const gh = await octokit();
@@ -213,7 +267,9 @@ describe("missing things are 404 with GitHub's body", () => {
 
   it("an issue: commenting on one that does not exist", async () => {
     const gh = await octokit();
-    expect(await refused(gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 404, body: "hello" }))).toEqual(notFound("issues/comments#create-an-issue-comment"));
+    expect(await refused(gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 404, body: "hello" }))).toEqual(
+      notFound("issues/comments#create-an-issue-comment"),
+    );
     sim.addPullRequest({ owner: "packit", repo: "ogr", number: 404, headSha: head });
     expect((await gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 404, body: "hello" })).status).toBe(201);
   });
@@ -229,7 +285,14 @@ describe("missing things are 404 with GitHub's body", () => {
     const gh = await octokit();
     const sha = randomSha();
     const bad = await refused(gh.rest.repos.getContent({ owner: "packit", repo: "ogr", path: ".packit.yaml", ref: sha }));
-    expect(bad).toEqual({ status: 404, data: { message: `No commit found for the ref ${sha}`, documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content", status: "404" } });
+    expect(bad).toEqual({
+      status: 404,
+      data: {
+        message: `No commit found for the ref ${sha}`,
+        documentation_url: "https://docs.github.com/rest/repos/contents#get-repository-content",
+        status: "404",
+      },
+    });
   });
 });
 
@@ -237,8 +300,12 @@ describe("comments", () => {
   it("takes a body of at most 65,536 characters; a longer one is 422 'Validation Failed' with errors[]", async () => {
     const gh = await octokit();
     sim.addPullRequest({ owner: "packit", repo: "ogr", number: 1, headSha: head });
-    expect((await gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 1, body: "x".repeat(65_536) })).status).toBe(201);
-    expect(await refused(gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 1, body: "x".repeat(65_537) }))).toEqual({
+    expect((await gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 1, body: "x".repeat(65_536) })).status).toBe(
+      201,
+    );
+    expect(
+      await refused(gh.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 1, body: "x".repeat(65_537) })),
+    ).toEqual({
       status: 422,
       data: {
         message: "Validation Failed",
@@ -267,12 +334,19 @@ describe("the installation's permissions", () => {
         status: 403,
         data: { message: "Resource not accessible by integration", documentation_url: CHECKS_DOCS, status: "403" },
       });
-      const gql = (await gh.graphql(`mutation ($r: ID!, $s: GitObjectID!) { createCheckRun(input: { repositoryId: $r, headSha: $s, name: "x" }) { checkRun { id } } }`, { r: r.node_id, s: sha }).catch((e: unknown) => e)) as { errors: unknown[] };
+      const gql = (await gh
+        .graphql(
+          `mutation ($r: ID!, $s: GitObjectID!) { createCheckRun(input: { repositoryId: $r, headSha: $s, name: "x" }) { checkRun { id } } }`,
+          { r: r.node_id, s: sha },
+        )
+        .catch((e: unknown) => e)) as { errors: unknown[] };
       expect(gql.errors).toEqual([expect.objectContaining({ type: "FORBIDDEN", message: "Resource not accessible by integration" })]);
       // Contents and pull requests were granted; a pull request's comments answer to pull_requests, a plain issue's do not.
       expect((await gh.rest.repos.getContent({ owner: "acme", repo: "widget", path: ".packit.yaml" })).status).toBe(200);
       expect((await gh.rest.issues.createComment({ owner: "acme", repo: "widget", issue_number: 1, body: "on the PR" })).status).toBe(201);
-      expect((await refused(gh.rest.issues.createComment({ owner: "acme", repo: "widget", issue_number: 2, body: "on the issue" }))).status).toBe(403);
+      expect(
+        (await refused(gh.rest.issues.createComment({ owner: "acme", repo: "widget", issue_number: 2, body: "on the issue" }))).status,
+      ).toBe(403);
     } finally {
       await narrow.stop();
     }
@@ -285,9 +359,43 @@ describe("what the app sends, the strict simulator takes", () => {
   it("the check run of every job state, through the reporter's own GraphQL mutation, even with a huge backend message", async () => {
     const gh = await octokit();
     const rows = STATES.map((state, i): PendingCheckRun => {
-      const desired = checkRunForJob({ id: i + 1, state, backend: "copr", target: "fedora-rawhide-x86_64", url: "https://copr.example/b/1", message: "m".repeat(100_000), cancel_reason: "Superseded by abc1234", external_id: "1", type: "copr_build", started_at: null, finished_at: null }, { publicUrl: "https://packit.example" });
+      const desired = checkRunForJob(
+        {
+          id: i + 1,
+          state,
+          backend: "copr",
+          target: "fedora-rawhide-x86_64",
+          url: "https://copr.example/b/1",
+          message: "m".repeat(100_000),
+          cancel_reason: "Superseded by abc1234",
+          external_id: "1",
+          type: "copr_build",
+          started_at: null,
+          finished_at: null,
+        },
+        { publicUrl: "https://packit.example" },
+      );
       if (desired.status === "completed") expect(desired.conclusion, state).toBeDefined();
-      return { id: i + 1, installation_id: INSTALLATION, repo_id: repo.id, head_sha: head, name: `rpm-build:${state}`, job_id: i + 1, github_id: null, github_node_id: null, desired: JSON.stringify(desired), desired_version: 1, sent_version: 0, create_sent: 0, attempts: 0, next_attempt_at: 0, last_error: null, owner: "packit", repo: "ogr", repo_node_id: repo.node_id };
+      return {
+        id: i + 1,
+        installation_id: INSTALLATION,
+        repo_id: repo.id,
+        head_sha: head,
+        name: `rpm-build:${state}`,
+        job_id: i + 1,
+        github_id: null,
+        github_node_id: null,
+        desired: JSON.stringify(desired),
+        desired_version: 1,
+        sent_version: 0,
+        create_sent: 0,
+        attempts: 0,
+        next_attempt_at: 0,
+        last_error: null,
+        owner: "packit",
+        repo: "ogr",
+        repo_node_id: repo.node_id,
+      };
     });
     const { document, variables } = buildMutation(rows);
     const created = await gh.graphql<Record<string, { checkRun: { id: string; databaseId: number } }>>(document, variables);

@@ -34,7 +34,12 @@ describe("payload builders, against GitHub's published webhook descriptions", ()
     sim.addCommit("acme", "widget", head);
     const app = new ProbotOctokit({ auth: { appId: sim.appId, privateKey: sim.privateKey }, baseUrl: sim.url });
     const { token } = (await app.auth({ type: "installation", installationId: 9 })) as { token: string };
-    await new ProbotOctokit({ auth: { token }, baseUrl: sim.url }).rest.checks.create({ owner: "acme", repo: "widget", name: "rpm-build:f40", head_sha: head });
+    await new ProbotOctokit({ auth: { token }, baseUrl: sim.url }).rest.checks.create({
+      owner: "acme",
+      repo: "widget",
+      name: "rpm-build:f40",
+      head_sha: head,
+    });
     const run = sim.checkRuns("acme", "widget", head)[0]!;
     const cases: Array<[string, object]> = [
       ["pull_request", pullRequestEvent("opened", pr)],
@@ -45,9 +50,28 @@ describe("payload builders, against GitHub's published webhook descriptions", ()
       ["pull_request", pullRequestEvent("opened", { ...pr, repo: userRepo })],
       ["push", pushEvent({ repo, ref: "main", before: randomSha(), after: head, commits: [{ id: head, modified: ["a.c"] }] })],
       ["push", pushEvent({ repo, ref: "gone", before: randomSha(), after: randomSha(), commits: [], deleted: true })],
-      ["issue_comment", issueCommentEvent({ repo, issueNumber: 3, isPullRequest: true, body: "/packit build", author: "maintainer", issueAuthor: "contributor" })],
+      [
+        "issue_comment",
+        issueCommentEvent({
+          repo,
+          issueNumber: 3,
+          isPullRequest: true,
+          body: "/packit build",
+          author: "maintainer",
+          issueAuthor: "contributor",
+        }),
+      ],
       ["issue_comment", issueCommentEvent({ repo, issueNumber: 4, isPullRequest: false, body: "hi", author: "someone" })],
-      ["check_run", checkRunEvent("requested_action", { repo, checkRun: run, identifier: "cancel", sender: "maintainer", pullRequests: [{ number: 3 }] })],
+      [
+        "check_run",
+        checkRunEvent("requested_action", {
+          repo,
+          checkRun: run,
+          identifier: "cancel",
+          sender: "maintainer",
+          pullRequests: [{ number: 3 }],
+        }),
+      ],
       ["check_run", checkRunEvent("rerequested", { repo, checkRun: run, sender: "maintainer" })],
       ["release", releaseEvent("published", { repo, tagName: "v1.0", author: "maintainer" })],
       ["release", releaseEvent("published", { repo, tagName: "v2.0-rc1", author: "maintainer", prerelease: true })],
@@ -64,8 +88,15 @@ describe("payload builders, against GitHub's published webhook descriptions", ()
 
   it("the check bites: a payload GitHub would not send is refused", () => {
     const repo = sim.addRepo({ installationId: 9, owner: "acme", name: "other" });
-    const payload: { action: string; pull_request: Record<string, unknown> } = pullRequestEvent("opened", { repo, number: 1, headSha: randomSha(), author: "a" });
+    const payload: { action: string; pull_request: Record<string, unknown> } = pullRequestEvent("opened", {
+      repo,
+      number: 1,
+      headSha: randomSha(),
+      author: "a",
+    });
     delete payload.pull_request.head;
-    expect(checkWebhookPayload("pull_request", payload)).toEqual([expect.objectContaining({ at: "/pull_request", message: expect.stringContaining("head") })]);
+    expect(checkWebhookPayload("pull_request", payload)).toEqual([
+      expect.objectContaining({ at: "/pull_request", message: expect.stringContaining("head") }),
+    ]);
   });
 });

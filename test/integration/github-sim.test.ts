@@ -153,7 +153,12 @@ describe("GraphQL", () => {
   it("runs aliased createCheckRun/updateCheckRun mutations and reports a failing alias as a partial answer", async () => {
     const octokit = await installationOctokit();
     const head = newCommit();
-    const rest = await octokit.rest.checks.create({ owner: "packit", repo: "ogr", name: "rpm-build:fedora-rawhide-x86_64", head_sha: head });
+    const rest = await octokit.rest.checks.create({
+      owner: "packit",
+      repo: "ogr",
+      name: "rpm-build:fedora-rawhide-x86_64",
+      head_sha: head,
+    });
     const restRun = sim.checkRuns("packit", "ogr", head)[0]!;
 
     const err = (await failure(
@@ -173,7 +178,10 @@ describe("GraphQL", () => {
         }`,
         { repo: repo.node_id, sha: head, run: rest.data.node_id },
       ),
-    )) as unknown as { data: Record<string, { checkRun: Record<string, unknown> } | null>; errors: Array<{ type: string; path: string[]; message: string }> };
+    )) as unknown as {
+      data: Record<string, { checkRun: Record<string, unknown> } | null>;
+      errors: Array<{ type: string; path: string[]; message: string }>;
+    };
 
     expect(err.data.c2).toBeNull();
     expect(err.errors).toHaveLength(1);
@@ -193,15 +201,28 @@ describe("GraphQL", () => {
     ]);
     expect(runs[0]!.actions).toEqual([{ label: "Cancel", description: "Cancel the build", identifier: "cancel" }]);
     // A snapshot is the run's state at that write, not a copy of the history before it.
-    expect(Object.keys(runs[0]!.history[1]!).sort()).toEqual(
-      ["actions", "at", "completed_at", "conclusion", "details_url", "external_id", "name", "output", "started_at", "status", "via"],
-    );
+    expect(Object.keys(runs[0]!.history[1]!).sort()).toEqual([
+      "actions",
+      "at",
+      "completed_at",
+      "conclusion",
+      "details_url",
+      "external_id",
+      "name",
+      "output",
+      "started_at",
+      "status",
+      "via",
+    ]);
 
     const unknown = (await failure(
-      octokit.graphql(`mutation ($run: ID!, $repo: ID!) { updateCheckRun(input: { repositoryId: $repo, checkRunId: $run, status: IN_PROGRESS }) { checkRun { id } } }`, {
-        repo: repo.node_id,
-        run: "MDg6Q2hlY2tSdW4x",
-      }),
+      octokit.graphql(
+        `mutation ($run: ID!, $repo: ID!) { updateCheckRun(input: { repositoryId: $repo, checkRunId: $run, status: IN_PROGRESS }) { checkRun { id } } }`,
+        {
+          repo: repo.node_id,
+          run: "MDg6Q2hlY2tSdW4x",
+        },
+      ),
     )) as unknown as { errors: Array<{ type: string }> };
     expect(unknown.errors[0]!.type).toBe("NOT_FOUND");
   });
@@ -266,8 +287,18 @@ describe("comments, reactions, permissions", () => {
     const octokit = await installationOctokit();
     sim.addPullRequest({ owner: "packit", repo: "ogr", number: 12, headSha: sim.headOf("packit", "ogr"), author: "contributor" });
     const command = sim.addComment("packit", "ogr", 12, { body: "/packit cancel", author: "contributor" });
-    const first = await octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: command.id, content: "eyes" });
-    const again = await octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: command.id, content: "eyes" });
+    const first = await octokit.rest.reactions.createForIssueComment({
+      owner: "packit",
+      repo: "ogr",
+      comment_id: command.id,
+      content: "eyes",
+    });
+    const again = await octokit.rest.reactions.createForIssueComment({
+      owner: "packit",
+      repo: "ogr",
+      comment_id: command.id,
+      content: "eyes",
+    });
     expect([first.status, again.status]).toEqual([201, 200]);
     expect(again.data.id).toBe(first.data.id);
     await octokit.rest.issues.createComment({ owner: "packit", repo: "ogr", issue_number: 12, body: "Cancelled 3 jobs." });
@@ -277,7 +308,10 @@ describe("comments, reactions, permissions", () => {
       ["contributor", "/packit cancel"],
       ["packit-sim[bot]", "Cancelled 3 jobs."],
     ]);
-    expect((await failure(octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: 1, content: "eyes" }))).status).toBe(404);
+    expect(
+      (await failure(octokit.rest.reactions.createForIssueComment({ owner: "packit", repo: "ogr", comment_id: 1, content: "eyes" })))
+        .status,
+    ).toBe(404);
   });
 
   it("reports permissions with legacy mapping and role names", async () => {
@@ -391,7 +425,14 @@ describe("webhooks", () => {
     try {
       const before = randomSha();
       const after = randomSha();
-      const payload = pullRequestEvent("synchronize", { repo, number: 7, headSha: after, before, author: "contributor", labels: ["packit"] });
+      const payload = pullRequestEvent("synchronize", {
+        repo,
+        number: 7,
+        headSha: after,
+        before,
+        author: "contributor",
+        labels: ["packit"],
+      });
       const answer = await sendWebhook(url, { event: "pull_request", payload, secret: sim.webhookSecret, deliveryId: "d-1" });
       expect(answer).toEqual({ status: 202, body: "ok" });
 
@@ -425,7 +466,12 @@ describe("webhooks", () => {
     });
 
     const push = pushEvent({ repo, ref: "main", before: randomSha(), after: head, commits: [{ id: head, modified: ["ogr/api.py"] }] });
-    expect(push).toMatchObject({ ref: "refs/heads/main", created: false, deleted: false, head_commit: { id: head, modified: ["ogr/api.py"] } });
+    expect(push).toMatchObject({
+      ref: "refs/heads/main",
+      created: false,
+      deleted: false,
+      head_commit: { id: head, modified: ["ogr/api.py"] },
+    });
 
     const comment = issueCommentEvent({ repo, issueNumber: 3, isPullRequest: true, body: "/packit build", author: "maintainer" });
     expect(comment.issue.pull_request?.url).toBe(`${sim.url}/repos/packit/ogr/pulls/3`);

@@ -14,7 +14,9 @@ async function world(): Promise<Environment> {
   const env = await startEnvironment();
   const add = async (id: number, login: string, createdAt: string, repos: { name: string; config?: boolean }[]) => {
     const installation = env.sim.addInstallation({ id, account: { login, type: "Organization" }, createdAt });
-    const simRepos = repos.map((r) => env.sim.addRepo({ installationId: id, owner: login, name: r.name, files: r.config ? { ".packit.yaml": CONFIG } : {} }));
+    const simRepos = repos.map((r) =>
+      env.sim.addRepo({ installationId: id, owner: login, name: r.name, files: r.config ? { ".packit.yaml": CONFIG } : {} }),
+    );
     const res = await env.send("installation", installationEvent("created", { installation, repositories: simRepos, sender: login }));
     expect(res.status).toBe(200);
   };
@@ -26,7 +28,11 @@ async function world(): Promise<Environment> {
 }
 
 const decisions = (res: Awaited<ReturnType<typeof runSweep>>) => Object.fromEntries(res!.decisions.map((d) => [d.login, d.action]));
-const suspended = (env: Environment) => env.sim.installations().filter((i) => i.suspended_at).map((i) => i.id);
+const suspended = (env: Environment) =>
+  env.sim
+    .installations()
+    .filter((i) => i.suspended_at)
+    .map((i) => i.id);
 
 describe("maintenance sweep", () => {
   let env: Environment | undefined;
@@ -41,13 +47,23 @@ describe("maintenance sweep", () => {
     expect(decisions(res)).toEqual({ "configured-org": "kept", "idle-org": "reported", "idle-user": "reported", "new-org": "kept" });
     expect(suspended(env)).toEqual([]);
     const audit = await new AuditLog(env.deps.db).list({ actionPrefix: "maintenance." });
-    expect(audit.map((a) => a.action).sort()).toEqual(["maintenance.kept", "maintenance.kept", "maintenance.reported", "maintenance.reported"]);
+    expect(audit.map((a) => a.action).sort()).toEqual([
+      "maintenance.kept",
+      "maintenance.kept",
+      "maintenance.reported",
+      "maintenance.reported",
+    ]);
   });
 
   it("in suspend mode suspends the old unconfigured installations on GitHub, and keeps the configured one whole", async () => {
     env = await world();
     env.deps.settings.maintenance.mode = "suspend";
-    expect(decisions(await runSweep(env.deps))).toEqual({ "configured-org": "kept", "idle-org": "suspended", "idle-user": "suspended", "new-org": "kept" });
+    expect(decisions(await runSweep(env.deps))).toEqual({
+      "configured-org": "kept",
+      "idle-org": "suspended",
+      "idle-user": "suspended",
+      "new-org": "kept",
+    });
     expect(suspended(env).sort()).toEqual([2, 3]);
     // Suspended installations are not swept again.
     expect(decisions(await runSweep(env.deps))["idle-org"]).toBe("skipped");
@@ -57,7 +73,13 @@ describe("maintenance sweep", () => {
     env = await world();
     env.deps.settings.maintenance.mode = "uninstall";
     await runSweep(env.deps);
-    expect(env.sim.installations().filter((i) => i.deleted).map((i) => i.id).sort()).toEqual([2, 3]);
+    expect(
+      env.sim
+        .installations()
+        .filter((i) => i.deleted)
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual([2, 3]);
   });
 
   it("respects the per-run cap", async () => {
@@ -73,11 +95,16 @@ describe("maintenance sweep", () => {
     env = await world();
     await runSweep(env.deps, { dryRun: true }); // every answer cached and fresh
     // Forget idle-org's answers so the next sweep must look them up, and make that lookup fail for good.
-    sqliteOf(env.deps.db).prepare("DELETE FROM config_state WHERE repo_id IN (SELECT id FROM repositories WHERE installation_id = 2)").run();
+    sqliteOf(env.deps.db)
+      .prepare("DELETE FROM config_state WHERE repo_id IN (SELECT id FROM repositories WHERE installation_id = 2)")
+      .run();
     env.sim.failNext(4, 500, { routeGroup: "graphql" });
     env.deps.settings.maintenance.mode = "suspend";
     const res = await runSweep(env.deps);
-    expect(res!.decisions.find((d) => d.login === "idle-org")).toMatchObject({ action: "skipped", reason: expect.stringMatching(/lookup failed/) });
+    expect(res!.decisions.find((d) => d.login === "idle-org")).toMatchObject({
+      action: "skipped",
+      reason: expect.stringMatching(/lookup failed/),
+    });
     expect(decisions(res)["idle-user"]).toBe("suspended");
     expect(suspended(env)).toEqual([3]);
   });

@@ -26,7 +26,9 @@ describe("/metrics is not on the public port", () => {
     const anonymous = await fetch(`${world.service.url}/metrics`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).not.toContain(token);
-    expect((await fetch(`${world.service.url}/metrics`, { headers: { authorization: "Bearer wrong-token-of-same-len" } })).status).toBe(401);
+    expect((await fetch(`${world.service.url}/metrics`, { headers: { authorization: "Bearer wrong-token-of-same-len" } })).status).toBe(
+      401,
+    );
     const ok = await fetch(`${world.service.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain("# TYPE packit_queue_tasks gauge");

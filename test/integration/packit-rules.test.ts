@@ -13,7 +13,9 @@ describe("Packit's planning rules, end to end", () => {
     world!.send("pull_request", pullRequestEvent("opened", { repo: world!.repo, number, headSha: sha, author: "contributor" }));
 
   it("a test job without a build job builds nothing and gets neutral checks with Packit's text", async () => {
-    world = await startWorld("specfile_path: widget.spec\njobs:\n  - {job: tests, trigger: pull_request, targets: [fedora-rawhide, fedora-44]}\n");
+    world = await startWorld(
+      "specfile_path: widget.spec\njobs:\n  - {job: tests, trigger: pull_request, targets: [fedora-rawhide, fedora-44]}\n",
+    );
     const sha = randomSha();
     await open(21, sha);
     const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 2), "the two neutral test checks");

@@ -12,7 +12,10 @@ describe("pipeline: a pull request runs builds, then tests", () => {
   it("runs 2 Copr builds then 2 Testing Farm runs to success, every check going queued → in_progress → completed", async () => {
     world = await startWorld();
     const sha = randomSha();
-    const res = await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 7, headSha: sha, author: "contributor" }));
+    const res = await world.send(
+      "pull_request",
+      pullRequestEvent("opened", { repo: world.repo, number: 7, headSha: sha, author: "contributor" }),
+    );
     expect(res.status).toBe(200);
 
     const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all four checks to complete");
@@ -102,16 +105,29 @@ describe("pipeline: a pull request runs builds, then tests", () => {
     await world.send("release", releaseEvent("published", { repo: world.repo, tagName: "v1.0", author: "maintainer" }));
     await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the release build");
     const releaseRuns = world.sim.checkRuns("acme", "widget").filter((c) => c.name.startsWith("rpm-build:v1.0:"));
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v1.0:fedora-rawhide-x86_64"), 10_000, "the release check on the tag's commit");
+    await waitFor(
+      async () => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v1.0:fedora-rawhide-x86_64"),
+      10_000,
+      "the release check on the tag's commit",
+    );
     expect(releaseRuns.every((c) => /^[0-9a-f]{40}$/.test(c.head_sha))).toBe(true);
     const feature = randomSha();
-    await world.send("push", pushEvent({ repo: world.repo, ref: "feature", before: randomSha(), after: feature, commits: [{ id: feature, modified: ["a.c"] }] }));
+    await world.send(
+      "push",
+      pushEvent({ repo: world.repo, ref: "feature", before: randomSha(), after: feature, commits: [{ id: feature, modified: ["a.c"] }] }),
+    );
     const main = randomSha();
-    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: main, commits: [{ id: main, modified: ["a.c"] }] }));
+    await world.send(
+      "push",
+      pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: main, commits: [{ id: main, modified: ["a.c"] }] }),
+    );
     await waitForChecks(world, main, (c) => allCompleted(c, 1), "the main push build");
     expect(checksOf(world, main)).toEqual({ "rpm-build:main:fedora-44-x86_64": "completed:success" });
     expect(checksOf(world, feature)).toEqual({});
-    const chroots = world.fakes.copr.builds().map((b) => b.chroots.join()).sort();
+    const chroots = world.fakes.copr
+      .builds()
+      .map((b) => b.chroots.join())
+      .sort();
     expect(chroots).toEqual(["fedora-44-x86_64", "fedora-rawhide-x86_64"]);
   });
 
@@ -129,7 +145,10 @@ jobs:
     targets: [fedora-rawhide-x86_64]
 `);
     const main = randomSha();
-    await world.send("push", pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: main, commits: [{ id: main, modified: ["a.c"] }] }));
+    await world.send(
+      "push",
+      pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: main, commits: [{ id: main, modified: ["a.c"] }] }),
+    );
     await waitForChecks(world, main, (c) => allCompleted(c, 1), "the main push build");
     const [mainBuild] = world.fakes.copr.builds();
 
@@ -140,7 +159,9 @@ jobs:
     const prBuild = world.fakes.copr.builds().at(-1)!;
     // Both SRPMs went up to the hub; the scan compares the PR's with main's.
     const uploads = world.fakes.openscanhub.uploads();
-    expect(uploads.map((u) => u.name).sort()).toEqual([`package-1.0-1.${mainBuild!.id}.src.rpm`, `package-1.0-1.${prBuild.id}.src.rpm`].sort());
+    expect(uploads.map((u) => u.name).sort()).toEqual(
+      [`package-1.0-1.${mainBuild!.id}.src.rpm`, `package-1.0-1.${prBuild.id}.src.rpm`].sort(),
+    );
     const task = world.fakes.openscanhub.task(uploads[0]!.taskId!)!;
     expect(task.method).toBe("VersionDiffBuild");
     expect(task.label).toBe(`package-1.0-1.${prBuild.id}.src.rpm`);

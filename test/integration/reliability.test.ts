@@ -14,7 +14,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
 import { FAKE_OFFLINE_TOKEN } from "../../testing/fakes/redhat-sso.js";
 import { FAKE_TF_API_KEY } from "../../testing/fakes/testing-farm.js";
-import { checkRunEvent, issueCommentEvent, pullRequestEvent, pushEvent, releaseEvent, type SimRepo } from "../../testing/github-sim/index.js";
+import {
+  checkRunEvent,
+  issueCommentEvent,
+  pullRequestEvent,
+  pushEvent,
+  releaseEvent,
+  type SimRepo,
+} from "../../testing/github-sim/index.js";
 import { createLogger } from "../../src/log.js";
 import { allCompleted, checksOf, randomSha, startWorld, TWO_TARGET_CONFIG, waitFor, waitForChecks, type World } from "../support/env.js";
 
@@ -22,7 +29,8 @@ import { allCompleted, checksOf, randomSha, startWorld, TWO_TARGET_CONFIG, waitF
 const FROZEN = { phaseMs: 3_600_000 };
 /** A short retry budget so that "gives up after retries" takes well under a second. */
 const SHORT_RETRIES = { worker: { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 50 } };
-const ONE_BUILD = "specfile_path: widget.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-rawhide-x86_64]\n";
+const ONE_BUILD =
+  "specfile_path: widget.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-rawhide-x86_64]\n";
 const MB = 1024 * 1024;
 
 /** A real `gc()` so heap measurements are not noise from garbage not yet collected. */
@@ -31,13 +39,17 @@ const gc: () => void = (() => {
   return runInNewContext("gc") as () => void;
 })();
 
-const count = async (w: World, table: string, where = "1=1") => (await w.deps.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))!.n;
+const count = async (w: World, table: string, where = "1=1") =>
+  (await w.deps.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))!.n;
 const healthz = async (w: World) => (await fetch(`${w.service.url}/healthz`)).status;
 const coprCancelCalls = (w: World) => w.fakes.copr.calls.filter((c) => c.method === "PUT" && c.path.includes("/build/cancel/")).length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** POST to the webhook endpoint by hand (to send what `sendWebhook` never would). */
-async function postRaw(w: World, o: { event: string; body: string; signature?: string | null; deliveryId?: string }): Promise<{ status: number; body: string }> {
+async function postRaw(
+  w: World,
+  o: { event: string; body: string; signature?: string | null; deliveryId?: string },
+): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "x-github-event": o.event,
@@ -91,14 +103,18 @@ describe("reliability and security", () => {
     }
     const notJson = await postRaw(world, { event: "pull_request", body: "{this is not JSON" });
     expect(notJson.status, notJson.body).toBe(400);
-    const ping = await world.send("ping", { zen: "Keep it logically awesome.", hook_id: 1, hook: { type: "App", id: 1, active: true, events: ["pull_request"] } });
+    const ping = await world.send("ping", {
+      zen: "Keep it logically awesome.",
+      hook_id: 1,
+      hook: { type: "App", id: 1, active: true, events: ["pull_request"] },
+    });
     expect(ping.status).toBe(200);
 
     await sleep(200);
-    expect((await count(world, "deliveries"))).toBe(0);
-    expect((await count(world, "pipelines"))).toBe(0);
-    expect((await count(world, "jobs"))).toBe(0);
-    expect((await count(world, "tasks"))).toBe(0);
+    expect(await count(world, "deliveries")).toBe(0);
+    expect(await count(world, "pipelines")).toBe(0);
+    expect(await count(world, "jobs")).toBe(0);
+    expect(await count(world, "tasks")).toBe(0);
     expect(world.fakes.copr.submissions).toBe(0);
     expect(world.sim.requests).toHaveLength(0); // not even a config lookup
     expect(await healthz(world)).toBe(200);
@@ -121,9 +137,9 @@ describe("reliability and security", () => {
     await waitForChecks(world, a, (c) => allCompleted(c, 4), "PR 21 to finish");
     await waitForChecks(world, b, (c) => allCompleted(c, 4), "PR 22 to finish");
     await sleep(300);
-    expect((await count(world, "deliveries"))).toBe(2);
-    expect((await count(world, "pipelines"))).toBe(2);
-    expect((await count(world, "jobs"))).toBe(8);
+    expect(await count(world, "deliveries")).toBe(2);
+    expect(await count(world, "pipelines")).toBe(2);
+    expect(await count(world, "jobs")).toBe(8);
     expect(world.fakes.copr.submissions).toBe(4); // 2 builds per PR, each submitted once
     expect(world.fakes.testingFarm.requests()).toHaveLength(4);
     expect(world.sim.checkRuns("acme", "widget", a)).toHaveLength(4); // no twin check runs
@@ -135,7 +151,7 @@ describe("reliability and security", () => {
     world = await startWorld();
     const repo = world.repo;
     const pr = () => pullRequestEvent("opened", { repo, number: 31, headSha: randomSha(), author: "contributor" }) as Record<string, any>;
-    const edit = <T,>(o: T, f: (c: any) => void): T => {
+    const edit = <T>(o: T, f: (c: any) => void): T => {
       const c = structuredClone(o);
       f(c);
       return c;
@@ -145,24 +161,69 @@ describe("reliability and security", () => {
     const release = releaseEvent("published", { repo, tagName: "v1.0", author: "maintainer" });
     type Case = { name: string; event: string; payload: unknown; mentions?: string; expect?: "2xx" };
     const cases: Case[] = [
-      { name: "pull_request without installation", event: "pull_request", payload: edit(pr(), (c) => delete c.installation), mentions: "installation" },
-      { name: "pull_request without repository", event: "pull_request", payload: edit(pr(), (c) => delete c.repository), mentions: "repository" },
-      { name: "pull_request without head", event: "pull_request", payload: edit(pr(), (c) => delete c.pull_request.head), mentions: "pull_request.head" },
+      {
+        name: "pull_request without installation",
+        event: "pull_request",
+        payload: edit(pr(), (c) => delete c.installation),
+        mentions: "installation",
+      },
+      {
+        name: "pull_request without repository",
+        event: "pull_request",
+        payload: edit(pr(), (c) => delete c.repository),
+        mentions: "repository",
+      },
+      {
+        name: "pull_request without head",
+        event: "pull_request",
+        payload: edit(pr(), (c) => delete c.pull_request.head),
+        mentions: "pull_request.head",
+      },
       { name: "pull_request: null", event: "pull_request", payload: edit(pr(), (c) => (c.pull_request = null)), mentions: "pull_request" },
-      { name: "head.sha a number", event: "pull_request", payload: edit(pr(), (c) => (c.pull_request.head.sha = 42)), mentions: "pull_request.head.sha" },
-      { name: "installation.id a string", event: "pull_request", payload: edit(pr(), (c) => (c.installation.id = "100")), mentions: "installation.id" },
+      {
+        name: "head.sha a number",
+        event: "pull_request",
+        payload: edit(pr(), (c) => (c.pull_request.head.sha = 42)),
+        mentions: "pull_request.head.sha",
+      },
+      {
+        name: "installation.id a string",
+        event: "pull_request",
+        payload: edit(pr(), (c) => (c.installation.id = "100")),
+        mentions: "installation.id",
+      },
       { name: "push without after", event: "push", payload: edit(push, (c: any) => delete c.after), mentions: "after" },
-      { name: "issue_comment without comment", event: "issue_comment", payload: edit(comment, (c: any) => delete c.comment), mentions: "comment" },
-      { name: "issue_comment without sender", event: "issue_comment", payload: edit(comment, (c: any) => delete c.sender), mentions: "sender" },
+      {
+        name: "issue_comment without comment",
+        event: "issue_comment",
+        payload: edit(comment, (c: any) => delete c.comment),
+        mentions: "comment",
+      },
+      {
+        name: "issue_comment without sender",
+        event: "issue_comment",
+        payload: edit(comment, (c: any) => delete c.sender),
+        mentions: "sender",
+      },
       { name: "release without release", event: "release", payload: edit(release, (c: any) => delete c.release), mentions: "release" },
       {
         name: "check_run without check_run",
         event: "check_run",
-        payload: { action: "requested_action", requested_action: { identifier: "cancel" }, repository: pr().repository, installation: { id: 100 }, sender: { login: "maintainer" } },
+        payload: {
+          action: "requested_action",
+          requested_action: { identifier: "cancel" },
+          repository: pr().repository,
+          installation: { id: 100 },
+          sender: { login: "maintainer" },
+        },
         mentions: "check_run",
       },
       { name: "installation.created without installation", event: "installation", payload: { action: "created", sender: { login: "x" } } },
-      { name: "installation_repositories.added with a nameless repository", event: "installation_repositories", payload: { action: "added", installation: { id: 100 }, repositories_added: [{ id: 5 }], sender: { login: "x" } } },
+      {
+        name: "installation_repositories.added with a nameless repository",
+        event: "installation_repositories",
+        payload: { action: "added", installation: { id: 100 }, repositories_added: [{ id: 5 }], sender: { login: "x" } },
+      },
       { name: "unknown pull_request action", event: "pull_request", payload: { ...pr(), action: "teleported" }, expect: "2xx" },
       { name: "action that is not a string", event: "pull_request", payload: { ...pr(), action: { opened: true } }, expect: "2xx" },
       { name: "unknown event", event: "frobnicate", payload: pr(), expect: "2xx" },
@@ -190,8 +251,8 @@ describe("reliability and security", () => {
       }
     }
     expect(await healthz(world)).toBe(200);
-    expect((await count(world, "pipelines")), answers.join("\n")).toBe(0); // nothing half-made
-    expect((await count(world, "jobs"))).toBe(0);
+    expect(await count(world, "pipelines"), answers.join("\n")).toBe(0); // nothing half-made
+    expect(await count(world, "jobs")).toBe(0);
 
     // A valid delivery afterwards runs its jobs.
     const sha = randomSha();
@@ -215,12 +276,32 @@ describe("reliability and security", () => {
     expect(huge.length).toBeGreaterThan(MB);
     const requestsBefore = world.sim.requests.length;
     let t0 = Date.now();
-    const r1 = await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 41, isPullRequest: true, body: huge, author: "maintainer", issueAuthor: "contributor" }));
+    const r1 = await world.send(
+      "issue_comment",
+      issueCommentEvent({
+        repo: world.repo,
+        issueNumber: 41,
+        isPullRequest: true,
+        body: huge,
+        author: "maintainer",
+        issueAuthor: "contributor",
+      }),
+    );
     expect(r1.status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(5000);
     // One 1 MB line: a single enormous word after the command.
     t0 = Date.now();
-    const r2 = await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 41, isPullRequest: true, body: `/packit cancel ${"x".repeat(MB)}`, author: "maintainer", issueAuthor: "contributor" }));
+    const r2 = await world.send(
+      "issue_comment",
+      issueCommentEvent({
+        repo: world.repo,
+        issueNumber: 41,
+        isPullRequest: true,
+        body: `/packit cancel ${"x".repeat(MB)}`,
+        author: "maintainer",
+        issueAuthor: "contributor",
+      }),
+    );
     expect(r2.status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(5000);
     await waitFor(async () => world!.sim.comments("acme", "widget", 41).length >= 2, 5000, "the replies to the big comments");
@@ -229,7 +310,7 @@ describe("reliability and security", () => {
     expect(replies41.length).toBeLessThanOrEqual(2);
     for (const c of replies41) expect(c.body.length, "a reply never echoes the comment").toBeLessThan(10_000);
     expect(world.sim.requests.length - requestsBefore, "GitHub requests for two comments").toBeLessThanOrEqual(12);
-    expect((await cancelTasks())).toBe(0); // the word after `cancel` is not a job: nothing was queued
+    expect(await cancelTasks()).toBe(0); // the word after `cancel` is not a job: nothing was queued
     expect(coprCancelCalls(world)).toBe(0);
 
     // 100 commands in one comment: at most MAX_COMMANDS are run, plus one note.
@@ -237,21 +318,38 @@ describe("reliability and security", () => {
     await openPr(world, 42, b);
     await waitFor(async () => world!.fakes.copr.submissions === 4, 10_000, "PR 42's builds");
     const hundred = Array.from({ length: 100 }, () => "/packit cancel").join("\n");
-    const r3 = await world.send("issue_comment", issueCommentEvent({ repo: world.repo, issueNumber: 42, isPullRequest: true, body: hundred, author: "maintainer", issueAuthor: "contributor" }));
+    const r3 = await world.send(
+      "issue_comment",
+      issueCommentEvent({
+        repo: world.repo,
+        issueNumber: 42,
+        isPullRequest: true,
+        body: hundred,
+        author: "maintainer",
+        issueAuthor: "contributor",
+      }),
+    );
     expect(r3.status).toBe(200);
     // Octokit spaces comment writes 3 s apart (GitHub's guidance for requests that notify people),
     // so 5 reports and a note take about 15 s to go out.
-    await waitFor(async () => world!.sim.comments("acme", "widget", 42).length >= 1 && (await cancelTasksOpen()) === 0, 40_000, "the cancel reports");
+    await waitFor(
+      async () => world!.sim.comments("acme", "widget", 42).length >= 1 && (await cancelTasksOpen()) === 0,
+      40_000,
+      "the cancel reports",
+    );
     await sleep(300);
     const replies42 = world.sim.comments("acme", "widget", 42);
     expect(replies42.length).toBeGreaterThanOrEqual(1);
     expect(replies42.length).toBeLessThanOrEqual(6);
-    expect((await cancelTasks())).toBeLessThanOrEqual(5);
+    expect(await cancelTasks()).toBeLessThanOrEqual(5);
     // At most one backend cancel per build per command run (2 builds × MAX_COMMANDS), never one per line.
     expect(coprCancelCalls(world), "backend cancel calls are bounded by the commands run, not by the lines").toBeLessThanOrEqual(10);
     await waitForChecks(world, b, (c) => allCompleted(c, 4), "PR 42's checks to conclude");
     expect(Object.values(checksOf(world, b))).toEqual(Array(4).fill("completed:cancelled"));
-    expect(Object.values(checksOf(world, a)).every((s) => !s.startsWith("completed")), "PR 41 untouched").toBe(true);
+    expect(
+      Object.values(checksOf(world, a)).every((s) => !s.startsWith("completed")),
+      "PR 41 untouched",
+    ).toBe(true);
     expect(await healthz(world)).toBe(200);
   }, 60_000);
 
@@ -264,7 +362,12 @@ describe("reliability and security", () => {
     try {
       const res = await fetch(`${world.service.url}/api/github/webhooks`, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": `sha256=${"0".repeat(64)}` },
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "push",
+          "x-github-delivery": randomUUID(),
+          "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
+        },
         body,
       });
       answer = res.status;
@@ -272,9 +375,11 @@ describe("reliability and security", () => {
     } catch (err) {
       answer = `connection closed early (${(err as Error).message})`; // also acceptable: the server stopped reading
     }
-    expect(typeof answer === "string" || answer === 413, `answer to a 30 MB unsigned body: ${answer} after ${Date.now() - t0} ms`).toBe(true);
+    expect(typeof answer === "string" || answer === 413, `answer to a 30 MB unsigned body: ${answer} after ${Date.now() - t0} ms`).toBe(
+      true,
+    );
     expect(await healthz(world)).toBe(200);
-    expect((await count(world, "deliveries"))).toBe(0);
+    expect(await count(world, "deliveries")).toBe(0);
   });
 
   it("answers a burst of `/packit` commands quickly: replies never hold up the webhook answer", async () => {
@@ -282,14 +387,21 @@ describe("reliability and security", () => {
     const t0 = Date.now();
     const answers = await Promise.all(
       [1, 2, 3, 4, 5].map(async (n) => {
-        const res = await world!.send("issue_comment", issueCommentEvent({ repo: world!.repo, issueNumber: n, isPullRequest: true, body: "/packit help", author: "maintainer" }));
+        const res = await world!.send(
+          "issue_comment",
+          issueCommentEvent({ repo: world!.repo, issueNumber: n, isPullRequest: true, body: "/packit help", author: "maintainer" }),
+        );
         return { n, status: res.status, ms: Date.now() - t0 };
       }),
     );
     // GitHub gives a receiver 10 s; the architecture promises a fast 2xx with slow work in the worker.
     for (const a of answers) expect(a, `PR ${a.n}: ${JSON.stringify(answers)}`).toMatchObject({ status: 200, ms: expect.any(Number) });
     expect(Math.max(...answers.map((a) => a.ms)), `answer times ${answers.map((a) => a.ms).join(", ")} ms`).toBeLessThan(2000);
-    await waitFor(async () => [1, 2, 3, 4, 5].every((n) => world!.sim.comments("acme", "widget", n).length === 1), 30_000, "every reply, eventually");
+    await waitFor(
+      async () => [1, 2, 3, 4, 5].every((n) => world!.sim.comments("acme", "widget", n).length === 1),
+      30_000,
+      "every reply, eventually",
+    );
   }, 60_000);
 
   // --- Identity and concurrency --------------------------------------------------------
@@ -318,13 +430,31 @@ describe("reliability and security", () => {
     const run = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === name)!;
     // Copr takes a moment to answer a cancel, as the real one does.
     world.fakes.copr.faults.delayMs = (req) => (req.method === "PUT" ? 300 : 0);
-    const press = () => world!.send("check_run", checkRunEvent("requested_action", { repo: world!.repo, checkRun: run, identifier: "cancel", sender: "maintainer", pullRequests: [{ number: 6 }] }));
+    const press = () =>
+      world!.send(
+        "check_run",
+        checkRunEvent("requested_action", {
+          repo: world!.repo,
+          checkRun: run,
+          identifier: "cancel",
+          sender: "maintainer",
+          pullRequests: [{ number: 6 }],
+        }),
+      );
     const [p1, p2] = await Promise.all([press(), press()]);
     expect([p1.status, p2.status]).toEqual([200, 200]);
     await waitForChecks(world, sha, (c) => c[name] === "completed:cancelled", "the build cancelled");
-    await waitFor(async () => (await count(world!, "tasks", "name = 'cancel-jobs' AND status IN ('todo','doing')")) === 0 && (await count(world!, "tasks", "name = 'cancel-jobs'")) === 2, 5000, "both cancel requests handled");
+    await waitFor(
+      async () =>
+        (await count(world!, "tasks", "name = 'cancel-jobs' AND status IN ('todo','doing')")) === 0 &&
+        (await count(world!, "tasks", "name = 'cancel-jobs'")) === 2,
+      5000,
+      "both cancel requests handled",
+    );
     expect(coprCancelCalls(world), "Copr cancel calls for one build").toBe(1);
-    const reports = (await world.deps.db.all<{ detail: string }>("SELECT detail FROM audit WHERE action = 'cancel.button' ORDER BY id")).map((r) => r.detail);
+    const reports = (
+      await world.deps.db.all<{ detail: string }>("SELECT detail FROM audit WHERE action = 'cancel.button' ORDER BY id")
+    ).map((r) => r.detail);
     for (const r of reports) expect(r).not.toContain("already finished");
   });
 
@@ -344,12 +474,19 @@ describe("reliability and security", () => {
       "deep-flow": { text: `jobs: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`, reason: /nest|depth/i },
       "deep-block": { text: `jobs:\n  ${"- ".repeat(10_000)}x\n`, reason: /nest|depth/i },
       "deep-mapping": { text: `jobs: ${"{a: ".repeat(10_000)}1${"}".repeat(10_000)}\n`, reason: /nest|depth/i },
-      "two-megabytes": { text: `specfile_path: widget.spec\n${padding.repeat(Math.ceil((2 * MB) / padding.length))}jobs: []\n`, reason: /larger than/ },
+      "two-megabytes": {
+        text: `specfile_path: widget.spec\n${padding.repeat(Math.ceil((2 * MB) / padding.length))}jobs: []\n`,
+        reason: /larger than/,
+      },
       // What GitHub's `text` shows for a Latin-1 file: invalid bytes become U+FFFD.
       "not-utf8": { text: Buffer.from("specfile_path: caf\xe9.spec\njobs: []\n", "latin1").toString("utf8"), reason: /UTF-8/ },
       binary: { text: "specfile_path: x\0\x01\x02\njobs: []\n", reason: /binary/ },
     };
-    const repos = Object.entries(bombs).map(([name, b]) => ({ name, ...b, repo: world!.sim.addRepo({ installationId: 100, owner: "acme", name: `bomb-${name}`, files: { ".packit.yaml": b.text } }) }));
+    const repos = Object.entries(bombs).map(([name, b]) => ({
+      name,
+      ...b,
+      repo: world!.sim.addRepo({ installationId: 100, owner: "acme", name: `bomb-${name}`, files: { ".packit.yaml": b.text } }),
+    }));
 
     gc();
     const heap0 = process.memoryUsage().heapUsed;
@@ -361,10 +498,17 @@ describe("reliability and security", () => {
         const t0 = Date.now();
         const res = await openPr(world, 1, sha, r.repo);
         expect(res.status, `${r.name}: ${res.body}`).toBe(200);
-        await waitFor(async () => world!.sim.checkRuns("acme", r.repo.name, sha).some((c) => c.status === "completed"), 5000, `${r.name}'s config check`);
+        await waitFor(
+          async () => world!.sim.checkRuns("acme", r.repo.name, sha).some((c) => c.status === "completed"),
+          5000,
+          `${r.name}'s config check`,
+        );
         expect(Date.now() - t0, `${r.name} answered within a few seconds`).toBeLessThan(5000);
         const runs = world.sim.checkRuns("acme", r.repo.name, sha);
-        expect(runs.map((c) => [c.name, c.conclusion]), r.name).toEqual([["packit:config", "failure"]]);
+        expect(
+          runs.map((c) => [c.name, c.conclusion]),
+          r.name,
+        ).toEqual([["packit:config", "failure"]]);
         expect(runs[0]!.output?.summary, r.name).toMatch(r.reason);
         expect(runs[0]!.output?.summary?.length ?? 0, `${r.name}: the summary is short`).toBeLessThan(10_000);
       }
@@ -373,7 +517,7 @@ describe("reliability and security", () => {
     }
     expect(peak - heap0, `heap growth ${((peak - heap0) / MB).toFixed(1)} MB`).toBeLessThan(200 * MB);
     expect(world.fakes.copr.submissions).toBe(0);
-    expect((await count(world, "jobs"))).toBe(0);
+    expect(await count(world, "jobs")).toBe(0);
     expect(await healthz(world)).toBe(200);
   });
 
@@ -387,11 +531,17 @@ describe("reliability and security", () => {
     await openPr(world, 3, shaWidget); // widget#3 has the jobs
     await openPr(world, 2, shaGadget, gadget); // gadget#2 has the jobs
     await waitFor(async () => world!.fakes.copr.submissions === 4, 10_000, "both PRs' builds");
-    const unfinished = async () => (await world!.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE finished_at IS NULL AND state IN ('pending','submitted','running')"))!;
+    const unfinished = async () =>
+      (await world!.deps.db.get<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM jobs WHERE finished_at IS NULL AND state IN ('pending','submitted','running')",
+      ))!;
     expect((await unfinished()).n).toBe(8);
 
     const command = (repo: SimRepo, issueNumber: number, body: string) =>
-      world!.send("issue_comment", issueCommentEvent({ repo, issueNumber, isPullRequest: true, body, author: "maintainer", issueAuthor: "contributor" }));
+      world!.send(
+        "issue_comment",
+        issueCommentEvent({ repo, issueNumber, isPullRequest: true, body, author: "maintainer", issueAuthor: "contributor" }),
+      );
     // widget#2 does not exist as far as jobs go: its number belongs to gadget's PR.
     expect((await command(world.repo, 2, "/packit cancel rpm-build:fedora-rawhide-x86_64")).status).toBe(200);
     // gadget#3: the number of widget's PR.
@@ -399,12 +549,19 @@ describe("reliability and security", () => {
     // widget#99: no jobs anywhere; "all" must not mean "all of the installation".
     expect((await command(world.repo, 99, "/packit cancel all")).status).toBe(200);
     await waitFor(
-      () => world!.sim.comments("acme", "widget", 2).length === 1 && world!.sim.comments("acme", "gadget", 3).length === 1 && world!.sim.comments("acme", "widget", 99).length === 1,
+      () =>
+        world!.sim.comments("acme", "widget", 2).length === 1 &&
+        world!.sim.comments("acme", "gadget", 3).length === 1 &&
+        world!.sim.comments("acme", "widget", 99).length === 1,
       // Octokit spaces an installation's comment writes 3 s apart: three replies take a while.
       40_000,
       "the three replies",
     );
-    for (const c of [...world.sim.comments("acme", "widget", 2), ...world.sim.comments("acme", "gadget", 3), ...world.sim.comments("acme", "widget", 99)]) {
+    for (const c of [
+      ...world.sim.comments("acme", "widget", 2),
+      ...world.sim.comments("acme", "gadget", 3),
+      ...world.sim.comments("acme", "widget", 99),
+    ]) {
       expect(c.body).toContain("nothing to cancel");
     }
     await sleep(300);
@@ -425,7 +582,17 @@ describe("reliability and security", () => {
     await waitForChecks(world, sha, (c) => c[name] === "in_progress", "the build's check in progress");
     const run = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === name)!;
     const job = async () => (await world!.deps.db.get<{ state: string }>("SELECT state FROM jobs WHERE key = ?", [name]))!;
-    const press = (sender: string) => world!.send("check_run", checkRunEvent("requested_action", { repo: world!.repo, checkRun: run, identifier: "cancel", sender, pullRequests: [{ number: 5 }] }));
+    const press = (sender: string) =>
+      world!.send(
+        "check_run",
+        checkRunEvent("requested_action", {
+          repo: world!.repo,
+          checkRun: run,
+          identifier: "cancel",
+          sender,
+          pullRequests: [{ number: 5 }],
+        }),
+      );
 
     for (const sender of ["stranger", "reader"]) {
       const res = await press(sender);
@@ -434,7 +601,7 @@ describe("reliability and security", () => {
     await sleep(400);
     expect((await job()).state).toBe("submitted");
     expect(coprCancelCalls(world)).toBe(0);
-    expect((await count(world, "tasks", "name = 'cancel-jobs'"))).toBe(0);
+    expect(await count(world, "tasks", "name = 'cancel-jobs'")).toBe(0);
     expect(checksOf(world, sha)[name]).toBe("in_progress");
 
     // Control: the same button pressed by a maintainer does cancel (so the refusals were about permission).
@@ -454,7 +621,9 @@ describe("reliability and security", () => {
     const name = "rpm-build:fedora-rawhide-x86_64";
     await waitForChecks(world, sha, (c) => c[name]?.startsWith("completed") ?? false, "the build to end", 10_000);
     expect(checksOf(world, sha)[name]).toBe("completed:success");
-    const failedPolls = world.fakes.copr.calls.filter((c) => c.method === "GET" && /\/build\/\d+/.test(c.path) && c.at >= outage.from && c.at < outage.until);
+    const failedPolls = world.fakes.copr.calls.filter(
+      (c) => c.method === "GET" && /\/build\/\d+/.test(c.path) && c.at >= outage.from && c.at < outage.until,
+    );
     expect(failedPolls.length).toBeGreaterThan(5);
   });
 
@@ -488,9 +657,16 @@ describe("reliability and security", () => {
     expect(attempts, "bounded by the retry budget").toBeLessThanOrEqual(10);
     // Once the queue is idle (the ended job's reconciliation included: it looks once for a
     // build Copr may have accepted unrecorded), nothing was submitted after giving up.
-    await waitFor(async () => (await world!.deps.tasks.counts()).every((c) => c.status !== "todo" && c.status !== "doing"), 15_000, "the queue to go idle");
+    await waitFor(
+      async () => (await world!.deps.tasks.counts()).every((c) => c.status !== "todo" && c.status !== "doing"),
+      15_000,
+      "the queue to go idle",
+    );
     const after = world.fakes.copr.calls.slice(attempts);
-    expect(after.filter((c) => c.method !== "GET"), "no submission after giving up").toEqual([]);
+    expect(
+      after.filter((c) => c.method !== "GET"),
+      "no submission after giving up",
+    ).toEqual([]);
     expect(after.length, "at most one reconciliation lookup").toBeLessThanOrEqual(1);
 
     // Copr is back: the next pull request builds normally.
@@ -555,7 +731,10 @@ jobs:
     world = await startWorld(config, {
       log,
       phaseMs: 300,
-      settings: { ...SHORT_RETRIES, backends: { testingFarm: { notify: { url: "http://127.0.0.1:9/api/testing-farm/notify", token: notifyToken } } } },
+      settings: {
+        ...SHORT_RETRIES,
+        backends: { testingFarm: { notify: { url: "http://127.0.0.1:9/api/testing-farm/notify", token: notifyToken } } },
+      },
     });
     const w = world;
     // Faults on every side: GitHub rate-limits the config lookup, Testing Farm is down
@@ -568,10 +747,14 @@ jobs:
 
     const a = randomSha();
     await openPr(w, 1, a);
-    await waitFor(async () => {
-      const c = checksOf(w, a);
-      return Object.keys(c).length >= 5 && Object.values(c).every((s) => s.startsWith("completed"));
-    }, 20_000, `PR 1 to finish; checks ${JSON.stringify(checksOf(w, a))}`);
+    await waitFor(
+      async () => {
+        const c = checksOf(w, a);
+        return Object.keys(c).length >= 5 && Object.values(c).every((s) => s.startsWith("completed"));
+      },
+      20_000,
+      `PR 1 to finish; checks ${JSON.stringify(checksOf(w, a))}`,
+    );
     expect(Object.values(checksOf(w, a))).toContain("completed:failure"); // the Testing Farm errors
 
     // A second PR, cancelled by comment while its builds run; the comment path meets a 429 on GitHub.
@@ -579,14 +762,28 @@ jobs:
     await openPr(w, 2, b);
     await waitFor(async () => (await count(w, "jobs", "state IN ('submitted','running')")) > 0, 10_000, "PR 2's first submission");
     w.sim.rateLimitNext(1, { kind: "429", retryAfterSec: 1, routeGroup: "comments" });
-    await w.send("issue_comment", issueCommentEvent({ repo: w.repo, issueNumber: 2, isPullRequest: true, body: "/packit cancel", author: "maintainer", issueAuthor: "contributor" }));
+    await w.send(
+      "issue_comment",
+      issueCommentEvent({
+        repo: w.repo,
+        issueNumber: 2,
+        isPullRequest: true,
+        body: "/packit cancel",
+        author: "maintainer",
+        issueAuthor: "contributor",
+      }),
+    );
     await waitFor(async () => w.sim.comments("acme", "widget", 2).some((c) => c.body.startsWith("**Cancel")), 10_000, "the cancel report");
     // And a request with a bad signature (logged by Probot) and a malformed payload (logged by us).
     await postRaw(w, { event: "pull_request", body: JSON.stringify({ x: 1 }), signature: hmac("wrong", "x") });
     await w.send("pull_request", { action: "opened", installation: { id: 100 } });
     // Testing Farm notifications: one forged, one genuine.
     for (const token of ["forged-token-forged-token", notifyToken]) {
-      await fetch(`${w.service.url}/api/testing-farm/notify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ request_id: "nope", token }) });
+      await fetch(`${w.service.url}/api/testing-farm/notify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ request_id: "nope", token }),
+      });
     }
     await waitFor(async () => (await count(w, "jobs", "finished_at IS NULL")) === 0, 20_000, "every job to end");
     await sleep(200);
@@ -600,7 +797,10 @@ jobs:
       ...w.sim.checkRuns("acme", "widget").map((c) => ({ output: c.output, history: c.history })),
     ]);
 
-    const keyLines = w.sim.privateKey.split("\n").map((l) => l.trim()).filter((l) => l.length >= 16);
+    const keyLines = w.sim.privateKey
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 16);
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     const secrets: Record<string, string> = {
       "webhook secret": w.sim.webhookSecret,
@@ -620,14 +820,20 @@ jobs:
     // Koji session keys (Koji-Session-Key) and OpenScanHub session cookies are credentials too.
     const header = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
     const sessionKeys = new Set(
-      [...w.fakes.koji.calls.map((c) => header(c.headers["koji-session-key"])), ...w.fakes.openscanhub.calls.map((c) => header(c.headers.cookie)?.replace(/^sessionid=/, ""))].filter(
-        (k): k is string => !!k && k.length >= 8,
-      ),
+      [
+        ...w.fakes.koji.calls.map((c) => header(c.headers["koji-session-key"])),
+        ...w.fakes.openscanhub.calls.map((c) => header(c.headers.cookie)?.replace(/^sessionid=/, "")),
+      ].filter((k): k is string => !!k && k.length >= 8),
     );
     [...sessionKeys].forEach((k, i) => (secrets[`Koji/OSH session key ${i + 1}`] = k));
 
-    for (const [where, text] of [["logs", logText], ["comments and check runs", published]] as const) {
-      const leaked = Object.entries(secrets).filter(([, s]) => text.includes(s)).map(([what]) => what);
+    for (const [where, text] of [
+      ["logs", logText],
+      ["comments and check runs", published],
+    ] as const) {
+      const leaked = Object.entries(secrets)
+        .filter(([, s]) => text.includes(s))
+        .map(([what]) => what);
       expect(leaked, `secrets in the ${where}`).toEqual([]);
       expect(text.match(/ghs_[A-Za-z0-9]{20,}/g) ?? [], `installation tokens in the ${where}`).toEqual([]);
       expect(text.match(/eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}/g) ?? [], `app JWTs in the ${where}`).toEqual([]);
@@ -636,72 +842,84 @@ jobs:
 
   // --- Disk full -----------------------------------------------------------------------
   // SQLite's own failure modes (a trigger refusing writes, max_page_count): on SQLite only.
-  it.skipIf(process.env.TEST_ENGINE === "postgres")("stores a trigger event all or nothing: a write refused half-way leaves nothing, and the retry stores it once", async () => {
-    // Enough attempts that the refusal is still being retried when the test lifts it.
-    world = await startWorld(undefined, { settings: { worker: { maxAttempts: 50 } } });
-    const w = world;
-    // The pipeline and its jobs are written, then the first check-run row is refused.
-    sqliteOf(w.deps.db).exec("CREATE TRIGGER refuse BEFORE INSERT ON check_runs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
-    const sha = randomSha();
-    const payload = pullRequestEvent("opened", { repo: w.repo, number: 77, headSha: sha, author: "contributor" });
-    const id = randomUUID();
-    // The delivery and its task are recorded: a 2xx; the task meets the refusal.
-    expect((await w.send("pull_request", payload, id)).status).toBe(200);
-    await waitFor(async () => (await count(w, "tasks", "name = 'process-trigger' AND last_error LIKE '%full%'")) === 1, 5000, "the task to meet the refused write");
-    expect((await count(w, "pipelines", `head_sha = '${sha}'`))).toBe(0);
-    expect((await count(w, "jobs"))).toBe(0);
-
-    sqliteOf(w.deps.db).exec("DROP TRIGGER refuse");
-    await waitForChecks(w, sha, (c) => allCompleted(c, 4), "the retried task's jobs");
-    expect((await w.send("pull_request", payload, id)).status).toBe(200); // GitHub's redelivery: a duplicate
-    expect((await count(w, "pipelines", `head_sha = '${sha}'`))).toBe(1);
-    expect(w.fakes.copr.submissions).toBe(2);
-  });
-
-  it.skipIf(process.env.TEST_ENGINE === "postgres")("with the database full, answers webhooks 5xx without corrupting stored work, and recovers when space is back", async () => {
-    world = await startWorld();
-    const w = world;
-    const first = randomSha();
-    await openPr(w, 1, first);
-    await waitForChecks(w, first, (c) => allCompleted(c, 4), "PR 1 to finish");
-    await sleep(200);
-    const snapshot = () => ({
-      pipelines: sqliteOf(w.deps.db).prepare("SELECT id, head_sha, pr_number FROM pipelines ORDER BY id").all(),
-      jobs: sqliteOf(w.deps.db).prepare("SELECT id, pipeline_id, key, state, external_id FROM jobs ORDER BY id").all(),
-    });
-    const before = snapshot();
-    expect(before.jobs).toHaveLength(4);
-
-    const pageCount = sqliteOf(w.deps.db).pragma("page_count", { simple: true }) as number;
-    sqliteOf(w.deps.db).pragma(`max_page_count = ${pageCount + 2}`);
-    let failed: { status: number; body: string; payload: object; id: string } | undefined;
-    const answers: number[] = [];
-    for (let n = 100; n < 400 && !failed; n++) {
-      const payload = pullRequestEvent("opened", { repo: w.repo, number: n, headSha: randomSha(), author: "contributor" });
+  it.skipIf(process.env.TEST_ENGINE === "postgres")(
+    "stores a trigger event all or nothing: a write refused half-way leaves nothing, and the retry stores it once",
+    async () => {
+      // Enough attempts that the refusal is still being retried when the test lifts it.
+      world = await startWorld(undefined, { settings: { worker: { maxAttempts: 50 } } });
+      const w = world;
+      // The pipeline and its jobs are written, then the first check-run row is refused.
+      sqliteOf(w.deps.db).exec(
+        "CREATE TRIGGER refuse BEFORE INSERT ON check_runs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END",
+      );
+      const sha = randomSha();
+      const payload = pullRequestEvent("opened", { repo: w.repo, number: 77, headSha: sha, author: "contributor" });
       const id = randomUUID();
-      const res = await w.send("pull_request", payload, id);
-      answers.push(res.status);
-      if (res.status >= 500) failed = { ...res, payload, id };
-      else expect(res.status, res.body).toBe(200);
-    }
-    expect(failed, `a delivery fails once the database is full; answers ${answers.join(",")}`).toBeDefined();
-    expect(failed!.body).toMatch(/full/i);
-    expect(await healthz(w)).toBe(200);
-    expect(sqliteOf(w.deps.db).pragma("integrity_check", { simple: true })).toBe("ok");
-    const during = snapshot();
-    expect(during.pipelines.slice(0, before.pipelines.length)).toEqual(before.pipelines);
-    expect(during.jobs.slice(0, before.jobs.length)).toEqual(before.jobs);
+      // The delivery and its task are recorded: a 2xx; the task meets the refusal.
+      expect((await w.send("pull_request", payload, id)).status).toBe(200);
+      await waitFor(
+        async () => (await count(w, "tasks", "name = 'process-trigger' AND last_error LIKE '%full%'")) === 1,
+        5000,
+        "the task to meet the refused write",
+      );
+      expect(await count(w, "pipelines", `head_sha = '${sha}'`)).toBe(0);
+      expect(await count(w, "jobs")).toBe(0);
 
-    // Space is back: new deliveries run, and GitHub's redelivery of the failed one is processed.
-    sqliteOf(w.deps.db).pragma("max_page_count = 1073741823");
-    const next = randomSha();
-    expect((await openPr(w, 500, next)).status).toBe(200);
-    await waitForChecks(w, next, (c) => allCompleted(c, 4), "a PR after the disk was freed", 20_000);
-    expect(Object.values(checksOf(w, next))).toEqual(Array(4).fill("completed:success"));
-    const redelivered = await w.send("pull_request", failed!.payload, failed!.id);
-    expect(redelivered.status, redelivered.body).toBe(200);
-    const sha = (failed!.payload as { pull_request: { head: { sha: string } } }).pull_request.head.sha;
-    await waitFor(async () => (await count(w, "pipelines", `head_sha = '${sha}'`)) === 1, 5000, "the redelivered event's pipeline");
-    expect(sqliteOf(w.deps.db).pragma("integrity_check", { simple: true })).toBe("ok");
-  });
+      sqliteOf(w.deps.db).exec("DROP TRIGGER refuse");
+      await waitForChecks(w, sha, (c) => allCompleted(c, 4), "the retried task's jobs");
+      expect((await w.send("pull_request", payload, id)).status).toBe(200); // GitHub's redelivery: a duplicate
+      expect(await count(w, "pipelines", `head_sha = '${sha}'`)).toBe(1);
+      expect(w.fakes.copr.submissions).toBe(2);
+    },
+  );
+
+  it.skipIf(process.env.TEST_ENGINE === "postgres")(
+    "with the database full, answers webhooks 5xx without corrupting stored work, and recovers when space is back",
+    async () => {
+      world = await startWorld();
+      const w = world;
+      const first = randomSha();
+      await openPr(w, 1, first);
+      await waitForChecks(w, first, (c) => allCompleted(c, 4), "PR 1 to finish");
+      await sleep(200);
+      const snapshot = () => ({
+        pipelines: sqliteOf(w.deps.db).prepare("SELECT id, head_sha, pr_number FROM pipelines ORDER BY id").all(),
+        jobs: sqliteOf(w.deps.db).prepare("SELECT id, pipeline_id, key, state, external_id FROM jobs ORDER BY id").all(),
+      });
+      const before = snapshot();
+      expect(before.jobs).toHaveLength(4);
+
+      const pageCount = sqliteOf(w.deps.db).pragma("page_count", { simple: true }) as number;
+      sqliteOf(w.deps.db).pragma(`max_page_count = ${pageCount + 2}`);
+      let failed: { status: number; body: string; payload: object; id: string } | undefined;
+      const answers: number[] = [];
+      for (let n = 100; n < 400 && !failed; n++) {
+        const payload = pullRequestEvent("opened", { repo: w.repo, number: n, headSha: randomSha(), author: "contributor" });
+        const id = randomUUID();
+        const res = await w.send("pull_request", payload, id);
+        answers.push(res.status);
+        if (res.status >= 500) failed = { ...res, payload, id };
+        else expect(res.status, res.body).toBe(200);
+      }
+      expect(failed, `a delivery fails once the database is full; answers ${answers.join(",")}`).toBeDefined();
+      expect(failed!.body).toMatch(/full/i);
+      expect(await healthz(w)).toBe(200);
+      expect(sqliteOf(w.deps.db).pragma("integrity_check", { simple: true })).toBe("ok");
+      const during = snapshot();
+      expect(during.pipelines.slice(0, before.pipelines.length)).toEqual(before.pipelines);
+      expect(during.jobs.slice(0, before.jobs.length)).toEqual(before.jobs);
+
+      // Space is back: new deliveries run, and GitHub's redelivery of the failed one is processed.
+      sqliteOf(w.deps.db).pragma("max_page_count = 1073741823");
+      const next = randomSha();
+      expect((await openPr(w, 500, next)).status).toBe(200);
+      await waitForChecks(w, next, (c) => allCompleted(c, 4), "a PR after the disk was freed", 20_000);
+      expect(Object.values(checksOf(w, next))).toEqual(Array(4).fill("completed:success"));
+      const redelivered = await w.send("pull_request", failed!.payload, failed!.id);
+      expect(redelivered.status, redelivered.body).toBe(200);
+      const sha = (failed!.payload as { pull_request: { head: { sha: string } } }).pull_request.head.sha;
+      await waitFor(async () => (await count(w, "pipelines", `head_sha = '${sha}'`)) === 1, 5000, "the redelivered event's pipeline");
+      expect(sqliteOf(w.deps.db).pragma("integrity_check", { simple: true })).toBe("ok");
+    },
+  );
 });

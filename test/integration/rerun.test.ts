@@ -19,9 +19,17 @@ describe("re-run and cancel buttons", () => {
     expect(failed.actions.map((a) => a.identifier)).toEqual(["rerun"]);
 
     world.fakes.copr.setOutcome(() => true, "succeeded");
-    const res = await world.send("check_run", checkRunEvent("requested_action", { repo: world.repo, checkRun: failed, identifier: "rerun", sender: "maintainer" }));
+    const res = await world.send(
+      "check_run",
+      checkRunEvent("requested_action", { repo: world.repo, checkRun: failed, identifier: "rerun", sender: "maintainer" }),
+    );
     expect(res.status).toBe(200);
-    const checks = await waitForChecks(world, sha, (c) => c["testing-farm:fedora-44-x86_64"] === "completed:success", "the re-run and its tests");
+    const checks = await waitForChecks(
+      world,
+      sha,
+      (c) => c["testing-farm:fedora-44-x86_64"] === "completed:success",
+      "the re-run and its tests",
+    );
     expect(checks["rpm-build:fedora-44-x86_64"]).toBe("completed:success");
     const runs = world.sim.checkRuns("acme", "widget", sha);
     // The failed build and its skipped tests were re-run as two new check runs; none was reopened.
@@ -53,13 +61,28 @@ describe("re-run and cancel buttons", () => {
     world = await startWorld(undefined, { phaseMs: 3_600_000 });
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 3, headSha: sha, author: "contributor" }));
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "in_progress").length === 2, 10_000, "builds running");
+    await waitFor(
+      async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "in_progress").length === 2,
+      10_000,
+      "builds running",
+    );
     const build = world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === "rpm-build:fedora-rawhide-x86_64")!;
     expect(build.actions.map((a) => a.identifier)).toEqual(["cancel"]);
-    await world.send("check_run", checkRunEvent("requested_action", { repo: world.repo, checkRun: build, identifier: "cancel", sender: "maintainer" }));
-    const checks = await waitForChecks(world, sha, (c) => c["testing-farm:fedora-rawhide-x86_64"] === "completed:cancelled" && c["rpm-build:fedora-rawhide-x86_64"] === "completed:cancelled", "the cancel");
+    await world.send(
+      "check_run",
+      checkRunEvent("requested_action", { repo: world.repo, checkRun: build, identifier: "cancel", sender: "maintainer" }),
+    );
+    const checks = await waitForChecks(
+      world,
+      sha,
+      (c) =>
+        c["testing-farm:fedora-rawhide-x86_64"] === "completed:cancelled" && c["rpm-build:fedora-rawhide-x86_64"] === "completed:cancelled",
+      "the cancel",
+    );
     expect(checks["rpm-build:fedora-44-x86_64"]).toBe("in_progress");
-    expect(world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === "rpm-build:fedora-rawhide-x86_64")!.output?.title).toBe("Cancelled by @maintainer");
+    expect(world.sim.checkRuns("acme", "widget", sha).find((c) => c.name === "rpm-build:fedora-rawhide-x86_64")!.output?.title).toBe(
+      "Cancelled by @maintainer",
+    );
   });
 });
 

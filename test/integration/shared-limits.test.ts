@@ -55,7 +55,9 @@ describe("write spacing shared by processes on one Redis", () => {
         new Promise<void>((resolve, reject) => {
           const check = () => out.includes(word) && resolve();
           child.stdout.on("data", (d: Buffer) => ((out += d.toString()), check()));
-          child.once("exit", (code) => (out.includes(word) ? resolve() : reject(new Error(`writer exited ${code} before "${word}": ${out}`))));
+          child.once("exit", (code) =>
+            out.includes(word) ? resolve() : reject(new Error(`writer exited ${code} before "${word}": ${out}`)),
+          );
         });
       return { child, ready: said("ready"), done: said("done") };
     });

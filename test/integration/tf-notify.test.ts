@@ -14,23 +14,38 @@ describe("Testing Farm notifications", () => {
   });
 
   const notify = (w: World, body: unknown) =>
-    fetch(`${w.service.url}${TESTING_FARM_NOTIFY_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${w.service.url}${TESTING_FARM_NOTIFY_PATH}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   it("a notification brings the result in at once instead of at the next poll", async () => {
     world = await startWorld(TESTS_ONLY, {
       phaseMs: 100,
-      settings: { polling: { intervalMs: 60_000, maxIntervalMs: 60_000 }, backends: { testingFarm: { notify: { url: "https://packit.example/api/testing-farm/notify", token: TOKEN } } } },
+      settings: {
+        polling: { intervalMs: 60_000, maxIntervalMs: 60_000 },
+        backends: { testingFarm: { notify: { url: "https://packit.example/api/testing-farm/notify", token: TOKEN } } },
+      },
     });
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 1, headSha: sha, author: "contributor" }));
     await waitFor(async () => world!.fakes.testingFarm.requests().length === 1, 10_000, "the test request");
     const request = world.fakes.testingFarm.requests()[0]!;
-    expect(JSON.parse(world.fakes.testingFarm.calls.find((c) => c.method === "POST")!.body).notification).toEqual({ webhook: { url: "https://packit.example/api/testing-farm/notify", token: TOKEN } });
+    expect(JSON.parse(world.fakes.testingFarm.calls.find((c) => c.method === "POST")!.body).notification).toEqual({
+      webhook: { url: "https://packit.example/api/testing-farm/notify", token: TOKEN },
+    });
 
     await new Promise((r) => setTimeout(r, 500)); // TF finished by now; the next poll is a minute away
     expect((await notify(world, { request_id: request.id, token: "wrong-token-wrong-token-wrong" })).status).toBe(401);
     expect((await notify(world, { request_id: request.id, token: TOKEN })).status).toBe(202);
-    const checks = await waitForChecks(world, sha, (c) => c["testing-farm:fedora-rawhide-x86_64"] === "completed:success", "the result", 3000);
+    const checks = await waitForChecks(
+      world,
+      sha,
+      (c) => c["testing-farm:fedora-rawhide-x86_64"] === "completed:success",
+      "the result",
+      3000,
+    );
     expect(checks["testing-farm:fedora-rawhide-x86_64"]).toBe("completed:success");
   });
 });

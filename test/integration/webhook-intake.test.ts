@@ -24,12 +24,16 @@ const sign = (secret: string, body: string) => `sha256=${createHmac("sha256", se
 function post(w: World, headers: Record<string, string>, body: string): Promise<RawAnswer> {
   const url = new URL("/api/github/webhooks", w.service.url);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -37,7 +41,11 @@ function post(w: World, headers: Record<string, string>, body: string): Promise<
 
 /** A delivery signed with the App's webhook secret, as GitHub sends it. */
 const deliver = (w: World, event: string, body: string, headers: Record<string, string> = {}) =>
-  post(w, { "x-github-event": event, "x-github-delivery": randomUUID(), "x-hub-signature-256": sign(w.sim.webhookSecret, body), ...headers }, body);
+  post(
+    w,
+    { "x-github-event": event, "x-github-delivery": randomUUID(), "x-hub-signature-256": sign(w.sim.webhookSecret, body), ...headers },
+    body,
+  );
 
 const count = async (w: World, table: string) => (await w.deps.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`))!.n;
 
@@ -52,7 +60,8 @@ describe("webhook intake (raw HTTP)", () => {
     world = await startWorld();
     const w = world;
     type Payload = Record<string, unknown> & { installation: Record<string, unknown> | null };
-    const pr = () => pullRequestEvent("opened", { repo: w.repo, number: 7, headSha: randomSha(), author: "contributor" }) as unknown as Payload;
+    const pr = () =>
+      pullRequestEvent("opened", { repo: w.repo, number: 7, headSha: randomSha(), author: "contributor" }) as unknown as Payload;
     const without = (field: string, edit: (p: Payload) => void = (p) => delete p[field]) => {
       const p = pr();
       edit(p);
@@ -64,14 +73,47 @@ describe("webhook intake (raw HTTP)", () => {
       { name: "a string", event: "pull_request", body: '"opened"', says: "string" },
       { name: "an array", event: "pull_request", body: JSON.stringify([pr()]), says: "array" },
       { name: "an empty array", event: "push", body: "[]", says: "array" },
-      { name: "installation id a string", event: "pull_request", body: without("installation", (p) => (p.installation!.id = "100")), says: "installation.id" },
-      { name: "installation id a float", event: "pull_request", body: without("installation", (p) => (p.installation!.id = 1.5)), says: "installation.id" },
-      { name: "installation id null", event: "pull_request", body: without("installation", (p) => (p.installation!.id = null)), says: "installation.id" },
-      { name: "installation without id", event: "pull_request", body: without("installation", (p) => (p.installation = {})), says: "installation.id" },
-      { name: "installation null", event: "pull_request", body: without("installation", (p) => (p.installation = null)), says: "installation.id" },
+      {
+        name: "installation id a string",
+        event: "pull_request",
+        body: without("installation", (p) => (p.installation!.id = "100")),
+        says: "installation.id",
+      },
+      {
+        name: "installation id a float",
+        event: "pull_request",
+        body: without("installation", (p) => (p.installation!.id = 1.5)),
+        says: "installation.id",
+      },
+      {
+        name: "installation id null",
+        event: "pull_request",
+        body: without("installation", (p) => (p.installation!.id = null)),
+        says: "installation.id",
+      },
+      {
+        name: "installation without id",
+        event: "pull_request",
+        body: without("installation", (p) => (p.installation = {})),
+        says: "installation.id",
+      },
+      {
+        name: "installation null",
+        event: "pull_request",
+        body: without("installation", (p) => (p.installation = null)),
+        says: "installation.id",
+      },
       { name: "no installation", event: "pull_request", body: without("installation"), says: "installation" },
       { name: "no repository", event: "pull_request", body: without("repository"), says: "repository" },
-      { name: "push without repository", event: "push", body: JSON.stringify({ ...pushEvent({ repo: w.repo, ref: "main", before: randomSha(), after: randomSha(), commits: [] }), repository: undefined }), says: "repository" },
+      {
+        name: "push without repository",
+        event: "push",
+        body: JSON.stringify({
+          ...pushEvent({ repo: w.repo, ref: "main", before: randomSha(), after: randomSha(), commits: [] }),
+          repository: undefined,
+        }),
+        says: "repository",
+      },
       { name: "not JSON", event: "pull_request", body: "{nope", says: "JSON" },
     ];
     const answers: string[] = [];
@@ -88,7 +130,11 @@ describe("webhook intake (raw HTTP)", () => {
 
     // The service goes on: a valid delivery afterwards is processed.
     const sha = randomSha();
-    const ok = await deliver(w, "pull_request", JSON.stringify(pullRequestEvent("opened", { repo: w.repo, number: 8, headSha: sha, author: "contributor" })));
+    const ok = await deliver(
+      w,
+      "pull_request",
+      JSON.stringify(pullRequestEvent("opened", { repo: w.repo, number: 8, headSha: sha, author: "contributor" })),
+    );
     expect(ok.status, ok.body).toBe(200);
     await waitForChecks(w, sha, (c) => allCompleted(c, 4), "the valid delivery's jobs");
   });
@@ -123,7 +169,13 @@ describe("webhook intake (raw HTTP)", () => {
       let sent = 0;
       const req = request(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "transfer-encoding": "chunked", "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": `sha256=${"0".repeat(64)}` },
+        headers: {
+          "content-type": "application/json",
+          "transfer-encoding": "chunked",
+          "x-github-event": "push",
+          "x-github-delivery": randomUUID(),
+          "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
+        },
       });
       req.on("response", (res) => {
         res.resume();
@@ -152,11 +204,17 @@ describe("webhook intake (raw HTTP)", () => {
     const before = randomSha();
     const sha = randomSha();
     // What GitHub sends when a push is seen twice (two hooks, a redelivery under a new id).
-    const payload = JSON.stringify(pullRequestEvent("synchronize", { repo: w.repo, number: 11, headSha: sha, before, author: "contributor" }));
+    const payload = JSON.stringify(
+      pullRequestEvent("synchronize", { repo: w.repo, number: 11, headSha: sha, before, author: "contributor" }),
+    );
     const answers = await Promise.all(Array.from({ length: 6 }, () => deliver(w, "pull_request", payload)));
     for (const a of answers) expect(a.status, a.body).toBe(200);
     await waitForChecks(w, sha, (c) => allCompleted(c, 4), "the head's jobs");
-    await waitFor(async () => (await w.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE outcome IS NULL"))!.n === 0, 10_000, "every delivery to end");
+    await waitFor(
+      async () => (await w.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE outcome IS NULL"))!.n === 0,
+      10_000,
+      "every delivery to end",
+    );
     expect(await count(w, "deliveries")).toBe(6);
     expect(await count(w, "pipelines")).toBe(1);
     expect(await count(w, "jobs")).toBe(4);

@@ -8,7 +8,12 @@ export const SECRET = FAKE_COPR_ACCOUNT.token;
 export const BASIC = `Basic ${Buffer.from(`${FAKE_COPR_ACCOUNT.login}:${FAKE_COPR_ACCOUNT.token}`).toString("base64")}`;
 export const OTHER: CoprAccount = { login: "pqzvtxkwmrnbhdjcyalf", username: "someone", token: "other-secret-token" };
 /** An account whose token ran out (Copr tokens last 180 days). */
-export const EXPIRED: CoprAccount = { login: "ekfjqzvwmtyrnxbphdlc", username: "packit", token: "old-token-of-packit", expiresOn: "2020-01-31" };
+export const EXPIRED: CoprAccount = {
+  login: "ekfjqzvwmtyrnxbphdlc",
+  username: "packit",
+  token: "old-token-of-packit",
+  expiresOn: "2020-01-31",
+};
 
 export function coprClient(url: string, account: CoprAccount = FAKE_COPR_ACCOUNT, timeoutMs = 1000): BackendClient {
   return createCoprClient({ url, login: account.login, username: account.username, token: account.token, timeoutMs });

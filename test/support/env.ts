@@ -6,7 +6,6 @@ import { TWO_TARGET_CONFIG } from "./configs.js";
 import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 import { waitFor } from "./db.js";
 
-
 export interface World extends Environment {
   repo: SimRepo;
 }
@@ -14,7 +13,8 @@ export interface World extends Environment {
 /** An environment with one installation and one repository carrying `config` (or none). */
 export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts: EnvironmentOptions = {}): Promise<World> {
   // TEST_ENGINE=postgres: the same end-to-end tests on the run's PostgreSQL server (SQLite-only checks excepted).
-  const postgresUrl = opts.postgresUrl ?? (process.env.TEST_ENGINE === "postgres" && !opts.databasePath ? inject("postgresUrl") : undefined);
+  const postgresUrl =
+    opts.postgresUrl ?? (process.env.TEST_ENGINE === "postgres" && !opts.databasePath ? inject("postgresUrl") : undefined);
   const env = await startEnvironment({ ...opts, postgresUrl });
   env.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
   const repo = env.sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: config ? { ".packit.yaml": config } : {} });
@@ -24,10 +24,18 @@ export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts
 
 /** Check runs of a head on the simulated GitHub, by name → status/conclusion. */
 export function checksOf(world: World, sha: string): Record<string, string> {
-  return Object.fromEntries(world.sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status === "completed" ? `completed:${c.conclusion}` : c.status]));
+  return Object.fromEntries(
+    world.sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status === "completed" ? `completed:${c.conclusion}` : c.status]),
+  );
 }
 
-export async function waitForChecks(world: World, sha: string, predicate: (checks: Record<string, string>) => boolean, what: string, timeoutMs = 15_000): Promise<Record<string, string>> {
+export async function waitForChecks(
+  world: World,
+  sha: string,
+  predicate: (checks: Record<string, string>) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<Record<string, string>> {
   await waitFor(() => predicate(checksOf(world, sha)), timeoutMs, `${what}; checks now: ${JSON.stringify(checksOf(world, sha))}`);
   return checksOf(world, sha);
 }
@@ -45,6 +53,7 @@ export async function deliveriesSettled(world: Pick<World, "deps">, timeoutMs = 
   await waitFor(async () => (await log.unfinished()) === 0, timeoutMs, "every delivery's task to end");
 }
 
-export const allCompleted = (c: Record<string, string>, n: number) => Object.keys(c).length === n && Object.values(c).every((v) => v.startsWith("completed"));
+export const allCompleted = (c: Record<string, string>, n: number) =>
+  Object.keys(c).length === n && Object.values(c).every((v) => v.startsWith("completed"));
 
 export { randomSha, TWO_TARGET_CONFIG, waitFor };

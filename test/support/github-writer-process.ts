@@ -12,8 +12,21 @@ import { createMetrics } from "../../src/metrics/index.js";
 
 const env = process.env;
 const log = await createLogger({ level: "silent" });
-const Octokit = createOctokitClass({ log, metrics: createMetrics({ defaultMetrics: false }), retries: 0, writeIntervalMs: Number(env.WRITE_INTERVAL_MS), requestTimeoutMs: 30_000 });
-const probot = new Probot({ appId: Number(env.APP_ID), privateKey: env.PRIVATE_KEY, baseUrl: env.GITHUB_URL, log, Octokit, redisConfig: env.REDIS_URL || undefined });
+const Octokit = createOctokitClass({
+  log,
+  metrics: createMetrics({ defaultMetrics: false }),
+  retries: 0,
+  writeIntervalMs: Number(env.WRITE_INTERVAL_MS),
+  requestTimeoutMs: 30_000,
+});
+const probot = new Probot({
+  appId: Number(env.APP_ID),
+  privateKey: env.PRIVATE_KEY,
+  baseUrl: env.GITHUB_URL,
+  log,
+  Octokit,
+  redisConfig: env.REDIS_URL || undefined,
+});
 const github = await probot.auth(Number(env.INSTALLATION_ID));
 const [owner = "", repo = ""] = env.REPO!.split("/");
 // A process's first request to an installation also sets up the throttling plugin's own
@@ -23,7 +36,9 @@ await github.rest.repos.get({ owner: owner, repo: repo });
 process.stdout.write("ready\n");
 await once(process.stdin, "data");
 await Promise.all(
-  Array.from({ length: Number(env.WRITES) }, () => github.rest.reactions.createForIssueComment({ owner: owner, repo: repo, comment_id: Number(env.COMMENT_ID), content: "eyes" })),
+  Array.from({ length: Number(env.WRITES) }, () =>
+    github.rest.reactions.createForIssueComment({ owner: owner, repo: repo, comment_id: Number(env.COMMENT_ID), content: "eyes" }),
+  ),
 );
 process.stdout.write("done\n");
 await Octokit.close();

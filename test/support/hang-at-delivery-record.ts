@@ -22,20 +22,21 @@ function hang(): void {
 }
 
 // Imported without HANG_AT_DELIVERY (the test itself reads HANG_MARK): no patch.
-if (at) Database.prototype.prepare = function (this: Database.Database, sql: string) {
-  const statement = prepare.call(this, sql);
-  const isRecord = /INSERT INTO deliveries/i.test(sql);
-  const isCommit = /^\s*COMMIT\b/i.test(sql);
-  if (!isRecord && !isCommit) return statement;
-  const run = statement.run.bind(statement) as (...params: unknown[]) => Database.RunResult;
-  statement.run = (...params: unknown[]) => {
-    const result = run(...params);
-    if (hung) return result;
-    if (isRecord && !written) {
-      written = true;
-      if (at === "written") hang();
-    } else if (isCommit && written && at === "committed") hang();
-    return result;
-  };
-  return statement;
-} as typeof prepare;
+if (at)
+  Database.prototype.prepare = function (this: Database.Database, sql: string) {
+    const statement = prepare.call(this, sql);
+    const isRecord = /INSERT INTO deliveries/i.test(sql);
+    const isCommit = /^\s*COMMIT\b/i.test(sql);
+    if (!isRecord && !isCommit) return statement;
+    const run = statement.run.bind(statement) as (...params: unknown[]) => Database.RunResult;
+    statement.run = (...params: unknown[]) => {
+      const result = run(...params);
+      if (hung) return result;
+      if (isRecord && !written) {
+        written = true;
+        if (at === "written") hang();
+      } else if (isCommit && written && at === "committed") hang();
+      return result;
+    };
+    return statement;
+  } as typeof prepare;

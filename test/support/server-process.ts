@@ -9,7 +9,12 @@ import { waitFor } from "./db.js";
  * simulated GitHub, a SQLite file, short worker and poll timings, and the fake Copr
  * (and Testing Farm) it submits to.
  */
-export function killTestEnv(o: { sim: { appId: number; privateKey: string; webhookSecret: string; url: string }; databasePath: string; coprUrl: string; testingFarmUrl?: string }): Record<string, string> {
+export function killTestEnv(o: {
+  sim: { appId: number; privateKey: string; webhookSecret: string; url: string };
+  databasePath: string;
+  coprUrl: string;
+  testingFarmUrl?: string;
+}): Record<string, string> {
   return {
     APP_ID: String(o.sim.appId),
     PRIVATE_KEY: o.sim.privateKey,
@@ -29,7 +34,9 @@ export function killTestEnv(o: { sim: { appId: number; privateKey: string; webho
     PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,
     PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
     PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
-    ...(o.testingFarmUrl ? { PACKIT__BACKENDS__TESTING_FARM__URL: o.testingFarmUrl, PACKIT__BACKENDS__TESTING_FARM__API_KEY: FAKE_TF_API_KEY } : {}),
+    ...(o.testingFarmUrl
+      ? { PACKIT__BACKENDS__TESTING_FARM__URL: o.testingFarmUrl, PACKIT__BACKENDS__TESTING_FARM__API_KEY: FAKE_TF_API_KEY }
+      : {}),
   };
 }
 
@@ -45,10 +52,25 @@ export interface ServerProcess {
  * Start the real service (`src/main.ts`, with `opts.args`) as a child process with `env`,
  * and wait until /readyz answers. `preload`: modules the child imports first (`node --import`).
  */
-export async function startServerProcess(env: Record<string, string>, opts: { preload?: string[]; args?: string[] } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  opts: { preload?: string[]; args?: string[] } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port), HOST: "127.0.0.1", LOG_FORMAT: "json", NODE_ENV: "test" };
-  const child = spawn(process.execPath, ["--import", "tsx", ...(opts.preload ?? []).flatMap((m) => ["--import", m]), "src/main.ts", ...(opts.args ?? [])], { env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    LOG_LEVEL: "warn",
+    ...env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_FORMAT: "json",
+    NODE_ENV: "test",
+  };
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", ...(opts.preload ?? []).flatMap((m) => ["--import", m]), "src/main.ts", ...(opts.args ?? [])],
+    { env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
@@ -57,7 +79,10 @@ export async function startServerProcess(env: Record<string, string>, opts: { pr
   const exited = () => child.exitCode !== null || child.signalCode !== null;
   let ready = false;
   const poll = setInterval(() => {
-    fetch(`${url}/readyz`).then((r) => (ready = r.ok), () => undefined);
+    fetch(`${url}/readyz`).then(
+      (r) => (ready = r.ok),
+      () => undefined,
+    );
   }, 50);
   try {
     await waitFor(() => ready || exited(), 30_000, "the server process to be ready");

@@ -104,7 +104,8 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
       return this.service.deps!;
     },
     settings,
-    send: (event, payload, deliveryId) => sendWebhook(`${env.service.url}/api/github/webhooks`, { event, payload, secret: sim.webhookSecret, deliveryId }),
+    send: (event, payload, deliveryId) =>
+      sendWebhook(`${env.service.url}/api/github/webhooks`, { event, payload, secret: sim.webhookSecret, deliveryId }),
     async restart() {
       await env.service.stop();
       env.service = await start();

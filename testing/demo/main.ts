@@ -200,12 +200,26 @@ class Scenario {
     this.watchSubmissions();
     // Installed long ago, so the sweep judges them on their configs, not the grace period.
     this.acme = sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" }, createdAt: "2024-03-01T09:00:00Z" });
-    this.widget = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } });
+    this.widget = sim.addRepo({
+      installationId: 100,
+      owner: "acme",
+      name: "widget",
+      files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" },
+    });
     sim.setPermission("acme", "widget", "maintainer", "write");
     sim.setPermission("acme", "widget", "stranger", "read");
-    this.gadget = sim.addRepo({ installationId: 100, owner: "acme", name: "gadget", files: { ".packit.yaml": GADGET_CONFIG, "gadget.spec": "Name: gadget\n" } });
+    this.gadget = sim.addRepo({
+      installationId: 100,
+      owner: "acme",
+      name: "gadget",
+      files: { ".packit.yaml": GADGET_CONFIG, "gadget.spec": "Name: gadget\n" },
+    });
     sim.setPermission("acme", "gadget", "maintainer", "write");
-    this.dormant = sim.addInstallation({ id: 200, account: { login: "dormant-org", type: "Organization" }, createdAt: "2023-06-01T09:00:00Z" });
+    this.dormant = sim.addInstallation({
+      id: 200,
+      account: { login: "dormant-org", type: "Organization" },
+      createdAt: "2023-06-01T09:00:00Z",
+    });
     this.legacy = sim.addRepo({ installationId: 200, owner: "dormant-org", name: "legacy", files: { "README.md": "# legacy\n" } });
 
     // The fakes advance work on a clock. A held job is pinned "running" just before the
@@ -246,14 +260,25 @@ class Scenario {
       client.submit = async (req, opts) => {
         const res = await submit(req, opts);
         const job = await this.env.deps.pipelines.jobByToken(req.token);
-        if (job) this.submissions.set(`${backend}:${res.externalId}`, { seq: this.submissions.size + 1, jobId: job.id, sha: req.source.sha, key: job.key });
+        if (job)
+          this.submissions.set(`${backend}:${res.externalId}`, {
+            seq: this.submissions.size + 1,
+            jobId: job.id,
+            sha: req.source.sha,
+            key: job.key,
+          });
         return res;
       };
     }
   }
 
   /** Poll until `probe` returns a value; fail the step with what was expected and the last state seen. */
-  async until<T>(expected: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, actual: () => string | Promise<string>, timeoutMs = WAIT_MS): Promise<T> {
+  async until<T>(
+    expected: string,
+    probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+    actual: () => string | Promise<string>,
+    timeoutMs = WAIT_MS,
+  ): Promise<T> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       if (this.stopped) throw new Unexpected(expected, "the demo was stopped");
@@ -275,7 +300,9 @@ class Scenario {
 
   /** Check runs of a head by name: status, or conclusion once completed. */
   checks(sha: string, repo: RepoName = "widget"): Record<string, string> {
-    return Object.fromEntries(this.env.sim.checkRuns("acme", repo, sha).map((c) => [c.name, c.status === "completed" ? c.conclusion ?? "completed" : c.status]));
+    return Object.fromEntries(
+      this.env.sim.checkRuns("acme", repo, sha).map((c) => [c.name, c.status === "completed" ? (c.conclusion ?? "completed") : c.status]),
+    );
   }
 
   /** The newest check run of that name (a re-run is a new check run; the old one keeps its result). */
@@ -306,7 +333,11 @@ class Scenario {
   hold(sha: string, key: string): Promise<void> {
     const hold: Hold = { sha, key, afterSubmission: this.submissions.size };
     this.holds.push(hold);
-    const held = this.until(`${key} of ${short(sha)} submitted and held`, () => hold.jobId !== undefined, async () => JSON.stringify((await this.latestJob(sha, key)) ?? null)).then(() => undefined);
+    const held = this.until(
+      `${key} of ${short(sha)} submitted and held`,
+      () => hold.jobId !== undefined,
+      async () => JSON.stringify((await this.latestJob(sha, key)) ?? null),
+    ).then(() => undefined);
     held.catch(() => undefined); // awaited by the step that needs it
     return held;
   }
@@ -335,19 +366,32 @@ class Scenario {
   }
 
   async nextCancelReport(action: string, seen: number): Promise<CancelReport> {
-    return this.until(`a new ${action} report in the audit table`, async () => (await this.cancelReports(action))[seen], async () => `${(await this.cancelReports(action)).length} report(s)`);
+    return this.until(
+      `a new ${action} report in the audit table`,
+      async () => (await this.cancelReports(action))[seen],
+      async () => `${(await this.cancelReports(action)).length} report(s)`,
+    );
   }
 
   /** A delivery's outcome once its task has ended (the webhook's answer comes first). */
   async outcomeOf(deliveryId: string): Promise<string | undefined> {
     const log = new DeliveryLog(this.env.deps.db);
-    return this.until(`delivery ${deliveryId} to end`, async () => (await log.outcome(deliveryId)) ?? undefined, async () => "no outcome yet");
+    return this.until(
+      `delivery ${deliveryId} to end`,
+      async () => (await log.outcome(deliveryId)) ?? undefined,
+      async () => "no outcome yet",
+    );
   }
 
   /** Wait until the app has nothing queued or running (so request counts that follow are its own). */
   async idle(): Promise<void> {
-    const busy = async () => (await this.env.deps.tasks.counts()).filter((c) => c.status === "todo" || c.status === "doing").reduce((n, c) => n + c.n, 0);
-    await this.until("the app idle (no queued or running tasks)", async () => (await busy()) === 0, async () => `${await busy()} task(s) queued or running`);
+    const busy = async () =>
+      (await this.env.deps.tasks.counts()).filter((c) => c.status === "todo" || c.status === "doing").reduce((n, c) => n + c.n, 0);
+    await this.until(
+      "the app idle (no queued or running tasks)",
+      async () => (await busy()) === 0,
+      async () => `${await busy()} task(s) queued or running`,
+    );
   }
 
   /** PR #1 of a repository at a new head, as it exists on GitHub (so `/packit` commands can read it) and as the webhook describes it. */
@@ -360,15 +404,32 @@ class Scenario {
   /** A `/packit …` comment on PR #1, as it exists on GitHub and as the webhook describes it. */
   prComment(body: string, author: string, repo: RepoName = "widget") {
     const comment = this.env.sim.addComment("acme", repo, 1, { body, author });
-    return issueCommentEvent({ repo: this.repo(repo), issueNumber: 1, isPullRequest: true, body, author, issueAuthor: PULLS[repo].author, commentId: comment.id });
+    return issueCommentEvent({
+      repo: this.repo(repo),
+      issueNumber: 1,
+      isPullRequest: true,
+      body,
+      author,
+      issueAuthor: PULLS[repo].author,
+      commentId: comment.id,
+    });
   }
 
   appComments(repo: RepoName = "widget"): string[] {
-    return this.env.sim.comments("acme", repo, 1).filter((c) => c.user?.login.endsWith("[bot]")).map((c) => c.body ?? "");
+    return this.env.sim
+      .comments("acme", repo, 1)
+      .filter((c) => c.user?.login.endsWith("[bot]"))
+      .map((c) => c.body ?? "");
   }
 
   pressButton(sha: string, name: string, identifier: "cancel" | "rerun", sender: string) {
-    return checkRunEvent("requested_action", { repo: this.widget, checkRun: this.run(sha, name), identifier, sender, pullRequests: [{ number: 1, headRef: "fix-build" }] });
+    return checkRunEvent("requested_action", {
+      repo: this.widget,
+      checkRun: this.run(sha, name),
+      identifier,
+      sender,
+      pullRequests: [{ number: 1, headRef: "fix-build" }],
+    });
   }
 
   taskCount(name: string): Promise<number> {
@@ -396,7 +457,9 @@ function steps(s: Scenario): Step[] {
   /** The one Copr build of a commit, as the fake Copr has it. */
   const coprBuildOf = (sha: string) => {
     const found = fakes.copr.builds().filter((b) => b.committish === sha);
-    expect(found.length === 1 && found[0]!.state === "succeeded", `one succeeded Copr build of ${short(sha)}`, () => JSON.stringify(found.map((b) => ({ id: b.id, state: b.state }))));
+    expect(found.length === 1 && found[0]!.state === "succeeded", `one succeeded Copr build of ${short(sha)}`, () =>
+      JSON.stringify(found.map((b) => ({ id: b.id, state: b.state }))),
+    );
     return found[0]!;
   };
   // Jobs kept running so that later steps find them unfinished, by step that awaits them.
@@ -406,13 +469,25 @@ function steps(s: Scenario): Step[] {
     {
       title: "install",
       async run() {
-        const installs: [SimInstallation, SimRepo[]][] = [[s.acme, [s.widget, s.gadget]], [s.dormant, [s.legacy]]];
+        const installs: [SimInstallation, SimRepo[]][] = [
+          [s.acme, [s.widget, s.gadget]],
+          [s.dormant, [s.legacy]],
+        ];
         for (const [installation, repositories] of installs) {
-          await s.send("installation", installationEvent("created", { installation, repositories, sender: `${installation.account.login}-admin` }));
+          await s.send(
+            "installation",
+            installationEvent("created", { installation, repositories, sender: `${installation.account.login}-admin` }),
+          );
         }
         const rows = await rowCounts(env.deps.db);
-        expect(rows.installations === 2 && rows.repositories === 3, "2 installations and 3 repositories recorded", () => `${rows.installations} installations, ${rows.repositories} repositories`);
-        return { line: "app installed on acme (acme/widget and acme/gadget, configured) and dormant-org (dormant-org/legacy, no .packit.yaml)" };
+        expect(
+          rows.installations === 2 && rows.repositories === 3,
+          "2 installations and 3 repositories recorded",
+          () => `${rows.installations} installations, ${rows.repositories} repositories`,
+        );
+        return {
+          line: "app installed on acme (acme/widget and acme/gadget, configured) and dormant-org (dormant-org/legacy, no .packit.yaml)",
+        };
       },
     },
     {
@@ -423,20 +498,30 @@ function steps(s: Scenario): Step[] {
         held.build = [s.hold(s.shaA, RPM_44)];
         held.test = [s.hold(s.shaA, TF_RAWHIDE)];
         await s.send("pull_request", payload);
-        const checks = await s.until("6 check runs on the head", () => Object.keys(s.checks(s.shaA)).length === 6 && s.checks(s.shaA), () => JSON.stringify(s.checks(s.shaA)));
+        const checks = await s.until(
+          "6 check runs on the head",
+          () => Object.keys(s.checks(s.shaA)).length === 6 && s.checks(s.shaA),
+          () => JSON.stringify(s.checks(s.shaA)),
+        );
         const prefixes = Object.keys(checks).map((n) => n.split(":")[0]);
         const by = (p: string) => prefixes.filter((x) => x === p).length;
         // The reporter sends only the latest state: on a slow machine a build may already be running when its check is created.
         const firstStates = sim.checkRuns("acme", "widget", s.shaA).map((c) => c.history[0]?.status);
         const queued = firstStates.every((st) => st === "queued") ? "queued" : `created (${firstStates.join(", ")})`;
-        return { line: `PR #1 opened by @contributor (head ${A}): 6 checks ${queued} — ${by("rpm-build")} rpm-build, ${by("testing-farm")} testing-farm, ${by("koji-build")} koji-build` };
+        return {
+          line: `PR #1 opened by @contributor (head ${A}): 6 checks ${queued} — ${by("rpm-build")} rpm-build, ${by("testing-farm")} testing-farm, ${by("koji-build")} koji-build`,
+        };
       },
     },
     {
       title: "builds",
       async run() {
         await Promise.all(held.build);
-        await s.waitForChecks(s.shaA, { [RPM_RAWHIDE]: "success", [KOJI_RAWHIDE]: "success", [KOJI_44]: "success", [RPM_44]: "in_progress" }, "three builds done, one still building");
+        await s.waitForChecks(
+          s.shaA,
+          { [RPM_RAWHIDE]: "success", [KOJI_RAWHIDE]: "success", [KOJI_44]: "success", [RPM_44]: "in_progress" },
+          "three builds done, one still building",
+        );
         return { line: `builds: ${RPM_RAWHIDE}, ${KOJI_RAWHIDE}, ${KOJI_44} succeeded; ${RPM_44} still building (held in Copr)` };
       },
     },
@@ -460,12 +545,27 @@ function steps(s: Scenario): Step[] {
         const report = await s.nextCancelReport("cancel.supersede", seen);
         const codes = report.results.map((r) => `${r.check}=${r.code}`).sort();
         const want = [`${RPM_44}=0`, `${TF_RAWHIDE}=0`, `${TF_44}=0`].sort();
-        expect(report.overall === "all" && JSON.stringify(codes) === JSON.stringify(want), `overall "all", ${want.join(", ")}`, () => `${report.overall}, ${codes.join(", ")}`);
+        expect(
+          report.overall === "all" && JSON.stringify(codes) === JSON.stringify(want),
+          `overall "all", ${want.join(", ")}`,
+          () => `${report.overall}, ${codes.join(", ")}`,
+        );
         const reason = `Cancelled: superseded by ${B}`;
-        await s.waitForChecks(s.shaA, { [RPM_44]: "cancelled", [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled" }, "the superseded jobs' checks cancelled");
+        await s.waitForChecks(
+          s.shaA,
+          { [RPM_44]: "cancelled", [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled" },
+          "the superseded jobs' checks cancelled",
+        );
         const titles = [RPM_44, TF_RAWHIDE, TF_44].map((n) => s.run(s.shaA, n).output.title);
-        expect(titles.every((t) => t === reason), `cancelled checks titled "${reason}"`, () => JSON.stringify(titles));
-        return { line: `push ${B} to PR #1 (before ${A}): ${report.results.length} unfinished jobs of ${A} cancelled — checks "cancelled", "${reason}"`, details: indent(renderReport(report)) };
+        expect(
+          titles.every((t) => t === reason),
+          `cancelled checks titled "${reason}"`,
+          () => JSON.stringify(titles),
+        );
+        return {
+          line: `push ${B} to PR #1 (before ${A}): ${report.results.length} unfinished jobs of ${A} cancelled — checks "cancelled", "${reason}"`,
+          details: indent(renderReport(report)),
+        };
       },
     },
     {
@@ -474,7 +574,14 @@ function steps(s: Scenario): Step[] {
         await Promise.all(held.newHead);
         await s.waitForChecks(
           s.shaB,
-          { [RPM_RAWHIDE]: "success", [RPM_44]: "success", [KOJI_RAWHIDE]: "success", [KOJI_44]: "in_progress", [TF_RAWHIDE]: "in_progress", [TF_44]: "in_progress" },
+          {
+            [RPM_RAWHIDE]: "success",
+            [RPM_44]: "success",
+            [KOJI_RAWHIDE]: "success",
+            [KOJI_44]: "in_progress",
+            [TF_RAWHIDE]: "in_progress",
+            [TF_44]: "in_progress",
+          },
           "builds done, both tests and koji-build:f44 running",
         );
         return { line: `head ${B}: 3 builds succeeded; ${TF_RAWHIDE}, ${TF_44} and ${KOJI_44} running (held)` };
@@ -487,7 +594,11 @@ function steps(s: Scenario): Step[] {
         const before = s.appComments().length;
         const payload = s.prComment("/packit cancel", "contributor");
         await s.send("issue_comment", payload);
-        const reply = await s.until("a reply comment with the cancel report", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
+        const reply = await s.until(
+          "a reply comment with the cancel report",
+          () => s.appComments()[before],
+          () => JSON.stringify(s.appComments()),
+        );
         expect(reply.startsWith("**Cancel: partial**"), 'a "partial" cancel report', () => reply.split("\n")[0]!);
         const report = (await s.cancelReports("cancel.comment")).at(-1);
         const codes = report?.results.map((r) => `${r.check}=${r.code}`).sort() ?? [];
@@ -495,8 +606,15 @@ function steps(s: Scenario): Step[] {
         expect(JSON.stringify(codes) === JSON.stringify(want), want.join(", "), () => codes.join(", "));
         const eyes = sim.reactions("acme", "widget", payload.comment.id).some((r) => r.content === "eyes");
         expect(eyes, "an 👀 reaction on the command", () => "no reaction");
-        await s.waitForChecks(s.shaB, { [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled", [KOJI_44]: "in_progress" }, "the tests cancelled, Koji still running");
-        return { line: `/packit cancel by @contributor (PR author): tests cancelled, Koji refused to cancel ${KOJI_44} (code 3); reply:`, details: indent(reply) };
+        await s.waitForChecks(
+          s.shaB,
+          { [TF_RAWHIDE]: "cancelled", [TF_44]: "cancelled", [KOJI_44]: "in_progress" },
+          "the tests cancelled, Koji still running",
+        );
+        return {
+          line: `/packit cancel by @contributor (PR author): tests cancelled, Koji refused to cancel ${KOJI_44} (code 3); reply:`,
+          details: indent(reply),
+        };
       },
     },
     {
@@ -505,7 +623,11 @@ function steps(s: Scenario): Step[] {
         const before = s.appComments().length;
         const cancels = await s.taskCount("cancel-jobs");
         await s.send("issue_comment", s.prComment("/packit cancel", "stranger"));
-        const reply = await s.until("a refusal reply", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
+        const reply = await s.until(
+          "a refusal reply",
+          () => s.appComments()[before],
+          () => JSON.stringify(s.appComments()),
+        );
         expect(reply.startsWith("Sorry @stranger"), "a reply refusing @stranger", () => reply);
         const cancelsAfter = await s.taskCount("cancel-jobs");
         expect(cancelsAfter === cancels, "no cancel queued", () => `${cancelsAfter - cancels} cancel task(s) queued`);
@@ -528,11 +650,18 @@ function steps(s: Scenario): Step[] {
         const kept = s.env.sim.checkRuns("acme", "widget", s.shaB).find((c) => c.id === old.id)!;
         const linked = fresh.output.summary?.includes(`(${old.details_url})`) ?? false;
         expect(
-          fresh.id !== old.id && kept.status === "completed" && kept.conclusion === old.conclusion && linked && fakes.testingFarm.submissions === before + 1,
+          fresh.id !== old.id &&
+            kept.status === "completed" &&
+            kept.conclusion === old.conclusion &&
+            linked &&
+            fakes.testingFarm.submissions === before + 1,
           "a new check run linking the old one, which keeps its result; one new Testing Farm request",
-          () => `new run ${fresh.id !== old.id}, old ${kept.status}/${kept.conclusion}, linked ${linked}; ${fakes.testingFarm.submissions - before} new request(s)`,
+          () =>
+            `new run ${fresh.id !== old.id}, old ${kept.status}/${kept.conclusion}, linked ${linked}; ${fakes.testingFarm.submissions - before} new request(s)`,
         );
-        return { line: `Re-run button on ${TF_RAWHIDE} by @maintainer: a new check run (the old one stays ${old.conclusion}), new Testing Farm request` };
+        return {
+          line: `Re-run button on ${TF_RAWHIDE} by @maintainer: a new check run (the old one stays ${old.conclusion}), new Testing Farm request`,
+        };
       },
     },
     {
@@ -551,7 +680,12 @@ function steps(s: Scenario): Step[] {
     {
       title: "GitHub's Re-run",
       async run() {
-        const payload = checkRunEvent("rerequested", { repo: s.widget, checkRun: s.run(s.shaB, TF_RAWHIDE), sender: "maintainer", pullRequests: [{ number: 1, headRef: "fix-build" }] });
+        const payload = checkRunEvent("rerequested", {
+          repo: s.widget,
+          checkRun: s.run(s.shaB, TF_RAWHIDE),
+          sender: "maintainer",
+          pullRequests: [{ number: 1, headRef: "fix-build" }],
+        });
         await s.send("check_run", payload);
         await s.waitForChecks(s.shaB, { [TF_RAWHIDE]: "success", [KOJI_44]: "success" }, "the test re-run to success, Koji done");
         return { line: `GitHub's "Re-run" (check_run.rerequested) on it: ran again → success; ${KOJI_44} finished → success` };
@@ -577,9 +711,20 @@ function steps(s: Scenario): Step[] {
         const builds = fakes.copr.submissions;
         await s.send("issue_comment", s.prComment("/packit test --identifier smoke", "maintainer"));
         await s.waitForChecks(s.shaB, { [TF_SMOKE]: "success" }, "the manual test run to success");
-        const reply = await s.until("a reply naming the started job", () => s.appComments()[before], () => JSON.stringify(s.appComments()));
-        expect(fakes.copr.submissions === builds, "the build that had succeeded reused, no new Copr build", () => `${fakes.copr.submissions - builds} new build(s)`);
-        return { line: `/packit test --identifier smoke by @maintainer: ${TF_SMOKE} (manual_trigger) ran on the build that had succeeded → success; reply:`, details: indent(reply) };
+        const reply = await s.until(
+          "a reply naming the started job",
+          () => s.appComments()[before],
+          () => JSON.stringify(s.appComments()),
+        );
+        expect(
+          fakes.copr.submissions === builds,
+          "the build that had succeeded reused, no new Copr build",
+          () => `${fakes.copr.submissions - builds} new build(s)`,
+        );
+        return {
+          line: `/packit test --identifier smoke by @maintainer: ${TF_SMOKE} (manual_trigger) ran on the build that had succeeded → success; reply:`,
+          details: indent(reply),
+        };
       },
     },
     {
@@ -588,14 +733,24 @@ function steps(s: Scenario): Step[] {
         await s.idle();
         const from = sim.requests.length;
         const id = randomUUID();
-        const payload = pushEvent({ repo: s.legacy, ref: "main", before: randomSha(), after: randomSha(), commits: [{ id: randomSha(), modified: ["README.md"] }] });
+        const payload = pushEvent({
+          repo: s.legacy,
+          ref: "main",
+          before: randomSha(),
+          after: randomSha(),
+          commits: [{ id: randomSha(), modified: ["README.md"] }],
+        });
         const res = await env.send("push", payload, id);
         const outcome = await s.outcomeOf(id);
         const made = sim.requests.slice(from);
         const graphql = made.filter((r) => r.group === "graphql").length;
         expect(res.status === 200 && outcome === "ignored", "push ignored", () => `${res.status}, outcome ${outcome}`);
-        expect(graphql === 1 && made.length <= 2, "one GraphQL lookup (and at most a token exchange)", () => made.map((r) => `${r.method} ${r.path}`).join(", "));
-        return { line: `push to dormant-org/legacy (no .packit.yaml): ignored; ${made.length} GitHub requests (${made.map((r) => `${r.method} ${r.path}`).join(", ")}) — absence cached` };
+        expect(graphql === 1 && made.length <= 2, "one GraphQL lookup (and at most a token exchange)", () =>
+          made.map((r) => `${r.method} ${r.path}`).join(", "),
+        );
+        return {
+          line: `push to dormant-org/legacy (no .packit.yaml): ignored; ${made.length} GitHub requests (${made.map((r) => `${r.method} ${r.path}`).join(", ")}) — absence cached`,
+        };
       },
     },
     {
@@ -603,12 +758,26 @@ function steps(s: Scenario): Step[] {
       async run() {
         const from = sim.requests.length;
         const id = randomUUID();
-        const payload = pushEvent({ repo: s.legacy, ref: "main", before: randomSha(), after: randomSha(), commits: [{ id: randomSha(), modified: ["src/main.c"] }] });
+        const payload = pushEvent({
+          repo: s.legacy,
+          ref: "main",
+          before: randomSha(),
+          after: randomSha(),
+          commits: [{ id: randomSha(), modified: ["src/main.c"] }],
+        });
         const res = await env.send("push", payload, id);
         const outcome = await s.outcomeOf(id);
         const made = sim.requests.length - from;
         expect(res.status === 200 && outcome === "ignored", "push ignored", () => `${res.status}, outcome ${outcome}`);
-        expect(made === 0, "0 GitHub API requests", () => `${made}: ${sim.requests.slice(from).map((r) => `${r.method} ${r.path}`).join(", ")}`);
+        expect(
+          made === 0,
+          "0 GitHub API requests",
+          () =>
+            `${made}: ${sim.requests
+              .slice(from)
+              .map((r) => `${r.method} ${r.path}`)
+              .join(", ")}`,
+        );
         return { line: "another push to dormant-org/legacy (touches no config file): ignored from the cache — 0 GitHub API requests" };
       },
     },
@@ -619,8 +788,15 @@ function steps(s: Scenario): Step[] {
         const res = await runSweep(env.deps);
         const dormant = describeSweep(res, "dormant-org");
         const acme = describeSweep(res, "acme");
-        expect(dormant.startsWith("reported") && acme.startsWith("kept"), "dormant-org reported, acme kept", () => `dormant-org ${dormant}, acme ${acme}`);
-        const suspended = sim.installations().filter((i) => i.suspended_at).map((i) => i.account.login);
+        expect(
+          dormant.startsWith("reported") && acme.startsWith("kept"),
+          "dormant-org reported, acme kept",
+          () => `dormant-org ${dormant}, acme ${acme}`,
+        );
+        const suspended = sim
+          .installations()
+          .filter((i) => i.suspended_at)
+          .map((i) => i.account.login);
         expect(suspended.length === 0, "nothing suspended on GitHub", () => `suspended: ${suspended.join(", ")}`);
         return { line: `maintenance sweep (report): dormant-org ${dormant}; acme ${acme}` };
       },
@@ -633,7 +809,11 @@ function steps(s: Scenario): Step[] {
         const dormant = describeSweep(res, "dormant-org");
         const acme = describeSweep(res, "acme");
         const onGitHub = (id: number) => Boolean(sim.installations().find((i) => i.id === id)?.suspended_at);
-        expect(dormant.startsWith("suspended") && onGitHub(200), "dormant-org suspended on GitHub", () => `${dormant}; suspended on GitHub: ${onGitHub(200)}`);
+        expect(
+          dormant.startsWith("suspended") && onGitHub(200),
+          "dormant-org suspended on GitHub",
+          () => `${dormant}; suspended on GitHub: ${onGitHub(200)}`,
+        );
         expect(acme.startsWith("kept") && !onGitHub(100), "acme kept", () => `${acme}; suspended on GitHub: ${onGitHub(100)}`);
         return { line: `maintenance sweep (suspend): dormant-org ${dormant}, suspended on GitHub; acme ${acme}` };
       },
@@ -642,12 +822,23 @@ function steps(s: Scenario): Step[] {
       title: "push to main of acme/gadget",
       async run() {
         const builds = fakes.copr.submissions;
-        await s.send("push", pushEvent({ repo: s.gadget, ref: "main", before: randomSha(), after: s.shaMain, commits: [{ id: s.shaMain, modified: ["src/gadget.c"] }] }));
+        await s.send(
+          "push",
+          pushEvent({
+            repo: s.gadget,
+            ref: "main",
+            before: randomSha(),
+            after: s.shaMain,
+            commits: [{ id: s.shaMain, modified: ["src/gadget.c"] }],
+          }),
+        );
         const checks = await s.waitForChecks(s.shaMain, { [RPM_MAIN_RAWHIDE]: "success" }, "the branch build run to success", "gadget");
         expect(Object.keys(checks).length === 1, `only ${RPM_MAIN_RAWHIDE} on the pushed commit`, () => JSON.stringify(checks));
         const build = coprBuildOf(s.shaMain);
         expect(fakes.copr.submissions === builds + 1, "one new Copr build", () => `${fakes.copr.submissions - builds} new build(s)`);
-        return { line: `push ${M} to main of acme/gadget: ${RPM_MAIN_RAWHIDE} → success (Copr build ${build.id} in ${build.ownername}/${build.projectname}: the base for scans of PRs into main)` };
+        return {
+          line: `push ${M} to main of acme/gadget: ${RPM_MAIN_RAWHIDE} → success (Copr build ${build.id} in ${build.ownername}/${build.projectname}: the base for scans of PRs into main)`,
+        };
       },
     },
     {
@@ -656,9 +847,20 @@ function steps(s: Scenario): Step[] {
         const builds = fakes.copr.submissions;
         const scans = fakes.openscanhub.submissions;
         await s.send("pull_request", s.pullRequest("opened", s.shaC, undefined, "gadget"));
-        const checks = await s.waitForChecks(s.shaC, { [RPM_RAWHIDE]: "success", [OSH_RAWHIDE]: "success" }, "the PR build, then its scan, run to success", "gadget");
-        expect(!(VM_RAWHIDE in checks), `no ${VM_RAWHIDE} check before it is asked for (Packit builds images on request only)`, () => JSON.stringify(checks));
-        expect(fakes.copr.submissions === builds + 1 && fakes.openscanhub.submissions === scans + 1, "one new Copr build and one OpenScanHub task", () => `${fakes.copr.submissions - builds} build(s), ${fakes.openscanhub.submissions - scans} task(s)`);
+        const checks = await s.waitForChecks(
+          s.shaC,
+          { [RPM_RAWHIDE]: "success", [OSH_RAWHIDE]: "success" },
+          "the PR build, then its scan, run to success",
+          "gadget",
+        );
+        expect(!(VM_RAWHIDE in checks), `no ${VM_RAWHIDE} check before it is asked for (Packit builds images on request only)`, () =>
+          JSON.stringify(checks),
+        );
+        expect(
+          fakes.copr.submissions === builds + 1 && fakes.openscanhub.submissions === scans + 1,
+          "one new Copr build and one OpenScanHub task",
+          () => `${fakes.copr.submissions - builds} build(s), ${fakes.openscanhub.submissions - scans} task(s)`,
+        );
         // The task the hub holds: the PR build's SRPM against main's, both uploaded byte for byte as Copr served them.
         const pr = coprBuildOf(s.shaC);
         const base = coprBuildOf(s.shaMain);
@@ -668,7 +870,11 @@ function steps(s: Scenario): Step[] {
         const baseName = Array.isArray(baseArgs) ? baseArgs[2] : undefined;
         const comment = `acme/gadget@${s.shaC.slice(0, 12)} (PR #1)`;
         expect(
-          task?.method === "VersionDiffBuild" && task.label === srpmName(pr.id) && baseName === srpmName(base.id) && task.args.mock_config === GADGET_CHROOT && task.comment.includes(comment),
+          task?.method === "VersionDiffBuild" &&
+            task.label === srpmName(pr.id) &&
+            baseName === srpmName(base.id) &&
+            task.args.mock_config === GADGET_CHROOT &&
+            task.comment.includes(comment),
           `task ${taskId}: a VersionDiffBuild of ${srpmName(pr.id)} against ${srpmName(base.id)} in ${GADGET_CHROOT}, commented "${comment}"`,
           () => JSON.stringify(task ?? null),
         );
@@ -691,27 +897,51 @@ function steps(s: Scenario): Step[] {
         const builds = fakes.copr.submissions;
         const composes = fakes.imageBuilder.composes().length;
         await s.send("issue_comment", s.prComment("/packit vm-image-build", "maintainer", "gadget"));
-        const reply = await s.until("a reply naming the started job", () => s.appComments("gadget")[before], () => JSON.stringify(s.appComments("gadget")));
+        const reply = await s.until(
+          "a reply naming the started job",
+          () => s.appComments("gadget")[before],
+          () => JSON.stringify(s.appComments("gadget")),
+        );
         const started = `Started 1 job at ${C}: \`${VM_RAWHIDE}\`.`;
         // The reply ends with the hidden marker a retried command task finds it by.
-        expect(reply.replace(/\n\n<!-- packit-probot reply to [^>]* -->$/, "") === started, JSON.stringify(started), () => JSON.stringify(reply));
+        expect(reply.replace(/\n\n<!-- packit-probot reply to [^>]* -->$/, "") === started, JSON.stringify(started), () =>
+          JSON.stringify(reply),
+        );
         await s.waitForChecks(s.shaC, { [VM_RAWHIDE]: "success" }, "the VM image build run to success", "gadget");
         const all = fakes.imageBuilder.composes();
         expect(all.length === composes + 1, "one compose at Image Builder", () => `${all.length - composes} compose(s)`);
-        expect(fakes.copr.submissions === builds, "the PR's Copr build reused, no new build", () => `${fakes.copr.submissions - builds} new build(s)`);
+        expect(
+          fakes.copr.submissions === builds,
+          "the PR's Copr build reused, no new build",
+          () => `${fakes.copr.submissions - builds} new build(s)`,
+        );
         const compose = all.at(-1)!;
-        const body = compose.body as { customizations?: { payload_repositories?: { baseurl?: string }[] }; image_requests?: { upload_request?: { options?: { share_with_accounts?: string[] } } }[] };
+        const body = compose.body as {
+          customizations?: { payload_repositories?: { baseurl?: string }[] };
+          image_requests?: { upload_request?: { options?: { share_with_accounts?: string[] } } }[];
+        };
         // The image installs the PR's RPMs: the payload repository is the PR build's Copr repository for the chroot.
         const pr = coprBuildOf(s.shaC);
         const repoPath = `/results/${pr.ownername}/${pr.projectname}/${GADGET_CHROOT}/`;
         const repos = (body.customizations?.payload_repositories ?? []).map((r) => r.baseurl);
-        expect(JSON.stringify(repos) === JSON.stringify([`${fakes.copr.url}${repoPath}`]), `the compose's one payload repository ${fakes.copr.url}${repoPath}`, () => JSON.stringify(repos));
+        expect(
+          JSON.stringify(repos) === JSON.stringify([`${fakes.copr.url}${repoPath}`]),
+          `the compose's one payload repository ${fakes.copr.url}${repoPath}`,
+          () => JSON.stringify(repos),
+        );
         const shared = body.image_requests?.[0]?.upload_request?.options?.share_with_accounts ?? [];
         const what = `${compose.distribution} ${compose.image_type} ${compose.architecture} ${compose.status}`;
-        expect(what === "fedora-42 aws x86_64 success" && shared.includes(AWS_ACCOUNT), `a fedora-42 aws x86_64 image, success, shared with ${AWS_ACCOUNT}`, () => `${what}, shared with ${JSON.stringify(shared)}`);
+        expect(
+          what === "fedora-42 aws x86_64 success" && shared.includes(AWS_ACCOUNT),
+          `a fedora-42 aws x86_64 image, success, shared with ${AWS_ACCOUNT}`,
+          () => `${what}, shared with ${JSON.stringify(shared)}`,
+        );
         return {
           line: `/packit vm-image-build by @maintainer: ${VM_RAWHIDE} → success, from the PR's Copr build ${pr.id}; reply:`,
-          details: [...indent(reply), `      Image Builder compose ${compose.id}: ${compose.distribution} ${compose.image_type} ${compose.architecture} image shared with ${AWS_ACCOUNT}, payload repository <copr>${repoPath}`],
+          details: [
+            ...indent(reply),
+            `      Image Builder compose ${compose.id}: ${compose.distribution} ${compose.image_type} ${compose.architecture} image shared with ${AWS_ACCOUNT}, payload repository <copr>${repoPath}`,
+          ],
         };
       },
     },
@@ -721,11 +951,12 @@ function steps(s: Scenario): Step[] {
 async function summarise(env: Environment, steps: number, failure: DemoSummary["failure"], elapsedMs: number): Promise<DemoSummary> {
   const checks: Record<string, number> = {};
   for (const c of [...env.sim.checkRuns("acme", "widget"), ...env.sim.checkRuns("acme", "gadget")]) {
-    const key = c.status === "completed" ? c.conclusion ?? "completed" : c.status;
+    const key = c.status === "completed" ? (c.conclusion ?? "completed") : c.status;
     checks[key] = (checks[key] ?? 0) + 1;
   }
   const cancellations = { "0": 0, "1": 0, "2": 0, "3": 0 };
-  for (const r of await new AuditLog(env.deps.db).list({ actionPrefix: "cancel.", limit: 100_000 })) for (const res of (r.detail as CancelReport).results) cancellations[`${res.code}`]++;
+  for (const r of await new AuditLog(env.deps.db).list({ actionPrefix: "cancel.", limit: 100_000 }))
+    for (const res of (r.detail as CancelReport).results) cancellations[`${res.code}`]++;
   const { copr, testingFarm, koji, imageBuilder, openscanhub } = env.fakes;
   return {
     name: "demo",
@@ -734,14 +965,23 @@ async function summarise(env: Environment, steps: number, failure: DemoSummary["
     checks,
     github_requests: env.sim.requests.length,
     cancellations,
-    submissions: { copr: copr.submissions, "testing-farm": testingFarm.submissions, koji: koji.submissions, "image-builder": imageBuilder.submissions, openscanhub: openscanhub.submissions },
+    submissions: {
+      copr: copr.submissions,
+      "testing-farm": testingFarm.submissions,
+      koji: koji.submissions,
+      "image-builder": imageBuilder.submissions,
+      openscanhub: openscanhub.submissions,
+    },
     elapsed_ms: elapsedMs,
     ...(failure ? { failure } : {}),
   };
 }
 
 function summaryLines(sum: DemoSummary, total: number): string[] {
-  const list = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(", ");
+  const list = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ");
   const codes = Object.entries(sum.cancellations).map(([code, n]) => `${code} ${CANCEL_CODES[Number(code) as CancelCode]} ×${n}`);
   return [
     "",
@@ -806,7 +1046,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invokedDirectly) {
-  const serveUntil = process.argv.includes("--serve") ? new Promise((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve)) : undefined;
+  const serveUntil = process.argv.includes("--serve")
+    ? new Promise((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve))
+    : undefined;
   runDemo({ json: process.argv.includes("--json"), postgresUrl: process.env.DATABASE_URL, ...(serveUntil ? { serveUntil } : {}) }).then(
     (s) => {
       process.exitCode = s.ok ? 0 : 1;

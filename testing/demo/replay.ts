@@ -105,7 +105,9 @@ export function octokitExamplesDir(): string {
  */
 export function readDeliveries(dir: string): Recorded[] {
   if (existsSync(join(dir, OCTOKIT_EXAMPLES))) return readOctokitExamples(join(dir, OCTOKIT_EXAMPLES));
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
   return files.map((file): Recorded => {
     let json: unknown;
     try {
@@ -125,7 +127,9 @@ function readOctokitExamples(file: string): Recorded[] {
   if (!Array.isArray(index)) return [{ file, problem: "not a list of webhook events" }];
   return index.flatMap((entry: Payload) =>
     (Array.isArray(entry.examples) ? entry.examples : []).map((payload: unknown, i: number): Recorded =>
-      isObject(payload) ? { file: `${entry.name}[${i}]`, event: String(entry.name), payload } : { file: `${entry.name}[${i}]`, problem: "example is not an object" },
+      isObject(payload)
+        ? { file: `${entry.name}[${i}]`, event: String(entry.name), payload }
+        : { file: `${entry.name}[${i}]`, problem: "example is not an object" },
     ),
   );
 }
@@ -146,7 +150,10 @@ function prepareSimulator(sim: GitHubSim, deliveries: { event: string; payload: 
       const createdAt = p.installation.created_at;
       sim.addInstallation({
         id: installationId,
-        account: { login: typeof account?.login === "string" ? account.login : `installation-${installationId}`, type: account?.type === "User" ? "User" : "Organization" },
+        account: {
+          login: typeof account?.login === "string" ? account.login : `installation-${installationId}`,
+          type: account?.type === "User" ? "User" : "Organization",
+        },
         ...(typeof createdAt === "string" ? { createdAt } : {}),
       });
       installations.add(installationId);
@@ -172,9 +179,17 @@ function prepareSimulator(sim: GitHubSim, deliveries: { event: string; payload: 
     const named = repos.get(String(d.payload.repository?.full_name).toLowerCase());
     if (named) learn(named, factsOf(d.payload));
     const { comment, issue, repository } = d.payload;
-    if (d.event === "issue_comment" && isObject(comment) && typeof issue?.number === "number" && repos.has(String(repository?.full_name).toLowerCase())) {
+    if (
+      d.event === "issue_comment" &&
+      isObject(comment) &&
+      typeof issue?.number === "number" &&
+      repos.has(String(repository?.full_name).toLowerCase())
+    ) {
       const repo = repos.get(repository.full_name.toLowerCase())!;
-      const created = sim.addComment(repo.owner.login, repo.name, issue.number, { body: String(comment.body ?? ""), author: String(comment.user?.login ?? "ghost") });
+      const created = sim.addComment(repo.owner.login, repo.name, issue.number, {
+        body: String(comment.body ?? ""),
+        author: String(comment.user?.login ?? "ghost"),
+      });
       comment.id = created.id;
       comment.node_id = created.node_id;
     }
@@ -196,10 +211,21 @@ function factsOf(p: Payload): Facts {
   const release = p.release;
   return {
     users: [...users],
-    commits: [pr?.head?.sha, pr?.base?.sha, p.before, p.after, p.head_commit?.id, ...listed(p.commits).map((c) => c.id), p.check_run?.head_sha, p.check_suite?.head_sha],
+    commits: [
+      pr?.head?.sha,
+      pr?.base?.sha,
+      p.before,
+      p.after,
+      p.head_commit?.id,
+      ...listed(p.commits).map((c) => c.id),
+      p.check_run?.head_sha,
+      p.check_suite?.head_sha,
+    ],
     issues: [p.issue?.number].filter((n): n is number => typeof n === "number" && !p.issue?.pull_request),
     pulls: [pr?.number, p.issue?.pull_request ? p.issue.number : undefined].filter((n): n is number => typeof n === "number"),
-    ...(typeof release?.tag_name === "string" && typeof release.target_commitish === "string" ? { tags: { [release.tag_name]: release.target_commitish } } : {}),
+    ...(typeof release?.tag_name === "string" && typeof release.target_commitish === "string"
+      ? { tags: { [release.tag_name]: release.target_commitish } }
+      : {}),
   };
 }
 
@@ -247,7 +273,17 @@ async function settle(env: Environment): Promise<boolean> {
 type Verdict = Pick<DeliveryResult, "outcome" | "detail" | "unhandled">;
 
 async function replayOne(env: Environment, d: Recorded, logLines: Payload[]): Promise<DeliveryResult> {
-  if ("problem" in d) return { file: d.file, event: "?", status: null, outcome: "error", detail: d.problem, github_requests: 0, while_answering: 0, unhandled: false };
+  if ("problem" in d)
+    return {
+      file: d.file,
+      event: "?",
+      status: null,
+      outcome: "error",
+      detail: d.problem,
+      github_requests: 0,
+      while_answering: 0,
+      unhandled: false,
+    };
   const event = typeof d.payload.action === "string" ? `${d.event}.${d.payload.action}` : d.event;
   const id = randomUUID();
   const from = env.sim.requests.length;
@@ -255,17 +291,46 @@ async function replayOne(env: Environment, d: Recorded, logLines: Payload[]): Pr
   try {
     answer = await env.send(d.event, d.payload, id);
   } catch (err) {
-    return { file: d.file, event, status: null, outcome: "error", detail: `no answer from the app: ${(err as Error).message}`, github_requests: 0, while_answering: 0, unhandled: true };
+    return {
+      file: d.file,
+      event,
+      status: null,
+      outcome: "error",
+      detail: `no answer from the app: ${(err as Error).message}`,
+      github_requests: 0,
+      while_answering: 0,
+      unhandled: true,
+    };
   }
   const whileAnswering = env.sim.requests.length - from;
   const settled = await settle(env);
-  const verdict = await judge(env, id, event, answer, logLines.filter((l) => l.delivery === id));
+  const verdict = await judge(
+    env,
+    id,
+    event,
+    answer,
+    logLines.filter((l) => l.delivery === id),
+  );
   const detail = settled ? verdict.detail : `${verdict.detail ?? ""} (app still busy after ${SETTLE_MS / 1000} s)`.trim();
-  return { file: d.file, event, status: answer.status, ...verdict, detail, github_requests: env.sim.requests.length - from, while_answering: whileAnswering };
+  return {
+    file: d.file,
+    event,
+    status: answer.status,
+    ...verdict,
+    detail,
+    github_requests: env.sim.requests.length - from,
+    while_answering: whileAnswering,
+  };
 }
 
 /** What the app made of a delivery: its row in the deliveries table, its HTTP answer and its log lines. */
-async function judge(env: Environment, id: string, event: string, answer: { status: number; body: string }, logLines: Payload[]): Promise<Verdict> {
+async function judge(
+  env: Environment,
+  id: string,
+  event: string,
+  answer: { status: number; body: string },
+  logLines: Payload[],
+): Promise<Verdict> {
   const row = { outcome: await new DeliveryLog(env.deps.db).outcome(id) };
   const serverError = answer.status >= 500;
   switch (row?.outcome) {
@@ -281,13 +346,15 @@ async function judge(env: Environment, id: string, event: string, answer: { stat
   // No handler claimed it: an event (or action) the app does not subscribe to.
   if (answer.status < 300) return { outcome: "ignored", detail: `no handler for ${event}`, unhandled: false };
   // Refused before anything was recorded (a malformed payload): the sender's mistake, nothing done.
-  if (answer.status >= 400 && answer.status < 500) return { outcome: "ignored", detail: answer.body.trim().slice(0, 300), unhandled: false };
+  if (answer.status >= 400 && answer.status < 500)
+    return { outcome: "ignored", detail: answer.body.trim().slice(0, 300), unhandled: false };
   return { outcome: "error", detail: `HTTP ${answer.status}: ${answer.body.trim().slice(0, 200)}`, unhandled: serverError };
 }
 
 function describe(r: DeliveryResult, width: number): string {
   const what = r.outcome === "handled" ? "handled" : `${r.outcome}: ${r.detail}`;
-  const cost = r.status === null ? "not sent" : `HTTP ${r.status}; ${r.github_requests} GitHub API call(s), ${r.while_answering} before answering`;
+  const cost =
+    r.status === null ? "not sent" : `HTTP ${r.status}; ${r.github_requests} GitHub API call(s), ${r.while_answering} before answering`;
   return `${r.file.padEnd(width)}  ${r.event.padEnd(28)} → ${what}  (${cost})${r.unhandled ? "  ✘ unhandled" : ""}`;
 }
 
@@ -299,7 +366,11 @@ export async function runReplay(dir: string, opts: ReplayOptions = {}): Promise<
   const env = await startEnvironment({ log: await createLogger({ level: "debug", destination }), postgresUrl: opts.postgresUrl });
   const results: DeliveryResult[] = [];
   try {
-    prepareSimulator(env.sim, recorded.filter((d): d is Extract<Recorded, { payload: Payload }> => "payload" in d), opts.config ?? DEFAULT_REPLAY_CONFIG);
+    prepareSimulator(
+      env.sim,
+      recorded.filter((d): d is Extract<Recorded, { payload: Payload }> => "payload" in d),
+      opts.config ?? DEFAULT_REPLAY_CONFIG,
+    );
     const width = Math.max(0, ...recorded.map((d) => d.file.length));
     for (const d of recorded) {
       const r = await replayOne(env, d, lines);

@@ -15,16 +15,7 @@ import { createHash } from "node:crypto";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
 export type CoprBuildState =
-  | "pending"
-  | "starting"
-  | "importing"
-  | "running"
-  | "waiting"
-  | "succeeded"
-  | "failed"
-  | "canceled"
-  | "skipped"
-  | "forked";
+  "pending" | "starting" | "importing" | "running" | "waiting" | "succeeded" | "failed" | "canceled" | "skipped" | "forked";
 
 /** What a create call asked for, as `setOutcome` matchers see it. */
 export interface CoprSubmission {
@@ -104,16 +95,24 @@ export interface FakeCopr extends FakeServer {
 }
 
 /** The app's account on the fake (its login is a generated string, as in Copr). */
-export const FAKE_COPR_ACCOUNT: CoprAccount = { login: "wbqhzmnrjtkdlxvyafpc", username: "packit", token: "fake-copr-api-token-0123456789" };
+export const FAKE_COPR_ACCOUNT: CoprAccount = {
+  login: "wbqhzmnrjtkdlxvyafpc",
+  username: "packit",
+  token: "fake-copr-api-token-0123456789",
+};
 
 /** Copr's active chroots as of late 2026 (Fedora 44, 45 and Rawhide; EPEL 8–10; CentOS Stream 9, 10; …). */
 export const FAKE_COPR_MOCK_CHROOTS: Readonly<Record<string, string>> = Object.fromEntries(
   [
-    ...["fedora-44", "fedora-45", "fedora-rawhide", "fedora-eln"].flatMap((d) => ["x86_64", "aarch64", "ppc64le", "s390x", "i386"].map((a) => `${d}-${a}`)),
+    ...["fedora-44", "fedora-45", "fedora-rawhide", "fedora-eln"].flatMap((d) =>
+      ["x86_64", "aarch64", "ppc64le", "s390x", "i386"].map((a) => `${d}-${a}`),
+    ),
     ...["epel-8", "epel-9", "epel-10", "rhel+epel-10", "centos-stream-9", "centos-stream-10", "centos-stream+epel-next-9"].flatMap((d) =>
       ["x86_64", "aarch64", "ppc64le", "s390x"].map((a) => `${d}-${a}`),
     ),
-    ...["rhel-8", "rhel-9", "rhel-10", "opensuse-tumbleweed", "opensuse-leap-16.0", "mageia-9", "mageia-cauldron"].flatMap((d) => ["x86_64", "aarch64"].map((a) => `${d}-${a}`)),
+    ...["rhel-8", "rhel-9", "rhel-10", "opensuse-tumbleweed", "opensuse-leap-16.0", "mageia-9", "mageia-cauldron"].flatMap((d) =>
+      ["x86_64", "aarch64"].map((a) => `${d}-${a}`),
+    ),
   ].map((chroot) => [chroot, ""]),
 );
 
@@ -192,7 +191,9 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       projectname: b.projectname,
       // As Copr: the project's repository root, no trailing slash.
       repo_url: `${base}/results/${b.ownername}/${b.projectname}`,
-      source_package: hasSrpm(state) ? { name: "package", version: "1.0-1", url: `${base}${srpmPath(b)}` } : { name: null, version: null, url: null },
+      source_package: hasSrpm(state)
+        ? { name: "package", version: "1.0-1", url: `${base}${srpmPath(b)}` }
+        : { name: null, version: null, url: null },
       submitted_on: Math.floor(b.submittedAt / 1000),
       started_on: phaseStart(b, 1),
       ended_on: ended,
@@ -272,13 +273,22 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       if (!user) return loginInvalid();
       const owner = decodeURIComponent(m[1]!);
       const body = (req.json ?? {}) as Record<string, unknown>;
-      if (owner !== user) return error(403, `You were authorized as '${user}' user without permissions to access projects of user '${owner}'`);
+      if (owner !== user)
+        return error(403, `You were authorized as '${user}' user without permissions to access projects of user '${owner}'`);
       const { name, chroots } = body;
       if (typeof name !== "string" || !name) return error(400, "name: This field is required.");
       if (!PROJECT_NAME.test(name)) return error(400, "name: Name must contain only letters, digits, underscores, dashes and dots.");
       if (!isStringList(chroots) || chroots.length === 0) return error(400, "chroots: At least one chroot must be selected");
       if (projects.has(projectKey(owner, name))) return error(400, `name: You already have a project named '${name}'.`);
-      const p: ProjectRec = { id: nextProjectId++, ownername: owner, projectname: name, chroots: new Set(chroots), admins: new Set(), builders: new Set(), form: body };
+      const p: ProjectRec = {
+        id: nextProjectId++,
+        ownername: owner,
+        projectname: name,
+        chroots: new Set(chroots),
+        admins: new Set(),
+        builders: new Set(),
+        form: body,
+      };
       projects.set(projectKey(owner, name), p);
       return { status: 200, body: projectDict(p, base) };
     }
@@ -303,7 +313,11 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       const b = builds.get(Number(m[1]));
       if (!b || path !== srpmPath(b) || !hasSrpm(stateOf(b))) return { status: 404, body: "Not Found" };
       const bytes = fakeSrpm(b.id);
-      return { status: 200, body: bytes.toString("ascii"), headers: { "content-type": "application/x-rpm", "content-length": String(bytes.length) } };
+      return {
+        status: 200,
+        body: bytes.toString("ascii"),
+        headers: { "content-type": "application/x-rpm", "content-length": String(bytes.length) },
+      };
     }
 
     if (path === "/api_3/build/create/scm" && req.method === "POST") {
@@ -311,8 +325,10 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       if (!user) return loginInvalid();
       const body = (req.json ?? {}) as Record<string, unknown>;
       const { ownername, projectname, clone_url, chroots } = body;
-      if (typeof ownername !== "string" || typeof projectname !== "string") return error(400, "Bad request parameters: ownername and projectname are required");
-      if (typeof clone_url !== "string" || !clone_url) return error(400, "Bad request parameters: {'clone_url': ['This field is required.']}");
+      if (typeof ownername !== "string" || typeof projectname !== "string")
+        return error(400, "Bad request parameters: ownername and projectname are required");
+      if (typeof clone_url !== "string" || !clone_url)
+        return error(400, "Bad request parameters: {'clone_url': ['This field is required.']}");
       if (!Array.isArray(chroots) || chroots.length === 0 || !chroots.every((c) => typeof c === "string")) {
         return error(400, "Bad request parameters: {'chroots': ['At least one chroot must be selected']}");
       }
@@ -353,7 +369,10 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       let dicts = items.slice(offset).map((b) => toDict(b, base));
       if (status) dicts = dicts.filter((d) => d.state === status);
       if (limit !== undefined) dicts = dicts.slice(0, limit);
-      return { status: 200, body: { items: dicts, meta: { limit: limit ?? null, offset, order: "id", order_type: desc ? "DESC" : "ASC" } } };
+      return {
+        status: 200,
+        body: { items: dicts, meta: { limit: limit ?? null, offset, order: "id", order_type: desc ? "DESC" : "ASC" } },
+      };
     }
 
     if ((m = path.match(/^\/api_3\/build\/source-build-config\/(\d+)$/)) && req.method === "GET") {

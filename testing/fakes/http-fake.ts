@@ -68,7 +68,15 @@ export interface FakeTls {
   ca?: string | Buffer;
 }
 
-const noFaults = (): FaultControls => ({ failNext: 0, failStatus: 500, failUntil: 0, delayMs: 0, malformNext: 0, malformWhen: () => true, malformReply: { body: MALFORMED_PAGE, contentType: "text/html" } });
+const noFaults = (): FaultControls => ({
+  failNext: 0,
+  failStatus: 500,
+  failUntil: 0,
+  delayMs: 0,
+  malformNext: 0,
+  malformWhen: () => true,
+  malformReply: { body: MALFORMED_PAGE, contentType: "text/html" },
+});
 const MALFORMED_PAGE = "<html><head><title>Service update</title></head><body>Please try again later.</body></html>";
 
 /** What the TLS layer verified about the client (undefined on plain HTTP). */
@@ -82,7 +90,11 @@ function tlsPeer(req: IncomingMessage): FakeRequest["tls"] {
     authorized: socket.authorized === true,
     authorizationError: socket.authorizationError ? String(socket.authorizationError) : present ? undefined : "no certificate",
     peerCommonName: Array.isArray(cn) ? cn[0] : cn,
-    peerSubject: present ? Object.entries(peer.subject ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(",") : undefined,
+    peerSubject: present
+      ? Object.entries(peer.subject ?? {})
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(",")
+      : undefined,
   };
 }
 
@@ -153,7 +165,10 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
   };
   const { tls } = options;
   const server = tls
-    ? createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: false }, listener)
+    ? createHttpsServer(
+        { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: false },
+        listener,
+      )
     : createServer(listener);
   // As Copr's Apache (Keep-Alive: timeout=5): long enough for clients to reuse connections.
   server.keepAliveTimeout = 5000;

@@ -86,7 +86,9 @@ interface Rec extends ImageBuilderSubmission {
   hidden: boolean;
 }
 
-const description = yaml.load(readFileSync(new URL("../openapi/image-builder-crc_internal_v1_api.yaml", import.meta.url), "utf8")) as Record<string, unknown>;
+const description = yaml.load(
+  readFileSync(new URL("../openapi/image-builder-crc_internal_v1_api.yaml", import.meta.url), "utf8"),
+) as Record<string, unknown>;
 const openApi = createOpenApiValidator(description);
 
 /** The upload status options the service reports per upload type (`UploadStatus.options`). */
@@ -126,7 +128,9 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
     return {
       image_status: {
         status,
-        ...(status === "success" ? { upload_status: { status: "success", type: upload.type, options: uploadOptions(upload.type, c.id) } } : {}),
+        ...(status === "success"
+          ? { upload_status: { status: "success", type: upload.type, options: uploadOptions(upload.type, c.id) } }
+          : {}),
         ...(status === "failure" ? { error: { id: 10, reason: "osbuild job failed", details: null } } : {}),
       },
       request: c.body,
@@ -172,7 +176,10 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
         status: 200,
         body: {
           meta: { count: mine.length },
-          links: { first: `${IMAGE_BUILDER_PATH}/composes?limit=${limit}&offset=0`, last: `${IMAGE_BUILDER_PATH}/composes?limit=${limit}&offset=${lastOffset}` },
+          links: {
+            first: `${IMAGE_BUILDER_PATH}/composes?limit=${limit}&offset=0`,
+            last: `${IMAGE_BUILDER_PATH}/composes?limit=${limit}&offset=${lastOffset}`,
+          },
           data,
         },
       };
@@ -193,7 +200,10 @@ export async function startFakeImageBuilder(opts: FakeImageBuilderOptions = {}):
 
   const server = await startHttpFake("image-builder", (req) => {
     if (!req.path.startsWith(`${IMAGE_BUILDER_PATH}/`)) return errors(404, "Not Found");
-    const token = typeof req.headers.authorization === "string" && /^Bearer /i.test(req.headers.authorization) ? req.headers.authorization.slice(7) : "";
+    const token =
+      typeof req.headers.authorization === "string" && /^Bearer /i.test(req.headers.authorization)
+        ? req.headers.authorization.slice(7)
+        : "";
     const who = sso.verify(token);
     if (who.state !== "valid") return errors(401, who.state === "expired" ? "Unauthorized: the access token has expired" : "Unauthorized");
     const path = req.path.slice(IMAGE_BUILDER_PATH.length).replace(/(.)\/+$/, "$1");

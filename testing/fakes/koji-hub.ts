@@ -50,7 +50,6 @@ export interface HubSession {
   expired: boolean;
 }
 
-
 /** kojihub's `sessions` table. */
 export class HubSessions {
   private readonly byId = new Map<number, HubSession>();
@@ -58,7 +57,14 @@ export class HubSessions {
 
   /** `createSession`: `{session-id, session-key, header-auth}`. */
   create(userId: number, userName: string): XmlRpcStruct {
-    const s: HubSession = { id: this.nextId++, key: `${userId}-${randomBytes(10).toString("hex").slice(0, 19)}`, userId, userName, lastCall: undefined, expired: false };
+    const s: HubSession = {
+      id: this.nextId++,
+      key: `${userId}-${randomBytes(10).toString("hex").slice(0, 19)}`,
+      userId,
+      userName,
+      lastCall: undefined,
+      expired: false,
+    };
     this.byId.set(s.id, s);
     return { "session-id": s.id, "session-key": s.key, "header-auth": true };
   }
@@ -108,7 +114,6 @@ export interface LoginContext {
   certCN?: string;
 }
 
-
 /**
  * The web server in front of `/kojihub/ssllogin`: with `kerberos`, mod_auth_gssapi
  * (no or bad token → 401, the hub is never reached); on TLS, mod_ssl's verdict on
@@ -118,19 +123,30 @@ export async function webServerLogin(req: FakeRequest, kerberos: NegotiateAccept
   if (kerberos) {
     const result = await acceptNegotiate(req.headers.authorization, kerberos);
     if (!result.ok) {
-      return { status: 401, body: "<html><body><h1>Unauthorized</h1></body></html>", headers: { "content-type": "text/html; charset=iso-8859-1", "www-authenticate": "Negotiate" } };
+      return {
+        status: 401,
+        body: "<html><body><h1>Unauthorized</h1></body></html>",
+        headers: { "content-type": "text/html; charset=iso-8859-1", "www-authenticate": "Negotiate" },
+      };
     }
     return { remoteUser: result.principal, wwwAuthenticate: result.wwwAuthenticate };
   }
   if (req.tls) {
     const { authorized, peerCommonName, authorizationError } = req.tls;
-    return { clientVerify: authorized ? "SUCCESS" : peerCommonName ? `FAILED:${authorizationError}` : "NONE", certCN: authorized ? peerCommonName : undefined };
+    return {
+      clientVerify: authorized ? "SUCCESS" : peerCommonName ? `FAILED:${authorizationError}` : "NONE",
+      certCN: authorized ? peerCommonName : undefined,
+    };
   }
   return {};
 }
 
 /** `multiCall(calls)`: each call alone, `[value]` or `{faultCode, faultString}`. */
-export async function runMultiCall(name: string, params: XmlRpcValue[], dispatch: (method: string, params: XmlRpcValue[]) => Promise<unknown>): Promise<XmlRpcValue[]> {
+export async function runMultiCall(
+  name: string,
+  params: XmlRpcValue[],
+  dispatch: (method: string, params: XmlRpcValue[]) => Promise<unknown>,
+): Promise<XmlRpcValue[]> {
   const [calls] = bindKojiArgs(name, ["calls"], params);
   if (!Array.isArray(calls)) throw parameterError(`${name}() needs a list of calls`);
   const results: XmlRpcValue[] = [];

@@ -8,12 +8,18 @@ import { parseArgs } from "node:util";
 import { fakeEndpoints, startFakes, stopFakes, type Fakes } from "./all.js";
 
 const { values } = parseArgs({
-  options: { json: { type: "boolean", default: false }, "phase-ms": { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+  options: {
+    json: { type: "boolean", default: false },
+    "phase-ms": { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
   strict: true,
 });
 
 if (values.help) {
-  process.stdout.write("usage: npm run fakes -- [--json] [--phase-ms N]\n  --json        print one JSON line with each fake's URL and credentials\n  --phase-ms N  how long each build/test phase lasts (default 50)\n");
+  process.stdout.write(
+    "usage: npm run fakes -- [--json] [--phase-ms N]\n  --json        print one JSON line with each fake's URL and credentials\n  --phase-ms N  how long each build/test phase lasts (default 50)\n",
+  );
   process.exit(0);
 }
 const phaseMs = values["phase-ms"] === undefined ? undefined : Number(values["phase-ms"]);

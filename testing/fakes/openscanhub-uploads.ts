@@ -107,7 +107,9 @@ export class OshUploads {
     const u = this.byId.get(Number(form.get("upload_id")));
     if (!u || u.key !== form.get("upload_key")) return page(403, "Not allowed to upload the file.");
     // A task moves its file away, so only untaken uploads occupy their path.
-    const there = [...this.byId.values()].some((o) => o.state === "FINISHED" && o.taskId === undefined && o.targetDir === u.targetDir && o.name === u.name);
+    const there = [...this.byId.values()].some(
+      (o) => o.state === "FINISHED" && o.taskId === undefined && o.targetDir === u.targetDir && o.name === u.name,
+    );
     if (there) {
       u.state = "FAILED";
       return page(500, "File already exists.");

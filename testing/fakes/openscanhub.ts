@@ -225,7 +225,12 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     if (typeof mockConfig !== "string" || !mockConfig) throw fault("RuntimeError", "Key 'mock_config' is missing");
 
     const id = nextTaskId++;
-    const args: XmlRpcStruct = { srpm_name: target.name, mock_config: mockConfig, profile: opts.profile ?? "default", analyzers: opts.analyzers ?? "" };
+    const args: XmlRpcStruct = {
+      srpm_name: target.name,
+      mock_config: mockConfig,
+      profile: opts.profile ?? "default",
+      analyzers: opts.analyzers ?? "",
+    };
     if (base !== undefined) {
       const baseArgs: XmlRpcStruct = { mock_config: opts.base_mock_config ?? mockConfig };
       if (typeof base === "string") baseArgs.build = { nvr: base };
@@ -274,7 +279,16 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     if (!result.ok) return page(401, "<h1>Unauthorized</h1>", { "www-authenticate": "Negotiate" });
     // Krb5RemoteUserBackend.clean_username: the principal without its realm; unknown users are created.
     const user = result.principal.split("@")[0]!;
-    return { status: 301, body: "", headers: { location: "/", "set-cookie": startSession(user), "www-authenticate": result.wwwAuthenticate, "content-type": "text/html; charset=utf-8" } };
+    return {
+      status: 301,
+      body: "",
+      headers: {
+        location: "/",
+        "set-cookie": startSession(user),
+        "www-authenticate": result.wwwAuthenticate,
+        "content-type": "text/html; charset=utf-8",
+      },
+    };
   }
 
   function methodsFor(req: FakeRequest, replyHeaders: Record<string, string>): XmlRpcMethods {

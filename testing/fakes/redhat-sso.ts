@@ -53,7 +53,10 @@ export async function startFakeRedHatSso(opts: FakeRedHatSsoOptions = {}): Promi
   const revoked = new Set<string>();
   const tokens = new Map<string, { subject: string; expiresAt: number }>();
 
-  const refuse = (status: number, error: string, description: string): FakeReply => ({ status, body: { error, error_description: description } });
+  const refuse = (status: number, error: string, description: string): FakeReply => ({
+    status,
+    body: { error, error_description: description },
+  });
 
   function issue(subject: string, extra: Record<string, unknown>): FakeReply {
     const token = randomBytes(24).toString("base64url");
@@ -61,7 +64,15 @@ export async function startFakeRedHatSso(opts: FakeRedHatSsoOptions = {}): Promi
     return {
       status: 200,
       headers: { "cache-control": "no-store", pragma: "no-cache" },
-      body: { access_token: token, expires_in: lifetimeS, refresh_expires_in: 0, token_type: "Bearer", "not-before-policy": 0, session_state: randomUUID(), ...extra },
+      body: {
+        access_token: token,
+        expires_in: lifetimeS,
+        refresh_expires_in: 0,
+        token_type: "Bearer",
+        "not-before-policy": 0,
+        session_state: randomUUID(),
+        ...extra,
+      },
     };
   }
 
@@ -69,7 +80,9 @@ export async function startFakeRedHatSso(opts: FakeRedHatSsoOptions = {}): Promi
     if (req.path !== SSO_TOKEN_PATH) return { status: 404, body: { error: "RESTEASY003210: Could not find resource for full path" } };
     if (req.method !== "POST") return { status: 405, body: { error: "RESTEASY003650: No resource method found" } };
     // Keycloak reads a form; a JSON body has no grant_type for it.
-    const form = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded") ? new URLSearchParams(req.body) : new URLSearchParams();
+    const form = String(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")
+      ? new URLSearchParams(req.body)
+      : new URLSearchParams();
     const grant = form.get("grant_type");
     const clientId = form.get("client_id");
     if (!grant) return refuse(400, "invalid_request", "Missing form parameter: grant_type");
@@ -84,7 +97,8 @@ export async function startFakeRedHatSso(opts: FakeRedHatSsoOptions = {}): Promi
     if (grant === "client_credentials") {
       const account = clientId ? accounts.get(clientId) : undefined;
       if (!account) return refuse(401, "invalid_client", "Invalid client or Invalid client credentials");
-      if (form.get("client_secret") !== account.clientSecret) return refuse(401, "unauthorized_client", "Invalid client or Invalid client credentials");
+      if (form.get("client_secret") !== account.clientSecret)
+        return refuse(401, "unauthorized_client", "Invalid client or Invalid client credentials");
       return issue(`service-account-${account.clientId}`, { scope: form.get("scope") ?? "" });
     }
     return refuse(400, "unsupported_grant_type", "Unsupported grant_type");

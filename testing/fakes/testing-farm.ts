@@ -92,7 +92,11 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
       // A cancel request is honoured one phase later.
       if (r.pinned.state === "cancel-requested" && now - r.pinned.at >= phaseMs) return { state: "canceled", overall: null, summary: null };
       const finished = r.pinned.state === "complete" || r.pinned.state === "error";
-      return { state: r.pinned.state, overall: finished ? (r.pinned.overall ?? (r.pinned.state === "error" ? "error" : "passed")) : null, summary: null };
+      return {
+        state: r.pinned.state,
+        overall: finished ? (r.pinned.overall ?? (r.pinned.state === "error" ? "error" : "passed")) : null,
+        summary: null,
+      };
     }
     const phase = Math.floor((now - r.createdAt) / phaseMs);
     const state = PHASES[phase];
@@ -119,7 +123,9 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
   function testJson(test: Record<string, unknown>) {
     const fmf = test.fmf as Record<string, unknown> | undefined;
     return {
-      fmf: fmf ? { url: fmf.url, ref: fmf.ref ?? "main", merge_sha: fmf.merge_sha ?? null, path: fmf.path ?? ".", name: fmf.name ?? null } : null,
+      fmf: fmf
+        ? { url: fmf.url, ref: fmf.ref ?? "main", merge_sha: fmf.merge_sha ?? null, path: fmf.path ?? ".", name: fmf.name ?? null }
+        : null,
       script: null,
       sti: test.sti ?? null,
     };
@@ -172,7 +178,8 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
       const envs = body?.environments;
       if (!body || typeof test?.fmf?.url !== "string") return message(400, "test.fmf.url is required");
       if (!Array.isArray(envs) || envs.length === 0) return message(400, "at least one environment is required");
-      if (envs.some((e) => typeof (e as { arch?: unknown } | null)?.arch !== "string")) return message(400, "environments[].arch is required");
+      if (envs.some((e) => typeof (e as { arch?: unknown } | null)?.arch !== "string"))
+        return message(400, "environments[].arch is required");
       const env0 = (envs[0] ?? {}) as { variables?: Record<string, unknown>; tmt?: { context?: Record<string, unknown> } };
       const sub: TfSubmission = { id: randomUUID(), user, body, variables: env0.variables ?? {}, context: env0.tmt?.context ?? {} };
       const rule = [...rules].reverse().find((r) => r.matcher(sub));
@@ -180,7 +187,12 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
       requests.set(rec.id, rec);
       submissions++;
       const { created, updated, test: echoedTest, environments_requested } = toJson(rec, base);
-      const echo = { test: echoedTest, environments: environments_requested, notification: body.notification ?? null, settings: body.settings ?? null };
+      const echo = {
+        test: echoedTest,
+        environments: environments_requested,
+        notification: body.notification ?? null,
+        settings: body.settings ?? null,
+      };
       return { status: 200, body: { id: rec.id, state: "new", ...echo, created, updated } };
     }
 

@@ -65,7 +65,12 @@ export function xmlRpcMethods(calls: readonly { body: string }[]): string[] {
 }
 
 /** `methods` with `hook(name, params)` run right before each one (fakes use it to inject faults or hold state). */
-export function withBeforeCall<M extends Record<string, (...params: XmlRpcValue[]) => unknown>>(methods: M, hook: ((name: string, params: XmlRpcValue[]) => void) | undefined): M {
+export function withBeforeCall<M extends Record<string, (...params: XmlRpcValue[]) => unknown>>(
+  methods: M,
+  hook: ((name: string, params: XmlRpcValue[]) => void) | undefined,
+): M {
   if (!hook) return methods;
-  return Object.fromEntries(Object.entries(methods).map(([name, fn]) => [name, (...params: XmlRpcValue[]) => (hook(name, params), fn(...params))])) as M;
+  return Object.fromEntries(
+    Object.entries(methods).map(([name, fn]) => [name, (...params: XmlRpcValue[]) => (hook(name, params), fn(...params))]),
+  ) as M;
 }

@@ -63,7 +63,10 @@ export function appFromManifest(manifest: AppManifest, previousId: number): SimA
   const name = String(manifest.name ?? "github-app");
   return {
     id: previousId + 1,
-    slug: name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),
+    slug: name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, ""),
     name,
     keys: generateAppKeys(),
     webhookSecret: randomBytes(20).toString("hex"),

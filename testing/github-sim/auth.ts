@@ -71,7 +71,10 @@ export class TokenStore {
 
   issue(installationId: number): { token: string; expiresAt: string } {
     // `ghs_` + 36 alphanumerics, the shape of real installation tokens.
-    const token = `ghs_${randomBytes(27).toString("base64").replace(/[^A-Za-z0-9]/g, "A").slice(0, 36)}`;
+    const token = `ghs_${randomBytes(27)
+      .toString("base64")
+      .replace(/[^A-Za-z0-9]/g, "A")
+      .slice(0, 36)}`;
     const expiresAt = Date.now() + TOKEN_TTL_MS;
     this.tokens.set(token, { installationId, expiresAt });
     return { token, expiresAt: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z") };

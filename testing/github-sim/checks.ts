@@ -68,14 +68,17 @@ function validate(repo: RepoRecord, input: CheckRunInput, creating: boolean): vo
   if (creating && (!isFullSha(input.head_sha) || !repo.commits.has(input.head_sha.toLowerCase()))) {
     throw new CheckRunInvalid(`No commit found for SHA: ${String(input.head_sha)}`, false, "head_sha");
   }
-  if (typeof input.name === "string" && input.name.trim() === "") throw new CheckRunInvalid(`For 'properties/name', "" is not a non-empty string.`);
+  if (typeof input.name === "string" && input.name.trim() === "")
+    throw new CheckRunInvalid(`For 'properties/name', "" is not a non-empty string.`);
   if (ACTIONS_ONLY_STATUSES.includes(String(input.status))) {
     throw new CheckRunInvalid("Only GitHub Actions can set a status of waiting, pending, or requested.", false);
   }
   const concluding = input.conclusion !== undefined && input.conclusion !== null;
   if (concluding) {
     if (!CONCLUSIONS.includes(String(input.conclusion))) {
-      throw new CheckRunInvalid(`For 'properties/conclusion', ${JSON.stringify(input.conclusion)} is not one of ${JSON.stringify(CONCLUSIONS)}.`);
+      throw new CheckRunInvalid(
+        `For 'properties/conclusion', ${JSON.stringify(input.conclusion)} is not one of ${JSON.stringify(CONCLUSIONS)}.`,
+      );
     }
     if (input.conclusion === "stale") {
       throw new CheckRunInvalid("You cannot change a check run conclusion to stale, only GitHub can set this.", false);
@@ -94,7 +97,11 @@ function validate(repo: RepoRecord, input: CheckRunInput, creating: boolean): vo
   const actions = Array.isArray(input.actions) ? (input.actions as Array<Record<string, unknown>>) : [];
   if (actions.length > MAX_ACTIONS) throw new CheckRunInvalid(`Only ${MAX_ACTIONS} actions are allowed; ${actions.length} were supplied.`);
   for (const a of actions) {
-    for (const [f, max] of [["label", 20], ["description", 40], ["identifier", 20]] as const) {
+    for (const [f, max] of [
+      ["label", 20],
+      ["description", 40],
+      ["identifier", 20],
+    ] as const) {
       const v = a[f];
       if (typeof v === "string" && v.length > max) throw tooLong(max, v.length);
     }
@@ -148,11 +155,12 @@ export function writeCheckRun(
     const o = input.output as Record<string, string | null | undefined>;
     for (const f of ["title", "summary", "text"] as const) if (o[f] !== undefined) next.output[f] = o[f] ?? null;
   }
-  if (input.actions !== undefined) next.actions = ((input.actions ?? []) as CheckRunFields["actions"]).map((a) => ({
-    label: a.label,
-    description: a.description,
-    identifier: a.identifier,
-  }));
+  if (input.actions !== undefined)
+    next.actions = ((input.actions ?? []) as CheckRunFields["actions"]).map((a) => ({
+      label: a.label,
+      description: a.description,
+      identifier: a.identifier,
+    }));
 
   if (input.conclusion !== undefined && input.conclusion !== null) {
     // "Providing conclusion will automatically set the status parameter to completed."

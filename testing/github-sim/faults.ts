@@ -67,7 +67,9 @@ export class Faults {
    * not on the (cached) token, which a fault must name explicitly.
    */
   take(group: RouteGroup, isWrite: boolean): Fault | undefined {
-    const f = this.queue.find((q) => (q.routeGroup === undefined ? group !== "access-tokens" : q.routeGroup === group) && (!q.writes || isWrite));
+    const f = this.queue.find(
+      (q) => (q.routeGroup === undefined ? group !== "access-tokens" : q.routeGroup === group) && (!q.writes || isWrite),
+    );
     if (!f) return undefined;
     if (--f.remaining <= 0) this.queue.splice(this.queue.indexOf(f), 1);
     return f;
@@ -140,7 +142,11 @@ export function primaryLimitReply(group: RouteGroup, who: string, resetS: number
 /** The answer for an injected fault; `rateHeaders` are the request's normal `x-ratelimit-*` headers. */
 export function faultReply(f: Fault, group: RouteGroup, who: string, rateHeaders: Record<string, string>, reqId: string): Reply {
   if (f.kind === "fail") {
-    return { status: f.status, headers: rateHeaders, body: { message: STATUS_CODES[f.status] ?? "Server Error", status: String(f.status) } };
+    return {
+      status: f.status,
+      headers: rateHeaders,
+      body: { message: STATUS_CODES[f.status] ?? "Server Error", status: String(f.status) },
+    };
   }
   if (f.kind === "primary") {
     const nowS = Math.floor(Date.now() / 1000);

@@ -11,7 +11,17 @@
  * `locations`, `message`; a failing field (e.g. one aliased mutation) is `null` in
  * `data` while its siblings still run.
  */
-import { buildClientSchema, graphql, GraphQLError, GraphQLScalarType, Kind, type ExecutionResult, type GraphQLSchema, type IntrospectionQuery, type ValueNode } from "graphql";
+import {
+  buildClientSchema,
+  graphql,
+  GraphQLError,
+  GraphQLScalarType,
+  Kind,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+  type ValueNode,
+} from "graphql";
 import { CheckRunInvalid, writeCheckRun, type CheckRunInput } from "./checks.js";
 import { blobSha, nodeId, parseNodeId } from "./ids.js";
 import { holds, type Call, type Permission, type Reply, type SimContext } from "./http.js";
@@ -131,7 +141,13 @@ function repositoryValue(ctx: Ctx, repo: RepoRecord) {
 function commit(ctx: Ctx, repo: RepoRecord, rev: string, self: () => unknown) {
   const oid = ctx.sim.state.commitOf(repo, rev || undefined);
   if (oid === undefined) return null;
-  return { __typename: "Commit", id: Buffer.from(`06:Commit${oid}`).toString("base64"), oid, abbreviatedOid: oid.slice(0, 7), repository: self };
+  return {
+    __typename: "Commit",
+    id: Buffer.from(`06:Commit${oid}`).toString("base64"),
+    oid,
+    abbreviatedOid: oid.slice(0, 7),
+    repository: self,
+  };
 }
 
 /** `object(expression: "<ref>:<path>")` → Blob or Tree; a missing path is `null`, not an error, as on GitHub. */
@@ -294,7 +310,10 @@ function githubError(e: GraphQLError) {
 export async function handleGraphql(call: Call, sim: SimContext): Promise<Reply> {
   const body = (call.body ?? {}) as { query?: unknown; variables?: unknown; operationName?: unknown };
   if (typeof body.query !== "string") {
-    return { status: 400, body: { message: "A query attribute must be specified and must be a string.", documentation_url: "https://docs.github.com/graphql" } };
+    return {
+      status: 400,
+      body: { message: "A query attribute must be specified and must be a string.", documentation_url: "https://docs.github.com/graphql" },
+    };
   }
   const result: ExecutionResult = await graphql({
     schema: await schema(),

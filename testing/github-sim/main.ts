@@ -35,7 +35,8 @@ function parseArgs(argv: string[]): { json: boolean; port: number } | string {
     else if (a === "--port" || a.startsWith("--port=")) {
       const value = a === "--port" ? argv[++i] : a.slice("--port=".length);
       port = Number(value);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port wants a port number (0: any free port), not ${JSON.stringify(value ?? "")}`;
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        return `--port wants a port number (0: any free port), not ${JSON.stringify(value ?? "")}`;
     } else return `unknown argument ${JSON.stringify(a)}`;
   }
   return { json, port };
@@ -70,7 +71,16 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
 
-  const info = { url: sim.url, appId: sim.appId, privateKeyPath, webhookSecret: sim.webhookSecret, installationId: INSTALLATION_ID, repo: repo.full_name, headSha, token };
+  const info = {
+    url: sim.url,
+    appId: sim.appId,
+    privateKeyPath,
+    webhookSecret: sim.webhookSecret,
+    installationId: INSTALLATION_ID,
+    repo: repo.full_name,
+    headSha,
+    token,
+  };
   if (args.json) {
     console.log(JSON.stringify(info));
     return;

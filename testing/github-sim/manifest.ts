@@ -31,26 +31,36 @@ interface EventRule {
 const LEVELS = { read: 1, write: 2 } as const;
 let rules: { events: Map<string, EventRule>; permissions: Record<string, string[]> } | undefined;
 
-const readJson = (specifier: string) => JSON.parse(readFileSync(createRequire(import.meta.url).resolve(specifier), "utf8")) as Record<string, any>;
+const readJson = (specifier: string) =>
+  JSON.parse(readFileSync(createRequire(import.meta.url).resolve(specifier), "utf8")) as Record<string, any>;
 
 function published() {
   if (rules) return rules;
   const events = new Map<string, EventRule>();
-  for (const item of Object.values(readJson("@octokit/openapi-webhooks/generated/api.github.com.json").webhooks as Record<string, { post: any }>)) {
+  for (const item of Object.values(
+    readJson("@octokit/openapi-webhooks/generated/api.github.com.json").webhooks as Record<string, { post: any }>,
+  )) {
     const x = item.post["x-github"];
     // One entry per action; the summary describes the whole event.
     if (events.has(x.subcategory)) continue;
     const summary = String(item.post.summary ?? "");
     events.set(x.subcategory, {
       forApps: (x["supported-webhook-types"] ?? []).includes("app"),
-      implicit: /cannot manually subscribe|cannot unsubscribe|receive this event by default|receives this webhook by default/i.test(summary),
-      needs: [...summary.matchAll(/at least (read|write)-level access for the "([^"]+)"(?: repository| organization| app)? permission/g)].map((m) => ({
+      implicit: /cannot manually subscribe|cannot unsubscribe|receive this event by default|receives this webhook by default/i.test(
+        summary,
+      ),
+      needs: [
+        ...summary.matchAll(/at least (read|write)-level access for the "([^"]+)"(?: repository| organization| app)? permission/g),
+      ].map((m) => ({
         level: m[1] as "read" | "write",
         permission: m[2]!.toLowerCase().replaceAll(" ", "_"),
       })),
     });
   }
-  const schema = readJson("@octokit/openapi/generated/api.github.com.json").components.schemas["app-permissions"].properties as Record<string, { enum: string[] }>;
+  const schema = readJson("@octokit/openapi/generated/api.github.com.json").components.schemas["app-permissions"].properties as Record<
+    string,
+    { enum: string[] }
+  >;
   const permissions = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, v.enum]));
   return (rules = { events, permissions });
 }
@@ -62,13 +72,15 @@ export function manifestProblems(m: AppManifest): string[] {
   if (typeof m.url !== "string" || !URL.canParse(m.url)) problems.push("url must be the App's homepage URL");
   if (m.hook_attributes !== undefined) {
     const hook = m.hook_attributes?.url;
-    if (typeof hook !== "string" || !/^https?:$/.test(URL.canParse(hook) ? new URL(hook).protocol : "")) problems.push("hook_attributes.url must be an http(s) URL");
+    if (typeof hook !== "string" || !/^https?:$/.test(URL.canParse(hook) ? new URL(hook).protocol : ""))
+      problems.push("hook_attributes.url must be an http(s) URL");
   }
   const granted = (m.default_permissions ?? {}) as Record<string, unknown>;
   if (typeof granted !== "object" || Array.isArray(granted)) problems.push("default_permissions must be an object");
   for (const [name, level] of Object.entries(granted)) {
     if (!permissions[name]) problems.push(`default_permissions: ${name} is not an App permission`);
-    else if (!permissions[name]!.includes(String(level))) problems.push(`default_permissions: ${name} cannot be ${String(level)} (${permissions[name]!.join(", ")})`);
+    else if (!permissions[name]!.includes(String(level)))
+      problems.push(`default_permissions: ${name} cannot be ${String(level)} (${permissions[name]!.join(", ")})`);
   }
   const listed = m.default_events ?? [];
   if (!Array.isArray(listed)) return [...problems, "default_events must be a list"];
@@ -81,7 +93,8 @@ export function manifestProblems(m: AppManifest): string[] {
     if (rule.implicit) problems.push(`default_events: ${name} is sent to every App and cannot be subscribed to`);
     for (const need of rule.needs) {
       const held = granted[need.permission] as keyof typeof LEVELS | undefined;
-      if (!held || !(LEVELS[held] >= LEVELS[need.level])) problems.push(`default_events: ${name} needs ${need.permission}: ${need.level} (the manifest has ${held ?? "none"})`);
+      if (!held || !(LEVELS[held] >= LEVELS[need.level]))
+        problems.push(`default_events: ${name} needs ${need.permission}: ${need.level} (the manifest has ${held ?? "none"})`);
     }
   }
   return problems;

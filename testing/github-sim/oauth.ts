@@ -17,7 +17,11 @@ const CODE_TTL_MS = 10 * 60_000;
 const USER_TOKEN_TTL_S = 8 * 3600;
 const ERRORS_DOCS = "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors";
 
-const alnum = (n: number) => randomBytes(n * 2).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, n);
+const alnum = (n: number) =>
+  randomBytes(n * 2)
+    .toString("base64")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .slice(0, n);
 
 /** The OAuth side of the simulated App and the user tokens it issued. */
 export class OAuthFlow {
@@ -31,7 +35,8 @@ export class OAuthFlow {
   /** `GET /login/oauth/authorize?client_id&redirect_uri&state`: the user approves at once (the App asks no extra scopes). */
   authorize(query: URLSearchParams): Reply {
     const html = { "content-type": "text/html; charset=utf-8" };
-    if (query.get("client_id") !== this.clientId) return { status: 404, headers: html, body: "<h1>404</h1><p>This is not the web page you are looking for.</p>" };
+    if (query.get("client_id") !== this.clientId)
+      return { status: 404, headers: html, body: "<h1>404</h1><p>This is not the web page you are looking for.</p>" };
     const redirect = query.get("redirect_uri");
     if (!redirect || !URL.canParse(redirect)) return { status: 400, headers: html, body: "<p>The redirect_uri is not a URL.</p>" };
     if (!this.signedInAs) return { status: 200, headers: html, body: "<h1>Sign in to GitHub</h1><p>to continue to the App.</p>" };
@@ -56,13 +61,20 @@ export class OAuthFlow {
     const answer = (body: Record<string, string | number>): Reply =>
       String(headers.accept ?? "").includes("json")
         ? { status: 200, body }
-        : { status: 200, headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" }, body: new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])).toString() };
-    const refuse = (error: string, description: string) => answer({ error, error_description: description, error_uri: `${ERRORS_DOCS}#${error.replaceAll("_", "-")}` });
-    if (fields.client_id !== this.clientId || fields.client_secret !== this.clientSecret) return refuse("incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.");
+        : {
+            status: 200,
+            headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+            body: new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])).toString(),
+          };
+    const refuse = (error: string, description: string) =>
+      answer({ error, error_description: description, error_uri: `${ERRORS_DOCS}#${error.replaceAll("_", "-")}` });
+    if (fields.client_id !== this.clientId || fields.client_secret !== this.clientSecret)
+      return refuse("incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.");
     const grant = fields.code ? this.codes.get(fields.code) : undefined;
     if (grant) this.codes.delete(fields.code!);
     if (!grant || grant.expiresAt < Date.now()) return refuse("bad_verification_code", "The code passed is incorrect or expired.");
-    if (fields.redirect_uri && fields.redirect_uri !== grant.redirectUri) return refuse("redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.");
+    if (fields.redirect_uri && fields.redirect_uri !== grant.redirectUri)
+      return refuse("redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.");
     const token = `ghu_${alnum(36)}`;
     this.tokens.set(token, { login: grant.login, expiresAt: Date.now() + USER_TOKEN_TTL_S * 1000 });
     return answer({
@@ -128,9 +140,16 @@ export function authenticatedUser(call: Call, sim: SimContext): Reply {
 /** `GET /user/installations`: this App's installations on which the user can reach a repository. */
 export function userInstallations(call: Call, sim: SimContext): Reply {
   const ids = new Set(accessible(sim, call.userLogin!).map((r) => r.installationId));
-  const live = [...ids].map((id) => sim.state.liveInstallation(id)).filter((i) => i !== undefined).sort((a, b) => a.id - b.id);
+  const live = [...ids]
+    .map((id) => sim.state.liveInstallation(id))
+    .filter((i) => i !== undefined)
+    .sort((a, b) => a.id - b.id);
   const { page, headers } = paginate(live, call, sim.api);
-  return { status: 200, body: { total_count: live.length, installations: page.map((i) => installationJson(i, sim.state.app, sim.api)) }, headers };
+  return {
+    status: 200,
+    body: { total_count: live.length, installations: page.map((i) => installationJson(i, sim.state.app, sim.api)) },
+    headers,
+  };
 }
 
 /** `GET /user/installations/{installation_id}/repositories`: the installation's repositories the user can reach. */
@@ -139,5 +158,9 @@ export function userInstallationRepos(call: Call, sim: SimContext): Reply {
   const repos = inst ? accessible(sim, call.userLogin!, inst.id).sort((a, b) => a.id - b.id) : [];
   if (!inst || repos.length === 0) throw notFound();
   const { page, headers } = paginate(repos, call, sim.api);
-  return { status: 200, body: { total_count: repos.length, repository_selection: "selected", repositories: page.map((r) => repoJson(r, sim.api)) }, headers };
+  return {
+    status: 200,
+    body: { total_count: repos.length, repository_selection: "selected", repositories: page.map((r) => repoJson(r, sim.api)) },
+    headers,
+  };
 }

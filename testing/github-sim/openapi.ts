@@ -69,7 +69,10 @@ function githubWording(p: OpenApiProblem, body: unknown): string {
 function valueAt(body: unknown, pointer: string): unknown {
   let node = body;
   for (const token of pointer.split("/").slice(1)) {
-    node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[token.replaceAll("~1", "/").replaceAll("~0", "~")] : undefined;
+    node =
+      node !== null && typeof node === "object"
+        ? (node as Record<string, unknown>)[token.replaceAll("~1", "/").replaceAll("~0", "~")]
+        : undefined;
   }
   return node;
 }
@@ -87,4 +90,3 @@ export function checkWebhookPayload(event: string, payload: { action?: unknown }
   const key = [event, typeof payload.action === "string" ? payload.action : undefined].filter(Boolean).join("-").replaceAll("_", "-");
   return webhooks.validateAt(`/webhooks/${key}/post/requestBody/content/application~1json/schema`, payload);
 }
-

@@ -51,11 +51,30 @@ function envelope(repo: SimRepo, sender: string) {
 
 function label(name: string, repo: SimRepo) {
   const id = stableId(`label:${repo.full_name}:${name}`);
-  return { id, node_id: nodeId("Label", id), url: `${repo.url}/labels/${encodeURIComponent(name)}`, name, color: "ededed", default: false, description: null };
+  return {
+    id,
+    node_id: nodeId("Label", id),
+    url: `${repo.url}/labels/${encodeURIComponent(name)}`,
+    name,
+    color: "ededed",
+    default: false,
+    description: null,
+  };
 }
 
 /** No reactions yet, in GitHub's rollup form. */
-const reactionRollup = (of: string) => ({ url: `${of}/reactions`, total_count: 0, "+1": 0, "-1": 0, laugh: 0, hooray: 0, confused: 0, heart: 0, rocket: 0, eyes: 0 });
+const reactionRollup = (of: string) => ({
+  url: `${of}/reactions`,
+  total_count: 0,
+  "+1": 0,
+  "-1": 0,
+  laugh: 0,
+  hooray: 0,
+  confused: 0,
+  heart: 0,
+  rocket: 0,
+  eyes: 0,
+});
 
 export type PullRequestAction = "opened" | "synchronize" | "reopened" | "closed" | "edited" | "labeled" | "unlabeled" | "ready_for_review";
 

@@ -6,18 +6,20 @@
  */
 import { CheckRunInvalid, writeCheckRun } from "./checks.js";
 import { blobSha } from "./ids.js";
-import { DOCS, HttpError, notFound, paginate, requirePermission, validationFailed, type Call, type Permission, type Reply, type RouteGroup, type SimContext } from "./http.js";
 import {
-  appJson,
-  checkRunJson,
-  commentJson,
-  installationJson,
-  pullJson,
-  reactionJson,
-  repoJson,
-  userJson,
-  WEB,
-} from "./shapes.js";
+  DOCS,
+  HttpError,
+  notFound,
+  paginate,
+  requirePermission,
+  validationFailed,
+  type Call,
+  type Permission,
+  type Reply,
+  type RouteGroup,
+  type SimContext,
+} from "./http.js";
+import { appJson, checkRunJson, commentJson, installationJson, pullJson, reactionJson, repoJson, userJson, WEB } from "./shapes.js";
 import { authenticatedUser, userInstallationRepos, userInstallations } from "./oauth.js";
 import { accountFor, normalizeRef, now, type RepoRecord, type Role } from "./state.js";
 
@@ -64,7 +66,12 @@ function route(method: string, template: string, group: RouteGroup, auth: Route[
 
 /** A pull request's comments answer to `pull_requests` or `issues`; a plain issue's to `issues` only. */
 function onIssue(repo: RepoRecord, issue: number, level: "read" | "write"): Permission[] {
-  return repo.pullNumbers.has(issue) ? [["issues", level], ["pull_requests", level]] : [["issues", level]];
+  return repo.pullNumbers.has(issue)
+    ? [
+        ["issues", level],
+        ["pull_requests", level],
+      ]
+    : [["issues", level]];
 }
 
 const ok = (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, ...(headers ? { headers } : {}) });
@@ -107,7 +114,13 @@ function invalid(e: unknown, call: Call): never {
 
 function base64Lines(content: string): string {
   // GitHub wraps base64 content at 60 characters, with a trailing newline.
-  return (Buffer.from(content, "utf8").toString("base64").match(/.{1,60}/g) ?? []).join("\n") + "\n";
+  return (
+    (
+      Buffer.from(content, "utf8")
+        .toString("base64")
+        .match(/.{1,60}/g) ?? []
+    ).join("\n") + "\n"
+  );
 }
 
 function contentEntry(sim: SimContext, repo: RepoRecord, ref: string, path: string, kind: "file" | "dir", content?: string) {
@@ -222,7 +235,12 @@ const MAX_COMMENT = 65536;
 function commentBody(call: Call): string {
   const body = requiredBody(call, "body");
   if (body.length > MAX_COMMENT) {
-    throw validationFailed(call.docs, { resource: "IssueComment", code: "unprocessable", field: "data", message: `Body cannot be more than ${MAX_COMMENT} characters` });
+    throw validationFailed(call.docs, {
+      resource: "IssueComment",
+      code: "unprocessable",
+      field: "data",
+      message: `Body cannot be more than ${MAX_COMMENT} characters`,
+    });
   }
   return body;
 }
@@ -267,57 +285,129 @@ export const ROUTES: Route[] = [
   route("GET", "/app/installations", "installations", "jwt", "apps/apps#list-installations-for-the-authenticated-app", (call, sim) => {
     const live = [...sim.state.installations.values()].filter((i) => !i.deleted).sort((a, b) => a.id - b.id);
     const { page, headers } = paginate(live, call, sim.api);
-    return ok(page.map((i) => installationJson(i, sim.state.app, sim.api)), headers);
+    return ok(
+      page.map((i) => installationJson(i, sim.state.app, sim.api)),
+      headers,
+    );
   }),
-  route("GET", "/app/installations/{installation_id}", "installations", "jwt", "apps/apps#get-an-installation-for-the-authenticated-app", (call, sim) =>
-    ok(installationJson(liveInstallation(call, sim), sim.state.app, sim.api)),
+  route(
+    "GET",
+    "/app/installations/{installation_id}",
+    "installations",
+    "jwt",
+    "apps/apps#get-an-installation-for-the-authenticated-app",
+    (call, sim) => ok(installationJson(liveInstallation(call, sim), sim.state.app, sim.api)),
   ),
-  route("DELETE", "/app/installations/{installation_id}", "installations", "jwt", "apps/apps#delete-an-installation-for-the-authenticated-app", (call, sim) => {
-    const inst = liveInstallation(call, sim);
-    inst.deleted = true;
-    inst.deleted_at = inst.updated_at = now();
-    sim.tokens.revoke(inst.id);
-    return { status: 204 };
-  }),
-  route("PUT", "/app/installations/{installation_id}/suspended", "installations", "jwt", "apps/apps#suspend-an-app-installation", (call, sim) => {
-    const inst = liveInstallation(call, sim);
-    inst.suspended_at = inst.updated_at = now();
-    inst.suspended_by = sim.state.bot;
-    return { status: 204 };
-  }),
-  route("DELETE", "/app/installations/{installation_id}/suspended", "installations", "jwt", "apps/apps#unsuspend-an-app-installation", (call, sim) => {
-    const inst = liveInstallation(call, sim);
-    inst.suspended_at = null;
-    inst.suspended_by = null;
-    inst.updated_at = now();
-    return { status: 204 };
-  }),
-  route("POST", "/app/installations/{installation_id}/access_tokens", "access-tokens", "jwt", "apps/apps#create-an-installation-access-token-for-an-app", (call, sim) => {
-    const inst = liveInstallation(call, sim);
-    if (inst.suspended_at) throw new HttpError(403, "This installation has been suspended");
-    const { token, expiresAt } = sim.tokens.issue(inst.id);
-    const body = installationJson(inst, sim.state.app, sim.api);
-    return { status: 201, body: { token, expires_at: expiresAt, permissions: body.permissions, repository_selection: body.repository_selection } };
-  }),
-  route("GET", "/repos/{owner}/{repo}/installation", "installations", "jwt", "apps/apps#get-a-repository-installation-for-the-authenticated-app", (call, sim) => {
-    const repo = sim.state.repo(call.params.owner!, call.params.repo!);
-    const inst = repo && sim.state.liveInstallation(repo.installationId);
-    if (!inst) throw notFound();
-    return ok(installationJson(inst, sim.state.app, sim.api));
-  }),
+  route(
+    "DELETE",
+    "/app/installations/{installation_id}",
+    "installations",
+    "jwt",
+    "apps/apps#delete-an-installation-for-the-authenticated-app",
+    (call, sim) => {
+      const inst = liveInstallation(call, sim);
+      inst.deleted = true;
+      inst.deleted_at = inst.updated_at = now();
+      sim.tokens.revoke(inst.id);
+      return { status: 204 };
+    },
+  ),
+  route(
+    "PUT",
+    "/app/installations/{installation_id}/suspended",
+    "installations",
+    "jwt",
+    "apps/apps#suspend-an-app-installation",
+    (call, sim) => {
+      const inst = liveInstallation(call, sim);
+      inst.suspended_at = inst.updated_at = now();
+      inst.suspended_by = sim.state.bot;
+      return { status: 204 };
+    },
+  ),
+  route(
+    "DELETE",
+    "/app/installations/{installation_id}/suspended",
+    "installations",
+    "jwt",
+    "apps/apps#unsuspend-an-app-installation",
+    (call, sim) => {
+      const inst = liveInstallation(call, sim);
+      inst.suspended_at = null;
+      inst.suspended_by = null;
+      inst.updated_at = now();
+      return { status: 204 };
+    },
+  ),
+  route(
+    "POST",
+    "/app/installations/{installation_id}/access_tokens",
+    "access-tokens",
+    "jwt",
+    "apps/apps#create-an-installation-access-token-for-an-app",
+    (call, sim) => {
+      const inst = liveInstallation(call, sim);
+      if (inst.suspended_at) throw new HttpError(403, "This installation has been suspended");
+      const { token, expiresAt } = sim.tokens.issue(inst.id);
+      const body = installationJson(inst, sim.state.app, sim.api);
+      return {
+        status: 201,
+        body: { token, expires_at: expiresAt, permissions: body.permissions, repository_selection: body.repository_selection },
+      };
+    },
+  ),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/installation",
+    "installations",
+    "jwt",
+    "apps/apps#get-a-repository-installation-for-the-authenticated-app",
+    (call, sim) => {
+      const repo = sim.state.repo(call.params.owner!, call.params.repo!);
+      const inst = repo && sim.state.liveInstallation(repo.installationId);
+      if (!inst) throw notFound();
+      return ok(installationJson(inst, sim.state.app, sim.api));
+    },
+  ),
 
   // --- as a user (a user access token from the App's OAuth flow) ---
   route("GET", "/user", "users", "user", "users/users#get-the-authenticated-user", authenticatedUser),
-  route("GET", "/user/installations", "users", "user", "apps/installations#list-app-installations-accessible-to-the-user-access-token", userInstallations),
-  route("GET", "/user/installations/{installation_id}/repositories", "users", "user", "apps/installations#list-repositories-accessible-to-the-user-access-token", userInstallationRepos),
+  route(
+    "GET",
+    "/user/installations",
+    "users",
+    "user",
+    "apps/installations#list-app-installations-accessible-to-the-user-access-token",
+    userInstallations,
+  ),
+  route(
+    "GET",
+    "/user/installations/{installation_id}/repositories",
+    "users",
+    "user",
+    "apps/installations#list-repositories-accessible-to-the-user-access-token",
+    userInstallationRepos,
+  ),
 
   // --- as an installation (access token) ---
-  route("GET", "/installation/repositories", "repos", "installation", "apps/installations#list-repositories-accessible-to-the-app-installation", (call, sim) => {
-    const repos = sim.state.reposOf(call.installationId!).sort((a, b) => a.id - b.id);
-    const { page, headers } = paginate(repos, call, sim.api);
-    return ok({ total_count: repos.length, repository_selection: "selected", repositories: page.map((r) => repoJson(r, sim.api)) }, headers);
-  }),
-  route("GET", "/repos/{owner}/{repo}", "repos", "installation", "repos/repos#get-a-repository", (call, sim) => ok(repoJson(repoOf(call, sim), sim.api))),
+  route(
+    "GET",
+    "/installation/repositories",
+    "repos",
+    "installation",
+    "apps/installations#list-repositories-accessible-to-the-app-installation",
+    (call, sim) => {
+      const repos = sim.state.reposOf(call.installationId!).sort((a, b) => a.id - b.id);
+      const { page, headers } = paginate(repos, call, sim.api);
+      return ok(
+        { total_count: repos.length, repository_selection: "selected", repositories: page.map((r) => repoJson(r, sim.api)) },
+        headers,
+      );
+    },
+  ),
+  route("GET", "/repos/{owner}/{repo}", "repos", "installation", "repos/repos#get-a-repository", (call, sim) =>
+    ok(repoJson(repoOf(call, sim), sim.api)),
+  ),
   route("GET", "/repos/{owner}/{repo}/contents", "contents", "installation", "repos/contents#get-repository-content", getContents),
   route("GET", "/repos/{owner}/{repo}/contents/{path*}", "contents", "installation", "repos/contents#get-repository-content", getContents),
   route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}", "pulls", "installation", "pulls/pulls#get-a-pull-request", (call, sim) => {
@@ -326,30 +416,37 @@ export const ROUTES: Route[] = [
     if (!pr) throw notFound();
     return ok(pullJson(pr, repo, sim.state.repoById(pr.headRepoId) ?? repo, sim.api));
   }),
-  route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files", "pulls", "installation", "pulls/pulls#list-pull-requests-files", (call, sim) => {
-    const repo = repoOf(call, sim);
-    const pr = sim.state.pull(repo, Number(call.params.pull_number));
-    if (!pr) throw notFound();
-    const full = `${repo.owner.login}/${repo.name}`;
-    const files = pr.files.map((f) => {
-      const additions = f.additions ?? 0;
-      const deletions = f.deletions ?? 0;
-      return {
-        sha: blobSha(`${pr.head_sha}:${f.filename}`),
-        filename: f.filename,
-        status: f.status,
-        additions,
-        deletions,
-        changes: additions + deletions,
-        blob_url: `${WEB}/${full}/blob/${pr.head_sha}/${f.filename}`,
-        raw_url: `${WEB}/${full}/raw/${pr.head_sha}/${f.filename}`,
-        contents_url: `${sim.api}/repos/${full}/contents/${f.filename}?ref=${pr.head_sha}`,
-        ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
-      };
-    });
-    const { page, headers } = paginate(files, call, sim.api);
-    return ok(page, headers);
-  }),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/pulls/{pull_number}/files",
+    "pulls",
+    "installation",
+    "pulls/pulls#list-pull-requests-files",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      const pr = sim.state.pull(repo, Number(call.params.pull_number));
+      if (!pr) throw notFound();
+      const full = `${repo.owner.login}/${repo.name}`;
+      const files = pr.files.map((f) => {
+        const additions = f.additions ?? 0;
+        const deletions = f.deletions ?? 0;
+        return {
+          sha: blobSha(`${pr.head_sha}:${f.filename}`),
+          filename: f.filename,
+          status: f.status,
+          additions,
+          deletions,
+          changes: additions + deletions,
+          blob_url: `${WEB}/${full}/blob/${pr.head_sha}/${f.filename}`,
+          raw_url: `${WEB}/${full}/raw/${pr.head_sha}/${f.filename}`,
+          contents_url: `${sim.api}/repos/${full}/contents/${f.filename}?ref=${pr.head_sha}`,
+          ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
+        };
+      });
+      const { page, headers } = paginate(files, call, sim.api);
+      return ok(page, headers);
+    },
+  ),
 
   route("POST", "/repos/{owner}/{repo}/check-runs", "check-runs", "installation", "checks/runs#create-a-check-run", (call, sim) => {
     const repo = repoOf(call, sim);
@@ -360,74 +457,150 @@ export const ROUTES: Route[] = [
       return invalid(e, call);
     }
   }),
-  route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "check-runs", "installation", "checks/runs#get-a-check-run", (call, sim) => {
-    const repo = repoOf(call, sim);
-    return checkRunReply(sim, repo, runOf(call, sim, repo).id);
-  }),
-  route("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", "check-runs", "installation", "checks/runs#update-a-check-run", (call, sim) => {
-    const repo = repoOf(call, sim);
-    const run = runOf(call, sim, repo);
-    try {
-      // `head_sha` cannot be changed; GitHub ignores it on update.
-      const input = { ...bodyObject(call) };
-      delete input.head_sha;
-      writeCheckRun(sim.state, repo, run, input, "rest");
-    } catch (e) {
-      invalid(e, call);
-    }
-    return checkRunReply(sim, repo, run.id);
-  }),
-  route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", "check-runs", "installation", "checks/runs#list-check-runs-for-a-git-reference", listCheckRuns),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+    "check-runs",
+    "installation",
+    "checks/runs#get-a-check-run",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      return checkRunReply(sim, repo, runOf(call, sim, repo).id);
+    },
+  ),
+  route(
+    "PATCH",
+    "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+    "check-runs",
+    "installation",
+    "checks/runs#update-a-check-run",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      const run = runOf(call, sim, repo);
+      try {
+        // `head_sha` cannot be changed; GitHub ignores it on update.
+        const input = { ...bodyObject(call) };
+        delete input.head_sha;
+        writeCheckRun(sim.state, repo, run, input, "rest");
+      } catch (e) {
+        invalid(e, call);
+      }
+      return checkRunReply(sim, repo, run.id);
+    },
+  ),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+    "check-runs",
+    "installation",
+    "checks/runs#list-check-runs-for-a-git-reference",
+    listCheckRuns,
+  ),
 
-  route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comments", "installation", "issues/comments#create-an-issue-comment", (call, sim) => {
-    const repo = repoOf(call, sim);
-    const issue = Number(call.params.issue_number);
-    if (!repo.issues.has(issue)) throw notFound();
-    requirePermission(sim, ...onIssue(repo, issue, "write"));
-    const c = sim.state.newComment(repo, issue, commentBody(call), sim.state.bot, true);
-    return commentReply(sim, repo, c.id, 201);
-  }),
-  route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", "comments", "installation", "issues/comments#list-issue-comments", (call, sim) => {
-    const repo = repoOf(call, sim);
-    const n = Number(call.params.issue_number);
-    requirePermission(sim, ...onIssue(repo, n, "read"));
-    const all = [...sim.state.comments.values()].filter((c) => c.repoId === repo.id && c.issue_number === n).sort((a, b) => a.id - b.id);
-    const { page, headers } = paginate(all, call, sim.api);
-    return ok(page.map((c) => commentReply(sim, repo, c.id).body), headers);
-  }),
-  route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments", "installation", "issues/comments#get-an-issue-comment", (call, sim) => {
-    const repo = repoOf(call, sim);
-    return commentReply(sim, repo, commentOf(call, sim, repo, "read").id);
-  }),
-  route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", "comments", "installation", "issues/comments#update-an-issue-comment", (call, sim) => {
-    const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo, "write");
-    // Apps may only edit their own comments.
-    if (c.author.login !== sim.state.bot.login) throw new HttpError(403, "Resource not accessible by integration");
-    c.body = commentBody(call);
-    c.updated_at = now();
-    return commentReply(sim, repo, c.id);
-  }),
-  route("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "reactions", "installation", "reactions/reactions#create-reaction-for-an-issue-comment", (call, sim) => {
-    const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo, "write");
-    const content = requiredBody(call, "content");
-    const bot = sim.state.bot;
-    // The same reaction by the same user is not duplicated: 200 with the existing one.
-    const existing = sim.state.reactions.find((r) => r.commentId === c.id && r.content === content && r.user.login === bot.login);
-    if (existing) return ok(reactionJson(existing, sim.api));
-    return { status: 201, body: reactionJson(sim.state.newReaction(c.id, content, bot), sim.api) };
-  }),
-  route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", "reactions", "installation", "reactions/reactions#list-reactions-for-an-issue-comment", (call, sim) => {
-    const repo = repoOf(call, sim);
-    const c = commentOf(call, sim, repo, "read");
-    const content = call.query.get("content");
-    const all = sim.state.reactions.filter((r) => r.commentId === c.id && (content === null || r.content === content));
-    const { page, headers } = paginate(all, call, sim.api);
-    return ok(page.map((r) => reactionJson(r, sim.api)), headers);
-  }),
+  route(
+    "POST",
+    "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    "comments",
+    "installation",
+    "issues/comments#create-an-issue-comment",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      const issue = Number(call.params.issue_number);
+      if (!repo.issues.has(issue)) throw notFound();
+      requirePermission(sim, ...onIssue(repo, issue, "write"));
+      const c = sim.state.newComment(repo, issue, commentBody(call), sim.state.bot, true);
+      return commentReply(sim, repo, c.id, 201);
+    },
+  ),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    "comments",
+    "installation",
+    "issues/comments#list-issue-comments",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      const n = Number(call.params.issue_number);
+      requirePermission(sim, ...onIssue(repo, n, "read"));
+      const all = [...sim.state.comments.values()].filter((c) => c.repoId === repo.id && c.issue_number === n).sort((a, b) => a.id - b.id);
+      const { page, headers } = paginate(all, call, sim.api);
+      return ok(
+        page.map((c) => commentReply(sim, repo, c.id).body),
+        headers,
+      );
+    },
+  ),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+    "comments",
+    "installation",
+    "issues/comments#get-an-issue-comment",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      return commentReply(sim, repo, commentOf(call, sim, repo, "read").id);
+    },
+  ),
+  route(
+    "PATCH",
+    "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+    "comments",
+    "installation",
+    "issues/comments#update-an-issue-comment",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      const c = commentOf(call, sim, repo, "write");
+      // Apps may only edit their own comments.
+      if (c.author.login !== sim.state.bot.login) throw new HttpError(403, "Resource not accessible by integration");
+      c.body = commentBody(call);
+      c.updated_at = now();
+      return commentReply(sim, repo, c.id);
+    },
+  ),
+  route(
+    "POST",
+    "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+    "reactions",
+    "installation",
+    "reactions/reactions#create-reaction-for-an-issue-comment",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      const c = commentOf(call, sim, repo, "write");
+      const content = requiredBody(call, "content");
+      const bot = sim.state.bot;
+      // The same reaction by the same user is not duplicated: 200 with the existing one.
+      const existing = sim.state.reactions.find((r) => r.commentId === c.id && r.content === content && r.user.login === bot.login);
+      if (existing) return ok(reactionJson(existing, sim.api));
+      return { status: 201, body: reactionJson(sim.state.newReaction(c.id, content, bot), sim.api) };
+    },
+  ),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+    "reactions",
+    "installation",
+    "reactions/reactions#list-reactions-for-an-issue-comment",
+    (call, sim) => {
+      const repo = repoOf(call, sim);
+      const c = commentOf(call, sim, repo, "read");
+      const content = call.query.get("content");
+      const all = sim.state.reactions.filter((r) => r.commentId === c.id && (content === null || r.content === content));
+      const { page, headers } = paginate(all, call, sim.api);
+      return ok(
+        page.map((r) => reactionJson(r, sim.api)),
+        headers,
+      );
+    },
+  ),
 
-  route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", "collaborators", "installation", "collaborators/collaborators#get-repository-permissions-for-a-user", permissionReply),
+  route(
+    "GET",
+    "/repos/{owner}/{repo}/collaborators/{username}/permission",
+    "collaborators",
+    "installation",
+    "collaborators/collaborators#get-repository-permissions-for-a-user",
+    permissionReply,
+  ),
 ];
 
 /** The route for a request, with its path parameters (URL-decoded). */

@@ -18,24 +18,32 @@ import { DOCS, errorBody, HttpError, requirePermission, type Call, type Reply, t
 import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
 import { registerLearner } from "./known.js";
 import { checkRequest, checkResponse, description, invalidRequestMessage } from "./openapi.js";
-import type { AddPullRequestOptions, AddRepoOptions, GitHubSimOptions, InstallationView, SimInstallation, SimRepo, SimRequest } from "./options.js";
+import type {
+  AddPullRequestOptions,
+  AddRepoOptions,
+  GitHubSimOptions,
+  InstallationView,
+  SimInstallation,
+  SimRepo,
+  SimRequest,
+} from "./options.js";
 import { OAuthFlow } from "./oauth.js";
 import { matchRoute } from "./rest.js";
 import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
-import {
-  accountFor,
-  normalizeRef,
-  now,
-  SimState,
-  type CheckRunRecord,
-  type RepoRecord,
-  type Role,
-} from "./state.js";
+import { accountFor, normalizeRef, now, SimState, type CheckRunRecord, type RepoRecord, type Role } from "./state.js";
 
 export type { RouteGroup } from "./http.js";
 export type { RateLimitKind, RateLimitFault } from "./faults.js";
 export type { CheckRunRecord, CheckRunSnapshot, PullFile, Role } from "./state.js";
-export type { AddPullRequestOptions, AddRepoOptions, GitHubSimOptions, InstallationView, SimInstallation, SimRepo, SimRequest } from "./options.js";
+export type {
+  AddPullRequestOptions,
+  AddRepoOptions,
+  GitHubSimOptions,
+  InstallationView,
+  SimInstallation,
+  SimRepo,
+  SimRequest,
+} from "./options.js";
 
 const BEARER = /^(?:token|bearer)\s+(\S+)$/i;
 const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
@@ -278,8 +286,6 @@ export class GitHubSim {
     this.repoRecord(owner, repo).issues.add(number);
   }
 
-
-
   /** Add (or replace, same number) a pull request. */
   addPullRequest(opts: AddPullRequestOptions) {
     const repo = this.repoRecord(opts.owner, opts.repo);
@@ -340,7 +346,15 @@ export class GitHubSim {
     return [...this.state.comments.values()]
       .filter((c) => c.repoId === r.id && c.issue_number === issue)
       .sort((a, b) => a.id - b.id)
-      .map((c) => commentJson(c, r, this.state.app, this.url, this.state.reactions.filter((x) => x.commentId === c.id)));
+      .map((c) =>
+        commentJson(
+          c,
+          r,
+          this.state.app,
+          this.url,
+          this.state.reactions.filter((x) => x.commentId === c.id),
+        ),
+      );
   }
 
   /** Reactions to one issue comment. */
@@ -418,11 +432,18 @@ export class GitHubSim {
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
     // github.com's OAuth web flow (not the API: no rate limit, no REST description).
-    const oauthReply = path === "/login/oauth/authorize" && method === "GET" ? this.oauth.authorize(url.searchParams) : path === "/login/oauth/access_token" && method === "POST" ? this.oauth.accessToken(raw, req.headers) : undefined;
+    const oauthReply =
+      path === "/login/oauth/authorize" && method === "GET"
+        ? this.oauth.authorize(url.searchParams)
+        : path === "/login/oauth/access_token" && method === "POST"
+          ? this.oauth.accessToken(raw, req.headers)
+          : undefined;
     if (oauthReply) {
       this.requests.push({ method, path, group: "oauth", status: oauthReply.status, at, ms: Date.now() - at });
-      const body = oauthReply.body === undefined ? "" : typeof oauthReply.body === "string" ? oauthReply.body : JSON.stringify(oauthReply.body);
-      if (!res.destroyed) res.writeHead(oauthReply.status, { "content-type": "application/json; charset=utf-8", ...oauthReply.headers }).end(body);
+      const body =
+        oauthReply.body === undefined ? "" : typeof oauthReply.body === "string" ? oauthReply.body : JSON.stringify(oauthReply.body);
+      if (!res.destroyed)
+        res.writeHead(oauthReply.status, { "content-type": "application/json; charset=utf-8", ...oauthReply.headers }).end(body);
       return;
     }
     if (method === "POST" && MANIFEST_FORM.test(path)) {
@@ -440,7 +461,14 @@ export class GitHubSim {
     const credential = BEARER.exec(String(req.headers.authorization ?? ""))?.[1];
     const installationId = credential && !looksLikeJwt(credential) ? this.tokens.installationOf(credential) : undefined;
     const userLogin = credential?.startsWith("ghu_") ? this.oauth.userOf(credential) : undefined;
-    const who = installationId !== undefined ? `installation ID ${installationId}` : userLogin ? `user ${userLogin}` : credential ? `app ID ${this.appId}` : "127.0.0.1";
+    const who =
+      installationId !== undefined
+        ? `installation ID ${installationId}`
+        : userLogin
+          ? `user ${userLogin}`
+          : credential
+            ? `app ID ${this.appId}`
+            : "127.0.0.1";
     const resource = isGraphql ? "graphql" : "core";
     const bucket = `${installationId ?? (userLogin ? `user:${userLogin}` : credential ? "app" : "anonymous")}:${resource}`;
     const reqId = requestId();
@@ -455,7 +483,14 @@ export class GitHubSim {
     if (fault) {
       reply = faultReply(fault, group, who, this.rates.headers(bucket, resource), reqId);
     } else {
-      const denied = this.authenticate(isGraphql ? "installation" : matched?.route.auth, credential, installationId, docs, isGraphql, userLogin);
+      const denied = this.authenticate(
+        isGraphql ? "installation" : matched?.route.auth,
+        credential,
+        installationId,
+        docs,
+        isGraphql,
+        userLogin,
+      );
       if (denied) {
         reply = denied;
       } else if (!matched && !isGraphql) {
@@ -479,7 +514,15 @@ export class GitHubSim {
       payload = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
       headers["content-type"] ??= "application/json; charset=utf-8";
     }
-    this.requests.push({ method, path, group, status: reply.status, at, ms: Date.now() - at, ...(installationId !== undefined ? { installationId } : {}) });
+    this.requests.push({
+      method,
+      path,
+      group,
+      status: reply.status,
+      at,
+      ms: Date.now() - at,
+      ...(installationId !== undefined ? { installationId } : {}),
+    });
     if (!res.destroyed) res.writeHead(reply.status, headers).end(payload);
   }
 
@@ -567,7 +610,12 @@ export class GitHubSim {
     const json = reply.status !== 204 && reply.body !== undefined && typeof reply.body !== "string";
     const wrong = json ? checkResponse(operation, reply.status, reply.body) : [];
     if (wrong.length > 0) {
-      throw new Error(`answer ${reply.status} to ${method} ${path} is not GitHub's (${operation.operationId}): ${wrong.slice(0, 5).map((w) => `${w.at} ${w.message}`).join("; ")}`);
+      throw new Error(
+        `answer ${reply.status} to ${method} ${path} is not GitHub's (${operation.operationId}): ${wrong
+          .slice(0, 5)
+          .map((w) => `${w.at} ${w.message}`)
+          .join("; ")}`,
+      );
     }
     return reply;
   }
@@ -585,12 +633,18 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     server.listen(opts.port ?? 0, "127.0.0.1", resolve);
   });
   const { port } = server.address() as AddressInfo;
-  return new GitHubSim(server, `http://127.0.0.1:${port}`, generateAppKeys(), {
-    latencyMs: opts.latencyMs ?? 0,
-    appId: opts.appId ?? 123456,
-    appSlug: opts.appSlug ?? "packit-sim",
-    rateLimit: opts.rateLimit ?? 5000,
-  }, opts.permissions);
+  return new GitHubSim(
+    server,
+    `http://127.0.0.1:${port}`,
+    generateAppKeys(),
+    {
+      latencyMs: opts.latencyMs ?? 0,
+      appId: opts.appId ?? 123456,
+      appSlug: opts.appSlug ?? "packit-sim",
+      rateLimit: opts.rateLimit ?? 5000,
+    },
+    opts.permissions,
+  );
 }
 
 /** A write as GitHub's secondary limits count them: REST POST/PATCH/PUT/DELETE, GraphQL mutations. */

@@ -17,9 +17,7 @@ export interface NegotiateAcceptor {
   service?: string;
 }
 
-export type NegotiateResult =
-  | { ok: true; principal: string; wwwAuthenticate: string }
-  | { ok: false; reason: string };
+export type NegotiateResult = { ok: true; principal: string; wwwAuthenticate: string } | { ok: false; reason: string };
 
 let acceptorKeytab: string | undefined;
 

@@ -133,7 +133,8 @@ async function startIn(dir: string, realm: string, port: number): Promise<Kdc> {
   // The KDC must not outlive this process, however it ends (a test worker is often
   // killed, and "exit" handlers do not run then): a shell holds our end of a pipe
   // and stops the KDC, and removes the realm, when the pipe closes.
-  const watchdog = 'exec 3<&0; "$0" -n -P "$1/kdc.pid" & kdc=$!; (read -r _ <&3; kill "$kdc" 2>/dev/null) & wait "$kdc"; status=$?; rm -rf "$1"; exit $status';
+  const watchdog =
+    'exec 3<&0; "$0" -n -P "$1/kdc.pid" & kdc=$!; (read -r _ <&3; kill "$kdc" 2>/dev/null) & wait "$kdc"; status=$?; rm -rf "$1"; exit $status';
   const child: ChildProcess = spawn("/bin/sh", ["-c", watchdog, locate("krb5kdc")!, dir], { env, stdio: ["pipe", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -218,4 +219,3 @@ async function freeUdpAndTcpPort(): Promise<number> {
     if (udpFree) return port;
   }
 }
-

@@ -89,7 +89,13 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
       const hit = route.pattern.exec(path);
       if (!hit) continue;
       const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(hit[i + 1]!)]));
-      return { operationId: String(route.operation.operationId ?? `${m} ${route.template}`), method: m, template: route.template, params, route };
+      return {
+        operationId: String(route.operation.operationId ?? `${m} ${route.template}`),
+        method: m,
+        template: route.template,
+        params,
+        route,
+      };
     }
     return null;
   };
@@ -120,12 +126,18 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
     },
     validateRequest(req) {
       const m = match(req.method, req.path);
-      if (!m) return { operation: null, problems: [{ where: "path", at: req.path, message: `no ${req.method.toUpperCase()} ${req.path} in the description` }] };
+      if (!m)
+        return {
+          operation: null,
+          problems: [{ where: "path", at: req.path, message: `no ${req.method.toUpperCase()} ${req.path} in the description` }],
+        };
       const { route, ...operation } = m;
       const problems: OpenApiProblem[] = [];
       const itemPointer = `/paths/${escape(route.template)}`;
       const declared = [
-        ...(((resolvePointer(doc, itemPointer) as Json).parameters as unknown[] | undefined) ?? []).map((p, i) => home(p, `${itemPointer}/parameters/${i}`)),
+        ...(((resolvePointer(doc, itemPointer) as Json).parameters as unknown[] | undefined) ?? []).map((p, i) =>
+          home(p, `${itemPointer}/parameters/${i}`),
+        ),
         ...((route.operation.parameters as unknown[] | undefined) ?? []).map((p, i) => home(p, `${route.pointer}/parameters/${i}`)),
       ];
       for (const at of declared) {
@@ -142,7 +154,9 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
         if (!fn(coerceParameter(all, schema))) problems.push(...fromAjv(p.in, fn.errors, name));
       }
       const bodyAt = route.operation.requestBody ? jsonSchemaAt(route.operation.requestBody, `${route.pointer}/requestBody`) : undefined;
-      const bodyRequired = Boolean((resolvePointer(doc, home(route.operation.requestBody, `${route.pointer}/requestBody`)) as Json | undefined)?.required);
+      const bodyRequired = Boolean(
+        (resolvePointer(doc, home(route.operation.requestBody, `${route.pointer}/requestBody`)) as Json | undefined)?.required,
+      );
       if (req.body === undefined) {
         if (bodyRequired) problems.push({ where: "body", at: "", message: "a request body is required" });
       } else if (bodyAt) {
@@ -156,7 +170,14 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
       if (!route) return [{ where: "response", at: "", message: `unknown operation ${operation.operationId}` }];
       const responses = (route.operation.responses ?? {}) as Json;
       const key = [String(status), `${String(status)[0]}XX`, "default"].find((k) => k in responses);
-      if (!key) return [{ where: "response", at: "", message: `status ${status} is not declared for ${operation.operationId} (declared: ${Object.keys(responses).join(", ")})` }];
+      if (!key)
+        return [
+          {
+            where: "response",
+            at: "",
+            message: `status ${status} is not declared for ${operation.operationId} (declared: ${Object.keys(responses).join(", ")})`,
+          },
+        ];
       const at = jsonSchemaAt(responses[key], `${route.pointer}/responses/${key}`);
       if (!at) return [];
       const fn = validatorAt(at);
@@ -205,7 +226,14 @@ function buildRoutes(doc: Json): Route[] {
           return "([^/]+)";
         })
         .join("");
-      routes.push({ method, template, pattern: new RegExp(`^${source}/?$`), names, pointer: `/paths/${escape(template)}/${method}`, operation });
+      routes.push({
+        method,
+        template,
+        pattern: new RegExp(`^${source}/?$`),
+        names,
+        pointer: `/paths/${escape(template)}/${method}`,
+        operation,
+      });
     }
   }
   return routes.sort((a, b) => a.names.length - b.names.length);
@@ -234,7 +262,9 @@ function coerceParameter(all: string[], schema: Json): unknown {
  * its S3 and its OCI status) would refuse the service's own recorded answers.
  */
 function withoutAmbiguousOneOf(errors: ErrorObject[] | null | undefined): ErrorObject[] {
-  const ambiguous = (errors ?? []).filter((e) => e.keyword === "oneOf" && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas));
+  const ambiguous = (errors ?? []).filter(
+    (e) => e.keyword === "oneOf" && Array.isArray((e.params as { passingSchemas?: unknown }).passingSchemas),
+  );
   // A branch that matched makes the value there valid: the other branches' errors at or below it are only alternatives (their schemaPaths are their $ref targets', so the place tells).
   const under = (e: ErrorObject, a: ErrorObject) => e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`);
   return (errors ?? []).filter((e) => !ambiguous.some((a) => under(e, a)));
@@ -254,7 +284,11 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 /** JSON pointer escaping of one reference token. */
 const escape = (token: string) => token.replaceAll("~", "~0").replaceAll("/", "~1");
 /** A JSON pointer as a URI fragment (ajv resolves `$ref` as a URI). */
-const encodePointer = (pointer: string) => pointer.split("/").map((t) => encodeURIComponent(t)).join("/");
+const encodePointer = (pointer: string) =>
+  pointer
+    .split("/")
+    .map((t) => encodeURIComponent(t))
+    .join("/");
 
 function resolvePointer(doc: unknown, pointer: string): unknown {
   let node = doc;

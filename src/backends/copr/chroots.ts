@@ -71,12 +71,15 @@ export function createCoprChrootReader(endpoint: BackendEndpoint, opts: { now?: 
     }
     const current = entry;
     if (current.until <= now() && !current.refreshing) {
-      current.refreshing = load().then(
-        (value) => Object.assign(current, { value, error: undefined, until: now() + ttlMs }),
-        (err: unknown) => Object.assign(current, { error: err instanceof Error ? err.message : String(err), until: now() + RETRY_AFTER_MS }),
-      ).then(() => {
-        current.refreshing = undefined;
-      });
+      current.refreshing = load()
+        .then(
+          (value) => Object.assign(current, { value, error: undefined, until: now() + ttlMs }),
+          (err: unknown) =>
+            Object.assign(current, { error: err instanceof Error ? err.message : String(err), until: now() + RETRY_AFTER_MS }),
+        )
+        .then(() => {
+          current.refreshing = undefined;
+        });
     }
     if (current.value === undefined) await current.refreshing;
     return current;

@@ -102,7 +102,8 @@ export function createCoprClient(endpoint: CoprEndpoint, clock: { now?: () => nu
 
   const buildUrl = (id: number | string) => `${base}/coprs/build/${id}/`;
   // Copr's web UI puts group projects (`@group`) under /coprs/g/group/.
-  const settingsUrl = (owner: string, project: string) => `${base}/coprs/${owner.startsWith("@") ? `g/${owner.slice(1)}` : owner}/${project}/edit/`;
+  const settingsUrl = (owner: string, project: string) =>
+    `${base}/coprs/${owner.startsWith("@") ? `g/${owner.slice(1)}` : owner}/${project}/edit/`;
   const projects = createCoprProjects(api, { user: username ? `the Copr user ${username}` : "the app's Copr user", settingsUrl, now });
 
   async function createScmBuild(req: SubmitRequest, signal?: AbortSignal, again = false): Promise<CoprBuild> {
@@ -197,7 +198,8 @@ export function createCoprClient(endpoint: CoprEndpoint, clock: { now?: () => nu
       const state = mapState(build.state);
       const status: RemoteStatus = { state, rawState: build.state, url: buildUrl(id) };
       // srpmUrl feeds the OpenScanHub scan that may run after this build.
-      if (state === "success") status.artifacts = { repoUrl: build.repo_url, chroots: build.chroots ?? [], srpmUrl: build.source_package?.url ?? undefined };
+      if (state === "success")
+        status.artifacts = { repoUrl: build.repo_url, chroots: build.chroots ?? [], srpmUrl: build.source_package?.url ?? undefined };
       if (state === "failure") status.message = `Copr build ${id} failed; see the build logs`;
       return status;
     },

@@ -83,8 +83,17 @@ export function createCoprProjects(
   }
 
   /** Creates the project; null when it exists already (a concurrent submission was first). */
-  async function addProject(owner: string, project: string, chroots: string[], req: SubmitRequest, opts?: CallOptions): Promise<Set<string> | null> {
-    const ans = await api.call("POST", `/project/add/${encodeURIComponent(owner)}`, { body: projectForm(req, project, chroots), signal: opts?.signal });
+  async function addProject(
+    owner: string,
+    project: string,
+    chroots: string[],
+    req: SubmitRequest,
+    opts?: CallOptions,
+  ): Promise<Set<string> | null> {
+    const ans = await api.call("POST", `/project/add/${encodeURIComponent(owner)}`, {
+      body: projectForm(req, project, chroots),
+      signal: opts?.signal,
+    });
     const text = api.text(ans.body);
     if (hasError(ans.body) && ALREADY_EXISTS.test(text)) return null;
     if (ans.status === 403) {
@@ -98,12 +107,21 @@ export function createCoprProjects(
   }
 
   /** Adds `missing` to the project's chroots; Copr's edit replaces the whole list. */
-  async function addChroots(owner: string, project: string, have: Set<string>, missing: string[], opts?: CallOptions): Promise<Set<string>> {
+  async function addChroots(
+    owner: string,
+    project: string,
+    have: Set<string>,
+    missing: string[],
+    opts?: CallOptions,
+  ): Promise<Set<string>> {
     const path = `/project/edit/${encodeURIComponent(owner)}/${encodeURIComponent(project)}`;
     const ans = await api.call("POST", path, { body: { chroots: [...have, ...missing].sort() }, signal: opts?.signal });
     if (ans.status === 404) {
       known.delete(`${owner}/${project}`);
-      throw new BackendError(api.backend, `Copr project ${owner}/${project} was deleted meanwhile; the next attempt creates it again`, { transient: true, status: 404 });
+      throw new BackendError(api.backend, `Copr project ${owner}/${project} was deleted meanwhile; the next attempt creates it again`, {
+        transient: true,
+        status: 404,
+      });
     }
     // A bad token (401) is not the user's to fix.
     if ((ans.status === 403 || hasError(ans.body)) && ans.status !== 401) {
@@ -123,7 +141,8 @@ export function createCoprProjects(
     if (!found) {
       // null: another submission created it meanwhile; read what it made.
       found = (await addProject(owner, project, [...wanted].sort(), req, opts)) ?? (await getProject(owner, project, opts));
-      if (!found) throw new BackendError(api.backend, `create Copr project ${key}: Copr says it exists but does not show it`, { transient: true });
+      if (!found)
+        throw new BackendError(api.backend, `create Copr project ${key}: Copr says it exists but does not show it`, { transient: true });
     }
     const chroots = found;
     remember(key, chroots);

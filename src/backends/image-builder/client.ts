@@ -42,7 +42,9 @@ const ComposeCreated = z.object({ id: z.string() });
 /** `GET /composes` (ComposesResponse): the user's composes, newest first. */
 const ComposeList = z.object({
   meta: z.object({ count: z.number() }),
-  data: z.array(z.object({ id: z.string(), image_name: z.string().nullish(), request: z.object({ image_name: z.string().nullish() }).nullish() })),
+  data: z.array(
+    z.object({ id: z.string(), image_name: z.string().nullish(), request: z.object({ image_name: z.string().nullish() }).nullish() }),
+  ),
 });
 
 /**
@@ -125,7 +127,8 @@ export function createImageBuilderClient(endpoint: ImageBuilderEndpoint, clock: 
       if (token) tokens.refused(token);
       return true;
     },
-    unauthorized: (said) => `Image Builder refused a fresh Red Hat SSO access token (${said || "401"}): check that the account may use Image Builder`,
+    unauthorized: (said) =>
+      `Image Builder refused a fresh Red Hat SSO access token (${said || "401"}): check that the account may use Image Builder`,
   });
   // The console page that lists a user's images; the API has no page per compose.
   const humanUrl = `${new URL(base).origin}/insights/image-builder`;
@@ -163,7 +166,10 @@ export function createImageBuilderClient(endpoint: ImageBuilderEndpoint, clock: 
     async status(externalId, opts): Promise<RemoteStatus> {
       const ans = await api.call("GET", `/composes/${encodeURIComponent(externalId)}`, { signal: opts?.signal });
       if (ans.status === 404) {
-        throw new BackendError(NAME, `unknown compose ${externalId} (or it was deleted): ${api.text(ans.body)}`.trim(), { transient: false, status: 404 });
+        throw new BackendError(NAME, `unknown compose ${externalId} (or it was deleted): ${api.text(ans.body)}`.trim(), {
+          transient: false,
+          status: 404,
+        });
       }
       const { image_status: s } = api.expect(ans, ComposeStatus, `get compose ${externalId}`);
       const state = mapState(s.status);

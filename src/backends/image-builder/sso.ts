@@ -53,10 +53,20 @@ export function createAccessTokens(
   function form(): string {
     if (creds.clientSecret) {
       if (!creds.clientId) throw missing("backends.imageBuilder.clientId (the service account's client id)");
-      return new URLSearchParams({ grant_type: "client_credentials", client_id: creds.clientId, client_secret: creds.clientSecret, scope: SERVICE_ACCOUNT_SCOPE }).toString();
+      return new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: creds.clientId,
+        client_secret: creds.clientSecret,
+        scope: SERVICE_ACCOUNT_SCOPE,
+      }).toString();
     }
-    if (!creds.refreshToken) throw missing("backends.imageBuilder.refreshToken (an offline token) or clientId and clientSecret (a service account)");
-    return new URLSearchParams({ grant_type: "refresh_token", client_id: creds.clientId ?? OFFLINE_TOKEN_CLIENT_ID, refresh_token: creds.refreshToken }).toString();
+    if (!creds.refreshToken)
+      throw missing("backends.imageBuilder.refreshToken (an offline token) or clientId and clientSecret (a service account)");
+    return new URLSearchParams({
+      grant_type: "refresh_token",
+      client_id: creds.clientId ?? OFFLINE_TOKEN_CLIENT_ID,
+      refresh_token: creds.refreshToken,
+    }).toString();
   }
 
   function missing(what: string): BackendError {
@@ -76,12 +86,20 @@ export function createAccessTokens(
     if (ans.status !== 200) {
       // Keycloak: 400 invalid_grant for a revoked or unknown offline token, 401 for a wrong client secret.
       const said = KeycloakError.safeParse(ans.body);
-      const why = said.success ? `${said.data.error}${said.data.error_description ? `: ${said.data.error_description}` : ""}` : `HTTP ${ans.status}`;
-      const fix = creds.clientSecret ? "check the service account's client id and secret" : "generate a new offline token at https://access.redhat.com/management/api";
+      const why = said.success
+        ? `${said.data.error}${said.data.error_description ? `: ${said.data.error_description}` : ""}`
+        : `HTTP ${ans.status}`;
+      const fix = creds.clientSecret
+        ? "check the service account's client id and secret"
+        : "generate a new offline token at https://access.redhat.com/management/api";
       throw new BackendError(backend, `Red Hat SSO refused the ${grant} (${why}): ${fix}`, { transient: false, status: ans.status });
     }
     const parsed = TokenAnswer.safeParse(ans.body);
-    if (!parsed.success) throw new BackendError(backend, "Red Hat SSO: malformed token answer (no access_token / expires_in)", { transient: true, status: ans.status });
+    if (!parsed.success)
+      throw new BackendError(backend, "Red Hat SSO: malformed token answer (no access_token / expires_in)", {
+        transient: true,
+        status: ans.status,
+      });
     cached = { token: parsed.data.access_token, renewAt: asked + parsed.data.expires_in * 1000 - RENEW_BEFORE_MS };
     return cached.token;
   }

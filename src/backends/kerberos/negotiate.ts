@@ -55,9 +55,7 @@ let environment: InitiatorEnvironment | undefined;
 export function useClientKeytab(id: KerberosIdentity): void {
   if (environment) {
     if (environment.keytab !== id.keytab || (id.krb5Config !== undefined && environment.krb5Config !== id.krb5Config)) {
-      throw new KerberosError(
-        `one keytab and krb5.conf per process: ${id.keytab} differs from ${environment.keytab} already in use`,
-      );
+      throw new KerberosError(`one keytab and krb5.conf per process: ${id.keytab} differs from ${environment.keytab} already in use`);
     }
     return;
   }
@@ -143,5 +141,10 @@ export async function negotiate(host: string, id: KerberosIdentity): Promise<Neg
 /** The library's text ("… : Client 'x@R' not found in Kerberos database"), without its generic preamble. */
 function gssMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^(No credentials were supplied, or the credentials were unavailable or inaccessible|Unspecified GSS failure\.\s+Minor code may provide more information):\s*/, "") || text;
+  return (
+    text.replace(
+      /^(No credentials were supplied, or the credentials were unavailable or inaccessible|Unspecified GSS failure\.\s+Minor code may provide more information):\s*/,
+      "",
+    ) || text
+  );
 }

@@ -23,7 +23,6 @@ import { asStruct, decodeCall, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { malformedAnswer, parseTaskId } from "../xmlrpc/client.js";
 import { KOJI_FAULTS, KojiSession, kwargs, type KojiAuth, type MultiCallResult } from "./session.js";
 
-
 const BACKEND = "koji";
 
 /** Koji task states (koji.TASK_STATES). */
@@ -191,7 +190,12 @@ class KojiClient implements BackendClient {
     const createdAfter = Math.floor(Date.now() / 1000) - FIND_LOOKBACK_S;
     const list = await this.hub.anonymous(
       "listTasks",
-      [kwargs({ opts: { method: "build", owner: this.ownerId, decode: true, createdAfter }, queryOpts: { order: "-id", limit: FIND_LIMIT } })],
+      [
+        kwargs({
+          opts: { method: "build", owner: this.ownerId, decode: true, createdAfter },
+          queryOpts: { order: "-id", limit: FIND_LIMIT },
+        }),
+      ],
       opts,
     );
     if (!Array.isArray(list)) throw malformedAnswer(BACKEND, "listTasks", "not a list");
@@ -263,7 +267,10 @@ class KojiClient implements BackendClient {
     };
     const sent: PendingCancel[] = [];
     try {
-      const before = await this.hub.multiCall(batch.map((p) => ({ methodName: "getTaskInfo", params: [p.id] })), { anonymous: true });
+      const before = await this.hub.multiCall(
+        batch.map((p) => ({ methodName: "getTaskInfo", params: [p.id] })),
+        { anonymous: true },
+      );
       batch.forEach((p, i) => {
         const read = readOne(before[i]!);
         if ("error" in read) return settle(p, { kind: "error", message: read.error });

@@ -84,7 +84,11 @@ export class KojiSession {
     private readonly auth: KojiAuth,
     private readonly timeoutMs: number | undefined,
   ) {
-    this.agent = createHubAgent(BACKEND, hubUrl, auth.method === "certificate" ? { cert: auth.certificate, key: auth.key, ca: auth.ca } : {});
+    this.agent = createHubAgent(
+      BACKEND,
+      hubUrl,
+      auth.method === "certificate" ? { cert: auth.certificate, key: auth.key, ca: auth.ca } : {},
+    );
   }
 
   /** A read-only call, without the session. */
@@ -98,16 +102,24 @@ export class KojiSession {
   }
 
   /** `multiCall(calls)`: per-call results in order; on the session unless `anonymous`. */
-  async multiCall(calls: { methodName: string; params: unknown[] }[], opts: CallOptions & { anonymous?: boolean } = {}): Promise<MultiCallResult[]> {
+  async multiCall(
+    calls: { methodName: string; params: unknown[] }[],
+    opts: CallOptions & { anonymous?: boolean } = {},
+  ): Promise<MultiCallResult[]> {
     if (calls.length === 0) return [];
     const value = opts.anonymous ? await this.anonymous("multiCall", [calls], opts) : await this.call("multiCall", [calls], opts);
     if (!Array.isArray(value) || value.length !== calls.length) {
-      throw malformedAnswer(BACKEND, "multiCall", `${Array.isArray(value) ? value.length : "no list of"} results for ${calls.length} calls`);
+      throw malformedAnswer(
+        BACKEND,
+        "multiCall",
+        `${Array.isArray(value) ? value.length : "no list of"} results for ${calls.length} calls`,
+      );
     }
     return value.map((entry): MultiCallResult => {
       if (Array.isArray(entry) && entry.length === 1) return { ok: true, value: entry[0]! };
       const f = asStruct(entry);
-      if (f && typeof f.faultCode === "number") return { ok: false, fault: new XmlRpcFault(f.faultCode, String(f.faultString ?? ""), { backend: BACKEND }) };
+      if (f && typeof f.faultCode === "number")
+        return { ok: false, fault: new XmlRpcFault(f.faultCode, String(f.faultString ?? ""), { backend: BACKEND }) };
       throw malformedAnswer(BACKEND, "multiCall", "an entry that is neither [value] nor a fault");
     });
   }
@@ -160,8 +172,16 @@ export class KojiSession {
   /** A new session; every refusal is a permanent "Koji login failed: …" naming who, never a secret. */
   private async login(opts: CallOptions): Promise<SessionInfo> {
     const auth = this.auth;
-    const who = auth.method === "gssapi" ? auth.principal : auth.method === "password" ? auth.user : auth.method === "certificate" ? `certificate ${auth.certificate}` : "nobody";
-    const failed = (reason: string, cause?: unknown) => new BackendError(BACKEND, `Koji login failed: ${reason} (as ${who})`, { transient: false, cause });
+    const who =
+      auth.method === "gssapi"
+        ? auth.principal
+        : auth.method === "password"
+          ? auth.user
+          : auth.method === "certificate"
+            ? `certificate ${auth.certificate}`
+            : "nobody";
+    const failed = (reason: string, cause?: unknown) =>
+      new BackendError(BACKEND, `Koji login failed: ${reason} (as ${who})`, { transient: false, cause });
     if (auth.method === "none") throw failed("no credentials configured (backends.koji.auth)");
     if (auth.method === "certificate" && !this.hubUrl.startsWith("https:")) throw failed("a certificate login needs an https:// hub URL");
     try {
@@ -189,7 +209,8 @@ export class KojiSession {
     try {
       answer = await this.exchange(url, "sslLogin", [null], opts, { authorization: exchange.authorization });
     } catch (err) {
-      if (err instanceof BackendError && err.status === 401) throw new KerberosError("the hub refused the Kerberos token (HTTP 401)", { cause: err });
+      if (err instanceof BackendError && err.status === 401)
+        throw new KerberosError("the hub refused the Kerberos token (HTTP 401)", { cause: err });
       throw err;
     }
     await exchange.verifyServer(answer.headers.get("www-authenticate"));

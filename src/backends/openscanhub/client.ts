@@ -36,8 +36,16 @@ import { describeFetchError, redactUrl } from "../http.js";
 import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { malformedAnswer, parseTaskId } from "../xmlrpc/client.js";
 import { OshSession, oshHubRoot, type OshAuth } from "./session.js";
-import { ChecksumMismatch, DEFAULT_MAX_SRPM_BYTES, fileName, randomName, SRPM_NAME, SrpmTransfers, STAGING_PREFIX, type StagedSrpm } from "./upload.js";
-
+import {
+  ChecksumMismatch,
+  DEFAULT_MAX_SRPM_BYTES,
+  fileName,
+  randomName,
+  SRPM_NAME,
+  SrpmTransfers,
+  STAGING_PREFIX,
+  type StagedSrpm,
+} from "./upload.js";
 
 const BACKEND = "openscanhub";
 
@@ -103,7 +111,6 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-
 /** What a scan needs from the request: SRPM, base, mock config (Packit's `osh-cli` arguments). */
 interface ScanPlan {
   srpmUrl: string | undefined;
@@ -116,7 +123,10 @@ interface ScanPlan {
 
 function planScan(req: SubmitRequest): ScanPlan {
   const artifacts = req.dependency?.artifacts ?? {};
-  const osh = (req.options.osh_options && typeof req.options.osh_options === "object" ? req.options.osh_options : {}) as Record<string, unknown>;
+  const osh = (req.options.osh_options && typeof req.options.osh_options === "object" ? req.options.osh_options : {}) as Record<
+    string,
+    unknown
+  >;
   const srpmUrl = str(artifacts.srpmUrl) ?? str(artifacts.srpm_url) ?? str(req.options.srpm_url);
   return {
     srpmUrl,
@@ -158,7 +168,10 @@ export function oshAuthOf(e: OpenScanHubEndpoint): OshAuth {
  * An OpenScanHub client. `endpoint.url` is the hub's XML-RPC handler
  * (`https://openscanhub.fedoraproject.org/xmlrpc/client/`).
  */
-export function createOpenScanHubClient(endpoint: OpenScanHubEndpoint, options: OpenScanHubClientOptions = {}): BackendClient & { close(): Promise<void> } {
+export function createOpenScanHubClient(
+  endpoint: OpenScanHubEndpoint,
+  options: OpenScanHubClientOptions = {},
+): BackendClient & { close(): Promise<void> } {
   return new OpenScanHubClient(endpoint, options);
 }
 
@@ -197,7 +210,10 @@ class OpenScanHubClient implements BackendClient {
     const base = plan.baseNvr || !plan.baseSrpmUrl ? undefined : this.srpmSource(plan.baseSrpmUrl);
     const { owner, repo, sha, pr } = req.source;
     const comment = `Submitted via packit-probot for ${owner}/${repo}@${sha.slice(0, 12)}${pr ? ` (PR #${pr})` : ""} [${OSH_TOKEN_MARK}${req.token}]`;
-    const osh = (req.options.osh_options && typeof req.options.osh_options === "object" ? req.options.osh_options : {}) as Record<string, unknown>;
+    const osh = (req.options.osh_options && typeof req.options.osh_options === "object" ? req.options.osh_options : {}) as Record<
+      string,
+      unknown
+    >;
     const options: XmlRpcStruct = { comment, mock_config: plan.mockConfig };
     if (str(osh.analyzer)) options.analyzers = str(osh.analyzer)!;
     if (str(osh.profile)) options.profile = str(osh.profile)!;
@@ -250,7 +266,9 @@ class OpenScanHubClient implements BackendClient {
         if (baseSrpm) options.base_upload_id = await this.upload(baseSrpm, opts);
         taskId = await this.hub.withCookie(opts, (cookie) => this.createUserDiffTask(cookie, options, opts));
       } else {
-        taskId = await this.hub.withCookie(opts, (cookie) => this.mockBuild(cookie, options.mock_config as string, options.comment as string, options, opts));
+        taskId = await this.hub.withCookie(opts, (cookie) =>
+          this.mockBuild(cookie, options.mock_config as string, options.comment as string, options, opts),
+        );
       }
       return { externalId: String(taskId), url: oshTaskUrl(this.endpoint.url, taskId) };
     } finally {
@@ -285,7 +303,11 @@ class OpenScanHubClient implements BackendClient {
     const info = await this.getTaskInfo(id, opts);
     if (!info) throw new BackendError(BACKEND, `no such task: ${id}`, { transient: false, status: 404 });
     const state = info.state as number;
-    const status: RemoteStatus = { state: mapState(state), rawState: str(info.state_label) ?? oshStateName(state), url: oshTaskUrl(this.endpoint.url, id) };
+    const status: RemoteStatus = {
+      state: mapState(state),
+      rawState: str(info.state_label) ?? oshStateName(state),
+      url: oshTaskUrl(this.endpoint.url, id),
+    };
     const result = str(info.result);
     if (result && (status.state === "failure" || status.state === "error")) status.message = result.slice(0, 300);
     return status;
@@ -339,7 +361,6 @@ class OpenScanHubClient implements BackendClient {
       throw err;
     }
   }
-
 
   /** Register and upload one SRPM (kobo `HubProxy.upload_file`) → upload id. */
   private async upload(srpm: StagedSrpm, opts: CallOptions): Promise<number> {

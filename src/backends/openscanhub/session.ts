@@ -29,7 +29,8 @@ const BACKEND = "openscanhub";
 /** A session idle this long is renewed (`auth.renew_session`) before its next call. */
 export const RENEW_AFTER_MS = 10 * 60_000;
 
-export type OshAuth = ({ method: "gssapi" } & KerberosIdentity) | { method: "password"; user: string; password: string } | { method: "none" };
+export type OshAuth =
+  ({ method: "gssapi" } & KerberosIdentity) | { method: "password"; user: string; password: string } | { method: "none" };
 
 /** The hub's web root: everything before `/xmlrpc/`. */
 export function oshHubRoot(xmlrpcUrl: string): string {
@@ -117,7 +118,12 @@ export class OshSession {
   }
 
   private exchange(method: string, params: unknown[], opts: CallOptions, headers?: Record<string, string>) {
-    return xmlRpcExchange(BACKEND, this.url, method, params, { timeoutMs: this.timeoutMs, signal: opts.signal, headers, agent: this.agent });
+    return xmlRpcExchange(BACKEND, this.url, method, params, {
+      timeoutMs: this.timeoutMs,
+      signal: opts.signal,
+      headers,
+      agent: this.agent,
+    });
   }
 
   /** The cookie to use now: renewed after idling (kobo's `renew_session`), or a fresh login; concurrent callers share one login. */
@@ -137,14 +143,16 @@ export class OshSession {
   private async login(opts: CallOptions): Promise<string> {
     const auth = this.auth;
     const who = auth.method === "gssapi" ? auth.principal : auth.method === "password" ? auth.user : "nobody";
-    const failed = (reason: string, cause?: unknown) => new BackendError(BACKEND, `OpenScanHub login failed: ${reason} (as ${who})`, { transient: false, cause });
+    const failed = (reason: string, cause?: unknown) =>
+      new BackendError(BACKEND, `OpenScanHub login failed: ${reason} (as ${who})`, { transient: false, cause });
     if (auth.method === "none") throw failed("no credentials configured (backends.openscanhub.auth)");
     try {
       let cookie: string | undefined;
       if (auth.method === "gssapi") cookie = await this.krb5Login(auth, opts);
       else {
         const answer = await this.exchange("auth.login_password", [auth.user, auth.password], opts);
-        cookie = cookieHeader(answer.headers) ?? (typeof answer.value === "string" && answer.value ? `sessionid=${answer.value}` : undefined);
+        cookie =
+          cookieHeader(answer.headers) ?? (typeof answer.value === "string" && answer.value ? `sessionid=${answer.value}` : undefined);
       }
       if (!cookie) throw failed("the hub answered without a session cookie");
       this.cookie = cookie;
@@ -153,7 +161,8 @@ export class OshSession {
     } catch (err) {
       if (err instanceof XmlRpcFault) throw failed(err.faultString, err);
       if (err instanceof KerberosError) throw failed(err.message, err);
-      if (err instanceof BackendError && !err.transient && !err.message.includes("login failed")) throw failed(err.message.replace(/^openscanhub: /, ""), err);
+      if (err instanceof BackendError && !err.transient && !err.message.includes("login failed"))
+        throw failed(err.message.replace(/^openscanhub: /, ""), err);
       throw err;
     }
   }
@@ -169,7 +178,8 @@ export class OshSession {
       signal: opts.signal,
     });
     if (res.status === 401) throw new KerberosError("the hub refused the Kerberos token (HTTP 401)");
-    if (res.status >= 400) throw new BackendError(BACKEND, `GET ${redactUrl(url)}: HTTP ${res.status}`, { transient: false, status: res.status });
+    if (res.status >= 400)
+      throw new BackendError(BACKEND, `GET ${redactUrl(url)}: HTTP ${res.status}`, { transient: false, status: res.status });
     await exchange.verifyServer(res.headers.get("www-authenticate"));
     return cookieHeader(res.headers);
   }

@@ -81,7 +81,6 @@ export async function removeStaleStaging(tempDir: string = tmpdir(), olderThanMs
   return removed;
 }
 
-
 /** Downloads and uploads of one client: `timeoutMs` is an idle limit, `maxSrpmBytes` a cap. */
 export class SrpmTransfers {
   constructor(
@@ -193,5 +192,4 @@ export class SrpmTransfers {
       throw new BackendError(BACKEND, message, { transient: res.status >= 500, status: res.status });
     });
   }
-
 }

@@ -75,7 +75,10 @@ export function mapState(state: string, overall?: string | null): RemoteState {
  * `centos-stream-9-x86_64`, `epel-9-x86_64`) → Testing Farm compose and arch, as
  * Packit maps them on the public ranch. `options.compose` / `options.arch` override.
  */
-export function targetEnvironment(target: string, options: Record<string, unknown> = {}): { distro: string; arch: string; compose: string } {
+export function targetEnvironment(
+  target: string,
+  options: Record<string, unknown> = {},
+): { distro: string; arch: string; compose: string } {
   const parts = target.split("-");
   const last = parts[parts.length - 1] ?? "";
   const arch = typeof options.arch === "string" ? options.arch : ARCHES.has(last) ? last : "x86_64";
@@ -134,7 +137,9 @@ export function createTestingFarmClient(endpoint: TestingFarmEndpoint, clock: { 
     auth: () => authHeader,
     errorText: tfErrorText,
     unauthorized: (said) =>
-      authHeader ? `Testing Farm refused the API key (${said || "401"}): check backends.testingFarm.apiKey` : "no Testing Farm API key configured: set backends.testingFarm.apiKey",
+      authHeader
+        ? `Testing Farm refused the API key (${said || "401"}): check backends.testingFarm.apiKey`
+        : "no Testing Farm API key configured: set backends.testingFarm.apiKey",
   });
 
   const requestUrl = (id: string) => `${base}/v0.1/requests/${id}`;
@@ -160,7 +165,10 @@ export function createTestingFarmClient(endpoint: TestingFarmEndpoint, clock: { 
     async findByToken(req, opts): Promise<SubmitResult | null> {
       const after = new Date(opts?.submittedAfter !== undefined ? opts.submittedAfter - CLOCK_SLACK_MS : now() - FIND_LOOKBACK_MS);
       // TF keeps naive UTC timestamps ("2023-03-22T13:34:50.975382"); send the same form.
-      const ans = await api.call("GET", "/requests", { query: { created_after: after.toISOString().replace(/Z$/, "") }, signal: opts?.signal });
+      const ans = await api.call("GET", "/requests", {
+        query: { created_after: after.toISOString().replace(/Z$/, "") },
+        signal: opts?.signal,
+      });
       const list = api.expect(ans, z.array(TfRequest), "list requests");
       const hit = list.find((r) => (r.environments_requested ?? []).some((e) => e?.variables?.[TOKEN_VARIABLE] === req.token));
       return hit ? { externalId: hit.id, url: requestUrl(hit.id) } : null;
@@ -207,7 +215,7 @@ export function createTestingFarmClient(endpoint: TestingFarmEndpoint, clock: { 
 /** TF answers `{message}` (or `{code, message}`), and FastAPI validation errors `{detail: [{loc, msg}]}`. */
 function tfErrorText(body: unknown): string {
   if (typeof body === "object" && body !== null && Array.isArray((body as { detail?: unknown }).detail)) {
-    return ((body as { detail: unknown[] }).detail)
+    return (body as { detail: unknown[] }).detail
       .map((d) => (typeof d === "object" && d !== null ? String((d as { msg?: unknown }).msg ?? "") : String(d)))
       .filter(Boolean)
       .join("; ");

@@ -12,16 +12,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { BackendError } from "../../errors.js";
 
-export type XmlRpcValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Date
-  | Buffer
-  | XmlRpcValue[]
-  | { [key: string]: XmlRpcValue };
+export type XmlRpcValue = string | number | bigint | boolean | null | Date | Buffer | XmlRpcValue[] | { [key: string]: XmlRpcValue };
 
 export type XmlRpcStruct = { [key: string]: XmlRpcValue };
 
@@ -167,11 +158,12 @@ const NAMED_ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quo
 function decodeEntities(text: string): string {
   return text.replace(/&([^;&\s]{1,10});/g, (_m, name: string) => {
     if (name in NAMED_ENTITIES) return NAMED_ENTITIES[name]!;
-    const code = name.startsWith("#x") || name.startsWith("#X")
-      ? Number.parseInt(name.slice(2), 16)
-      : name.startsWith("#")
-        ? Number.parseInt(name.slice(1), 10)
-        : Number.NaN;
+    const code =
+      name.startsWith("#x") || name.startsWith("#X")
+        ? Number.parseInt(name.slice(2), 16)
+        : name.startsWith("#")
+          ? Number.parseInt(name.slice(1), 10)
+          : Number.NaN;
     if (!Number.isInteger(code) || code < 0 || code > 0x10ffff) throw new XmlRpcParseError(`unknown entity &${name};`);
     return String.fromCodePoint(code);
   });

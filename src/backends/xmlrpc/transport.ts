@@ -30,10 +30,17 @@ export function createHubAgent(backend: string, url: string, tls: TlsFiles = {})
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new BackendError(backend, `cannot read the ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { transient: false });
+      throw new BackendError(backend, `cannot read the ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        transient: false,
+      });
     }
   };
-  return new HttpsAgent({ keepAlive: true, ca: read("CA certificate", tls.ca), cert: read("client certificate", tls.cert), key: read("client key", tls.key) });
+  return new HttpsAgent({
+    keepAlive: true,
+    ca: read("CA certificate", tls.ca),
+    cert: read("client certificate", tls.cert),
+    key: read("client key", tls.key),
+  });
 }
 
 export interface HubRequest {
@@ -89,7 +96,9 @@ export function hubRequest(backend: string, url: string, call: HubRequest = {}):
         const text = Buffer.concat(chunks).toString("utf8");
         const status = res.statusCode ?? 0;
         if (status >= 500) {
-          return reject(new BackendError(backend, `${where}: HTTP ${status} ${errorText(parseMaybeJson(text))}`.trim(), { transient: true, status }));
+          return reject(
+            new BackendError(backend, `${where}: HTTP ${status} ${errorText(parseMaybeJson(text))}`.trim(), { transient: true, status }),
+          );
         }
         resolve({ status, headers: toHeaders(res), text });
       });

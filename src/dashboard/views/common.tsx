@@ -20,7 +20,12 @@ code{font-size:.92em}.muted{color:#59636e}.cards{display:flex;gap:.8rem;flex-wra
 .bar{display:inline-block;background:#54aeff;height:.8rem;vertical-align:middle}
 `;
 
-export const Layout: FC<{ title: string; login: string | null; signIn: boolean; children?: Child }> = ({ title, login, signIn, children }) => (
+export const Layout: FC<{ title: string; login: string | null; signIn: boolean; children?: Child }> = ({
+  title,
+  login,
+  signIn,
+  children,
+}) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -57,7 +62,12 @@ export const Layout: FC<{ title: string; login: string | null; signIn: boolean; 
   </html>
 );
 
-export const When: FC<{ at: number | null }> = ({ at }) => (at === null ? <span class="muted">—</span> : <time datetime={new Date(at).toISOString()}>{new Date(at).toISOString().replace("T", " ").slice(0, 19)} UTC</time>);
+export const When: FC<{ at: number | null }> = ({ at }) =>
+  at === null ? (
+    <span class="muted">—</span>
+  ) : (
+    <time datetime={new Date(at).toISOString()}>{new Date(at).toISOString().replace("T", " ").slice(0, 19)} UTC</time>
+  );
 
 export const Duration: FC<{ ms: number | null }> = ({ ms }) => (ms === null ? <span class="muted">—</span> : <>{formatDuration(ms)}</>);
 
@@ -103,7 +113,9 @@ export const JobsTable: FC<{ jobs: JobView[] }> = ({ jobs }) =>
               <Duration ms={j.durationMs} />
             </td>
             <td>{j.backendPage ? <a href={j.backendPage.url}>{j.backendPage.label}</a> : <span class="muted">{j.backendTitle}</span>}</td>
-            <td>{j.savedMs !== null ? <span title={j.savedBasis ?? ""}>{formatDuration(j.savedMs)}</span> : <span class="muted">—</span>}</td>
+            <td>
+              {j.savedMs !== null ? <span title={j.savedBasis ?? ""}>{formatDuration(j.savedMs)}</span> : <span class="muted">—</span>}
+            </td>
           </tr>
         ))}
       </tbody>

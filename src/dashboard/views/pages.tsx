@@ -106,9 +106,7 @@ export const ProjectPage: FC<{ d: ProjectData; path: string }> = ({ d, path }) =
         <tbody>
           {d.savedPerWeek.map((w) => (
             <tr>
-              <td>
-                week of {new Date(w.weekStart).toISOString().slice(0, 10)}
-              </td>
+              <td>week of {new Date(w.weekStart).toISOString().slice(0, 10)}</td>
               <td style="width:60%">
                 <span class="bar" style={`width:${Math.round((w.savedMs / max) * 100)}%`} />
               </td>
@@ -150,7 +148,8 @@ export const PipelinePage: FC<{ d: PipelineData }> = ({ d }) => (
     </p>
     {d.supersededBy ? (
       <p>
-        Superseded by <Sha sha={d.supersededBy.headSha} /> (<a href={d.supersededBy.page}>pipeline #{d.supersededBy.id}</a>, {d.supersededBy.subject}).
+        Superseded by <Sha sha={d.supersededBy.headSha} /> (<a href={d.supersededBy.page}>pipeline #{d.supersededBy.id}</a>,{" "}
+        {d.supersededBy.subject}).
       </p>
     ) : null}
     {d.sameHead.length > 0 ? (
@@ -250,7 +249,16 @@ export const JobPage: FC<{ d: JobData }> = ({ d }) => {
           ) : null}
           <tr>
             <th>Check run</th>
-            <td>{d.checkRun ? <>{d.checkRun.name}{d.checkRun.lastError ? <span class="muted"> (last error sending it: {d.checkRun.lastError})</span> : null}</> : <span class="muted">none</span>}</td>
+            <td>
+              {d.checkRun ? (
+                <>
+                  {d.checkRun.name}
+                  {d.checkRun.lastError ? <span class="muted"> (last error sending it: {d.checkRun.lastError})</span> : null}
+                </>
+              ) : (
+                <span class="muted">none</span>
+              )}
+            </td>
           </tr>
         </tbody>
       </table>
@@ -262,13 +270,17 @@ export const JobPage: FC<{ d: JobData }> = ({ d }) => {
             {d.cancellation.supersededBy ? (
               <>
                 {" "}
-                — the newer head <a href={d.cancellation.supersededBy.page} id="superseded-by"><Sha sha={d.cancellation.supersededBy.headSha} /> (pipeline #{d.cancellation.supersededBy.id})</a>
+                — the newer head{" "}
+                <a href={d.cancellation.supersededBy.page} id="superseded-by">
+                  <Sha sha={d.cancellation.supersededBy.headSha} /> (pipeline #{d.cancellation.supersededBy.id})
+                </a>
               </>
             ) : null}
           </p>
           {j.savedMs !== null || j.savedBasis ? (
             <p>
-              Builder time saved: <b>{j.savedMs !== null ? formatDuration(j.savedMs) : "unknown"}</b> <span class="muted">({j.savedBasis})</span>
+              Builder time saved: <b>{j.savedMs !== null ? formatDuration(j.savedMs) : "unknown"}</b>{" "}
+              <span class="muted">({j.savedBasis})</span>
             </p>
           ) : null}
           {d.cancellation.results.length > 0 ? (
@@ -351,7 +363,10 @@ export const CancellationsPage: FC<{ d: CancellationsData }> = ({ d }) => (
           {r.repo ? (
             <>
               {" "}
-              in <a href={r.repo.page}>{r.repo.owner}/{r.repo.name}</a>
+              in{" "}
+              <a href={r.repo.page}>
+                {r.repo.owner}/{r.repo.name}
+              </a>
             </>
           ) : null}{" "}
           · {r.overall}

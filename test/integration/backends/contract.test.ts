@@ -26,7 +26,8 @@ const request = (over: Partial<SubmitRequest> = {}): SubmitRequest => ({
 
 /** A server that answers as recorded: `routes` maps a method and path to a status and body. */
 async function replay(routes: Record<string, { status: number; body: unknown }>): Promise<FakeServer> {
-  const handler: FakeHandler = (req) => routes[`${req.method} ${req.path}`] ?? { status: 404, body: { error: `not recorded: ${req.method} ${req.path}` } };
+  const handler: FakeHandler = (req) =>
+    routes[`${req.method} ${req.path}`] ?? { status: 404, body: { error: `not recorded: ${req.method} ${req.path}` } };
   return startHttpFake("replay", handler);
 }
 
@@ -73,7 +74,8 @@ describe("Copr: recorded answers of GET /api_3/build/list", () => {
         artifacts: {
           repoUrl: "https://download.copr.fedorainfracloud.org/results/praiskup/ping",
           chroots: ["mageia-8-x86_64"],
-          srpmUrl: "https://download.copr.fedorainfracloud.org/results/praiskup/ping/srpm-builds/02088282/dummy-pkg-20210321_2058-1.src.rpm",
+          srpmUrl:
+            "https://download.copr.fedorainfracloud.org/results/praiskup/ping/srpm-builds/02088282/dummy-pkg-20210321_2058-1.src.rpm",
         },
       });
       expect(await client.status("1939925")).toMatchObject({ state: "failure", rawState: "failed" }); // source_package all null
@@ -113,13 +115,22 @@ describe("Testing Farm: recorded answers of GET /v0.1/requests/{id}", () => {
     try {
       const client = createTestingFarmClient({ url: server.url, apiKey: FAKE_TF_API_KEY });
       // `run` is null in the recording: the link falls back to the request.
-      expect(await client.status(id)).toEqual({ state: "success", rawState: "complete", url: `${server.url}/v0.1/requests/${id}`, message: "passed" });
+      expect(await client.status(id)).toEqual({
+        state: "success",
+        rawState: "complete",
+        url: `${server.url}/v0.1/requests/${id}`,
+        message: "passed",
+      });
     } finally {
       await server.stop();
     }
     const failing = await replay({ [`GET /v0.1/requests/${id}`]: { status: 200, body: errored } });
     try {
-      expect(await createTestingFarmClient({ url: failing.url }).status(id)).toMatchObject({ state: "error", rawState: "error", message: "error: something went wrong" });
+      expect(await createTestingFarmClient({ url: failing.url }).status(id)).toMatchObject({
+        state: "error",
+        rawState: "error",
+        message: "error: something went wrong",
+      });
     } finally {
       await failing.stop();
     }
@@ -145,7 +156,11 @@ describe("Image Builder and Red Hat SSO: recorded answers", () => {
 
   it("the fake's token answer, compose status and 400 have the recorded shapes", async () => {
     const form = new URLSearchParams({ grant_type: "refresh_token", client_id: "rhsm-api", refresh_token: FAKE_OFFLINE_TOKEN });
-    const token = await fetch(fake.sso.tokenUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form });
+    const token = await fetch(fake.sso.tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form,
+    });
     const tokenBody = (await token.json()) as { access_token: string };
     for (const t of tokens) expect(shapeMismatches(t.body, tokenBody)).toEqual([]);
 
@@ -159,7 +174,11 @@ describe("Image Builder and Red Hat SSO: recorded answers", () => {
     expect(shapeMismatches(compose.body, status.body)).toEqual([]);
 
     const body = { distribution: "fedora-rawhide", image_requests: [imageRequest] };
-    const res = await fetch(`${fake.apiUrl}/compose`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${fake.apiUrl}/compose`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(400);
     const refusal = await res.json();
     expect(shapeMismatches(badRequest.body, refusal)).toEqual([]);
@@ -174,8 +193,16 @@ describe("Image Builder and Red Hat SSO: recorded answers", () => {
       [`GET /api/image-builder/v1/composes/${id}`]: { status: 200, body: compose.body },
     });
     try {
-      const client = createImageBuilderClient({ url: `${server.url}/api/image-builder/v1`, tokenUrl: `${server.url}${SSO_TOKEN_PATH}`, refreshToken: FAKE_OFFLINE_TOKEN });
-      expect(await client.status(id)).toMatchObject({ state: "success", rawState: "success", artifacts: { upload: { status: "success", type: "aws.s3", options: { url: expect.stringContaining("amazonaws.com") } } } });
+      const client = createImageBuilderClient({
+        url: `${server.url}/api/image-builder/v1`,
+        tokenUrl: `${server.url}${SSO_TOKEN_PATH}`,
+        refreshToken: FAKE_OFFLINE_TOKEN,
+      });
+      expect(await client.status(id)).toMatchObject({
+        state: "success",
+        rawState: "success",
+        artifacts: { upload: { status: "success", type: "aws.s3", options: { url: expect.stringContaining("amazonaws.com") } } },
+      });
       const get = server.calls.find((c) => c.method === "GET")!;
       expect(get.headers.authorization).toBe(`Bearer ${(tokens[0]!.body as { access_token: string }).access_token}`);
     } finally {

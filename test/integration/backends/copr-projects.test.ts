@@ -136,7 +136,14 @@ describe("copr projects against the fake", () => {
   });
 
   it("concurrent first builds for one project make one project with all their chroots, and every build", async () => {
-    const targets = ["fedora-rawhide-x86_64", "fedora-41-x86_64", "fedora-40-x86_64", "fedora-41-aarch64", "epel-9-x86_64", "epel-10-x86_64"];
+    const targets = [
+      "fedora-rawhide-x86_64",
+      "fedora-41-x86_64",
+      "fedora-40-x86_64",
+      "fedora-41-aarch64",
+      "epel-9-x86_64",
+      "epel-10-x86_64",
+    ];
     const client = fresh();
     const subs = await Promise.all(targets.map((target) => client.submit(request({ target }))));
     expect(new Set(subs.map((s) => s.externalId)).size).toBe(targets.length);

@@ -79,7 +79,11 @@ describe("copr client against the fake", () => {
     expect(states).toContain("running");
     const last = seen.at(-1)!;
     expect(last).toMatchObject({ state: "success", rawState: "succeeded" });
-    expect(last.artifacts).toEqual({ srpmUrl: expect.stringMatching(/\.src\.rpm$/), repoUrl: `${fake.url}/results/packit/acme-widget-7`, chroots: ["fedora-rawhide-x86_64"] });
+    expect(last.artifacts).toEqual({
+      srpmUrl: expect.stringMatching(/\.src\.rpm$/),
+      repoUrl: `${fake.url}/results/packit/acme-widget-7`,
+      chroots: ["fedora-rawhide-x86_64"],
+    });
     // Every call of the client went over the connections of its keep-alive pool, far fewer than the calls.
     expect(new Set(fake.calls.map((c) => c.connection)).size).toBeLessThan(fake.calls.length / 2);
   });
@@ -123,7 +127,10 @@ describe("copr client against the fake", () => {
 
     const own = await coprClient(fake.url, OTHER).submit(request({ options: { owner: "someone" } }));
     fake.finish(own.externalId, "running");
-    expect(await client.cancel(own.externalId)).toEqual({ kind: "error", message: "permission denied: You are not allowed to cancel this build." });
+    expect(await client.cancel(own.externalId)).toEqual({
+      kind: "error",
+      message: "permission denied: You are not allowed to cancel this build.",
+    });
     expect(fake.builds().find((b) => String(b.id) === own.externalId)?.state).toBe("running");
   });
 
@@ -134,7 +141,10 @@ describe("copr client against the fake", () => {
       const err = await failure(bad.submit(request({ source: { ...request().source, sha: "d".repeat(40) } })));
       expect(err).toMatchObject({ transient: false, status: 401 });
       expect(err.message).toContain(`Copr API token expired: renew it at ${fake.url}/api (Copr: Login invalid/expired)`);
-      expect(await bad.cancel(a.externalId)).toEqual({ kind: "error", message: `Copr API token expired: renew it at ${fake.url}/api (Copr: Login invalid/expired)` });
+      expect(await bad.cancel(a.externalId)).toEqual({
+        kind: "error",
+        message: `Copr API token expired: renew it at ${fake.url}/api (Copr: Login invalid/expired)`,
+      });
       // Copr's reads are anonymous: polling is not held up by the token.
       expect((await bad.status(a.externalId)).state).toBe("running");
     }
@@ -143,7 +153,9 @@ describe("copr client against the fake", () => {
     expect(messages.join("\n")).not.toContain(EXPIRED.token);
 
     const none = createCoprClient({ url: fake.url, timeoutMs: 1000 });
-    expect((await failure(none.submit(request()))).message).toContain(`no Copr API token configured: set backends.copr.login, username and token from ${fake.url}/api`);
+    expect((await failure(none.submit(request()))).message).toContain(
+      `no Copr API token configured: set backends.copr.login, username and token from ${fake.url}/api`,
+    );
   });
 
   it("an answer that is not Copr's JSON is a transient error naming the backend and what was wrong", async () => {

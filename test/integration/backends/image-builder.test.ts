@@ -1,7 +1,20 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeImageBuilder, type FakeImageBuilder } from "../../../testing/fakes/image-builder.js";
-import { FAKE_OFFLINE_TOKEN, FAKE_SERVICE_ACCOUNT, SSO_TOKEN_PATH, startFakeRedHatSso, type FakeRedHatSso } from "../../../testing/fakes/redhat-sso.js";
-import { CANCEL_NOT_SUPPORTED, composeBody, createImageBuilderClient, imageName, mapState, type ImageBuilderEndpoint } from "../../../src/backends/image-builder/client.js";
+import {
+  FAKE_OFFLINE_TOKEN,
+  FAKE_SERVICE_ACCOUNT,
+  SSO_TOKEN_PATH,
+  startFakeRedHatSso,
+  type FakeRedHatSso,
+} from "../../../testing/fakes/redhat-sso.js";
+import {
+  CANCEL_NOT_SUPPORTED,
+  composeBody,
+  createImageBuilderClient,
+  imageName,
+  mapState,
+  type ImageBuilderEndpoint,
+} from "../../../src/backends/image-builder/client.js";
 import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { BackendError } from "../../../src/errors.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";
@@ -9,14 +22,23 @@ import { waitFor } from "../../support/db.js";
 
 const OTHER_OFFLINE_TOKEN = "other-users-offline-token-9876543210";
 const REVOKED_OFFLINE_TOKEN = "revoked-offline-token-0000000000";
-const IMAGE_REQUEST = { architecture: "x86_64", image_type: "aws", upload_request: { type: "aws", options: { share_with_accounts: ["123456789012"] } } };
+const IMAGE_REQUEST = {
+  architecture: "x86_64",
+  image_type: "aws",
+  upload_request: { type: "aws", options: { share_with_accounts: ["123456789012"] } },
+};
 
 function request(over: Partial<SubmitRequest> = {}): SubmitRequest {
   return {
     token: "9d6f3b1e-7c2a-4e5f-8a9b-0c1d2e3f4a5b",
     target: "fedora-41-x86_64",
     source: { owner: "acme", repo: "widget", cloneUrl: "https://github.com/acme/widget.git", sha: "a".repeat(40), pr: 7 },
-    options: { image_request: IMAGE_REQUEST, image_distribution: "fedora-41", image_customizations: { packages: ["widget"] }, copr_chroot: "fedora-41-x86_64" },
+    options: {
+      image_request: IMAGE_REQUEST,
+      image_distribution: "fedora-41",
+      image_customizations: { packages: ["widget"] },
+      copr_chroot: "fedora-41-x86_64",
+    },
     ...over,
   };
 }
@@ -46,14 +68,18 @@ describe("image-builder compose body (Packit's vm_image_build)", () => {
   });
 
   it("passes image_request and image_customizations, and adds the Copr build as a payload repository with rhsm", () => {
-    const body = composeBody(request({ dependency: { externalId: "1234", artifacts: { repoUrl: "https://copr.example/results/packit/acme-widget-7" } } }));
+    const body = composeBody(
+      request({ dependency: { externalId: "1234", artifacts: { repoUrl: "https://copr.example/results/packit/acme-widget-7" } } }),
+    );
     expect(body).toEqual({
       image_name: `acme-widget-7-${request().token}`,
       distribution: "fedora-41",
       image_requests: [IMAGE_REQUEST],
       customizations: {
         packages: ["widget"],
-        payload_repositories: [{ rhsm: false, baseurl: "https://copr.example/results/packit/acme-widget-7/fedora-41-x86_64/", check_gpg: false }],
+        payload_repositories: [
+          { rhsm: false, baseurl: "https://copr.example/results/packit/acme-widget-7/fedora-41-x86_64/", check_gpg: false },
+        ],
       },
     });
   });
@@ -90,9 +116,21 @@ describe("image-builder compose body (Packit's vm_image_build)", () => {
   );
 
   it("image_distribution wins over the chroot; the architecture defaults to the chroot's", () => {
-    const body = composeBody(request({ target: "epel-9-aarch64", options: { ...request().options, copr_chroot: "epel-9-aarch64", image_distribution: "rhel-94", image_request: { image_type: "guest-image", upload_request: { type: "aws.s3", options: {} } } } }));
+    const body = composeBody(
+      request({
+        target: "epel-9-aarch64",
+        options: {
+          ...request().options,
+          copr_chroot: "epel-9-aarch64",
+          image_distribution: "rhel-94",
+          image_request: { image_type: "guest-image", upload_request: { type: "aws.s3", options: {} } },
+        },
+      }),
+    );
     expect(body.distribution).toBe("rhel-94");
-    expect(body.image_requests).toEqual([{ architecture: "aarch64", image_type: "guest-image", upload_request: { type: "aws.s3", options: {} } }]);
+    expect(body.image_requests).toEqual([
+      { architecture: "aarch64", image_type: "guest-image", upload_request: { type: "aws.s3", options: {} } },
+    ]);
   });
 
   it("without an image_request it is a permanent error before any call", () => {
@@ -129,7 +167,14 @@ describe("image-builder client against the fake, with Red Hat SSO tokens", () =>
   afterAll(async () => {
     await Promise.all([fake.stop(), sso.stop()]);
     for (const m of messages) {
-      for (const secret of [FAKE_OFFLINE_TOKEN, OTHER_OFFLINE_TOKEN, REVOKED_OFFLINE_TOKEN, FAKE_SERVICE_ACCOUNT.clientSecret, ...sso.issuedTokens()]) expect(m).not.toContain(secret);
+      for (const secret of [
+        FAKE_OFFLINE_TOKEN,
+        OTHER_OFFLINE_TOKEN,
+        REVOKED_OFFLINE_TOKEN,
+        FAKE_SERVICE_ACCOUNT.clientSecret,
+        ...sso.issuedTokens(),
+      ])
+        expect(m).not.toContain(secret);
     }
   });
   beforeEach(() => fake.reset());
@@ -148,7 +193,11 @@ describe("image-builder client against the fake, with Red Hat SSO tokens", () =>
     const bearer = String(post.headers.authorization);
     expect(bearer).toMatch(/^Bearer .{16,}/);
     expect(bearer).not.toContain(FAKE_OFFLINE_TOKEN);
-    expect(Object.fromEntries(new URLSearchParams(tokenCalls()[0]!.body))).toEqual({ grant_type: "refresh_token", client_id: "rhsm-api", refresh_token: FAKE_OFFLINE_TOKEN });
+    expect(Object.fromEntries(new URLSearchParams(tokenCalls()[0]!.body))).toEqual({
+      grant_type: "refresh_token",
+      client_id: "rhsm-api",
+      refresh_token: FAKE_OFFLINE_TOKEN,
+    });
 
     const seen = await untilFinal(client, sub.externalId);
     expect(seen.map((s) => s.rawState)).toEqual(expect.arrayContaining(["pending", "building", "success"]));
@@ -181,13 +230,18 @@ describe("image-builder client against the fake, with Red Hat SSO tokens", () =>
 
   it("callers that need a token at the same moment share one token request", async () => {
     const fresh = createImageBuilderClient(endpoint(), clientClock);
-    const ids = (await Promise.all(Array.from({ length: 8 }, (_, i) => fresh.submit(request({ token: `t-${i}` }))))).map((s) => s.externalId);
+    const ids = (await Promise.all(Array.from({ length: 8 }, (_, i) => fresh.submit(request({ token: `t-${i}` }))))).map(
+      (s) => s.externalId,
+    );
     expect(new Set(ids).size).toBe(8);
     expect(tokenCalls()).toHaveLength(1);
   });
 
   it("a service account gets its tokens with client_credentials", async () => {
-    const account = createImageBuilderClient(endpoint({ refreshToken: undefined, clientId: FAKE_SERVICE_ACCOUNT.clientId, clientSecret: FAKE_SERVICE_ACCOUNT.clientSecret }), clientClock);
+    const account = createImageBuilderClient(
+      endpoint({ refreshToken: undefined, clientId: FAKE_SERVICE_ACCOUNT.clientId, clientSecret: FAKE_SERVICE_ACCOUNT.clientSecret }),
+      clientClock,
+    );
     await account.submit(request());
     expect(Object.fromEntries(new URLSearchParams(tokenCalls()[0]!.body))).toEqual({
       grant_type: "client_credentials",
@@ -200,8 +254,14 @@ describe("image-builder client against the fake, with Red Hat SSO tokens", () =>
 
   it("refused grants are permanent errors saying what to do, and no compose is asked for", async () => {
     const cases: Array<[Partial<ImageBuilderEndpoint>, RegExp]> = [
-      [{ refreshToken: "not-an-offline-token" }, /Red Hat SSO refused the offline token \(invalid_grant: Invalid refresh token\): generate a new offline token at https:\/\/access\.redhat\.com\/management\/api/],
-      [{ refreshToken: undefined, clientId: FAKE_SERVICE_ACCOUNT.clientId, clientSecret: "wrong" }, /Red Hat SSO refused the service account \(unauthorized_client: Invalid client or Invalid client credentials\): check the service account's client id and secret/],
+      [
+        { refreshToken: "not-an-offline-token" },
+        /Red Hat SSO refused the offline token \(invalid_grant: Invalid refresh token\): generate a new offline token at https:\/\/access\.redhat\.com\/management\/api/,
+      ],
+      [
+        { refreshToken: undefined, clientId: FAKE_SERVICE_ACCOUNT.clientId, clientSecret: "wrong" },
+        /Red Hat SSO refused the service account \(unauthorized_client: Invalid client or Invalid client credentials\): check the service account's client id and secret/,
+      ],
       [{ refreshToken: undefined }, /no Red Hat SSO credentials configured: set backends\.imageBuilder\.refreshToken/],
     ];
     for (const [over, message] of cases) {
@@ -210,7 +270,9 @@ describe("image-builder client against the fake, with Red Hat SSO tokens", () =>
       expect(err.message).toMatch(message);
     }
     sso.revoke(REVOKED_OFFLINE_TOKEN);
-    expect((await failure(createImageBuilderClient(endpoint({ refreshToken: REVOKED_OFFLINE_TOKEN }), clientClock).submit(request()))).message).toContain("invalid_grant");
+    expect(
+      (await failure(createImageBuilderClient(endpoint({ refreshToken: REVOKED_OFFLINE_TOKEN }), clientClock).submit(request()))).message,
+    ).toContain("invalid_grant");
     expect(fake.calls).toHaveLength(0);
   });
 
@@ -218,7 +280,9 @@ describe("image-builder client against the fake, with Red Hat SSO tokens", () =>
     const bad = request({ options: { ...request().options, image_distribution: "fedora-rawhide" } });
     const err = await failure(client.submit(bad));
     expect(err).toMatchObject({ transient: false, status: 400 });
-    expect(err.message).toContain('start compose: HTTP 400 request body has an error: doesn\'t match schema #/components/schemas/ComposeRequest: Error at "/distribution"');
+    expect(err.message).toContain(
+      'start compose: HTTP 400 request body has an error: doesn\'t match schema #/components/schemas/ComposeRequest: Error at "/distribution"',
+    );
     const reply = fake.calls.at(-1)!;
     expect(reply.path).toBe("/api/image-builder/v1/compose");
     expect(fake.submissions).toBe(0);
@@ -226,8 +290,14 @@ describe("image-builder client against the fake, with Red Hat SSO tokens", () =>
 
   it("maps a failed compose to failure with the service's reason", async () => {
     fake.setOutcome((s) => s.architecture === "aarch64", "failure");
-    const sub = await client.submit(request({ options: { ...request().options, image_request: { ...IMAGE_REQUEST, architecture: "aarch64" } } }));
-    expect((await untilFinal(client, sub.externalId)).at(-1)).toMatchObject({ state: "failure", rawState: "failure", message: "osbuild job failed" });
+    const sub = await client.submit(
+      request({ options: { ...request().options, image_request: { ...IMAGE_REQUEST, architecture: "aarch64" } } }),
+    );
+    expect((await untilFinal(client, sub.externalId)).at(-1)).toMatchObject({
+      state: "failure",
+      rawState: "failure",
+      message: "osbuild job failed",
+    });
   });
 
   it("cancel is not supported and never calls DELETE, running or finished", async () => {

@@ -21,22 +21,71 @@ const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir,
 
 /** A CA and a certificate it signs for `cn` (with `san`, for servers). */
 function makeCa(name: string): void {
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.crt`, "-subj", `/CN=${name}`, "-days", "2");
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-subj",
+    `/CN=${name}`,
+    "-days",
+    "2",
+  );
 }
 function makeCert(ca: string, name: string, cn: string, san?: string): void {
-  openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`);
+  openssl(
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${cn}`,
+  );
   const ext = [];
   if (san) {
     writeFileSync(path(`${name}.ext`), `subjectAltName=${san}\n`);
     ext.push("-extfile", `${name}.ext`);
   }
-  openssl("x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial", "-out", `${name}.crt`, "-days", "2", ...ext);
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.crt`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-out",
+    `${name}.crt`,
+    "-days",
+    "2",
+    ...ext,
+  );
 }
 
 let seq = 0;
 function request(): SubmitRequest {
   seq++;
-  return { token: `tls-${seq}`, target: "rawhide", source: { owner: "o", repo: "r", cloneUrl: "https://github.com/o/r.git", sha: `${seq}`.padStart(40, "c") }, options: {} };
+  return {
+    token: `tls-${seq}`,
+    target: "rawhide",
+    source: { owner: "o", repo: "r", cloneUrl: "https://github.com/o/r.git", sha: `${seq}`.padStart(40, "c") },
+    options: {},
+  };
 }
 
 const { failure } = failureRecorder();
@@ -87,8 +136,16 @@ describe("Koji certificate login", () => {
 
   it.each([
     ["no client certificate", undefined, /^koji: Koji login failed: no credentials configured/],
-    ["a certificate of another CA", "forged", /^koji: Koji login failed: could not verify client: FAILED:.* \(as certificate .*forged\.crt\)$/],
-    ["a certificate of a user Koji does not know", "nobody", /^koji: Koji login failed: Unknown user: nobody \(as certificate .*nobody\.crt\)$/],
+    [
+      "a certificate of another CA",
+      "forged",
+      /^koji: Koji login failed: could not verify client: FAILED:.* \(as certificate .*forged\.crt\)$/,
+    ],
+    [
+      "a certificate of a user Koji does not know",
+      "nobody",
+      /^koji: Koji login failed: Unknown user: nobody \(as certificate .*nobody\.crt\)$/,
+    ],
   ])("%s: a clear, permanent error", async (_what, cert, message) => {
     const err = await failure(clientWith(cert).submit(request()));
     expect(err).toMatchObject({ transient: false });
@@ -97,7 +154,10 @@ describe("Koji certificate login", () => {
 
   it("the hub answers a TLS client without a certificate as mod_ssl + kojihub do: could not verify client: NONE", async () => {
     const agent = createHubAgent("koji", fake.hubUrl, { ca: path("hub-ca.crt") });
-    await expect(xmlRpcCall("koji", `${fake.hubUrl}/ssllogin`, "sslLogin", [null], { agent })).rejects.toMatchObject({ code: 1002, faultString: "could not verify client: NONE" });
+    await expect(xmlRpcCall("koji", `${fake.hubUrl}/ssllogin`, "sslLogin", [null], { agent })).rejects.toMatchObject({
+      code: 1002,
+      faultString: "could not verify client: NONE",
+    });
     agent.destroy();
   });
 
@@ -109,7 +169,9 @@ describe("Koji certificate login", () => {
 
   it("a missing key file is named, and nothing is sent", async () => {
     fake.resetHttp();
-    expect(() => createKojiClient({ url: fake.hubUrl, auth: "certificate", certificate: path("packit.crt"), key: path("missing.key") })).toThrow(/cannot read the client key .*missing\.key: ENOENT/);
+    expect(() =>
+      createKojiClient({ url: fake.hubUrl, auth: "certificate", certificate: path("packit.crt"), key: path("missing.key") }),
+    ).toThrow(/cannot read the client key .*missing\.key: ENOENT/);
     expect(fake.calls).toHaveLength(0);
   });
 });

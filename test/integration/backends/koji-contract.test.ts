@@ -27,7 +27,11 @@ function typeOf(v: unknown): string {
   return v === null || v === undefined ? "null" : Array.isArray(v) ? "array" : typeof v;
 }
 function shape(v: XmlRpcValue | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, typeOf(x)]).sort());
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => [k, typeOf(x)])
+      .sort(),
+  );
 }
 
 let fake: KojiFake;
@@ -36,8 +40,14 @@ const STATE_NAMES: Record<number, "FREE" | "OPEN" | "CLOSED" | "FAILED"> = { 0: 
 
 /** A task of ours in `state`, built like the recorded one. */
 async function taskIn(state: number): Promise<number> {
-  const headers = { "Koji-Session-Id": String(session["session-id"]), "Koji-Session-Key": String(session["session-key"]), "Koji-Session-Callnum": String(Date.now()) };
-  const id = (await xmlRpcCall("koji", fake.hubUrl, "build", ["git://git.example/fake.git#master", "f24", { skip_tag: true }], { headers })) as number;
+  const headers = {
+    "Koji-Session-Id": String(session["session-id"]),
+    "Koji-Session-Key": String(session["session-key"]),
+    "Koji-Session-Callnum": String(Date.now()),
+  };
+  const id = (await xmlRpcCall("koji", fake.hubUrl, "build", ["git://git.example/fake.git#master", "f24", { skip_tag: true }], {
+    headers,
+  })) as number;
   if (STATE_NAMES[state] === "OPEN") fake.start(id);
   if (STATE_NAMES[state] === "CLOSED" || STATE_NAMES[state] === "FAILED") fake.finish(id, STATE_NAMES[state] as "CLOSED" | "FAILED");
   return id;
@@ -55,12 +65,15 @@ const calls = [...recorded("koji_recorded_calls_watchtasks1.json"), ...recorded(
 const topLevelTaskInfos = calls.filter((c) => c.method === "getTaskInfo" && (c.result as { parent: unknown }).parent === null);
 
 describe("the fake Koji answers the recorded calls of a real hub", () => {
-  it.each(topLevelTaskInfos.map((c) => [(c.result as { state: number }).state, c] as const))("getTaskInfo(id, request=True) of a task in state %i: same fields, same types", async (state, call) => {
-    const id = await taskIn(state);
-    const answer = await xmlRpcCall("koji", fake.hubUrl, "getTaskInfo", [id, kwargs(call.kwargs)]);
-    expect(shape(answer)).toEqual(shape(call.result));
-    expect((answer as { request: unknown[] }).request).toHaveLength((call.result as { request: unknown[] }).request.length);
-  });
+  it.each(topLevelTaskInfos.map((c) => [(c.result as { state: number }).state, c] as const))(
+    "getTaskInfo(id, request=True) of a task in state %i: same fields, same types",
+    async (state, call) => {
+      const id = await taskIn(state);
+      const answer = await xmlRpcCall("koji", fake.hubUrl, "getTaskInfo", [id, kwargs(call.kwargs)]);
+      expect(shape(answer)).toEqual(shape(call.result));
+      expect((answer as { request: unknown[] }).request).toHaveLength((call.result as { request: unknown[] }).request.length);
+    },
+  );
 
   it("getTaskChildren answers a list; getHost a host with the recorded fields", async () => {
     const id = await taskIn(1);

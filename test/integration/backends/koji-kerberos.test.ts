@@ -17,7 +17,12 @@ import { waitFor } from "../../support/db.js";
 let seq = 0;
 function request(): SubmitRequest {
   seq++;
-  return { token: `krb-${seq}`, target: "rawhide", source: { owner: "o", repo: "r", cloneUrl: "https://github.com/o/r.git", sha: `${seq}`.padStart(40, "b") }, options: {} };
+  return {
+    token: `krb-${seq}`,
+    target: "rawhide",
+    source: { owner: "o", repo: "r", cloneUrl: "https://github.com/o/r.git", sha: `${seq}`.padStart(40, "b") },
+    options: {},
+  };
 }
 
 const { failure, messages } = failureRecorder();
@@ -34,10 +39,15 @@ beforeAll(async () => {
   const { kdc } = hubs.realm;
   // Principals for the failure cases, all in the app's keytab (one client keytab per process):
   // a stale key, a principal the KDC no longer knows, an expired one, and one Koji does not know.
-  for (const name of ["stale", "ghost", "expired", "stranger", "brief"]) await kdc.addPrincipal(name, name === "brief" ? { maxLife: "3 seconds" } : {});
+  for (const name of ["stale", "ghost", "expired", "stranger", "brief"])
+    await kdc.addPrincipal(name, name === "brief" ? { maxLife: "3 seconds" } : {});
   await kdc.writeKeytab(hubs.realm.appKeytab, ["stale", "ghost", "expired", "stranger", "brief"]);
   fake.mapPrincipal(kdc.principal("brief"), "brief");
-  await kdc.kadmin(`cpw -randkey ${kdc.principal("stale")}`, `delprinc -force ${kdc.principal("ghost")}`, `modprinc -expire "2020-01-01" ${kdc.principal("expired")}`);
+  await kdc.kadmin(
+    `cpw -randkey ${kdc.principal("stale")}`,
+    `delprinc -force ${kdc.principal("ghost")}`,
+    `modprinc -expire "2020-01-01" ${kdc.principal("expired")}`,
+  );
 });
 afterAll(async () => {
   await hubs?.stop();
@@ -67,21 +77,46 @@ describe("Koji GSSAPI login against a real KDC", () => {
   });
 
   it("the hub refuses a login without a valid token as mod_auth_gssapi does, and sslLogin without the web server's word", async () => {
-    const noToken = await hubRequest("koji", `${fake.hubUrl}/ssllogin`, { method: "POST", body: "<methodCall><methodName>sslLogin</methodName></methodCall>" });
+    const noToken = await hubRequest("koji", `${fake.hubUrl}/ssllogin`, {
+      method: "POST",
+      body: "<methodCall><methodName>sslLogin</methodName></methodCall>",
+    });
     expect(noToken.status).toBe(401);
     expect(noToken.headers.get("www-authenticate")).toBe("Negotiate");
-    const badToken = await hubRequest("koji", `${fake.hubUrl}/ssllogin`, { method: "POST", headers: { authorization: "Negotiate YWJjZGVm" }, body: "" });
+    const badToken = await hubRequest("koji", `${fake.hubUrl}/ssllogin`, {
+      method: "POST",
+      headers: { authorization: "Negotiate YWJjZGVm" },
+      body: "",
+    });
     expect(badToken.status).toBe(401);
-    await expect(xmlRpcCall("koji", fake.hubUrl, "sslLogin", [null])).rejects.toMatchObject({ code: 1002, faultString: "could not verify client: None" });
-    await expect(xmlRpcCall("koji", fake.hubUrl, "cancelBuild", [1])).rejects.toMatchObject({ code: 1004, faultString: "you must be logged in for this operation" });
+    await expect(xmlRpcCall("koji", fake.hubUrl, "sslLogin", [null])).rejects.toMatchObject({
+      code: 1002,
+      faultString: "could not verify client: None",
+    });
+    await expect(xmlRpcCall("koji", fake.hubUrl, "cancelBuild", [1])).rejects.toMatchObject({
+      code: 1004,
+      faultString: "you must be logged in for this operation",
+    });
   });
 
   it.each([
-    ["a wrong (stale) keytab", "stale", /^koji: Koji login failed: .*(Decrypt integrity check failed|Preauthentication failed|Password incorrect).* \(as stale@PACKIT\.TEST\)$/],
-    ["a principal the KDC does not know", "ghost", /^koji: Koji login failed: Client 'ghost@PACKIT\.TEST' not found in Kerberos database \(as ghost@PACKIT\.TEST\)$/],
+    [
+      "a wrong (stale) keytab",
+      "stale",
+      /^koji: Koji login failed: .*(Decrypt integrity check failed|Preauthentication failed|Password incorrect).* \(as stale@PACKIT\.TEST\)$/,
+    ],
+    [
+      "a principal the KDC does not know",
+      "ghost",
+      /^koji: Koji login failed: Client 'ghost@PACKIT\.TEST' not found in Kerberos database \(as ghost@PACKIT\.TEST\)$/,
+    ],
     ["an expired principal", "expired", /^koji: Koji login failed: Client's entry in database has expired \(as expired@PACKIT\.TEST\)$/],
     ["a principal without a key in the keytab", "nobody", /^koji: Koji login failed: the keytab .* has no key for nobody@PACKIT\.TEST/],
-    ["a principal Koji has no user for", "stranger", /^koji: Koji login failed: Unknown user: stranger@PACKIT\.TEST \(as stranger@PACKIT\.TEST\)$/],
+    [
+      "a principal Koji has no user for",
+      "stranger",
+      /^koji: Koji login failed: Unknown user: stranger@PACKIT\.TEST \(as stranger@PACKIT\.TEST\)$/,
+    ],
   ])("%s is a clear, permanent error that submits nothing", async (_what, name, message) => {
     const before = fake.submissions;
     const err = await failure(clientAs(`${name}@PACKIT.TEST`).submit(request()));

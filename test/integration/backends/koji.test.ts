@@ -256,27 +256,44 @@ describe("Koji client against the fake hub (manual)", () => {
   });
 
   it.each([
-    ["an HTML error page", { body: "<html><body>502 Bad Gateway</body></html>", contentType: "text/html" }, /not XML-RPC: .*text\/html: "<html>/],
-    ["truncated XML", { body: "<?xml version='1.0'?>\n<methodResponse><params><param><value><struct><member><name>id</name>", contentType: "text/xml" }, /not XML-RPC: .*text\/xml/],
+    [
+      "an HTML error page",
+      { body: "<html><body>502 Bad Gateway</body></html>", contentType: "text/html" },
+      /not XML-RPC: .*text\/html: "<html>/,
+    ],
+    [
+      "truncated XML",
+      { body: "<?xml version='1.0'?>\n<methodResponse><params><param><value><struct><member><name>id</name>", contentType: "text/xml" },
+      /not XML-RPC: .*text\/xml/,
+    ],
     ["an empty body", { body: "", contentType: "text/plain" }, /not XML-RPC: .*\(empty, text\/plain\)/],
-  ])("a status answer that is %s is a transient 'malformed answer', and the next poll reads the task (issue 23 item 8)", async (_what, reply, detail) => {
-    const sub = await koji.submit(request());
-    fake.faults.malformReply = reply;
-    fake.faults.malformNext = 1;
-    const err = await failure(koji.status(sub.externalId));
-    expect(err).toBeInstanceOf(BackendError);
-    expect(err).toMatchObject({ transient: true });
-    expect((err as Error).message).toMatch(/^koji: getTaskInfo at http:\/\/127\.0\.0\.1:\d+\/kojihub: malformed answer: /);
-    expect((err as Error).message).toMatch(detail);
-    expect(await koji.status(sub.externalId)).toMatchObject({ state: "queued" });
-  });
+  ])(
+    "a status answer that is %s is a transient 'malformed answer', and the next poll reads the task (issue 23 item 8)",
+    async (_what, reply, detail) => {
+      const sub = await koji.submit(request());
+      fake.faults.malformReply = reply;
+      fake.faults.malformNext = 1;
+      const err = await failure(koji.status(sub.externalId));
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err).toMatchObject({ transient: true });
+      expect((err as Error).message).toMatch(/^koji: getTaskInfo at http:\/\/127\.0\.0\.1:\d+\/kojihub: malformed answer: /);
+      expect((err as Error).message).toMatch(detail);
+      expect(await koji.status(sub.externalId)).toMatchObject({ state: "queued" });
+    },
+  );
 
   it("a task info of the wrong shape is a transient 'malformed answer'", async () => {
     const sub = await koji.submit(request());
-    fake.faults.malformReply = { body: "<?xml version='1.0'?><methodResponse><params><param><value><struct><member><name>id</name><value><string>x</string></value></member></struct></value></param></params></methodResponse>", contentType: "text/xml" };
+    fake.faults.malformReply = {
+      body: "<?xml version='1.0'?><methodResponse><params><param><value><struct><member><name>id</name><value><string>x</string></value></member></struct></value></param></params></methodResponse>",
+      contentType: "text/xml",
+    };
     fake.faults.malformNext = 1;
     const err = await failure(koji.status(sub.externalId));
-    expect(err).toMatchObject({ transient: true, message: "koji: getTaskInfo: malformed answer: a task info without a numeric id and state" });
+    expect(err).toMatchObject({
+      transient: true,
+      message: "koji: getTaskInfo: malformed answer: a task info without a numeric id and state",
+    });
   });
 
   it("an injected 500 is a transient BackendError", async () => {
@@ -313,7 +330,11 @@ describe("Koji client against the fake hub (manual)", () => {
     expect(await koji.findByToken(request())).toBeNull();
     const list = fake.calls.filter((c) => decodeCall(c.body).method === "listTasks").pop()!;
     // Keyword arguments, as koji's own client sends them.
-    expect(decodeCall(list.body).params[0]).toMatchObject({ opts: { method: "build", owner: 1, decode: true }, queryOpts: { order: "-id" }, __starstar: true });
+    expect(decodeCall(list.body).params[0]).toMatchObject({
+      opts: { method: "build", owner: 1, decode: true },
+      queryOpts: { order: "-id" },
+      __starstar: true,
+    });
   });
 
   it("a non-XML answer is a permanent BackendError", async () => {

@@ -40,7 +40,10 @@ function request(): SubmitRequest {
 
 const clientAs = (principal: string) => {
   const c = hubs.credentials.openScanHub;
-  return createOpenScanHubClient({ url: fake.hubUrl, auth: "gssapi", principal, keytab: c.keytab, krb5Config: c.krb5Config, timeoutMs: 5000 }, { tempDir: staging, now: () => clock });
+  return createOpenScanHubClient(
+    { url: fake.hubUrl, auth: "gssapi", principal, keytab: c.keytab, krb5Config: c.krb5Config, timeoutMs: 5000 },
+    { tempDir: staging, now: () => clock },
+  );
 };
 
 beforeAll(async () => {
@@ -109,7 +112,9 @@ describe("OpenScanHub Kerberos login against a real KDC", () => {
     const before = fake.submissions;
     const err = await failure(clientAs(hubs.realm.kdc.principal("ghost")).submit(request()));
     expect(err).toMatchObject({ transient: false });
-    expect(err.message).toBe("openscanhub: OpenScanHub login failed: Client 'ghost@PACKIT.TEST' not found in Kerberos database (as ghost@PACKIT.TEST)");
+    expect(err.message).toBe(
+      "openscanhub: OpenScanHub login failed: Client 'ghost@PACKIT.TEST' not found in Kerberos database (as ghost@PACKIT.TEST)",
+    );
     expect(fake.submissions).toBe(before);
   });
 });

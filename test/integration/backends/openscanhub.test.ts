@@ -101,7 +101,12 @@ function request(over: Partial<SubmitRequest> = {}, base = true, srpmDir = "resu
 
 const srpmName = (req: SubmitRequest) => String(req.dependency!.artifacts!.srpmUrl).split("/").pop()!;
 
-function clientFor(fake: OpenScanHubFake, token = `packit:${PASSWORD}`, timeoutMs = 2000, options: OpenScanHubClientOptions = {}): BackendClient {
+function clientFor(
+  fake: OpenScanHubFake,
+  token = `packit:${PASSWORD}`,
+  timeoutMs = 2000,
+  options: OpenScanHubClientOptions = {},
+): BackendClient {
   return createOpenScanHubClient({ url: fake.hubUrl, token, timeoutMs }, { tempDir: staging, ...options });
 }
 
@@ -130,7 +135,9 @@ describe("OpenScanHub mapState (pure)", () => {
   it("derives the task page and the upload view from the XML-RPC URL", () => {
     expect(oshHubRoot("https://openscanhub.fedoraproject.org/xmlrpc/kerbauth/")).toBe("https://openscanhub.fedoraproject.org");
     expect(oshTaskUrl("https://osh.example/osh/xmlrpc/client/", 5)).toBe("https://osh.example/osh/task/5/");
-    expect(oshUploadUrl("https://openscanhub.fedoraproject.org/xmlrpc/client/")).toBe("https://openscanhub.fedoraproject.org/xmlrpc/upload/");
+    expect(oshUploadUrl("https://openscanhub.fedoraproject.org/xmlrpc/client/")).toBe(
+      "https://openscanhub.fedoraproject.org/xmlrpc/upload/",
+    );
   });
 });
 
@@ -154,8 +161,26 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
     const base = srpmBytes(BASE_PATH);
     const taken = fake.uploads().filter((u) => u.taskId === id);
     expect(taken).toEqual([
-      { id: expect.any(Number), owner: "packit", name: srpmName(req), checksum: sha256(target), size: target.length, targetDir: expect.stringMatching(/^[A-Za-z0-9]{32}$/), state: "FINISHED", taskId: id },
-      { id: expect.any(Number), owner: "packit", name: "r-0.9-1.fc41.src.rpm", checksum: sha256(base), size: base.length, targetDir: expect.stringMatching(/^[A-Za-z0-9]{32}$/), state: "FINISHED", taskId: id },
+      {
+        id: expect.any(Number),
+        owner: "packit",
+        name: srpmName(req),
+        checksum: sha256(target),
+        size: target.length,
+        targetDir: expect.stringMatching(/^[A-Za-z0-9]{32}$/),
+        state: "FINISHED",
+        taskId: id,
+      },
+      {
+        id: expect.any(Number),
+        owner: "packit",
+        name: "r-0.9-1.fc41.src.rpm",
+        checksum: sha256(base),
+        size: base.length,
+        targetDir: expect.stringMatching(/^[A-Za-z0-9]{32}$/),
+        state: "FINISHED",
+        taskId: id,
+      },
     ]);
     expect(taken[0]!.targetDir).not.toBe(taken[1]!.targetDir);
     expect(callsOf(fake, "scan.create_user_diff_task").map((c) => c.params)).toEqual([
@@ -177,7 +202,11 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
 
     const task = fake.task(id)!;
     expect(task).toMatchObject({ method: "VersionDiffBuild", owner: "packit", label: srpmName(req), args: { srpm_name: srpmName(req) } });
-    expect(task.args.base_task_args).toEqual(["VersionDiffBuild", { mock_config: "fedora-rawhide-x86_64", srpm_name: "r-0.9-1.fc41.src.rpm", upload_id: taken[1]!.id }, "r-0.9-1.fc41.src.rpm"]);
+    expect(task.args.base_task_args).toEqual([
+      "VersionDiffBuild",
+      { mock_config: "fedora-rawhide-x86_64", srpm_name: "r-0.9-1.fc41.src.rpm", upload_id: taken[1]!.id },
+      "r-0.9-1.fc41.src.rpm",
+    ]);
     expect(task.comment).toContain(req.token);
 
     const seen = await untilFinal(osh, sub.externalId);
@@ -200,7 +229,11 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
     fake.resetHttp();
     const byNvr = await osh.submit(request({ options: { base_nvr: "r-0.9-1.fc41", osh_options: { config: "fedora-41-x86_64" } } }));
     const [call] = callsOf(fake, "scan.create_user_diff_task");
-    expect(call!.params[0]).toMatchObject({ base_brew_build: "r-0.9-1.fc41", mock_config: "fedora-41-x86_64", upload_id: expect.any(Number) });
+    expect(call!.params[0]).toMatchObject({
+      base_brew_build: "r-0.9-1.fc41",
+      mock_config: "fedora-41-x86_64",
+      upload_id: expect.any(Number),
+    });
     expect(call!.params[0]).not.toHaveProperty("base_upload_id");
     expect(fake.calls.filter((c) => c.path === UPLOAD_PATH)).toHaveLength(1);
     expect(fake.task(Number(byNvr.externalId))!.method).toBe("VersionDiffBuild");
@@ -329,7 +362,9 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
       const req = request({}, false, dir);
       const err = await failure(capped.submit(req));
       expect(err).toMatchObject({ transient: false });
-      expect(err.message).toBe(`openscanhub: the Copr build's SRPM is larger than the 2097152-byte limit: ${req.dependency!.artifacts!.srpmUrl}`);
+      expect(err.message).toBe(
+        `openscanhub: the Copr build's SRPM is larger than the 2097152-byte limit: ${req.dependency!.artifacts!.srpmUrl}`,
+      );
       expect(readdirSync(staging)).toEqual([]);
     }
     expect(fake.calls).toHaveLength(0);
@@ -508,7 +543,11 @@ describe("the fake hub holds to kobo's upload protocol", () => {
   }
   const call = async (cookie: string, method: string, ...params: unknown[]) =>
     (await xmlRpcExchange("openscanhub", fake.hubUrl, method, params, { headers: { cookie } })).value;
-  const faultOf = (p: Promise<unknown>) => p.then(() => "no fault", (e: { faultString?: string }) => e.faultString);
+  const faultOf = (p: Promise<unknown>) =>
+    p.then(
+      () => "no fault",
+      (e: { faultString?: string }) => e.faultString,
+    );
   function post(id: unknown, key: unknown, bytes: Buffer, method = "POST") {
     const form = new FormData();
     form.append("upload_id", String(id));
@@ -520,7 +559,10 @@ describe("the fake hub holds to kobo's upload protocol", () => {
   it("answers the upload view like kobo: 405, 403, 500 'Checksum mismatch.', 200, 500 'File already exists.'", async () => {
     const cookie = await session("packit", PASSWORD);
     const bytes = Buffer.from("an srpm");
-    const [id, key] = (await call(cookie, "upload.register_upload", "x-1-1.src.rpm", sha256(bytes), bytes.length, "d".repeat(32))) as [number, string];
+    const [id, key] = (await call(cookie, "upload.register_upload", "x-1-1.src.rpm", sha256(bytes), bytes.length, "d".repeat(32))) as [
+      number,
+      string,
+    ];
     const answer = async (r: Promise<Response>) => {
       const res = await r;
       return [res.status, await res.text()];
@@ -531,31 +573,48 @@ describe("the fake hub holds to kobo's upload protocol", () => {
     expect(await answer(post(id, key, bytes))).toEqual([200, "Upload finished."]);
     expect(await answer(post(id, key, bytes))).toEqual([500, "File already exists."]);
     expect(fake.uploads().find((u) => u.id === id)).toMatchObject({ state: "FAILED" });
-    expect(await faultOf(call("", "upload.register_upload", "x-1-1.src.rpm", sha256(bytes), 7, "e".repeat(32)))).toBe("PermissionDenied: Login required.");
+    expect(await faultOf(call("", "upload.register_upload", "x-1-1.src.rpm", sha256(bytes), 7, "e".repeat(32)))).toBe(
+      "PermissionDenied: Login required.",
+    );
   });
 
   it("creates tasks only from finished uploads of the same user, each taken once; srpm_url is no option", async () => {
     const cookie = await session("packit", PASSWORD);
     const upload = async (who: string, bytes: Buffer, finish = true) => {
-      const [id, key] = (await call(who, "upload.register_upload", "y-1-1.src.rpm", sha256(bytes), bytes.length, `${Math.random()}`.slice(2).padEnd(32, "0"))) as [number, string];
+      const [id, key] = (await call(
+        who,
+        "upload.register_upload",
+        "y-1-1.src.rpm",
+        sha256(bytes),
+        bytes.length,
+        `${Math.random()}`.slice(2).padEnd(32, "0"),
+      )) as [number, string];
       if (finish) expect((await post(id, key, bytes)).status).toBe(200);
       return id;
     };
     const base: XmlRpcStruct = { mock_config: "fedora-rawhide-x86_64", comment: "c" };
     const create = (opts: XmlRpcStruct) => faultOf(call(cookie, "scan.create_user_diff_task", { ...base, ...opts }, {}));
 
-    expect(await create({ srpm_url: "https://example.org/y-1-1.src.rpm", base_brew_build: "y-0-1" })).toBe("RuntimeError: No source RPM or tarball or dist-git URL specified.");
+    expect(await create({ srpm_url: "https://example.org/y-1-1.src.rpm", base_brew_build: "y-0-1" })).toBe(
+      "RuntimeError: No source RPM or tarball or dist-git URL specified.",
+    );
     const fresh = await upload(cookie, Buffer.from("t1"), false);
     expect(await create({ upload_id: fresh, base_brew_build: "y-0-1" })).toMatch(/^FileNotFoundError: /);
     const theirs = await upload(await session("other", OTHER_PASSWORD), Buffer.from("t2"));
-    expect(await create({ upload_id: theirs, base_brew_build: "y-0-1" })).toBe("RuntimeError: Can't process a file uploaded by a different user");
+    expect(await create({ upload_id: theirs, base_brew_build: "y-0-1" })).toBe(
+      "RuntimeError: Can't process a file uploaded by a different user",
+    );
     const mine = await upload(cookie, Buffer.from("t3"));
     expect(await create({ upload_id: mine })).toBe("RuntimeError: No source RPM or tarball specified.");
-    expect(await create({ upload_id: mine, base_srpm_url: "https://example.org/y-0-1.src.rpm" })).toBe("RuntimeError: No source RPM or tarball specified.");
-    expect(await create({ upload_id: mine, base_brew_build: "y-0-1" })).toBe("no fault");
-    expect(await create({ upload_id: mine, base_brew_build: "y-0-1" })).toBe(`ObjectDoesNotExist: Can't find uploaded file with id: ${mine}`);
-    expect(await faultOf(call(cookie, "scan.mock_build", "fedora-rawhide-x86_64", "c", { srpm_url: "https://example.org/y-1-1.src.rpm" }))).toBe(
-      "RuntimeError: No source RPM or tarball or dist-git URL specified.",
+    expect(await create({ upload_id: mine, base_srpm_url: "https://example.org/y-0-1.src.rpm" })).toBe(
+      "RuntimeError: No source RPM or tarball specified.",
     );
+    expect(await create({ upload_id: mine, base_brew_build: "y-0-1" })).toBe("no fault");
+    expect(await create({ upload_id: mine, base_brew_build: "y-0-1" })).toBe(
+      `ObjectDoesNotExist: Can't find uploaded file with id: ${mine}`,
+    );
+    expect(
+      await faultOf(call(cookie, "scan.mock_build", "fedora-rawhide-x86_64", "c", { srpm_url: "https://example.org/y-1-1.src.rpm" })),
+    ).toBe("RuntimeError: No source RPM or tarball or dist-git URL specified.");
   });
 });

@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FAKE_TF_API_KEY, startFakeTestingFarm, type FakeTestingFarm } from "../../../testing/fakes/testing-farm.js";
-import { createTestingFarmClient, mapState, requestBody, targetEnvironment, TOKEN_VARIABLE } from "../../../src/backends/testing-farm/client.js";
+import {
+  createTestingFarmClient,
+  mapState,
+  requestBody,
+  targetEnvironment,
+  TOKEN_VARIABLE,
+} from "../../../src/backends/testing-farm/client.js";
 import type { BackendClient, SubmitRequest } from "../../../src/backends/types.js";
 import { failureRecorder, untilFinal } from "../../support/backends.js";
 import { waitFor } from "../../support/db.js";
@@ -106,7 +112,12 @@ describe("testing-farm client against the fake", () => {
     const raw = seen.map((s) => s.rawState);
     expect(raw).toContain("new");
     expect(raw).toContain("running");
-    expect(seen.at(-1)).toMatchObject({ state: "success", rawState: "complete", message: "passed", url: `${fake.url}/artifacts/${sub.externalId}` });
+    expect(seen.at(-1)).toMatchObject({
+      state: "success",
+      rawState: "complete",
+      message: "passed",
+      url: `${fake.url}/artifacts/${sub.externalId}`,
+    });
   });
 
   it("maps failed tests to failure and an infrastructure error to error", async () => {
@@ -114,7 +125,11 @@ describe("testing-farm client against the fake", () => {
     fake.setOutcome((s) => s.context.arch === "aarch64", { state: "error", overall: "error", summary: "provisioning failed" });
     const failed = await client.submit(request({ target: "fedora-39-x86_64" }));
     const errored = await client.submit(request({ target: "fedora-40-aarch64" }));
-    expect((await untilFinal(client, failed.externalId)).at(-1)).toMatchObject({ state: "failure", rawState: "complete", message: "failed" });
+    expect((await untilFinal(client, failed.externalId)).at(-1)).toMatchObject({
+      state: "failure",
+      rawState: "complete",
+      message: "failed",
+    });
     expect((await untilFinal(client, errored.externalId)).at(-1)).toMatchObject({
       state: "error",
       rawState: "error",
@@ -160,7 +175,9 @@ describe("testing-farm client against the fake", () => {
     expect(err.message).not.toContain("wrong-key-123");
     expect(fake.submissions).toBe(0);
     const sub = await client.submit(request());
-    expect(err.message).toBe("testing-farm: submit test request: Testing Farm refused the API key (Not authorized to perform this action): check backends.testingFarm.apiKey");
+    expect(err.message).toBe(
+      "testing-farm: submit test request: Testing Farm refused the API key (Not authorized to perform this action): check backends.testingFarm.apiKey",
+    );
     const out = await bad.cancel(sub.externalId);
     expect(out).toMatchObject({ kind: "error", message: expect.stringContaining("Testing Farm refused the API key") });
     expect(JSON.stringify(out)).not.toContain("wrong-key-123");
@@ -168,8 +185,13 @@ describe("testing-farm client against the fake", () => {
 
     // Without a key: nothing can be submitted or cancelled, and the message says which setting is missing.
     const none = createTestingFarmClient({ url: fake.url, timeoutMs: 1000 });
-    expect((await failure(none.submit(request()))).message).toContain("no Testing Farm API key configured: set backends.testingFarm.apiKey");
-    expect(await none.cancel(sub.externalId)).toMatchObject({ kind: "error", message: expect.stringContaining("no Testing Farm API key configured") });
+    expect((await failure(none.submit(request()))).message).toContain(
+      "no Testing Farm API key configured: set backends.testingFarm.apiKey",
+    );
+    expect(await none.cancel(sub.externalId)).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("no Testing Farm API key configured"),
+    });
     expect(fake.requests()).toHaveLength(1);
   });
 

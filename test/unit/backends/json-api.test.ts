@@ -23,14 +23,26 @@ describe("JSON API answers (zod at the backend boundary)", () => {
   });
 
   it("a body that is not JSON says so, with its start", () => {
-    expect(() => api.parse("<html>Bad Gateway</html>", Build, "get build 7")).toThrow('copr: get build 7: malformed answer: the answer is not JSON ("<html>Bad Gateway</html>")');
+    expect(() => api.parse("<html>Bad Gateway</html>", Build, "get build 7")).toThrow(
+      'copr: get build 7: malformed answer: the answer is not JSON ("<html>Bad Gateway</html>")',
+    );
     expect(() => api.parse(null, Build, "get build 7")).toThrow("malformed answer: the answer is not JSON (empty)");
   });
 
   it("expect returns what the schema read (unknown fields dropped), and turns other statuses into permanent errors", () => {
-    expect(api.expect(answer(200, { id: 7, state: "running", chroots: [], extra: true }), Build, "get build 7")).toEqual({ id: 7, state: "running", chroots: [] });
-    expect(() => api.expect(answer(404, { error: "Build 7 does not exist." }), Build, "get build 7")).toThrow("copr: get build 7: HTTP 404 Build 7 does not exist.");
+    expect(api.expect(answer(200, { id: 7, state: "running", chroots: [], extra: true }), Build, "get build 7")).toEqual({
+      id: 7,
+      state: "running",
+      chroots: [],
+    });
+    expect(() => api.expect(answer(404, { error: "Build 7 does not exist." }), Build, "get build 7")).toThrow(
+      "copr: get build 7: HTTP 404 Build 7 does not exist.",
+    );
     const unauthorized = api.fail(answer(401, { error: "Login invalid/expired" }), "submit build");
-    expect(unauthorized).toMatchObject({ transient: false, status: 401, message: "copr: submit build: token expired (Login invalid/expired)" });
+    expect(unauthorized).toMatchObject({
+      transient: false,
+      status: 401,
+      message: "copr: submit build: token expired (Login invalid/expired)",
+    });
   });
 });

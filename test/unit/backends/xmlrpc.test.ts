@@ -177,7 +177,9 @@ describe("XML-RPC codec: calls and faults", () => {
       <member><name>faultCode</name><value><int>1</int></value></member>
       <member><name>faultString</name><value>Exception: Cannot cancel task 5, state is CLOSED</value></member>
     </struct></value></fault></methodResponse>`;
-    expect(() => decodeResponse(xml)).toThrow(expect.objectContaining({ code: 1, faultString: "Exception: Cannot cancel task 5, state is CLOSED" }));
+    expect(() => decodeResponse(xml)).toThrow(
+      expect.objectContaining({ code: 1, faultString: "Exception: Cannot cancel task 5, state is CLOSED" }),
+    );
   });
 });
 

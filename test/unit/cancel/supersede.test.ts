@@ -4,9 +4,28 @@ import { overallOf, renderReport, type JobCancelResult } from "../../../src/canc
 import type { JobRow, PipelineRow } from "../../../src/pipeline/store.js";
 
 const pipeline = (id: number, head: string, before: string | null = null, eventAt: number | null = null): PipelineRow => ({
-  id, repo_id: 1, installation_id: 1, trigger: "pull_request", pr_number: 7, branch: "main", head_sha: head, before_sha: before, source_clone_url: null, delivery_id: null, created_at: id, superseded_by: null, event_at: eventAt,
+  id,
+  repo_id: 1,
+  installation_id: 1,
+  trigger: "pull_request",
+  pr_number: 7,
+  branch: "main",
+  head_sha: head,
+  before_sha: before,
+  source_clone_url: null,
+  delivery_id: null,
+  created_at: id,
+  superseded_by: null,
+  event_at: eventAt,
 });
-const head = (over: Partial<NewHead> = {}): NewHead => ({ trigger: "pull_request", headSha: "C", prNumber: 7, branch: "main", defaultBranch: "main", ...over });
+const head = (over: Partial<NewHead> = {}): NewHead => ({
+  trigger: "pull_request",
+  headSha: "C",
+  prNumber: 7,
+  branch: "main",
+  defaultBranch: "main",
+  ...over,
+});
 const policy = { supersedeDefaultBranch: false, supersedeReleases: false };
 
 describe("supersede policy", () => {
@@ -64,13 +83,24 @@ describe("supersede policy", () => {
   });
 
   it("cancels only unfinished jobs that did not opt out", () => {
-    const job = (id: number, state: JobRow["state"], cancelSuperseded = 1) => ({ id, state, cancel_superseded: cancelSuperseded }) as JobRow;
-    expect(jobsToCancel([job(1, "running"), job(2, "success"), job(3, "pending"), job(4, "running", 0), job(5, "cancel_requested")]).map((j) => j.id)).toEqual([1, 3, 5]);
+    const job = (id: number, state: JobRow["state"], cancelSuperseded = 1) =>
+      ({ id, state, cancel_superseded: cancelSuperseded }) as JobRow;
+    expect(
+      jobsToCancel([job(1, "running"), job(2, "success"), job(3, "pending"), job(4, "running", 0), job(5, "cancel_requested")]).map(
+        (j) => j.id,
+      ),
+    ).toEqual([1, 3, 5]);
   });
 });
 
 describe("cancel report", () => {
-  const r = (code: JobCancelResult["code"]): JobCancelResult => ({ jobId: code, check: `c${code}`, backend: "copr", code, text: `t${code}` });
+  const r = (code: JobCancelResult["code"]): JobCancelResult => ({
+    jobId: code,
+    check: `c${code}`,
+    backend: "copr",
+    code,
+    text: `t${code}`,
+  });
 
   it("says all, partial, none or nothing to cancel; finished jobs do not count", () => {
     expect(overallOf([r(0), r(1), r(2)])).toBe("all");

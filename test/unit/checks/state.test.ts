@@ -4,12 +4,35 @@ import type { JobRow } from "../../../src/pipeline/store.js";
 
 const PUBLIC = "https://packit.example/dash";
 const job = (over: Partial<JobRow>) =>
-  ({ id: 7, state: "pending", backend: "copr", type: "copr_build", target: "fedora-41-x86_64", url: null, message: null, cancel_reason: null, external_id: null, started_at: null, finished_at: null, ...over }) as JobRow;
+  ({
+    id: 7,
+    state: "pending",
+    backend: "copr",
+    type: "copr_build",
+    target: "fedora-41-x86_64",
+    url: null,
+    message: null,
+    cancel_reason: null,
+    external_id: null,
+    started_at: null,
+    finished_at: null,
+    ...over,
+  }) as JobRow;
 const ctx = { publicUrl: PUBLIC };
 
 describe("check run of a job", () => {
   it("links every state's check run to the job's dashboard page, waiting and skipped ones included", () => {
-    for (const state of ["pending", "submitted", "running", "cancel_requested", "success", "failure", "error", "cancelled", "skipped"] as const) {
+    for (const state of [
+      "pending",
+      "submitted",
+      "running",
+      "cancel_requested",
+      "success",
+      "failure",
+      "error",
+      "cancelled",
+      "skipped",
+    ] as const) {
       const c = checkRunForJob(job({ state }), ctx);
       expect(c.detailsUrl, state).toBe(`${PUBLIC}/jobs/7`);
       expect(c.summary, state).toContain(`[Job page](${PUBLIC}/jobs/7)`);
@@ -23,7 +46,10 @@ describe("check run of a job", () => {
   });
 
   it("says what runs where, with the backend's page for people in the summary", () => {
-    const c = checkRunForJob(job({ state: "running", url: "https://copr/x", external_id: "42" }), { ...ctx, backendPage: { url: "https://copr/x", label: "Copr build 42" } });
+    const c = checkRunForJob(job({ state: "running", url: "https://copr/x", external_id: "42" }), {
+      ...ctx,
+      backendPage: { url: "https://copr/x", label: "Copr build 42" },
+    });
     expect(c).toMatchObject({ status: "in_progress", title: "Building on fedora-41-x86_64 in Copr", actions: [{ identifier: "cancel" }] });
     expect(c.summary).toContain("[Copr build 42 in Copr](https://copr/x)");
   });
@@ -31,24 +57,41 @@ describe("check run of a job", () => {
   it("says how long a finished job took", () => {
     const c = checkRunForJob(job({ state: "success", started_at: 0, finished_at: 6 * 60_000 }), ctx);
     expect(c).toMatchObject({ conclusion: "success", title: "Built on fedora-41-x86_64 in 6 min" });
-    expect(checkRunForJob(job({ state: "failure", type: "tests", backend: "testing-farm", started_at: 0, finished_at: 45_000 }), ctx).title).toBe("Tests failed on fedora-41-x86_64 after 45 s");
+    expect(
+      checkRunForJob(job({ state: "failure", type: "tests", backend: "testing-farm", started_at: 0, finished_at: 45_000 }), ctx).title,
+    ).toBe("Tests failed on fedora-41-x86_64 after 45 s");
   });
 
   it("concludes cancelled (never failure) with the reason, offering Re-run", () => {
     const c = checkRunForJob(job({ state: "cancelled", cancel_reason: "Superseded by abc1234" }), ctx);
-    expect(c).toMatchObject({ status: "completed", conclusion: "cancelled", title: "Cancelled: superseded by abc1234", actions: [{ identifier: "rerun" }] });
+    expect(c).toMatchObject({
+      status: "completed",
+      conclusion: "cancelled",
+      title: "Cancelled: superseded by abc1234",
+      actions: [{ identifier: "rerun" }],
+    });
     expect(checkRunForJob(job({ state: "cancelled", cancel_reason: "Cancelled by @me" }), ctx).title).toBe("Cancelled by @me");
   });
 
   it("shows cancelling while waiting for the backend, without buttons", () => {
-    expect(checkRunForJob(job({ state: "cancel_requested", cancel_reason: "Cancelled by @me" }), ctx)).toMatchObject({ status: "in_progress", title: "Cancelling in Copr…", actions: [] });
+    expect(checkRunForJob(job({ state: "cancel_requested", cancel_reason: "Cancelled by @me" }), ctx)).toMatchObject({
+      status: "in_progress",
+      title: "Cancelling in Copr…",
+      actions: [],
+    });
   });
 
   it("maps success, failure, error and skipped to GitHub conclusions, with titles that say why", () => {
     expect(checkRunForJob(job({ state: "success" }), ctx).conclusion).toBe("success");
     expect(checkRunForJob(job({ state: "failure" }), ctx).conclusion).toBe("failure");
-    expect(checkRunForJob(job({ state: "error", message: "boom\nmore" }), ctx)).toMatchObject({ conclusion: "failure", title: "Error: boom" });
-    expect(checkRunForJob(job({ state: "skipped" }), { ...ctx, dependencyKey: "rpm-build:fedora-41" })).toMatchObject({ conclusion: "skipped", title: "Skipped: rpm-build:fedora-41 did not succeed" });
+    expect(checkRunForJob(job({ state: "error", message: "boom\nmore" }), ctx)).toMatchObject({
+      conclusion: "failure",
+      title: "Error: boom",
+    });
+    expect(checkRunForJob(job({ state: "skipped" }), { ...ctx, dependencyKey: "rpm-build:fedora-41" })).toMatchObject({
+      conclusion: "skipped",
+      title: "Skipped: rpm-build:fedora-41 did not succeed",
+    });
   });
 
   it("links a re-run to the attempt it repeats", () => {
@@ -70,7 +113,11 @@ describe("check run of a job", () => {
 
 describe("the config check of an invalid .packit.yaml", () => {
   it("fails, listing every problem the parser found with its line", () => {
-    const c = invalidConfigCheck(".packit.yml: unknown key 'jbos'\nmissing 'trigger' (line 9)", { path: ".packit.yml", line: 3, column: 5 });
+    const c = invalidConfigCheck(".packit.yml: unknown key 'jbos'\nmissing 'trigger' (line 9)", {
+      path: ".packit.yml",
+      line: 3,
+      column: 5,
+    });
     expect(c).toMatchObject({ status: "completed", conclusion: "failure", title: "Invalid .packit.yml: 2 problems (first at line 3)" });
     expect(c.summary).toContain("- line 3, column 5: unknown key 'jbos'");
     expect(c.summary).toContain("- line 9: missing 'trigger'");

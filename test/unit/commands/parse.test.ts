@@ -4,8 +4,12 @@ import { inlineCode } from "../../../src/util/markdown.js";
 
 describe("/packit commands", () => {
   it("finds commands at line starts only", () => {
-    expect(parseCommands("LGTM\n/packit cancel\n> /packit cancel all\ntext /packit cancel").commands).toEqual([{ verb: "cancel", args: [] }]);
-    expect(parseCommands("/packit cancel tests rpm-build:fedora-rawhide-x86_64").commands).toEqual([{ verb: "cancel", args: ["tests", "rpm-build:fedora-rawhide-x86_64"] }]);
+    expect(parseCommands("LGTM\n/packit cancel\n> /packit cancel all\ntext /packit cancel").commands).toEqual([
+      { verb: "cancel", args: [] },
+    ]);
+    expect(parseCommands("/packit cancel tests rpm-build:fedora-rawhide-x86_64").commands).toEqual([
+      { verb: "cancel", args: ["tests", "rpm-build:fedora-rawhide-x86_64"] },
+    ]);
     expect(parseCommands("/packit\n/packit help\n/packit frobnicate").commands.map((c) => c.verb)).toEqual(["help", "help", "unknown"]);
     expect(parseCommands("/packitcancel").commands).toEqual([]);
   });

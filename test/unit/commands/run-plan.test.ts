@@ -22,11 +22,20 @@ describe("run commands", () => {
     expect(run("/packit vm-image-build").type).toBe("vm_image_build");
     expect(run("/packit test --identifier fast --labels a,b")).toMatchObject({ type: "tests", identifier: "fast", labels: ["a", "b"] });
     expect(run("/packit test --id=fast")).toMatchObject({ identifier: "fast" });
-    expect(["/packit copr-build", "/packit retest-failed", "/packit vm-image-build"].map((t) => commandName(run(t)))).toEqual(["build", "retest-failed", "vm-image-build"]);
+    expect(["/packit copr-build", "/packit retest-failed", "/packit vm-image-build"].map((t) => commandName(run(t)))).toEqual([
+      "build",
+      "retest-failed",
+      "vm-image-build",
+    ]);
   });
 
   it("answers a typo instead of running more than was asked", () => {
-    for (const text of ["/packit test --identifer fast", "/packit test --labels", "/packit build --identifier x", "/packit test acme/other#3"]) {
+    for (const text of [
+      "/packit test --identifer fast",
+      "/packit test --labels",
+      "/packit build --identifier x",
+      "/packit test acme/other#3",
+    ]) {
       expect(parseCommands(text).commands[0]?.verb, text).toBe("unknown");
     }
   });
@@ -63,10 +72,14 @@ describe("chooseJobsToRun", () => {
   });
 
   it("/packit test reuses a build that succeeded, waits for one still running, and rebuilds a failed one", () => {
-    const sel = chooseJobsToRun(run("/packit test"), plan, latest([
-      [RAWHIDE_BUILD, { id: 1, state: "success" }],
-      [F44_BUILD, { id: 2, state: "running" }],
-    ]));
+    const sel = chooseJobsToRun(
+      run("/packit test"),
+      plan,
+      latest([
+        [RAWHIDE_BUILD, { id: 1, state: "success" }],
+        [F44_BUILD, { id: 2, state: "running" }],
+      ]),
+    );
     expect(summary(sel)).toEqual([
       [RAWHIDE_TEST, "#1"],
       [F44_TEST, "#2"],
@@ -81,22 +94,31 @@ describe("chooseJobsToRun", () => {
     const base = latest([[RAWHIDE_BUILD, { id: 1, state: "success" }]]);
     expect(summary(chooseJobsToRun(run("/packit test --identifier slow"), plan, base))).toEqual([[SLOW_TEST, "#1"]]);
     expect(summary(chooseJobsToRun(run("/packit test --labels other,nightly"), plan, base))).toEqual([[SLOW_TEST, "#1"]]);
-    expect(chooseJobsToRun(run("/packit test --identifier nope"), plan, base)).toMatchObject({ jobs: [], nothing: "No tests jobs with identifier `nope` in the Packit config." });
+    expect(chooseJobsToRun(run("/packit test --identifier nope"), plan, base)).toMatchObject({
+      jobs: [],
+      nothing: "No tests jobs with identifier `nope` in the Packit config.",
+    });
   });
 
   it("retest-failed runs only what failed, and says so when nothing did", () => {
-    const sel = chooseJobsToRun(run("/packit retest-failed"), plan, latest([
-      [RAWHIDE_BUILD, { id: 1, state: "success" }],
-      [F44_BUILD, { id: 2, state: "success" }],
-      [RAWHIDE_TEST, { id: 3, state: "failure" }],
-      [F44_TEST, { id: 4, state: "success" }],
-      [SLOW_TEST, { id: 5, state: "error" }],
-    ]));
+    const sel = chooseJobsToRun(
+      run("/packit retest-failed"),
+      plan,
+      latest([
+        [RAWHIDE_BUILD, { id: 1, state: "success" }],
+        [F44_BUILD, { id: 2, state: "success" }],
+        [RAWHIDE_TEST, { id: 3, state: "failure" }],
+        [F44_TEST, { id: 4, state: "success" }],
+        [SLOW_TEST, { id: 5, state: "error" }],
+      ]),
+    );
     expect(summary(sel)).toEqual([
       [RAWHIDE_TEST, "#1"],
       [SLOW_TEST, "#1"],
     ]);
-    expect(chooseJobsToRun(run("/packit retest-failed"), plan, latest([[RAWHIDE_TEST, { id: 3, state: "success" }]])).nothing).toMatch(/No testing-farm job failed/);
+    expect(chooseJobsToRun(run("/packit retest-failed"), plan, latest([[RAWHIDE_TEST, { id: 3, state: "success" }]])).nothing).toMatch(
+      /No testing-farm job failed/,
+    );
   });
 
   it("leaves a job that is still running alone and says so", () => {
@@ -110,6 +132,8 @@ describe("chooseJobsToRun", () => {
 
   it("runs manual Koji builds on request, and explains a type the config does not have", () => {
     expect(summary(chooseJobsToRun(run("/packit upstream-koji-build"), plan, new Map()))).toEqual([["koji-build:rawhide", null]]);
-    expect(chooseJobsToRun(run("/packit vm-image-build"), plan, new Map()).nothing).toBe("The Packit config has no vm_image_build jobs for pull requests into this branch.");
+    expect(chooseJobsToRun(run("/packit vm-image-build"), plan, new Map()).nothing).toBe(
+      "The Packit config has no vm_image_build jobs for pull requests into this branch.",
+    );
   });
 });

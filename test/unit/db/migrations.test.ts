@@ -13,7 +13,11 @@ describe("migrations", () => {
     db.raw.exec(MIGRATIONS[0]!.sql);
     db.raw.prepare("INSERT INTO schema_version VALUES (1, 0)").run();
     db.raw.prepare("INSERT INTO pipelines (repo_id, installation_id, trigger, head_sha, created_at) VALUES (1, 1, 'push', 'abc', 0)").run();
-    db.raw.prepare("INSERT INTO tasks (queue, name, payload, status, max_attempts, scheduled_at, created_at) VALUES ('default', 'work', '{}', 'todo', 1, 0, 0)").run();
+    db.raw
+      .prepare(
+        "INSERT INTO tasks (queue, name, payload, status, max_attempts, scheduled_at, created_at) VALUES ('default', 'work', '{}', 'todo', 1, 0, 0)",
+      )
+      .run();
     db.raw.prepare("INSERT INTO task_keys (queue, fairness_key) VALUES ('default', '')").run();
 
     expect(await migrate(db)).toBe(LATEST_SCHEMA_VERSION);
@@ -44,9 +48,13 @@ describe("migrations", () => {
   });
 
   it("refuse a database URL that is not PostgreSQL, or that cannot be reached, naming the setting and never the password", async () => {
-    await expect(openDatabase({ url: "mysql://u:s3cret@localhost/x" })).rejects.toThrow(/^database\.url \(DATABASE_URL\): not a postgres:\/\/ URL/);
+    await expect(openDatabase({ url: "mysql://u:s3cret@localhost/x" })).rejects.toThrow(
+      /^database\.url \(DATABASE_URL\): not a postgres:\/\/ URL/,
+    );
     const err = await openDatabase({ url: "postgres://packit:s3cret@127.0.0.1:1/packit" }).catch((e: Error) => e);
-    expect(String((err as Error).message)).toMatch(/^database\.url \(DATABASE_URL\): cannot use postgres:\/\/packit:\*\*\*@127\.0\.0\.1:1\/packit: /);
+    expect(String((err as Error).message)).toMatch(
+      /^database\.url \(DATABASE_URL\): cannot use postgres:\/\/packit:\*\*\*@127\.0\.0\.1:1\/packit: /,
+    );
     expect(String((err as Error).message)).not.toContain("s3cret");
   });
 });

@@ -24,7 +24,10 @@ describe("the PostgreSQL driver", () => {
       });
     await Promise.all([writer(1, 2), writer(2, 1)]);
     expect(attempts).toBe(3); // one of the two ran twice
-    expect(await db.all("SELECT id, v FROM pair ORDER BY id")).toEqual([{ id: 1, v: 2 }, { id: 2, v: 2 }]);
+    expect(await db.all("SELECT id, v FROM pair ORDER BY id")).toEqual([
+      { id: 1, v: 2 },
+      { id: 2, v: 2 },
+    ]);
   });
 
   it("stores a string with a NUL character (which PostgreSQL text cannot hold) with U+FFFD in its place", async () => {

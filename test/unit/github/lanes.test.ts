@@ -9,7 +9,9 @@ describe("requestLane: reads are not writes", () => {
   });
 
   it("a GraphQL query is a read, whatever its shape (named, shorthand, after comments)", () => {
-    expect(requestLane({ method: "POST", url: "/graphql", query: "query Config($owner: String!) { repository(owner: $owner) { id } }" })).toBe("read");
+    expect(
+      requestLane({ method: "POST", url: "/graphql", query: "query Config($owner: String!) { repository(owner: $owner) { id } }" }),
+    ).toBe("read");
     expect(requestLane({ method: "POST", url: "/graphql", query: "{ viewer { login } }" })).toBe("read");
     expect(requestLane({ method: "POST", url: "/graphql", query: "# mutation in a comment\n  query { viewer { login } }" })).toBe("read");
     // GitHub Enterprise Server's endpoint.
@@ -17,8 +19,21 @@ describe("requestLane: reads are not writes", () => {
   });
 
   it("a GraphQL mutation is a write; check-run mutations go in the checks lane", () => {
-    expect(requestLane({ method: "POST", url: "/graphql", query: "mutation { addReaction(input: {subjectId: \"x\", content: EYES}) { clientMutationId } }" })).toBe("write");
-    expect(requestLane({ method: "POST", url: "/graphql", query: "\n# batch\nmutation Flush { r0: createCheckRun(input: $i0) { checkRun { id } } r1: updateCheckRun(input: $i1) { checkRun { id } } }" })).toBe("checks");
+    expect(
+      requestLane({
+        method: "POST",
+        url: "/graphql",
+        query: 'mutation { addReaction(input: {subjectId: "x", content: EYES}) { clientMutationId } }',
+      }),
+    ).toBe("write");
+    expect(
+      requestLane({
+        method: "POST",
+        url: "/graphql",
+        query:
+          "\n# batch\nmutation Flush { r0: createCheckRun(input: $i0) { checkRun { id } } r1: updateCheckRun(input: $i1) { checkRun { id } } }",
+      }),
+    ).toBe("checks");
   });
 
   it("REST writes are writes; check-run writes go in the checks lane", () => {

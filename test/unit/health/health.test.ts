@@ -5,7 +5,10 @@ import { tempDatabase, type TempDatabase } from "../../support/db.js";
 
 describe("loopsAlive", () => {
   it("is ok while every loop finished a round within the stall bound, and names the stalled ones", () => {
-    const loops = [{ id: "long-1", lastTickAt: 1000 }, { id: "short-1", lastTickAt: 9000 }];
+    const loops = [
+      { id: "long-1", lastTickAt: 1000 },
+      { id: "short-1", lastTickAt: 9000 },
+    ];
     expect(loopsAlive(loops, 10_000, 9000)).toEqual({ ok: true });
     expect(loopsAlive(loops, 10_001, 9000)).toEqual({ ok: false, reason: "long-1: no round for 9001 ms" });
   });

@@ -6,13 +6,21 @@ const DAY = 86_400_000;
 const NOW = 100 * DAY;
 const m = (over: Record<string, unknown> = {}) => parseSettings({ maintenance: over }).maintenance;
 const inst = (over: Partial<InstallationFacts> = {}): InstallationFacts => ({
-  id: 7, login: "acme", createdAt: NOW - 40 * DAY, suspendedAt: null, repoStates: ["absent", "absent"], ...over,
+  id: 7,
+  login: "acme",
+  createdAt: NOW - 40 * DAY,
+  suspendedAt: null,
+  repoStates: ["absent", "absent"],
+  ...over,
 });
 
 describe("sweepDecision", () => {
   it("acts by mode on an old installation none of whose repositories has a config", () => {
     expect(sweepDecision(inst(), NOW, m()).action).toBe("reported");
-    expect(sweepDecision(inst(), NOW, m({ mode: "suspend" }))).toEqual({ action: "suspended", reason: "none of 2 repositories has a Packit config" });
+    expect(sweepDecision(inst(), NOW, m({ mode: "suspend" }))).toEqual({
+      action: "suspended",
+      reason: "none of 2 repositories has a Packit config",
+    });
     expect(sweepDecision(inst(), NOW, m({ mode: "uninstall" })).action).toBe("uninstalled");
   });
 

@@ -24,7 +24,15 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     const deliveries = new DeliveryLog(t.db, clock);
     const audit = new AuditLog(t.db, clock);
     const repo = await pipelines.ensureRepo({ id: 1, installationId: 1, owner: "acme", name: "widget" });
-    const job = { key: "rpm-build:f", type: "copr_build", backend: "copr" as const, target: "f", options: {}, manualTrigger: false, cancelSuperseded: true };
+    const job = {
+      key: "rpm-build:f",
+      type: "copr_build",
+      backend: "copr" as const,
+      target: "f",
+      options: {},
+      manualTrigger: false,
+      cancelSuperseded: true,
+    };
     const line = { repoId: repo.id, installationId: 1, trigger: "pull_request" as const, prNumber: 1 };
 
     // 100 days ago: a finished pipeline, one still running, and one whose build a young re-run's test depends on.
@@ -43,11 +51,18 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     const queued = await tasks.enqueue("flush-checks", { installationId: 2 });
 
     now += 100 * DAY;
-    const young = await pipelines.createPipeline({ ...line, headSha: "c" }, [{ ...job, key: "tests:f", type: "tests", dependsOnJobId: reused.jobs[0]!.id }]);
+    const young = await pipelines.createPipeline({ ...line, headSha: "c" }, [
+      { ...job, key: "tests:f", type: "tests", dependsOnJobId: reused.jobs[0]!.id },
+    ]);
     await deliveries.record("new", "push");
     await audit.add({ actor: "t", action: "cancel.comment" });
 
-    expect(await pruneOld({ db: t.db, tasks, pipelines, settings, now: clock })).toEqual({ deliveries: 1, tasks: 1, audit: 1, pipelines: 1 });
+    expect(await pruneOld({ db: t.db, tasks, pipelines, settings, now: clock })).toEqual({
+      deliveries: 1,
+      tasks: 1,
+      audit: 1,
+      pipelines: 1,
+    });
     expect(await pipelines.pipeline(finished.pipeline.id)).toBeUndefined();
     expect(await pipelines.job(finished.jobs[0]!.id)).toBeUndefined();
     expect(await pipelines.pipeline(running.pipeline.id)).toBeDefined();

@@ -79,11 +79,7 @@ describe("expandTargets", () => {
   });
 
   it("expands openSUSE and Mageia aliases", () => {
-    expect(expand(["opensuse-all"])).toEqual([
-      "opensuse-tumbleweed-x86_64",
-      "opensuse-leap-16.0-x86_64",
-      "opensuse-leap-15.6-x86_64",
-    ]);
+    expect(expand(["opensuse-all"])).toEqual(["opensuse-tumbleweed-x86_64", "opensuse-leap-16.0-x86_64", "opensuse-leap-15.6-x86_64"]);
     expect(expand(["opensuse-leap-all-aarch64"])).toEqual(["opensuse-leap-16.0-aarch64", "opensuse-leap-15.6-aarch64"]);
     expect(expand(["mageia-all"])).toEqual(["mageia-9-x86_64", "mageia-cauldron-x86_64"]);
   });
@@ -115,7 +111,9 @@ describe("unreadableTargets", () => {
   it("names the single words Packit's get_build_targets refuses, dist-git branches included, with Packit's message", () => {
     const refused = unreadableTargets(["f44", "epel10", "eln", "rawhide", "fedora-44"], BRANCHED);
     expect(refused.map((r) => r.name)).toEqual(["f44", "epel10", "eln"]);
-    expect(refused[0]!.message).toMatch(/^Cannot get build target from 'f44', packit understands values like these: '\['fedora-all', 'fedora-stable', .*\]'\.$/);
+    expect(refused[0]!.message).toMatch(
+      /^Cannot get build target from 'f44', packit understands values like these: '\['fedora-all', 'fedora-stable', .*\]'\.$/,
+    );
   });
 });
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { cachedAnswerStands, pathsTouchedByPush, type ConfigStateRow } from "../../../src/packit-config/cache.js";
 
 const row = (state: ConfigStateRow["state"], checkedAt: number): ConfigStateRow => ({
-  repo_id: 1, ref: "main", state, path: null, blob_sha: null, text: null, error: null, checked_at: checkedAt,
+  repo_id: 1,
+  ref: "main",
+  state,
+  path: null,
+  blob_sha: null,
+  text: null,
+  error: null,
+  checked_at: checkedAt,
 });
 const DAY = 86_400_000;
 
@@ -22,7 +29,12 @@ describe("config-absence cache decisions", () => {
   });
 
   it("reads touched paths from a push, or says unknown when the payload may not list them all", () => {
-    expect(pathsTouchedByPush({ commits: [{ added: ["a"], modified: ["b"], removed: ["c"] }, { modified: ["d"] }] })).toEqual(["a", "b", "c", "d"]);
+    expect(pathsTouchedByPush({ commits: [{ added: ["a"], modified: ["b"], removed: ["c"] }, { modified: ["d"] }] })).toEqual([
+      "a",
+      "b",
+      "c",
+      "d",
+    ]);
     expect(pathsTouchedByPush({ forced: true, commits: [] })).toBe("unknown");
     expect(pathsTouchedByPush({ created: true, commits: [] })).toBe("unknown");
     expect(pathsTouchedByPush({ commits: Array.from({ length: 20 }, () => ({ modified: ["x"] })) })).toBe("unknown");

@@ -6,7 +6,11 @@ import { runValidateConfig } from "../../../src/packit-config/validate-command.j
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures/packit-configs");
 const MORE = join(FIXTURES, "more");
-const configs = [FIXTURES, MORE].flatMap((dir) => readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => join(dir, f)));
+const configs = [FIXTURES, MORE].flatMap((dir) =>
+  readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .map((f) => join(dir, f)),
+);
 const name = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 /** Packit refuses these (packit/schema.py today); the reason each one fails. */

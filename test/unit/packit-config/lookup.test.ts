@@ -21,7 +21,9 @@ function fakeGithub(answer: unknown | (() => Promise<unknown>)) {
 
 const where = { owner: "packit", repo: "ogr", ref: "0123abc" };
 const blob = (oid: string, text: string) => ({ oid, text, byteSize: text.length, isTruncated: false, isBinary: false });
-const repository = (files: Record<string, unknown>) => ({ repository: { ref: { oid: "0123abc" }, c0: null, c1: null, c2: null, c3: null, ...files } });
+const repository = (files: Record<string, unknown>) => ({
+  repository: { ref: { oid: "0123abc" }, c0: null, c1: null, c2: null, c3: null, ...files },
+});
 
 describe("lookupConfig", () => {
   it("asks for every accepted name in one GraphQL request, passing ref and names as variables", async () => {
@@ -50,7 +52,13 @@ describe("lookupConfig", () => {
   it("uses Packit's priority order", async () => {
     expect(CONFIG_FILE_NAMES).toEqual([".packit.yaml", ".packit.yml", "packit.yaml", "packit.yml"]);
     const github = fakeGithub(repository({ c1: blob("b1", "jobs: []\n"), c2: blob("b2", "specfile_path: x\n") }));
-    expect(await lookupConfig(github, where)).toEqual({ kind: "present", path: ".packit.yml", blobSha: "b1", text: "jobs: []\n", commitSha: "0123abc" });
+    expect(await lookupConfig(github, where)).toEqual({
+      kind: "present",
+      path: ".packit.yml",
+      blobSha: "b1",
+      text: "jobs: []\n",
+      commitSha: "0123abc",
+    });
   });
 
   it("skips a directory that carries a config name (a tree answers {})", async () => {
@@ -93,7 +101,11 @@ describe("lookupConfig", () => {
 
 describe("lookupConfig on a tag", () => {
   it("reports the commit an annotated tag points at", async () => {
-    const github = { graphql: async () => ({ repository: { ref: { oid: "tagobject", target: { oid: "c0ffee" } }, c0: null, c1: null, c2: null, c3: null } }) };
+    const github = {
+      graphql: async () => ({
+        repository: { ref: { oid: "tagobject", target: { oid: "c0ffee" } }, c0: null, c1: null, c2: null, c3: null },
+      }),
+    };
     expect(await lookupConfig(github, { owner: "o", repo: "r", ref: "v1.0" })).toEqual({ kind: "absent", commitSha: "c0ffee" });
   });
 });

@@ -2,12 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/errors.js";
-import {
-  MAX_CONFIG_BYTES,
-  parsePackitConfig,
-  type PackitConfig,
-  type ParseResult,
-} from "../../../src/packit-config/parse.js";
+import { MAX_CONFIG_BYTES, parsePackitConfig, type PackitConfig, type ParseResult } from "../../../src/packit-config/parse.js";
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures/packit-configs");
 const fixtureNames = readdirSync(FIXTURES).filter((f) => /\.ya?ml$/.test(f));
@@ -225,7 +220,9 @@ describe("errors", () => {
   });
 
   it("names the job index of an unknown job type, with Packit's message and the position", () => {
-    const error = fail(parsePackitConfig("jobs:\n  - job: copr_build\n    trigger: pull_request\n  - job: copr_biuld\n    trigger: commit\n"));
+    const error = fail(
+      parsePackitConfig("jobs:\n  - job: copr_build\n    trigger: pull_request\n  - job: copr_biuld\n    trigger: commit\n"),
+    );
     expect(error.message).toBe(
       "jobs[1].job: Must be one of: propose_downstream, pull_from_upstream, sync_from_downstream, copr_build, upstream_koji_build, koji_build, tests, bodhi_update, vm_image_build, koji_build_tag.",
     );
@@ -233,7 +230,11 @@ describe("errors", () => {
   });
 
   it("lists the accepted triggers", () => {
-    const error = fail(parsePackitConfig("jobs:\n  - job: tests\n    trigger: pull_request\n  - job: tests\n    trigger: pull_request\n  - job: tests\n    trigger: merge\n"));
+    const error = fail(
+      parsePackitConfig(
+        "jobs:\n  - job: tests\n    trigger: pull_request\n  - job: tests\n    trigger: pull_request\n  - job: tests\n    trigger: merge\n",
+      ),
+    );
     expect(error.message).toBe("jobs[2].trigger: Must be one of: release, pull_request, commit, koji_build, ignore. (got 'merge')");
     expect(error.line).toBe(7);
   });
@@ -245,7 +246,8 @@ describe("errors", () => {
   });
 
   it("reports wrong value types at their path, with the line of the key, in Packit's words", () => {
-    const text = "jobs:\n  - job: tests\n    trigger: pull_request\n    skip_build: yes please\n    targets:\n      fedora-43:\n        distros: fedora\n";
+    const text =
+      "jobs:\n  - job: tests\n    trigger: pull_request\n    skip_build: yes please\n    targets:\n      fedora-43:\n        distros: fedora\n";
     const error = fail(parsePackitConfig(text));
     expect(error.message).toBe(
       "jobs[0].skip_build: Not a valid boolean.\njobs[0].targets: Expected list[str], got 'fedora' (type <class 'str'>) (line 5)",
@@ -319,7 +321,9 @@ describe("hostile input is refused quickly with bounded memory", () => {
 
 describe("positions with keys that have no value", () => {
   it("does not invent duplicates and still points at the mapping", () => {
-    const unknown = fail(parsePackitConfig("jobs:\n  - {job: tests, trigger: pull_request, skip_build: true}\nenv: {a, b: a, c}\nx: {a}\n"));
+    const unknown = fail(
+      parsePackitConfig("jobs:\n  - {job: tests, trigger: pull_request, skip_build: true}\nenv: {a, b: a, c}\nx: {a}\n"),
+    );
     expect(unknown.message).toBe("x: Unknown field.");
     expect(unknown.line).toBe(4);
     const error = fail(parsePackitConfig("jobs:\n  - {job: tests, trigger: pull_request, manual_trigger}\n"));

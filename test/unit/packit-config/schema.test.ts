@@ -55,7 +55,8 @@ jobs:
   });
 
   it("refuses job-only keys at the top level, in a package and in a job's package overrides", () => {
-    const text = "manual_trigger: true\npackages:\n  a: {skip_build: true}\njobs:\n  - {job: tests, trigger: pull_request, packages: {a: {labels: [x]}}}\n";
+    const text =
+      "manual_trigger: true\npackages:\n  a: {skip_build: true}\njobs:\n  - {job: tests, trigger: pull_request, packages: {a: {labels: [x]}}}\n";
     expect(problems(text)).toEqual([
       "manual_trigger: Unknown field. (line 1)",
       "packages.a.skip_build: Unknown field. (line 3)",
@@ -155,8 +156,12 @@ describe("values as marshmallow reads them", () => {
 
   it("refuses the job types Packit removed and keeps the old ones it still has", () => {
     expect(problems("jobs:\n  - {job: production_build, trigger: pull_request}\n  - {job: build, trigger: pull_request}\n")).toEqual([
-      expect.stringMatching(/^jobs\[0\]\.job: Must be one of: .*\. \(the deprecated name 'production_build' was removed from Packit; use upstream_koji_build\) \(line 2\)$/),
-      expect.stringMatching(/^jobs\[1\]\.job: Must be one of: .*\. \(the deprecated name 'build' was removed from Packit; use copr_build\) \(line 3\)$/),
+      expect.stringMatching(
+        /^jobs\[0\]\.job: Must be one of: .*\. \(the deprecated name 'production_build' was removed from Packit; use upstream_koji_build\) \(line 2\)$/,
+      ),
+      expect.stringMatching(
+        /^jobs\[1\]\.job: Must be one of: .*\. \(the deprecated name 'build' was removed from Packit; use copr_build\) \(line 3\)$/,
+      ),
     ]);
     expect(valid("jobs:\n  - {job: sync_from_downstream, trigger: commit}\n").config.jobs[0]!.type).toBe("sync_from_downstream");
   });
@@ -164,9 +169,14 @@ describe("values as marshmallow reads them", () => {
 
 describe("the old nested metadata (JobMetadataSchema)", () => {
   it("merges skip_build and the other options into the job", () => {
-    const text = "jobs:\n  - job: tests\n    trigger: pull_request\n    metadata:\n      skip_build: true\n      targets: fedora-rawhide\n      tmt_plan: /plans/smoke\n";
+    const text =
+      "jobs:\n  - job: tests\n    trigger: pull_request\n    metadata:\n      skip_build: true\n      targets: fedora-rawhide\n      tmt_plan: /plans/smoke\n";
     const { config, warnings } = valid(text);
-    expect(config.jobs[0]!.settings).toMatchObject({ skip_build: true, tmt_plan: "/plans/smoke", targets: [{ name: "fedora-rawhide", options: {} }] });
+    expect(config.jobs[0]!.settings).toMatchObject({
+      skip_build: true,
+      tmt_plan: "/plans/smoke",
+      targets: [{ name: "fedora-rawhide", options: {} }],
+    });
     expect(warnings).toEqual([
       "jobs[0].metadata: The 'metadata' key in jobs is deprecated and can be removed. Nest config options from 'metadata' directly under the job object. (line 4)",
     ]);
@@ -180,7 +190,9 @@ describe("the old nested metadata (JobMetadataSchema)", () => {
       "jobs[0].metadata.dist-git-branch: Job metadata key 'dist-git-branch' has been renamed to 'dist_git_branches', please update your configuration file. (line 5)",
     );
     // outside metadata the old spelling is simply unknown
-    expect(problems("jobs:\n  - {job: propose_downstream, trigger: release, dist_git_branch: f44}\n")[0]).toMatch(/^jobs\[0\]\.dist_git_branch: Unknown field\./);
+    expect(problems("jobs:\n  - {job: propose_downstream, trigger: release, dist_git_branch: f44}\n")[0]).toMatch(
+      /^jobs\[0\]\.dist_git_branch: Unknown field\./,
+    );
   });
 
   it("refuses keys metadata does not have, and mixing metadata with the same keys outside it", () => {
@@ -196,7 +208,9 @@ describe("the old nested metadata (JobMetadataSchema)", () => {
 
 describe("every job config is a job", () => {
   it("keeps jobs that differ only in their Copr project, and schedules an exact twin once", () => {
-    const text = job("    project: one\n") + "  - {job: copr_build, trigger: pull_request, project: two}\n  - {job: copr_build, trigger: pull_request, project: two}\n";
+    const text =
+      job("    project: one\n") +
+      "  - {job: copr_build, trigger: pull_request, project: two}\n  - {job: copr_build, trigger: pull_request, project: two}\n";
     expect(valid(text).config.jobs.map((j) => [j.index, j.settings.project])).toEqual([
       [0, "one"],
       [1, "two"],

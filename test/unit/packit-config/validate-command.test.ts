@@ -56,14 +56,24 @@ describe("validate-config", () => {
     );
     const { code, log, json } = await run([path, "--json"]);
     expect(code).toBe(0);
-    expect(log).toContain("tests  fedora-rawhide-x86_64  testing-farm:fedora-rawhide-x86_64:needs-build  -      not run: needs a build job (no copr_build job for the pull_request trigger)");
+    expect(log).toContain(
+      "tests  fedora-rawhide-x86_64  testing-farm:fedora-rawhide-x86_64:needs-build  -      not run: needs a build job (no copr_build job for the pull_request trigger)",
+    );
     const common = { after: null, detail: null, needsApproval: null };
     expect(json()).toEqual({
       valid: true,
       verdict: "valid",
       event: "pull_request",
       jobs: [
-        { type: "tests", target: "fedora-rawhide-x86_64", check: "testing-farm:fedora-rawhide-x86_64", manual: true, runs: true, notRun: null, ...common },
+        {
+          type: "tests",
+          target: "fedora-rawhide-x86_64",
+          check: "testing-farm:fedora-rawhide-x86_64",
+          manual: true,
+          runs: true,
+          notRun: null,
+          ...common,
+        },
         {
           type: "tests",
           target: "fedora-rawhide-x86_64",
@@ -88,7 +98,9 @@ describe("validate-config", () => {
     // the staging instance runs what prod does not
     const stg = await run([path, "--json", "--event", "push", "--instance", "stg"]);
     expect(stg.json().automaticJobs).toEqual({ pull_request: 0, push: 1, release: 0 });
-    expect((stg.json().jobs as { check: string; runs: boolean }[]).filter((j) => j.runs).map((j) => j.check)).toEqual(["rpm-build:main:fedora-rawhide-x86_64:staging"]);
+    expect((stg.json().jobs as { check: string; runs: boolean }[]).filter((j) => j.runs).map((j) => j.check)).toEqual([
+      "rpm-build:main:fedora-rawhide-x86_64:staging",
+    ]);
   });
 
   it("exits 1 on an invalid config with Packit's verdict: every message with its line, in text and JSON", async () => {
@@ -106,7 +118,11 @@ describe("validate-config", () => {
       verdict: "invalid",
       messages: [
         { message: "synced_files: Unknown field. (removed from Packit (d03bbd0d); use files_to_sync)", line: 1, column: 1 },
-        { message: "jobs[0].trigger: Must be one of: release, pull_request, commit, koji_build, ignore. (got 'sometimes')", line: 4, column: 5 },
+        {
+          message: "jobs[0].trigger: Must be one of: release, pull_request, commit, koji_build, ignore. (got 'sometimes')",
+          line: 4,
+          column: 5,
+        },
       ],
       error: { message: text.error.join("\n"), line: 1, column: 1 },
     });
@@ -115,7 +131,12 @@ describe("validate-config", () => {
   it("exits 1 on YAML syntax errors and unreadable files", async () => {
     const syntax = await run([file("syntax.yaml", "jobs: [\n"), "--json"]);
     expect(syntax.code).toBe(1);
-    expect(syntax.json()).toMatchObject({ valid: false, verdict: "invalid", messages: [{ line: 2, column: 1 }], error: { line: 2, column: 1 } });
+    expect(syntax.json()).toMatchObject({
+      valid: false,
+      verdict: "invalid",
+      messages: [{ line: 2, column: 1 }],
+      error: { line: 2, column: 1 },
+    });
     const missing = await run([join(dir, "missing.yaml"), "--json"]);
     expect(missing.code).toBe(1);
     expect(missing.json()).toMatchObject({ valid: false, error: { line: null, column: null } });

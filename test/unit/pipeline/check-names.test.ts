@@ -11,7 +11,10 @@ describe("check names as Packit's get_check_cls", () => {
 
   it("formats status_name_template, or falls back to the default and says why", () => {
     expect(checkName({ ...parts, event: "main" }, "{package}/{job_name}@{event}").name).toBe("pkg/rpm-build@main");
-    expect(checkName(parts, "{chroot:>30}")).toEqual({ name: "rpm-build:fedora-rawhide-x86_64", templateError: "unsupported replacement field {chroot:>30}" });
+    expect(checkName(parts, "{chroot:>30}")).toEqual({
+      name: "rpm-build:fedora-rawhide-x86_64",
+      templateError: "unsupported replacement field {chroot:>30}",
+    });
     expect(checkName(parts, null).name).toBe("rpm-build:fedora-rawhide-x86_64");
   });
 });

@@ -3,10 +3,29 @@ import { canTransition, isFinal, JOB_STATES, JOB_TRANSITIONS, type JobState } fr
 
 /** The transitions a user can see happen, written out once more as the specification. */
 const ALLOWED = new Set<string>([
-  "pending>pending", "pending>submitted", "pending>cancelled", "pending>skipped", "pending>error",
-  "submitted>submitted", "submitted>running", "submitted>success", "submitted>failure", "submitted>error", "submitted>cancel_requested", "submitted>cancelled",
-  "running>running", "running>success", "running>failure", "running>error", "running>cancel_requested", "running>cancelled",
-  "cancel_requested>cancel_requested", "cancel_requested>success", "cancel_requested>failure", "cancel_requested>error", "cancel_requested>cancelled",
+  "pending>pending",
+  "pending>submitted",
+  "pending>cancelled",
+  "pending>skipped",
+  "pending>error",
+  "submitted>submitted",
+  "submitted>running",
+  "submitted>success",
+  "submitted>failure",
+  "submitted>error",
+  "submitted>cancel_requested",
+  "submitted>cancelled",
+  "running>running",
+  "running>success",
+  "running>failure",
+  "running>error",
+  "running>cancel_requested",
+  "running>cancelled",
+  "cancel_requested>cancel_requested",
+  "cancel_requested>success",
+  "cancel_requested>failure",
+  "cancel_requested>error",
+  "cancel_requested>cancelled",
 ]);
 
 describe("job state machine", () => {

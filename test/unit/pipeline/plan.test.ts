@@ -48,7 +48,8 @@ const DOWNSTREAM = "downstream job, not handled by this service";
 
 describe("tests need a build job (packit-service IsCoprBuildDefined, #2785)", () => {
   it("without a copr_build job for the trigger, plans no build and reports the test checks neutral, in Packit's words", () => {
-    const text = "jobs:\n  - {job: tests, trigger: pull_request, targets: [fedora-rawhide, epel-9]}\n  - {job: tests, trigger: pull_request, identifier: m, manual_trigger: true}\n";
+    const text =
+      "jobs:\n  - {job: tests, trigger: pull_request, targets: [fedora-rawhide, epel-9]}\n  - {job: tests, trigger: pull_request, identifier: m, manual_trigger: true}\n";
     const result = plan(text, PR);
     expect(result.jobs).toEqual([]);
     expect(notRun(result)).toEqual([
@@ -77,7 +78,10 @@ jobs:
   - {job: tests, trigger: pull_request, targets: [fedora-rawhide, fedora-45]}
 `;
     const result = plan(text, PR);
-    expect(rows(result)).toEqual(["rpm-build:fedora-rawhide-x86_64", "testing-farm:fedora-rawhide-x86_64 <- rpm-build:fedora-rawhide-x86_64"]);
+    expect(rows(result)).toEqual([
+      "rpm-build:fedora-rawhide-x86_64",
+      "testing-farm:fedora-rawhide-x86_64 <- rpm-build:fedora-rawhide-x86_64",
+    ]);
     expect(result.notRun).toEqual([
       {
         type: "tests",
@@ -157,8 +161,13 @@ jobs:
   });
 
   it("jobs that would share a check name otherwise are told apart by their place in jobs:", () => {
-    const text = "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-45]}\n  - {job: copr_build, trigger: pull_request, targets: [fedora-latest, fedora-44], enable_net: true}\n";
-    expect(rows(plan(text, PR))).toEqual(["rpm-build:fedora-45-x86_64", "rpm-build:fedora-45-x86_64:jobs[1]", "rpm-build:fedora-44-x86_64"]);
+    const text =
+      "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-45]}\n  - {job: copr_build, trigger: pull_request, targets: [fedora-latest, fedora-44], enable_net: true}\n";
+    expect(rows(plan(text, PR))).toEqual([
+      "rpm-build:fedora-45-x86_64",
+      "rpm-build:fedora-45-x86_64:jobs[1]",
+      "rpm-build:fedora-44-x86_64",
+    ]);
   });
 
   it("tests without `packages:` in a monorepo run once per package, each after its own build", () => {
@@ -180,7 +189,8 @@ jobs:
 });
 
 describe("targets against Copr's active chroots (packit copr_helper.get_valid_build_targets)", () => {
-  const text = "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-rawhide, fedora-36, centos-stream-8, centos-stream-9]}\n";
+  const text =
+    "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-rawhide, fedora-36, centos-stream-8, centos-stream-9]}\n";
 
   it("does not plan chroots Copr does not offer, and says why", () => {
     const result = plan(text, PR);
@@ -197,7 +207,8 @@ describe("targets against Copr's active chroots (packit copr_helper.get_valid_bu
 });
 
 describe("a custom Copr project without targets builds in the project's chroots (copr_build.py)", () => {
-  const text = "jobs:\n  - {job: copr_build, trigger: commit, owner: '@cockpit', project: main-builds}\n  - {job: copr_build, trigger: release, owner: packit}\n";
+  const text =
+    "jobs:\n  - {job: copr_build, trigger: commit, owner: '@cockpit', project: main-builds}\n  - {job: copr_build, trigger: release, owner: packit}\n";
 
   it("uses the chroots Copr has for the project, intersected with the active ones", () => {
     const chroots = new Map([["@cockpit/main-builds", ["fedora-45-x86_64", "fedora-rawhide-aarch64", "fedora-39-x86_64"]]]);
@@ -235,32 +246,49 @@ jobs:
     targets: [fedora-rawhide]
 `;
     const result = plan(text, { ...PUSH_MAIN, branch: "main" });
-    expect(rows(result)).toEqual(["rpm-build/main/fedora-rawhide-x86_64/None/", "'unit' on fedora-rawhide-x86_64 <- rpm-build/main/fedora-rawhide-x86_64/None/"]);
+    expect(rows(result)).toEqual([
+      "rpm-build/main/fedora-rawhide-x86_64/None/",
+      "'unit' on fedora-rawhide-x86_64 <- rpm-build/main/fedora-rawhide-x86_64/None/",
+    ]);
   });
 
   it("falls back to the default check name when the template cannot be formatted", () => {
-    const text = "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-rawhide], status_name_template: '{build}-{chroot}'}\n";
+    const text =
+      "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-rawhide], status_name_template: '{build}-{chroot}'}\n";
     const result = plan(text, PR);
     expect(rows(result)).toEqual(["rpm-build:fedora-rawhide-x86_64"]);
-    expect(result.warnings).toEqual(["jobs[0].status_name_template: cannot be formatted (KeyError: 'build'); the default check name is used"]);
+    expect(result.warnings).toEqual([
+      "jobs[0].status_name_template: cannot be formatted (KeyError: 'build'); the default check name is used",
+    ]);
   });
 
   it("runs a job only on the instances in its packit_instances, and says why not", () => {
-    const text = "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-rawhide], packit_instances: [stg]}\n  - {job: tests, trigger: pull_request, skip_build: true, targets: [fedora-rawhide]}\n";
+    const text =
+      "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [fedora-rawhide], packit_instances: [stg]}\n  - {job: tests, trigger: pull_request, skip_build: true, targets: [fedora-rawhide]}\n";
     const prod = plan(text, PR);
     expect(rows(prod)).toEqual(["testing-farm:fedora-rawhide-x86_64"]);
-    expect(prod.notRun.map((n) => [n.checkName, n.reason, n.detail])).toEqual([["rpm-build:fedora-rawhide-x86_64", "other instance", "packit_instances: [stg]"]]);
+    expect(prod.notRun.map((n) => [n.checkName, n.reason, n.detail])).toEqual([
+      ["rpm-build:fedora-rawhide-x86_64", "other instance", "packit_instances: [stg]"],
+    ]);
     const stg = plan(text, PR, { activeChroots: ACTIVE, instance: "stg" });
     expect(rows(stg)).toEqual(["rpm-build:fedora-rawhide-x86_64"]);
     expect(notRun(stg)).toEqual(["testing-farm:fedora-rawhide-x86_64: other instance"]);
   });
 
   it("maps dist-git branch names as Packit does: Copr refuses f44/epel10/eln (the whole job), Koji takes them as targets", () => {
-    const text = "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [rawhide, f44]}\n  - {job: upstream_koji_build, trigger: pull_request, targets: [f44, epel10, eln, rawhide]}\n";
+    const text =
+      "jobs:\n  - {job: copr_build, trigger: pull_request, targets: [rawhide, f44]}\n  - {job: upstream_koji_build, trigger: pull_request, targets: [f44, epel10, eln, rawhide]}\n";
     const result = plan(text, PR);
     expect(rows(result)).toEqual(["koji-build:f44", "koji-build:epel10", "koji-build:eln", "koji-build:rawhide"]);
-    expect(result.notHandled).toEqual([{ type: "copr_build", reason: expect.stringMatching(/^jobs\[0\]: Cannot get build target from 'f44', packit understands values like these: /) }]);
-    expect(rows(plan("jobs:\n  - {job: copr_build, trigger: pull_request, targets: [rawhide]}\n", PR))).toEqual(["rpm-build:fedora-rawhide-x86_64"]);
+    expect(result.notHandled).toEqual([
+      {
+        type: "copr_build",
+        reason: expect.stringMatching(/^jobs\[0\]: Cannot get build target from 'f44', packit understands values like these: /),
+      },
+    ]);
+    expect(rows(plan("jobs:\n  - {job: copr_build, trigger: pull_request, targets: [rawhide]}\n", PR))).toEqual([
+      "rpm-build:fedora-rawhide-x86_64",
+    ]);
   });
 
   it("builds EPEL 10 minors in epel-10 (leading) and rhel+epel-10 (trailing); Packit has no Testing Farm default for the latter", () => {
@@ -315,7 +343,11 @@ describe("real configs", () => {
     expect(result.jobs.filter((j) => j.manualTrigger).map((j) => j.key)).toEqual(
       ["44", "45", "rawhide"].map((f) => `testing-farm:fedora-${f}-x86_64:dnf-tests`),
     );
-    expect(plan("rpm-software-management__dnf5__.packit.yaml", { ...PR, branch: "dnf-4-stack" }).jobs.some((j) => j.key.includes("WITH_MODULEMD"))).toBe(false);
+    expect(
+      plan("rpm-software-management__dnf5__.packit.yaml", { ...PR, branch: "dnf-4-stack" }).jobs.some((j) =>
+        j.key.includes("WITH_MODULEMD"),
+      ),
+    ).toBe(false);
     expect(plan("rpm-software-management__dnf5__.packit.yaml", PUSH_MAIN).notHandled).toEqual([
       { type: "koji_build", reason: DOWNSTREAM },
       { type: "bodhi_update", reason: DOWNSTREAM },
@@ -343,7 +375,9 @@ describe("real configs", () => {
 describe("rules kept from before", () => {
   it("job labels group jobs for /packit test --labels but do not gate automatic runs", () => {
     const text = "jobs:\n  - {job: tests, trigger: pull_request, skip_build: true, targets: [fedora-rawhide], labels: [regression]}\n";
-    expect(plan(text, { ...PR, labels: [] }).jobs.map((j) => [j.key, j.labels])).toEqual([["testing-farm:fedora-rawhide-x86_64", ["regression"]]]);
+    expect(plan(text, { ...PR, labels: [] }).jobs.map((j) => [j.key, j.labels])).toEqual([
+      ["testing-farm:fedora-rawhide-x86_64", ["regression"]],
+    ]);
   });
 
   it("plans vm_image_build on request only, after the build of its Copr chroot", () => {
@@ -354,7 +388,11 @@ jobs:
   - {job: vm_image_build, trigger: pull_request, image_distribution: fedora-45}
 `;
     const result = plan(text, PR);
-    expect(result.jobs[1]).toMatchObject({ key: "vm-image-build:fedora-rawhide-x86_64", after: "rpm-build:fedora-rawhide-x86_64", manualTrigger: true });
+    expect(result.jobs[1]).toMatchObject({
+      key: "vm-image-build:fedora-rawhide-x86_64",
+      after: "rpm-build:fedora-rawhide-x86_64",
+      manualTrigger: true,
+    });
     expect(result.notHandled).toEqual([{ type: "vm_image_build", reason: "jobs[2]: vm_image_build needs copr_chroot" }]);
   });
 

@@ -12,7 +12,15 @@ import { CheckRunStore } from "../../../src/checks/store.js";
 import type { AppTasks } from "../../../src/tasks.js";
 import { ENGINES, tempDatabase, type TempDatabase } from "../../support/db.js";
 
-const job = { key: "rpm-build:fedora-rawhide-x86_64", type: "copr_build", backend: "copr" as const, target: "fedora-rawhide-x86_64", options: {}, manualTrigger: false, cancelSuperseded: true };
+const job = {
+  key: "rpm-build:fedora-rawhide-x86_64",
+  type: "copr_build",
+  backend: "copr" as const,
+  target: "fedora-rawhide-x86_64",
+  options: {},
+  manualTrigger: false,
+  cancelSuperseded: true,
+};
 
 describe.each(ENGINES)("job state changes on %s", (engine) => {
   let t: TempDatabase;
@@ -22,7 +30,10 @@ describe.each(ENGINES)("job state changes on %s", (engine) => {
   async function oneJob() {
     const pipelines = new PipelineStore(t.db);
     const repo = await pipelines.ensureRepo({ id: 1, installationId: 1, owner: "acme", name: "widget" });
-    const { jobs } = await pipelines.createPipeline({ repoId: repo.id, installationId: 1, trigger: "pull_request", prNumber: 1, headSha: "a".repeat(40) }, [job]);
+    const { jobs } = await pipelines.createPipeline(
+      { repoId: repo.id, installationId: 1, trigger: "pull_request", prNumber: 1, headSha: "a".repeat(40) },
+      [job],
+    );
     return { pipelines, jobId: jobs[0]!.id };
   }
 
@@ -46,8 +57,20 @@ describe.each(ENGINES)("job state changes on %s", (engine) => {
   it("moveJob logs a refused change and returns nothing", async () => {
     const { pipelines, jobId } = await oneJob();
     const lines: { msg: string; from?: string; to?: string }[] = [];
-    const log = pino({ level: "warn" }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as (typeof lines)[number]), cb()) }));
-    const deps = { db: t.db, pipelines, log, metrics: createMetrics(), settings: parseSettings({}), tasks: new TaskStore<AppTasks>(t.db), checks: new CheckRunStore(t.db), now: Date.now } as unknown as AppDeps;
+    const log = pino(
+      { level: "warn" },
+      new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as (typeof lines)[number]), cb()) }),
+    );
+    const deps = {
+      db: t.db,
+      pipelines,
+      log,
+      metrics: createMetrics(),
+      settings: parseSettings({}),
+      tasks: new TaskStore<AppTasks>(t.db),
+      checks: new CheckRunStore(t.db),
+      now: Date.now,
+    } as unknown as AppDeps;
     expect(await moveJob(deps, jobId, "failure")).toBeUndefined();
     expect(lines).toContainEqual(expect.objectContaining({ msg: "job state change refused", from: "pending", to: "failure" }));
     expect((await pipelines.job(jobId))?.state).toBe("pending");

@@ -3,7 +3,13 @@ import { priorityFor, type PriorityInput } from "../../../src/priorities/index.j
 import { parseSettings } from "../../../src/settings.js";
 
 const p = (over: Record<string, unknown> = {}) => parseSettings({ priorities: over }).priorities;
-const input = (over: Partial<PriorityInput> = {}): PriorityInput => ({ trigger: "pull_request", project: "acme/widget", unfinishedJobsOfProject: 0, activeRecently: false, ...over });
+const input = (over: Partial<PriorityInput> = {}): PriorityInput => ({
+  trigger: "pull_request",
+  project: "acme/widget",
+  unfinishedJobsOfProject: 0,
+  activeRecently: false,
+  ...over,
+});
 
 describe("priorityFor", () => {
   it("ranks pull requests over pushes over releases", () => {

@@ -198,7 +198,9 @@ describe.each(ENGINES)("TaskStore across processes on %s", (engine) => {
     const a = new TaskStore<Tasks>(t.db);
     // SQLite serves one process per file; its second "process" shares the connection.
     const b = new TaskStore<Tasks>(engine === "postgres" ? await t.reopen() : t.db);
-    const ids = await a.enqueueMany(Array.from({ length: 60 }, (_, i) => ({ name: "work" as const, payload: { n: i }, fairnessKey: `k${i % 7}` })));
+    const ids = await a.enqueueMany(
+      Array.from({ length: 60 }, (_, i) => ({ name: "work" as const, payload: { n: i }, fairnessKey: `k${i % 7}` })),
+    );
     const claimed: number[] = [];
     const drain = async (s: TaskStore<Tasks>, w: string) => {
       for (let task = await s.claim(w, ["default"], 10_000); task; task = await s.claim(w, ["default"], 10_000)) {

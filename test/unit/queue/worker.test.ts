@@ -17,7 +17,11 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
     await t.cleanup();
   });
 
-  function startWorker(handlers: Partial<TaskHandlers<Tasks>>, opts: { pollIntervalMs?: number; concurrency?: number; onEnd?: string[] } = {}, s = store) {
+  function startWorker(
+    handlers: Partial<TaskHandlers<Tasks>>,
+    opts: { pollIntervalMs?: number; concurrency?: number; onEnd?: string[] } = {},
+    s = store,
+  ) {
     const w = new Worker<Tasks>(s, handlers, {
       queues: ["default"],
       concurrency: opts.concurrency ?? 2,
@@ -34,7 +38,14 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
 
   it("runs a task as soon as it is enqueued, without waiting for a poll", async () => {
     const ran: string[] = [];
-    startWorker({ async job(p) { ran.push(p.name); } }, { pollIntervalMs: 60_000 });
+    startWorker(
+      {
+        async job(p) {
+          ran.push(p.name);
+        },
+      },
+      { pollIntervalMs: 60_000 },
+    );
     const id = await store.enqueue("job", { name: "a" });
     await waitFor(async () => (await store.get(id))?.status === "succeeded", 1000, "task to succeed");
     expect(ran).toEqual(["a"]);
@@ -42,19 +53,29 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
 
   it("retries a failing task with backoff until it succeeds", async () => {
     let calls = 0;
-    startWorker({ async job() { if (++calls < 3) throw new Error(`flaky ${calls}`); } }, { pollIntervalMs: 20 });
+    startWorker(
+      {
+        async job() {
+          if (++calls < 3) throw new Error(`flaky ${calls}`);
+        },
+      },
+      { pollIntervalMs: 20 },
+    );
     const id = await store.enqueue("job", { name: "a" }, { maxAttempts: 5 });
     await waitFor(async () => (await store.get(id))?.status === "succeeded", 3000, "success after retries");
     expect(await store.get(id)).toMatchObject({ attempts: 3, lastError: "flaky 2" });
   });
 
   it("stops retrying after max attempts, and never retries a permanent error", async () => {
-    startWorker({
-      async job(p) {
-        if (p.name === "perm") throw new PermanentTaskError("bad input");
-        throw new Error("always");
+    startWorker(
+      {
+        async job(p) {
+          if (p.name === "perm") throw new PermanentTaskError("bad input");
+          throw new Error("always");
+        },
       },
-    }, { pollIntervalMs: 20 });
+      { pollIntervalMs: 20 },
+    );
     const a = await store.enqueue("job", { name: "always" }, { maxAttempts: 2 });
     const b = await store.enqueue("job", { name: "perm" }, { maxAttempts: 5 });
     await waitFor(async () => (await store.get(a))?.status === "failed" && (await store.get(b))?.status === "failed", 3000, "failures");
@@ -72,9 +93,13 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
   it("delivers an abort to a running task in-process at once; aborted-then-failed is not retried", async () => {
     let sawAbort = false;
     startWorker({
-      job: (_p, ctx) => new Promise((_resolve, reject) => {
-        ctx.signal.addEventListener("abort", () => { sawAbort = true; reject(new Error("stopped on abort")); });
-      }),
+      job: (_p, ctx) =>
+        new Promise((_resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => {
+            sawAbort = true;
+            reject(new Error("stopped on abort"));
+          });
+        }),
     });
     const id = await store.enqueue("job", { name: "long" }, { maxAttempts: 5 });
     await waitFor(async () => (await store.get(id))?.status === "doing");
@@ -86,11 +111,18 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
 
   it("delivers an abort requested by another process within the poll interval", async () => {
     let abortedAt = 0;
-    startWorker({
-      job: (_p, ctx) => new Promise((resolve) => {
-        ctx.signal.addEventListener("abort", () => { abortedAt = Date.now(); resolve(); });
-      }),
-    }, { pollIntervalMs: 100 });
+    startWorker(
+      {
+        job: (_p, ctx) =>
+          new Promise((resolve) => {
+            ctx.signal.addEventListener("abort", () => {
+              abortedAt = Date.now();
+              resolve();
+            });
+          }),
+      },
+      { pollIntervalMs: 100 },
+    );
     const id = await store.enqueue("job", { name: "long" });
     await waitFor(async () => (await store.get(id))?.status === "doing");
     // Another connection (as the CLI in another process would) sets the flag; no event reaches this worker.
@@ -118,7 +150,11 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
     };
     const ids = await store.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ name: "job" as const, payload: { name: String(i) } })));
     startWorker({ job }, { concurrency: 3 });
-    await waitFor(async () => (await Promise.all(ids.map((id) => store.get(id)))).every((x) => x?.status === "succeeded"), 3000, "all done");
+    await waitFor(
+      async () => (await Promise.all(ids.map((id) => store.get(id)))).every((x) => x?.status === "succeeded"),
+      3000,
+      "all done",
+    );
     expect(peak).toBe(3);
   });
 
@@ -128,14 +164,15 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
     let stopping!: () => void;
     const stopCalled = new Promise<void>((r) => (stopping = r));
     const w = startWorker({
-      job: (p, ctx) => new Promise((resolve, reject) => {
-        // The short task is still running when stop() is called, and ends within its grace.
-        if (p.name === "short") void stopCalled.then(() => setTimeout(resolve, 20));
-        else {
-          longStarted();
-          ctx.signal.addEventListener("abort", () => reject(new Error("shutdown")));
-        }
-      }),
+      job: (p, ctx) =>
+        new Promise((resolve, reject) => {
+          // The short task is still running when stop() is called, and ends within its grace.
+          if (p.name === "short") void stopCalled.then(() => setTimeout(resolve, 20));
+          else {
+            longStarted();
+            ctx.signal.addEventListener("abort", () => reject(new Error("shutdown")));
+          }
+        }),
     });
     const short = await store.enqueue("job", { name: "short" });
     const long = await store.enqueue("job", { name: "long" });
@@ -153,7 +190,18 @@ describe.each(ENGINES)("Worker wake-ups on %s", (engine) => {
   it("runs a task scheduled a little ahead when it is due, not at the next poll", async () => {
     const t = await tempDatabase(engine);
     const store = new TaskStore<Tasks>(t.db);
-    const w = new Worker<Tasks>(store, { async job() {} }, { queues: ["default"], concurrency: 1, pollIntervalMs: 60_000, leaseMs: 5000, retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }), log: silentLog });
+    const w = new Worker<Tasks>(
+      store,
+      { async job() {} },
+      {
+        queues: ["default"],
+        concurrency: 1,
+        pollIntervalMs: 60_000,
+        leaseMs: 5000,
+        retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }),
+        log: silentLog,
+      },
+    );
     w.start();
     try {
       const id = await store.enqueue("job", { name: "soon" }, { runAt: Date.now() + 50 });
@@ -172,7 +220,11 @@ describe("Worker on a full disk (issue 23 item 6)", () => {
     const store = new TaskStore<Tasks>(t.db, { now: () => clock });
     const errors: { obj: { times?: number; storageFull?: boolean }; msg?: string }[] = [];
     const infos: string[] = [];
-    const log = { ...silentLog, error: (obj: object, msg?: string) => errors.push({ obj, msg }), info: (_: object, msg?: string) => infos.push(msg ?? "") };
+    const log = {
+      ...silentLog,
+      error: (obj: object, msg?: string) => errors.push({ obj, msg }),
+      info: (_: object, msg?: string) => infos.push(msg ?? ""),
+    };
     const ran: string[] = [];
     const id = await store.enqueue("job", { name: "a" });
     // Every claim's write is refused the way a full disk refuses it.
@@ -180,7 +232,23 @@ describe("Worker on a full disk (issue 23 item 6)", () => {
     let claims = 0;
     const claim = store.claim.bind(store);
     store.claim = (...args) => (claims++, claim(...args));
-    const w = new Worker<Tasks>(store, { async job(p) { ran.push(p.name); } }, { queues: ["default"], concurrency: 1, pollIntervalMs: 5, leaseMs: 5000, retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }), log, faultLogIntervalMs: 60_000 });
+    const w = new Worker<Tasks>(
+      store,
+      {
+        async job(p) {
+          ran.push(p.name);
+        },
+      },
+      {
+        queues: ["default"],
+        concurrency: 1,
+        pollIntervalMs: 5,
+        leaseMs: 5000,
+        retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }),
+        log,
+        faultLogIntervalMs: 60_000,
+      },
+    );
     try {
       w.start();
       await waitFor(() => errors.length === 1, 5000, "the first report");

@@ -16,7 +16,14 @@ describe("service settings", () => {
   it("reads a YAML file and lets the environment override it", () => {
     const file = join(mkdtempSync(join(tmpdir(), "settings-")), "s.yaml");
     writeFileSync(file, "worker:\n  concurrency: 8\nmaintenance:\n  mode: suspend\n");
-    const s = loadSettings({ file, env: { PACKIT__WORKER__CONCURRENCY: "3", PACKIT__MAINTENANCE__ALLOW_LIST: '["acme", 42]', PACKIT__CANCEL__SUPERSEDE_DEFAULT_BRANCH: "true" } });
+    const s = loadSettings({
+      file,
+      env: {
+        PACKIT__WORKER__CONCURRENCY: "3",
+        PACKIT__MAINTENANCE__ALLOW_LIST: '["acme", 42]',
+        PACKIT__CANCEL__SUPERSEDE_DEFAULT_BRANCH: "true",
+      },
+    });
     expect(s.worker.concurrency).toBe(3);
     expect(s.maintenance).toMatchObject({ mode: "suspend", allowList: ["acme", 42] });
     expect(s.cancel.supersedeDefaultBranch).toBe(true);
@@ -25,20 +32,29 @@ describe("service settings", () => {
   it("takes the database from database.url in the file, and DATABASE_URL over it; SQLite without either", () => {
     const file = join(mkdtempSync(join(tmpdir(), "settings-")), "s.yaml");
     writeFileSync(file, "database:\n  url: postgres://file@db/packit\n");
-    expect(loadSettings({ file, env: {} }).database).toMatchObject({ url: "postgres://file@db/packit", path: "./data/packit-probot.sqlite" });
+    expect(loadSettings({ file, env: {} }).database).toMatchObject({
+      url: "postgres://file@db/packit",
+      path: "./data/packit-probot.sqlite",
+    });
     expect(loadSettings({ file, env: { DATABASE_URL: "postgres://env@db/packit" } }).database.url).toBe("postgres://env@db/packit");
     expect(loadSettings({ file: undefined, env: {} }).database.url).toBeUndefined();
     expect(parseSettings({}).retention).toEqual({ deliveriesDays: 14, tasksDays: 14, auditDays: 365, pipelinesDays: 180 });
   });
 
   it("maps PACKIT__SECTION__KEY_NAME to section.keyName", () => {
-    expect(envOverrides({ PACKIT__BACKENDS__TESTING_FARM__TIMEOUT_MS: "5", OTHER: "x" })).toEqual({ backends: { testingFarm: { timeoutMs: "5" } } });
+    expect(envOverrides({ PACKIT__BACKENDS__TESTING_FARM__TIMEOUT_MS: "5", OTHER: "x" })).toEqual({
+      backends: { testingFarm: { timeoutMs: "5" } },
+    });
   });
 
   it("names every bad key, and never echoes a value (it may be a token)", () => {
     let err: unknown;
     try {
-      parseSettings({ worker: { concurency: 3 }, maintenance: { mode: "nuke" }, backends: { copr: { url: "not a url", token: "me:s3cret" } } });
+      parseSettings({
+        worker: { concurency: 3 },
+        maintenance: { mode: "nuke" },
+        backends: { copr: { url: "not a url", token: "me:s3cret" } },
+      });
     } catch (e) {
       err = e;
     }
@@ -70,9 +86,14 @@ describe("service settings", () => {
     };
     expect(problems({ backends: { copr: { token: "t0ken" } } })).toContain("backends.copr: login, username and token go together");
     expect(problems({ backends: { testingFarm: { token: "k3y" } } })).toContain('backends.testingFarm: unknown key(s) "token"');
-    expect(problems({ backends: { imageBuilder: { refreshToken: "0ffline", clientId: "sa", clientSecret: "s3cret" } } })).toContain("set either refreshToken");
-    expect(problems({ backends: { imageBuilder: { clientSecret: "s3cret" } } })).toContain("clientSecret needs the service account's clientId");
-    for (const secret of ["t0ken", "k3y", "0ffline", "s3cret"]) expect(problems({ backends: { copr: { token: secret }, imageBuilder: { clientSecret: secret } } })).not.toContain(secret);
+    expect(problems({ backends: { imageBuilder: { refreshToken: "0ffline", clientId: "sa", clientSecret: "s3cret" } } })).toContain(
+      "set either refreshToken",
+    );
+    expect(problems({ backends: { imageBuilder: { clientSecret: "s3cret" } } })).toContain(
+      "clientSecret needs the service account's clientId",
+    );
+    for (const secret of ["t0ken", "k3y", "0ffline", "s3cret"])
+      expect(problems({ backends: { copr: { token: secret }, imageBuilder: { clientSecret: secret } } })).not.toContain(secret);
   });
 });
 
@@ -94,16 +115,26 @@ describe("Koji and OpenScanHub login settings", () => {
       },
     });
     expect(s.backends.koji).toMatchObject({ principal: "packit@FEDORAPROJECT.ORG", keytab: "/etc/packit/packit.keytab" });
-    expect(problems({ backends: { koji: { url: "https://cbs.example/kojihub", auth: "certificate", certificate: "/c.pem", key: "/k.pem", ca: "/ca.pem" } } })).toBe("");
+    expect(
+      problems({
+        backends: {
+          koji: { url: "https://cbs.example/kojihub", auth: "certificate", certificate: "/c.pem", key: "/k.pem", ca: "/ca.pem" },
+        },
+      }),
+    ).toBe("");
     expect(problems({ backends: { koji: { auth: "password", token: "packit:pw" } } })).toBe("");
   });
 
   it("names what a login method misses", () => {
-    expect(problems({ backends: { koji: { auth: "gssapi" } } })).toMatch(/backends\.koji\.principal: required when auth is gssapi[\s\S]*backends\.koji\.keytab: required/);
+    expect(problems({ backends: { koji: { auth: "gssapi" } } })).toMatch(
+      /backends\.koji\.principal: required when auth is gssapi[\s\S]*backends\.koji\.keytab: required/,
+    );
     expect(problems({ backends: { koji: { auth: "certificate", url: "http://koji.example/kojihub" } } })).toMatch(
       /backends\.koji\.certificate: required[\s\S]*backends\.koji\.key: required[\s\S]*backends\.koji\.url: a certificate login needs an https:\/\/ hub URL/,
     );
-    expect(problems({ backends: { openscanhub: { auth: "password", token: "no-colon" } } })).toMatch(/backends\.openscanhub\.token: required as user:password/);
+    expect(problems({ backends: { openscanhub: { auth: "password", token: "no-colon" } } })).toMatch(
+      /backends\.openscanhub\.token: required as user:password/,
+    );
     expect(problems({ backends: { openscanhub: { auth: "certificate" } } })).toMatch(/backends\.openscanhub\.auth/);
   });
 

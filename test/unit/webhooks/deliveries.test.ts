@@ -18,10 +18,12 @@ describe.each(ENGINES)("delivery dedupe on %s", (engine) => {
       expect(await log.outcome("b")).toBeNull();
 
       // A transaction that did not commit (the process died, the disk was full) recorded nothing.
-      await expect(t.db.tx(async () => {
-        await log.record("c", "push");
-        throw new Error("killed before the commit");
-      })).rejects.toThrow(/killed/);
+      await expect(
+        t.db.tx(async () => {
+          await log.record("c", "push");
+          throw new Error("killed before the commit");
+        }),
+      ).rejects.toThrow(/killed/);
       expect(await log.outcome("c")).toBeUndefined();
       expect(await log.record("c", "push")).toBeDefined();
     } finally {
