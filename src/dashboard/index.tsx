@@ -21,7 +21,12 @@ import {
 import { CookieSigner, signInRoutes, viewerOf } from "./session.js";
 import { DashboardStore, type Viewer } from "./store.js";
 import { Layout } from "./views/common.js";
-import { CancellationsPage, HomePage, JobPage, MaintenancePage, PipelinePage, ProjectPage, QueuePage } from "./views/pages.js";
+import { CancellationsPage } from "./views/cancellations.js";
+import { HomePage } from "./views/home.js";
+import { JobPage } from "./views/job.js";
+import { MaintenancePage, QueuePage } from "./views/operations.js";
+import { PipelinePage } from "./views/pipeline.js";
+import { ProjectPage } from "./views/project.js";
 import type { Route as Handler } from "../util/route-server.js";
 
 /** A request the pages cannot answer as asked (400), e.g. `?limit=abc`. */
