@@ -73,6 +73,8 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     cron: { enabled: false },
     github: { baseUrl: sim.url, rateLimitRetries: 3, writeIntervalMs: 20 },
     backends: backendSettings(fakes, 5000),
+    // "Sign in with GitHub" through the simulated GitHub's OAuth client.
+    dashboard: { oauth: { clientId: sim.clientId, clientSecret: sim.clientSecret } },
   };
   const settings = parseSettings(deepMerge(base, opts.settings ?? {}));
   const log = opts.log ?? (await createLogger({ level: "silent" }));

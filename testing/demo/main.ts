@@ -44,9 +44,10 @@ export interface DemoOptions {
   /**
    * `--serve`: first print `{"dashboard": "<url>"}`, and after the scenario keep
    * everything running (the dashboard shows its data) until this resolves
-   * (Ctrl-C / SIGTERM when run from the command line).
+   * (Ctrl-C / SIGTERM when run from the command line). A function is called with the
+   * running environment once the scenario is over (the browser tests look at it).
    */
-  serveUntil?: Promise<unknown>;
+  serveUntil?: Promise<unknown> | ((env: Environment) => Promise<unknown>);
 }
 
 export interface DemoSummary {
@@ -1038,7 +1039,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   if (opts.json) log(JSON.stringify(summary));
   if (opts.serveUntil) {
     log(`dashboard: ${env.service.url} (simulated GitHub on ${env.sim.url}); Ctrl-C stops`);
-    await opts.serveUntil;
+    await (typeof opts.serveUntil === "function" ? opts.serveUntil(env) : opts.serveUntil);
   }
   await env.stop();
   return summary;

@@ -107,7 +107,10 @@ export const JobsTable: FC<{ jobs: JobView[] }> = ({ jobs }) =>
               <a href={j.page}>{j.check}</a>
             </td>
             <td>
-              <State state={j.state} /> {j.cancelReason ? <span class="muted">{j.cancelReason}</span> : null}
+              <State state={j.state} /> {/* A job asked to stop that finished anyway (Koji refusing) shows its result, not the request. */}
+              {j.cancelReason && (j.state === "cancelled" || j.state === "cancel_requested") ? (
+                <span class="muted">{j.cancelReason}</span>
+              ) : null}
             </td>
             <td>
               <Duration ms={j.durationMs} />
