@@ -43,6 +43,8 @@ export interface QueueView {
 
 export interface CancelledSummary {
   jobs: number;
+  /** Of those, the ones with an estimate (an earlier run of the same check to go by). */
+  estimated: number;
   savedMs: number;
 }
 
@@ -124,12 +126,12 @@ export class DashboardStore {
   /** Jobs cancelled since `since` in projects the viewer may see, and the builder time they saved. */
   async cancelledSince(viewer: Viewer, since: number): Promise<CancelledSummary> {
     const v = this.visible(viewer);
-    const row = await this.db.get<{ n: number; saved: number | null }>(
-      `SELECT COUNT(*) AS n, CAST(SUM(j.saved_ms) AS BIGINT) AS saved FROM jobs j JOIN repositories r ON r.id = j.repo_id
+    const row = await this.db.get<{ n: number; estimated: number; saved: number | null }>(
+      `SELECT COUNT(*) AS n, COUNT(j.saved_ms) AS estimated, CAST(SUM(j.saved_ms) AS BIGINT) AS saved FROM jobs j JOIN repositories r ON r.id = j.repo_id
        WHERE j.state = 'cancelled' AND j.finished_at >= ? AND ${v.sql}`,
       [since, ...v.params],
     );
-    return { jobs: row?.n ?? 0, savedMs: Number(row?.saved ?? 0) };
+    return { jobs: Number(row?.n ?? 0), estimated: Number(row?.estimated ?? 0), savedMs: Number(row?.saved ?? 0) };
   }
 
   /** A repository by name, if the viewer may see it (otherwise as if it did not exist). */

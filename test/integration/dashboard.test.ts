@@ -74,7 +74,8 @@ describe("the dashboard, on the app's own port", () => {
     const html = await page("/");
     expect(html).toContain(`href="/pipelines/${pipelineB}"`);
     expect(html).toContain(`href="/projects/acme/widget"`);
-    expect(html).toContain("builder time saved by 4 cancelled jobs");
+    expect(html).toContain("builder time saved by 1 of 4 cancelled jobs");
+    expect(html).toContain("3 had no earlier run of their check to estimate from");
     expect(html).not.toContain("acme/secret");
     const data = await api<{ pipelines: { items: { id: number; name: string }[] }; cancelled: { day: { jobs: number } } }>("/api");
     expect(data.pipelines.items.map((p) => p.id)).toEqual([pipelineB, pipelineA, pipelineC]);

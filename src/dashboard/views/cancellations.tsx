@@ -6,8 +6,8 @@ import { More, Saved, When } from "./common.js";
 export const CancellationsPage: FC<{ d: CancellationsData }> = ({ d }) => (
   <>
     <div class="cards">
-      <Saved label="Last 24 hours" jobs={d.saved.day.jobs} savedMs={d.saved.day.savedMs} />
-      <Saved label="Last 7 days" jobs={d.saved.week.jobs} savedMs={d.saved.week.savedMs} />
+      <Saved label="Last 24 hours" s={d.saved.day} />
+      <Saved label="Last 7 days" s={d.saved.week} />
       <div class="card">
         Requests in the last 7 days by entry point
         {d.bySource.length === 0 ? <b>none</b> : d.bySource.map((s) => <b>{`${s.source}: ${s.n}`}</b>)}
@@ -32,7 +32,7 @@ export const CancellationsPage: FC<{ d: CancellationsData }> = ({ d }) => (
         </h3>
         <p class="muted">{r.reason}</p>
         {r.results.length > 0 ? (
-          <table>
+          <table class="results">
             <thead>
               <tr>
                 <th>Check run</th>

@@ -2,6 +2,7 @@
 import type { Child, FC } from "hono/jsx";
 import { formatDuration } from "../../metrics/time-saved.js";
 import type { JobView } from "../data.js";
+import type { CancelledSummary } from "../store.js";
 
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
@@ -18,6 +19,10 @@ code{font-size:.92em}.muted{color:#59636e}.cards{display:flex;gap:.8rem;flex-wra
 .state-success{background:#dafbe1}.state-failure,.state-error{background:#ffebe9}.state-cancelled,.state-skipped{background:#fff8c5}
 .state-running,.state-submitted,.state-cancel_requested{background:#ddf4ff}
 .bar{display:inline-block;background:#54aeff;height:.8rem;vertical-align:middle}
+.jobs,.results,.history{table-layout:fixed}td{overflow-wrap:anywhere}
+.jobs th:nth-child(1){width:27%}.jobs th:nth-child(2){width:23%}.jobs th:nth-child(3){width:8%}.jobs th:nth-child(5){width:8%}
+.results th:nth-child(1){width:30%}.results th:nth-child(2){width:6%}
+.history td:nth-child(1){width:14rem}.history td:nth-child(2){width:10rem}
 `;
 
 export const Layout: FC<{ title: string; login: string | null; signIn: boolean; children?: Child }> = ({
@@ -90,7 +95,7 @@ export const JobsTable: FC<{ jobs: JobView[] }> = ({ jobs }) =>
   jobs.length === 0 ? (
     <p class="muted">No jobs.</p>
   ) : (
-    <table>
+    <table class="jobs">
       <thead>
         <tr>
           <th>Check run</th>
@@ -125,10 +130,17 @@ export const JobsTable: FC<{ jobs: JobView[] }> = ({ jobs }) =>
     </table>
   );
 
-export const Saved: FC<{ label: string; jobs: number; savedMs: number }> = ({ label, jobs, savedMs }) => (
+export const Saved: FC<{ label: string; s: CancelledSummary }> = ({ label, s }) => (
   <div class="card">
     {label}
-    <b>{formatDuration(savedMs)}</b>
-    builder time saved by {jobs} cancelled job{jobs === 1 ? "" : "s"}
+    <b>{s.estimated === 0 && s.jobs > 0 ? "unknown" : formatDuration(s.savedMs)}</b>
+    builder time saved by {s.estimated === s.jobs ? "" : `${s.estimated} of `}
+    {s.jobs} cancelled job{s.jobs === 1 ? "" : "s"}
+    {s.estimated < s.jobs ? (
+      <>
+        <br />
+        <span class="muted">{s.jobs - s.estimated} had no earlier run of their check to estimate from</span>
+      </>
+    ) : null}
   </div>
 );

@@ -11,8 +11,8 @@ export const HomePage: FC<{ d: HomeData }> = ({ d }) => (
         <b>{d.queue.waiting} waiting</b>
         {d.queue.running} running · <a href="/queue">details</a>
       </div>
-      <Saved label="Last 24 hours" jobs={d.cancelled.day.jobs} savedMs={d.cancelled.day.savedMs} />
-      <Saved label="Last 7 days" jobs={d.cancelled.week.jobs} savedMs={d.cancelled.week.savedMs} />
+      <Saved label="Last 24 hours" s={d.cancelled.day} />
+      <Saved label="Last 7 days" s={d.cancelled.week} />
     </div>
     {d.approvals ? (
       <>

@@ -154,7 +154,7 @@ export const JobPage: FC<{ d: JobData }> = ({ d }) => {
         </>
       ) : null}
       <h2>History</h2>
-      <table>
+      <table class="history">
         <tbody>
           <tr>
             <td>

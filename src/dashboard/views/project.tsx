@@ -13,21 +13,27 @@ export const ProjectPage: FC<{ d: ProjectData; path: string }> = ({ d, path }) =
         {d.repo.private ? " · private" : ""}
       </p>
       <h2>Builder time saved per week</h2>
-      <table aria-label="Builder time saved per week">
-        <tbody>
-          {d.savedPerWeek.map((w) => (
-            <tr>
-              <td>week of {new Date(w.weekStart).toISOString().slice(0, 10)}</td>
-              <td style="width:60%">
-                <span class="bar" style={`width:${Math.round((w.savedMs / max) * 100)}%`} />
-              </td>
-              <td>
-                {formatDuration(w.savedMs)} ({w.jobs} job{w.jobs === 1 ? "" : "s"})
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {d.savedPerWeek.every((w) => w.jobs === 0) ? (
+        <p class="muted">
+          No estimate in the last {d.savedPerWeek.length} weeks: no cancelled job had an earlier run of its check to go by.
+        </p>
+      ) : (
+        <table aria-label="Builder time saved per week">
+          <tbody>
+            {d.savedPerWeek.map((w) => (
+              <tr>
+                <td>week of {new Date(w.weekStart).toISOString().slice(0, 10)}</td>
+                <td style="width:60%">
+                  <span class="bar" style={`width:${Math.round((w.savedMs / max) * 100)}%`} />
+                </td>
+                <td>
+                  {formatDuration(w.savedMs)} ({w.jobs} job{w.jobs === 1 ? "" : "s"})
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <h2>Pull requests and branches</h2>
       {d.pipelines.items.length === 0 ? <p class="muted">No pipelines yet.</p> : null}
       {d.pipelines.items.map((p) => (
