@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../../src/audit/index.js";
+import { DashboardStore } from "../../../src/dashboard/store.js";
 import { pruneOld } from "../../../src/maintenance/index.js";
 import { PipelineStore } from "../../../src/pipeline/store.js";
 import { TaskStore } from "../../../src/queue/index.js";
@@ -23,6 +24,7 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     const tasks = new TaskStore<AppTasks>(t.db, { now: clock });
     const deliveries = new DeliveryLog(t.db, clock);
     const audit = new AuditLog(t.db, clock);
+    const sessions = new DashboardStore(t.db, clock);
     const repo = await pipelines.ensureRepo({ id: 1, installationId: 1, owner: "acme", name: "widget" });
     const job = {
       key: "rpm-build:f",
@@ -49,6 +51,8 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     await tasks.claim("w", ["default"], 1000);
     await tasks.finish(oldTask, "w", { status: "succeeded" });
     const queued = await tasks.enqueue("flush-checks", { installationId: 2 });
+    await sessions.createSession({ id: "expired", login: "alice", repoIds: [1], expiresAt: now + DAY });
+    await sessions.createSession({ id: "live", login: "bob", repoIds: [1], expiresAt: now + 101 * DAY });
 
     now += 100 * DAY;
     const young = await pipelines.createPipeline({ ...line, headSha: "c" }, [
@@ -62,6 +66,7 @@ describe.each(ENGINES)("retention on %s", (engine) => {
       tasks: 1,
       audit: 1,
       pipelines: 1,
+      sessions: 1,
     });
     expect(await pipelines.pipeline(finished.pipeline.id)).toBeUndefined();
     expect(await pipelines.job(finished.jobs[0]!.id)).toBeUndefined();
@@ -73,5 +78,6 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     expect(await deliveries.outcome("old")).toBeUndefined();
     expect(await deliveries.outcome("new")).toBeNull();
     expect((await audit.list()).map((e) => e.action)).toEqual(["cancel.comment"]);
+    expect((await t.db.all<{ id: string }>("SELECT id FROM dashboard_sessions")).map((s) => s.id)).toEqual(["live"]);
   });
 });
