@@ -73,10 +73,14 @@ export function onDelivery<E extends EventName>(
       if (!delivery) return "duplicate";
       if ("outcome" in work) return work;
       const { task, payload, ...opts } = work;
-      const queued = await deps.tasks.enqueueUnlessLocked(task, { ...payload, delivery: { ...delivery, ...where } } as never, {
-        ...opts,
-        queue: QUEUE_OF[task],
-      });
+      const queued = await deps.tasks.enqueueUnlessLocked(
+        task,
+        { ...payload, delivery: { ...delivery, ...where } },
+        {
+          ...opts,
+          queue: QUEUE_OF[task],
+        },
+      );
       if (queued !== null) return "queued";
       // An identical delivery's task is still waiting: it does what this one would.
       await deliveries.finish(c.id, "ignored");

@@ -96,7 +96,7 @@ export function targetEnvironment(
 export function requestBody(req: SubmitRequest, notify?: TestingFarmEndpoint["notify"]): Record<string, unknown> {
   const o = req.options;
   const env = targetEnvironment(req.target, o);
-  const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+  const str = (k: string) => (typeof o[k] === "string" ? o[k] : undefined);
   const userVars = typeof o.env === "object" && o.env !== null ? (o.env as Record<string, unknown>) : {};
   const fmf: Record<string, unknown> = { url: str("fmf_url") ?? req.source.cloneUrl, ref: str("fmf_ref") ?? req.source.sha };
   if (str("fmf_path")) fmf.path = str("fmf_path");

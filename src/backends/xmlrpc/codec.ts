@@ -47,7 +47,6 @@ export class XmlRpcParseError extends Error {
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
 // XML 1.0 cannot carry these even as character references.
-// eslint-disable-next-line no-control-regex
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 /** Escape text for element content; `\r` becomes a reference so parsers keep it. */
