@@ -79,8 +79,8 @@ export function manifestProblems(m: AppManifest): string[] {
   if (typeof granted !== "object" || Array.isArray(granted)) problems.push("default_permissions must be an object");
   for (const [name, level] of Object.entries(granted)) {
     if (!permissions[name]) problems.push(`default_permissions: ${name} is not an App permission`);
-    else if (!permissions[name]!.includes(String(level)))
-      problems.push(`default_permissions: ${name} cannot be ${String(level)} (${permissions[name]!.join(", ")})`);
+    else if (!permissions[name].includes(String(level)))
+      problems.push(`default_permissions: ${name} cannot be ${String(level)} (${permissions[name].join(", ")})`);
   }
   const listed = m.default_events ?? [];
   if (!Array.isArray(listed)) return [...problems, "default_events must be a list"];

@@ -144,7 +144,7 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
         const p = resolvePointer(doc, at) as Json;
         if ((p.in !== "path" && p.in !== "query") || !p.schema) continue;
         const name = String(p.name);
-        const all = p.in === "path" ? (m.params[name] === undefined ? [] : [m.params[name]!]) : (req.query?.getAll(name) ?? []);
+        const all = p.in === "path" ? (m.params[name] === undefined ? [] : [m.params[name]]) : (req.query?.getAll(name) ?? []);
         if (all.length === 0) {
           if (p.required) problems.push({ where: p.in, at: name, message: `"${name}" is required` });
           continue;
