@@ -25,7 +25,7 @@ describe("npm run cli", () => {
         PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
         PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
         APP_ID: "",
-      } as NodeJS.ProcessEnv,
+      },
     });
 
   it("cancel --repo --pr cancels the PR's jobs with the same service (reason 'Cancelled by operator'), and tasks list shows the queue", async () => {

@@ -602,7 +602,7 @@ describe("webhook fuzzing", () => {
       },
     });
     world = await startWorld(MANUAL_CONFIG, {
-      log: await createLogger({ level: (process.env.FUZZ_LOG ?? "info") as string, destination: sink }),
+      log: await createLogger({ level: process.env.FUZZ_LOG ?? "info", destination: sink }),
     });
     const w = world;
     // The installation's JSON as GitHub sends it (adding it again keeps its repositories).
