@@ -169,11 +169,11 @@ export function dashboardHandler(deps: AppDeps, opts: DashboardOptions): Handler
         if (api) res.writeHead(200, JSON_TYPE).end(JSON.stringify(found.data));
         else
           res.writeHead(200, HTML).end(
-            `<!doctype html>${(
+            htmlPage(
               <Layout title={found.title} login={viewer.login} signIn={Boolean(signIn)}>
                 {found.page()}
-              </Layout>
-            ).toString()}`,
+              </Layout>,
+            ),
           );
         return true;
       }
@@ -200,11 +200,17 @@ function notFound(res: ServerResponse, api: boolean, viewer: Viewer, signIn: boo
   if (api) res.writeHead(404, JSON_TYPE).end(JSON.stringify({ error: "not found" }));
   else
     res.writeHead(404, HTML).end(
-      `<!doctype html>${(
+      htmlPage(
         <Layout title="Not found" login={viewer.login} signIn={signIn}>
           <p>There is no such page{viewer.login ? "" : ", or it belongs to a private repository (sign in to see those you can read)"}.</p>
-        </Layout>
-      ).toString()}`,
+        </Layout>,
+      ),
     );
   return true;
+}
+
+/** A whole HTML document. hono renders a synchronous element as a String object, an async one as a Promise (none here). */
+function htmlPage(el: unknown): string {
+  if (!(el instanceof String)) throw new Error("dashboard views must render synchronously");
+  return `<!doctype html>${el.toString()}`;
 }

@@ -216,7 +216,13 @@ export function createTestingFarmClient(endpoint: TestingFarmEndpoint, clock: { 
 function tfErrorText(body: unknown): string {
   if (typeof body === "object" && body !== null && Array.isArray((body as { detail?: unknown }).detail)) {
     return (body as { detail: unknown[] }).detail
-      .map((d) => (typeof d === "object" && d !== null ? String((d as { msg?: unknown }).msg ?? "") : String(d)))
+      .map((d) =>
+        typeof d !== "object" || d === null
+          ? String(d)
+          : typeof (d as { msg?: unknown }).msg === "string"
+            ? (d as { msg: string }).msg
+            : "",
+      )
       .filter(Boolean)
       .join("; ");
   }
