@@ -209,8 +209,9 @@ function notFound(res: ServerResponse, api: boolean, viewer: Viewer, signIn: boo
   return true;
 }
 
-/** A whole HTML document. hono renders a synchronous element as a String object, an async one as a Promise (none here). */
-function htmlPage(el: unknown): string {
-  if (!(el instanceof String)) throw new Error("dashboard views must render synchronously");
-  return `<!doctype html>${el.toString()}`;
+/** A whole HTML document. A hono element renders with toString(): a string, or a Promise where a component is async (none here). */
+function htmlPage(el: { toString(): string | Promise<string> }): string {
+  const html = el.toString();
+  if (typeof html !== "string") throw new Error("dashboard views must render synchronously");
+  return `<!doctype html>${html}`;
 }
