@@ -249,8 +249,6 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
   });
   const noProject = (owner: string, name: string) => error(404, `Project ${owner}/${name} does not exist.`);
 
-  let server: FakeServer;
-
   function handle(req: FakeRequest): FakeReply {
     const base = server.url;
     const path = req.path.replace(/\/+$/, "");
@@ -420,7 +418,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     return error(404, `No such API endpoint: ${req.method} ${req.path}`);
   }
 
-  server = await startHttpFake("copr", handle);
+  const server = await startHttpFake("copr", handle);
 
   return {
     ...server,
