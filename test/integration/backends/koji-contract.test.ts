@@ -29,7 +29,7 @@ function typeOf(v: unknown): string {
 function shape(v: XmlRpcValue | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => [k, typeOf(x)])
+      .map(([k, x]): [string, string] => [k, typeOf(x)])
       .sort(),
   );
 }
