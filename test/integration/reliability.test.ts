@@ -43,7 +43,16 @@ const count = async (w: World, table: string, where = "1=1") =>
   (await w.deps.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))!.n;
 const healthz = async (w: World) => (await fetch(`${w.service.url}/healthz`)).status;
 const coprCancelCalls = (w: World) => w.fakes.copr.calls.filter((c) => c.method === "PUT" && c.path.includes("/build/cancel/")).length;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Wait until the app has nothing running and nothing due: what earlier steps set off has
+ * ended (an event the database shows, not a guess at how long the work takes).
+ */
+const settled = (w: World, timeoutMs = 10_000) =>
+  waitFor(
+    async () => (await count(w, "tasks", `status = 'doing' OR (status = 'todo' AND scheduled_at <= ${w.deps.now()})`)) === 0,
+    timeoutMs,
+    "the app to settle",
+  );
 
 /** POST to the webhook endpoint by hand (to send what `sendWebhook` never would). */
 async function postRaw(
@@ -122,7 +131,7 @@ describe("reliability and security", () => {
     });
     expect(ping.status).toBe(200);
 
-    await sleep(200);
+    // A delivery's tasks are queued in the transaction that answers it: none now means none later.
     expect(await count(world, "deliveries")).toBe(0);
     expect(await count(world, "pipelines")).toBe(0);
     expect(await count(world, "jobs")).toBe(0);
@@ -148,7 +157,7 @@ describe("reliability and security", () => {
 
     await waitForChecks(world, a, (c) => allCompleted(c, 4), "PR 21 to finish");
     await waitForChecks(world, b, (c) => allCompleted(c, 4), "PR 22 to finish");
-    await sleep(300);
+    await settled(world);
     expect(await count(world, "deliveries")).toBe(2);
     expect(await count(world, "pipelines")).toBe(2);
     expect(await count(world, "jobs")).toBe(8);
@@ -312,7 +321,7 @@ describe("reliability and security", () => {
     expect(r2.status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(5000);
     await waitFor(() => world!.sim.comments("acme", "widget", 41).length >= 2, 5000, "the replies to the big comments");
-    await sleep(300);
+    await settled(world);
     const replies41 = world.sim.comments("acme", "widget", 41);
     expect(replies41.length).toBeLessThanOrEqual(2);
     for (const c of replies41) expect(c.body.length, "a reply never echoes the comment").toBeLessThan(10_000);
@@ -344,7 +353,7 @@ describe("reliability and security", () => {
       40_000,
       "the cancel reports",
     );
-    await sleep(300);
+    await settled(world);
     const replies42 = world.sim.comments("acme", "widget", 42);
     expect(replies42.length).toBeGreaterThanOrEqual(1);
     expect(replies42.length).toBeLessThanOrEqual(6);
@@ -571,7 +580,7 @@ describe("reliability and security", () => {
     ]) {
       expect(c.body).toContain("nothing to cancel");
     }
-    await sleep(300);
+    await settled(world);
     expect(coprCancelCalls(world)).toBe(0);
     expect((await unfinished()).n).toBe(8);
     for (const s of [...Object.values(checksOf(world, shaWidget))]) expect(s.startsWith("completed")).toBe(false);
@@ -605,7 +614,7 @@ describe("reliability and security", () => {
       const res = await press(sender);
       expect(res.status, sender).toBeLessThan(300);
     }
-    await sleep(400);
+    await settled(world);
     expect((await job()).state).toBe("submitted");
     expect(coprCancelCalls(world)).toBe(0);
     expect(await count(world, "tasks", "name = 'cancel-jobs'")).toBe(0);
@@ -793,7 +802,7 @@ jobs:
       });
     }
     await waitFor(async () => (await count(w, "jobs", "finished_at IS NULL")) === 0, 20_000, "every job to end");
-    await sleep(200);
+    await settled(w);
 
     const logText = chunks.join("");
     expect(chunks.length, "the capture works").toBeGreaterThan(20);
@@ -888,7 +897,7 @@ jobs:
       const first = randomSha();
       await openPr(w, 1, first);
       await waitForChecks(w, first, (c) => allCompleted(c, 4), "PR 1 to finish");
-      await sleep(200);
+      await settled(w);
       const snapshot = () => ({
         pipelines: sqliteOf(w.deps.db).prepare("SELECT id, head_sha, pr_number FROM pipelines ORDER BY id").all(),
         jobs: sqliteOf(w.deps.db).prepare("SELECT id, pipeline_id, key, state, external_id FROM jobs ORDER BY id").all(),
