@@ -157,7 +157,7 @@ async function measureGraphileWorker(serverUrl: string, n: number): Promise<{ ba
         pollInterval: 1000,
         logger: quiet,
         taskList: {
-          t: async () => {
+          t: () => {
             if (++done === n) finished();
           },
         },

@@ -22,8 +22,8 @@ if (!name || !(name in BENCHES)) {
 }
 const bench = await BENCHES[name]!();
 const result = await bench.run();
-for (const [k, v] of Object.entries(result))
-  if (k !== "name") console.log(`${k.padEnd(28)} ${typeof v === "object" ? JSON.stringify(v) : v}`);
+const shown = (v: unknown) => (typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v));
+for (const [k, v] of Object.entries(result)) if (k !== "name") console.log(`${k.padEnd(28)} ${shown(v)}`);
 // One JSON object, spaced as `{"name": "claim", "results": [...]}`.
 if (json) console.log(JSON.stringify(result).replace(/"(?:[^"\\]|\\.)*"|[:,]/g, (t) => (t === ":" ? ": " : t === "," ? ", " : t)));
 process.exit(0);

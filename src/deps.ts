@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
-import type { Backends } from "./backends/index.js";
-import type { CheckRunStore } from "./checks/store.js";
+import { createBackends, type Backends } from "./backends/index.js";
+import { CheckRunStore } from "./checks/store.js";
 import type { Db } from "./db/open.js";
 import type { GitHub } from "./github/octokit.js";
 import type { Metrics } from "./metrics/index.js";
-import type { PipelineStore } from "./pipeline/store.js";
-import type { TaskHandlers, TaskStore } from "./queue/index.js";
+import { PipelineStore } from "./pipeline/store.js";
+import { TaskStore, type TaskHandlers } from "./queue/index.js";
 import type { Settings } from "./settings.js";
 import type { AppTasks } from "./tasks.js";
 
@@ -31,4 +31,39 @@ export interface AppDeps {
   github: (installationId: number) => Promise<GitHub>;
   /** An Octokit authenticated as the App itself (JWT): installation endpoints. */
   githubApp: () => Promise<GitHub>;
+}
+
+/**
+ * The one way to assemble `AppDeps`, for the service and the CLI alike. The GitHub
+ * clients refuse until given (the service sets them once Probot has loaded the app).
+ */
+export function createDeps(o: {
+  settings: Settings;
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  publicUrl: string;
+  now?: () => number;
+  backends?: Backends;
+  github?: AppDeps["github"];
+  githubApp?: AppDeps["githubApp"];
+}): AppDeps {
+  const { settings, db } = o;
+  const now = o.now ?? Date.now;
+  const notLoaded = () => Promise.reject(new Error("GitHub client used before the app was loaded"));
+  return {
+    settings,
+    db,
+    tasks: new TaskStore<AppTasks>(db, { now, agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts }),
+    taskHandlers: {},
+    pipelines: new PipelineStore(db, now),
+    checks: new CheckRunStore(db, now),
+    backends: o.backends ?? createBackends(settings.backends),
+    metrics: o.metrics,
+    log: o.log,
+    now,
+    publicUrl: o.publicUrl,
+    github: o.github ?? notLoaded,
+    githubApp: o.githubApp ?? notLoaded,
+  };
 }

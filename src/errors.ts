@@ -52,3 +52,9 @@ export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
 }
+
+/** The `code` a driver or the OS put on an error (SQLITE_FULL, ENOSPC, PostgreSQL's SQLSTATE), or "". */
+export function errorCode(thrown: unknown): string {
+  const code = typeof thrown === "object" && thrown !== null ? (thrown as { code?: unknown }).code : undefined;
+  return typeof code === "string" || typeof code === "number" ? String(code) : "";
+}

@@ -3,23 +3,21 @@ import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Probot, Server } from "probot";
 import type { Logger } from "pino";
-import { createBackends, type Backends } from "./backends/index.js";
+import type { Backends } from "./backends/index.js";
 import { removeStaleStaging } from "./backends/openscanhub/upload.js";
 import { openDatabase } from "./db/open.js";
 import { SettingsError, toError } from "./errors.js";
-import type { AppDeps } from "./deps.js";
+import { createDeps, type AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
 import { checkRedis } from "./github/redis.js";
 import { dashboardHandler } from "./dashboard/index.js";
 import { healthHandler, loopsAlive } from "./health/index.js";
 import { resumePendingFlushes } from "./checks/index.js";
-import { CheckRunStore } from "./checks/store.js";
 import { createApp } from "./index.js";
 import { createMetrics, type Metrics } from "./metrics/index.js";
 import { metricsHandler, startMetricsServer } from "./metrics/http.js";
 import { reconcileIntents } from "./pipeline/runner.js";
-import { PipelineStore } from "./pipeline/store.js";
-import { TaskStore, Worker, exponentialBackoff } from "./queue/index.js";
+import { Worker, exponentialBackoff } from "./queue/index.js";
 import type { Role, Settings } from "./settings.js";
 import { DELIVERY_QUEUE, LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
 import { startMaintenanceCron } from "./maintenance/cron.js";
@@ -85,22 +83,16 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   if (!hasCredentials) return startSetupMode({ db, log, host, port, role });
 
   const now = opts.now ?? Date.now;
-  const tasks = new TaskStore<AppTasks>(db, { now, agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts });
-  const deps: AppDeps = {
+  const deps = createDeps({
     settings,
     db,
-    tasks,
-    taskHandlers: {},
-    pipelines: new PipelineStore(db, now),
-    checks: new CheckRunStore(db, now),
-    backends: opts.backends ?? createBackends(settings.backends),
-    metrics,
     log,
+    metrics,
     now,
+    backends: opts.backends,
     publicUrl: settings.dashboard.publicUrl ?? `http://${host}:${port}`,
-    github: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
-    githubApp: () => Promise.reject(new Error("GitHub client used before the app was loaded")),
-  };
+  });
+  const { tasks } = deps;
 
   const Octokit = createOctokitClass({
     log,

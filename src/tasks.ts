@@ -1,3 +1,4 @@
+import type { EnqueueOptions, TaskStore } from "./queue/index.js";
 import type { PackitCommand } from "./commands/parse.js";
 import type { TriggerEvent } from "./pipeline/events.js";
 import type { DeliveryRef } from "./webhooks/deliveries.js";
@@ -80,3 +81,16 @@ export const QUEUE_OF: Record<TaskName, string> = {
   "flush-checks": SHORT_QUEUE,
   "maintenance-sweep": LONG_QUEUE,
 };
+
+/**
+ * Queue a task on its queue (`QUEUE_OF`): the one way the app enqueues. Null when a
+ * task with the same `lockKey` is already waiting (it does what this one would).
+ */
+export function enqueueTask<N extends TaskName>(
+  deps: { tasks: TaskStore<AppTasks> },
+  name: N,
+  payload: AppTasks[N],
+  opts: Omit<EnqueueOptions, "queue"> = {},
+): Promise<number | null> {
+  return deps.tasks.enqueueUnlessLocked(name, payload, { ...opts, queue: QUEUE_OF[name] });
+}

@@ -43,7 +43,7 @@ export class AuditLog {
         : await this.db.all<RawEntry>("SELECT id, at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?", [
             opts.limit ?? 100,
           ]);
-    return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
+    return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as unknown }));
   }
 
   /** Retention: forget entries older than `before`. */

@@ -79,7 +79,7 @@ export function errorText(body: unknown): string {
       return b.errors
         .map((e) =>
           e && typeof e === "object"
-            ? String((e as Record<string, unknown>).detail ?? (e as Record<string, unknown>).title ?? "")
+            ? ([(e as Record<string, unknown>).detail, (e as Record<string, unknown>).title].find((t) => typeof t === "string") ?? "")
             : String(e),
         )
         .filter(Boolean)
@@ -190,7 +190,7 @@ export function createJsonApi(config: JsonApiConfig): JsonApi {
 
     async call(method, path, opts = {}) {
       const query = Object.entries(opts.query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
-      const url = `${base}${path}${query.length > 0 ? `?${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)]))}` : ""}`;
+      const url = `${base}${path}${query.length > 0 ? `?${new URLSearchParams(query.map(([k, v]): [string, string] => [k, String(v)])).toString()}` : ""}`;
       const auth = await config.auth?.();
       const ans = await once(method, url, opts, auth);
       if (ans.status === 401 && config.renewAuth && (await config.renewAuth(auth))) return once(method, url, opts, await config.auth?.());

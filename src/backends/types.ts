@@ -7,8 +7,6 @@
 
 export type BackendName = "copr" | "testing-farm" | "koji" | "image-builder" | "openscanhub";
 
-export const BACKEND_NAMES: readonly BackendName[] = ["copr", "testing-farm", "koji", "image-builder", "openscanhub"];
-
 /** A backend's state, mapped onto the app's vocabulary. */
 export type RemoteState =
   | "queued" // accepted, not started

@@ -2,7 +2,8 @@ import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { mayControlJobs } from "../github/permissions.js";
 import { rerunJob } from "../pipeline/rerun.js";
-import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
+import { requestCancel } from "../cancel/request.js";
+import type { AppTasks } from "../tasks.js";
 import { deliveryTask, handled, ignored, onDelivery, type HandlerOutcome } from "../webhooks/index.js";
 import { checkRunPayload, parsePayload } from "../webhooks/payloads.js";
 import { CANCEL_ACTION, RERUN_ACTION } from "./state.js";
@@ -41,10 +42,10 @@ async function checkRunAction(deps: AppDeps, p: AppTasks["check-run-action"], lo
     return ignored("sender lacks permission", "refused");
   }
   if (p.action === "cancel") {
-    await deps.tasks.enqueue(
-      "cancel-jobs",
+    await requestCancel(
+      deps,
       { jobIds: [row.job_id], reason: `Cancelled by @${user}`, actor: user, source: "button" },
-      { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${row.repo_id}` },
+      { repoId: row.repo_id, priority: 60 },
     );
     return handled;
   }

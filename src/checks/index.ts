@@ -2,7 +2,7 @@ import type { Probot } from "probot";
 import { withLease } from "../db/locks.js";
 import type { AppDeps } from "../deps.js";
 import type { JobInContext } from "../pipeline/store.js";
-import { SHORT_QUEUE } from "../tasks.js";
+import { enqueueTask } from "../tasks.js";
 import { flushCheckRuns } from "./reporter.js";
 import { absolute, backendPage, pipelinePath } from "../dashboard/links.js";
 import { checkRunForJob, type CheckRunState } from "./state.js";
@@ -39,11 +39,11 @@ export async function resumePendingFlushes(deps: AppDeps): Promise<void> {
  */
 export async function scheduleFlush(deps: AppDeps, installationId: number, at?: number): Promise<void> {
   const runAt = Math.max(at ?? 0, deps.now() + deps.settings.checks.flushWindowMs);
-  await deps.tasks.enqueueUnlessLocked(
+  await enqueueTask(
+    deps,
     "flush-checks",
     { installationId },
     {
-      queue: SHORT_QUEUE,
       lockKey: `flush-checks:${installationId}`,
       fairnessKey: `installation:${installationId}`,
       priority: 100,

@@ -1,16 +1,11 @@
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
-import { createBackends } from "../backends/index.js";
-import { CheckRunStore } from "../checks/store.js";
 import { openDatabase } from "../db/open.js";
-import type { AppDeps } from "../deps.js";
+import { createDeps, type AppDeps } from "../deps.js";
 import { createOctokitClass } from "../github/octokit.js";
 import { createLogger } from "../log.js";
 import { createMetrics } from "../metrics/index.js";
-import { PipelineStore } from "../pipeline/store.js";
-import { TaskStore } from "../queue/index.js";
 import { loadSettings } from "../settings.js";
-import type { AppTasks } from "../tasks.js";
 
 /**
  * Run a CLI action with the same dependencies the service has (database, backends,
@@ -40,22 +35,16 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
         })
       : undefined;
   const noGitHub = () => Promise.reject(new Error("GitHub App credentials (APP_ID, PRIVATE_KEY) are not set"));
-  const deps: AppDeps = {
+  const deps = createDeps({
     settings,
     db,
-    tasks: new TaskStore<AppTasks>(db),
-    taskHandlers: {},
-    pipelines: new PipelineStore(db),
-    checks: new CheckRunStore(db),
-    backends: createBackends(settings.backends),
-    metrics,
     log,
-    now: Date.now,
+    metrics,
     // The service's own URL as `npm start` serves it, unless the dashboard's public URL is set.
     publicUrl: settings.dashboard.publicUrl ?? `http://${process.env.HOST ?? "localhost"}:${process.env.PORT ?? 3000}`,
     github: probot ? (id) => probot.auth(id) : noGitHub,
     githubApp: probot ? () => probot.auth() : noGitHub,
-  };
+  });
   try {
     return await fn(deps);
   } finally {

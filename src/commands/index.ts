@@ -4,7 +4,8 @@ import { toError } from "../errors.js";
 import { postedMarkers, replyMarker, replyOnce } from "../github/comments.js";
 import { mayControlJobs } from "../github/permissions.js";
 import type { TaskContext } from "../queue/index.js";
-import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
+import { requestCancel } from "../cancel/request.js";
+import type { AppTasks } from "../tasks.js";
 import { deliveryTask, handled, ignored, onDelivery } from "../webhooks/index.js";
 import { issueCommentPayload, parsePayload } from "../webhooks/payloads.js";
 import { inlineCode } from "../util/markdown.js";
@@ -102,8 +103,8 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: Task
       continue;
     }
     // One cancel per command: a retry's twin joins the queued one (the cancel service claims each job once anyway).
-    await deps.tasks.enqueueUnlessLocked(
-      "cancel-jobs",
+    await requestCancel(
+      deps,
       {
         jobIds: jobs.map((j) => j.id),
         reason: `Cancelled by @${user}`,
@@ -111,7 +112,7 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: Task
         source: "comment",
         reply: { installationId: p.installationId, owner, repo, issueNumber, marker: replyMarker(p.commentId, i) },
       },
-      { queue: SHORT_QUEUE, priority: 60, fairnessKey: `repo:${p.repoId}`, lockKey: `command-cancel:${p.commentId}:${i}` },
+      { repoId: p.repoId, priority: 60, lockKey: `command-cancel:${p.commentId}:${i}` },
     );
     count(cmd, "queued");
   }

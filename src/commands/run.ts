@@ -41,7 +41,7 @@ export async function runJobsCommand(
 
   const config = await resolveConfig(
     new ConfigCache(deps.db, deps.now),
-    async () => github,
+    () => Promise.resolve(github),
     { repoId: repo.id, owner, repo: name, ref: `pr/${issueNumber}`, sha: head, touched: "unknown" },
     { now: deps.now(), ttlMs: deps.settings.configCache.ttlHours * 3_600_000 },
   );

@@ -174,11 +174,11 @@ export function dashboardHandler(deps: AppDeps, opts: DashboardOptions): Handler
         if (api) res.writeHead(200, JSON_TYPE).end(JSON.stringify(found.data));
         else
           res.writeHead(200, HTML).end(
-            `<!doctype html>${(
+            htmlPage(
               <Layout title={found.title} login={viewer.login} signIn={Boolean(signIn)}>
                 {found.page()}
-              </Layout>
-            ).toString()}`,
+              </Layout>,
+            ),
           );
         return true;
       }
@@ -205,11 +205,18 @@ function notFound(res: ServerResponse, api: boolean, viewer: Viewer, signIn: boo
   if (api) res.writeHead(404, JSON_TYPE).end(JSON.stringify({ error: "not found" }));
   else
     res.writeHead(404, HTML).end(
-      `<!doctype html>${(
+      htmlPage(
         <Layout title="Not found" login={viewer.login} signIn={signIn}>
           <p>There is no such page{viewer.login ? "" : ", or it belongs to a private repository (sign in to see those you can read)"}.</p>
-        </Layout>
-      ).toString()}`,
+        </Layout>,
+      ),
     );
   return true;
+}
+
+/** A whole HTML document. A hono element renders with toString(): a string, or a Promise where a component is async (none here). */
+function htmlPage(el: { toString(): string | Promise<string> }): string {
+  const html = el.toString();
+  if (typeof html !== "string") throw new Error("dashboard views must render synchronously");
+  return `<!doctype html>${html}`;
 }

@@ -3,11 +3,11 @@
  * recurs on every poll (a claim while the disk is full) is logged once per interval
  * with a count, not once per attempt.
  */
-import { toError } from "../errors.js";
+import { errorCode, toError } from "../errors.js";
 
 /** The storage is full: SQLite's SQLITE_FULL (disk, quota, `max_page_count`), ENOSPC from the OS, PostgreSQL's 53100 `disk_full`. */
 export function isStorageFull(err: unknown): boolean {
-  const code = String((err as { code?: unknown } | undefined)?.code ?? "");
+  const code = errorCode(err);
   return (
     code === "SQLITE_FULL" ||
     code === "ENOSPC" ||

@@ -1,4 +1,4 @@
-import { SettingsError, StorageError } from "../errors.js";
+import { errorCode, SettingsError, StorageError } from "../errors.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { PostgresDb, redactedUrl } from "./postgres.js";
 import { SqliteDb } from "./sqlite.js";
@@ -60,7 +60,7 @@ async function openSqlite(path: string, opts: OpenOptions): Promise<Db> {
     return db;
   } catch (err) {
     await db?.close().catch(() => undefined);
-    const code = String((err as { code?: unknown }).code ?? "");
+    const code = errorCode(err);
     if (!DAMAGED.has(code) && !/^SQLITE_CORRUPT/.test(code)) throw err;
     throw new StorageError(
       `the database file ${path} is damaged (${code}: ${(err as Error).message}). Stop the service and restore it from your backup, ` +

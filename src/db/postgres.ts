@@ -19,7 +19,7 @@ const types = {
   getTypeParser: ((oid: number, format?: string) =>
     oid === INT8_OID
       ? (v: string) => Number.parseInt(v, 10)
-      : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+      : (pg.types.getTypeParser(oid, format as "text") as (v: string) => unknown)) as typeof pg.types.getTypeParser,
 };
 
 /** The URL with its password replaced, for messages and logs. */
@@ -170,7 +170,10 @@ export class PostgresDb implements Db {
       await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     }
     handlers.add(onMessage);
-    return async () => void handlers.delete(onMessage);
+    return () => {
+      handlers.delete(onMessage);
+      return Promise.resolve();
+    };
   }
 
   /** The dedicated LISTEN connection; when it drops it reconnects and listens again (polling covers the gap). */

@@ -130,16 +130,22 @@ export class SqliteDb implements Db {
     else fn();
   }
 
-  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+  // In-process: listen, notify and close finish at once; the promises are the Db interface's (PostgreSQL's are real I/O).
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
     this.events.on(channel, onMessage);
-    return async () => void this.events.off(channel, onMessage);
+    return Promise.resolve(() => {
+      this.events.off(channel, onMessage);
+      return Promise.resolve();
+    });
   }
 
-  async notify(channel: string, payload: string): Promise<void> {
+  notify(channel: string, payload: string): Promise<void> {
     this.afterCommit(() => this.events.emit(channel, payload));
+    return Promise.resolve();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     if (this.raw.open) this.raw.close();
+    return Promise.resolve();
   }
 }

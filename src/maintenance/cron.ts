@@ -2,7 +2,7 @@ import cron from "node-cron";
 import { onceIn } from "../db/locks.js";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
-import { LONG_QUEUE } from "../tasks.js";
+import { enqueueTask } from "../tasks.js";
 
 /**
  * How long the "this replica queues it" lease of one cron firing lasts. Replicas fire
@@ -19,7 +19,7 @@ export function startMaintenanceCron(deps: AppDeps): { stop(): void } {
   const task = cron.schedule(deps.settings.cron.maintenance, () => {
     void (async () => {
       if (!(await onceIn(deps.db, "maintenance-cron", FIRING_LEASE_MS, deps.now()))) return;
-      await deps.tasks.enqueueUnlessLocked("maintenance-sweep", {}, { queue: LONG_QUEUE, lockKey: "maintenance-sweep", maxAttempts: 1 });
+      await enqueueTask(deps, "maintenance-sweep", {}, { lockKey: "maintenance-sweep", maxAttempts: 1 });
     })().catch((err: unknown) => deps.log.error({ err: toError(err) }, "could not queue the maintenance sweep"));
   });
   return { stop: () => void task.stop() };

@@ -168,7 +168,9 @@ export function distGitBranchesField(allowString: boolean) {
           message: DIST_GIT_BRANCHES_ERROR.replace("{value}", pyRepr(value)).replace("{type}", pyType(value)),
         });
     })
-    .transform((value): string[] => (typeof value === "string" ? [value] : Array.isArray(value) ? value : Object.keys(value as object)))
+    .transform((value): string[] =>
+      typeof value === "string" ? [value] : Array.isArray(value) ? (value as string[]) : Object.keys(value as object),
+    )
     .nullable();
 }
 

@@ -75,8 +75,8 @@ function settingsOf(
     const checked = v.check(schema, value, [...path, key]);
     if (checked.ok) out[key] = checked.value;
   }
-  lint(raw, out as PackageSettings, path, v);
-  return out as PackageSettings;
+  lint(raw, out, path, v);
+  return out;
 }
 
 /** Problems Packit tolerates but the user likely wants to know about. */

@@ -14,21 +14,9 @@ import { normalise } from "./normalise.js";
 import type { PackitConfig } from "./schema.js";
 import { checkBounds, decode, Failure, loadYaml } from "./yaml.js";
 
-export {
-  DOWNSTREAM_JOB_TYPES,
-  INSTANCES,
-  JOB_TYPES,
-  TRIGGERS,
-  type JobSettings,
-  type JobView,
-  type PackageSettings,
-  type PackitConfig,
-  type PackitInstance,
-  type PackitJobType,
-  type PackitTrigger,
-} from "./schema.js";
-export type { TargetEntry, TargetOptions } from "./fields.js";
-export { MAX_CONFIG_BYTES, MAX_NESTING, MAX_NODES } from "./yaml.js";
+export { DOWNSTREAM_JOB_TYPES, INSTANCES, type JobSettings, type JobView, type PackitConfig, type PackitInstance } from "./schema.js";
+export type { TargetOptions } from "./fields.js";
+export { MAX_CONFIG_BYTES } from "./yaml.js";
 
 /** One problem of an invalid config, with its 1-based position where known. */
 export interface ConfigProblem {

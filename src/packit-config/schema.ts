@@ -223,12 +223,9 @@ export const METADATA_KEYS: readonly string[] = [
   "module_hotfixes",
 ];
 
-const settingsSchema = z.object(JOB_LEVEL_FIELDS as ReturnType<typeof commonFields>).partial();
-const jobOnlySchema = z.object(JOB_ONLY_FIELDS).partial();
-
 /** Package-level settings: top-level keys with a package's own keys on top. */
-export type PackageSettings = z.output<typeof settingsSchema>;
-type JobOnlySettings = z.output<typeof jobOnlySchema>;
+export type PackageSettings = Partial<z.output<z.ZodObject<ReturnType<typeof commonFields>>>>;
+type JobOnlySettings = Partial<z.output<z.ZodObject<typeof JOB_ONLY_FIELDS>>>;
 
 /** What a job view's settings hold before Packit's and the app's defaults. */
 export type RawJobSettings = PackageSettings & JobOnlySettings;

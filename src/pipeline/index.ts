@@ -5,7 +5,8 @@ import type { AppDeps } from "../deps.js";
 import { ConfigCache, resolveConfig, type ResolvedConfig } from "../packit-config/cache.js";
 import { DEFAULT_RELEASES } from "../packit-config/aliases.js";
 import { isStaleHead, jobsToCancel, plannedSince, supersedeExempt, supersededPipelines } from "../cancel/supersede.js";
-import { SHORT_QUEUE, type AppTasks } from "../tasks.js";
+import { requestCancel } from "../cancel/request.js";
+import type { AppTasks } from "../tasks.js";
 import { DeliveryLog, type DeliveryRef } from "../webhooks/deliveries.js";
 import { deliveryTask, handled, ignored, onDelivery, type DeliveryWork, type HandlerOutcome } from "../webhooks/index.js";
 import { parsePayload, pullRequestPayload, pushPayload, releasePayload } from "../webhooks/payloads.js";
@@ -71,14 +72,10 @@ async function closePullRequest(deps: AppDeps, p: AppTasks["close-pull-request"]
   const repo = await deps.pipelines.repo(p.repoId);
   const jobIds = repo ? (await deps.pipelines.unfinishedJobsOfPr(repo.id, p.prNumber)).map((j) => j.id) : [];
   if (jobIds.length === 0) return ignored("no unfinished jobs");
-  await deps.tasks.enqueue(
-    "cancel-jobs",
+  await requestCancel(
+    deps,
     { jobIds, reason: `Pull request ${p.merged ? "merged" : "closed"}`, actor: p.actor, source: "closed" },
-    {
-      queue: SHORT_QUEUE,
-      priority: 50,
-      fairnessKey: `repo:${p.repoId}`,
-    },
+    { repoId: p.repoId, priority: 50 },
   );
   return handled;
 }
@@ -222,13 +219,9 @@ async function supersede(
   }
   if (old.length > 0) deps.metrics.supersededPipelines.inc(old.length);
   if (jobIds.length === 0) return;
-  await deps.tasks.enqueue(
-    "cancel-jobs",
+  await requestCancel(
+    deps,
     { jobIds, reason: `Superseded by ${head.headSha.slice(0, 7)}`, actor: "packit-probot", source: "supersede" },
-    {
-      queue: SHORT_QUEUE,
-      priority: 50,
-      fairnessKey: `repo:${head.repoId}`,
-    },
+    { repoId: head.repoId, priority: 50 },
   );
 }

@@ -1,7 +1,7 @@
 import { reportJob } from "../checks/index.js";
 import type { AppDeps } from "../deps.js";
 import { priorityFor } from "../priorities/index.js";
-import { LONG_QUEUE } from "../tasks.js";
+import { enqueueTask } from "../tasks.js";
 import { IllegalJobTransition, isFinal, type JobState } from "./job-state.js";
 import type { JobInContext, JobRow, PipelineStore } from "./store.js";
 
@@ -89,11 +89,7 @@ export async function enqueueSubmits(deps: AppDeps, ctx: Omit<JobInContext, "job
   const runAt = deps.now() + deps.settings.checks.flushWindowMs + QUEUED_FIRST_MS;
   await deps.db.tx(async () => {
     for (const job of jobs) {
-      await deps.tasks.enqueueUnlessLocked(
-        "submit-job",
-        { jobId: job.id },
-        { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey, priority, runAt },
-      );
+      await enqueueTask(deps, "submit-job", { jobId: job.id }, { lockKey: `submit:${job.id}`, fairnessKey, priority, runAt });
     }
   });
 }
@@ -119,11 +115,7 @@ export async function startJobs(deps: AppDeps, ctx: Omit<JobInContext, "job">, j
  * work would run on, owned by nobody.
  */
 export async function enqueueReconcile(deps: AppDeps, jobId: number, delayMs = 0): Promise<void> {
-  await deps.tasks.enqueueUnlessLocked(
-    "reconcile-job",
-    { jobId },
-    { queue: LONG_QUEUE, lockKey: `reconcile:${jobId}`, priority: 60, runAt: deps.now() + delayMs },
-  );
+  await enqueueTask(deps, "reconcile-job", { jobId }, { lockKey: `reconcile:${jobId}`, priority: 60, runAt: deps.now() + delayMs });
 }
 
 /**
@@ -131,11 +123,11 @@ export async function enqueueReconcile(deps: AppDeps, jobId: number, delayMs = 0
  * pipeline's priority. `unreadableSince`: when the backend first failed to answer.
  */
 export async function enqueuePoll(deps: AppDeps, j: JobInContext, delayMs: number, unreadableSince?: number): Promise<void> {
-  await deps.tasks.enqueueUnlessLocked(
+  await enqueueTask(
+    deps,
     "poll-job",
     { jobId: j.job.id, intervalMs: delayMs, ...(unreadableSince !== undefined ? { unreadableSince } : {}) },
     {
-      queue: LONG_QUEUE,
       lockKey: `poll:${j.job.id}`,
       fairnessKey: `${j.repo.owner}/${j.repo.name}`,
       priority: await pipelinePriority(deps, j),

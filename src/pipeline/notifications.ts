@@ -25,7 +25,7 @@ export function testingFarmNotificationHandler(deps: AppDeps) {
     if (!expected) return reply(404, "notifications are not configured");
     let body: { request_id?: unknown; token?: unknown };
     try {
-      body = JSON.parse(await readBody(req));
+      body = JSON.parse(await readBody(req)) as typeof body;
     } catch (err) {
       return reply(400, `not a JSON notification: ${(err as Error).message}`);
     }

@@ -275,7 +275,7 @@ class Planner {
       else {
         // Chroot options of every configured name that expands to this chroot (Packit expands each key).
         const options: Record<string, unknown> = {};
-        for (const [name, opts] of configured!.options) {
+        for (const [name, opts] of configured.options) {
           if (!expandTargets([name], this.releases).includes(chroot)) continue;
           const { distros: _distros, ...copr } = opts;
           Object.assign(options, copr);

@@ -3,7 +3,7 @@ import { reportJob } from "../checks/index.js";
 import type { AppDeps } from "../deps.js";
 import { BackendError, toError } from "../errors.js";
 import type { TaskContext } from "../queue/index.js";
-import { LONG_QUEUE, type AppTasks } from "../tasks.js";
+import { enqueueTask, type AppTasks } from "../tasks.js";
 import type { JobState } from "./job-state.js";
 import { enqueuePoll, enqueueReconcile, moveJob } from "./lifecycle.js";
 import type { JobInContext, JobRow } from "./store.js";
@@ -111,10 +111,11 @@ export async function reconcileIntents(deps: AppDeps): Promise<number> {
   for (const job of intents) {
     if (job.state === "pending") {
       const j = (await deps.pipelines.jobInContext(job.id))!;
-      await deps.tasks.enqueueUnlessLocked(
+      await enqueueTask(
+        deps,
         "submit-job",
         { jobId: job.id },
-        { queue: LONG_QUEUE, lockKey: `submit:${job.id}`, fairnessKey: `${j.repo.owner}/${j.repo.name}` },
+        { lockKey: `submit:${job.id}`, fairnessKey: `${j.repo.owner}/${j.repo.name}` },
       );
     } else await enqueueReconcile(deps, job.id);
   }
@@ -167,11 +168,11 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
     submitted = j.job.submit_attempted ? await findEarlierSubmission(deps, j, req, ctx) : null;
     if (!submitted && j.job.submit_attempted && mayStillArrive(deps, j.job)) {
       // The earlier request may still be on its way through the backend: look again shortly.
-      await deps.tasks.enqueueUnlessLocked(
+      await enqueueTask(
+        deps,
         "submit-job",
         { jobId },
         {
-          queue: LONG_QUEUE,
           lockKey: `submit:${jobId}`,
           fairnessKey: `${j.repo.owner}/${j.repo.name}`,
           runAt: deps.now() + IN_FLIGHT_RECHECK_MS,

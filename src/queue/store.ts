@@ -95,7 +95,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   async stopWatching(): Promise<void> {
     const unwatch = this.unwatch;
     this.unwatch = undefined;
-    if (unwatch) await (await unwatch.catch(() => async () => undefined))();
+    if (unwatch) await (await unwatch.catch(() => () => Promise.resolve()))();
   }
 
   /** Tell in-process workers (and, on PostgreSQL, other processes) once the running transaction commits. */

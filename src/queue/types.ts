@@ -6,8 +6,6 @@
 
 export type TaskStatus = "todo" | "doing" | "succeeded" | "failed" | "cancelled" | "aborted";
 
-export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(["succeeded", "failed", "cancelled", "aborted"]);
-
 /** Task name → payload type. */
 export type TaskMap = Record<string, object>;
 

@@ -177,7 +177,7 @@ export class Worker<M extends TaskMap> {
           await this.store.release(task.id, this.id);
           break;
         }
-        this.launch(task as Task);
+        this.launch(task);
       }
       this.claimFault.recovered();
     } catch (err) {

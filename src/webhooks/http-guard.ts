@@ -41,7 +41,7 @@ export function bodyProblem(body: string): string | undefined {
     return `the payload must be a JSON object, not ${payload === null ? "null" : Array.isArray(payload) ? "an array" : `a ${typeof payload}`}`;
   }
   if ("installation" in payload) {
-    const installation = (payload as { installation: unknown }).installation;
+    const installation = payload.installation;
     const id = typeof installation === "object" && installation !== null ? (installation as { id?: unknown }).id : undefined;
     if (!Number.isSafeInteger(id) || (id as number) <= 0) return "installation.id must be a positive integer";
   }

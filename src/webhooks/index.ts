@@ -2,7 +2,7 @@ import type { Context, Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { PermanentCondition, toError } from "../errors.js";
 import type { TaskContext } from "../queue/index.js";
-import { QUEUE_OF, type AppTasks } from "../tasks.js";
+import { enqueueTask, type AppTasks } from "../tasks.js";
 import { DeliveryLog, type DeliveryRef } from "./deliveries.js";
 
 /** A delivery that implies nothing (more), and why; `metric` is the events metric's outcome (default `ignored`). */
@@ -73,10 +73,14 @@ export function onDelivery<E extends EventName>(
       if (!delivery) return "duplicate";
       if ("outcome" in work) return work;
       const { task, payload, ...opts } = work;
-      const queued = await deps.tasks.enqueueUnlessLocked(task, { ...payload, delivery: { ...delivery, ...where } } as never, {
-        ...opts,
-        queue: QUEUE_OF[task],
-      });
+      const queued = await enqueueTask(
+        deps,
+        task,
+        { ...payload, delivery: { ...delivery, ...where } },
+        {
+          ...opts,
+        },
+      );
       if (queued !== null) return "queued";
       // An identical delivery's task is still waiting: it does what this one would.
       await deliveries.finish(c.id, "ignored");

@@ -25,14 +25,14 @@ describe("npm run cli", () => {
         PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
         PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
         APP_ID: "",
-      } as NodeJS.ProcessEnv,
+      },
     });
 
   it("cancel --repo --pr cancels the PR's jobs with the same service (reason 'Cancelled by operator'), and tasks list shows the queue", async () => {
     world = await startWorld(undefined, { phaseMs: 3_600_000 });
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 5, headSha: sha, author: "contributor" }));
-    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds running");
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds running");
 
     const { stdout } = await cli(world, "cancel", "--repo", "acme/widget", "--pr", "5");
     expect(stdout).toContain("**Cancel: all** — Cancelled by operator");
@@ -112,7 +112,7 @@ describe("npm run cli", () => {
     world = await startWorld(undefined, { phaseMs: 3_600_000 });
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
-    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds running");
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds running");
     world.fakes.copr.faults.failUntil = Date.now() + 60_000;
     const r = await fails(world, "cancel", "--repo", "acme/widget", "--pr", "6");
     expect(r.code).toBe(1);

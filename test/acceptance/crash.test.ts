@@ -63,7 +63,7 @@ describe("crash safety (kill -9 of the real server)", () => {
 
   async function expectEverythingDoneOnce(sha: string) {
     await waitFor(
-      async () => concluded(sha).length === 6,
+      () => concluded(sha).length === 6,
       30_000,
       `all six checks to conclude: ${JSON.stringify(sim.checkRuns("acme", "widget", sha).map((c) => [c.name, c.status]))}`,
     );
@@ -81,9 +81,9 @@ describe("crash safety (kill -9 of the real server)", () => {
     server = await start();
     const sha = randomSha();
     await openPr(server, sha);
-    await waitFor(async () => copr.calls.some(isBuild), 10_000, "a submission in flight");
+    await waitFor(() => copr.calls.some(isBuild), 10_000, "a submission in flight");
     await server.kill();
-    await waitFor(async () => copr.submissions >= 1, 5000, "Copr to have accepted the orphaned submission");
+    await waitFor(() => copr.submissions >= 1, 5000, "Copr to have accepted the orphaned submission");
     copr.faults.delayMs = 0;
     server = await start();
     await expectEverythingDoneOnce(sha);
@@ -95,7 +95,7 @@ describe("crash safety (kill -9 of the real server)", () => {
     const sha = randomSha();
     await openPr(server, sha);
     await waitFor(
-      async () => sim.requests.some((r) => r.group === "graphql" && r.method === "POST") || sim.checkRuns("acme", "widget", sha).length > 0,
+      () => sim.requests.some((r) => r.group === "graphql" && r.method === "POST") || sim.checkRuns("acme", "widget", sha).length > 0,
       10_000,
       "a flush in flight",
     );
@@ -111,7 +111,7 @@ describe("crash safety (kill -9 of the real server)", () => {
     server = await start();
     const sha = randomSha();
     await openPr(server, sha);
-    await waitFor(async () => copr.calls.some((c) => c.method === "POST"), 10_000, "a submission in flight");
+    await waitFor(() => copr.calls.some((c) => c.method === "POST"), 10_000, "a submission in flight");
     const exited = new Promise<number | null>((r) => server!.child.once("exit", (code) => r(code)));
     server.child.kill("SIGTERM");
     expect(await exited).toBe(0);

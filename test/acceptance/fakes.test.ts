@@ -17,13 +17,13 @@ function startFakesProcess(): { child: ChildProcess; line: Promise<string>; exit
   let out = "";
   let err = "";
   const line = new Promise<string>((resolve, reject) => {
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
     });
     child.once("exit", (code) => reject(new Error(`exited ${code} before printing a line: ${err}`)));
   });
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, line, exit };
 }

@@ -20,9 +20,9 @@ interface SimInfo {
 async function startSim(args: string[]): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "testing/github-sim/main.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
+    createInterface({ input: child.stdout }).once("line", resolve);
     child.once("exit", (code) => reject(new Error(`sim exited (${code}) before printing: ${err}`)));
   });
   return { child, line };

@@ -30,8 +30,9 @@ describe.each(ENGINES)("a worker process on %s", (engine) => {
     const worker = new Worker(
       store,
       {
-        async sleep(_p, ctx) {
+        sleep(_p, ctx) {
           done.push(ctx.taskId);
+          return Promise.resolve();
         },
       },
       {

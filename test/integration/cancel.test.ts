@@ -97,7 +97,7 @@ describe("cancellation", () => {
     world = await startWorld(undefined, FROZEN);
     const a = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 3, headSha: a, author: "contributor" }));
-    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds submitted");
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds submitted");
     const b = randomSha();
     await world.send(
       "pull_request",
@@ -108,7 +108,7 @@ describe("cancellation", () => {
     expect(world.fakes.testingFarm.calls).toHaveLength(0);
     expect(calls(world).copr).toBe(2);
     // The new head runs.
-    await waitFor(async () => world!.fakes.copr.submissions === 4, 10_000, "new head's builds");
+    await waitFor(() => world!.fakes.copr.submissions === 4, 10_000, "new head's builds");
   });
 
   it("a late event for an older head neither runs nor cancels the newer head's jobs; its checks say it was superseded", async () => {
@@ -120,7 +120,7 @@ describe("cancellation", () => {
       "pull_request",
       pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: b, before: a, author: "contributor" }),
     );
-    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "B's builds");
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "B's builds");
     await world.send(
       "pull_request",
       pullRequestEvent("synchronize", { repo: world.repo, number: 4, headSha: a, before: randomSha(), author: "contributor" }),
@@ -172,12 +172,12 @@ describe("cancellation", () => {
       "push",
       pushEvent({ repo: world.repo, ref: "main", before: randomSha(), after: a, commits: [{ id: a, modified: ["src/x.c"] }] }),
     );
-    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "first push's build");
+    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "first push's build");
     await world.send(
       "push",
       pushEvent({ repo: world.repo, ref: "main", before: a, after: b, commits: [{ id: b, modified: ["src/y.c"] }] }),
     );
-    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "second push's build");
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "second push's build");
     await new Promise((r) => setTimeout(r, 200));
     expect(calls(world).copr).toBe(0);
     expect(Object.values(checksOf(world, a))).toEqual(["in_progress"]);
@@ -187,7 +187,7 @@ describe("cancellation", () => {
     world = await startWorld(undefined, FROZEN);
     const a = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 9, headSha: a, author: "contributor" }));
-    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds");
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds");
     const res = await world.send(
       "issue_comment",
       issueCommentEvent({
@@ -200,7 +200,7 @@ describe("cancellation", () => {
       }),
     );
     expect(res.status).toBe(200);
-    await waitFor(async () => world!.sim.comments("acme", "widget", 9).length === 1, 5000, "the refusal");
+    await waitFor(() => world!.sim.comments("acme", "widget", 9).length === 1, 5000, "the refusal");
     expect(world.sim.comments("acme", "widget", 9)[0]!.body).toMatch(/^Sorry @stranger/);
     expect(calls(world).copr).toBe(0);
   });
@@ -230,7 +230,7 @@ describe("cancellation", () => {
         issueAuthor: "contributor",
       }),
     );
-    await waitFor(async () => world!.sim.comments("acme", "widget", 12).length === 1, 10_000, "the report comment");
+    await waitFor(() => world!.sim.comments("acme", "widget", 12).length === 1, 10_000, "the report comment");
     const body = world.sim.comments("acme", "widget", 12)[0]!.body;
     expect(body).toContain("**Cancel: partial** — Cancelled by @maintainer");
     expect(body).toMatch(/rpm-build:fedora-rawhide-x86_64` \| Copr \| 0 \| cancelled/);

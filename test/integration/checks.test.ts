@@ -39,10 +39,10 @@ describe("check-run reporter", () => {
     world = await startWorld();
     const sha = newCommit(world);
     await record(world, sha, targets, state("queued", "Queued"));
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).length === 20, 5000, "20 check runs");
+    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).length === 20, 5000, "20 check runs");
     expect(checkMutations(world)).toBe(1);
     await record(world, sha, targets, state("completed", "Succeeded", "success"));
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"), 5000, "20 updates");
+    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"), 5000, "20 updates");
     expect(checkMutations(world)).toBe(2);
   });
 
@@ -60,7 +60,7 @@ describe("check-run reporter", () => {
     await world.deps.db.tx(async () => {
       for (const s of steps) await record(world!, sha, ["rpm-build:x"], s);
     });
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha)[0]?.status === "completed", 5000, "the check");
+    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha)[0]?.status === "completed", 5000, "the check");
     const run = world.sim.checkRuns("acme", "widget", sha)[0]!;
     expect(run.history.map((h) => h.status)).toEqual(["completed"]);
     expect(run.output?.title).toBe("Cancelled");
@@ -74,7 +74,7 @@ describe("check-run reporter", () => {
     await record(world, sha, targets.slice(0, 5), state("queued", "Queued"));
     await record(world, sha, targets.slice(0, 5), state("completed", "Succeeded", "success"));
     await waitFor(
-      async () => {
+      () => {
         const runs = world!.sim.checkRuns("acme", "widget", sha);
         return runs.length === 5 && runs.every((c) => c.conclusion === "success");
       },
@@ -95,7 +95,7 @@ describe("check-run reporter", () => {
     await record(world, sha, targets.slice(0, 3), state("completed", "Succeeded", "success"));
     await waitFor(async () => (await world!.deps.checks.countPostponed()) > 0, 5000, "a postponed write");
     await waitFor(
-      async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.conclusion === "success").length === 3,
+      () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.conclusion === "success").length === 3,
       15_000,
       "the postponed writes to go out",
     );
@@ -107,10 +107,10 @@ describe("check-run reporter", () => {
     await record(world, sha, targets.slice(0, 4), state("queued", "Queued"));
     await new Promise((r) => setTimeout(r, 50)); // the flush is in flight
     await world.restart();
-    await waitFor(async () => world!.sim.checkRuns("acme", "widget", sha).length === 4, 10_000, "four check runs after the restart");
+    await waitFor(() => world!.sim.checkRuns("acme", "widget", sha).length === 4, 10_000, "four check runs after the restart");
     await record(world, sha, targets.slice(0, 4), state("completed", "Succeeded", "success"));
     await waitFor(
-      async () => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"),
+      () => world!.sim.checkRuns("acme", "widget", sha).every((c) => c.conclusion === "success"),
       10_000,
       "updates after the restart",
     );

@@ -45,7 +45,7 @@ describe("/packit build, test and friends", () => {
     expect(history[0]).toBe("queued");
     expect(history.at(-1)).toBe("completed");
     expect(world.fakes.copr.submissions).toBe(builds); // the build that succeeded was reused
-    await waitFor(async () => replies(world!, 21).length === 1, 5000, "the reply");
+    await waitFor(() => replies(world!, 21).length === 1, 5000, "the reply");
     expect(replies(world, 21)[0]).toBe(`Started 1 job at ${sha.slice(0, 7)}: \`testing-farm:fedora-rawhide-x86_64:slow\`.`);
   });
 
@@ -64,7 +64,7 @@ describe("/packit build, test and friends", () => {
       "rpm-build:fedora-rawhide-x86_64": "completed:success",
     });
     expect(world.fakes.copr.submissions).toBe(builds + 1);
-    await waitFor(async () => replies(world!, 22).length === 1, 5000, "the reply");
+    await waitFor(() => replies(world!, 22).length === 1, 5000, "the reply");
     expect(replies(world, 22)[0]).toContain("Started 2 jobs");
   });
 
@@ -72,7 +72,7 @@ describe("/packit build, test and friends", () => {
     world = await startWorld(MANUAL_JOBS_CONFIG);
     const sha = await openedPr(world, 23);
     await comment(world, 23, "/packit upstream-koji-build", "stranger");
-    await waitFor(async () => replies(world!, 23).length === 1, 5000, "the refusal");
+    await waitFor(() => replies(world!, 23).length === 1, 5000, "the refusal");
     expect(replies(world, 23)[0]).toMatch(/^Sorry @stranger/);
 
     await comment(world, 23, "/packit upstream-koji-build");
@@ -82,7 +82,7 @@ describe("/packit build, test and friends", () => {
     world.sim.addPullRequest({ owner: "acme", repo: "widget", number: 23, headSha: sha, author: "contributor", state: "closed" });
     await comment(world, 23, "/packit build");
     // Octokit spaces an installation's comments 3 s apart (GitHub's advice for content creation).
-    await waitFor(async () => replies(world!, 23).length === 3, 15_000, "the answer on the closed PR");
+    await waitFor(() => replies(world!, 23).length === 3, 15_000, "the answer on the closed PR");
     expect(replies(world, 23)[2]).toBe("Pull request #23 is closed: nothing was started.");
 
     const metrics = await (await fetch(world.service.metricsUrl!)).text();
@@ -100,7 +100,7 @@ describe("/packit build, test and friends", () => {
     await openedPr(world, 24);
     world.sim.failNext(1, 404, { routeGroup: "pulls" });
     await comment(world, 24, "/packit build");
-    await waitFor(async () => replies(world!, 24).length === 1, 5000, "the reply");
+    await waitFor(() => replies(world!, 24).length === 1, 5000, "the reply");
     expect(replies(world, 24)[0]).toMatch(/^Nothing was started: .*Not Found.*Please try again\.$/);
     expect(world.fakes.copr.submissions).toBe(2);
   });

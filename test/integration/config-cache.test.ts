@@ -34,9 +34,9 @@ describe("config-absence cache through the webhook handler", () => {
     world.sim.setFile("acme", "widget", "*", ".packit.yaml", PUSH_CONFIG);
     const adding = push(world, { added: [".packit.yaml"] });
     await adding.send;
-    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the build of the push that added the config");
+    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "the build of the push that added the config");
     expect(world.sim.requestCount({ group: "graphql" })).toBeGreaterThanOrEqual(2);
-    await waitFor(async () => Object.keys(checksOf(world!, adding.after)).length === 1, 5000, "its check run");
+    await waitFor(() => Object.keys(checksOf(world!, adding.after)).length === 1, 5000, "its check run");
     expect(Object.keys(checksOf(world, adding.after))).toEqual(["rpm-build:main:fedora-rawhide-x86_64"]);
   });
 
@@ -56,7 +56,7 @@ describe("config-absence cache through the webhook handler", () => {
       "the failed lookup",
     );
     // The retry looks again, finds the config and builds the push.
-    await waitFor(async () => w.fakes.copr.submissions === 1, 10_000, "the retried push's build");
+    await waitFor(() => w.fakes.copr.submissions === 1, 10_000, "the retried push's build");
     expect(w.sim.requests.filter((r) => r.status === 502)).toHaveLength(4);
     expect(w.sim.requestCount({ group: "graphql" })).toBeGreaterThanOrEqual(5);
     expect((await new ConfigCache(w.deps.db).get(w.repo.id, "main"))?.state).toBe("present");

@@ -50,7 +50,7 @@ describe("priorities, fairness and metrics", () => {
       // One after another, as pushes come: the later two find the first one's answer in the cache.
       await deliveriesSettled(world);
     }
-    await waitFor(async () => world!.fakes.testingFarm.requests().length === 2, 10_000, "tests to start");
+    await waitFor(() => world!.fakes.testingFarm.requests().length === 2, 10_000, "tests to start");
     const text = await (await fetch(world.service.metricsUrl!)).text();
     const value = (line: string) =>
       Number(

@@ -602,7 +602,7 @@ describe("webhook fuzzing", () => {
       },
     });
     world = await startWorld(MANUAL_CONFIG, {
-      log: await createLogger({ level: (process.env.FUZZ_LOG ?? "info") as string, destination: sink }),
+      log: await createLogger({ level: process.env.FUZZ_LOG ?? "info", destination: sink }),
     });
     const w = world;
     // The installation's JSON as GitHub sends it (adding it again keeps its repositories).
@@ -653,7 +653,8 @@ describe("webhook fuzzing", () => {
               if (res.status >= 500) {
                 let msg = res.text || "(empty body)";
                 try {
-                  msg = String((JSON.parse(msg) as { error?: unknown }).error ?? msg);
+                  const said = (JSON.parse(msg) as { error?: unknown }).error;
+                  if (typeof said === "string") msg = said;
                 } catch {
                   // not JSON: keep the text
                 }
@@ -663,7 +664,7 @@ describe("webhook fuzzing", () => {
               }
             } catch (err) {
               bad.push(
-                `#${i} ${d.event} [${d.ops.join("; ")}]: no HTTP answer: ${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? "")}`,
+                `#${i} ${d.event} [${d.ops.join("; ")}]: no HTTP answer: ${(err as Error).message} ${String((err as { cause?: Error }).cause?.message ?? "")}`,
               );
             }
           }
@@ -706,11 +707,7 @@ describe("webhook fuzzing", () => {
     const sha = new Rng(SEED ^ 0xabcdef).hex(40);
     const res = await w.send("pull_request", pullRequestEvent("opened", { repo: gizmo, number: 1, headSha: sha, author: "contributor" }));
     expect(res.status, res.body).toBe(200);
-    await waitFor(
-      async () => w.sim.checkRuns("fresh", "gizmo", sha).some((c) => c.conclusion === "success"),
-      15_000,
-      "the build after fuzzing",
-    );
+    await waitFor(() => w.sim.checkRuns("fresh", "gizmo", sha).some((c) => c.conclusion === "success"), 15_000, "the build after fuzzing");
     expect(processErrors).toEqual([]);
   }, 180_000);
 });

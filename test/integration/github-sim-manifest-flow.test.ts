@@ -36,8 +36,8 @@ async function startApp(cwd: string, port: number, env: Record<string, string>):
     if (!(key in env)) delete childEnv[key];
   const child = spawn(process.execPath, ["--import", TSX, MAIN], { cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   let ready = false;
   const poll = setInterval(
     () =>

@@ -103,10 +103,10 @@ describe("pipeline: a pull request runs builds, then tests", () => {
     world = await startWorld(config);
     world.sim.setFile("acme", "widget", "v1.0", ".packit.yaml", config); // the tag exists
     await world.send("release", releaseEvent("published", { repo: world.repo, tagName: "v1.0", author: "maintainer" }));
-    await waitFor(async () => world!.fakes.copr.submissions === 1, 10_000, "the release build");
+    await waitFor(() => world!.fakes.copr.submissions === 1, 10_000, "the release build");
     const releaseRuns = world.sim.checkRuns("acme", "widget").filter((c) => c.name.startsWith("rpm-build:v1.0:"));
     await waitFor(
-      async () => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v1.0:fedora-rawhide-x86_64"),
+      () => world!.sim.checkRuns("acme", "widget").some((c) => c.name === "rpm-build:v1.0:fedora-rawhide-x86_64"),
       10_000,
       "the release check on the tag's commit",
     );

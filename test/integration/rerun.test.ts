@@ -62,7 +62,7 @@ describe("re-run and cancel buttons", () => {
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 3, headSha: sha, author: "contributor" }));
     await waitFor(
-      async () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "in_progress").length === 2,
+      () => world!.sim.checkRuns("acme", "widget", sha).filter((c) => c.status === "in_progress").length === 2,
       10_000,
       "builds running",
     );
@@ -97,7 +97,7 @@ describe("closing a pull request", () => {
     world = await startWorld(undefined, { phaseMs: 3_600_000 });
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 4, headSha: sha, author: "contributor" }));
-    await waitFor(async () => world!.fakes.copr.submissions === 2, 10_000, "builds");
+    await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "builds");
     await world.send("pull_request", pullRequestEvent("closed", { repo: world.repo, number: 4, headSha: sha, author: "contributor" }));
     const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all checks to conclude");
     expect(Object.values(checks)).toEqual(Array(4).fill("completed:cancelled"));

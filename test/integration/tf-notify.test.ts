@@ -30,9 +30,11 @@ describe("Testing Farm notifications", () => {
     });
     const sha = randomSha();
     await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 1, headSha: sha, author: "contributor" }));
-    await waitFor(async () => world!.fakes.testingFarm.requests().length === 1, 10_000, "the test request");
+    await waitFor(() => world!.fakes.testingFarm.requests().length === 1, 10_000, "the test request");
     const request = world.fakes.testingFarm.requests()[0]!;
-    expect(JSON.parse(world.fakes.testingFarm.calls.find((c) => c.method === "POST")!.body).notification).toEqual({
+    expect(
+      (JSON.parse(world.fakes.testingFarm.calls.find((c) => c.method === "POST")!.body) as { notification: unknown }).notification,
+    ).toEqual({
       webhook: { url: "https://packit.example/api/testing-farm/notify", token: TOKEN },
     });
 

@@ -19,7 +19,7 @@ export async function untilFinal(client: BackendClient, id: string): Promise<Rem
  * `failure(p)` expects `p` to reject with a BackendError and returns it; every
  * message seen is kept in `messages`, so a suite can check once that no secret leaked.
  */
-export function failureRecorder(): { failure(p: Promise<unknown>): Promise<BackendError>; messages: string[] } {
+export function failureRecorder(): { failure: (p: Promise<unknown>) => Promise<BackendError>; messages: string[] } {
   const messages: string[] = [];
   return {
     messages,

@@ -24,7 +24,7 @@ const registry = globalThis as { [SHARED]?: SharedServer };
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.DATABASE_URL) {
     project.provide("postgresUrl", process.env.DATABASE_URL);
-    return async () => undefined;
+    return () => Promise.resolve();
   }
   const shared = (registry[SHARED] ??= { server: startPostgresServer(), users: 0 });
   shared.users += 1;

@@ -69,11 +69,11 @@ export async function startServerProcess(
   const child = spawn(
     process.execPath,
     ["--import", "tsx", ...(opts.preload ?? []).flatMap((m) => ["--import", m]), "src/main.ts", ...(opts.args ?? [])],
-    { env: childEnv as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] },
+    { env: childEnv, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
   // A process killed by a signal has a signalCode and no exitCode.
   const exited = () => child.exitCode !== null || child.signalCode !== null;

@@ -380,7 +380,7 @@ class Scenario {
     return this.until(
       `delivery ${deliveryId} to end`,
       async () => (await log.outcome(deliveryId)) ?? undefined,
-      async () => "no outcome yet",
+      () => Promise.resolve("no outcome yet"),
     );
   }
 

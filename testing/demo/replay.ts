@@ -84,11 +84,16 @@ export interface ReplaySummary {
 }
 
 /** Recorded payloads are arbitrary JSON; fields are checked where they are read. */
-type Payload = Record<string, any>;
+type Payload = Record<string, unknown>;
 
 type Recorded = { file: string; event: string; payload: Payload } | { file: string; problem: string };
 
 const isObject = (v: unknown): v is Payload => typeof v === "object" && v !== null && !Array.isArray(v);
+/** The object at `v`, or an empty one when the recording has something else there. */
+const obj = (v: unknown): Payload => (isObject(v) ? v : {});
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+const objects = (v: unknown): Payload[] => (Array.isArray(v) ? v.filter(isObject) : []);
 
 /** Where `@octokit/webhooks-examples` keeps GitHub.com's examples: `[{name, actions, examples: [payload…]}…]`. */
 const OCTOKIT_EXAMPLES = join("api.github.com", "index.json");
@@ -125,13 +130,12 @@ export function readDeliveries(dir: string): Recorded[] {
 function readOctokitExamples(file: string): Recorded[] {
   const index: unknown = JSON.parse(readFileSync(file, "utf8"));
   if (!Array.isArray(index)) return [{ file, problem: "not a list of webhook events" }];
-  return index.flatMap((entry: Payload) =>
-    (Array.isArray(entry.examples) ? entry.examples : []).map((payload: unknown, i: number): Recorded =>
-      isObject(payload)
-        ? { file: `${entry.name}[${i}]`, event: String(entry.name), payload }
-        : { file: `${entry.name}[${i}]`, problem: "example is not an object" },
-    ),
-  );
+  return index.map(obj).flatMap((entry) => {
+    const event = str(entry.name) ?? "";
+    return (Array.isArray(entry.examples) ? (entry.examples as unknown[]) : []).map((payload, i): Recorded =>
+      isObject(payload) ? { file: `${event}[${i}]`, event, payload } : { file: `${event}[${i}]`, problem: "example is not an object" },
+    );
+  });
 }
 
 /**
@@ -143,52 +147,45 @@ function prepareSimulator(sim: GitHubSim, deliveries: { event: string; payload: 
   const installations = new Set<number>();
   const repos = new Map<string, SimRepo>();
   for (const { payload: p } of deliveries) {
-    const installationId = p.installation?.id;
-    if (typeof installationId !== "number") continue;
+    const installation = obj(p.installation);
+    const installationId = num(installation.id);
+    if (installationId === undefined) continue;
     if (!installations.has(installationId)) {
-      const account = p.installation.account ?? p.organization ?? p.repository?.owner;
-      const createdAt = p.installation.created_at;
+      const account = obj(installation.account ?? p.organization ?? obj(p.repository).owner);
+      const createdAt = str(installation.created_at);
       sim.addInstallation({
         id: installationId,
-        account: {
-          login: typeof account?.login === "string" ? account.login : `installation-${installationId}`,
-          type: account?.type === "User" ? "User" : "Organization",
-        },
-        ...(typeof createdAt === "string" ? { createdAt } : {}),
+        account: { login: str(account.login) ?? `installation-${installationId}`, type: account.type === "User" ? "User" : "Organization" },
+        ...(createdAt !== undefined ? { createdAt } : {}),
       });
       installations.add(installationId);
     }
-    const listed = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-    for (const r of [p.repository, ...listed(p.repositories), ...listed(p.repositories_added)] as Payload[]) {
-      const [owner, name] = typeof r?.full_name === "string" ? r.full_name.split("/") : [];
-      if (!owner || !name || repos.has(r.full_name.toLowerCase())) continue;
+    for (const r of [obj(p.repository), ...objects(p.repositories), ...objects(p.repositories_added)]) {
+      const fullName = str(r.full_name);
+      const [owner, name] = fullName?.split("/") ?? [];
+      if (!fullName || !owner || !name || repos.has(fullName.toLowerCase())) continue;
       const repo = sim.addRepo({
         installationId,
         owner,
         name,
-        defaultBranch: typeof r.default_branch === "string" ? r.default_branch : undefined,
+        defaultBranch: str(r.default_branch),
         private: r.private === true,
         files: { ".packit.yaml": config },
       });
-      repos.set(r.full_name.toLowerCase(), repo);
+      repos.set(fullName.toLowerCase(), repo);
     }
   }
 
   for (const d of deliveries) {
     rewriteRepoIds(d.payload, repos);
-    const named = repos.get(String(d.payload.repository?.full_name).toLowerCase());
-    if (named) learn(named, factsOf(d.payload));
-    const { comment, issue, repository } = d.payload;
-    if (
-      d.event === "issue_comment" &&
-      isObject(comment) &&
-      typeof issue?.number === "number" &&
-      repos.has(String(repository?.full_name).toLowerCase())
-    ) {
-      const repo = repos.get(repository.full_name.toLowerCase())!;
-      const created = sim.addComment(repo.owner.login, repo.name, issue.number, {
-        body: String(comment.body ?? ""),
-        author: String(comment.user?.login ?? "ghost"),
+    const repo = repos.get(str(obj(d.payload.repository).full_name)?.toLowerCase() ?? "");
+    if (repo) learn(repo, factsOf(d.payload));
+    const { comment } = d.payload;
+    const issueNumber = num(obj(d.payload.issue).number);
+    if (d.event === "issue_comment" && isObject(comment) && issueNumber !== undefined && repo) {
+      const created = sim.addComment(repo.owner.login, repo.name, issueNumber, {
+        body: str(comment.body) ?? "",
+        author: str(obj(comment.user).login) ?? "ghost",
       });
       comment.id = created.id;
       comment.node_id = created.node_id;
@@ -206,26 +203,27 @@ function factsOf(p: Payload): Facts {
     for (const v of Object.values(node)) walk(v);
   };
   walk(p);
-  const listed = (v: unknown): Payload[] => (Array.isArray(v) ? v.filter(isObject) : []);
-  const pr = p.pull_request;
-  const release = p.release;
+  const pr = obj(p.pull_request);
+  const issue = obj(p.issue);
+  const issueNumber = num(issue.number);
+  const release = obj(p.release);
+  const tag = str(release.tag_name);
+  const target = str(release.target_commitish);
   return {
     users: [...users],
     commits: [
-      pr?.head?.sha,
-      pr?.base?.sha,
-      p.before,
-      p.after,
-      p.head_commit?.id,
-      ...listed(p.commits).map((c) => c.id),
-      p.check_run?.head_sha,
-      p.check_suite?.head_sha,
+      str(obj(pr.head).sha),
+      str(obj(pr.base).sha),
+      str(p.before),
+      str(p.after),
+      str(obj(p.head_commit).id),
+      ...objects(p.commits).map((c) => str(c.id)),
+      str(obj(p.check_run).head_sha),
+      str(obj(p.check_suite).head_sha),
     ],
-    issues: [p.issue?.number].filter((n): n is number => typeof n === "number" && !p.issue?.pull_request),
-    pulls: [pr?.number, p.issue?.pull_request ? p.issue.number : undefined].filter((n): n is number => typeof n === "number"),
-    ...(typeof release?.tag_name === "string" && typeof release.target_commitish === "string"
-      ? { tags: { [release.tag_name]: release.target_commitish } }
-      : {}),
+    issues: issueNumber !== undefined && !issue.pull_request ? [issueNumber] : [],
+    pulls: [num(pr.number), issue.pull_request ? issueNumber : undefined].filter((n): n is number => n !== undefined),
+    ...(tag !== undefined && target !== undefined ? { tags: { [tag]: target } } : {}),
   };
 }
 
@@ -337,10 +335,14 @@ async function judge(
     case "handled":
       return { outcome: "handled", unhandled: false };
     case "ignored":
-      return { outcome: "ignored", detail: logLines.find((l) => typeof l.why === "string")?.why ?? "no reason logged", unhandled: false };
+      return {
+        outcome: "ignored",
+        detail: logLines.map((l) => str(l.why)).find((why) => why !== undefined) ?? "no reason logged",
+        unhandled: false,
+      };
     case "error": {
-      const err = logLines.find((l) => l.msg === "delivery failed")?.err;
-      return { outcome: "error", detail: String(err?.message ?? `HTTP ${answer.status}`), unhandled: serverError };
+      const err = obj(logLines.find((l) => l.msg === "delivery failed")?.err);
+      return { outcome: "error", detail: str(err.message) ?? `HTTP ${answer.status}`, unhandled: serverError };
     }
   }
   // No handler claimed it: an event (or action) the app does not subscribe to.

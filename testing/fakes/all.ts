@@ -49,7 +49,7 @@ export async function startFakes(opts: { phaseMs?: number } = {}): Promise<Fakes
   ]);
   const failed = started.find((s) => s.status === "rejected");
   if (failed) {
-    await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+    await Promise.all(started.flatMap((s) => (s.status === "fulfilled" ? [s.value.stop()] : [])));
     throw failed.reason;
   }
   const [copr, testingFarm, hubs, imageBuilder] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [

@@ -249,8 +249,6 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
   });
   const noProject = (owner: string, name: string) => error(404, `Project ${owner}/${name} does not exist.`);
 
-  let server: FakeServer;
-
   function handle(req: FakeRequest): FakeReply {
     const base = server.url;
     const path = req.path.replace(/\/+$/, "");
@@ -335,7 +333,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
       const project = projects.get(projectKey(ownername, projectname));
       if (!project) return noProject(ownername, projectname);
       if (!mayBuild(project, user)) return error(403, `User ${user} is not allowed to build in the copr: ${ownername}/${projectname}`);
-      const foreign = (chroots as string[]).find((c) => !project.chroots.has(c));
+      const foreign = chroots.find((c) => !project.chroots.has(c));
       if (foreign) return error(400, `chroots: '${foreign}' is not a valid choice for this field.`);
       const sub: CoprSubmission = {
         id: nextId++,
@@ -343,7 +341,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
         projectname,
         clone_url,
         committish: typeof body.committish === "string" ? body.committish : "",
-        chroots: chroots as string[],
+        chroots: chroots,
         submitter: user,
         body,
       };
@@ -420,7 +418,7 @@ export async function startFakeCopr(opts: FakeCoprOptions = {}): Promise<FakeCop
     return error(404, `No such API endpoint: ${req.method} ${req.path}`);
   }
 
-  server = await startHttpFake("copr", handle);
+  const server = await startHttpFake("copr", handle);
 
   return {
     ...server,

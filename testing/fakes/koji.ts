@@ -36,7 +36,7 @@ import {
   type HubSession,
   type LoginContext,
 } from "./koji-hub.js";
-import { xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
+import { shown, xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer, type FakeTls } from "./http-fake.js";
 
 const FREE = 0;
@@ -260,7 +260,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
                 ? [...userIds].find(([, id]) => id === info)?.[0]
                 : session?.userName;
           if (name !== undefined && userIds.has(name)) return userInfo(name);
-          if (strict) throw genericError(`No such user: ${String(info)}`);
+          if (strict) throw genericError(`No such user: ${shown(info)}`);
           return null;
         },
       ],
@@ -305,10 +305,10 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         ["task_id", "raise_fault"],
         (taskId) => {
           const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
-          if (!t) throw genericError(`No such task: ${String(taskId)}`);
+          if (!t) throw genericError(`No such task: ${shown(taskId)}`);
           advance(t);
           // Task.getResult: a failed task raises its fault; an unfinished one has no result yet.
-          if (t.state === FAILED) throw genericError(`BuildError: build of ${String(t.request[0])} failed`);
+          if (t.state === FAILED) throw genericError(`BuildError: build of ${shown(t.request[0])} failed`);
           if (t.state === CANCELED) throw genericError(`Task ${t.id} is canceled`);
           if (t.state !== CLOSED) throw genericError(`Task ${t.id} is not finished`);
           return null; // a scratch build imports nothing
@@ -332,14 +332,14 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
               enabled: true,
             };
           }
-          if (strict) throw genericError(`Invalid hostInfo: ${String(hostInfo)}`);
+          if (strict) throw genericError(`Invalid hostInfo: ${shown(hostInfo)}`);
           return null;
         },
       ],
       getTaskChildren: [
         ["task_id", "request", "strict"],
         (taskId, _request = false, strict = false) => {
-          if (strict && !(typeof taskId === "number" && tasks.has(taskId))) throw genericError(`No such task: ${String(taskId)}`);
+          if (strict && !(typeof taskId === "number" && tasks.has(taskId))) throw genericError(`No such task: ${shown(taskId)}`);
           return []; // scratch builds here spawn no child tasks
         },
       ],
@@ -378,7 +378,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           // RootExports.cancelTask: owner, else host, else admin; then Task.cancel().
           if (!session) throw notAllowed("admin permission required (user not logged in)");
           const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
-          if (!t) throw genericError(`No such task: ${String(taskId)}`);
+          if (!t) throw genericError(`No such task: ${shown(taskId)}`);
           if (t.owner !== session.userId) throw notAllowed(`admin permission required (logged in as ${session.userName})`);
           advance(t);
           if (t.state !== CLOSED && t.state !== FAILED && t.state !== CANCELED) {
@@ -401,7 +401,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         ["buildID", "strict"],
         (buildId, strict = false) => {
           assertLogin();
-          if (strict) throw genericError(`No such build: ${String(buildId)}`);
+          if (strict) throw genericError(`No such build: ${shown(buildId)}`);
           return false;
         },
       ],
@@ -445,10 +445,9 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     return rpc(req);
   }
 
-  let fake: KojiFake;
   const server = await startHttpFake("koji", route, { tls: options.tls });
 
-  fake = {
+  const fake: KojiFake = {
     name: server.name,
     url: server.url,
     calls: server.calls,
@@ -457,7 +456,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       server.resetHttp();
       ran = [];
     },
-    stop: server.stop,
+    stop: () => server.stop(),
     hubUrl: `${server.url}${HUB_PATH}`,
     get submissions() {
       return submissions;

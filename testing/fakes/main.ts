@@ -29,7 +29,7 @@ if (phaseMs !== undefined && !(phaseMs > 0)) {
 }
 
 // Listen for the signals before anything is printed: whoever reads the line may stop us at once.
-let fakes: Fakes | undefined;
+let fakes: Fakes | undefined = undefined; // set once started: a signal may come first
 let stopping = false;
 const stop = () => {
   if (stopping) return;

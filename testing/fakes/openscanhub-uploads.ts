@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { XmlRpcFault, type XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
 import type { FakeReply, FakeRequest } from "./http-fake.js";
+import { shown } from "./xmlrpc-server.js";
 
 export const UPLOAD_PATH = "/xmlrpc/upload/";
 
@@ -81,7 +82,7 @@ export class OshUploads {
   /** osh `check_upload`: an upload of this user that is there to take. */
   take(user: string, id: XmlRpcValue | undefined): FakeOshUpload {
     const u = typeof id === "number" ? this.byId.get(id) : undefined;
-    if (!u || u.taskId !== undefined) throw fault("ObjectDoesNotExist", `Can't find uploaded file with id: ${String(id)}`);
+    if (!u || u.taskId !== undefined) throw fault("ObjectDoesNotExist", `Can't find uploaded file with id: ${shown(id)}`);
     if (u.owner !== user) throw fault("RuntimeError", "Can't process a file uploaded by a different user");
     // The hub would fail moving a file that never arrived.
     if (u.state !== "FINISHED") throw fault("FileNotFoundError", `[Errno 2] No such file or directory: '${u.targetDir}/${u.name}'`);

@@ -376,7 +376,6 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     };
   }
 
-  let fake: OpenScanHubFake;
   const xmlRpc = xmlRpcHandler(({ req, replyHeaders }) => {
     return withBeforeCall(methodsFor(req, replyHeaders), fake.beforeCall);
   });
@@ -384,7 +383,7 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
     req.path === UPLOAD_PATH ? uploads.fileUpload(req) : req.path === KRB5LOGIN_PATH ? krb5Login(req) : xmlRpc(req),
   );
 
-  fake = {
+  const fake: OpenScanHubFake = {
     name: server.name,
     url: server.url,
     calls: server.calls,
@@ -393,7 +392,7 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
       server.resetHttp();
       uploads.resetFaults();
     },
-    stop: server.stop,
+    stop: () => server.stop(),
     hubUrl: `${server.url}/xmlrpc/client/`,
     get submissions() {
       return submissions;

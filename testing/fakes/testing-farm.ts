@@ -163,8 +163,6 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
     return users.get(h.slice(7)) ?? null;
   }
 
-  let server: FakeServer;
-
   function handle(req: FakeRequest): FakeReply {
     const base = server.url;
     const path = req.path.replace(/\/+$/, "");
@@ -236,7 +234,7 @@ export async function startFakeTestingFarm(opts: FakeTestingFarmOptions = {}): P
     return message(404, `No such endpoint: ${req.method} ${req.path}`);
   }
 
-  server = await startHttpFake("testing-farm", handle);
+  const server = await startHttpFake("testing-farm", handle);
 
   return {
     ...server,

@@ -54,6 +54,11 @@ export function xmlRpcHandler(
 }
 
 /** The XML-RPC method of each recorded call, in order ("(not XML-RPC)" for other bodies): what a fake was asked. */
+/** A parameter in a fault message as Koji's `%s` shows it: strings and numbers as they are, anything else as JSON. */
+export function shown(v: unknown): string {
+  return typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v);
+}
+
 export function xmlRpcMethods(calls: readonly { body: string }[]): string[] {
   return calls.map((c) => {
     try {

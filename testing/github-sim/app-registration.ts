@@ -60,7 +60,7 @@ export class ManifestCodes {
 
 /** The App a manifest registers: a new id, key pair and webhook secret. */
 export function appFromManifest(manifest: AppManifest, previousId: number): SimApp {
-  const name = String(manifest.name ?? "github-app");
+  const name = typeof manifest.name === "string" ? manifest.name : "github-app";
   return {
     id: previousId + 1,
     slug: name

@@ -55,7 +55,7 @@ const tooLong = (max: number, got: number) => new CheckRunInvalid(`Only ${max} c
 /** GitHub answers with second precision in UTC whatever the caller sent (the schemas checked the format). */
 function timestamp(value: unknown): string | null | undefined {
   if (value === undefined || value === null) return value;
-  return new Date(String(value)).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return new Date(value as string).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /**

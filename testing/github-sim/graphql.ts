@@ -325,10 +325,10 @@ export async function handleGraphql(call: Call, sim: SimContext): Promise<Reply>
   });
   // A bug in the simulator (a resolver failing, a value its scalar refuses) must not
   // pass for a GitHub error answer; errors without a path are the request's own (validation).
-  const unexpected = result.errors?.find(
-    (e) => e.path && e.originalError && !(e.originalError instanceof TypedError) && !(e.originalError instanceof GraphQLError),
-  );
-  if (unexpected) throw unexpected.originalError;
+  const unexpected = result.errors
+    ?.map((e) => (e.path ? e.originalError : undefined))
+    .find((err) => err !== undefined && !(err instanceof TypedError) && !(err instanceof GraphQLError));
+  if (unexpected) throw unexpected;
   return {
     status: 200,
     body: {

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { load } from "js-yaml";
+import { z } from "zod";
 
 export interface AppManifest {
   name?: unknown;
@@ -31,19 +32,35 @@ interface EventRule {
 const LEVELS = { read: 1, write: 2 } as const;
 let rules: { events: Map<string, EventRule>; permissions: Record<string, string[]> } | undefined;
 
-const readJson = (specifier: string) =>
-  JSON.parse(readFileSync(createRequire(import.meta.url).resolve(specifier), "utf8")) as Record<string, any>;
+/** The parts of the published descriptions read here. */
+const WebhooksSpec = z.object({
+  webhooks: z.record(
+    z.string(),
+    z.object({
+      post: z.object({
+        summary: z.string().optional(),
+        "x-github": z.object({ subcategory: z.string(), "supported-webhook-types": z.array(z.string()).optional() }),
+      }),
+    }),
+  ),
+});
+const RestSpec = z.object({
+  components: z.object({
+    schemas: z.object({ "app-permissions": z.object({ properties: z.record(z.string(), z.object({ enum: z.array(z.string()) })) }) }),
+  }),
+});
+
+const readJson = <T>(specifier: string, schema: z.ZodType<T>): T =>
+  schema.parse(JSON.parse(readFileSync(createRequire(import.meta.url).resolve(specifier), "utf8")));
 
 function published() {
   if (rules) return rules;
   const events = new Map<string, EventRule>();
-  for (const item of Object.values(
-    readJson("@octokit/openapi-webhooks/generated/api.github.com.json").webhooks as Record<string, { post: any }>,
-  )) {
+  for (const item of Object.values(readJson("@octokit/openapi-webhooks/generated/api.github.com.json", WebhooksSpec).webhooks)) {
     const x = item.post["x-github"];
     // One entry per action; the summary describes the whole event.
     if (events.has(x.subcategory)) continue;
-    const summary = String(item.post.summary ?? "");
+    const summary = item.post.summary ?? "";
     events.set(x.subcategory, {
       forApps: (x["supported-webhook-types"] ?? []).includes("app"),
       implicit: /cannot manually subscribe|cannot unsubscribe|receive this event by default|receives this webhook by default/i.test(
@@ -57,10 +74,7 @@ function published() {
       })),
     });
   }
-  const schema = readJson("@octokit/openapi/generated/api.github.com.json").components.schemas["app-permissions"].properties as Record<
-    string,
-    { enum: string[] }
-  >;
+  const schema = readJson("@octokit/openapi/generated/api.github.com.json", RestSpec).components.schemas["app-permissions"].properties;
   const permissions = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, v.enum]));
   return (rules = { events, permissions });
 }
@@ -79,8 +93,8 @@ export function manifestProblems(m: AppManifest): string[] {
   if (typeof granted !== "object" || Array.isArray(granted)) problems.push("default_permissions must be an object");
   for (const [name, level] of Object.entries(granted)) {
     if (!permissions[name]) problems.push(`default_permissions: ${name} is not an App permission`);
-    else if (!permissions[name]!.includes(String(level)))
-      problems.push(`default_permissions: ${name} cannot be ${String(level)} (${permissions[name]!.join(", ")})`);
+    else if (!permissions[name].includes(String(level)))
+      problems.push(`default_permissions: ${name} cannot be ${String(level)} (${permissions[name].join(", ")})`);
   }
   const listed = m.default_events ?? [];
   if (!Array.isArray(listed)) return [...problems, "default_events must be a list"];

@@ -251,7 +251,7 @@ export class GitHubSim {
     const r = this.repoRecord(owner, repo);
     const key = ref === "*" ? "*" : this.state.knowRef(r, ref);
     let layer = r.files.get(key);
-    if (!layer) r.files.set(key, (layer = new Map()));
+    if (!layer) r.files.set(key, (layer = new Map<string, string | null>()));
     if (key === "*" && content === null) layer.delete(path);
     else layer.set(path, content);
   }
@@ -276,7 +276,7 @@ export class GitHubSim {
   /** A commit the repository has, optionally as the new head of a branch or tag. */
   addCommit(owner: string, repo: string, sha: string, opts: { ref?: string } = {}): void {
     const r = this.repoRecord(owner, repo);
-    if (!isFullSha(sha)) throw new Error(`github-sim: ${sha} is not a full commit sha`);
+    if (!isFullSha(sha)) throw new Error(`github-sim: ${JSON.stringify(sha)} is not a full commit sha`);
     this.state.knowCommit(r, sha);
     if (opts.ref) r.refs.set(normalizeRef(r, opts.ref), sha.toLowerCase());
   }

@@ -90,7 +90,7 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
       if (!hit) continue;
       const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(hit[i + 1]!)]));
       return {
-        operationId: String(route.operation.operationId ?? `${m} ${route.template}`),
+        operationId: typeof route.operation.operationId === "string" ? route.operation.operationId : `${m} ${route.template}`,
         method: m,
         template: route.template,
         params,
@@ -144,7 +144,7 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
         const p = resolvePointer(doc, at) as Json;
         if ((p.in !== "path" && p.in !== "query") || !p.schema) continue;
         const name = String(p.name);
-        const all = p.in === "path" ? (m.params[name] === undefined ? [] : [m.params[name]!]) : (req.query?.getAll(name) ?? []);
+        const all = p.in === "path" ? (m.params[name] === undefined ? [] : [m.params[name]]) : (req.query?.getAll(name) ?? []);
         if (all.length === 0) {
           if (p.required) problems.push({ where: p.in, at: name, message: `"${name}" is required` });
           continue;
@@ -199,7 +199,7 @@ export function createOpenApiValidator(doc: Json): OpenApiValidator {
 function allowNullInNullableEnums(node: unknown): void {
   if (Array.isArray(node)) return node.forEach(allowNullInNullableEnums);
   if (!isObject(node)) return;
-  if (node.nullable === true && Array.isArray(node.enum) && !node.enum.includes(null)) node.enum = [...node.enum, null];
+  if (node.nullable === true && Array.isArray(node.enum) && !node.enum.includes(null)) node.enum = [...(node.enum as unknown[]), null];
   for (const v of Object.values(node)) allowNullInNullableEnums(v);
   if (node.nullable === true && node.type === undefined) {
     // `nullable` beside `allOf`/`anyOf` only (no `type`), which ajv refuses to compile: say "this, or null".

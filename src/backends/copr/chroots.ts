@@ -32,7 +32,7 @@ export async function fetchActiveChroots(endpoint: BackendEndpoint): Promise<Set
 /** The chroots a Copr project has enabled. */
 export async function fetchProjectChroots(endpoint: BackendEndpoint, owner: string, project: string): Promise<string[]> {
   const query = new URLSearchParams({ ownername: owner, projectname: project });
-  const ans = await httpCall(NAME, `${base(endpoint)}/api_3/project?${query}`, { timeoutMs: timeout(endpoint) });
+  const ans = await httpCall(NAME, `${base(endpoint)}/api_3/project?${query.toString()}`, { timeoutMs: timeout(endpoint) });
   if (ans.status !== 200 || !isRecord(ans.body) || "error" in ans.body || !isRecord(ans.body.chroot_repos)) {
     throw new Error(`GET /api_3/project ${owner}/${project}: HTTP ${ans.status} ${errorText(ans.body)}`.trim());
   }

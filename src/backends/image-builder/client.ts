@@ -105,7 +105,9 @@ export function composeBody(req: SubmitRequest): Record<string, unknown> {
   const arch = chroot.split("-").at(-1) ?? "";
   const imageRequest = { ...o.image_request, architecture: o.image_request.architecture ?? (ARCHES.has(arch) ? arch : "x86_64") };
   const customizations: Record<string, unknown> = { ...(isRecord(o.image_customizations) ? o.image_customizations : {}) };
-  const repos: unknown[] = Array.isArray(customizations.payload_repositories) ? [...customizations.payload_repositories] : [];
+  const repos: unknown[] = Array.isArray(customizations.payload_repositories)
+    ? [...(customizations.payload_repositories as unknown[])]
+    : [];
   const repoUrl = req.dependency?.artifacts?.repoUrl;
   if (typeof repoUrl === "string") repos.push({ baseurl: `${repoUrl.replace(/\/+$/, "")}/${chroot}/`, check_gpg: false });
   if (repos.length > 0) customizations.payload_repositories = repos.map((r) => (isRecord(r) ? { rhsm: false, ...r } : r));
@@ -122,10 +124,10 @@ export function createImageBuilderClient(endpoint: ImageBuilderEndpoint, clock: 
     timeoutMs: endpoint.timeoutMs,
     auth: async () => ({ authorization: `Bearer ${await tokens.current()}` }),
     // A token refused before its time (revoked, clocks apart): one fresh token, one more attempt.
-    renewAuth: async (refused) => {
+    renewAuth: (refused) => {
       const token = refused?.authorization?.replace(/^Bearer /, "");
       if (token) tokens.refused(token);
-      return true;
+      return Promise.resolve(true);
     },
     unauthorized: (said) =>
       `Image Builder refused a fresh Red Hat SSO access token (${said || "401"}): check that the account may use Image Builder`,
@@ -179,10 +181,10 @@ export function createImageBuilderClient(endpoint: ImageBuilderEndpoint, clock: 
       return status;
     },
 
-    async cancel(): Promise<CancelOutcome> {
+    cancel(): Promise<CancelOutcome> {
       // DELETE would only hide the compose (later GETs → 404) while it keeps building,
       // and a hidden compose can be neither polled nor found again: never call it.
-      return { kind: "not_supported", message: CANCEL_NOT_SUPPORTED };
+      return Promise.resolve({ kind: "not_supported", message: CANCEL_NOT_SUPPORTED });
     },
   };
 }

@@ -22,7 +22,7 @@ import type { Agent } from "node:http";
 import { BackendError } from "../../errors.js";
 import { KerberosError, negotiate, type KerberosIdentity } from "../kerberos/negotiate.js";
 import type { CallOptions } from "../types.js";
-import { asStruct, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
+import { asStruct, faultText, XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from "../xmlrpc/codec.js";
 import { malformedAnswer, xmlRpcExchange } from "../xmlrpc/client.js";
 import { createHubAgent } from "../xmlrpc/transport.js";
 
@@ -119,7 +119,7 @@ export class KojiSession {
       if (Array.isArray(entry) && entry.length === 1) return { ok: true, value: entry[0]! };
       const f = asStruct(entry);
       if (f && typeof f.faultCode === "number")
-        return { ok: false, fault: new XmlRpcFault(f.faultCode, String(f.faultString ?? ""), { backend: BACKEND }) };
+        return { ok: false, fault: new XmlRpcFault(f.faultCode, faultText(f.faultString), { backend: BACKEND }) };
       throw malformedAnswer(BACKEND, "multiCall", "an entry that is neither [value] nor a fault");
     });
   }

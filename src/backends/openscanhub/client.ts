@@ -294,7 +294,8 @@ class OpenScanHubClient implements BackendClient {
       if (!t || t.owner !== user || asStruct(t.args)?.mock_config !== plan.mockConfig) return false;
       return typeof t.comment !== "string" || t.comment.includes(`${OSH_TOKEN_MARK}${req.token}`);
     });
-    return hit ? { externalId: String(hit.id), url: oshTaskUrl(this.endpoint.url, hit.id as number) } : null;
+    const id = hit?.id;
+    return typeof id === "number" ? { externalId: String(id), url: oshTaskUrl(this.endpoint.url, id) } : null;
   }
 
   async status(externalId: string, opts: CallOptions = {}): Promise<RemoteStatus> {

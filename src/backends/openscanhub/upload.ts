@@ -134,7 +134,7 @@ export class SrpmTransfers {
       let size = 0;
       const out = await open(path, "wx");
       try {
-        for await (const chunk of res.body) {
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
           size += chunk.byteLength;
           if (size > this.maxSrpmBytes) throw tooBig();
           hash.update(chunk);

@@ -96,7 +96,7 @@ export function targetEnvironment(
 export function requestBody(req: SubmitRequest, notify?: TestingFarmEndpoint["notify"]): Record<string, unknown> {
   const o = req.options;
   const env = targetEnvironment(req.target, o);
-  const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+  const str = (k: string) => (typeof o[k] === "string" ? o[k] : undefined);
   const userVars = typeof o.env === "object" && o.env !== null ? (o.env as Record<string, unknown>) : {};
   const fmf: Record<string, unknown> = { url: str("fmf_url") ?? req.source.cloneUrl, ref: str("fmf_ref") ?? req.source.sha };
   if (str("fmf_path")) fmf.path = str("fmf_path");
@@ -216,7 +216,13 @@ export function createTestingFarmClient(endpoint: TestingFarmEndpoint, clock: { 
 function tfErrorText(body: unknown): string {
   if (typeof body === "object" && body !== null && Array.isArray((body as { detail?: unknown }).detail)) {
     return (body as { detail: unknown[] }).detail
-      .map((d) => (typeof d === "object" && d !== null ? String((d as { msg?: unknown }).msg ?? "") : String(d)))
+      .map((d) =>
+        typeof d !== "object" || d === null
+          ? String(d)
+          : typeof (d as { msg?: unknown }).msg === "string"
+            ? (d as { msg: string }).msg
+            : "",
+      )
       .filter(Boolean)
       .join("; ");
   }

@@ -47,8 +47,16 @@ export class XmlRpcParseError extends Error {
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
 // XML 1.0 cannot carry these even as character references.
-// eslint-disable-next-line no-control-regex
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+/** A fault's faultString as text: servers send a string; anything else is shown as JSON. */
+export function faultText(faultString: unknown): string {
+  return typeof faultString === "string"
+    ? faultString
+    : faultString === undefined || faultString === null
+      ? ""
+      : JSON.stringify(faultString);
+}
 
 /** Escape text for element content; `\r` becomes a reference so parsers keep it. */
 export function escapeXml(text: string): string {
@@ -186,7 +194,8 @@ function textOf(children: XNode[]): string {
   let out = "";
   for (const child of children) {
     if (typeof child["#text"] === "string") out += decodeEntities(child["#text"]);
-    else if (Array.isArray(child["#cdata"])) out += (child["#cdata"] as XNode[]).map((c) => String(c["#text"] ?? "")).join("");
+    else if (Array.isArray(child["#cdata"]))
+      out += (child["#cdata"] as XNode[]).map((c) => (typeof c["#text"] === "string" ? c["#text"] : "")).join("");
     else throw new XmlRpcParseError(`unexpected element <${tagOf(child)}> inside a scalar`);
   }
   return out;
@@ -362,7 +371,7 @@ export function decodeResponse(xml: string): XmlRpcValue {
     if (!fault) throw new XmlRpcParseError("<fault> must hold a struct");
     const { faultCode, faultString } = fault;
     const code = typeof faultCode === "number" ? faultCode : Number(faultCode);
-    throw new XmlRpcFault(Number.isFinite(code) ? code : 0, typeof faultString === "string" ? faultString : String(faultString ?? ""));
+    throw new XmlRpcFault(Number.isFinite(code) ? code : 0, faultText(faultString));
   }
   if (tagOf(body) !== "params") throw new XmlRpcParseError(`unexpected <${tagOf(body)}> in <methodResponse>`);
   const params = decodeParams([body]);

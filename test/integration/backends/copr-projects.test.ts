@@ -86,7 +86,7 @@ describe("copr projects against the fake", () => {
     await client.submit(request({ target: "fedora-41-x86_64" }));
     const { gets, edits } = projectCalls(fake);
     expect(gets).toHaveLength(1);
-    expect(edits.map((c) => [c.path, JSON.parse(c.body)])).toEqual([
+    expect(edits.map((c) => [c.path, JSON.parse(c.body) as unknown])).toEqual([
       ["/api_3/project/edit/packit/acme-widget-7", { chroots: ["fedora-41-x86_64", "fedora-rawhide-x86_64"] }],
     ]);
     expect(fake.project("packit", "acme-widget-7")?.chroots).toEqual(["fedora-41-x86_64", "fedora-rawhide-x86_64"]);
@@ -100,7 +100,7 @@ describe("copr projects against the fake", () => {
     await client.submit(request());
     const { adds, edits } = projectCalls(fake);
     expect(adds).toHaveLength(0);
-    expect(edits.map((c) => JSON.parse(c.body))).toEqual([{ chroots: ["epel-9-x86_64", "fedora-rawhide-x86_64"] }]);
+    expect(edits.map((c) => JSON.parse(c.body) as unknown)).toEqual([{ chroots: ["epel-9-x86_64", "fedora-rawhide-x86_64"] }]);
     expect(fake.project("packit", "acme-widget-7")?.chroots).toEqual(["epel-9-x86_64", "fedora-rawhide-x86_64"]);
 
     // Someone else's project that made us admin: the same.
@@ -149,7 +149,7 @@ describe("copr projects against the fake", () => {
     expect(new Set(subs.map((s) => s.externalId)).size).toBe(targets.length);
     const { gets, adds, edits } = projectCalls(fake);
     expect([gets.length, adds.length, edits.length]).toEqual([1, 1, 0]);
-    expect(JSON.parse(adds[0]!.body).chroots).toEqual([...targets].sort());
+    expect((JSON.parse(adds[0]!.body) as { chroots: unknown }).chroots).toEqual([...targets].sort());
     expect(fake.submissions).toBe(targets.length);
   });
 

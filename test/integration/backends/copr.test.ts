@@ -258,7 +258,7 @@ describe("copr client against the fake", () => {
     const recorded = new Set([second.externalId]);
     expect(await client.findByToken(request(), { isRecorded: (id) => recorded.has(id) })).toEqual(first);
     recorded.add(first.externalId);
-    expect(await client.findByToken(request(), { isRecorded: async (id) => recorded.has(id) })).toBeNull();
+    expect(await client.findByToken(request(), { isRecorded: (id) => Promise.resolve(recorded.has(id)) })).toBeNull();
     // Our attempt came well after both builds: neither is the one it made.
     expect(await client.findByToken(request(), { submittedAfter: Date.now() + 3_600_000 })).toBeNull();
     expect(await client.findByToken(request(), { submittedAfter: Date.now() })).toEqual(second);

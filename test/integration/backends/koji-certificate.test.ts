@@ -167,7 +167,7 @@ describe("Koji certificate login", () => {
     expect(err.message).toMatch(/^koji: Koji login failed: POST https:\/\/127\.0\.0\.1:\d+\/kojihub\/ssllogin: TLS: /);
   });
 
-  it("a missing key file is named, and nothing is sent", async () => {
+  it("a missing key file is named, and nothing is sent", () => {
     fake.resetHttp();
     expect(() =>
       createKojiClient({ url: fake.hubUrl, auth: "certificate", certificate: path("packit.crt"), key: path("missing.key") }),

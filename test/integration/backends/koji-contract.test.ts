@@ -29,7 +29,7 @@ function typeOf(v: unknown): string {
 function shape(v: XmlRpcValue | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(v as Record<string, unknown>)
-      .map(([k, x]) => [k, typeOf(x)])
+      .map(([k, x]): [string, string] => [k, typeOf(x)])
       .sort(),
   );
 }
@@ -49,7 +49,7 @@ async function taskIn(state: number): Promise<number> {
     headers,
   })) as number;
   if (STATE_NAMES[state] === "OPEN") fake.start(id);
-  if (STATE_NAMES[state] === "CLOSED" || STATE_NAMES[state] === "FAILED") fake.finish(id, STATE_NAMES[state] as "CLOSED" | "FAILED");
+  if (STATE_NAMES[state] === "CLOSED" || STATE_NAMES[state] === "FAILED") fake.finish(id, STATE_NAMES[state]);
   return id;
 }
 

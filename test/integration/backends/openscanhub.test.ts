@@ -292,7 +292,7 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
     const req = request({}, true, "gone");
     const err = await failure(osh.submit(req));
     expect(err).toMatchObject({ transient: false, status: 404 });
-    expect(err.message).toBe(`openscanhub: the Copr build's SRPM is gone: ${req.dependency!.artifacts!.srpmUrl} answered 404`);
+    expect(err.message).toBe(`openscanhub: the Copr build's SRPM is gone: ${String(req.dependency!.artifacts!.srpmUrl)} answered 404`);
 
     const noBase = request({ options: { base_srpm_url: `${files.url}/gone/r-0.9-1.fc41.src.rpm` } });
     const baseErr = await failure(osh.submit(noBase));
@@ -304,7 +304,7 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
     const req = request({}, true, "broken");
     const err = await failure(osh.submit(req));
     expect(err).toMatchObject({ transient: true, status: 500 });
-    expect(err.message).toBe(`openscanhub: GET ${req.dependency!.artifacts!.srpmUrl}: HTTP 500`);
+    expect(err.message).toBe(`openscanhub: GET ${String(req.dependency!.artifacts!.srpmUrl)}: HTTP 500`);
 
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
@@ -363,7 +363,7 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
       const err = await failure(capped.submit(req));
       expect(err).toMatchObject({ transient: false });
       expect(err.message).toBe(
-        `openscanhub: the Copr build's SRPM is larger than the 2097152-byte limit: ${req.dependency!.artifacts!.srpmUrl}`,
+        `openscanhub: the Copr build's SRPM is larger than the 2097152-byte limit: ${String(req.dependency!.artifacts!.srpmUrl)}`,
       );
       expect(readdirSync(staging)).toEqual([]);
     }
@@ -377,7 +377,7 @@ describe("OpenScanHub client against the fake hub (manual)", () => {
     const req = request({}, false, "stall");
     const err = await failure(quick.submit(req));
     expect(err).toMatchObject({ transient: true });
-    expect(err.message).toBe(`openscanhub: GET ${req.dependency!.artifacts!.srpmUrl}: timed out (nothing moved for 150 ms)`);
+    expect(err.message).toBe(`openscanhub: GET ${String(req.dependency!.artifacts!.srpmUrl)}: timed out (nothing moved for 150 ms)`);
 
     const abort = new AbortController();
     const reason = new Error("task aborted");

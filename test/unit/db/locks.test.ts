@@ -14,9 +14,9 @@ describe.each(ENGINES)("leases on %s", (engine) => {
         return 1;
       });
       await new Promise((r) => setTimeout(r, 150)); // an unrenewed lease would have expired
-      expect(await withLease(t.db, "x", 60, async () => order.push("second"))).toBeUndefined();
+      expect(await withLease(t.db, "x", 60, () => Promise.resolve(order.push("second")))).toBeUndefined();
       expect(await long).toBe(1);
-      expect(await withLease(t.db, "x", 60, async () => "after")).toBe("after");
+      expect(await withLease(t.db, "x", 60, () => Promise.resolve("after"))).toBe("after");
       expect(order).toEqual(["long:start", "long:end"]);
     } finally {
       await t.cleanup();
@@ -27,7 +27,7 @@ describe.each(ENGINES)("leases on %s", (engine) => {
     const t = await tempDatabase(engine);
     try {
       await t.db.run("INSERT INTO locks (name, holder, expires_at) VALUES ('x', 'dead', ?)", [Date.now() - 1]);
-      expect(await withLease(t.db, "x", 1000, async () => "mine")).toBe("mine");
+      expect(await withLease(t.db, "x", 1000, () => Promise.resolve("mine"))).toBe("mine");
     } finally {
       await t.cleanup();
     }

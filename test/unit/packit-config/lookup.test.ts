@@ -7,14 +7,14 @@ interface Call {
   vars: Record<string, unknown> | undefined;
 }
 
-/** A fake Octokit `graphql` that records its calls and answers with `answer`. */
-function fakeGithub(answer: unknown | (() => Promise<unknown>)) {
+/** A fake Octokit `graphql` that records its calls and answers with `answer` (a value, or a function that returns a promise). */
+function fakeGithub(answer: unknown) {
   const calls: Call[] = [];
   return {
     calls,
-    graphql: async (query: string, vars?: Record<string, unknown>) => {
+    graphql: (query: string, vars?: Record<string, unknown>) => {
       calls.push({ query, vars });
-      return typeof answer === "function" ? (answer as () => Promise<unknown>)() : answer;
+      return typeof answer === "function" ? (answer as () => Promise<unknown>)() : Promise.resolve(answer);
     },
   };
 }
@@ -102,9 +102,10 @@ describe("lookupConfig", () => {
 describe("lookupConfig on a tag", () => {
   it("reports the commit an annotated tag points at", async () => {
     const github = {
-      graphql: async () => ({
-        repository: { ref: { oid: "tagobject", target: { oid: "c0ffee" } }, c0: null, c1: null, c2: null, c3: null },
-      }),
+      graphql: () =>
+        Promise.resolve({
+          repository: { ref: { oid: "tagobject", target: { oid: "c0ffee" } }, c0: null, c1: null, c2: null, c3: null },
+        }),
     };
     expect(await lookupConfig(github, { owner: "o", repo: "r", ref: "v1.0" })).toEqual({ kind: "absent", commitSha: "c0ffee" });
   });

@@ -29,7 +29,7 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
       leaseMs: 5000,
       retry: exponentialBackoff({ baseMs: 10, maxMs: 10, jitter: false }),
       log: silentLog,
-      onTaskEnd: (e) => opts.onEnd?.push(`${e.task.payload && (e.task.payload as { name: string }).name}:${e.outcome}`),
+      onTaskEnd: (e) => opts.onEnd?.push(`${String((e.task.payload as { name?: string } | undefined)?.name)}:${e.outcome}`),
     });
     workers.push(w);
     w.start();
@@ -40,8 +40,9 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
     const ran: string[] = [];
     startWorker(
       {
-        async job(p) {
+        job(p) {
           ran.push(p.name);
+          return Promise.resolve();
         },
       },
       { pollIntervalMs: 60_000 },
@@ -55,8 +56,8 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
     let calls = 0;
     startWorker(
       {
-        async job() {
-          if (++calls < 3) throw new Error(`flaky ${calls}`);
+        job() {
+          return ++calls < 3 ? Promise.reject(new Error(`flaky ${calls}`)) : Promise.resolve();
         },
       },
       { pollIntervalMs: 20 },
@@ -69,9 +70,8 @@ describe.each(ENGINES)("Worker on %s", (engine) => {
   it("stops retrying after max attempts, and never retries a permanent error", async () => {
     startWorker(
       {
-        async job(p) {
-          if (p.name === "perm") throw new PermanentTaskError("bad input");
-          throw new Error("always");
+        job(p) {
+          return Promise.reject(p.name === "perm" ? new PermanentTaskError("bad input") : new Error("always"));
         },
       },
       { pollIntervalMs: 20 },
@@ -235,8 +235,9 @@ describe("Worker on a full disk (issue 23 item 6)", () => {
     const w = new Worker<Tasks>(
       store,
       {
-        async job(p) {
+        job(p) {
           ran.push(p.name);
+          return Promise.resolve();
         },
       },
       {
