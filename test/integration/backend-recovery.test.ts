@@ -257,3 +257,52 @@ describe("intents reconciled: a kill after the backend accepted, before the id w
     expect(submissions(w, spec.backend)).toBe(1);
   });
 });
+
+describe("a kill after the backend id was stored, before the first poll was queued (issue 18)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("the retried submission queues the poll instead of submitting again: the job ends as its build does", async () => {
+    world = await startWorld(null);
+    const w = world;
+    await w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+    const repo = await w.deps.pipelines.upsertRepo({
+      id: w.repo.id,
+      installationId: 100,
+      owner: "acme",
+      name: "widget",
+      nodeId: w.repo.node_id,
+      cloneUrl: w.repo.clone_url,
+    });
+    const sha = randomSha();
+    w.sim.addCommit("acme", "widget", sha);
+    const job: NewJob = {
+      key: BUILD,
+      type: "copr_build",
+      backend: "copr",
+      target: "fedora-rawhide-x86_64",
+      options: {},
+      manualTrigger: false,
+      cancelSuperseded: true,
+    };
+    const { pipeline, jobs } = await w.deps.pipelines.createPipeline(
+      { repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha },
+      [job],
+    );
+    const jobId = jobs[0]!.id;
+    // What the killed attempt did: submitted, and stored the build's id (job `submitted`); then the process died.
+    await w.deps.pipelines.markSubmitAttempted(jobId);
+    const made = await w.deps.backends.copr.submit(submitRequestFor((await w.deps.pipelines.jobInContext(jobId))!));
+    await w.deps.pipelines.recordSubmission(jobId, made.externalId, made.url ?? null);
+
+    // The submission task runs again (its lease expired).
+    await enqueueSubmits(w.deps, { pipeline, repo }, [(await w.deps.pipelines.job(jobId))!]);
+    await waitFor(async () => (await w.deps.pipelines.job(jobId))!.finished_at !== null, 10_000, "the job to end");
+    expect((await w.deps.pipelines.job(jobId))!).toMatchObject({ state: "success", external_id: made.externalId });
+    expect(w.fakes.copr.submissions).toBe(1);
+    expect(await waitForChecks(w, sha, (c) => allCompleted(c, 1), "the check to complete")).toEqual({ [BUILD]: "completed:success" });
+  });
+});
