@@ -167,27 +167,33 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
   const client = deps.backends[j.job.backend];
   const req = submitRequestFor(j, dependency);
   if (j.job.type === "osh_scan") await addScanBase(deps, j, req);
+  const lookAgainShortly = () =>
+    deps.tasks.enqueueUnlessLocked(
+      "submit-job",
+      { jobId },
+      {
+        queue: LONG_QUEUE,
+        lockKey: `submit:${jobId}`,
+        fairnessKey: `${j.repo.owner}/${j.repo.name}`,
+        runAt: deps.now() + IN_FLIGHT_RECHECK_MS,
+      },
+    );
   let submitted;
   try {
     // A submission that was sent before (then a crash, shutdown or timeout came before its id was
     // stored) may have reached the backend: find it instead of submitting twice.
     submitted = j.job.submit_attempted ? await findEarlierSubmission(deps, j, req, ctx) : null;
     if (!submitted && j.job.submit_attempted && mayStillArrive(deps, j.job)) {
-      // The earlier request may still be on its way through the backend: look again shortly.
-      await deps.tasks.enqueueUnlessLocked(
-        "submit-job",
-        { jobId },
-        {
-          queue: LONG_QUEUE,
-          lockKey: `submit:${jobId}`,
-          fairnessKey: `${j.repo.owner}/${j.repo.name}`,
-          runAt: deps.now() + IN_FLIGHT_RECHECK_MS,
-        },
-      );
+      // The earlier request may still be on its way through the backend.
+      await lookAgainShortly();
       return;
     }
     if (!submitted) {
-      await deps.pipelines.markSubmitAttempted(jobId);
+      if (!(await deps.pipelines.markSubmitAttempted(jobId, j.job.submit_attempted))) {
+        // Another run of this submission is sending it right now: see what it made, shortly.
+        await lookAgainShortly();
+        return;
+      }
       submitted = await client.submit(req, { signal: ctx.signal });
     }
   } catch (err) {
