@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<Record<string, unkn
   claim: () => import("./claim.js"),
   webhooks: () => import("./webhooks.js"),
   growth: () => import("./growth.js"),
+  replicas: () => import("./replicas.js"),
 };
 
 const [name, ...rest] = process.argv.slice(2);
