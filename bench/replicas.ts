@@ -44,7 +44,7 @@ async function round(serverUrl: string, replicas: number, kill = false): Promise
 }
 
 export async function run(): Promise<Record<string, unknown>> {
-  const server = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop: async () => undefined } : await startPostgresServer();
+  const server = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop: () => Promise.resolve() } : await startPostgresServer();
   try {
     const one = await round(server.url, 1);
     const three = await round(server.url, 3);
