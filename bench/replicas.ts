@@ -13,6 +13,14 @@ import { perSecond } from "./engine.js";
 
 const PRS = Number(process.env.BENCH_REPLICAS_PRS ?? 60);
 const SETTLE_MS = 180_000;
+/**
+ * The kill test's timings (`killTestEnv`) except the worker's: its 50 ms polling and
+ * 800 ms leases make every replica query the database 20 times a second per pool
+ * (recovery, heartbeat) whatever the load, a cost that grows with the replicas and
+ * that no deployment has. Here: the default polling (wake-ups come by NOTIFY) and
+ * 5 s leases (a dead replica's tasks are taken over after 5 s).
+ */
+const BENCH_ENV = { PACKIT__WORKER__POLL_INTERVAL_MS: "1000", PACKIT__WORKER__LEASE_MS: "5000" };
 
 interface Round {
   deliveriesPerSec: number;
@@ -22,7 +30,7 @@ interface Round {
 
 /** One burst on `replicas` processes; `kill`: SIGKILL one of them once a quarter of the builds were submitted. */
 async function round(serverUrl: string, replicas: number, kill = false): Promise<Round> {
-  const world = await startReplicaWorld({ serverUrl, replicas });
+  const world = await startReplicaWorld({ serverUrl, replicas, env: BENCH_ENV });
   try {
     const jobs = PRS * REPLICA_TARGETS.length;
     const killed = kill
