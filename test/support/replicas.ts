@@ -88,10 +88,15 @@ export interface Delivered {
  * redelivered to the next live one with the same delivery id, as GitHub's
  * redelivery does. Resolves once every delivery was answered 2xx.
  */
-export async function deliverBurst(world: ReplicaWorld, count: number, concurrency = 8): Promise<Delivered[]> {
+export async function deliverBurst(
+  world: ReplicaWorld,
+  count: number,
+  opts: { concurrency?: number; firstNumber?: number } = {},
+): Promise<Delivered[]> {
+  const concurrency = opts.concurrency ?? 8;
   const events: Delivered[] = Array.from({ length: count }, (_, i) => ({
     repo: world.repos[i % world.repos.length]!,
-    number: i + 1,
+    number: (opts.firstNumber ?? 1) + i,
     sha: randomSha(),
   }));
   let next = 0;
@@ -147,12 +152,15 @@ export async function settle(world: ReplicaWorld, delivered: readonly Delivered[
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const row = await db.get<{ n: number | string }>("SELECT COUNT(*) AS n FROM jobs WHERE finished_at IS NOT NULL");
-      const finished = Number(row?.n ?? 0);
+      const heads = new Set(delivered.map((d) => d.sha));
+      const ended = await db.all<{ head_sha: string }>(
+        "SELECT p.head_sha FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.finished_at IS NOT NULL",
+      );
+      const finished = ended.filter((r) => heads.has(r.head_sha)).length;
       const runs = delivered.flatMap((d) => world.sim.checkRuns("acme", d.repo.name, d.sha));
       const stuck = runs.filter((r) => r.status !== "completed").length;
       if ((finished === jobs && stuck === 0) || Date.now() > deadline) {
-        const builds = world.copr.builds();
+        const builds = world.copr.builds().filter((b) => heads.has(b.committish));
         const made = builds.flatMap((b) => b.chroots.map((c) => `${b.committish} ${c}`));
         return { jobs, finished, lost: jobs - finished, duplicates: made.length - new Set(made).size, stuck };
       }
