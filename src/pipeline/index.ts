@@ -104,7 +104,7 @@ export async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: Trig
   // half-stored pipeline, and a retry after a crash must not store it a second time.
   const deliveries = new DeliveryLog(deps.db, deps.now);
   return deps.db.tx(async () => {
-    if (typeof (await deliveries.outcome(delivery.id)) === "string") return ignored("processed already", "duplicate");
+    if (typeof (await deliveries.outcomeHeld(delivery.id)) === "string") return ignored("processed already", "duplicate");
     const res = await storeTrigger(deps, ev, repo, config, inputs, delivery);
     await deliveries.finish(delivery.id, res.outcome);
     return res;

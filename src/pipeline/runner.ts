@@ -155,33 +155,46 @@ export async function reconcileJob(deps: AppDeps, jobId: number, ctx: TaskContex
 /** Task "submit-job": submit once; after a crash, find the earlier submission instead of submitting twice. */
 export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext): Promise<void> {
   const j = await deps.pipelines.jobInContext(jobId);
-  if (!j || j.job.state !== "pending") return; // cancelled, or already submitted
+  if (!j || j.job.finished_at) return; // gone, or cancelled
+  if (j.job.external_id) {
+    // Submitted already: an attempt cut short after storing the backend id (a kill, a lost lease)
+    // may not have queued the first poll; queue it (at most one is queued) and never submit again.
+    await startPolling(deps, j);
+    return;
+  }
+  if (j.job.state !== "pending") return;
   const dependency = j.job.depends_on ? await deps.pipelines.job(j.job.depends_on) : undefined;
   if (dependency && dependency.state !== "success") return; // started when the dependency succeeds
   const client = deps.backends[j.job.backend];
   const req = submitRequestFor(j, dependency);
   if (j.job.type === "osh_scan") await addScanBase(deps, j, req);
+  const lookAgainShortly = () =>
+    enqueueTask(
+      deps,
+      "submit-job",
+      { jobId },
+      {
+        lockKey: `submit:${jobId}`,
+        fairnessKey: `${j.repo.owner}/${j.repo.name}`,
+        runAt: deps.now() + IN_FLIGHT_RECHECK_MS,
+      },
+    );
   let submitted;
   try {
     // A submission that was sent before (then a crash, shutdown or timeout came before its id was
     // stored) may have reached the backend: find it instead of submitting twice.
     submitted = j.job.submit_attempted ? await findEarlierSubmission(deps, j, req, ctx) : null;
     if (!submitted && j.job.submit_attempted && mayStillArrive(deps, j.job)) {
-      // The earlier request may still be on its way through the backend: look again shortly.
-      await enqueueTask(
-        deps,
-        "submit-job",
-        { jobId },
-        {
-          lockKey: `submit:${jobId}`,
-          fairnessKey: `${j.repo.owner}/${j.repo.name}`,
-          runAt: deps.now() + IN_FLIGHT_RECHECK_MS,
-        },
-      );
+      // The earlier request may still be on its way through the backend.
+      await lookAgainShortly();
       return;
     }
     if (!submitted) {
-      await deps.pipelines.markSubmitAttempted(jobId);
+      if (!(await deps.pipelines.markSubmitAttempted(jobId, j.job.submit_attempted))) {
+        // Another run of this submission is sending it right now: see what it made, shortly.
+        await lookAgainShortly();
+        return;
+      }
       submitted = await client.submit(req, { signal: ctx.signal });
     }
   } catch (err) {
@@ -195,10 +208,14 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
     return;
   }
   deps.metrics.jobTransitions.inc({ backend: updated.backend, state: "submitted" });
-  const now = { ...j, job: updated };
+  await startPolling(deps, { ...j, job: updated });
+}
+
+/** A submitted job's check run reported and its first poll queued, together. */
+async function startPolling(deps: AppDeps, j: JobInContext): Promise<void> {
   await deps.db.tx(async () => {
-    await reportJob(deps, now);
-    await enqueuePoll(deps, now, deps.settings.polling.intervalMs);
+    await reportJob(deps, j);
+    await enqueuePoll(deps, j, deps.settings.polling.intervalMs);
   });
 }
 

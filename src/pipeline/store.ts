@@ -500,9 +500,19 @@ export class PipelineStore {
     return this.db.all<JobEvent>("SELECT at, state, message FROM job_events WHERE job_id = ? ORDER BY id", [jobId]);
   }
 
-  /** Note, before calling the backend, that a submission may reach it (see `submitJob`). */
-  async markSubmitAttempted(jobId: number): Promise<void> {
-    await this.db.run("UPDATE jobs SET submit_attempted = ? WHERE id = ?", [this.now(), jobId]);
+  /**
+   * Note, before calling the backend, that a submission may reach it (see `submitJob`).
+   * False when the job moved on or another run noted one since the caller read `seen`.
+   */
+  async markSubmitAttempted(jobId: number, seen = 0): Promise<boolean> {
+    // Compare-and-set: of two runs of one submission (a lease expired under a live worker), one submits.
+    return (
+      (await this.db.run("UPDATE jobs SET submit_attempted = ? WHERE id = ? AND state = 'pending' AND submit_attempted = ?", [
+        this.now(),
+        jobId,
+        seen,
+      ])) === 1
+    );
   }
 
   /**

@@ -380,6 +380,18 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * task with the same lock key exists (→ failed). Returns how many were touched.
    */
   async recoverExpired(): Promise<number> {
+    // A twin queued by another process between the checks and the requeue breaks the queueing
+    // lock (PostgreSQL): try again, and this time the twin is seen and the expired task fails.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.recoverExpiredOnce();
+      } catch (err) {
+        if (!isUniqueViolation(err) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async recoverExpiredOnce(): Promise<number> {
     const now = this.now();
     const expired = "status = 'doing' AND lease_until < ?";
     const { n, requeued } = await this.db.tx(async () => {

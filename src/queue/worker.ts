@@ -130,12 +130,14 @@ export class Worker<M extends TaskMap> {
     if (this.ticking) return;
     const run = async () => {
       try {
-        await this.store.recoverExpired();
-        if (++this.ticks % KEY_REPAIR_EVERY_TICKS === 0) await this.store.repairKeys();
+        // Our own leases first: a recovery that fails (or is slow) must not let them expire
+        // under us, or another process would run our tasks a second time.
         if (this.running.size > 0) {
           const aborted = await this.store.heartbeat(this.id, [...this.running.keys()], this.opts.leaseMs);
           for (const id of aborted) this.onAbort(id);
         }
+        await this.store.recoverExpired();
+        if (++this.ticks % KEY_REPAIR_EVERY_TICKS === 0) await this.store.repairKeys();
         this.tickFault.recovered();
       } catch (err) {
         if (!this.stopping) this.tickFault.report(err);

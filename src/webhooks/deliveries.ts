@@ -62,6 +62,17 @@ export class DeliveryLog {
     return (await this.db.get<{ outcome: string | null }>("SELECT outcome FROM deliveries WHERE id = ?", [id]))?.outcome;
   }
 
+  /**
+   * `outcome`, holding the delivery's row until the caller's transaction ends (PostgreSQL;
+   * SQLite's one writer holds everything anyway). Two runs of one delivery's task at once
+   * (its lease expired under a live worker) then store its work once: the second waits
+   * for the first and sees its outcome.
+   */
+  async outcomeHeld(id: string): Promise<string | null | undefined> {
+    const lock = this.db.dialect === "postgres" ? " FOR UPDATE" : "";
+    return (await this.db.get<{ outcome: string | null }>(`SELECT outcome FROM deliveries WHERE id = ?${lock}`, [id]))?.outcome;
+  }
+
   /** Deliveries of an event with an outcome (benchmarks). */
   async count(event: string, outcome: DeliveryOutcome): Promise<number> {
     return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE event = ? AND outcome = ?", [event, outcome]))!.n;

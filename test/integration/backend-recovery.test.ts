@@ -1,10 +1,11 @@
 import { Writable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
-import { reconcileIntents, submitRequestFor } from "../../src/pipeline/runner.js";
+import { reconcileIntents, submitJob, submitRequestFor } from "../../src/pipeline/runner.js";
 import type { NewJob, PipelineRow, RepoRow } from "../../src/pipeline/store.js";
+import type { AppTasks } from "../../src/tasks.js";
 import { pullRequestEvent } from "../../testing/github-sim/index.js";
 import { allCompleted, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
@@ -255,5 +256,133 @@ describe("intents reconciled: a kill after the backend accepted, before the id w
       "a poll of it queued",
     );
     expect(submissions(w, spec.backend)).toBe(1);
+  });
+});
+
+describe("a kill after the backend id was stored, before the first poll was queued (issue 18)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("the retried submission queues the poll instead of submitting again: the job ends as its build does", async () => {
+    world = await startWorld(null);
+    const w = world;
+    await w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+    const repo = await w.deps.pipelines.upsertRepo({
+      id: w.repo.id,
+      installationId: 100,
+      owner: "acme",
+      name: "widget",
+      nodeId: w.repo.node_id,
+      cloneUrl: w.repo.clone_url,
+    });
+    const sha = randomSha();
+    w.sim.addCommit("acme", "widget", sha);
+    const job: NewJob = {
+      key: BUILD,
+      type: "copr_build",
+      backend: "copr",
+      target: "fedora-rawhide-x86_64",
+      options: {},
+      manualTrigger: false,
+      cancelSuperseded: true,
+    };
+    const { pipeline, jobs } = await w.deps.pipelines.createPipeline(
+      { repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha },
+      [job],
+    );
+    const jobId = jobs[0]!.id;
+    // What the killed attempt did: submitted, and stored the build's id (job `submitted`); then the process died.
+    await w.deps.pipelines.markSubmitAttempted(jobId);
+    const made = await w.deps.backends.copr.submit(submitRequestFor((await w.deps.pipelines.jobInContext(jobId))!));
+    await w.deps.pipelines.recordSubmission(jobId, made.externalId, made.url ?? null);
+
+    // The submission task runs again (its lease expired).
+    await enqueueSubmits(w.deps, { pipeline, repo }, [(await w.deps.pipelines.job(jobId))!]);
+    await waitFor(async () => (await w.deps.pipelines.job(jobId))!.finished_at !== null, 10_000, "the job to end");
+    expect((await w.deps.pipelines.job(jobId))!).toMatchObject({ state: "success", external_id: made.externalId });
+    expect(w.fakes.copr.submissions).toBe(1);
+    expect(await waitForChecks(w, sha, (c) => allCompleted(c, 1), "the check to complete")).toEqual({ [BUILD]: "completed:success" });
+  });
+});
+
+describe("two runs of one submission at once (a lease expired under a live worker, issue 18)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("submit the build once; the job ends as its build does", async () => {
+    world = await startWorld(null);
+    const w = world;
+    await w.deps.pipelines.upsertInstallation({ id: 100, login: "acme" });
+    const repo = await w.deps.pipelines.upsertRepo({
+      id: w.repo.id,
+      installationId: 100,
+      owner: "acme",
+      name: "widget",
+      nodeId: w.repo.node_id,
+      cloneUrl: w.repo.clone_url,
+    });
+    const sha = randomSha();
+    w.sim.addCommit("acme", "widget", sha);
+    const { jobs } = await w.deps.pipelines.createPipeline(
+      { repoId: repo.id, installationId: 100, trigger: "pull_request", prNumber: 9, branch: "main", headSha: sha },
+      [
+        {
+          key: BUILD,
+          type: "copr_build",
+          backend: "copr",
+          target: "fedora-rawhide-x86_64",
+          options: {},
+          manualTrigger: false,
+          cancelSuperseded: true,
+        },
+      ],
+    );
+    const jobId = jobs[0]!.id;
+    const ctx = (taskId: number) => ({
+      taskId,
+      attempt: 1,
+      maxAttempts: 5,
+      signal: new AbortController().signal,
+      shouldAbort: () => false,
+    });
+    await Promise.all([submitJob(w.deps, jobId, ctx(1)), submitJob(w.deps, jobId, ctx(2))]);
+    await waitFor(async () => (await w.deps.pipelines.job(jobId))!.finished_at !== null, 10_000, "the job to end");
+    expect((await w.deps.pipelines.job(jobId))!.state).toBe("success");
+    expect(w.fakes.copr.submissions).toBe(1);
+  });
+});
+
+describe("two runs of one delivery's task at once on PostgreSQL (a lease expired under a live worker, issue 18)", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.stop();
+    world = undefined;
+  });
+
+  it("store one pipeline: the second run waits for the first and finds the delivery processed", async () => {
+    // A web process only: the delivery's task stays queued, and the test runs it twice at once.
+    world = await startWorld(ONE_BUILD, { postgresUrl: inject("postgresUrl"), settings: { role: "web" } });
+    const w = world;
+    const sha = randomSha();
+    await w.send("pull_request", pullRequestEvent("opened", { repo: w.repo, number: 4, headSha: sha, author: "contributor" }));
+    const [task] = await w.deps.tasks.list({ name: "process-trigger" });
+    const payload = task!.payload as AppTasks["process-trigger"];
+    const ctx = (taskId: number) => ({
+      taskId,
+      attempt: 1,
+      maxAttempts: 5,
+      signal: new AbortController().signal,
+      shouldAbort: () => false,
+    });
+    const run = w.deps.taskHandlers["process-trigger"]!;
+    await Promise.all([run(payload, ctx(1)), run(payload, ctx(2))]);
+    const pipelines = await w.deps.db.all("SELECT id FROM pipelines WHERE head_sha = ?", [sha]);
+    expect(pipelines).toHaveLength(1);
   });
 });

@@ -6,20 +6,21 @@ import { waitFor } from "./db.js";
 
 /**
  * The environment of a real server process for kill tests: App credentials of the
- * simulated GitHub, a SQLite file, short worker and poll timings, and the fake Copr
- * (and Testing Farm) it submits to.
+ * simulated GitHub, a SQLite file (or a PostgreSQL database), short worker and poll
+ * timings, and the fake Copr (and Testing Farm) it submits to.
  */
-export function killTestEnv(o: {
-  sim: { appId: number; privateKey: string; webhookSecret: string; url: string };
-  databasePath: string;
-  coprUrl: string;
-  testingFarmUrl?: string;
-}): Record<string, string> {
+export function killTestEnv(
+  o: {
+    sim: { appId: number; privateKey: string; webhookSecret: string; url: string };
+    coprUrl: string;
+    testingFarmUrl?: string;
+  } & ({ databasePath: string } | { databaseUrl: string }),
+): Record<string, string> {
   return {
     APP_ID: String(o.sim.appId),
     PRIVATE_KEY: o.sim.privateKey,
     WEBHOOK_SECRET: o.sim.webhookSecret,
-    PACKIT__DATABASE__PATH: o.databasePath,
+    ...("databaseUrl" in o ? { DATABASE_URL: o.databaseUrl } : { PACKIT__DATABASE__PATH: o.databasePath }),
     PACKIT__WORKER__POLL_INTERVAL_MS: "50",
     PACKIT__WORKER__LEASE_MS: "800",
     PACKIT__WORKER__RETRY_BASE_MS: "50",

@@ -480,11 +480,21 @@ function steps(s: Scenario): Step[] {
             installationEvent("created", { installation, repositories, sender: `${installation.account.login}-admin` }),
           );
         }
-        const rows = await rowCounts(env.deps.db);
-        expect(
-          rows.installations === 2 && rows.repositories === 3,
+        // Recorded by the deliveries' tasks, a moment after the answers. COUNT(*) is a bigint on PostgreSQL: compared as numbers.
+        const counts = async () => {
+          const rows = await rowCounts(env.deps.db);
+          return { installations: Number(rows.installations), repositories: Number(rows.repositories) };
+        };
+        await s.until(
           "2 installations and 3 repositories recorded",
-          () => `${rows.installations} installations, ${rows.repositories} repositories`,
+          async () => {
+            const rows = await counts();
+            return rows.installations === 2 && rows.repositories === 3;
+          },
+          async () => {
+            const rows = await counts();
+            return `${rows.installations} installations, ${rows.repositories} repositories`;
+          },
         );
         return {
           line: "app installed on acme (acme/widget and acme/gadget, configured) and dormant-org (dormant-org/legacy, no .packit.yaml)",

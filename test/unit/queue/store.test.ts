@@ -194,6 +194,27 @@ describe.each(ENGINES)("TaskStore across processes on %s", (engine) => {
     expect(await a.repairKeys()).toBe(0);
   });
 
+  it.runIf(engine === "postgres")(
+    "recovers an expired task although another process queued its twin in the middle of the recovery",
+    async () => {
+      const a = new TaskStore<Tasks>(t.db);
+      const b = new TaskStore<Tasks>(await t.reopen());
+      const expired = await a.enqueue("work", { n: 1 }, { lockKey: "flush-checks:1" });
+      await a.claim("dead", ["default"], 1);
+      await new Promise((r) => setTimeout(r, 5));
+      // The other process queues the twin just before the requeue statement (after the twin checks).
+      let twin: number | undefined;
+      const run = t.db.run.bind(t.db);
+      t.db.run = async (sql, params) => {
+        if (twin === undefined && sql.includes("requeued'")) twin = await b.enqueue("work", { n: 2 }, { lockKey: "flush-checks:1" });
+        return run(sql, params);
+      };
+      expect(await a.recoverExpired()).toBe(1);
+      expect((await a.get(expired))?.status).toBe("failed");
+      expect((await a.get(twin!))?.status).toBe("todo");
+    },
+  );
+
   it("never gives one task to two processes claiming at once", async () => {
     const a = new TaskStore<Tasks>(t.db);
     // SQLite serves one process per file; its second "process" shares the connection.

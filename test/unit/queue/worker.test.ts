@@ -213,6 +213,41 @@ describe.each(ENGINES)("Worker wake-ups on %s", (engine) => {
   });
 });
 
+describe.each(ENGINES)("Worker leases on %s", (engine) => {
+  it("renews its running tasks' leases even while recovering dead workers' tasks keeps failing", async () => {
+    const t = await tempDatabase(engine);
+    const store = new TaskStore<Tasks>(t.db);
+    store.recoverExpired = () => Promise.reject(new Error("recovery refused"));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const w = new Worker<Tasks>(
+      store,
+      { job: () => held },
+      {
+        queues: ["default"],
+        concurrency: 1,
+        pollIntervalMs: 20,
+        leaseMs: 300,
+        retry: exponentialBackoff({ baseMs: 10, maxMs: 10 }),
+        log: silentLog,
+      },
+    );
+    try {
+      const id = await store.enqueue("job", { name: "a" });
+      w.start();
+      await waitFor(async () => (await store.get(id))?.status === "doing", 5000, "the task to start");
+      const first = (await store.get(id))!.leaseUntil!;
+      await waitFor(async () => (await store.get(id))!.leaseUntil! > first + 100, 5000, "the lease renewed");
+      release();
+      await waitFor(async () => (await store.get(id))?.status === "succeeded", 5000, "the task to succeed");
+    } finally {
+      release();
+      await w.stop(100);
+      await t.cleanup();
+    }
+  });
+});
+
 describe("Worker on a full disk (issue 23 item 6)", () => {
   it("logs a claim that keeps failing once per interval with a count, and claims again when space is back", async () => {
     const t = await tempDatabase("sqlite");
