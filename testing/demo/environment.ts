@@ -73,6 +73,8 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     cron: { enabled: false },
     github: { baseUrl: sim.url, rateLimitRetries: 3, writeIntervalMs: 20 },
     backends: backendSettings(fakes, 5000),
+    // The simulated installations are the operator's own: trusted unless a test or scenario turns the gate on.
+    approval: { installations: "open" },
   };
   const settings = parseSettings(deepMerge(base, opts.settings ?? {}));
   const log = opts.log ?? (await createLogger({ level: "silent" }));
