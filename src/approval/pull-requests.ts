@@ -60,7 +60,7 @@ export async function requestApproval(
   });
   await approval.audit.add({
     actor: "packit-probot",
-    action: "approval.pull_request.requested",
+    action: "approval.pr.requested",
     subject: `${repo.owner}/${repo.name}#${pipeline.pr_number}@${pipeline.head_sha.slice(0, 7)}`,
     detail: { author: hold.author, held: jobs.held.map((j) => j.key), plannedFrom: hold.all ? "nothing (no base config)" : hold.branch },
     repoId: repo.id,
@@ -140,7 +140,7 @@ export async function approveHead(
     if (asked) await recordCheck(deps, { pipeline: asked, repo }, APPROVAL_CHECK_NAME, approvedCheck(approver, created.jobs.length));
     await approval.audit.add({
       actor: approver,
-      action: "approval.pull_request.approved",
+      action: "approval.pr.approved",
       subject: `${repo.owner}/${repo.name}#${prNumber}@${head.slice(0, 7)}`,
       detail: { author: request.author, started: created.jobs.map((j) => j.key) },
       repoId: repo.id,
