@@ -9,7 +9,8 @@ describe("demo: the whole scenario in-process", () => {
     expect(summary.failure, lines.join("\n")).toBeUndefined();
     expect(summary.ok).toBe(true);
     expect(summary.steps).toBe(20);
-    expect(lines.filter((l) => /^\[ *[\d.]+s\] ✔ /.test(l))).toHaveLength(20);
+    // 20 steps and 3 approval scenarios.
+    expect(lines.filter((l) => /^\[ *[\d.]+s\] ✔ /.test(l))).toHaveLength(23);
     expect(JSON.parse(lines.at(-1)!)).toEqual(summary);
     // Every step and the approval scenarios, each ok.
     expect(summary.scenarios).toHaveLength(23);
