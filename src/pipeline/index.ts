@@ -111,11 +111,13 @@ export async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: Trig
     if (found.kind === "unknown") throw new Error(`could not read the Packit config: ${found.error}`);
     return found;
   };
-  const hold = await untrustedHead(deps, ev, repo);
+  const headConfig = await lookup(ev.configRef, ev.headSha);
+  // Only a head with a config can start jobs: an unconfigured repository's events cost no permission lookup.
+  const hold = headConfig.kind === "present" ? await untrustedHead(deps, ev, repo) : undefined;
   // An untrusted head's config is not trusted: the plan comes from the base branch's, or, without one, everything waits.
   const baseConfig = hold ? await lookup(hold.branch, hold.branch) : undefined;
   if (hold && baseConfig?.kind !== "present") hold.all = true;
-  const config = baseConfig?.kind === "present" ? baseConfig : await lookup(ev.configRef, ev.headSha);
+  const config = baseConfig?.kind === "present" ? baseConfig : headConfig;
   const inputs = config.kind === "present" ? await planInputs(deps, config.config) : {};
   // All or nothing, with the delivery's outcome: a failed write (disk full) must not leave a
   // half-stored pipeline, and a retry after a crash must not store it a second time.
