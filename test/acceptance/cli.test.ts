@@ -154,5 +154,5 @@ describe("npm run cli", () => {
       { actor: "operator", action: "approval.installation.approved" },
       { actor: "operator", action: "approval.installation.denied" },
     ]);
-  }, 60_000);
+  }, 120_000);
 });
