@@ -109,6 +109,8 @@ function deliveriesOf(kind: Kind, sim: GitHubSim): (n: number) => Delivery[] {
       files: configured ? { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" } : {},
     }),
   );
+  // The pull requests' author is a collaborator: their jobs run without approval, as before it existed.
+  for (const r of repos) sim.setPermission("acme", r.name, "contributor", "write");
   const heads = repos.map(() => randomSha());
   let next = 0;
   const one = (): Delivery => {
@@ -213,6 +215,8 @@ export async function run(): Promise<Record<string, unknown>> {
       {
         ...credentials,
         PACKIT__DATABASE__PATH: dbPath,
+        // The simulated installation is the operator's own.
+        PACKIT__APPROVAL__INSTALLATIONS: "open",
         PACKIT__GITHUB__BASE_URL: sim.url,
         PACKIT__BACKENDS__COPR__URL: copr.url,
         PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,

@@ -11,6 +11,8 @@ import { createDeps, type AppDeps } from "./deps.js";
 import { createOctokitClass } from "./github/octokit.js";
 import { checkRedis } from "./github/redis.js";
 import { dashboardHandler } from "./dashboard/index.js";
+import { pendingApprovals } from "./approval/dashboard.js";
+import { ApprovalStore } from "./approval/store.js";
 import { healthHandler, loopsAlive } from "./health/index.js";
 import { resumePendingFlushes } from "./checks/index.js";
 import { createApp } from "./index.js";
@@ -74,6 +76,12 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       "role worker: needs the GitHub App's credentials (APP_ID, and PRIVATE_KEY or PRIVATE_KEY_PATH); register the App through a web process first",
     );
   }
+  // Without a secret Probot would take every delivery unsigned: anyone could start jobs as GitHub.
+  if (hasCredentials && !opts.webhookSecret) {
+    throw new SettingsError(
+      "the GitHub App's credentials are set but WEBHOOK_SECRET is not: set it to the App's webhook secret (its settings page on GitHub); deliveries are only taken signed",
+    );
+  }
   if (settings.redis.url && hasCredentials) await checkRedis(settings.redis.url);
   const db = await openDatabase({ ...settings.database, onError: (err) => log.warn({ err: err.message }, "database connection lost") });
   const metrics = opts.metrics ?? createMetrics();
@@ -129,8 +137,13 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       : undefined,
   });
 
+  const approvals = new ApprovalStore(db, now);
+  const sampled = {
+    counts: () => tasks.counts(),
+    waitingInstallations: async () => (await approvals.waitingInstallations(settings.approval.installations)).length,
+  };
   // /metrics on the public port only behind a bearer token; otherwise on a port of its own.
-  const routes = settings.metrics.token ? [health, metricsHandler({ metrics, store: tasks, token: settings.metrics.token })] : [health];
+  const routes = settings.metrics.token ? [health, metricsHandler({ metrics, store: sampled, token: settings.metrics.token })] : [health];
   const front =
     role === "worker"
       ? await startHealthServer({ deps, probotOptions, routes, host, port })
@@ -146,7 +159,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
         });
   const ownMetrics =
     settings.metrics.port !== undefined || !settings.metrics.token
-      ? await startMetricsServer({ metrics, store: tasks, host: settings.metrics.host, port: settings.metrics.port ?? 0 })
+      ? await startMetricsServer({ metrics, store: sampled, host: settings.metrics.host, port: settings.metrics.port ?? 0 })
       : undefined;
   if (ownMetrics) log.info({ url: ownMetrics.url }, "metrics served");
 
@@ -212,7 +225,7 @@ async function startWebServer(o: {
     deps.githubApp = () => app.auth();
     await createApp(deps)(app, { cwd: process.cwd(), addHandler });
     for (const route of o.routes) addHandler(route);
-    addHandler(dashboardHandler(deps, { signingSecret: o.signingSecret }));
+    addHandler(dashboardHandler(deps, { signingSecret: o.signingSecret, approvals: pendingApprovals(deps) }));
     // Probot's setup page registers `<base URL>/` as the App's webhook URL: answer deliveries there too.
     addHandler(await app.getNodeMiddleware({ path: "/" }));
   });

@@ -330,6 +330,33 @@ export const settingsSchema = z
       })
       .strict()
       .prefault({}),
+    /** Who may spend this service's backends: installations, and pull request authors without write permission (docs/security.md). */
+    approval: z
+      .object({
+        /**
+         * `open`: every installation runs jobs (a private App). A list of account logins:
+         * those are approved on arrival; any other installation waits until an operator
+         * runs `npm run cli -- installations approve <login>`. Default: every one waits.
+         */
+        installations: z.union([z.literal("open"), z.array(z.string().min(1))]).default([]),
+        /** Whom a waiting installation's check run tells people to ask (an e-mail address, a URL). */
+        contact: z.string().min(1).optional(),
+        /**
+         * Job types that a pull request by an author without write permission runs only
+         * after a maintainer's approval. Packit's floor — tests, upstream_koji_build,
+         * vm_image_build — needs approval whatever this says.
+         */
+        pullRequestJobs: z
+          .array(z.enum(["copr_build", "tests", "upstream_koji_build", "vm_image_build", "osh_scan"]))
+          .default(["copr_build", "tests", "upstream_koji_build", "vm_image_build", "osh_scan"]),
+        /** How long a user's permission read from GitHub is reused, ms. */
+        permissionCacheMs: z.coerce.number().int().min(0).default(60_000),
+        /** At most this many commands (comments, buttons) of one user on one pull request per window; the first one over gets a reply. */
+        commandLimit: z.coerce.number().int().min(1).default(10),
+        commandWindowMs: z.coerce.number().int().min(1).default(600_000),
+      })
+      .strict()
+      .prefault({}),
     /** A Redis shared by the replicas: GitHub rate limits (the throttling plugin's and our write spacing) count for all of them. `REDIS_URL` sets it too. */
     redis: z
       .object({

@@ -14,14 +14,14 @@ export type AppTasks = {
   "process-trigger": { delivery: DeliveryRef; event: TriggerEvent };
   /** A pull request was closed or merged: cancel its unfinished jobs. */
   "close-pull-request": { delivery: DeliveryRef; repoId: number; prNumber: number; merged: boolean; actor: string };
-  /** The *Cancel* / *Re-run* button of a check run (or GitHub's own re-run). */
+  /** The *Cancel* / *Re-run* / *Approve* button of a check run (or GitHub's own re-run). */
   "check-run-action": {
     delivery: DeliveryRef;
     installationId: number;
     owner: string;
     repo: string;
     checkRunId: number;
-    action: "cancel" | "rerun";
+    action: "cancel" | "rerun" | "approve";
     user: string;
   };
   /** An installation or its repositories changed (`installation*` events). */

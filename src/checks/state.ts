@@ -4,7 +4,7 @@ import { absolute, BACKEND_TITLES, jobPath } from "../dashboard/links.js";
 import { formatDuration } from "../metrics/time-saved.js";
 
 export type CheckStatus = "queued" | "in_progress" | "completed";
-export type CheckConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped";
+export type CheckConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped" | "action_required";
 
 export interface CheckAction {
   label: string; // ≤ 20 characters
@@ -25,6 +25,8 @@ export interface CheckRunState {
 
 export const CANCEL_ACTION: CheckAction = { label: "Cancel", description: "Cancel this job", identifier: "cancel" };
 export const RERUN_ACTION: CheckAction = { label: "Re-run", description: "Run this job again", identifier: "rerun" };
+/** On the "Approval needed" check run of a pull request whose author lacks write permission (`approval/`). */
+export const APPROVE_ACTION: CheckAction = { label: "Approve", description: "Run this pull request's jobs", identifier: "approve" };
 
 /** GitHub refuses output over 65535 characters. */
 const MAX_SUMMARY = 60_000;

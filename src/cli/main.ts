@@ -10,9 +10,12 @@
  *   cancel --repo owner/name --pr N | --job ID
  *   maintenance [--dry-run]                 maintenance report [--limit N]
  *   migrate-to-postgres <postgres://…>      copy the configured SQLite database into an empty PostgreSQL one
+ *   installations list | approve <login> | deny <login>   the installation gate (approval.installations)
  */
 import { existsSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { ApprovalStore } from "../approval/store.js";
+import { installationGate } from "../approval/decide.js";
 import { AuditLog } from "../audit/index.js";
 import { copyDatabase } from "../db/copy.js";
 import { openDatabase } from "../db/open.js";
@@ -205,6 +208,57 @@ function program(): Command {
         return failed.length > 0 ? 1 : 0;
       });
     });
+
+  const installations = cli.command("installations").description("installations and their approval (who may run jobs here)");
+  installations
+    .command("list")
+    .description("every installation, its approval as the gate applies it now, and who decided")
+    .action(async () => {
+      exitCode = await withDb(async (db) => {
+        const setting = loadSettings().approval.installations;
+        const rows = await new ApprovalStore(db, Date.now).installations();
+        if (rows.length === 0) out.log("no installations");
+        else out.log(["id", "account", "approval", "decided by", "at"].join("\t"));
+        for (const i of rows) {
+          const state = installationGate({ login: i.account_login, approval: i.approval }, setting);
+          const by = i.approval_by ?? (state === "approved" && i.approval !== "approved" ? "settings" : "");
+          out.log([i.id, i.account_login, state, by, i.approval_at ? new Date(i.approval_at).toISOString() : ""].join("\t"));
+        }
+        return 0;
+      });
+    });
+  for (const [verb, state] of [
+    ["approve", "approved"],
+    ["deny", "denied"],
+  ] as const) {
+    installations
+      .command(verb)
+      .description(verb === "approve" ? "let an installation run jobs" : "refuse an installation: its events run nothing")
+      .argument("<login>", "the account the App is installed on (as `installations list` shows it)")
+      .action(async (login: string) => {
+        exitCode = await withDb(async (db) => {
+          const store = new ApprovalStore(db, Date.now);
+          const rows = await store.installationsOf(login);
+          if (rows.length === 0) {
+            out.error(`no installation of an account "${login}"; see \`installations list\``);
+            return 1;
+          }
+          await db.tx(async () => {
+            for (const i of rows) {
+              await store.setInstallation(i.id, state, "operator");
+              await new AuditLog(db).add({
+                actor: "operator",
+                action: `approval.installation.${state}`,
+                subject: i.account_login,
+                detail: { installation: i.id, was: i.approval, via: "cli" },
+              });
+            }
+          });
+          out.log(`${rows.map((i) => `${i.account_login} (installation ${i.id})`).join(", ")}: ${state}`);
+          return 0;
+        });
+      });
+  }
 
   cli
     .command("migrate-to-postgres")

@@ -2,7 +2,9 @@ import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
 import { postedMarkers, replyMarker, replyOnce } from "../github/comments.js";
-import { mayControlJobs } from "../github/permissions.js";
+import { approvalOf } from "../approval/index.js";
+import { decideActor, isBot, type ActorVerdict } from "../approval/decide.js";
+import { approveHead } from "../approval/pull-requests.js";
 import type { TaskContext } from "../queue/index.js";
 import { requestCancel } from "../cancel/request.js";
 import type { AppTasks } from "../tasks.js";
@@ -22,7 +24,8 @@ export function setupCommands(app: Probot, deps: AppDeps): void {
   onDelivery(app, deps, "issue_comment.created", (context) => {
     const p = parsePayload(issueCommentPayload, context.payload);
     if (!p.issue.pull_request) return ignored("comment on an issue, not a pull request");
-    if (p.sender.type === "Bot") return ignored("comment by a bot");
+    // Bots never command (this App's own replies quote commands): by type, or by a login ending in [bot].
+    if (isBot(p.sender) || isBot(p.comment.user)) return ignored("comment by a bot");
     const { commands, truncated } = parseCommands(p.comment.body);
     if (commands.length === 0) return ignored("no /packit command");
     return {
@@ -69,16 +72,55 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: Task
     .catch((err: Error) => deps.log.warn({ err: err.message, repo: `${owner}/${repo}` }, "could not react to the comment"));
 
   const count = (cmd: PackitCommand, outcome: string) => deps.metrics.commands.inc({ command: commandName(cmd), outcome });
-  if (!(await mayControlJobs(github, { owner, repo, user, prAuthor: p.prAuthor }))) {
-    for (const cmd of p.commands) count(cmd, "refused");
-    await reply(
-      "refused",
-      `Sorry @${user}, only the pull request's author and people with write access to ${owner}/${repo} can run packit-probot commands.`,
-    );
+  const approval = approvalOf(deps);
+  const flood = approval.throttle(user, p.repoId, issueNumber);
+  if (!flood.allowed) {
+    for (const cmd of p.commands) count(cmd, "throttled");
+    if (flood.reply)
+      await reply(
+        "throttled",
+        `@${user}, that is more commands on this pull request than I take in ${Math.round(deps.settings.approval.commandWindowMs / 60_000)} minutes; I will not answer the next ones for a while. Please wait a little before the next command.`,
+      );
     return;
   }
+  const installation = await approval.installationState(p.installationId);
+  if (installation.state !== "approved") {
+    for (const cmd of p.commands) count(cmd, "refused");
+    await reply("refused", `This installation of packit-probot is waiting for its operator's approval: commands run once it is approved.`);
+    return;
+  }
+  const permission = await approval.permissions.of(github, { owner, repo, user });
+  const isPrAuthor = p.prAuthor !== undefined && p.prAuthor.toLowerCase() === user.toLowerCase();
+  // Only a run command by an author without write permission needs it: whether a maintainer approved the current head.
+  const headApproved = async () => {
+    const pr = (await github.rest.pulls.get({ owner, repo, pull_number: issueNumber })).data;
+    return Boolean((await approval.store.pr(p.repoId, issueNumber, pr.head.sha))?.approved_by);
+  };
+  const verdict = async (cmd: PackitCommand) => {
+    const action = cmd.verb === "unknown" ? "command:help" : (`command:${cmd.verb}` as const);
+    const facts = { login: user, permission, isPrAuthor, headApproved: false };
+    const first = decideActor(facts, action);
+    return !first.allowed && first.why === "needs-approval" && (await headApproved())
+      ? decideActor({ ...facts, headApproved: true }, action)
+      : first;
+  };
   for (const [i, cmd] of p.commands.entries()) {
     if (answered(i)) continue;
+    const v = await verdict(cmd);
+    if (!v.allowed) {
+      count(cmd, "refused");
+      await reply(i, refusal(v.why, cmd, user, `${owner}/${repo}`));
+      continue;
+    }
+    if (cmd.verb === "approve") {
+      const row = await deps.pipelines.repo(p.repoId);
+      const answer = row
+        ? await approveHead(deps, github, { installationId: p.installationId, repo: row, prNumber: issueNumber, approver: user })
+        : { reply: "Nothing of this pull request waits for approval.", outcome: "nothing" };
+      count(cmd, answer.outcome);
+      await reply(i, answer.reply);
+      continue;
+    }
     if (cmd.verb === "run") {
       // A failure (GitHub unreachable, the PR gone) is answered, not dropped.
       const answer = await runJobsCommand(deps, github, p, cmd).catch((err: unknown) => {
@@ -117,4 +159,12 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: Task
     count(cmd, "queued");
   }
   if (p.truncated) await reply("truncated", `Only the first ${MAX_COMMANDS} commands of a comment are run.`);
+}
+
+/** The reply to a refused command (pure). */
+function refusal(why: Exclude<ActorVerdict, { allowed: true }>["why"], cmd: PackitCommand, user: string, repo: string): string {
+  if (why === "needs-approval")
+    return `Sorry @${user}, this commit needs a maintainer's approval before its jobs run (a user with write access to ${repo} comments \`/packit approve\`).`;
+  if (cmd.verb === "approve") return `Sorry @${user}, only people with write access to ${repo} can approve a pull request's jobs.`;
+  return `Sorry @${user}, only the pull request's author and people with write access to ${repo} can run packit-probot commands.`;
 }

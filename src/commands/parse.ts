@@ -16,7 +16,8 @@ export interface RunCommand {
 }
 
 /** A `/packit …` command found in a comment. */
-export type PackitCommand = { verb: "cancel"; args: string[] } | RunCommand | { verb: "help" } | { verb: "unknown"; text: string };
+export type PackitCommand =
+  { verb: "cancel"; args: string[] } | RunCommand | { verb: "approve" } | { verb: "help" } | { verb: "unknown"; text: string };
 
 /** Packit's command words for starting jobs. */
 const RUN_VERBS: Readonly<Record<string, Pick<RunCommand, "type" | "failedOnly">>> = {
@@ -79,6 +80,7 @@ export function parseCommands(body: string): { commands: PackitCommand[]; trunca
     const run = verb === undefined ? undefined : runCommand(verb, words.slice(1, 20));
     if (verb === "cancel") found.push({ verb: "cancel", args: words.slice(1).slice(0, 50) });
     else if (verb === undefined || verb === "help") found.push({ verb: "help" });
+    else if (verb === "approve" && words.length === 1) found.push({ verb: "approve" });
     else if (run) found.push(run);
     else found.push({ verb: "unknown", text: line.slice(0, 200) });
   }
@@ -139,6 +141,7 @@ export const HELP_TEXT = [
   "- `/packit cancel` or `/packit cancel all` — cancel every unfinished job of this pull request",
   "- `/packit cancel build | tests | koji | vm-image-build | osh` — cancel the unfinished jobs of one type",
   "- `/packit cancel rpm-build:fedora-rawhide-x86_64 …` — cancel jobs by check name",
+  "- `/packit approve` — run the jobs of this pull request's head, whose author has no write permission (write permission needed)",
   "",
-  "Commands are accepted from the pull request's author and from users with write, maintain or admin permission.",
+  "Commands are accepted from users with write, maintain or admin permission, and from the pull request's author (`cancel` and `help`; the others once a maintainer approved the head).",
 ].join("\n");

@@ -10,6 +10,7 @@ export const TABLES = [
   "repositories",
   "config_state",
   "pipelines",
+  "pr_approvals",
   "jobs",
   "check_runs",
   "tasks",

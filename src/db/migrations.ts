@@ -327,4 +327,32 @@ CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions(expires_at);
     // PostgreSQL keeps the old table's identity sequence name with the new table; move the sequence past the copied ids.
     postgres: `SELECT setval(pg_get_serial_sequence('check_runs', 'id'), COALESCE((SELECT MAX(id) FROM check_runs), 0) + 1, false);`,
   },
+  {
+    version: 6,
+    name: "approval: installations wait for an operator, pull requests of authors without write permission for a maintainer",
+    sql: `
+-- waiting: runs no job until an operator approves it (or the approval.installations setting does).
+ALTER TABLE installations ADD COLUMN approval TEXT NOT NULL DEFAULT 'waiting' CHECK (approval IN ('waiting','approved','denied'));
+-- Installations that ran jobs before the gate existed keep running.
+UPDATE installations SET approval = 'approved';
+ALTER TABLE installations ADD COLUMN approval_by TEXT;
+ALTER TABLE installations ADD COLUMN approval_at INTEGER;
+-- When a waiting installation's repository got its one "waiting for approval" check run.
+ALTER TABLE repositories ADD COLUMN approval_notice_at INTEGER;
+
+-- A pull request head whose author lacks write permission: held jobs wait for a maintainer's approval of that head.
+CREATE TABLE pr_approvals (
+  repo_id       INTEGER NOT NULL,
+  pr_number     INTEGER NOT NULL,
+  head_sha      TEXT NOT NULL,
+  author        TEXT NOT NULL,
+  pipeline_id   INTEGER NOT NULL,                           -- the pipeline whose "Approval needed" check run asks for it
+  requested_at  INTEGER NOT NULL,
+  approved_by   TEXT,                                       -- NULL: still waiting
+  approved_at   INTEGER,
+  PRIMARY KEY (repo_id, pr_number, head_sha)
+);
+CREATE INDEX pr_approvals_waiting ON pr_approvals(requested_at) WHERE approved_by IS NULL;
+`,
+  },
 ];

@@ -3,6 +3,7 @@ import type { AppDeps } from "../deps.js";
 import { deliveryTask, handled, onDelivery } from "../webhooks/index.js";
 import { installationChange, installationPayload, parsePayload } from "../webhooks/payloads.js";
 import { InstallationStore } from "./store.js";
+import { approvalOf } from "../approval/index.js";
 
 export { InstallationStore } from "./store.js";
 
@@ -34,6 +35,7 @@ export function setupInstallations(app: Probot, deps: AppDeps): void {
     await deps.db.tx(async () => {
       if (change.action === "deleted") return store.purge(i.id);
       await store.upsert(i);
+      if (change.action === "created") await announceApproval(deps, i.id);
       if (change.action === "unsuspend") await store.setSuspended(i.id, null);
       if (change.action === "suspend") await store.setSuspended(i.id, Date.parse(i.suspended_at ?? "") || deps.now());
       for (const r of [...change.repositories, ...change.added]) await store.addRepo(i.id, r);
@@ -41,4 +43,25 @@ export function setupInstallations(app: Probot, deps: AppDeps): void {
     });
     return handled;
   });
+}
+
+/** A new installation: the gate's verdict on it is audited, and a waiting one is named in the log for the operator. */
+async function announceApproval(deps: AppDeps, id: number): Promise<void> {
+  const approval = approvalOf(deps);
+  const { state, login } = await approval.installationState(id);
+  const setting = deps.settings.approval.installations;
+  await approval.audit.add({
+    actor: state === "waiting" ? "packit-probot" : "settings",
+    action: `approval.installation.${state}`,
+    subject: login,
+    detail: {
+      installation: id,
+      reason: state === "waiting" ? "new installation" : setting === "open" ? "approval.installations: open" : "on the allow-list",
+    },
+  });
+  if (state === "waiting")
+    deps.log.warn(
+      { installation: id, account: login },
+      `new installation waiting for approval: npm run cli -- installations approve ${login}`,
+    );
 }

@@ -3,9 +3,10 @@ import type { IncomingMessage } from "node:http";
 import { startRouteServer, type Route } from "../util/route-server.js";
 import type { Metrics } from "./index.js";
 
-/** What `/metrics` samples at scrape time besides the counters: queue depth. */
+/** What `/metrics` samples at scrape time besides the counters: queue depth, installations waiting for approval. */
 export interface QueueCounts {
   counts(): Promise<{ queue: string; status: string; n: number }[]>;
+  waitingInstallations?(): Promise<number>;
 }
 
 /** Whether the request carries `Authorization: Bearer <token>` (compared in constant time). */
@@ -34,6 +35,7 @@ export function metricsHandler(deps: { metrics: Metrics; store?: QueueCounts; to
       const counts = await deps.store.counts();
       deps.metrics.queueDepth.reset();
       for (const c of counts) deps.metrics.queueDepth.set({ queue: c.queue, status: c.status }, c.n);
+      if (deps.store.waitingInstallations) deps.metrics.installationsWaiting.set(await deps.store.waitingInstallations());
     }
     res.writeHead(200, { "content-type": deps.metrics.registry.contentType }).end(await deps.metrics.registry.metrics());
     return true;

@@ -58,9 +58,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ["backend", "code", "source"] as const,
       registers,
     }),
+    installationsWaiting: new Gauge({
+      name: "packit_installations_waiting",
+      help: "Installations that run no job until an operator approves them (sampled at scrape)",
+      registers,
+    }),
     commands: new Counter({
       name: "packit_commands_total",
-      help: "/packit commands by command word and outcome (refused, queued, started, nothing, failed, answered)",
+      help: "/packit commands by command word and outcome (refused, throttled, queued, started, approved, nothing, failed, answered)",
       labelNames: ["command", "outcome"] as const,
       registers,
     }),

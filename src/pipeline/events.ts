@@ -38,6 +38,8 @@ export interface TriggerEvent {
   configRef: string;
   touched: TouchedPaths;
   sender: string;
+  /** Who opened the pull request: whether its jobs wait for approval depends on their permission. */
+  author?: string;
 }
 
 /** Payloads as GitHub's published webhook types describe them, with what `webhooks/payloads.ts` checked. */
@@ -116,6 +118,7 @@ export function triggerFromPullRequest(deliveryId: string, p: PullRequestPayload
     configRef: `pr/${pr.number ?? p.number}`,
     touched: "unknown",
     sender: p.sender?.login ?? "unknown",
+    ...(pr.user?.login ? { author: pr.user.login } : {}),
   };
 }
 

@@ -16,6 +16,9 @@ import type { LinePipeline, RepoRow } from "./store.js";
 import { planJobs, type PlanInputs } from "./plan.js";
 import { planInputs } from "./plan-inputs.js";
 import { pollJob, reconcileJob, submitJob } from "./runner.js";
+import { holdUnapprovedInstallation } from "../approval/index.js";
+import { requestApproval, untrustedHead, type HeldHead } from "../approval/pull-requests.js";
+import { splitHeld } from "../approval/decide.js";
 
 /** Runs Packit jobs for pushes, pull requests and releases, and registers the submit/poll tasks. */
 export function setupPipeline(app: Probot, deps: AppDeps): void {
@@ -89,23 +92,36 @@ export async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: Trig
   const { pipelines, metrics, settings } = deps;
   const repo = await pipelines.ensureRepo({ ...ev.repo, installationId: ev.installationId });
 
+  const waiting = await holdUnapprovedInstallation(deps, ev, repo);
+  if (waiting) return waiting;
+
   metrics.configCheckedEvents.inc();
-  const config = await resolveConfig(
-    cache,
-    () => deps.github(ev.installationId),
-    { repoId: repo.id, owner: repo.owner, repo: repo.name, ref: ev.configRef, sha: ev.headSha, touched: ev.touched },
-    { now: deps.now(), ttlMs: settings.configCache.ttlHours * 3_600_000 },
-  );
-  metrics.configLookups.inc({ source: config.source, result: config.kind });
-  // Never read a failed lookup as "no config": the task fails and is retried.
-  if (config.kind === "unknown") throw new Error(`could not read the Packit config: ${config.error}`);
+  const lookup = async (ref: string, sha: string) => {
+    const found = await resolveConfig(
+      cache,
+      () => deps.github(ev.installationId),
+      { repoId: repo.id, owner: repo.owner, repo: repo.name, ref, sha, touched: ref === ev.configRef ? ev.touched : "unknown" },
+      { now: deps.now(), ttlMs: settings.configCache.ttlHours * 3_600_000 },
+    );
+    metrics.configLookups.inc({ source: found.source, result: found.kind });
+    // Never read a failed lookup as "no config": the task fails and is retried.
+    if (found.kind === "unknown") throw new Error(`could not read the Packit config: ${found.error}`);
+    return found;
+  };
+  const headConfig = await lookup(ev.configRef, ev.headSha);
+  // Only a head with a config can start jobs: an unconfigured repository's events cost no permission lookup.
+  const hold = headConfig.kind === "present" ? await untrustedHead(deps, ev, repo) : undefined;
+  // An untrusted head's config is not trusted: the plan comes from the base branch's, or, without one, everything waits.
+  const baseConfig = hold ? await lookup(hold.branch, hold.branch) : undefined;
+  if (hold && baseConfig?.kind !== "present") hold.all = true;
+  const config = baseConfig?.kind === "present" ? baseConfig : headConfig;
   const inputs = config.kind === "present" ? await planInputs(deps, config.config) : {};
   // All or nothing, with the delivery's outcome: a failed write (disk full) must not leave a
   // half-stored pipeline, and a retry after a crash must not store it a second time.
   const deliveries = new DeliveryLog(deps.db, deps.now);
   return deps.db.tx(async () => {
     if (typeof (await deliveries.outcomeHeld(delivery.id)) === "string") return ignored("processed already", "duplicate");
-    const res = await storeTrigger(deps, ev, repo, config, inputs, delivery);
+    const res = await storeTrigger(deps, ev, repo, config, inputs, delivery, hold);
     await deliveries.finish(delivery.id, res.outcome);
     return res;
   });
@@ -119,6 +135,7 @@ async function storeTrigger(
   config: Exclude<ResolvedConfig, { kind: "unknown" }>,
   inputs: PlanInputs,
   delivery: DeliveryRef,
+  hold: HeldHead | undefined,
 ): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
   const line = { repoId: repo.id, trigger: ev.trigger, prNumber: ev.prNumber, branch: ev.branch };
@@ -176,7 +193,8 @@ async function storeTrigger(
   );
   // Manually triggered jobs wait for a command (`/packit build`, `/packit test`, …); no check run until then.
   const runnable = plan.jobs.filter((j) => !j.manualTrigger);
-  const { pipeline, jobs } = await pipelines.createPipeline(base, runnable);
+  const { held, free } = hold ? splitHeld(runnable, settings.approval.pullRequestJobs, hold.all) : { held: [], free: runnable };
+  const { pipeline, jobs } = await pipelines.createPipeline(base, free);
   if (newer) {
     // A late delivery for an older head starts nothing; its checks say why.
     await pipelines.markSuperseded(pipeline.id, newer.id);
@@ -185,6 +203,7 @@ async function storeTrigger(
     return ignored(staleWhy, "superseded");
   }
   await startJobs(deps, { pipeline, repo }, jobs);
+  if (hold && held.length > 0) await requestApproval(deps, { pipeline, repo }, hold, { held, started: jobs });
   // Tests without a build job: Packit reports their checks neutral, with why.
   for (const { checkName, neutralCheck: n } of plan.notRun) {
     if (n)
@@ -197,7 +216,7 @@ async function storeTrigger(
       });
   }
   await supersede(deps, head, sameLine, pipeline.id);
-  return jobs.length > 0 || plan.notRun.some((n) => n.neutralCheck) ? handled : ignored("no jobs for this event");
+  return jobs.length > 0 || held.length > 0 || plan.notRun.some((n) => n.neutralCheck) ? handled : ignored("no jobs for this event");
 }
 
 /** Queue the cancellation of what the new head supersedes (the cancel itself runs in the worker). */

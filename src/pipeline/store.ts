@@ -577,6 +577,7 @@ export class PipelineStore {
           `UPDATE pipelines SET superseded_by = NULL WHERE ${idIn(this.db, "superseded_by")} AND NOT ${idIn(this.db, "id")}`,
           [list, list],
         );
+        await this.db.run(`DELETE FROM pr_approvals WHERE ${idIn(this.db, "pipeline_id")}`, [list]);
         await this.db.run(`DELETE FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`, [list]);
         await this.db.run(`DELETE FROM pipelines WHERE ${idIn(this.db, "id")}`, [list]);
         return ids.length;

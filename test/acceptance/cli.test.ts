@@ -124,4 +124,35 @@ describe("npm run cli", () => {
       stdout: "nothing to cancel: pull request #77 of acme/widget has no unfinished jobs\n",
     });
   }, 60_000);
+
+  it("installations list | approve | deny: the operator's gate, audited, and the running service follows it", async () => {
+    world = await startWorld(undefined, { settings: { approval: { installations: [] } } });
+    const w = world;
+    const first = randomSha();
+    w.sim.addCommit("acme", "widget", first);
+    await w.send("pull_request", pullRequestEvent("opened", { repo: w.repo, number: 8, headSha: first, author: "maintainer" }));
+    await waitForChecks(w, first, (c) => c["packit:installation"] === "completed:neutral", "the waiting check");
+    expect((await cli(w, "installations", "list")).stdout).toMatch(/^100\tacme\twaiting\t/m);
+
+    const missing = await fails(w, "installations", "approve");
+    expect([missing.code, missing.stderr]).toEqual([2, expect.any(String)]);
+    expect(missing.stderr).toContain("missing required argument 'login'");
+    const unknown = await fails(w, "installations", "approve", "nobody");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no installation of an account "nobody"');
+    expect((await cli(w, "installations", "approve", "acme")).stdout).toBe("acme (installation 100): approved\n");
+    expect((await cli(w, "installations", "list")).stdout).toMatch(/^100\tacme\tapproved\toperator\t\d{4}-/m);
+    const sha = randomSha();
+    await w.send("pull_request", pullRequestEvent("opened", { repo: w.repo, number: 9, headSha: sha, author: "maintainer" }));
+    await waitForChecks(w, sha, (c) => Object.keys(c).length === 4, "the approved installation's jobs");
+
+    expect((await cli(w, "installations", "deny", "acme")).stdout).toBe("acme (installation 100): denied\n");
+    const audit = await w.deps.db.all<{ actor: string; action: string }>(
+      "SELECT actor, action FROM audit WHERE action LIKE 'approval.installation.%' ORDER BY id",
+    );
+    expect(audit).toEqual([
+      { actor: "operator", action: "approval.installation.approved" },
+      { actor: "operator", action: "approval.installation.denied" },
+    ]);
+  }, 120_000);
 });

@@ -34,6 +34,8 @@ describe("commands exactly once across a crash", () => {
     copr = await startFakeCopr({ phaseMs: 3_600_000 });
     sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
     repo = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG } });
+    // The pull requests' author is a collaborator: their jobs run without approval.
+    sim.setPermission("acme", "widget", "contributor", "write");
     dir = mkdtempSync(join(tmpdir(), "packit-command-crash-"));
   });
   afterEach(async () => {

@@ -36,6 +36,8 @@ describe("crash safety (kill -9 of the real server)", () => {
     tf = await startFakeTestingFarm({ phaseMs: 150 });
     sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
     repo = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG } });
+    // The pull requests' author is a collaborator: their jobs run without approval.
+    sim.setPermission("acme", "widget", "contributor", "write");
     dir = mkdtempSync(join(tmpdir(), "packit-crash-"));
   });
   afterEach(async () => {

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { ApprovalStore } from "../../src/approval/store.js";
 import { AuditLog } from "../../src/audit/index.js";
 import { CheckRunStore } from "../../src/checks/store.js";
 import { TABLES } from "../../src/db/copy.js";
@@ -60,6 +61,13 @@ it("npm run cli -- migrate-to-postgres copies every row of the SQLite installati
     [job],
   );
   await pipelines.markSuperseded(old.pipeline.id, now.pipeline.id);
+  await new ApprovalStore(db, Date.now).requestPr({
+    repoId: repo.id,
+    prNumber: 3,
+    headSha: "b",
+    author: "outsider",
+    pipelineId: now.pipeline.id,
+  });
   await pipelines.transition(old.jobs[0]!.id, "submitted", { externalId: "77", url: "https://copr/77" });
   await new CheckRunStore(db).record({
     installationId: 9,

@@ -40,6 +40,8 @@ describe.skipIf(process.env.TEST_ENGINE === "postgres")("redelivery after a kill
     tf = await startFakeTestingFarm({ phaseMs: 100 });
     sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
     repo = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG } });
+    // The pull requests' author is a collaborator: their jobs run without approval.
+    sim.setPermission("acme", "widget", "contributor", "write");
     dir = mkdtempSync(join(tmpdir(), "packit-redelivery-"));
   });
   afterEach(async () => {

@@ -31,12 +31,15 @@ describe("roles: a web process and a worker process", () => {
     [sim, copr] = await Promise.all([startGitHubSim(), startFakeCopr({ phaseMs: 100 })]);
     sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
     repo = sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: { ".packit.yaml": CONFIG } });
+    // The pull requests' author is a collaborator: their jobs run without approval.
+    sim.setPermission("acme", "widget", "contributor", "write");
     dir = mkdtempSync(join(tmpdir(), "packit-roles-"));
     const env = {
       APP_ID: String(sim.appId),
       PRIVATE_KEY: sim.privateKey,
       WEBHOOK_SECRET: sim.webhookSecret,
       PACKIT__DATABASE__PATH: join(dir, "db.sqlite"),
+      PACKIT__APPROVAL__INSTALLATIONS: "open",
       PACKIT__WORKER__POLL_INTERVAL_MS: "50",
       PACKIT__POLLING__INTERVAL_MS: "60",
       PACKIT__POLLING__MAX_INTERVAL_MS: "200",

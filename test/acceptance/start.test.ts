@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { generateKeyPairSync } from "node:crypto";
 import { afterEach, expect, it } from "vitest";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 
@@ -50,4 +51,18 @@ it("a worker process without the App's credentials stops with a message saying w
   await expect(startServerProcess({ PACKIT__DATABASE__PATH: join(dir, "db.sqlite"), PACKIT__ROLE: "worker" })).rejects.toThrow(
     /role worker: needs the GitHub App's credentials/,
   );
+}, 40_000);
+
+it("refuses to start with the App's credentials but no webhook secret: unsigned deliveries would be taken", async () => {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const err = await startServerProcess({
+    APP_ID: "1",
+    PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    WEBHOOK_SECRET: "",
+    PACKIT__DATABASE__PATH: join(dir, "db.sqlite"),
+  }).then(
+    () => new Error("the server started"),
+    (e: Error) => e,
+  );
+  expect(err.message).toMatch(/WEBHOOK_SECRET is not/);
 }, 40_000);

@@ -41,6 +41,7 @@ describe("the dashboard, on the app's own port", () => {
       private: true,
       files: { ".packit.yaml": TWO_TARGET_CONFIG },
     });
+    world.sim.setPermission("acme", "secret", "contributor", "write");
     await world.send("pull_request", pullRequestEvent("opened", { repo: secret, number: 9, headSha: randomSha(), author: "contributor" }));
 
     // An earlier pull request whose build finished: what the saving of a cancelled build is estimated from.

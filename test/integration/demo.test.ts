@@ -9,8 +9,17 @@ describe("demo: the whole scenario in-process", () => {
     expect(summary.failure, lines.join("\n")).toBeUndefined();
     expect(summary.ok).toBe(true);
     expect(summary.steps).toBe(20);
-    expect(lines.filter((l) => /^\[ *[\d.]+s\] ✔ /.test(l))).toHaveLength(20);
+    // 20 steps and 3 approval scenarios.
+    expect(lines.filter((l) => /^\[ *[\d.]+s\] ✔ /.test(l))).toHaveLength(23);
     expect(JSON.parse(lines.at(-1)!)).toEqual(summary);
+    // Every step and the approval scenarios, each ok.
+    expect(summary.scenarios).toHaveLength(23);
+    expect(summary.scenarios.slice(20)).toEqual([
+      { name: "outside contributor waits for approval", ok: true },
+      { name: "approval by a non-maintainer refused", ok: true },
+      { name: "installation waits for operator approval", ok: true },
+    ]);
+    expect(summary.scenarios.every((x) => x.ok)).toBe(true);
 
     // acme/widget: two heads of one PR with 6 checks each, and a manual test on the second; the superseded and cancelled ones end "cancelled", never "failure".
     // A re-run is a new check run: the two re-runs of a cancelled test leave the cancelled runs as they were (4 + 2).

@@ -704,6 +704,7 @@ describe("webhook fuzzing", () => {
     // A valid delivery afterwards still runs its jobs (a repository the fuzzing never named).
     w.sim.addInstallation({ id: 4242, account: { login: "fresh", type: "Organization" } });
     const gizmo: SimRepo = w.sim.addRepo({ installationId: 4242, owner: "fresh", name: "gizmo", files: { ".packit.yaml": ONE_BUILD } });
+    w.sim.setPermission("fresh", "gizmo", "contributor", "write");
     const sha = new Rng(SEED ^ 0xabcdef).hex(40);
     const res = await w.send("pull_request", pullRequestEvent("opened", { repo: gizmo, number: 1, headSha: sha, author: "contributor" }));
     expect(res.status, res.body).toBe(200);

@@ -10,7 +10,7 @@ describe("payload builders: a fork's pull request, a draft, a prerelease", () =>
     world = undefined;
   });
 
-  it("a pull request from a fork by an author without write access is built from the fork; only the author and writers may command it", async () => {
+  it("a pull request from a fork by an author without write access is built from the fork once a maintainer approves; only the author and writers may command it", async () => {
     world = await startWorld(undefined, { phaseMs: 3_600_000 });
     // The contributor's fork: not in the App's installation, and the contributor can only read acme/widget.
     const fork = world.sim.addRepo({ owner: "contributor", name: "widget", fork: true });
@@ -31,6 +31,19 @@ describe("payload builders: a fork's pull request, a draft, a prerelease", () =>
       repo: { full_name: "contributor/widget", fork: true, clone_url: fork.clone_url },
     });
     expect((await world.send("pull_request", event)).status).toBe(200);
+    await waitForChecks(world, sha, (c) => c["packit:approval"] === "completed:action_required", "the approval check");
+    expect(world.fakes.copr.submissions).toBe(0);
+    await world.send(
+      "issue_comment",
+      issueCommentEvent({
+        repo: world.repo,
+        issueNumber: 21,
+        isPullRequest: true,
+        body: "/packit approve",
+        author: "maintainer",
+        issueAuthor: "contributor",
+      }),
+    );
     await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "the fork's builds");
     expect(world.fakes.copr.builds().map((b) => b.clone_url)).toEqual([fork.clone_url, fork.clone_url]);
 
@@ -52,7 +65,7 @@ describe("payload builders: a fork's pull request, a draft, a prerelease", () =>
     await comment("bystander", "/packit cancel");
     await comment("contributor", "/packit cancel");
     await waitFor(
-      () => world!.sim.comments("acme", "widget", 21).filter((c) => c.user.login.endsWith("[bot]")).length === 2,
+      () => world!.sim.comments("acme", "widget", 21).filter((c) => c.user.login.endsWith("[bot]")).length === 3,
       10_000,
       "both replies",
     );

@@ -19,6 +19,8 @@ export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts
   env.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
   const repo = env.sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: config ? { ".packit.yaml": config } : {} });
   env.sim.setPermission("acme", "widget", "maintainer", "write");
+  // The tests' usual pull request author is a collaborator: their jobs run unasked (approval.test.ts covers outsiders).
+  env.sim.setPermission("acme", "widget", "contributor", "write");
   return Object.assign(env, { repo });
 }
 

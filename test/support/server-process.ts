@@ -29,6 +29,8 @@ export function killTestEnv(
     PACKIT__POLLING__MAX_INTERVAL_MS: "200",
     PACKIT__CHECKS__FLUSH_WINDOW_MS: "10",
     PACKIT__CRON__ENABLED: "false",
+    // The simulated installation is the operator's own (the gate is tested in approval.test.ts).
+    PACKIT__APPROVAL__INSTALLATIONS: "open",
     PACKIT__GITHUB__BASE_URL: o.sim.url,
     PACKIT__GITHUB__WRITE_INTERVAL_MS: "20",
     PACKIT__BACKENDS__COPR__URL: o.coprUrl,

@@ -75,6 +75,8 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     backends: backendSettings(fakes, 5000),
     // "Sign in with GitHub" through the simulated GitHub's OAuth client.
     dashboard: { oauth: { clientId: sim.clientId, clientSecret: sim.clientSecret } },
+    // The simulated installations are the operator's own: trusted unless a test or scenario turns the gate on.
+    approval: { installations: "open" },
   };
   const settings = parseSettings(deepMerge(base, opts.settings ?? {}));
   const log = opts.log ?? (await createLogger({ level: "silent" }));

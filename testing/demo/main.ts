@@ -8,6 +8,8 @@
  * on `/packit vm-image-build`. Every step checks what it prints; the exit code
  * says whether all of them behaved. `--serve` keeps it all running afterwards, with
  * the dashboard on the service's port: the first line is `{"dashboard": "<url>"}`.
+ * Then the approval scenarios (`approval.ts`) on an environment of their own; the
+ * summary lists every step and scenario in `scenarios`.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
@@ -33,6 +35,7 @@ import { rowCounts } from "../../src/db/copy.js";
 import type { JobRow } from "../../src/pipeline/store.js";
 import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 import { startEnvironment, type Environment } from "./environment.js";
+import { runApprovalScenarios } from "./approval.js";
 
 export interface DemoOptions {
   /** End with one JSON line (the summary) after the timeline. */
@@ -56,13 +59,15 @@ export interface DemoSummary {
   ok: boolean;
   /** Steps that behaved as expected. */
   steps: number;
+  /** Every step of the main scenario and every approval scenario, in order, and whether it behaved (a step not run did not). */
+  scenarios: { name: string; ok: boolean }[];
   /** Check runs of acme/widget and acme/gadget on the simulated GitHub by conclusion (or status while unfinished). */
   checks: Record<string, number>;
   /** Requests the app made to the simulated GitHub. */
   github_requests: number;
   /** Per-job cancel results by code, over every cancel report. */
   cancellations: Record<`${CancelCode}`, number>;
-  /** Successful submissions per fake backend. */
+  /** Successful submissions per fake backend (the main scenario's). */
   submissions: Record<BackendName, number>;
   elapsed_ms: number;
   /** The first step that did not behave, with what was expected and what happened. */
@@ -208,6 +213,8 @@ class Scenario {
       files: { ".packit.yaml": CONFIG, "widget.spec": "Name: widget\n" },
     });
     sim.setPermission("acme", "widget", "maintainer", "write");
+    // The pull requests' author is a collaborator: their jobs run unasked (outsiders: approval.ts).
+    sim.setPermission("acme", "widget", "contributor", "write");
     sim.setPermission("acme", "widget", "stranger", "read");
     this.gadget = sim.addRepo({
       installationId: 100,
@@ -216,6 +223,7 @@ class Scenario {
       files: { ".packit.yaml": GADGET_CONFIG, "gadget.spec": "Name: gadget\n" },
     });
     sim.setPermission("acme", "gadget", "maintainer", "write");
+    sim.setPermission("acme", "gadget", "contributor", "write");
     this.dormant = sim.addInstallation({
       id: 200,
       account: { login: "dormant-org", type: "Organization" },
@@ -959,7 +967,13 @@ function steps(s: Scenario): Step[] {
   ];
 }
 
-async function summarise(env: Environment, steps: number, failure: DemoSummary["failure"], elapsedMs: number): Promise<DemoSummary> {
+async function summarise(
+  env: Environment,
+  steps: number,
+  scenarios: DemoSummary["scenarios"],
+  failure: DemoSummary["failure"],
+  elapsedMs: number,
+): Promise<DemoSummary> {
   const checks: Record<string, number> = {};
   for (const c of [...env.sim.checkRuns("acme", "widget"), ...env.sim.checkRuns("acme", "gadget")]) {
     const key = c.status === "completed" ? (c.conclusion ?? "completed") : c.status;
@@ -971,8 +985,9 @@ async function summarise(env: Environment, steps: number, failure: DemoSummary["
   const { copr, testingFarm, koji, imageBuilder, openscanhub } = env.fakes;
   return {
     name: "demo",
-    ok: failure === undefined,
+    ok: failure === undefined && scenarios.every((x) => x.ok),
     steps,
+    scenarios,
     checks,
     github_requests: env.sim.requests.length,
     cancellations,
@@ -1001,7 +1016,7 @@ function summaryLines(sum: DemoSummary, total: number): string[] {
     `  GitHub API requests:    ${sum.github_requests}`,
     `  cancellations by code:  ${codes.join("; ")}`,
     `  backend submissions:    ${list(sum.submissions)}`,
-    `  ${sum.ok ? "✔" : "✘"} ${sum.steps}/${total} steps as expected in ${(sum.elapsed_ms / 1000).toFixed(1)} s`,
+    `  ${sum.ok ? "✔" : "✘"} ${sum.steps}/${total} steps and ${sum.scenarios.filter((x) => x.ok).length - sum.steps}/${sum.scenarios.length - total} approval scenarios as expected in ${(sum.elapsed_ms / 1000).toFixed(1)} s`,
   ];
 }
 
@@ -1038,7 +1053,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
         break;
       }
     }
-    summary = await summarise(env, passed, failure, Date.now() - t0);
+    const scenarios = list.map((step, i) => ({ name: step.title, ok: i < passed }));
+    for (const r of await runApprovalScenarios({ postgresUrl: opts.postgresUrl })) {
+      scenarios.push({ name: r.name, ok: r.ok });
+      log(`${stamp()} ${r.ok ? "✔" : "✘"} ${r.line}`);
+      if (r.failure) for (const l of [`      expected: ${r.failure.expected}`, `      got:      ${r.failure.actual}`]) log(l);
+      failure ??= r.failure && { step: r.name, ...r.failure };
+    }
+    summary = await summarise(env, passed, scenarios, failure, Date.now() - t0);
   } catch (err) {
     scenario?.stop();
     await env.stop();

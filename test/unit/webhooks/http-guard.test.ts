@@ -1,5 +1,7 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { bodyProblem, headerProblem } from "../../../src/webhooks/http-guard.js";
+import { bodyProblem, guardWebhookRequests, headerProblem } from "../../../src/webhooks/http-guard.js";
 
 describe("webhook request guard (pure)", () => {
   it("accepts what GitHub sends", () => {
@@ -31,6 +33,49 @@ describe("webhook request guard (pure)", () => {
       expect(bodyProblem(JSON.stringify({ installation })), JSON.stringify(installation)).toBe(
         "installation.id must be a positive integer",
       );
+    }
+  });
+});
+
+describe("guardWebhookRequests", () => {
+  /** A server whose only listener counts what reaches it (Probot's, behind the guard). */
+  async function guarded(maxBytes: number) {
+    const server = createServer();
+    let reached = 0;
+    server.on("request", (_req, res) => {
+      reached++;
+      res.writeHead(200).end("ok");
+    });
+    guardWebhookRequests(server, { paths: ["/api/github/webhooks"], maxBytes });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}/api/github/webhooks`,
+      reached: () => reached,
+      stop: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+
+  it("answers 413 to a delivery over the size limit, declared or chunked, before anything parses it", async () => {
+    const s = await guarded(1024);
+    try {
+      const big = JSON.stringify({ zen: "x".repeat(2000) });
+      const declared = await fetch(s.url, { method: "POST", headers: { "content-type": "application/json" }, body: big });
+      expect(declared.status).toBe(413);
+      expect(await declared.json()).toEqual({ error: "request body too large" });
+      const chunked = await fetch(s.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: new Blob([big]).stream(),
+        duplex: "half",
+      });
+      expect(chunked.status).toBe(413);
+      expect(s.reached()).toBe(0);
+      const small = await fetch(s.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(small.status).toBe(200);
+      expect(s.reached()).toBe(1);
+    } finally {
+      await s.stop();
     }
   });
 });
