@@ -22,9 +22,13 @@ describe("priorities, fairness and metrics", () => {
       name: "small",
       files: { ".packit.yaml": config(["fedora-rawhide-x86_64", "fedora-44-x86_64"]) },
     });
-    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 1, headSha: randomSha(), author: "a" }));
+    world.sim.setPermission("acme", "small", "contributor", "write");
+    await world.send(
+      "pull_request",
+      pullRequestEvent("opened", { repo: world.repo, number: 1, headSha: randomSha(), author: "contributor" }),
+    );
     await new Promise((r) => setTimeout(r, 100)); // the big project's tasks are queued first
-    await world.send("pull_request", pullRequestEvent("opened", { repo: small, number: 1, headSha: randomSha(), author: "b" }));
+    await world.send("pull_request", pullRequestEvent("opened", { repo: small, number: 1, headSha: randomSha(), author: "contributor" }));
 
     const succeeded = async (repo: string) =>
       (await world!.deps.db.get<{ n: number }>(
@@ -40,7 +44,10 @@ describe("priorities, fairness and metrics", () => {
   it("exposes the counters of a scenario on /metrics", async () => {
     world = await startWorld();
     const unconfigured = world.sim.addRepo({ installationId: 100, owner: "acme", name: "bare" });
-    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 2, headSha: randomSha(), author: "a" }));
+    await world.send(
+      "pull_request",
+      pullRequestEvent("opened", { repo: world.repo, number: 2, headSha: randomSha(), author: "contributor" }),
+    );
     for (let i = 0; i < 3; i++) {
       const after = randomSha();
       await world.send(

@@ -542,6 +542,7 @@ describe("reliability and security", () => {
     world = await startWorld(undefined, FROZEN);
     const gadget = world.sim.addRepo({ installationId: 100, owner: "acme", name: "gadget", files: { ".packit.yaml": TWO_TARGET_CONFIG } });
     world.sim.setPermission("acme", "gadget", "maintainer", "write");
+    world.sim.setPermission("acme", "gadget", "contributor", "write");
     const shaWidget = randomSha();
     const shaGadget = randomSha();
     await openPr(world, 3, shaWidget); // widget#3 has the jobs

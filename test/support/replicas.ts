@@ -55,6 +55,8 @@ export async function startReplicaWorld(opts: ReplicaWorldOptions): Promise<Repl
     const repos = Array.from({ length: opts.repos ?? 4 }, (_, i) =>
       sim.addRepo({ installationId: 100, owner: "acme", name: `widget-${i}`, files: { ".packit.yaml": CONFIG } }),
     );
+    // The pull requests' author is a collaborator: their jobs run without approval.
+    for (const r of repos) sim.setPermission("acme", r.name, "contributor", "write");
     scratch = await createScratchDatabase(opts.serverUrl, "replicas");
     const env = { ...killTestEnv({ sim, databaseUrl: scratch.url, coprUrl: copr.url }), ...opts.env };
     // One first, so the others find the database migrated (they would wait on the advisory lock anyway).
