@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<Record<string, unkn
   webhooks: () => import("./webhooks.js"),
   growth: () => import("./growth.js"),
   dashboard: () => import("./dashboard.js"),
+  chaos: () => import("./chaos.js"),
 };
 
 const [name, ...rest] = process.argv.slice(2);
