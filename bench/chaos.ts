@@ -12,8 +12,8 @@ function numberOption(name: string, fallback: number): number {
 /**
  * The kill loop (testing/chaos/harness.ts): the real service, killed with SIGKILL
  * `--kills` times (default 20) at moments drawn from `--seed` while it receives a
- * burst of 10 pull requests (opened, out-of-order synchronizes, /packit build, test,
- * retest-failed, cancel) and 8 pushes with GitHub-style redelivery; then the
+ * burst of 8 pull requests (opened, out-of-order synchronizes, /packit build, test,
+ * retest-failed, cancel) and 6 pushes with GitHub-style redelivery; then the
  * lost / orphaned / duplicated / stuck / unanswered work, all expected 0.
  */
 export async function run(): Promise<Record<string, unknown>> {
@@ -21,8 +21,8 @@ export async function run(): Promise<Record<string, unknown>> {
   const r = await runChaos({
     kills: numberOption("kills", 20),
     seed,
-    pullRequests: numberOption("prs", 10),
-    pushes: numberOption("pushes", 8),
+    pullRequests: numberOption("prs", 8),
+    pushes: numberOption("pushes", 6),
     log: (line) => console.log(`chaos: ${line}`),
   });
   return {

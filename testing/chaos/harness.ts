@@ -129,7 +129,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     secret: sim.webhookSecret,
     concurrency: 4,
     maxAttempts: 200,
-    backoffMs: 150,
+    backoffMs: 250,
     answerTimeoutMs: 15_000,
   });
   const env = {
@@ -152,17 +152,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
   let kills = 0;
   let released = 0;
-  const releaseEveryMs = Math.max(20, (o.kills * 2000) / Math.max(1, burst.length));
+  const release = (upTo: number) => {
+    while (released < Math.min(upTo, burst.length)) sender.release(burst[released++]!);
+  };
   let releasing: NodeJS.Timeout | undefined;
   try {
-    const killPhaseEnd = Date.now() + (o.killPhaseMaxMs ?? 240_000);
+    const killPhaseEnd = Date.now() + (o.killPhaseMaxMs ?? 360_000);
     while (kills < o.kills && Date.now() < killPhaseEnd) {
       await start();
-      releasing ??= setInterval(() => {
-        if (released < burst.length) sender.release(burst[released++]!);
-      }, releaseEveryMs);
       const after = minKill + rng.int(maxKill - minKill);
+      // Each life of the process gets its share of the burst, spread over that life, so every kill lands in the middle of work.
+      const upTo = Math.ceil(((kills + 1) * burst.length) / o.kills);
+      const gapMs = after / Math.max(1, upTo - released);
+      releasing = setInterval(() => release(Math.min(upTo, released + 1)), gapMs);
       await sleep(after);
+      clearInterval(releasing);
+      release(upTo);
       await stopServer();
       kills++;
       log(
@@ -171,12 +176,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     const killPhaseMs = Date.now() - started;
     await start();
-    while (released < burst.length) await sleep(releaseEveryMs);
-    clearInterval(releasing);
+    release(burst.length);
     log(`restarted for good after ${kills} kills; waiting for quiescence`);
 
     const quiesceStart = Date.now();
-    const quiesceEnd = quiesceStart + (o.quiesceMs ?? 120_000);
+    const quiesceEnd = quiesceStart + (o.quiesceMs ?? 180_000);
     let snapshot: ChaosSnapshot;
     let quiescent = false;
     for (;;) {
