@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<Record<string, unkn
   growth: () => import("./growth.js"),
   dashboard: () => import("./dashboard.js"),
   replicas: () => import("./replicas.js"),
+  chaos: () => import("./chaos.js"),
 };
 
 const [name, ...rest] = process.argv.slice(2);

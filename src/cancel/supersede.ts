@@ -68,10 +68,23 @@ export function isStaleHead<P extends LinePipeline>(head: NewHead, sameLine: rea
 /**
  * A pipeline of this very head that an identical delivery made after this one
  * arrived (pure): the two arrived together, and one pipeline is all they cost. A
- * pipeline made before it arrived (the head reopened, pushed again) does not count.
+ * pipeline made before it arrived (the head reopened, pushed again) does not count,
+ * nor one a `/packit` command or a re-run made meanwhile: it holds only the jobs it
+ * chose and superseded nothing, so this event's own plan must still run (an identical
+ * delivery carries the same `before` and GitHub time; a command's pipeline neither).
  */
-export function plannedSince<P extends LinePipeline>(headSha: string, sameLine: readonly P[], receivedAt: number): P | undefined {
-  return sameLine.find((p) => p.head_sha === headSha && p.created_at >= receivedAt);
+export function plannedSince<P extends LinePipeline>(
+  head: Pick<NewHead, "headSha" | "beforeSha" | "eventAt">,
+  sameLine: readonly P[],
+  receivedAt: number,
+): P | undefined {
+  return sameLine.find(
+    (p) =>
+      p.head_sha === head.headSha &&
+      p.created_at >= receivedAt &&
+      (p.before_sha ?? undefined) === (head.beforeSha ?? undefined) &&
+      (p.event_at ?? undefined) === (head.eventAt ?? undefined),
+  );
 }
 
 /**

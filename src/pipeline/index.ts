@@ -144,7 +144,7 @@ async function storeTrigger(
   const newer = isStaleHead(head, sameLine);
   const staleWhy = newer ? `head ${ev.headSha.slice(0, 7)} was already superseded by ${newer.head_sha.slice(0, 7)}` : "";
   if (newer && config.kind !== "present") return ignored(staleWhy);
-  const twin = plannedSince(ev.headSha, sameLine, delivery.receivedAt);
+  const twin = plannedSince(head, sameLine, delivery.receivedAt);
   if (twin) return ignored(`head ${ev.headSha.slice(0, 7)} was planned by an identical delivery (pipeline ${twin.id})`, "coalesced");
   if (config.kind === "absent") {
     metrics.noConfigEvents.inc();

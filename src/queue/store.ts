@@ -35,6 +35,14 @@ export type TaskOutcome =
   | { status: "failed"; error: string; retryAt?: number };
 
 /** No queued twin with the same lock key (a task going back to `todo` must not break the queueing lock). */
+/**
+ * A worker lost (its lease expired: the process was killed, OOM, a deploy) is not the
+ * task's failure: the requeue gives the attempt back — `max_attempts` grows by one —
+ * so a run of crashes cannot use up a command's or a delivery's retries, up to this
+ * many attempts in all, after which a task that keeps killing its worker fails.
+ */
+export const LOST_WORKER_MAX_ATTEMPTS = 30;
+
 const NO_TODO_TWIN = "(lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'todo'))";
 
 /**
@@ -419,8 +427,10 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
         [now, now, now],
       );
       const requeued = await this.db.run(
-        `UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued' WHERE ${expired}`,
-        [now],
+        `UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued',
+           max_attempts = CASE WHEN max_attempts < ? THEN max_attempts + 1 ELSE max_attempts END
+         WHERE ${expired}`,
+        [LOST_WORKER_MAX_ATTEMPTS, now],
       );
       return { n, requeued };
     });

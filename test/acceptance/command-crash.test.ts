@@ -12,7 +12,7 @@ import {
   type GitHubSim,
   type SimRepo,
 } from "../../testing/github-sim/index.js";
-import { killTestEnv, startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { killTestEnv, startServerProcess, type ServerProcess } from "../../testing/server-process.js";
 import { waitFor } from "../support/db.js";
 
 const CONFIG = `jobs:

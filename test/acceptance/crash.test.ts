@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
 import { startFakeTestingFarm, type FakeTestingFarm } from "../../testing/fakes/testing-farm.js";
 import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
-import { killTestEnv, startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { killTestEnv, startServerProcess, type ServerProcess } from "../../testing/server-process.js";
 import { waitFor } from "../support/db.js";
 
 const CONFIG = `jobs:

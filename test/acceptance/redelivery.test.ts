@@ -9,7 +9,7 @@ import { startFakeTestingFarm, type FakeTestingFarm } from "../../testing/fakes/
 import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
 import { waitFor } from "../support/db.js";
 import { HANG_MARK } from "../support/hang-at-delivery-record.js";
-import { killTestEnv, startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { killTestEnv, startServerProcess, type ServerProcess } from "../../testing/server-process.js";
 
 const CONFIG = `jobs:
   - job: copr_build

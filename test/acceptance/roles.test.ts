@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/open.js";
 import { FAKE_COPR_ACCOUNT, startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
 import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
-import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { startServerProcess, type ServerProcess } from "../../testing/server-process.js";
 import { waitFor } from "../support/db.js";
 
 const CONFIG = `jobs:

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPairSync } from "node:crypto";
 import { afterEach, expect, it } from "vitest";
-import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { startServerProcess, type ServerProcess } from "../../testing/server-process.js";
 
 let server: ServerProcess | undefined;
 const dir = mkdtempSync(join(tmpdir(), "packit-start-"));

@@ -163,6 +163,39 @@ describe("cancellation", () => {
     expect(calls(world).copr).toBe(2);
   });
 
+  it("a head's event processed after a `/packit build` at that head still plans its jobs and supersedes the older head", async () => {
+    // The event's config lookup hangs (then times out and is retried), so the command's pipeline comes first.
+    world = await startWorld(undefined, { ...FROZEN, settings: { github: { requestTimeoutMs: 1500 } } });
+    const w = world;
+    const [a, b] = [randomSha(), randomSha()];
+    await w.send("pull_request", pullRequestEvent("opened", { repo: w.repo, number: 13, headSha: a, author: "contributor" }));
+    await waitForChecks(w, a, (s) => Object.values(s).filter((v) => v === "in_progress").length === 2, "A's builds running");
+
+    const graphqlBefore = w.sim.requests.filter((r) => r.group === "graphql").length;
+    w.sim.hangNext(1, { routeGroup: "graphql" });
+    w.sim.addPullRequest({ owner: "acme", repo: "widget", number: 13, headSha: b, author: "contributor" });
+    await w.send(
+      "pull_request",
+      pullRequestEvent("synchronize", { repo: w.repo, number: 13, headSha: b, before: a, author: "contributor" }),
+    );
+    await waitFor(() => w.sim.requests.filter((r) => r.group === "graphql").length > graphqlBefore, 10_000, "the event's config lookup");
+    await w.send(
+      "issue_comment",
+      issueCommentEvent({ repo: w.repo, issueNumber: 13, isPullRequest: true, body: "/packit build", author: "contributor" }),
+    );
+    await waitFor(
+      () => w.sim.comments("acme", "widget", 13).some((c) => c.body.startsWith("Started 4 jobs")),
+      10_000,
+      "the command's reply",
+    );
+
+    // B's event still plans B's jobs in a pipeline of its own, which supersedes A's.
+    await waitForChecks(w, a, (s) => allCompleted(s, 4), "A's jobs cancelled by B's event");
+    expect(new Set(Object.values(checksOf(w, a)))).toEqual(new Set(["completed:cancelled"]));
+    const pipelinesOfB = await w.deps.db.all<{ delivery_id: string }>("SELECT delivery_id FROM pipelines WHERE head_sha = ?", [b]);
+    expect(pipelinesOfB.map((p) => p.delivery_id.startsWith("comment "))).toEqual([true, false]);
+  });
+
   it("an exempt default-branch push cancels nothing", async () => {
     const config = "jobs:\n  - job: copr_build\n    trigger: commit\n    branch: main\n    targets: [fedora-rawhide-x86_64]\n";
     world = await startWorld(config, FROZEN);

@@ -79,12 +79,6 @@ export function sqliteOf(db: Db): SqliteDb["raw"] {
 }
 
 /** Resolve when `predicate` holds, polling every 5 ms; reject after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { waitFor } from "../../testing/wait.js";
 
 export const silentLog = { info() {}, warn() {}, error() {}, debug() {} };

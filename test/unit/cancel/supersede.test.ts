@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isStaleHead, jobsToCancel, supersededPipelines, type NewHead } from "../../../src/cancel/supersede.js";
+import { isStaleHead, jobsToCancel, plannedSince, supersededPipelines, type NewHead } from "../../../src/cancel/supersede.js";
 import { overallOf, renderReport, type JobCancelResult } from "../../../src/cancel/report.js";
 import type { JobRow, PipelineRow } from "../../../src/pipeline/store.js";
 
@@ -80,6 +80,16 @@ describe("supersede policy", () => {
   it("recognises a late event whose head a newer one already replaced", () => {
     expect(isStaleHead(head({ headSha: "A" }), line)?.id).toBe(2);
     expect(isStaleHead(head({ headSha: "C", beforeSha: "B" }), line)).toBeUndefined();
+  });
+
+  it("coalesces a head only with an identical delivery's pipeline made since it arrived, never with a command's (issue 23, kill loop)", () => {
+    const event = head({ headSha: "C", beforeSha: "B", eventAt: 500 });
+    // pipeline(id, …): created_at = id; this delivery arrived at 10.
+    expect(plannedSince(event, [pipeline(12, "C", "B", 500)], 10)?.id).toBe(12);
+    expect(plannedSince(event, [pipeline(8, "C", "B", 500)], 10)).toBeUndefined(); // made before it arrived
+    expect(plannedSince(event, [pipeline(12, "C")], 10)).toBeUndefined(); // `/packit build` at C: no before, no time
+    expect(plannedSince(head({ headSha: "C", eventAt: 500 }), [pipeline(12, "C")], 10)).toBeUndefined(); // an `opened` vs a command
+    expect(plannedSince(event, [pipeline(12, "C", "B", 900)], 10)).toBeUndefined(); // another event at C (GitHub's time differs)
   });
 
   it("cancels only unfinished jobs that did not opt out", () => {

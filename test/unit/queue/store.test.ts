@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AlreadyEnqueued, TaskStore } from "../../../src/queue/index.js";
+import { LOST_WORKER_MAX_ATTEMPTS } from "../../../src/queue/store.js";
 import { ENGINES, tempDatabase, type TempDatabase } from "../../support/db.js";
 
 type Tasks = { work: { n: number } };
@@ -118,6 +119,33 @@ describe.each(ENGINES)("TaskStore on %s", (engine) => {
     await store.recoverExpired();
     expect((await store.get(a))?.status).toBe("aborted");
     expect((await store.get(b))?.status).toBe("failed");
+  });
+
+  it("does not let a run of crashes use up a task's attempts: a lost worker gives one back, up to a ceiling (the kill loop)", async () => {
+    const id = await store.enqueue("work", { n: 1 }, { maxAttempts: 6 });
+    const loseIt = async () => {
+      expect((await store.claim("dead", ["default"], 1000))?.id).toBe(id);
+      now += 1001;
+      await store.recoverExpired();
+    };
+    for (let i = 0; i < 10; i++) await loseIt();
+    expect(await store.get(id)).toMatchObject({ status: "todo", attempts: 10, maxAttempts: 16 });
+    // Its own failures still have their full budget: 5 more retries after this one.
+    const task = (await store.claim("w", ["default"], 1000))!;
+    expect(task.maxAttempts - task.attempts).toBe(5);
+    await store.finish(id, "w", { status: "succeeded" });
+
+    // A task that kills its worker every time (a poison pill) ends failed once the ceiling is reached.
+    const poison = await store.enqueue("work", { n: 2 }, { maxAttempts: 6 });
+    let losses = 0;
+    while ((await store.get(poison))?.status === "todo" && losses < 100) {
+      await store.claim("dead", ["default"], 1000);
+      now += 1001;
+      await store.recoverExpired();
+      losses++;
+    }
+    expect(await store.get(poison)).toMatchObject({ status: "failed", lastError: "worker lost (lease expired) on the last attempt" });
+    expect(losses).toBe(LOST_WORKER_MAX_ATTEMPTS);
   });
 
   it("puts back only the newest of two expired tasks with one lock key (a task that queued its successor, both claimed)", async () => {

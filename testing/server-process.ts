@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { freePort } from "../../src/util/net.js";
-import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
-import { FAKE_TF_API_KEY } from "../../testing/fakes/testing-farm.js";
-import { waitFor } from "./db.js";
+import { freePort } from "../src/util/net.js";
+import { FAKE_COPR_ACCOUNT } from "./fakes/copr.js";
+import { FAKE_TF_API_KEY } from "./fakes/testing-farm.js";
+import { waitFor } from "./wait.js";
 
 /**
  * The environment of a real server process for kill tests: App credentials of the
