@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // Three projects, so a change can be checked at the speed of its layer:
@@ -11,6 +12,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Most test time is spent waiting on processes, sockets and backends' phases, not CPU:
+    // at least two files at once (vitest's default on 2 cores is one) halves the suite here.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // One real PostgreSQL server per run for the suites that run on both engines.
     globalSetup: ["test/support/postgres-setup.ts"],
     reporters: ["default"],
