@@ -12,16 +12,18 @@ export const TABLES = [
   "pipelines",
   "pr_approvals",
   "jobs",
+  "job_events",
   "check_runs",
   "tasks",
   "task_keys",
   "locks",
   "deliveries",
   "audit",
+  "dashboard_sessions",
 ] as const;
 
 /** Tables whose integer `id` is an identity column on PostgreSQL (deliveries' id is GitHub's text). */
-const IDENTITY = new Set(["installations", "repositories", "pipelines", "jobs", "check_runs", "tasks", "audit"]);
+const IDENTITY = new Set(["installations", "repositories", "pipelines", "jobs", "job_events", "check_runs", "tasks", "audit"]);
 
 /** Columns whose value may name a row copied later; set once all rows are in. */
 const DEFERRED: Partial<Record<(typeof TABLES)[number], string>> = { pipelines: "superseded_by" };

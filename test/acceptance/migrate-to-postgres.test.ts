@@ -5,6 +5,7 @@ import { ApprovalStore } from "../../src/approval/store.js";
 import { AuditLog } from "../../src/audit/index.js";
 import { CheckRunStore } from "../../src/checks/store.js";
 import { TABLES } from "../../src/db/copy.js";
+import { DashboardStore } from "../../src/dashboard/store.js";
 import type { Db } from "../../src/db/types.js";
 import { ConfigCache } from "../../src/packit-config/cache.js";
 import { PipelineStore } from "../../src/pipeline/store.js";
@@ -84,7 +85,13 @@ it("npm run cli -- migrate-to-postgres copies every row of the SQLite installati
   await new AuditLog(db).add({ actor: "maintainer", action: "cancel.comment", subject: "acme/widget#3", detail: { overall: "all" } });
   await new DeliveryLog(db).record("delivery-1", "push");
   await db.run("INSERT INTO locks (name, holder, expires_at) VALUES ('maintenance-sweep', 'h', 1)");
+  await new DashboardStore(db).createSession({ id: "s1", login: "maintainer", repoIds: [repo.id], expiresAt: Date.now() + 60_000 });
   const before = await dump(db);
+  // Every table of the schema is copied (a new migration's table must be added to TABLES).
+  const schema = await db.all<{ name: string }>(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_version' ORDER BY name",
+  );
+  expect(schema.map((t) => t.name)).toEqual([...TABLES].sort());
 
   const { stdout } = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "migrate-to-postgres", pg.url!], {
     env: { ...process.env, PACKIT__DATABASE__PATH: sqlite.path, DATABASE_URL: "" },
