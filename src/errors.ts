@@ -53,6 +53,12 @@ export function toError(thrown: unknown): Error {
   return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
 }
 
+/** The HTTP status an Octokit (or fetch-style) error carries, if any. */
+export function httpStatus(thrown: unknown): number | undefined {
+  const status = typeof thrown === "object" && thrown !== null ? (thrown as { status?: unknown }).status : undefined;
+  return typeof status === "number" ? status : undefined;
+}
+
 /** The `code` a driver or the OS put on an error (SQLITE_FULL, ENOSPC, PostgreSQL's SQLSTATE), or "". */
 export function errorCode(thrown: unknown): string {
   const code = typeof thrown === "object" && thrown !== null ? (thrown as { code?: unknown }).code : undefined;

@@ -3,6 +3,7 @@ import type { GitHub } from "../github/octokit.js";
 import type { Metrics } from "../metrics/index.js";
 import type { CheckRunState } from "./state.js";
 import type { CheckRunStore, PendingCheckRun } from "./store.js";
+import { httpStatus } from "../errors.js";
 
 export interface ReporterDeps {
   checks: CheckRunStore;
@@ -158,7 +159,7 @@ async function postpone(deps: ReporterDeps, row: PendingCheckRun, err: unknown, 
 }
 
 function isRateLimit(err: unknown): boolean {
-  const status = (err as { status?: number }).status;
+  const status = httpStatus(err);
   return status === 429 || (status === 403 && /rate limit/i.test((err as Error).message ?? ""));
 }
 

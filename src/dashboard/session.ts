@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { OAuthApp } from "@octokit/oauth-app";
 import { ProbotOctokit } from "probot";
 import { ANONYMOUS, type DashboardStore, type Viewer } from "./store.js";
+import { httpStatus } from "../errors.js";
 
 export const SESSION_COOKIE = "packit_session";
 const STATE_COOKIE = "packit_oauth_state";
@@ -108,7 +109,7 @@ export function signInRoutes(o: SignIn, store: DashboardStore, signer: CookieSig
           repoIds.push(...repos.map((r) => r.id));
         }
       } catch (err) {
-        const status = (err as { status?: number }).status;
+        const status = httpStatus(err);
         res
           .writeHead(400, { "content-type": "text/plain; charset=utf-8" })
           .end(`Sign-in failed: GitHub did not accept the sign-in${status ? ` (HTTP ${status})` : ""}. Start again at /login.\n`);

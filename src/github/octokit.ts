@@ -2,6 +2,7 @@ import Bottleneck from "bottleneck";
 import { ProbotOctokit } from "probot";
 import type { Logger } from "pino";
 import type { Metrics } from "../metrics/index.js";
+import { httpStatus } from "../errors.js";
 
 /** An installation-authenticated Octokit (REST + GraphQL), as Probot hands out. */
 export type GitHub = InstanceType<typeof ProbotOctokit>;
@@ -228,7 +229,7 @@ export function createOctokitClass(opts: {
       if (remaining !== undefined) metrics.githubRateLimitRemaining.set({ installation: "any" }, Number(remaining));
     });
     octokit.hook.error("request", (error, options) => {
-      const status = (error as { status?: number }).status;
+      const status = httpStatus(error);
       metrics.githubRequests.inc({ route: routeGroup(options.url), status: String(status ?? "error") });
       throw error;
     });

@@ -1,6 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { RepoPermission } from "../approval/decide.js";
 import type { GitHub } from "./octokit.js";
+import { httpStatus } from "../errors.js";
 
 const ROLES: ReadonlySet<string> = new Set(["admin", "maintain", "write", "triage", "read", "none"]);
 
@@ -15,7 +16,7 @@ export async function readPermission(github: GitHub, where: { owner: string; rep
     const role = (res.data as { role_name?: string }).role_name ?? res.data.permission;
     return ROLES.has(role) ? (role as RepoPermission) : "unknown";
   } catch (err) {
-    return (err as { status?: number }).status === 404 ? "none" : "unknown";
+    return httpStatus(err) === 404 ? "none" : "unknown";
   }
 }
 
