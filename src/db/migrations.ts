@@ -355,4 +355,12 @@ CREATE TABLE pr_approvals (
 CREATE INDEX pr_approvals_waiting ON pr_approvals(requested_at) WHERE approved_by IS NULL;
 `,
   },
+  {
+    version: 7,
+    name: "a submission the backend answered cannot still be on its way: look for what it made once, not until the call's timeout",
+    sql: `
+-- 1: the last sent submission got an answer (an error status), so no request of it is still in flight.
+ALTER TABLE jobs ADD COLUMN submit_answered INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -96,9 +96,12 @@ function findEarlierSubmission(deps: AppDeps, j: JobInContext, req: SubmitReques
   });
 }
 
-/** Whether an earlier submission request may still be on its way through the backend (its call has not timed out yet). */
+/**
+ * Whether an earlier submission request may still be on its way through the backend:
+ * it got no answer and its call has not timed out yet.
+ */
 function mayStillArrive(deps: AppDeps, job: JobRow): boolean {
-  return deps.now() - job.submit_attempted < backendTimeoutMs(deps, job.backend);
+  return !job.submit_answered && deps.now() - job.submit_attempted < backendTimeoutMs(deps, job.backend);
 }
 
 /**
@@ -190,12 +193,17 @@ export async function submitJob(deps: AppDeps, jobId: number, ctx: TaskContext):
       return;
     }
     if (!submitted) {
-      if (!(await deps.pipelines.markSubmitAttempted(jobId, j.job.submit_attempted))) {
+      const attemptedAt = await deps.pipelines.markSubmitAttempted(jobId, j.job.submit_attempted);
+      if (attemptedAt === null) {
         // Another run of this submission is sending it right now: see what it made, shortly.
         await lookAgainShortly();
         return;
       }
-      submitted = await client.submit(req, { signal: ctx.signal });
+      submitted = await client.submit(req, { signal: ctx.signal }).catch(async (err: unknown) => {
+        // An answer (an error status) ends the request: the next attempt looks once, then sends again.
+        if (err instanceof BackendError && err.status !== undefined) await deps.pipelines.markSubmitAnswered(jobId, attemptedAt);
+        throw err;
+      });
     }
   } catch (err) {
     return failOrRetry(deps, j.job, err, ctx, "submission failed");

@@ -50,6 +50,8 @@ export interface JobRow {
   depends_on: number | null;
   state: JobState;
   submit_attempted: number;
+  /** 1: the backend answered the last sent submission (with an error), so none of it is still in flight. */
+  submit_answered: number;
   external_id: string | null;
   url: string | null;
   message: string | null;
@@ -502,17 +504,24 @@ export class PipelineStore {
 
   /**
    * Note, before calling the backend, that a submission may reach it (see `submitJob`).
-   * False when the job moved on or another run noted one since the caller read `seen`.
+   * The time noted, or null when the job moved on or another run noted one since the caller read `seen`.
    */
-  async markSubmitAttempted(jobId: number, seen = 0): Promise<boolean> {
+  async markSubmitAttempted(jobId: number, seen = 0): Promise<number | null> {
+    const at = this.now();
     // Compare-and-set: of two runs of one submission (a lease expired under a live worker), one submits.
-    return (
-      (await this.db.run("UPDATE jobs SET submit_attempted = ? WHERE id = ? AND state = 'pending' AND submit_attempted = ?", [
-        this.now(),
-        jobId,
-        seen,
-      ])) === 1
+    const claimed = await this.db.run(
+      "UPDATE jobs SET submit_attempted = ?, submit_answered = 0 WHERE id = ? AND state = 'pending' AND submit_attempted = ?",
+      [at, jobId, seen],
     );
+    return claimed === 1 ? at : null;
+  }
+
+  /** The backend answered the submission noted at `attemptedAt` (with an error): nothing of it can still arrive. */
+  async markSubmitAnswered(jobId: number, attemptedAt: number): Promise<void> {
+    await this.db.run("UPDATE jobs SET submit_answered = 1 WHERE id = ? AND submit_attempted = ? AND external_id IS NULL", [
+      jobId,
+      attemptedAt,
+    ]);
   }
 
   /**

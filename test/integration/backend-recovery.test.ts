@@ -143,6 +143,21 @@ describe("Copr: recovery of a submission cut short submits no build twice", () =
     expect(w.fakes.copr.submissions).toBe(3); // no build submitted twice
     expect(new Set([x, (await submitted(w, b.jobId)).external_id, y.externalId]).size).toBe(3);
   });
+
+  it("sends again after one look when Copr answered the earlier attempt with 500, not after the call's timeout", async () => {
+    // A 10-minute timeout: an unanswered attempt would be waited for that long before the job is sent again.
+    world = await startWorld(ONE_BUILD, { settings: { backends: { copr: { timeoutMs: 600_000 } } } });
+    world.fakes.copr.faults.failWhen = (r) => r.method === "POST" && r.path.startsWith("/api_3/build/create/");
+    world.fakes.copr.faults.failNext = 1;
+    const sha = randomSha();
+    await world.send("pull_request", pullRequestEvent("opened", { repo: world.repo, number: 6, headSha: sha, author: "contributor" }));
+    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 1), "the build's check to complete");
+    expect(checks).toEqual({ [BUILD]: "completed:success" });
+    expect(world.fakes.copr.faults.failNext).toBe(0); // the first submission was refused
+    expect(world.fakes.copr.submissions).toBe(1);
+    const lookups = world.fakes.copr.calls.filter((c) => c.method === "GET" && c.path.startsWith("/api_3/build/list"));
+    expect(lookups).toHaveLength(1);
+  });
 });
 
 describe("Copr: an expired API token", () => {

@@ -32,8 +32,8 @@ export interface FakeReply {
 }
 
 /**
- * Faults a test or benchmark injects. `failNext` answers the next N requests with
- * `failStatus` (default 500); `failUntil` does so until that epoch ms; `delayMs`
+ * Faults a test or benchmark injects. `failNext` answers the next N requests
+ * `failWhen` picks (default: all) with `failStatus` (default 500); `failUntil` does so until that epoch ms; `delayMs`
  * delays every answer (or only those the function picks); `malformNext` answers the
  * next N requests `malformWhen` picks (default: all) with 200 and `malformReply`
  * (default: a proxy's HTML page) — not the service's JSON or XML-RPC, what a
@@ -41,6 +41,7 @@ export interface FakeReply {
  */
 export interface FaultControls {
   failNext: number;
+  failWhen: (req: FakeRequest) => boolean;
   failStatus: number;
   failUntil: number;
   delayMs: number | ((req: FakeRequest) => number);
@@ -70,6 +71,7 @@ export interface FakeTls {
 
 const noFaults = (): FaultControls => ({
   failNext: 0,
+  failWhen: () => true,
   failStatus: 500,
   failUntil: 0,
   delayMs: 0,
@@ -136,8 +138,9 @@ export async function startHttpFake(name: string, handler: FakeHandler, options:
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 
     let reply: FakeReply;
-    if (faults.failNext > 0 || Date.now() < faults.failUntil) {
-      if (faults.failNext > 0) faults.failNext--;
+    const failThis = faults.failNext > 0 && faults.failWhen(fakeReq);
+    if (failThis || Date.now() < faults.failUntil) {
+      if (failThis) faults.failNext--;
       reply = { status: faults.failStatus, body: { error: `${name} fake: injected failure` } };
     } else if (faults.malformNext > 0 && faults.malformWhen(fakeReq)) {
       faults.malformNext--;
