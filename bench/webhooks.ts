@@ -11,6 +11,9 @@ import { FAKE_COPR_ACCOUNT, startFakeCopr } from "../testing/fakes/copr.js";
 import { FAKE_TF_API_KEY, startFakeTestingFarm } from "../testing/fakes/testing-farm.js";
 import { pullRequestEvent, pushEvent, randomSha, startGitHubSim, type GitHubSim, type SimRepo } from "../testing/github-sim/index.js";
 import { percentile } from "./engine.js";
+import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
+const selfCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 /** Webhook POSTs in flight at once, as the issue measured. */
 const CONCURRENCY = 16;
@@ -56,6 +59,7 @@ interface RunResult {
 
 interface Receiver {
   url: string;
+  cpuMs(): number;
   output(): string;
   stop(): Promise<void>;
 }
@@ -88,6 +92,7 @@ async function startProcess(
   }
   return {
     url,
+    cpuMs: () => { const f = require("node:fs").readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10; },
     output: () => out,
     async stop() {
       if (exited()) return;
@@ -251,11 +256,19 @@ export async function run(): Promise<Record<string, unknown>> {
       const ours: RunResult[] = [];
       const theirs: RunResult[] = [];
       const drains: string[] = [];
+      const cpu = { svcLoad: 0, svcDrain: 0, benchSvc: 0, bare: 0, benchBare: 0 };
       for (let r = 0; r < ROUNDS; r++) {
+        let a = service.cpuMs(), b0 = selfCpu();
         ours.push(await load(service.url, make(PER_RUN)));
+        cpu.svcLoad += service.cpuMs() - a; cpu.benchSvc += selfCpu() - b0; a = service.cpuMs();
         drains.push(await drain());
+        cpu.svcDrain += service.cpuMs() - a;
+        a = bare.cpuMs(); b0 = selfCpu();
         theirs.push(await load(bare.url, make(PER_RUN)));
+        cpu.bare += bare.cpuMs() - a; cpu.benchBare += selfCpu() - b0;
       }
+      const n = ROUNDS * PER_RUN;
+      console.error(`CPU ms/delivery ${kind}: service during load ${(cpu.svcLoad / n).toFixed(3)}, service drain ${(cpu.svcDrain / n).toFixed(3)}, bench during service ${(cpu.benchSvc / n).toFixed(3)}, bare ${(cpu.bare / n).toFixed(3)}, bench during bare ${(cpu.benchBare / n).toFixed(3)}`);
       const s = summary(ours);
       const b = summary(theirs);
       kinds[kind] = {

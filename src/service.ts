@@ -19,13 +19,14 @@ import { createApp } from "./index.js";
 import { createMetrics, type Metrics } from "./metrics/index.js";
 import { metricsHandler, startMetricsServer } from "./metrics/http.js";
 import { reconcileIntents } from "./pipeline/runner.js";
-import { Worker, exponentialBackoff } from "./queue/index.js";
+import { Worker, exponentialBackoff, type WorkerOptions } from "./queue/index.js";
 import type { Role, Settings } from "./settings.js";
 import { DELIVERY_QUEUE, LONG_QUEUE, SHORT_QUEUE, type AppTasks } from "./tasks.js";
 import { startMaintenanceCron } from "./maintenance/cron.js";
 import { freePort } from "./util/net.js";
 import { startRouteServer, type Route } from "./util/route-server.js";
 import { guardWebhookRequests } from "./webhooks/http-guard.js";
+import { WebhookLoad } from "./webhooks/request-load.js";
 
 export interface ServiceOptions {
   settings: Settings;
@@ -120,6 +121,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     redisConfig: settings.redis.url,
   };
   const runsWorkers = role !== "web";
+  const webhookLoad = new WebhookLoad();
   const workers: Worker<AppTasks>[] = [];
   const startedAt = Date.now();
   // A pool stuck this long has stopped renewing its leases: other replicas take its tasks over.
@@ -156,6 +158,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
           webhookPath: opts.webhookPath,
           webhookProxy: opts.webhookProxy,
           signingSecret: opts.privateKey!,
+          webhookLoad,
         });
   const ownMetrics =
     settings.metrics.port !== undefined || !settings.metrics.token
@@ -167,7 +170,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     await resumePendingFlushes(deps);
     // Submissions a crash cut short before their backend id was stored: adopt them or make them once.
     await reconcileIntents(deps);
-    workers.push(...startWorkers(deps));
+    // One process answering webhooks and running tasks: a burst of deliveries is answered first.
+    const yieldMs = settings.worker.yieldToWebhooksMs;
+    workers.push(...startWorkers(deps, role === "all" ? () => webhookLoad.yieldFor(yieldMs) : undefined));
     // SRPMs a killed process was moving to OpenScanHub are still on disk.
     removeStaleStaging(settings.backends.openscanhub.tempDir)
       .then((n) => n > 0 && log.info({ removed: n }, "removed stale OpenScanHub staging directories"))
@@ -210,6 +215,7 @@ async function startWebServer(o: {
   webhookPath?: string;
   webhookProxy?: string;
   signingSecret: string;
+  webhookLoad: WebhookLoad;
 }): Promise<Front> {
   const { deps } = o;
   const server = new Server({
@@ -230,7 +236,7 @@ async function startWebServer(o: {
     addHandler(await app.getNodeMiddleware({ path: "/" }));
   });
   const http = await server.start();
-  guardWebhookRequests(http, { paths: ["/", o.webhookPath ?? "/api/github/webhooks"] });
+  guardWebhookRequests(http, { paths: ["/", o.webhookPath ?? "/api/github/webhooks"], load: o.webhookLoad });
   return { port: boundPort(http, o.port), stop: () => server.stop() };
 }
 
@@ -269,9 +275,10 @@ function boundPort(http: HttpServer, fallback: number): number {
 }
 
 /** The long-task pool, the pool reserved for short tasks and the one for what deliveries imply. */
-export function startWorkers(deps: AppDeps): Worker<AppTasks>[] {
+export function startWorkers(deps: AppDeps, beforeClaim?: WorkerOptions["beforeClaim"]): Worker<AppTasks>[] {
   const { settings, tasks, metrics, log } = deps;
   const common = {
+    beforeClaim,
     pollIntervalMs: settings.worker.pollIntervalMs,
     leaseMs: settings.worker.leaseMs,
     retry: exponentialBackoff({ baseMs: settings.worker.retryBaseMs, maxMs: settings.worker.retryMaxMs }),

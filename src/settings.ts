@@ -108,6 +108,11 @@ export const settingsSchema = z
         maxAttempts: z.coerce.number().int().min(1).default(6),
         /** A waiting task gains one priority point per this many ms. */
         agingMs: z.coerce.number().int().min(1).default(60_000),
+        /**
+         * Role `all`: how long a worker about to start a task waits for the webhook requests
+         * being answered (a burst of deliveries is answered first); 0: not at all.
+         */
+        yieldToWebhooksMs: z.coerce.number().int().min(0).max(10_000).default(1000),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,5 @@
 export { TaskStore } from "./store.js";
-export { Worker } from "./worker.js";
+export { Worker, type WorkerOptions } from "./worker.js";
 export { exponentialBackoff } from "./retry.js";
 export { AlreadyEnqueued, PermanentTaskError } from "./errors.js";
 export * from "./types.js";

@@ -36,6 +36,8 @@ export interface WorkerOptions {
   onTaskEnd?: TaskEndHook;
   /** A claim or heartbeat that keeps failing (a full disk) is logged once per this many ms, with a count; default 60 s. */
   faultLogIntervalMs?: number;
+  /** Awaited before each claim: lets more urgent work of the process (answering webhooks) go first. */
+  beforeClaim?: () => Promise<void> | undefined;
 }
 
 interface Running {
@@ -169,6 +171,8 @@ export class Worker<M extends TaskMap> {
   private async claimUntilFull(): Promise<void> {
     try {
       while (!this.stopping && this.running.size < this.opts.concurrency) {
+        await this.opts.beforeClaim?.();
+        if (this.stopping) break;
         const task = await this.store.claim(this.id, this.opts.queues, this.opts.leaseMs);
         if (!task) {
           await this.wakeWhenDue();

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import type { WebhookLoad } from "./request-load.js";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not GitHub. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
@@ -99,9 +100,9 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | "too larg
  * refused (413, connection closed) the moment it passes `maxBytes` — chunked bodies
  * carry no content-length; a body that cannot be a payload is refused (400). What
  * passes goes on as `req.body`, which Probot's middleware reads instead of the stream,
- * and verifies.
+ * and verifies. `load` counts the webhook requests being answered.
  */
-export function guardWebhookRequests(http: HttpServer, opts: { paths: readonly string[]; maxBytes?: number }): void {
+export function guardWebhookRequests(http: HttpServer, opts: { paths: readonly string[]; maxBytes?: number; load?: WebhookLoad }): void {
   const max = opts.maxBytes ?? MAX_WEBHOOK_BYTES;
   const paths = new Set(opts.paths.map(normalise));
   const listeners = http.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -117,6 +118,7 @@ export function guardWebhookRequests(http: HttpServer, opts: { paths: readonly s
     }
     const path = pathOf(req.url);
     if (req.method !== "POST" || path === undefined || !paths.has(path)) return pass();
+    if (opts.load) res.once("close", opts.load.begin());
     const badHeader = headerProblem(req.headers);
     if (badHeader) return answer(res, 400, badHeader);
     readBody(req, max).then(

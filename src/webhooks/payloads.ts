@@ -9,127 +9,101 @@ export class MalformedPayload extends AppError {
   readonly status = 400;
 }
 
-const account = z.object({ login: z.string(), id: z.number().optional(), type: z.string().optional() }).passthrough();
-const installation = z.object({ id: z.number().int().positive() }).passthrough();
-const repository = z
-  .object({
-    id: z.number().int(),
-    name: z.string().min(1),
-    full_name: z.string().min(3),
-    owner: account,
-    node_id: z.string().optional(),
-    default_branch: z.string().optional(),
-    clone_url: z.string().optional(),
-  })
-  .passthrough();
+const account = z.object({ login: z.string(), id: z.number().optional(), type: z.string().optional() });
+const installation = z.object({ id: z.number().int().positive() });
+const repository = z.object({
+  id: z.number().int(),
+  name: z.string().min(1),
+  full_name: z.string().min(3),
+  owner: account,
+  node_id: z.string().optional(),
+  default_branch: z.string().optional(),
+  clone_url: z.string().optional(),
+});
 const sender = account;
 const sha = z.string().min(1).max(64);
 
-export const pushPayload = z
-  .object({
-    ref: z.string(),
-    before: z.string().optional(),
-    after: z.string(),
-    deleted: z.boolean().optional(),
-    created: z.boolean().optional(),
-    forced: z.boolean().optional(),
-    commits: z
-      .array(
-        z
-          .object({
-            added: z.array(z.string()).optional(),
-            modified: z.array(z.string()).optional(),
-            removed: z.array(z.string()).optional(),
-          })
-          .passthrough(),
-      )
-      .optional(),
-    repository,
-    installation,
-    sender: sender.optional(),
-  })
-  .passthrough();
+export const pushPayload = z.object({
+  ref: z.string(),
+  before: z.string().optional(),
+  after: z.string(),
+  deleted: z.boolean().optional(),
+  created: z.boolean().optional(),
+  forced: z.boolean().optional(),
+  commits: z
+    .array(
+      z.object({
+        added: z.array(z.string()).optional(),
+        modified: z.array(z.string()).optional(),
+        removed: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+  repository,
+  installation,
+  sender: sender.optional(),
+});
 
-export const pullRequestPayload = z
-  .object({
-    action: z.string(),
-    number: z.number().int().optional(),
-    before: z.string().optional(),
-    pull_request: z
-      .object({
-        number: z.number().int(),
-        user: account.optional(),
-        head: z.object({ sha, ref: z.string(), repo: z.object({ id: z.number() }).passthrough().nullable().optional() }).passthrough(),
-        base: z.object({ ref: z.string() }).passthrough(),
-        labels: z.array(z.object({ name: z.string() }).passthrough()).optional(),
-      })
-      .passthrough(),
-    repository,
-    installation,
-    sender: sender.optional(),
-  })
-  .passthrough();
+export const pullRequestPayload = z.object({
+  action: z.string(),
+  number: z.number().int().optional(),
+  before: z.string().optional(),
+  pull_request: z.object({
+    number: z.number().int(),
+    user: account.optional(),
+    head: z.object({ sha, ref: z.string(), repo: z.object({ id: z.number() }).nullable().optional() }),
+    base: z.object({ ref: z.string() }),
+    labels: z.array(z.object({ name: z.string() })).optional(),
+  }),
+  repository,
+  installation,
+  sender: sender.optional(),
+});
 
-export const releasePayload = z
-  .object({
-    release: z.object({ tag_name: z.string(), target_commitish: z.string().optional() }).passthrough(),
-    repository,
-    installation,
-    sender: sender.optional(),
-  })
-  .passthrough();
+export const releasePayload = z.object({
+  release: z.object({ tag_name: z.string(), target_commitish: z.string().optional() }),
+  repository,
+  installation,
+  sender: sender.optional(),
+});
 
-export const issueCommentPayload = z
-  .object({
-    action: z.string(),
-    issue: z
-      .object({ number: z.number().int(), pull_request: z.object({}).passthrough().optional(), user: account.optional() })
-      .passthrough(),
-    comment: z.object({ id: z.number().int(), body: z.string(), user: account }).passthrough(),
-    repository,
-    installation,
-    sender,
-  })
-  .passthrough();
+export const issueCommentPayload = z.object({
+  action: z.string(),
+  issue: z.object({ number: z.number().int(), pull_request: z.object({}).optional(), user: account.optional() }),
+  comment: z.object({ id: z.number().int(), body: z.string(), user: account }),
+  repository,
+  installation,
+  sender,
+});
 
-export const checkRunPayload = z
-  .object({
-    action: z.string(),
-    check_run: z
-      .object({ id: z.number().int(), name: z.string(), head_sha: sha, external_id: z.string().nullable().optional() })
-      .passthrough(),
-    requested_action: z.object({ identifier: z.string() }).passthrough().optional(),
-    repository,
-    installation,
-    sender,
-  })
-  .passthrough();
+export const checkRunPayload = z.object({
+  action: z.string(),
+  check_run: z.object({ id: z.number().int(), name: z.string(), head_sha: sha, external_id: z.string().nullable().optional() }),
+  requested_action: z.object({ identifier: z.string() }).optional(),
+  repository,
+  installation,
+  sender,
+});
 
-const repoStub = z
-  .object({
-    id: z.number().int(),
-    full_name: z.string().regex(/^[^/]+\/[^/]+$/),
-    node_id: z.string().optional(),
-    name: z.string().optional(),
-  })
-  .passthrough();
+const repoStub = z.object({
+  id: z.number().int(),
+  full_name: z.string().regex(/^[^/]+\/[^/]+$/),
+  node_id: z.string().optional(),
+  name: z.string().optional(),
+});
 
-export const installationPayload = z
-  .object({
-    action: z.string(),
-    installation: z
-      .object({
-        id: z.number().int().positive(),
-        account: account.optional(),
-        created_at: z.union([z.string(), z.number()]).optional(),
-        suspended_at: z.string().nullable().optional(),
-      })
-      .passthrough(),
-    repositories: z.array(repoStub).optional(),
-    repositories_added: z.array(repoStub).optional(),
-    repositories_removed: z.array(repoStub).optional(),
-  })
-  .passthrough();
+export const installationPayload = z.object({
+  action: z.string(),
+  installation: z.object({
+    id: z.number().int().positive(),
+    account: account.optional(),
+    created_at: z.union([z.string(), z.number()]).optional(),
+    suspended_at: z.string().nullable().optional(),
+  }),
+  repositories: z.array(repoStub).optional(),
+  repositories_added: z.array(repoStub).optional(),
+  repositories_removed: z.array(repoStub).optional(),
+});
 
 type RepoStub = z.infer<typeof repoStub>;
 
