@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { createBackends, type Backends } from "./backends/index.js";
 import { CheckRunStore } from "./checks/store.js";
+import { GroupCommit } from "./db/group-commit.js";
 import type { Db } from "./db/open.js";
 import type { GitHub } from "./github/octokit.js";
 import type { Metrics } from "./metrics/index.js";
@@ -17,6 +18,8 @@ export interface AppDeps {
   settings: Settings;
   db: Db;
   tasks: TaskStore<AppTasks>;
+  /** What the webhook path writes per delivery: deliveries arriving together share a commit. */
+  deliveryCommits: GroupCommit;
   /** Features register their task handlers here; the worker runs them. */
   taskHandlers: Partial<TaskHandlers<AppTasks>>;
   pipelines: PipelineStore;
@@ -55,6 +58,7 @@ export function createDeps(o: {
     settings,
     db,
     tasks: new TaskStore<AppTasks>(db, { now, agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts }),
+    deliveryCommits: new GroupCommit(db),
     taskHandlers: {},
     pipelines: new PipelineStore(db, now),
     checks: new CheckRunStore(db, now),

@@ -39,7 +39,8 @@ const registered = new WeakMap<Probot, Set<string>>();
  * Register the request-path handler of webhook events. It may only validate and
  * reduce the payload (no database, GitHub or backend call): `intake` returns the
  * task the delivery implies, or why there is none. The delivery is then recorded
- * and its task queued in one transaction, and the answer is 2xx — a duplicate
+ * and its task queued in one transaction (on SQLite sharing its commit with the
+ * deliveries that arrived with it, `GroupCommit`), and the answer is 2xx — a duplicate
  * delivery (already recorded) is answered 2xx and queues nothing. A malformed payload
  * (`MalformedPayload`, thrown by `parsePayload`) is answered 400 and not recorded:
  * every resend of it gets the same answer. The task does the rest (`deliveryTask`).
@@ -68,7 +69,8 @@ export function onDelivery<E extends EventName>(
     const event = `${c.name}${action}`;
     const where = { installation: c.payload.installation?.id, repo: c.payload.repository?.full_name };
     const work = intake(context as never);
-    const answer = await deps.db.tx(async () => {
+    // Deliveries arriving together share a commit: their answers wait for it, never for each other's errors.
+    const answer = await deps.deliveryCommits.run(async () => {
       const delivery = await deliveries.record(c.id, event, "outcome" in work ? "ignored" : null);
       if (!delivery) return "duplicate";
       if ("outcome" in work) return work;
