@@ -105,7 +105,11 @@ export function supersedeExempt(head: Pick<NewHead, "trigger" | "branch" | "defa
   return head.trigger === "push" && head.branch === head.defaultBranch && !policy.supersedeDefaultBranch;
 }
 
-/** The jobs of superseded pipelines to cancel: unfinished, and not opted out with `cancel_superseded: false`. */
+/**
+ * The jobs of superseded pipelines to cancel: unfinished, not opted out with
+ * `cancel_superseded: false`, and not already being cancelled (an earlier head asked;
+ * asking again for every later head of a push storm would cost a round per head).
+ */
 export function jobsToCancel(jobs: readonly JobRow[]): JobRow[] {
-  return jobs.filter((j) => !isFinal(j.state) && j.cancel_superseded === 1);
+  return jobs.filter((j) => !isFinal(j.state) && j.state !== "cancel_requested" && j.cancel_superseded === 1);
 }

@@ -360,8 +360,8 @@ export class PipelineStore {
 
   /**
    * The earlier pipelines of a line that a new head `headSha` can concern, oldest
-   * first: those not yet superseded and those with unfinished jobs (what a supersede
-   * may mark or cancel; none when the line is exempt), those that name `headSha`
+   * first: those not yet superseded and those with unfinished jobs not already being
+   * cancelled (what a supersede may mark or cancel; none when the line is exempt), those that name `headSha`
    * as their `before` (a late event), and those of `headSha` itself (an identical
    * delivery). Everything else of the line's history has been
    * dealt with, so the cost does not grow with it.
@@ -378,7 +378,7 @@ export class PipelineStore {
           line.prNumber,
         ]);
         add(
-          `SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND p.pr_number = ?`,
+          `SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND j.state <> 'cancel_requested' AND p.pr_number = ?`,
           [line.repoId, line.prNumber],
         );
       }
@@ -401,7 +401,7 @@ export class PipelineStore {
           line.trigger,
         ]);
         add(
-          `SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND ${sameBranch}`,
+          `SELECT ${cols} FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.finished_at IS NULL AND j.state <> 'cancel_requested' AND ${sameBranch}`,
           [line.repoId, line.branch, line.trigger],
         );
       }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { issueCommentEvent, pullRequestEvent, pushEvent } from "../../testing/github-sim/index.js";
 import { servedSrpmUrl } from "../../testing/demo/environment.js";
+import { AuditLog } from "../../src/audit/index.js";
+import type { CancelReport } from "../../src/cancel/report.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
 import type { NewJob } from "../../src/pipeline/store.js";
 import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
@@ -91,6 +93,37 @@ describe("cancellation", () => {
     const states = (await world.deps.pipelines.jobsOfPipeline(old.id)).map((j) => [j.backend, j.state, j.ignore_result]);
     expect(states).toContainEqual(["image-builder", "cancelled", 1]);
     expect((await world.deps.pipelines.jobsOfPipeline(unrelated.id)).every((j) => j.state === "submitted")).toBe(true);
+  });
+
+  it("a push storm asks once for each job's cancel: later heads do not ask again for a job already being cancelled", async () => {
+    world = await startWorld(null, FROZEN);
+    const w = world;
+    const first = randomSha();
+    const old = await runningOnAllBackends(w, first, 7);
+    const tfJob = async () => (await w.deps.pipelines.jobsOfPipeline(old.id)).find((j) => j.backend === "testing-farm")!;
+    let before = first;
+    for (let i = 0; i < 4; i++) {
+      const head = randomSha();
+      await w.send(
+        "pull_request",
+        pullRequestEvent("synchronize", { repo: w.repo, number: 7, headSha: head, before, author: "contributor" }),
+      );
+      before = head;
+      // Dealt with: nothing due is left (the running jobs' next polls are a while away).
+      const due = () =>
+        w.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE status = 'doing' OR (status = 'todo' AND scheduled_at <= ?)", [
+          w.deps.now(),
+        ]);
+      await waitFor(async () => (await due())!.n === 0, 10_000, "the head to be dealt with");
+    }
+    // Testing Farm has not confirmed: its job is still being cancelled, asked once.
+    expect((await tfJob()).state).toBe("cancel_requested");
+    const tf = (await tfJob()).id;
+    const asked = (await new AuditLog(w.deps.db).list({ action: "cancel.supersede" })).filter((e) =>
+      (e.detail as CancelReport).results.some((r) => r.jobId === tf),
+    );
+    expect(asked).toHaveLength(1);
+    expect(calls(w).tf).toBe(1);
   });
 
   it("cancels queued tests that wait for a build locally, without any Testing Farm call", async () => {
