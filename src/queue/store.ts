@@ -43,7 +43,9 @@ export type TaskOutcome =
  */
 export const LOST_WORKER_MAX_ATTEMPTS = 30;
 
-const NO_TODO_TWIN = "(lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'todo'))";
+// `t2.lock_key IS NOT NULL` lets PostgreSQL read the queueing-lock index (partial on it).
+const NO_TODO_TWIN =
+  "(lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.lock_key IS NOT NULL AND t2.status = 'todo'))";
 
 /**
  * The task store owns every state transition of a task:
@@ -235,11 +237,16 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
 
   /** When the earliest queued task of `queues` becomes due (epoch ms), or null when none is queued. */
   async nextDueAt(queues: readonly string[]): Promise<number | null> {
+    // A ready task (some key's head) is due already.
+    const list = queues.map(() => "?").join(", ");
+    if (await this.db.get(`SELECT 1 AS one FROM task_keys WHERE queue IN (${list}) AND head_id IS NOT NULL LIMIT 1`, queues))
+      return this.now();
     let t: number | null = null;
     for (const q of queues) {
-      const row = await this.db.get<{ t: number | null }>("SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND queue = ?", [
-        q,
-      ]);
+      const row = await this.db.get<{ t: number | null }>(
+        "SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND ready = 0 AND queue = ?",
+        [q],
+      );
       if (row && row.t !== null && (t === null || row.t < t)) t = row.t;
     }
     return t;
