@@ -11,8 +11,13 @@ const PROMOTE_EVERY_MS = 25;
 
 /** Rows per INSERT of a batched enqueue (well under both engines' parameter limits). */
 const INSERT_BATCH = 500;
+/** PostgreSQL takes a batch as one JSON parameter: no parameter limit. */
+const PG_INSERT_BATCH = 5000;
 
-/** Channel of cross-process wake-ups (PostgreSQL NOTIFY): `{from, queue}` or `{from, abort}`. */
+/**
+ * Channel of cross-process wake-ups (PostgreSQL NOTIFY): `{from, queue, promote}` or `{from, abort}`.
+ * `promote: false`: the tasks are ready already (no promotion needed to claim them).
+ */
 const CHANNEL = "packit_tasks";
 
 export interface StoreOptions {
@@ -20,6 +25,36 @@ export interface StoreOptions {
   /** A waiting task gains one priority point per this many ms, so low priorities still progress. */
   agingMs?: number;
   defaultMaxAttempts?: number;
+}
+
+/** The columns an enqueue writes (besides `status`), with their PostgreSQL types. */
+const NEW_TASK_COLUMNS = {
+  queue: "TEXT",
+  name: "TEXT",
+  payload: "TEXT",
+  priority: "BIGINT",
+  fairness_key: "TEXT",
+  lock_key: "TEXT",
+  max_attempts: "BIGINT",
+  scheduled_at: "BIGINT",
+  created_at: "BIGINT",
+  ready: "BIGINT",
+} as const;
+type NewTaskRow = {
+  [C in keyof typeof NEW_TASK_COLUMNS]: C extends "lock_key"
+    ? string | null
+    : (typeof NEW_TASK_COLUMNS)[C] extends "TEXT"
+      ? string
+      : number;
+};
+const NEW_TASK_NAMES = Object.keys(NEW_TASK_COLUMNS) as (keyof NewTaskRow)[];
+
+/** An in-process worker as the store sees it (`serveLocally`). */
+export interface LocalWorker {
+  id: string;
+  queues: readonly string[];
+  /** Slots free now (not counting claims in flight). */
+  free(): number;
 }
 
 export type EnqueueItem<M extends TaskMap, K extends keyof M & string = keyof M & string> = {
@@ -61,8 +96,13 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   private readonly keys: FairnessKeys;
   private readonly defaultMaxAttempts: number;
   private readonly id = randomUUID();
-  private readonly wakeQueues = new Set<string>();
+  /** Wake-ups to announce to other processes: queue → tasks due now beyond our free slots, and whether one needs a promotion. */
+  private readonly wakes = new Map<string, { due: number; promote: boolean }>();
   private wakeScheduled = false;
+  /** This process's workers, with their free slots: a wake-up they can take is not announced. */
+  private readonly localWorkers = new Set<LocalWorker>();
+  /** Claims running now, by worker id (a slot they fill is not free any more). */
+  private readonly claiming = new Map<string, number>();
   private unwatch: Promise<() => Promise<void>> | undefined;
   /** Something was queued (or requeued) since the last promotion. */
   private promoteSoon = true;
@@ -81,7 +121,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     if (this.db.dialect !== "postgres") return;
     // Both worker pools call this: one listener per store.
     this.unwatch ??= this.db.listen(CHANNEL, (payload) => {
-      let m: { from?: string; queue?: string; abort?: number };
+      let m: { from?: string; queue?: string; promote?: boolean; abort?: number };
       try {
         m = JSON.parse(payload) as typeof m;
       } catch {
@@ -89,7 +129,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       }
       if (m.from === this.id) return;
       if (typeof m.queue === "string") {
-        this.promoteSoon = true;
+        if (m.promote !== false) this.promoteSoon = true;
         this.emit("enqueued", m.queue);
       }
       if (typeof m.abort === "number") this.emit("abort", m.abort);
@@ -108,29 +148,54 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     if (unwatch) await (await unwatch.catch(() => () => Promise.resolve()))();
   }
 
-  /** Tell in-process workers (and, on PostgreSQL, other processes) once the running transaction commits. */
-  private wake(queue: string): void {
+  /**
+   * An in-process worker says how many tasks it could start now; returns the function that
+   * forgets it. Wake-ups it can take are not announced to other processes.
+   */
+  serveLocally(worker: LocalWorker): () => void {
+    this.localWorkers.add(worker);
+    return () => void this.localWorkers.delete(worker);
+  }
+
+  /**
+   * Tell in-process workers once the running transaction commits, and on PostgreSQL the other
+   * processes when more of the `due` tasks (those that can run now) than this process has free
+   * slots for (coalesced: a burst costs one NOTIFY per queue). Tasks due later wake nobody
+   * elsewhere: another process's polling finds their time (`nextDueAt`).
+   */
+  private wake(queue: string, due: number, promote: boolean): void {
     this.db.afterCommit(() => {
+      // Counted before our workers start claiming on the event below.
+      const elsewhere = this.db.dialect === "postgres" ? due - this.freeSlots(queue) : 0;
       this.promoteSoon = true;
       this.emit("enqueued", queue);
-      if (this.db.dialect !== "postgres") return;
-      // Coalesced: a burst of enqueues costs one NOTIFY per queue.
-      this.wakeQueues.add(queue);
+      if (elsewhere <= 0) return;
+      const w = this.wakes.get(queue);
+      this.wakes.set(queue, { due: (w?.due ?? 0) + elsewhere, promote: (w?.promote ?? false) || promote });
       if (this.wakeScheduled) return;
       this.wakeScheduled = true;
       setImmediate(() => {
         this.wakeScheduled = false;
-        const queues = [...this.wakeQueues];
-        this.wakeQueues.clear();
-        for (const q of queues) void this.db.notify(CHANNEL, JSON.stringify({ from: this.id, queue: q })).catch(() => undefined);
+        const queues = [...this.wakes];
+        this.wakes.clear();
+        for (const [q, { promote: p }] of queues)
+          void this.db.notify(CHANNEL, JSON.stringify({ from: this.id, queue: q, promote: p })).catch(() => undefined);
       });
     });
+  }
+
+  /** Slots of this process's workers for `queue` not taken by a running task or a claim in flight ("*": none, any queue may need them). */
+  private freeSlots(queue: string): number {
+    if (queue === "*") return 0;
+    let free = 0;
+    for (const w of this.localWorkers) if (w.queues.includes(queue)) free += Math.max(0, w.free() - (this.claiming.get(w.id) ?? 0));
+    return free;
   }
 
   /** Add a task. Throws `AlreadyEnqueued` when its lock key already has a `todo` task. */
   async enqueue<K extends keyof M & string>(name: K, payload: M[K], opts: EnqueueOptions = {}): Promise<number> {
     const id = await this.insert(name, payload, opts);
-    this.wake(opts.queue ?? "default");
+    this.wake(opts.queue ?? "default", this.dueNow(opts.runAt) ? 1 : 0, this.db.dialect !== "postgres");
     return id;
   }
 
@@ -151,11 +216,21 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   async enqueueMany(items: EnqueueItem<M>[]): Promise<number[]> {
     const ids = await this.db.tx(async () => {
       const out: number[] = [];
-      for (let i = 0; i < items.length; i += INSERT_BATCH) out.push(...(await this.insertRows(items.slice(i, i + INSERT_BATCH))));
+      const chunk = this.db.dialect === "postgres" ? PG_INSERT_BATCH : INSERT_BATCH;
+      for (let i = 0; i < items.length; i += chunk) out.push(...(await this.insertRows(items.slice(i, i + chunk))));
       return out;
     });
-    for (const q of new Set(items.map((it) => it.queue ?? "default"))) this.wake(q);
+    const due = new Map<string, number>();
+    for (const it of items) {
+      const q = it.queue ?? "default";
+      due.set(q, (due.get(q) ?? 0) + (this.dueNow(it.runAt) ? 1 : 0));
+    }
+    for (const [q, n] of due) this.wake(q, n, this.db.dialect !== "postgres");
     return ids;
+  }
+
+  private dueNow(runAt: number | undefined): boolean {
+    return runAt === undefined || runAt <= this.now();
   }
 
   private async insert(name: string, payload: object, opts: EnqueueOptions): Promise<number> {
@@ -165,36 +240,28 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   /** Insert tasks in one statement; ids in the order given. Throws `AlreadyEnqueued` when a lock key is taken. */
   private async insertRows(items: readonly ({ name: string; payload: object } & EnqueueOptions)[]): Promise<number[]> {
     const now = this.now();
-    // PostgreSQL makes a task that is due at once ready in the same statement (its key's head
-    // follows); SQLite leaves it to the next claim's promotion, which is cheaper there.
     const pg = this.db.dialect === "postgres";
-    const values = items.map(() => "(?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?, ?)").join(", ");
-    const params = items.flatMap((it) => {
+    const rowsOf = items.map((it): NewTaskRow => {
       const at = it.runAt ?? now;
-      return [
-        it.queue ?? "default",
-        it.name,
-        JSON.stringify(it.payload),
-        it.priority ?? 0,
-        it.fairnessKey ?? "",
-        it.lockKey ?? null,
-        it.maxAttempts ?? this.defaultMaxAttempts,
-        at,
-        now,
-        pg && at <= now ? 1 : 0,
-      ];
+      return {
+        queue: it.queue ?? "default",
+        name: it.name,
+        payload: JSON.stringify(it.payload),
+        priority: it.priority ?? 0,
+        fairness_key: it.fairnessKey ?? "",
+        lock_key: it.lockKey ?? null,
+        max_attempts: it.maxAttempts ?? this.defaultMaxAttempts,
+        scheduled_at: at,
+        created_at: now,
+        // PostgreSQL makes a task that is due at once ready in the same statement (its key's head
+        // follows); SQLite leaves it to the next claim's promotion, which is cheaper there.
+        ready: pg && at <= now ? 1 : 0,
+      };
     });
     // The partial unique index is the queueing lock: a conflict inserts nothing (no error, so
     // an enclosing PostgreSQL transaction stays usable).
-    const insert = `INSERT INTO tasks (queue, name, payload, priority, fairness_key, lock_key, status, max_attempts, scheduled_at, created_at, ready)
-       VALUES ${values}
-       ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key`;
-    const rows = pg
-      ? await this.db.all<{ id: number; lock_key: string | null }>(
-          this.keys.offeringHeads(`${insert}, queue, fairness_key, priority, created_at, ready`),
-          [...params, this.keys.agingPeriodMs],
-        )
-      : await this.db.all<{ id: number; lock_key: string | null }>(insert, params);
+    const conflict = "ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key";
+    const rows = pg ? await this.insertPostgres(rowsOf, conflict) : await this.insertSqlite(rowsOf, conflict);
     if (rows.length < items.length) {
       const inserted = new Set(rows.map((r) => r.lock_key));
       const taken = items.find((it) => it.lockKey && !inserted.has(it.lockKey)) ?? items.find((it) => it.lockKey);
@@ -204,12 +271,46 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     return rows.map((r) => r.id).sort((a, b) => a - b);
   }
 
+  private insertSqlite(rows: readonly NewTaskRow[], conflict: string): Promise<{ id: number; lock_key: string | null }[]> {
+    const values = rows.map(() => `(${NEW_TASK_NAMES.map(() => "?").join(", ")}, 'todo')`).join(", ");
+    return this.db.all(
+      `INSERT INTO tasks (${NEW_TASK_NAMES.join(", ")}, status) VALUES ${values} ${conflict}`,
+      rows.flatMap((r) => NEW_TASK_NAMES.map((c) => r[c])),
+    );
+  }
+
+  /**
+   * PostgreSQL: the rows travel as one JSON parameter, in their order: one small statement to
+   * plan whatever the batch size, instead of ten parameters per row.
+   */
+  private insertPostgres(rows: readonly NewTaskRow[], conflict: string): Promise<{ id: number; lock_key: string | null }[]> {
+    const columns = NEW_TASK_NAMES.join(", ");
+    const types = NEW_TASK_NAMES.map((c) => `${c} ${NEW_TASK_COLUMNS[c]}`).join(", ");
+    const insert = `INSERT INTO tasks (${columns}, status)
+       SELECT ${columns}, 'todo' FROM ROWS FROM (json_to_recordset(CAST(? AS json)) AS (${types})) WITH ORDINALITY AS r(${columns}, n) ORDER BY n
+       ${conflict}, queue, fairness_key, priority, created_at, ready`;
+    // PostgreSQL text cannot hold NUL: U+FFFD instead, as the driver does for parameters.
+    const json = JSON.stringify(rows, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\0", "\uFFFD") : v));
+    return this.db.all(this.keys.offeringHeads(insert), [json, this.keys.agingPeriodMs]);
+  }
+
   /**
    * Claim the next task from `queues` for `workerId`: the head of the fairness key
    * with the highest rank (priority, aged by waiting time), ties to the key served
    * longest ago. Atomic: two workers (or replicas) never get the same task.
    */
   async claim(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
+    this.claiming.set(workerId, (this.claiming.get(workerId) ?? 0) + 1);
+    try {
+      return await this.claimNow(workerId, queues, leaseMs);
+    } finally {
+      const n = this.claiming.get(workerId)! - 1;
+      if (n === 0) this.claiming.delete(workerId);
+      else this.claiming.set(workerId, n);
+    }
+  }
+
+  private async claimNow(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
     const now = this.now();
     // Making due tasks ready costs a query: done when this process queued something, now
     // and then for other processes' tasks and scheduled ones, and before saying "nothing".
@@ -299,7 +400,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       );
       if (retried) {
         const task = await this.get(id);
-        if (task) this.wake(task.queue);
+        if (task) this.wake(task.queue, this.dueNow(outcome.retryAt) ? 1 : 0, true);
       } else {
         await this.settle(id, workerId, "failed", `${outcome.error} (not retried: a newer task with the same lock key is queued)`);
       }
@@ -315,7 +416,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
        WHERE id = ? AND status = 'doing' AND worker_id = ? AND ${NO_TODO_TWIN}`,
       [id, workerId],
     );
-    if (released) this.wake((await this.get(id))?.queue ?? "default");
+    if (released) this.wake((await this.get(id))?.queue ?? "default", 1, true);
     else await this.settle(id, workerId, "aborted", "released at shutdown; a newer task with the same lock key is queued");
     return released;
   }
@@ -374,7 +475,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
         "UPDATE tasks SET scheduled_at = CASE WHEN scheduled_at < ? THEN scheduled_at ELSE ? END WHERE lock_key = ? AND status = 'todo'",
         [runAt, runAt, lockKey],
       )) === 1;
-    if (changed) this.wake("*");
+    if (changed) this.wake("*", this.dueNow(runAt) ? 1 : 0, true);
     return changed;
   }
 
@@ -441,7 +542,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       );
       return { n, requeued };
     });
-    if (requeued > 0) this.wake("*");
+    if (requeued > 0) this.wake("*", requeued, true);
     return n + requeued;
   }
 
