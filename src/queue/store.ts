@@ -1,60 +1,23 @@
 import { EventEmitter } from "node:events";
-import { randomUUID } from "node:crypto";
 import { isUniqueViolation, type Db } from "../db/types.js";
 import { AlreadyEnqueued } from "./errors.js";
+import { insertBatchSize, insertTasks, type NewTask } from "./insert.js";
 import { FairnessKeys } from "./keys.js";
+import { NO_TODO_TWIN, recoverExpired } from "./requeue.js";
 import { COLUMNS, toTask, type TaskRow } from "./rows.js";
 import type { CancelResult, EnqueueOptions, Task, TaskMap, TaskStatus } from "./types.js";
+import { Wakeups, type LocalWorker } from "./wakeups.js";
+
+export { LOST_WORKER_MAX_ATTEMPTS } from "./requeue.js";
 
 /** How long a claim may go without making newly due tasks ready, ms (it always does before answering "nothing"). */
 const PROMOTE_EVERY_MS = 25;
-
-/** Rows per INSERT of a batched enqueue (well under both engines' parameter limits). */
-const INSERT_BATCH = 500;
-/** PostgreSQL takes a batch as one JSON parameter: no parameter limit. */
-const PG_INSERT_BATCH = 5000;
-
-/**
- * Channel of cross-process wake-ups (PostgreSQL NOTIFY): `{from, queue, promote}` or `{from, abort}`.
- * `promote: false`: the tasks are ready already (no promotion needed to claim them).
- */
-const CHANNEL = "packit_tasks";
 
 export interface StoreOptions {
   now?: () => number;
   /** A waiting task gains one priority point per this many ms, so low priorities still progress. */
   agingMs?: number;
   defaultMaxAttempts?: number;
-}
-
-/** The columns an enqueue writes (besides `status`), with their PostgreSQL types. */
-const NEW_TASK_COLUMNS = {
-  queue: "TEXT",
-  name: "TEXT",
-  payload: "TEXT",
-  priority: "BIGINT",
-  fairness_key: "TEXT",
-  lock_key: "TEXT",
-  max_attempts: "BIGINT",
-  scheduled_at: "BIGINT",
-  created_at: "BIGINT",
-  ready: "BIGINT",
-} as const;
-type NewTaskRow = {
-  [C in keyof typeof NEW_TASK_COLUMNS]: C extends "lock_key"
-    ? string | null
-    : (typeof NEW_TASK_COLUMNS)[C] extends "TEXT"
-      ? string
-      : number;
-};
-const NEW_TASK_NAMES = Object.keys(NEW_TASK_COLUMNS) as (keyof NewTaskRow)[];
-
-/** An in-process worker as the store sees it (`serveLocally`). */
-export interface LocalWorker {
-  id: string;
-  queues: readonly string[];
-  /** Slots free now (not counting claims in flight). */
-  free(): number;
 }
 
 export type EnqueueItem<M extends TaskMap, K extends keyof M & string = keyof M & string> = {
@@ -69,19 +32,6 @@ export type TaskOutcome =
   /** `retryAt` set: back to `todo` at that time; unset: final `failed`. */
   | { status: "failed"; error: string; retryAt?: number };
 
-/** No queued twin with the same lock key (a task going back to `todo` must not break the queueing lock). */
-/**
- * A worker lost (its lease expired: the process was killed, OOM, a deploy) is not the
- * task's failure: the requeue gives the attempt back — `max_attempts` grows by one —
- * so a run of crashes cannot use up a command's or a delivery's retries, up to this
- * many attempts in all, after which a task that keeps killing its worker fails.
- */
-export const LOST_WORKER_MAX_ATTEMPTS = 30;
-
-// `t2.lock_key IS NOT NULL` lets PostgreSQL read the queueing-lock index (partial on it).
-const NO_TODO_TWIN =
-  "(lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.lock_key IS NOT NULL AND t2.status = 'todo'))";
-
 /**
  * The task store owns every state transition of a task:
  * todo → doing → succeeded | failed | aborted, todo → cancelled, doing → todo (retry, release,
@@ -95,15 +45,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   readonly now: () => number;
   private readonly keys: FairnessKeys;
   private readonly defaultMaxAttempts: number;
-  private readonly id = randomUUID();
-  /** Wake-ups to announce to other processes: queue → tasks due now beyond our free slots, and whether one needs a promotion. */
-  private readonly wakes = new Map<string, { due: number; promote: boolean }>();
-  private wakeScheduled = false;
-  /** This process's workers, with their free slots: a wake-up they can take is not announced. */
-  private readonly localWorkers = new Set<LocalWorker>();
-  /** Claims running now, by worker id (a slot they fill is not free any more). */
-  private readonly claiming = new Map<string, number>();
-  private unwatch: Promise<() => Promise<void>> | undefined;
+  private readonly wakeups: Wakeups;
   /** Something was queued (or requeued) since the last promotion. */
   private promoteSoon = true;
   private promotedAt = 0;
@@ -114,82 +56,35 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     this.now = opts.now ?? Date.now;
     this.keys = new FairnessKeys(db, Math.max(1, opts.agingMs ?? 60_000));
     this.defaultMaxAttempts = opts.defaultMaxAttempts ?? 5;
+    this.wakeups = new Wakeups(db);
   }
 
   /** Receive other processes' enqueues and abort requests (PostgreSQL; a no-op on SQLite). */
   async watchOtherProcesses(): Promise<void> {
-    if (this.db.dialect !== "postgres") return;
-    // Both worker pools call this: one listener per store.
-    this.unwatch ??= this.db.listen(CHANNEL, (payload) => {
-      let m: { from?: string; queue?: string; promote?: boolean; abort?: number };
-      try {
-        m = JSON.parse(payload) as typeof m;
-      } catch {
-        return;
-      }
-      if (m.from === this.id) return;
-      if (typeof m.queue === "string") {
-        if (m.promote !== false) this.promoteSoon = true;
-        this.emit("enqueued", m.queue);
-      }
-      if (typeof m.abort === "number") this.emit("abort", m.abort);
+    await this.wakeups.watch({
+      queued: (queue, promote) => {
+        if (promote) this.promoteSoon = true;
+        this.emit("enqueued", queue);
+      },
+      abort: (id) => this.emit("abort", id),
     });
-    try {
-      await this.unwatch;
-    } catch (err) {
-      this.unwatch = undefined;
-      throw err;
-    }
   }
 
   async stopWatching(): Promise<void> {
-    const unwatch = this.unwatch;
-    this.unwatch = undefined;
-    if (unwatch) await (await unwatch.catch(() => () => Promise.resolve()))();
+    await this.wakeups.stop();
   }
 
-  /**
-   * An in-process worker says how many tasks it could start now; returns the function that
-   * forgets it. Wake-ups it can take are not announced to other processes.
-   */
+  /** An in-process worker says how many tasks it could start now; returns the function that forgets it. */
   serveLocally(worker: LocalWorker): () => void {
-    this.localWorkers.add(worker);
-    return () => void this.localWorkers.delete(worker);
+    return this.wakeups.serveLocally(worker);
   }
 
-  /**
-   * Tell in-process workers once the running transaction commits, and on PostgreSQL the other
-   * processes when more of the `due` tasks (those that can run now) than this process has free
-   * slots for (coalesced: a burst costs one NOTIFY per queue). Tasks due later wake nobody
-   * elsewhere: another process's polling finds their time (`nextDueAt`).
-   */
+  /** Tell this process's workers once the running transaction commits; other processes when `due` tasks need them. */
   private wake(queue: string, due: number, promote: boolean): void {
-    this.db.afterCommit(() => {
-      // Counted before our workers start claiming on the event below.
-      const elsewhere = this.db.dialect === "postgres" ? due - this.freeSlots(queue) : 0;
+    this.wakeups.wake(queue, due, promote, () => {
       this.promoteSoon = true;
       this.emit("enqueued", queue);
-      if (elsewhere <= 0) return;
-      const w = this.wakes.get(queue);
-      this.wakes.set(queue, { due: (w?.due ?? 0) + elsewhere, promote: (w?.promote ?? false) || promote });
-      if (this.wakeScheduled) return;
-      this.wakeScheduled = true;
-      setImmediate(() => {
-        this.wakeScheduled = false;
-        const queues = [...this.wakes];
-        this.wakes.clear();
-        for (const [q, { promote: p }] of queues)
-          void this.db.notify(CHANNEL, JSON.stringify({ from: this.id, queue: q, promote: p })).catch(() => undefined);
-      });
     });
-  }
-
-  /** Slots of this process's workers for `queue` not taken by a running task or a claim in flight ("*": none, any queue may need them). */
-  private freeSlots(queue: string): number {
-    if (queue === "*") return 0;
-    let free = 0;
-    for (const w of this.localWorkers) if (w.queues.includes(queue)) free += Math.max(0, w.free() - (this.claiming.get(w.id) ?? 0));
-    return free;
   }
 
   /** Add a task. Throws `AlreadyEnqueued` when its lock key already has a `todo` task. */
@@ -212,11 +107,11 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     }
   }
 
-  /** Add many tasks in one transaction (all or none), a few hundred rows per statement. */
+  /** Add many tasks in one transaction (all or none), hundreds of rows per statement on SQLite, thousands on PostgreSQL. */
   async enqueueMany(items: EnqueueItem<M>[]): Promise<number[]> {
     const ids = await this.db.tx(async () => {
       const out: number[] = [];
-      const chunk = this.db.dialect === "postgres" ? PG_INSERT_BATCH : INSERT_BATCH;
+      const chunk = insertBatchSize(this.db);
       for (let i = 0; i < items.length; i += chunk) out.push(...(await this.insertRows(items.slice(i, i + chunk))));
       return out;
     });
@@ -237,61 +132,8 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     return (await this.insertRows([{ ...opts, name, payload }]))[0]!;
   }
 
-  /** Insert tasks in one statement; ids in the order given. Throws `AlreadyEnqueued` when a lock key is taken. */
-  private async insertRows(items: readonly ({ name: string; payload: object } & EnqueueOptions)[]): Promise<number[]> {
-    const now = this.now();
-    const pg = this.db.dialect === "postgres";
-    const rowsOf = items.map((it): NewTaskRow => {
-      const at = it.runAt ?? now;
-      return {
-        queue: it.queue ?? "default",
-        name: it.name,
-        payload: JSON.stringify(it.payload),
-        priority: it.priority ?? 0,
-        fairness_key: it.fairnessKey ?? "",
-        lock_key: it.lockKey ?? null,
-        max_attempts: it.maxAttempts ?? this.defaultMaxAttempts,
-        scheduled_at: at,
-        created_at: now,
-        // PostgreSQL makes a task that is due at once ready in the same statement (its key's head
-        // follows); SQLite leaves it to the next claim's promotion, which is cheaper there.
-        ready: pg && at <= now ? 1 : 0,
-      };
-    });
-    // The partial unique index is the queueing lock: a conflict inserts nothing (no error, so
-    // an enclosing PostgreSQL transaction stays usable).
-    const conflict = "ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key";
-    const rows = pg ? await this.insertPostgres(rowsOf, conflict) : await this.insertSqlite(rowsOf, conflict);
-    if (rows.length < items.length) {
-      const inserted = new Set(rows.map((r) => r.lock_key));
-      const taken = items.find((it) => it.lockKey && !inserted.has(it.lockKey)) ?? items.find((it) => it.lockKey);
-      throw new AlreadyEnqueued(taken?.lockKey ?? "");
-    }
-    // Ids grow in the order rows are inserted.
-    return rows.map((r) => r.id).sort((a, b) => a - b);
-  }
-
-  private insertSqlite(rows: readonly NewTaskRow[], conflict: string): Promise<{ id: number; lock_key: string | null }[]> {
-    const values = rows.map(() => `(${NEW_TASK_NAMES.map(() => "?").join(", ")}, 'todo')`).join(", ");
-    return this.db.all(
-      `INSERT INTO tasks (${NEW_TASK_NAMES.join(", ")}, status) VALUES ${values} ${conflict}`,
-      rows.flatMap((r) => NEW_TASK_NAMES.map((c) => r[c])),
-    );
-  }
-
-  /**
-   * PostgreSQL: the rows travel as one JSON parameter, in their order: one small statement to
-   * plan whatever the batch size, instead of ten parameters per row.
-   */
-  private insertPostgres(rows: readonly NewTaskRow[], conflict: string): Promise<{ id: number; lock_key: string | null }[]> {
-    const columns = NEW_TASK_NAMES.join(", ");
-    const types = NEW_TASK_NAMES.map((c) => `${c} ${NEW_TASK_COLUMNS[c]}`).join(", ");
-    const insert = `INSERT INTO tasks (${columns}, status)
-       SELECT ${columns}, 'todo' FROM ROWS FROM (json_to_recordset(CAST(? AS json)) AS (${types})) WITH ORDINALITY AS r(${columns}, n) ORDER BY n
-       ${conflict}, queue, fairness_key, priority, created_at, ready`;
-    // PostgreSQL text cannot hold NUL: U+FFFD instead, as the driver does for parameters.
-    const json = JSON.stringify(rows, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\0", "\uFFFD") : v));
-    return this.db.all(this.keys.offeringHeads(insert), [json, this.keys.agingPeriodMs]);
+  private insertRows(items: readonly NewTask[]): Promise<number[]> {
+    return insertTasks(this.db, this.keys, items, { now: this.now(), maxAttempts: this.defaultMaxAttempts });
   }
 
   /**
@@ -300,14 +142,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * longest ago. Atomic: two workers (or replicas) never get the same task.
    */
   async claim(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
-    this.claiming.set(workerId, (this.claiming.get(workerId) ?? 0) + 1);
-    try {
-      return await this.claimNow(workerId, queues, leaseMs);
-    } finally {
-      const n = this.claiming.get(workerId)! - 1;
-      if (n === 0) this.claiming.delete(workerId);
-      else this.claiming.set(workerId, n);
-    }
+    return this.wakeups.claiming(workerId, () => this.claimNow(workerId, queues, leaseMs));
   }
 
   private async claimNow(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
@@ -463,7 +298,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     });
     if (result.ok && result.status === "abort_requested") {
       this.emit("abort", id);
-      if (this.db.dialect === "postgres") await this.db.notify(CHANNEL, JSON.stringify({ from: this.id, abort: id }));
+      await this.wakeups.abort(id);
     }
     return result;
   }
@@ -496,54 +331,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * task with the same lock key exists (→ failed). Returns how many were touched.
    */
   async recoverExpired(): Promise<number> {
-    // A twin queued by another process between the checks and the requeue breaks the queueing
-    // lock (PostgreSQL): try again, and this time the twin is seen and the expired task fails.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.recoverExpiredOnce();
-      } catch (err) {
-        if (!isUniqueViolation(err) || attempt >= 3) throw err;
-      }
-    }
-  }
-
-  private async recoverExpiredOnce(): Promise<number> {
-    const now = this.now();
-    const expired = "status = 'doing' AND lease_until < ?";
-    const { n, requeued } = await this.db.tx(async () => {
-      let n = 0;
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'aborted', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) after an abort was requested' WHERE ${expired} AND abort_requested = 1`,
-        [now, now],
-      );
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) on the last attempt' WHERE ${expired} AND attempts >= max_attempts`,
-        [now, now],
-      );
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
-           last_error = 'worker lost (lease expired); a newer queued task with the same lock key replaces it'
-         WHERE ${expired} AND lock_key IS NOT NULL AND NOT ${NO_TODO_TWIN}`,
-        [now, now],
-      );
-      // Two expired tasks with one lock key (a poll that queued its successor, which was claimed too): only the newest goes back.
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
-           last_error = 'worker lost (lease expired); a newer task with the same lock key replaces it'
-         WHERE ${expired} AND lock_key IS NOT NULL
-           AND EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'doing' AND t2.lease_until < ? AND t2.id > tasks.id)`,
-        [now, now, now],
-      );
-      const requeued = await this.db.run(
-        `UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued',
-           max_attempts = CASE WHEN max_attempts < ? THEN max_attempts + 1 ELSE max_attempts END
-         WHERE ${expired}`,
-        [LOST_WORKER_MAX_ATTEMPTS, now],
-      );
-      return { n, requeued };
-    });
+    const { touched, requeued } = await recoverExpired(this.db, this.now);
     if (requeued > 0) this.wake("*", requeued, true);
-    return n + requeued;
+    return touched;
   }
 
   /**
