@@ -75,12 +75,19 @@ export async function insertTasks(
   return inserted.map((r) => r.id).sort((a, b) => a - b);
 }
 
+const SQLITE_ROW = `(${NEW_TASK_NAMES.map(() => "?").join(", ")}, 'todo')`;
+/** The INSERT for `n` rows, by `n` (at most `SQLITE_BATCH` of them; an enqueue uses 1 or a full batch nearly always). */
+const sqliteInserts = new Map<number, string>();
+
 function insertSqlite(db: Db, rows: readonly NewTaskRow[]): Promise<{ id: number; lock_key: string | null }[]> {
-  const values = rows.map(() => `(${NEW_TASK_NAMES.map(() => "?").join(", ")}, 'todo')`).join(", ");
-  return db.all(
-    `INSERT INTO tasks (${NEW_TASK_NAMES.join(", ")}, status) VALUES ${values} ${CONFLICT}`,
-    rows.flatMap((r) => NEW_TASK_NAMES.map((c) => r[c])),
-  );
+  let sql = sqliteInserts.get(rows.length);
+  if (!sql) {
+    sql = `INSERT INTO tasks (${NEW_TASK_NAMES.join(", ")}, status) VALUES ${Array<string>(rows.length).fill(SQLITE_ROW).join(", ")} ${CONFLICT}`;
+    sqliteInserts.set(rows.length, sql);
+  }
+  const params: (string | number | null)[] = [];
+  for (const r of rows) for (const c of NEW_TASK_NAMES) params.push(r[c]);
+  return db.all(sql, params);
 }
 
 /**

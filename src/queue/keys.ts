@@ -52,7 +52,7 @@ export class FairnessKeys {
     const pg = db.dialect === "postgres";
     this.lock = pg ? " FOR UPDATE" : "";
     this.skipLocked = pg ? " FOR UPDATE SKIP LOCKED" : "";
-    this.promoteIndex = pg ? "" : " INDEXED BY tasks_promote";
+    this.promoteIndex = pg ? "" : " INDEXED BY tasks_due";
     this.byId = pg ? "" : " NOT INDEXED";
     this.nextSeq = pg ? "nextval('task_claim_seq')" : "?";
   }
@@ -72,17 +72,17 @@ export class FairnessKeys {
   }
 
   /**
-   * Make every due, not yet ready task ready and update its key's head. Runs in
-   * batches of its own transactions; keys another process holds are left for the
+   * Make every due, not yet ready task of `queue` ready and update its key's head. Runs
+   * in batches of its own transactions; keys another process holds are left for the
    * next call. Returns how many tasks became ready.
    */
-  async promote(now: number): Promise<number> {
+  async promote(queue: string, now: number): Promise<number> {
     let total = 0;
     for (;;) {
       // Looked up outside a transaction: when nothing is due (the usual case) this is one index read.
       const due = await this.db.all<ReadyCandidate>(
-        `SELECT id, queue, fairness_key, priority, created_at FROM tasks${this.promoteIndex} WHERE status = 'todo' AND ready = 0 AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?`,
-        [now, PROMOTE_BATCH],
+        `SELECT id, queue, fairness_key, priority, created_at FROM tasks${this.promoteIndex} WHERE status = 'todo' AND ready = 0 AND queue = ? AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?`,
+        [queue, now, PROMOTE_BATCH],
       );
       if (due.length === 0) return total;
       const promoted = await this.db.tx(() => this.promoteBatch(due));

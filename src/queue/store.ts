@@ -46,9 +46,8 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   private readonly keys: FairnessKeys;
   private readonly defaultMaxAttempts: number;
   private readonly wakeups: Wakeups;
-  /** Something was queued (or requeued) since the last promotion. */
-  private promoteSoon = true;
-  private promotedAt = 0;
+  /** When each queue's due tasks were last made ready; none: something was queued (or requeued) since. */
+  private readonly promotedAt = new Map<string, number>();
 
   constructor(db: Db, opts: StoreOptions = {}) {
     super();
@@ -63,7 +62,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   async watchOtherProcesses(): Promise<void> {
     await this.wakeups.watch({
       queued: (queue, promote) => {
-        if (promote) this.promoteSoon = true;
+        if (promote) this.promoteSoon(queue);
         this.emit("enqueued", queue);
       },
       abort: (id) => this.emit("abort", id),
@@ -82,7 +81,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   /** Tell this process's workers once the running transaction commits; other processes when `due` tasks need them. */
   private wake(queue: string, due: number, promote: boolean): void {
     this.wakeups.wake(queue, due, promote, () => {
-      this.promoteSoon = true;
+      this.promoteSoon(queue);
       this.emit("enqueued", queue);
     });
   }
@@ -147,28 +146,36 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
 
   private async claimNow(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
     const now = this.now();
-    // Making due tasks ready costs a query: done when this process queued something, now
-    // and then for other processes' tasks and scheduled ones, and before saying "nothing".
-    let promoted = false;
-    if (this.promoteSoon || now - this.promotedAt >= PROMOTE_EVERY_MS || now < this.promotedAt) {
-      await this.promote(now);
-      promoted = true;
-    }
+    // Making due tasks ready costs a query per queue: done when something was queued there,
+    // now and then for scheduled tasks, and before saying "nothing".
+    const stale = (q: string) => {
+      const at = this.promotedAt.get(q);
+      return at === undefined || now - at >= PROMOTE_EVERY_MS || now < at;
+    };
+    let rest = queues.filter((q) => !stale(q));
+    await this.promote(queues.filter(stale), now);
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await this.keys.claimNext<TaskRow>(queues, { now, workerId, leaseUntil: now + leaseMs }, COLUMNS);
       if (row === "stale") continue; // the key's head had gone (now fixed): look again
       if (row) return toTask<M[keyof M]>(row);
-      if (promoted) return null;
-      await this.promote(now);
-      promoted = true;
+      if (rest.length === 0) return null;
+      await this.promote(rest, now);
+      rest = [];
     }
     return null;
   }
 
-  private async promote(now: number): Promise<void> {
-    this.promoteSoon = false;
-    this.promotedAt = now;
-    await this.keys.promote(now);
+  private async promote(queues: readonly string[], now: number): Promise<void> {
+    for (const q of queues) {
+      this.promotedAt.set(q, now);
+      await this.keys.promote(q, now);
+    }
+  }
+
+  /** The next claim from `queue` ("*": any) makes its due tasks ready first. */
+  private promoteSoon(queue: string): void {
+    if (queue === "*") this.promotedAt.clear();
+    else this.promotedAt.delete(queue);
   }
 
   /** When the earliest queued task of `queues` becomes due (epoch ms), or null when none is queued. */
