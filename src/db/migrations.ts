@@ -363,4 +363,17 @@ CREATE INDEX pr_approvals_waiting ON pr_approvals(requested_at) WHERE approved_b
 ALTER TABLE jobs ADD COLUMN submit_answered INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 8,
+    name: "an enqueue, a claim and its completion write fewer index pages",
+    sql: `
+-- Only tasks not yet ready: a claim (of a ready task) no longer touches it; ready tasks are due already.
+-- It also serves the promotion (per queue), which had an index of its own that every enqueue wrote.
+DROP INDEX tasks_due;
+DROP INDEX tasks_promote;
+CREATE INDEX tasks_due ON tasks(queue, scheduled_at) WHERE status = 'todo' AND ready = 0;
+`,
+    // SQLite orders claims by their time (src/queue/keys.ts): no index to look the last one up.
+    sqlite: `DROP INDEX task_keys_seq;`,
+  },
 ];

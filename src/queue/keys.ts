@@ -43,6 +43,7 @@ export class FairnessKeys {
   private readonly promoteIndex: string;
   /** SQLite: look rows up by id, not through another index it would scan. */
   private readonly byId: string;
+  private lastSeq = 0;
 
   constructor(
     private readonly db: Db,
@@ -51,9 +52,19 @@ export class FairnessKeys {
     const pg = db.dialect === "postgres";
     this.lock = pg ? " FOR UPDATE" : "";
     this.skipLocked = pg ? " FOR UPDATE SKIP LOCKED" : "";
-    this.promoteIndex = pg ? "" : " INDEXED BY tasks_promote";
+    this.promoteIndex = pg ? "" : " INDEXED BY tasks_due";
     this.byId = pg ? "" : " NOT INDEXED";
-    this.nextSeq = pg ? "nextval('task_claim_seq')" : "(SELECT COALESCE(MAX(last_claim_seq), 0) + 1 FROM task_keys)";
+    this.nextSeq = pg ? "nextval('task_claim_seq')" : "?";
+  }
+
+  /**
+   * SQLite's claim order: the time of the claim in µs, kept increasing within the process (a
+   * sequence would cost an index on `last_claim_seq` that every claim writes). Processes sharing
+   * the file agree to the clock; two claims of different processes in one µs tie, broken by head id.
+   */
+  private sqliteSeq(): number {
+    this.lastSeq = Math.max(this.lastSeq + 1, Date.now() * 1000);
+    return this.lastSeq;
   }
 
   rank(t: { priority: number; created_at: number }): number {
@@ -61,17 +72,17 @@ export class FairnessKeys {
   }
 
   /**
-   * Make every due, not yet ready task ready and update its key's head. Runs in
-   * batches of its own transactions; keys another process holds are left for the
+   * Make every due, not yet ready task of `queue` ready and update its key's head. Runs
+   * in batches of its own transactions; keys another process holds are left for the
    * next call. Returns how many tasks became ready.
    */
-  async promote(now: number): Promise<number> {
+  async promote(queue: string, now: number): Promise<number> {
     let total = 0;
     for (;;) {
       // Looked up outside a transaction: when nothing is due (the usual case) this is one index read.
       const due = await this.db.all<ReadyCandidate>(
-        `SELECT id, queue, fairness_key, priority, created_at FROM tasks${this.promoteIndex} WHERE status = 'todo' AND ready = 0 AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?`,
-        [now, PROMOTE_BATCH],
+        `SELECT id, queue, fairness_key, priority, created_at FROM tasks${this.promoteIndex} WHERE status = 'todo' AND ready = 0 AND queue = ? AND scheduled_at <= ? ORDER BY scheduled_at LIMIT ?`,
+        [queue, now, PROMOTE_BATCH],
       );
       if (due.length === 0) return total;
       const promoted = await this.db.tx(() => this.promoteBatch(due));
@@ -206,17 +217,20 @@ export class FairnessKeys {
       const { picked: _picked, ...task } = row;
       return task as unknown as R;
     }
+    // SQLite: the claim picks the best head inside its UPDATE, and the key's next head is set in one more statement.
     return this.db.tx(async () => {
+      const row = await this.db.get<R & { queue: string; fairness_key: string }>(
+        `UPDATE tasks SET ${start} WHERE id = (SELECT head_id FROM (${pick})) AND status = 'todo' RETURNING ${columns}`,
+        [set.now, set.workerId, set.leaseUntil, ...queues],
+      );
+      if (row) {
+        await this.recompute(row.queue, row.fairness_key, true);
+        return row;
+      }
       const key = await this.db.get<KeyHead>(pick, queues);
       if (!key) return undefined;
-      const row = await this.db.get<R>(`UPDATE tasks SET ${start} WHERE id = ? AND status = 'todo' RETURNING ${columns}`, [
-        set.now,
-        set.workerId,
-        set.leaseUntil,
-        key.head_id,
-      ]);
-      await this.recompute(key.queue, key.fairness_key, row !== undefined);
-      return row ?? "stale";
+      await this.recompute(key.queue, key.fairness_key, false);
+      return "stale";
     });
   }
 
@@ -230,13 +244,14 @@ export class FairnessKeys {
 
   /** Set a held key's head to its best ready task (or none); `served`: a claim was made from it. */
   async recompute(queue: string, fairnessKey: string, served: boolean): Promise<void> {
-    const head = await this.db.get<ReadyCandidate>(
-      "SELECT id, queue, fairness_key, priority, created_at FROM tasks WHERE queue = ? AND fairness_key = ? AND status = 'todo' AND ready = 1 ORDER BY priority DESC, id LIMIT 1",
-      [queue, fairnessKey],
-    );
+    // One statement: no ready task leaves the three head columns NULL. The rank is `rank()` in SQL.
     await this.db.run(
-      `UPDATE task_keys SET head_id = ?, head_priority = ?, head_rank = ?${served ? `, last_claim_seq = ${this.nextSeq}` : ""} WHERE queue = ? AND fairness_key = ?`,
-      [head?.id ?? null, head?.priority ?? null, head ? this.rank(head) : null, queue, fairnessKey],
+      `UPDATE task_keys SET (head_id, head_priority, head_rank) = (
+         SELECT id, priority, priority - CAST(created_at / ? AS BIGINT) FROM tasks
+         WHERE queue = task_keys.queue AND fairness_key = task_keys.fairness_key AND status = 'todo' AND ready = 1
+         ORDER BY priority DESC, id LIMIT 1)${served ? `, last_claim_seq = ${this.nextSeq}` : ""}
+       WHERE queue = ? AND fairness_key = ?`,
+      served && this.db.dialect === "sqlite" ? [this.agingMs, this.sqliteSeq(), queue, fairnessKey] : [this.agingMs, queue, fairnessKey],
     );
   }
 

@@ -1,19 +1,17 @@
 import { EventEmitter } from "node:events";
-import { randomUUID } from "node:crypto";
 import { isUniqueViolation, type Db } from "../db/types.js";
 import { AlreadyEnqueued } from "./errors.js";
+import { insertBatchSize, insertTasks, type NewTask } from "./insert.js";
 import { FairnessKeys } from "./keys.js";
+import { NO_TODO_TWIN, recoverExpired } from "./requeue.js";
 import { COLUMNS, toTask, type TaskRow } from "./rows.js";
 import type { CancelResult, EnqueueOptions, Task, TaskMap, TaskStatus } from "./types.js";
+import { Wakeups, type LocalWorker } from "./wakeups.js";
+
+export { LOST_WORKER_MAX_ATTEMPTS } from "./requeue.js";
 
 /** How long a claim may go without making newly due tasks ready, ms (it always does before answering "nothing"). */
 const PROMOTE_EVERY_MS = 25;
-
-/** Rows per INSERT of a batched enqueue (well under both engines' parameter limits). */
-const INSERT_BATCH = 500;
-
-/** Channel of cross-process wake-ups (PostgreSQL NOTIFY): `{from, queue}` or `{from, abort}`. */
-const CHANNEL = "packit_tasks";
 
 export interface StoreOptions {
   now?: () => number;
@@ -34,17 +32,6 @@ export type TaskOutcome =
   /** `retryAt` set: back to `todo` at that time; unset: final `failed`. */
   | { status: "failed"; error: string; retryAt?: number };
 
-/** No queued twin with the same lock key (a task going back to `todo` must not break the queueing lock). */
-/**
- * A worker lost (its lease expired: the process was killed, OOM, a deploy) is not the
- * task's failure: the requeue gives the attempt back — `max_attempts` grows by one —
- * so a run of crashes cannot use up a command's or a delivery's retries, up to this
- * many attempts in all, after which a task that keeps killing its worker fails.
- */
-export const LOST_WORKER_MAX_ATTEMPTS = 30;
-
-const NO_TODO_TWIN = "(lock_key IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'todo'))";
-
 /**
  * The task store owns every state transition of a task:
  * todo → doing → succeeded | failed | aborted, todo → cancelled, doing → todo (retry, release,
@@ -58,13 +45,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
   readonly now: () => number;
   private readonly keys: FairnessKeys;
   private readonly defaultMaxAttempts: number;
-  private readonly id = randomUUID();
-  private readonly wakeQueues = new Set<string>();
-  private wakeScheduled = false;
-  private unwatch: Promise<() => Promise<void>> | undefined;
-  /** Something was queued (or requeued) since the last promotion. */
-  private promoteSoon = true;
-  private promotedAt = 0;
+  private readonly wakeups: Wakeups;
+  /** When each queue's due tasks were last made ready; none: something was queued (or requeued) since. */
+  private readonly promotedAt = new Map<string, number>();
 
   constructor(db: Db, opts: StoreOptions = {}) {
     super();
@@ -72,63 +55,41 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     this.now = opts.now ?? Date.now;
     this.keys = new FairnessKeys(db, Math.max(1, opts.agingMs ?? 60_000));
     this.defaultMaxAttempts = opts.defaultMaxAttempts ?? 5;
+    this.wakeups = new Wakeups(db);
   }
 
   /** Receive other processes' enqueues and abort requests (PostgreSQL; a no-op on SQLite). */
   async watchOtherProcesses(): Promise<void> {
-    if (this.db.dialect !== "postgres") return;
-    // Both worker pools call this: one listener per store.
-    this.unwatch ??= this.db.listen(CHANNEL, (payload) => {
-      let m: { from?: string; queue?: string; abort?: number };
-      try {
-        m = JSON.parse(payload) as typeof m;
-      } catch {
-        return;
-      }
-      if (m.from === this.id) return;
-      if (typeof m.queue === "string") {
-        this.promoteSoon = true;
-        this.emit("enqueued", m.queue);
-      }
-      if (typeof m.abort === "number") this.emit("abort", m.abort);
+    await this.wakeups.watch({
+      queued: (queue, promote) => {
+        if (promote) this.promoteSoon(queue);
+        this.emit("enqueued", queue);
+      },
+      abort: (id) => this.emit("abort", id),
     });
-    try {
-      await this.unwatch;
-    } catch (err) {
-      this.unwatch = undefined;
-      throw err;
-    }
   }
 
   async stopWatching(): Promise<void> {
-    const unwatch = this.unwatch;
-    this.unwatch = undefined;
-    if (unwatch) await (await unwatch.catch(() => () => Promise.resolve()))();
+    await this.wakeups.stop();
   }
 
-  /** Tell in-process workers (and, on PostgreSQL, other processes) once the running transaction commits. */
-  private wake(queue: string): void {
-    this.db.afterCommit(() => {
-      this.promoteSoon = true;
+  /** An in-process worker says how many tasks it could start now; returns the function that forgets it. */
+  serveLocally(worker: LocalWorker): () => void {
+    return this.wakeups.serveLocally(worker);
+  }
+
+  /** Tell this process's workers once the running transaction commits; other processes when `due` tasks need them. */
+  private wake(queue: string, due: number, promote: boolean): void {
+    this.wakeups.wake(queue, due, promote, () => {
+      this.promoteSoon(queue);
       this.emit("enqueued", queue);
-      if (this.db.dialect !== "postgres") return;
-      // Coalesced: a burst of enqueues costs one NOTIFY per queue.
-      this.wakeQueues.add(queue);
-      if (this.wakeScheduled) return;
-      this.wakeScheduled = true;
-      setImmediate(() => {
-        this.wakeScheduled = false;
-        const queues = [...this.wakeQueues];
-        this.wakeQueues.clear();
-        for (const q of queues) void this.db.notify(CHANNEL, JSON.stringify({ from: this.id, queue: q })).catch(() => undefined);
-      });
     });
   }
 
   /** Add a task. Throws `AlreadyEnqueued` when its lock key already has a `todo` task. */
   async enqueue<K extends keyof M & string>(name: K, payload: M[K], opts: EnqueueOptions = {}): Promise<number> {
     const id = await this.insert(name, payload, opts);
-    this.wake(opts.queue ?? "default");
+    this.wake(opts.queue ?? "default", this.dueNow(opts.runAt) ? 1 : 0, this.db.dialect !== "postgres");
     return id;
   }
 
@@ -145,61 +106,33 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     }
   }
 
-  /** Add many tasks in one transaction (all or none), a few hundred rows per statement. */
+  /** Add many tasks in one transaction (all or none), hundreds of rows per statement on SQLite, thousands on PostgreSQL. */
   async enqueueMany(items: EnqueueItem<M>[]): Promise<number[]> {
     const ids = await this.db.tx(async () => {
       const out: number[] = [];
-      for (let i = 0; i < items.length; i += INSERT_BATCH) out.push(...(await this.insertRows(items.slice(i, i + INSERT_BATCH))));
+      const chunk = insertBatchSize(this.db);
+      for (let i = 0; i < items.length; i += chunk) out.push(...(await this.insertRows(items.slice(i, i + chunk))));
       return out;
     });
-    for (const q of new Set(items.map((it) => it.queue ?? "default"))) this.wake(q);
+    const due = new Map<string, number>();
+    for (const it of items) {
+      const q = it.queue ?? "default";
+      due.set(q, (due.get(q) ?? 0) + (this.dueNow(it.runAt) ? 1 : 0));
+    }
+    for (const [q, n] of due) this.wake(q, n, this.db.dialect !== "postgres");
     return ids;
+  }
+
+  private dueNow(runAt: number | undefined): boolean {
+    return runAt === undefined || runAt <= this.now();
   }
 
   private async insert(name: string, payload: object, opts: EnqueueOptions): Promise<number> {
     return (await this.insertRows([{ ...opts, name, payload }]))[0]!;
   }
 
-  /** Insert tasks in one statement; ids in the order given. Throws `AlreadyEnqueued` when a lock key is taken. */
-  private async insertRows(items: readonly ({ name: string; payload: object } & EnqueueOptions)[]): Promise<number[]> {
-    const now = this.now();
-    // PostgreSQL makes a task that is due at once ready in the same statement (its key's head
-    // follows); SQLite leaves it to the next claim's promotion, which is cheaper there.
-    const pg = this.db.dialect === "postgres";
-    const values = items.map(() => "(?, ?, ?, ?, ?, ?, 'todo', ?, ?, ?, ?)").join(", ");
-    const params = items.flatMap((it) => {
-      const at = it.runAt ?? now;
-      return [
-        it.queue ?? "default",
-        it.name,
-        JSON.stringify(it.payload),
-        it.priority ?? 0,
-        it.fairnessKey ?? "",
-        it.lockKey ?? null,
-        it.maxAttempts ?? this.defaultMaxAttempts,
-        at,
-        now,
-        pg && at <= now ? 1 : 0,
-      ];
-    });
-    // The partial unique index is the queueing lock: a conflict inserts nothing (no error, so
-    // an enclosing PostgreSQL transaction stays usable).
-    const insert = `INSERT INTO tasks (queue, name, payload, priority, fairness_key, lock_key, status, max_attempts, scheduled_at, created_at, ready)
-       VALUES ${values}
-       ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key`;
-    const rows = pg
-      ? await this.db.all<{ id: number; lock_key: string | null }>(
-          this.keys.offeringHeads(`${insert}, queue, fairness_key, priority, created_at, ready`),
-          [...params, this.keys.agingPeriodMs],
-        )
-      : await this.db.all<{ id: number; lock_key: string | null }>(insert, params);
-    if (rows.length < items.length) {
-      const inserted = new Set(rows.map((r) => r.lock_key));
-      const taken = items.find((it) => it.lockKey && !inserted.has(it.lockKey)) ?? items.find((it) => it.lockKey);
-      throw new AlreadyEnqueued(taken?.lockKey ?? "");
-    }
-    // Ids grow in the order rows are inserted.
-    return rows.map((r) => r.id).sort((a, b) => a - b);
+  private insertRows(items: readonly NewTask[]): Promise<number[]> {
+    return insertTasks(this.db, this.keys, items, { now: this.now(), maxAttempts: this.defaultMaxAttempts });
   }
 
   /**
@@ -208,38 +141,55 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * longest ago. Atomic: two workers (or replicas) never get the same task.
    */
   async claim(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
+    return this.wakeups.claiming(workerId, () => this.claimNow(workerId, queues, leaseMs));
+  }
+
+  private async claimNow(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
     const now = this.now();
-    // Making due tasks ready costs a query: done when this process queued something, now
-    // and then for other processes' tasks and scheduled ones, and before saying "nothing".
-    let promoted = false;
-    if (this.promoteSoon || now - this.promotedAt >= PROMOTE_EVERY_MS || now < this.promotedAt) {
-      await this.promote(now);
-      promoted = true;
-    }
+    // Making due tasks ready costs a query per queue: done when something was queued there,
+    // now and then for scheduled tasks, and before saying "nothing".
+    const stale = (q: string) => {
+      const at = this.promotedAt.get(q);
+      return at === undefined || now - at >= PROMOTE_EVERY_MS || now < at;
+    };
+    let rest = queues.filter((q) => !stale(q));
+    await this.promote(queues.filter(stale), now);
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await this.keys.claimNext<TaskRow>(queues, { now, workerId, leaseUntil: now + leaseMs }, COLUMNS);
       if (row === "stale") continue; // the key's head had gone (now fixed): look again
       if (row) return toTask<M[keyof M]>(row);
-      if (promoted) return null;
-      await this.promote(now);
-      promoted = true;
+      if (rest.length === 0) return null;
+      await this.promote(rest, now);
+      rest = [];
     }
     return null;
   }
 
-  private async promote(now: number): Promise<void> {
-    this.promoteSoon = false;
-    this.promotedAt = now;
-    await this.keys.promote(now);
+  private async promote(queues: readonly string[], now: number): Promise<void> {
+    for (const q of queues) {
+      this.promotedAt.set(q, now);
+      await this.keys.promote(q, now);
+    }
+  }
+
+  /** The next claim from `queue` ("*": any) makes its due tasks ready first. */
+  private promoteSoon(queue: string): void {
+    if (queue === "*") this.promotedAt.clear();
+    else this.promotedAt.delete(queue);
   }
 
   /** When the earliest queued task of `queues` becomes due (epoch ms), or null when none is queued. */
   async nextDueAt(queues: readonly string[]): Promise<number | null> {
+    // A ready task (some key's head) is due already.
+    const list = queues.map(() => "?").join(", ");
+    if (await this.db.get(`SELECT 1 AS one FROM task_keys WHERE queue IN (${list}) AND head_id IS NOT NULL LIMIT 1`, queues))
+      return this.now();
     let t: number | null = null;
     for (const q of queues) {
-      const row = await this.db.get<{ t: number | null }>("SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND queue = ?", [
-        q,
-      ]);
+      const row = await this.db.get<{ t: number | null }>(
+        "SELECT MIN(scheduled_at) AS t FROM tasks WHERE status = 'todo' AND ready = 0 AND queue = ?",
+        [q],
+      );
       if (row && row.t !== null && (t === null || row.t < t)) t = row.t;
     }
     return t;
@@ -292,7 +242,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       );
       if (retried) {
         const task = await this.get(id);
-        if (task) this.wake(task.queue);
+        if (task) this.wake(task.queue, this.dueNow(outcome.retryAt) ? 1 : 0, true);
       } else {
         await this.settle(id, workerId, "failed", `${outcome.error} (not retried: a newer task with the same lock key is queued)`);
       }
@@ -308,7 +258,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
        WHERE id = ? AND status = 'doing' AND worker_id = ? AND ${NO_TODO_TWIN}`,
       [id, workerId],
     );
-    if (released) this.wake((await this.get(id))?.queue ?? "default");
+    if (released) this.wake((await this.get(id))?.queue ?? "default", 1, true);
     else await this.settle(id, workerId, "aborted", "released at shutdown; a newer task with the same lock key is queued");
     return released;
   }
@@ -355,7 +305,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
     });
     if (result.ok && result.status === "abort_requested") {
       this.emit("abort", id);
-      if (this.db.dialect === "postgres") await this.db.notify(CHANNEL, JSON.stringify({ from: this.id, abort: id }));
+      await this.wakeups.abort(id);
     }
     return result;
   }
@@ -367,7 +317,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
         "UPDATE tasks SET scheduled_at = CASE WHEN scheduled_at < ? THEN scheduled_at ELSE ? END WHERE lock_key = ? AND status = 'todo'",
         [runAt, runAt, lockKey],
       )) === 1;
-    if (changed) this.wake("*");
+    if (changed) this.wake("*", this.dueNow(runAt) ? 1 : 0, true);
     return changed;
   }
 
@@ -388,54 +338,9 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * task with the same lock key exists (→ failed). Returns how many were touched.
    */
   async recoverExpired(): Promise<number> {
-    // A twin queued by another process between the checks and the requeue breaks the queueing
-    // lock (PostgreSQL): try again, and this time the twin is seen and the expired task fails.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.recoverExpiredOnce();
-      } catch (err) {
-        if (!isUniqueViolation(err) || attempt >= 3) throw err;
-      }
-    }
-  }
-
-  private async recoverExpiredOnce(): Promise<number> {
-    const now = this.now();
-    const expired = "status = 'doing' AND lease_until < ?";
-    const { n, requeued } = await this.db.tx(async () => {
-      let n = 0;
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'aborted', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) after an abort was requested' WHERE ${expired} AND abort_requested = 1`,
-        [now, now],
-      );
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL, last_error = 'worker lost (lease expired) on the last attempt' WHERE ${expired} AND attempts >= max_attempts`,
-        [now, now],
-      );
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
-           last_error = 'worker lost (lease expired); a newer queued task with the same lock key replaces it'
-         WHERE ${expired} AND lock_key IS NOT NULL AND NOT ${NO_TODO_TWIN}`,
-        [now, now],
-      );
-      // Two expired tasks with one lock key (a poll that queued its successor, which was claimed too): only the newest goes back.
-      n += await this.db.run(
-        `UPDATE tasks SET status = 'failed', finished_at = ?, lease_until = NULL,
-           last_error = 'worker lost (lease expired); a newer task with the same lock key replaces it'
-         WHERE ${expired} AND lock_key IS NOT NULL
-           AND EXISTS (SELECT 1 FROM tasks t2 WHERE t2.lock_key = tasks.lock_key AND t2.status = 'doing' AND t2.lease_until < ? AND t2.id > tasks.id)`,
-        [now, now, now],
-      );
-      const requeued = await this.db.run(
-        `UPDATE tasks SET status = 'todo', ready = 0, worker_id = NULL, lease_until = NULL, last_error = 'worker lost (lease expired); requeued',
-           max_attempts = CASE WHEN max_attempts < ? THEN max_attempts + 1 ELSE max_attempts END
-         WHERE ${expired}`,
-        [LOST_WORKER_MAX_ATTEMPTS, now],
-      );
-      return { n, requeued };
-    });
-    if (requeued > 0) this.wake("*");
-    return n + requeued;
+    const { touched, requeued } = await recoverExpired(this.db, this.now);
+    if (requeued > 0) this.wake("*", requeued, true);
+    return touched;
   }
 
   /**

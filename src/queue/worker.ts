@@ -66,6 +66,7 @@ export class Worker<M extends TaskMap> {
   private pumpAgain = false;
   private ticking: Promise<void> | undefined;
   private ticks = 0;
+  private unserve: (() => void) | undefined;
   private lastTick: number | undefined;
   private readonly onEnqueued = (queue: string) => {
     if (queue === "*" || this.opts.queues.includes(queue)) this.pump();
@@ -90,6 +91,11 @@ export class Worker<M extends TaskMap> {
     this.stopping = false;
     this.store.on("enqueued", this.onEnqueued);
     this.store.on("abort", this.onAbort);
+    this.unserve = this.store.serveLocally({
+      id: this.id,
+      queues: this.opts.queues,
+      free: () => this.opts.concurrency - this.running.size,
+    });
     this.store
       .watchOtherProcesses()
       .catch((err: unknown) => this.opts.log.warn({ err: toError(err).message }, "cannot receive other processes' wake-ups; polling only"));
@@ -118,6 +124,8 @@ export class Worker<M extends TaskMap> {
     clearTimeout(this.dueTimer);
     this.store.off("enqueued", this.onEnqueued);
     this.store.off("abort", this.onAbort);
+    this.unserve?.();
+    this.unserve = undefined;
     const all = () => Promise.allSettled([...this.running.values()].map((r) => r.done));
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);

@@ -196,6 +196,16 @@ describe.each(ENGINES)("TaskStore on %s", (engine) => {
     expect(await store.counts()).toEqual([{ queue: "default", status: "todo", n: 2 }]);
   });
 
+  it("keeps a payload's NUL characters; a key's become U+FFFD on PostgreSQL (its text cannot hold them)", async () => {
+    type Nul = { work: { s: string } };
+    const s = new TaskStore<Nul>(t.db);
+    const [id] = await s.enqueueMany([{ name: "work", payload: { s: "a\0b" }, fairnessKey: "k\0", lockKey: "l\0" }]);
+    const task = await s.get(id!);
+    expect(task?.payload).toEqual({ s: "a\0b" });
+    const kept = engine === "postgres" ? "\uFFFD" : "\0";
+    expect([task?.fairnessKey, task?.lockKey]).toEqual([`k${kept}`, `l${kept}`]);
+  });
+
   it("prunes old finished tasks", async () => {
     const id = await store.enqueue("work", { n: 1 });
     await store.claim("w", ["default"], 1000);
@@ -260,6 +270,44 @@ describe.each(ENGINES)("TaskStore across processes on %s", (engine) => {
     await Promise.all([drain(a, "a1"), drain(a, "a2"), drain(b, "b1"), drain(b, "b2")]);
     expect(claimed.sort((x, y) => x - y)).toEqual(ids);
   });
+
+  it.runIf(engine === "postgres")(
+    "wakes other processes only for tasks that can run now and that this process's free worker slots cannot take",
+    async () => {
+      const a = new TaskStore<Tasks>(t.db);
+      const sent: { queue: string; promote: boolean }[] = [];
+      const notify = t.db.notify.bind(t.db);
+      t.db.notify = (channel, payload) => {
+        sent.push(JSON.parse(payload) as { queue: string; promote: boolean });
+        return notify(channel, payload);
+      };
+      const announced = async () => {
+        await new Promise((r) => setImmediate(r));
+        return sent.splice(0).map((m) => ({ queue: m.queue, promote: m.promote }));
+      };
+      let free = 2;
+      const stopServing = a.serveLocally({ id: "w", queues: ["default"], free: () => free });
+      // Two free slots take a burst of two; a third task needs another process.
+      await a.enqueueMany([
+        { name: "work", payload: { n: 1 } },
+        { name: "work", payload: { n: 2 } },
+      ]);
+      expect(await announced()).toEqual([]);
+      await a.enqueueMany([1, 2, 3].map((n) => ({ name: "work" as const, payload: { n } })));
+      expect(await announced()).toEqual([{ queue: "default", promote: false }]);
+      // A task due later wakes nobody; one for a queue no local worker serves does.
+      free = 0;
+      await a.enqueue("work", { n: 4 }, { runAt: Date.now() + 60_000 });
+      expect(await announced()).toEqual([]);
+      await a.enqueue("work", { n: 5 }, { queue: "long" });
+      expect(await announced()).toEqual([{ queue: "long", promote: false }]);
+      // A requeued task is not ready: the receiver promotes before claiming.
+      const claimed = await a.claim("w2", ["long"], 10_000);
+      await a.release(claimed!.id, "w2");
+      expect(await announced()).toEqual([{ queue: "long", promote: true }]);
+      stopServing();
+    },
+  );
 
   // SQLite has one process per file: the heartbeat carries aborts (tested above).
   it.skipIf(engine === "sqlite")("delivers an abort requested in one process to the worker's store in another", async () => {
