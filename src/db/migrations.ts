@@ -363,4 +363,14 @@ CREATE INDEX pr_approvals_waiting ON pr_approvals(requested_at) WHERE approved_b
 ALTER TABLE jobs ADD COLUMN submit_answered INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 8,
+    name: "a repository's unfinished jobs are counted from their own index, not from every job the repository ever had",
+    sql: `
+-- With finished_at in it the index covers "WHERE repo_id = ? AND finished_at IS NULL": SQLite took the
+-- covering jobs_builds (every job of the repository) for the priority's count instead.
+DROP INDEX jobs_unfinished_repo;
+CREATE INDEX jobs_unfinished_repo ON jobs(repo_id, finished_at) WHERE finished_at IS NULL;
+`,
+  },
 ];

@@ -423,9 +423,16 @@ export class PipelineStore {
     return this.db.all<LinePipeline>(`${parts.join(" UNION ")} ORDER BY id`, params);
   }
 
-  /** Unfinished jobs of a repository (the priority function's "busy project" input). */
-  async unfinishedJobsOfRepo(repoId: number): Promise<number> {
-    return (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE repo_id = ? AND finished_at IS NULL", [repoId]))!.n;
+  /**
+   * Unfinished jobs of a repository, counted up to `upTo` (the priority function's
+   * "busy project" input only asks whether there are more than its threshold: a
+   * project with thousands queued costs no more than one with a few).
+   */
+  async unfinishedJobsOfRepo(repoId: number, upTo: number): Promise<number> {
+    return (await this.db.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM (SELECT 1 FROM jobs WHERE repo_id = ? AND finished_at IS NULL LIMIT ?) unfinished",
+      [repoId, upTo],
+    ))!.n;
   }
 
   /** Whether the repository had a pipeline before `pipelineId`, created since `since`. */
