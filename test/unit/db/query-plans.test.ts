@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
+import { ApprovalStore } from "../../../src/approval/store.js";
 import { AuditLog } from "../../../src/audit/index.js";
 import { CheckRunStore } from "../../../src/checks/store.js";
 import { withLease } from "../../../src/db/locks.js";
@@ -131,7 +132,8 @@ function recording(db: Db): { db: Db; seen: Map<string, readonly SqlValue[]> } {
 
 /**
  * What in SQLite's plan of a statement reads a growing table beyond a bounded set: a
- * scan ("SCAN jobs", also "SCAN j USING COVERING INDEX …": still every row), a search
+ * scan ("SCAN jobs", also "SCAN j USING COVERING INDEX …": still every row; of a
+ * live-rows index, every live row, which is fine), a search
  * of an index range that is neither a key nor live rows only (e.g. every job of a
  * repository), or a temporary B-tree sorting what it read.
  */
@@ -159,8 +161,9 @@ function offences(raw: ReturnType<typeof sqliteOf>, sql: string, params: readonl
     const m = /^(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?(?:INDEX (\w+)|INTEGER PRIMARY KEY|PRIMARY KEY))?(?: \((.*)\))?/.exec(detail);
     if (!m || !tables.has(m[2]!)) continue;
     const [, how, , index, constraints] = m;
+    // Reading every row of a live-rows index is reading the live work (at start, a resume).
     if (how === "SCAN") {
-      found.push(detail);
+      if (!index || !LIVE_ROWS.has(index)) found.push(detail);
       continue;
     }
     // No constraint: MIN()/MAX() read one end of the index.
@@ -184,11 +187,14 @@ async function hotQueries(base: Db): Promise<Map<string, readonly SqlValue[]>> {
   const deliveries = new DeliveryLog(db, clock);
   const audit = new AuditLog(db, clock);
   const installations = new InstallationStore({ db, pipelines, now: clock });
+  const approvals = new ApprovalStore(db, clock);
 
   // Delivery record and dedupe.
   await deliveries.record("d1", "push");
   await deliveries.record("d1", "push");
+  await deliveries.outcomeHeld("d1");
   await deliveries.finish("d1", "handled");
+  await deliveries.outcome("d1");
   // A repository, its config, and a line of pipelines (PR and branch).
   const repo = await pipelines.ensureRepo({
     id: 7,
@@ -223,7 +229,16 @@ async function hotQueries(base: Db): Promise<Map<string, readonly SqlValue[]>> {
   await pipelines.unfinishedJobsOfPr(repo.id, 1);
   await pipelines.jobsOfPrHead(repo.id, 1, "a");
   await pipelines.dependants(first.jobs[0]!.id);
+  await approvals.installation(1);
+  await pipelines.jobInContext(first.jobs[0]!.id);
+  await pipelines.markSubmitAttempted(first.jobs[0]!.id);
   await pipelines.transition(first.jobs[0]!.id, "submitted", { externalId: "55" });
+  await pipelines.transition(first.jobs[0]!.id, "running", { message: "building" });
+  await pipelines.transition(first.jobs[0]!.id, "success", { url: "u", message: "built", artifacts: {} });
+  // A superseded job's cancel estimates the time it saved from the check's recent durations.
+  await pipelines.transition(first.jobs[1]!.id, "cancelled", { cancelReason: "Superseded", message: "m" });
+  await pipelines.jobEvents(first.jobs[0]!.id);
+  await pipelines.unresolvedIntents();
   await pipelines.jobByExternalId("copr", "55");
   await pipelines.latestBranchBuild(repo.id, "main", "f");
   // Check runs: record, the flush's reads and writes.
@@ -235,6 +250,15 @@ async function hotQueries(base: Db): Promise<Map<string, readonly SqlValue[]>> {
     jobId: first.jobs[0]!.id,
     state: { status: "queued", title: "q", summary: "s", actions: [], externalId: "x" } as never,
   });
+  await checks.record({
+    installationId: 1,
+    repoId: repo.id,
+    headSha: "a",
+    name: "config",
+    state: { status: "completed", conclusion: "failure", title: "t", summary: "s", actions: [] },
+  });
+  await checks.installationsWithPending();
+  await checks.byJob(first.jobs[0]!.id);
   const pending = await checks.pending(1, 10);
   await checks.markCreateSent(pending.map((p) => p.id));
   await checks.markSent(pending[0]!.id, pending[0]!.desired_version, { id: 99, nodeId: "CR_99" });
