@@ -235,7 +235,8 @@ export class PipelineStore extends JobTransitions {
 
   /**
    * Retention: delete pipelines created before `before` whose jobs have all finished,
-   * with their jobs and those jobs' check-run rows, `batch` at a time. A pipeline one
+   * with their jobs, those jobs' check-run rows and history, and the job-less check
+   * runs of heads no pipeline is left at, `batch` at a time. A pipeline one
    * of whose jobs a younger job still depends on is kept. Returns how many went.
    */
   async pruneFinished(before: number, batch = 500): Promise<number> {
@@ -256,6 +257,13 @@ export class PipelineStore extends JobTransitions {
         const list = idList(this.db, ids);
         const jobsIn = `SELECT id FROM jobs WHERE ${idIn(this.db, "pipeline_id")}`;
         await this.db.run(`DELETE FROM check_runs WHERE job_id IN (${jobsIn})`, [list]);
+        // Job-less check runs (invalid config, "not run") belong to a head: they go with its last pipeline.
+        await this.db.run(
+          `DELETE FROM check_runs WHERE job_id IS NULL AND (repo_id, head_sha) IN (
+             SELECT p.repo_id, p.head_sha FROM pipelines p WHERE ${idIn(this.db, "p.id")}
+               AND NOT EXISTS (SELECT 1 FROM pipelines k WHERE k.repo_id = p.repo_id AND k.head_sha = p.head_sha AND NOT ${idIn(this.db, "k.id")}))`,
+          [list, list],
+        );
         await this.db.run(`DELETE FROM job_events WHERE job_id IN (${jobsIn})`, [list]);
         // Old dependants of pruned jobs (in pipelines pruned later) keep no dangling reference.
         await this.db.run(`UPDATE jobs SET depends_on = NULL WHERE depends_on IN (${jobsIn}) AND NOT ${idIn(this.db, "pipeline_id")}`, [
