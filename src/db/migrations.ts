@@ -376,4 +376,14 @@ CREATE INDEX tasks_due ON tasks(queue, scheduled_at) WHERE status = 'todo' AND r
     // SQLite orders claims by their time (src/queue/keys.ts): no index to look the last one up.
     sqlite: `DROP INDEX task_keys_seq;`,
   },
+  {
+    version: 9,
+    name: "a repository's unfinished jobs are counted from their own index, not from every job the repository ever had",
+    sql: `
+-- With finished_at in it the index covers "WHERE repo_id = ? AND finished_at IS NULL": SQLite took the
+-- covering jobs_builds (every job of the repository) for the priority's count instead.
+DROP INDEX jobs_unfinished_repo;
+CREATE INDEX jobs_unfinished_repo ON jobs(repo_id, finished_at) WHERE finished_at IS NULL;
+`,
+  },
 ];

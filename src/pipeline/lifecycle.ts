@@ -68,7 +68,8 @@ async function pipelinePriority(deps: AppDeps, ctx: Omit<JobInContext, "job">): 
     {
       trigger: ctx.pipeline.trigger,
       project: `${ctx.repo.owner}/${ctx.repo.name}`,
-      unfinishedJobsOfProject: await deps.pipelines.unfinishedJobsOfRepo(ctx.repo.id),
+      // Counted no further than the threshold needs.
+      unfinishedJobsOfProject: await deps.pipelines.unfinishedJobsOfRepo(ctx.repo.id, deps.settings.priorities.busyThreshold + 1),
       activeRecently: await deps.pipelines.activeSince(ctx.repo.id, ctx.pipeline.id, deps.now() - 30 * 86_400_000),
     },
     deps.settings.priorities,

@@ -5,7 +5,7 @@ export interface PriorityInput {
   trigger: Trigger;
   /** "owner/repo". */
   project: string;
-  /** Unfinished jobs of the same project right now (this one not counted). */
+  /** Unfinished jobs of the same project right now (this one not counted; counted up to one past `busyThreshold`). */
   unfinishedJobsOfProject: number;
   /** Whether the project ran jobs in the last 30 days before this pipeline. */
   activeRecently: boolean;

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
+import { ApprovalStore } from "../../../src/approval/store.js";
 import { AuditLog } from "../../../src/audit/index.js";
 import { CheckRunStore } from "../../../src/checks/store.js";
 import { withLease } from "../../../src/db/locks.js";
@@ -37,6 +38,86 @@ const WHOLE_TABLE_BY_DESIGN = new Map([
   ],
 ]);
 
+/**
+ * Partial indexes that hold only rows still in play (unfinished jobs, open heads,
+ * queued or running tasks, pending check-run writes): their size follows the live
+ * work, not the history, so any search of them is bounded.
+ */
+const LIVE_ROWS = new Set([
+  "jobs_unfinished",
+  "jobs_unfinished_repo",
+  "jobs_unresolved_intents",
+  "pipelines_open_pr",
+  "pipelines_open_branch",
+  "check_runs_pending",
+  "tasks_lock",
+  "tasks_leases",
+  "tasks_due",
+  "tasks_promote",
+  "tasks_ready",
+  "task_keys_claim",
+  "task_keys_idle",
+  "pr_approvals_waiting",
+]);
+
+/** Columns whose value picks a handful of rows however old the database (an id, a commit, a token, a lock). */
+const KEYS = new Set([
+  "rowid",
+  "id",
+  "job_id",
+  "pipeline_id",
+  "depends_on",
+  "rerun_of",
+  "superseded_by",
+  "head_sha",
+  "before_sha",
+  "external_id",
+  "github_id",
+  "token",
+  "lock_key",
+  "name",
+  "fairness_key",
+]);
+
+/**
+ * Searches of a growing table through an index range that is not a key, and why the
+ * range read stays small (statements are matched by their start).
+ */
+const BOUNDED_BY_DESIGN: [string, string][] = [
+  [
+    "SELECT 1 AS x FROM pipelines WHERE repo_id = ? AND created_at >= ? AND id < ? LIMIT 1",
+    "LIMIT 1 in index order: the oldest pipeline of the window is earlier than the new one",
+  ],
+  [
+    "SELECT finished_at - started_at AS ms FROM jobs WHERE repo_id = ? AND key = ?",
+    "LIMIT SAVING_SAMPLE in index order (finished_at DESC), nothing filtered after the index",
+  ],
+  [
+    "SELECT j.* FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.repo_id = ? AND j.type = 'copr_build'",
+    "scan submissions only (not the delivery path): newest first, LIMIT 1, until a build of the branch",
+  ],
+  [
+    "SELECT r.id AS repo_id, r.owner, r.name, r.default_branch, c.state, c.checked_at FROM repositories r",
+    "the daily sweep visits every repository of an installation",
+  ],
+  ["DELETE FROM deliveries WHERE received_at < ?", "retention: reads the rows it deletes"],
+  [
+    "DELETE FROM tasks WHERE status IN ('succeeded','failed','cancelled','aborted') AND finished_at < ?",
+    "retention: reads the rows it deletes",
+  ],
+  ["DELETE FROM audit WHERE at < ?", "retention: reads the rows it deletes"],
+  ["SELECT p.id FROM pipelines p WHERE p.created_at < ?", "retention: reads the pipelines old enough to go, a batch at a time"],
+];
+
+/** Statements that sort in a temporary B-tree, and why what they sort is small. */
+const SORTS_BOUNDED: [string, string][] = [
+  ["SELECT p.id, p.head_sha, p.before_sha, p.created_at, p.event_at FROM pipelines p", "the line's open heads, unfinished jobs and twins"],
+  ["SELECT j.* FROM pipelines p JOIN jobs j ON j.pipeline_id = p.id WHERE p.repo_id = ? AND p.head_sha = ?", "the jobs of one head"],
+  ["SELECT c.id, c.installation_id,", "an installation's pending check-run writes, LIMIT a batch"],
+];
+
+const byDesign = (list: [string, string][], sql: string) => list.some(([start]) => sql.startsWith(start));
+
 /** Record every statement a store runs (with its parameters), to explain them afterwards. */
 function recording(db: Db): { db: Db; seen: Map<string, readonly SqlValue[]> } {
   const seen = new Map<string, readonly SqlValue[]>();
@@ -49,10 +130,49 @@ function recording(db: Db): { db: Db; seen: Map<string, readonly SqlValue[]> } {
   return { db: wrapped, seen };
 }
 
-/** The table scans in SQLite's plan of a statement ("SCAN jobs", also "SCAN jobs USING COVERING INDEX …": still every row). */
-function scans(raw: ReturnType<typeof sqliteOf>, sql: string, params: readonly SqlValue[]): string[] {
+/**
+ * What in SQLite's plan of a statement reads a growing table beyond a bounded set: a
+ * scan ("SCAN jobs", also "SCAN j USING COVERING INDEX …": still every row; of a
+ * live-rows index, every live row, which is fine), a search
+ * of an index range that is neither a key nor live rows only (e.g. every job of a
+ * repository), or a temporary B-tree sorting what it read.
+ */
+function offences(raw: ReturnType<typeof sqliteOf>, sql: string, params: readonly SqlValue[]): string[] {
+  const shown = sql.replace(/\s+/g, " ").trim();
+  if (WHOLE_TABLE_BY_DESIGN.has(shown)) return [];
   const plan = raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[];
-  return plan.map((p) => p.detail).filter((d) => GROWING.some((t) => new RegExp(`^SCAN ${t}\\b`).test(d)));
+  const indexes = raw.prepare("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all() as {
+    name: string;
+    tbl_name: string;
+    sql: string | null;
+  }[];
+  // Plans name a table by its alias ("SEARCH j USING …").
+  const tables = new Map(GROWING.map((t) => [t, t]));
+  for (const m of shown.matchAll(/\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?/gi)) {
+    if (m[2] && GROWING.includes(m[1]!) && !/^(WHERE|JOIN|ON|SET|LEFT|ORDER|GROUP|LIMIT|INDEXED|NOT|USING)$/i.test(m[2]))
+      tables.set(m[2], m[1]!);
+  }
+  const found: string[] = [];
+  for (const { detail } of plan) {
+    if (/^USE TEMP B-TREE/.test(detail)) {
+      if (!byDesign(SORTS_BOUNDED, shown)) found.push(detail);
+      continue;
+    }
+    const m = /^(SCAN|SEARCH) (\w+)(?: USING (?:COVERING )?(?:INDEX (\w+)|INTEGER PRIMARY KEY|PRIMARY KEY))?(?: \((.*)\))?/.exec(detail);
+    if (!m || !tables.has(m[2]!)) continue;
+    const [, how, , index, constraints] = m;
+    // Reading every row of a live-rows index is reading the live work (at start, a resume).
+    if (how === "SCAN") {
+      if (!index || !LIVE_ROWS.has(index)) found.push(detail);
+      continue;
+    }
+    // No constraint: MIN()/MAX() read one end of the index.
+    if (!constraints || !index || LIVE_ROWS.has(index)) continue;
+    const keyed = [...constraints.matchAll(/(\w+)=\?/g)].some((c) => KEYS.has(c[1]!));
+    const unique = indexes.some((i) => i.name === index && (i.sql === null || /^CREATE UNIQUE/i.test(i.sql)));
+    if (!keyed && !unique && !byDesign(BOUNDED_BY_DESIGN, shown)) found.push(detail);
+  }
+  return found;
 }
 
 /** Run every hot query once through the stores; returns each distinct statement with the parameters it ran with. */
@@ -67,11 +187,14 @@ async function hotQueries(base: Db): Promise<Map<string, readonly SqlValue[]>> {
   const deliveries = new DeliveryLog(db, clock);
   const audit = new AuditLog(db, clock);
   const installations = new InstallationStore({ db, pipelines, now: clock });
+  const approvals = new ApprovalStore(db, clock);
 
   // Delivery record and dedupe.
   await deliveries.record("d1", "push");
   await deliveries.record("d1", "push");
+  await deliveries.outcomeHeld("d1");
   await deliveries.finish("d1", "handled");
+  await deliveries.outcome("d1");
   // A repository, its config, and a line of pipelines (PR and branch).
   const repo = await pipelines.ensureRepo({
     id: 7,
@@ -101,12 +224,21 @@ async function hotQueries(base: Db): Promise<Map<string, readonly SqlValue[]>> {
   await pipelines.previousHeads({ repoId: repo.id, trigger: "push", branch: "main" }, "b", { exempt: true });
   await pipelines.markSuperseded(first.pipeline.id, first.pipeline.id);
   await pipelines.jobsOfPipeline(first.pipeline.id);
-  await pipelines.unfinishedJobsOfRepo(repo.id);
+  await pipelines.unfinishedJobsOfRepo(repo.id, 21);
   await pipelines.activeSince(repo.id, first.pipeline.id, now - 1000);
   await pipelines.unfinishedJobsOfPr(repo.id, 1);
   await pipelines.jobsOfPrHead(repo.id, 1, "a");
   await pipelines.dependants(first.jobs[0]!.id);
+  await approvals.installation(1);
+  await pipelines.jobInContext(first.jobs[0]!.id);
+  await pipelines.markSubmitAttempted(first.jobs[0]!.id);
   await pipelines.transition(first.jobs[0]!.id, "submitted", { externalId: "55" });
+  await pipelines.transition(first.jobs[0]!.id, "running", { message: "building" });
+  await pipelines.transition(first.jobs[0]!.id, "success", { url: "u", message: "built", artifacts: {} });
+  // A superseded job's cancel estimates the time it saved from the check's recent durations.
+  await pipelines.transition(first.jobs[1]!.id, "cancelled", { cancelReason: "Superseded", message: "m" });
+  await pipelines.jobEvents(first.jobs[0]!.id);
+  await pipelines.unresolvedIntents();
   await pipelines.jobByExternalId("copr", "55");
   await pipelines.latestBranchBuild(repo.id, "main", "f");
   // Check runs: record, the flush's reads and writes.
@@ -118,6 +250,15 @@ async function hotQueries(base: Db): Promise<Map<string, readonly SqlValue[]>> {
     jobId: first.jobs[0]!.id,
     state: { status: "queued", title: "q", summary: "s", actions: [], externalId: "x" } as never,
   });
+  await checks.record({
+    installationId: 1,
+    repoId: repo.id,
+    headSha: "a",
+    name: "config",
+    state: { status: "completed", conclusion: "failure", title: "t", summary: "s", actions: [] },
+  });
+  await checks.installationsWithPending();
+  await checks.byJob(first.jobs[0]!.id);
   const pending = await checks.pending(1, 10);
   await checks.markCreateSent(pending.map((p) => p.id));
   await checks.markSent(pending[0]!.id, pending[0]!.desired_version, { id: 99, nodeId: "CR_99" });
@@ -156,13 +297,13 @@ describe("hot queries use an index", () => {
   let t: TempDatabase;
   afterEach(() => t.cleanup());
 
-  it("SQLite (EXPLAIN QUERY PLAN): the delivery, pipeline, supersede, claim, check-run, config-cache, sweep and retention queries scan no growing table", async () => {
+  it("SQLite (EXPLAIN QUERY PLAN): the delivery, pipeline, supersede, claim, check-run, config-cache, sweep and retention queries read no growing table beyond a bounded set", async () => {
     t = await tempDatabase("sqlite");
     const seen = await hotQueries(t.db);
     const raw = sqliteOf(t.db);
     const offenders = [...seen]
-      .map(([sql, params]) => ({ sql: sql.replace(/\s+/g, " ").trim(), scans: scans(raw, sql, params) }))
-      .filter((q) => q.scans.length > 0 && !WHOLE_TABLE_BY_DESIGN.has(q.sql));
+      .map(([sql, params]) => ({ sql: sql.replace(/\s+/g, " ").trim(), reads: offences(raw, sql, params) }))
+      .filter((q) => q.reads.length > 0);
     expect(offenders).toEqual([]);
     // The test looked at what it meant to: every kind of hot statement ran.
     expect(seen.size).toBeGreaterThan(50);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../../../src/audit/index.js";
+import { CheckRunStore } from "../../../src/checks/store.js";
 import { DashboardStore } from "../../../src/dashboard/store.js";
 import { pruneOld } from "../../../src/maintenance/index.js";
 import { PipelineStore } from "../../../src/pipeline/store.js";
@@ -45,6 +46,10 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     const reused = await pipelines.createPipeline({ ...line, headSha: "c" }, [job]);
     await pipelines.transition(reused.jobs[0]!.id, "submitted", { externalId: "1" });
     await pipelines.transition(reused.jobs[0]!.id, "success");
+    // Job-less check runs (an invalid config's) of the finished head, and of a head a kept pipeline still has.
+    const checks = new CheckRunStore(t.db, clock);
+    const state = { status: "completed" as const, conclusion: "failure" as const, title: "Invalid config", summary: "", actions: [] };
+    for (const headSha of ["a", "c"]) await checks.record({ installationId: 1, repoId: repo.id, headSha, name: "config", state });
     await deliveries.record("old", "push");
     await audit.add({ actor: "t", action: "cancel.cli" });
     const oldTask = await tasks.enqueue("flush-checks", { installationId: 1 });
@@ -73,6 +78,8 @@ describe.each(ENGINES)("retention on %s", (engine) => {
     expect(await pipelines.pipeline(running.pipeline.id)).toBeDefined();
     expect(await pipelines.pipeline(reused.pipeline.id)).toBeDefined();
     expect((await pipelines.job(young.jobs[0]!.id))?.depends_on).toBe(reused.jobs[0]!.id);
+    const jobless = await t.db.all<{ head_sha: string }>("SELECT head_sha FROM check_runs WHERE job_id IS NULL ORDER BY head_sha");
+    expect(jobless.map((c) => c.head_sha)).toEqual(["c"]);
     expect(await tasks.get(oldTask)).toBeNull();
     expect((await tasks.get(queued))?.status).toBe("todo");
     expect(await deliveries.outcome("old")).toBeUndefined();
