@@ -7,8 +7,8 @@
  * one SIGKILLed mid-run) and counts lost jobs, duplicate submissions and check runs
  * left open.
  */
-import { startPostgresServer } from "../test/support/postgres-server.js";
-import { REPLICA_TARGETS, deliverBurst, settle, startReplicaWorld, type ReplicaCounts } from "../test/support/replicas.js";
+import { startPostgresServer } from "../testing/postgres-server.js";
+import { REPLICA_TARGETS, deliverBurst, settle, startReplicaWorld, type ReplicaCounts } from "../testing/replicas.js";
 import { perSecond } from "./engine.js";
 
 const PRS = Number(process.env.BENCH_REPLICAS_PRS ?? 60);

@@ -1,9 +1,10 @@
 import type { Logger } from "pino";
+import { Approval } from "./approval/index.js";
 import { createBackends, type Backends } from "./backends/index.js";
 import { CheckRunStore } from "./checks/store.js";
 import { GroupCommit } from "./db/group-commit.js";
 import type { Db } from "./db/open.js";
-import type { GitHub } from "./github/octokit.js";
+import { createOctokitClass, type GitHub } from "./github/octokit.js";
 import type { Metrics } from "./metrics/index.js";
 import { PipelineStore } from "./pipeline/store.js";
 import { TaskStore, type TaskHandlers } from "./queue/index.js";
@@ -24,6 +25,8 @@ export interface AppDeps {
   taskHandlers: Partial<TaskHandlers<AppTasks>>;
   pipelines: PipelineStore;
   checks: CheckRunStore;
+  /** The approval rules' store, permission cache and flood counters (one per service: a test's never sees another's cache). */
+  approval: Approval;
   backends: Backends;
   metrics: Metrics;
   log: Logger;
@@ -55,6 +58,7 @@ export function createDeps(o: {
   const now = o.now ?? Date.now;
   const notLoaded = () => Promise.reject(new Error("GitHub client used before the app was loaded"));
   return {
+    approval: new Approval({ db, now, settings }),
     settings,
     db,
     tasks: new TaskStore<AppTasks>(db, { now, agingMs: settings.worker.agingMs, defaultMaxAttempts: settings.worker.maxAttempts }),
@@ -70,4 +74,16 @@ export function createDeps(o: {
     github: o.github ?? notLoaded,
     githubApp: o.githubApp ?? notLoaded,
   };
+}
+
+/** The Octokit class (throttling, lanes, metrics) with the `github.*` settings: the service's Probot and the CLI's are built with it. */
+export function createAppOctokit(o: { settings: Settings; log: Logger; metrics: Metrics }) {
+  const { github } = o.settings;
+  return createOctokitClass({
+    log: o.log,
+    metrics: o.metrics,
+    retries: github.rateLimitRetries,
+    writeIntervalMs: github.writeIntervalMs,
+    requestTimeoutMs: github.requestTimeoutMs,
+  });
 }

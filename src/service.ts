@@ -7,8 +7,7 @@ import type { Backends } from "./backends/index.js";
 import { removeStaleStaging } from "./backends/openscanhub/upload.js";
 import { openDatabase } from "./db/open.js";
 import { SettingsError, toError } from "./errors.js";
-import { createDeps, type AppDeps } from "./deps.js";
-import { createOctokitClass } from "./github/octokit.js";
+import { createAppOctokit, createDeps, type AppDeps } from "./deps.js";
 import { checkRedis } from "./github/redis.js";
 import { dashboardHandler } from "./dashboard/index.js";
 import { pendingApprovals } from "./approval/dashboard.js";
@@ -103,13 +102,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   });
   const { tasks } = deps;
 
-  const Octokit = createOctokitClass({
-    log,
-    metrics,
-    retries: settings.github.rateLimitRetries,
-    writeIntervalMs: settings.github.writeIntervalMs,
-    requestTimeoutMs: settings.github.requestTimeoutMs,
-  });
+  const Octokit = createAppOctokit({ settings, log, metrics });
   const probotOptions = {
     appId: opts.appId,
     privateKey: opts.privateKey,

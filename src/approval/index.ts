@@ -21,7 +21,7 @@ export class Approval {
   /** Recent command times per user and pull request (this process's: each replica throttles on its own). */
   private readonly floods = new LRUCache<string, number[]>({ max: 10_000 });
 
-  constructor(private readonly deps: AppDeps) {
+  constructor(private readonly deps: Pick<AppDeps, "db" | "now" | "settings">) {
     this.store = new ApprovalStore(deps.db, deps.now);
     this.permissions = new PermissionCache(deps.settings.approval.permissionCacheMs);
     this.audit = new AuditLog(deps.db, deps.now);
@@ -49,22 +49,13 @@ export class Approval {
   }
 }
 
-const services = new WeakMap<AppDeps, Approval>();
-
-/** The approval rules of a service (one per `deps`, so a test's service never sees another's cache). */
-export function approvalOf(deps: AppDeps): Approval {
-  let a = services.get(deps);
-  if (!a) services.set(deps, (a = new Approval(deps)));
-  return a;
-}
-
 /**
  * A trigger of an installation that is not approved runs nothing. A waiting one's
  * repository gets one neutral check run (its first event) saying why and whom to
  * ask, and the operator a warning in the log; a denied one is ignored silently.
  */
 export async function holdUnapprovedInstallation(deps: AppDeps, ev: TriggerEvent, repo: RepoRow): Promise<HandlerOutcome | undefined> {
-  const approval = approvalOf(deps);
+  const approval = deps.approval;
   const { state, login } = await approval.installationState(ev.installationId);
   if (state === "approved") return undefined;
   if (state === "denied") return ignored(`installation ${ev.installationId} (${login}) was denied by the operator`, "installation_denied");

@@ -9,7 +9,6 @@ import { startJobs } from "../pipeline/lifecycle.js";
 import { planInputs } from "../pipeline/plan-inputs.js";
 import { planJobs } from "../pipeline/plan.js";
 import type { JobRow, NewJob, PipelineRow, RepoRow } from "../pipeline/store.js";
-import { approvalOf } from "./index.js";
 import { APPROVAL_CHECK_NAME, approvalNeededCheck, approvedCheck } from "./checks.js";
 
 /** A pull request head whose author lacks write permission and that no maintainer approved yet. */
@@ -24,7 +23,7 @@ export interface HeldHead {
 /** Whether a trigger's jobs wait for approval: a pull request by an author without write permission, at a head not approved. */
 export async function untrustedHead(deps: AppDeps, ev: TriggerEvent, repo: RepoRow): Promise<HeldHead | undefined> {
   if (ev.trigger !== "pull_request" || ev.prNumber === undefined || !ev.author) return undefined;
-  const approval = approvalOf(deps);
+  const approval = deps.approval;
   const github = await deps.github(ev.installationId);
   if (await approval.authorTrusted(github, { repo: { owner: repo.owner, name: repo.name }, author: ev.author })) return undefined;
   if ((await approval.store.pr(repo.id, ev.prNumber, ev.headSha))?.approved_by) return undefined;
@@ -39,7 +38,7 @@ export async function requestApproval(
   jobs: { held: readonly { key: string }[]; started: readonly JobRow[] },
 ): Promise<void> {
   const { pipeline, repo } = at;
-  const approval = approvalOf(deps);
+  const approval = deps.approval;
   await recordCheck(
     deps,
     at,
@@ -85,7 +84,7 @@ export async function approveHead(
   if (pr.state !== "open") return nothing(`Pull request #${prNumber} is closed: nothing to approve.`);
   if (pr.head.sha !== head)
     return nothing(`${head.slice(0, 7)} is no longer the head of #${prNumber}: approve its new head ${pr.head.sha.slice(0, 7)}.`);
-  const approval = approvalOf(deps);
+  const approval = deps.approval;
   const request = await approval.store.pr(repo.id, prNumber, head);
   if (!request) return nothing(`Nothing at ${head.slice(0, 7)} waits for approval.`);
   if (request.approved_by) return nothing(`${head.slice(0, 7)} was approved already by @${request.approved_by}.`);

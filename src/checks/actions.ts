@@ -1,6 +1,5 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
-import { approvalOf } from "../approval/index.js";
 import { APPROVAL_CHECK_NAME } from "../approval/checks.js";
 import { decideActor, isBot } from "../approval/decide.js";
 import { approveHead } from "../approval/pull-requests.js";
@@ -49,7 +48,7 @@ async function checkRunAction(deps: AppDeps, p: AppTasks["check-run-action"], lo
   if (approving ? row?.name !== APPROVAL_CHECK_NAME || row.job_id !== null : !row?.job_id) return ignored("not a check run of ours");
   const github = await deps.github(p.installationId);
   const { owner, repo, user } = p;
-  const approval = approvalOf(deps);
+  const approval = deps.approval;
   const permission = await approval.permissions.of(github, { owner, repo, user });
   const verdict = decideActor({ login: user, permission, isPrAuthor: false, headApproved: false }, `button:${p.action}`);
   if (!verdict.allowed) {

@@ -1,8 +1,7 @@
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
 import { openDatabase } from "../db/open.js";
-import { createDeps, type AppDeps } from "../deps.js";
-import { createOctokitClass } from "../github/octokit.js";
+import { createAppOctokit, createDeps, type AppDeps } from "../deps.js";
 import { createLogger } from "../log.js";
 import { createMetrics } from "../metrics/index.js";
 import { loadSettings } from "../settings.js";
@@ -25,13 +24,7 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
           privateKey,
           baseUrl: settings.github.baseUrl,
           log,
-          Octokit: createOctokitClass({
-            log,
-            metrics,
-            retries: settings.github.rateLimitRetries,
-            writeIntervalMs: settings.github.writeIntervalMs,
-            requestTimeoutMs: settings.github.requestTimeoutMs,
-          }),
+          Octokit: createAppOctokit({ settings, log, metrics }),
         })
       : undefined;
   const noGitHub = () => Promise.reject(new Error("GitHub App credentials (APP_ID, PRIVATE_KEY) are not set"));

@@ -24,6 +24,7 @@ import { runValidateConfig } from "../packit-config/validate-command.js";
 import { TaskStore, type TaskStatus } from "../queue/index.js";
 import { loadSettings } from "../settings.js";
 import type { AppTasks } from "../tasks.js";
+import { cancelForOperator } from "./cancel.js";
 import { withLiveDeps } from "./live.js";
 
 const out = { log: (l: string) => console.log(l), error: (l: string) => console.error(l) };
@@ -136,35 +137,25 @@ function program(): Command {
       if (o.job !== undefined && (o.repo !== undefined || o.pr !== undefined))
         cmd.error("error: --job goes alone, not with --repo/--pr", { exitCode: USAGE_ERROR });
       exitCode = await withLiveDeps(async (deps) => {
-        let jobIds: number[];
-        let what: string;
+        let target: { jobIds: number[]; repoId: number; what: string };
         if (o.job !== undefined) {
-          if (!(await deps.pipelines.job(o.job))) {
+          const job = await deps.pipelines.job(o.job);
+          if (!job) {
             out.error(`no job ${o.job}`);
             return 1;
           }
-          jobIds = [o.job];
-          what = `job ${o.job}`;
+          const repoId = job.repo_id ?? (await deps.pipelines.pipeline(job.pipeline_id))?.repo_id ?? 0;
+          target = { jobIds: [o.job], repoId, what: `job ${o.job}` };
         } else {
           const repo = await deps.pipelines.repoByName(o.repo!.owner, o.repo!.name);
           if (!repo) {
             out.error(`unknown repository ${o.repo!.owner}/${o.repo!.name}`);
             return 1;
           }
-          jobIds = (await deps.pipelines.unfinishedJobsOfPr(repo.id, o.pr!)).map((j) => j.id);
-          what = `pull request #${o.pr} of ${repo.owner}/${repo.name}`;
+          const jobIds = (await deps.pipelines.unfinishedJobsOfPr(repo.id, o.pr!)).map((j) => j.id);
+          target = { jobIds, repoId: repo.id, what: `pull request #${o.pr} of ${repo.owner}/${repo.name}` };
         }
-        const { cancelJobs } = await import("../cancel/service.js");
-        const { renderReport } = await import("../cancel/report.js");
-        const report = await cancelJobs(deps, jobIds, { reason: "Cancelled by operator", source: "cli" });
-        if (report.overall === "nothing to cancel") {
-          out.log(`nothing to cancel: ${what} has no unfinished jobs`);
-          return 0;
-        }
-        await new AuditLog(deps.db, deps.now).add({ actor: "operator", action: "cancel.cli", detail: report, repoId: report.repoId });
-        out.log(renderReport(report, "operator"));
-        // A backend that refused or failed (code 3), or nothing stopped: the operator has to act.
-        return report.overall === "none" || report.results.some((r) => r.code === 3) ? 1 : 0;
+        return cancelForOperator(deps, target, out);
       });
     });
 

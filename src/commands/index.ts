@@ -2,7 +2,6 @@ import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
 import { postedMarkers, replyMarker, replyOnce } from "../github/comments.js";
-import { approvalOf } from "../approval/index.js";
 import { decideActor, isBot, type ActorVerdict } from "../approval/decide.js";
 import { approveHead } from "../approval/pull-requests.js";
 import type { TaskContext } from "../queue/index.js";
@@ -72,7 +71,7 @@ async function runCommands(deps: AppDeps, p: AppTasks["run-commands"], ctx: Task
     .catch((err: Error) => deps.log.warn({ err: err.message, repo: `${owner}/${repo}` }, "could not react to the comment"));
 
   const count = (cmd: PackitCommand, outcome: string) => deps.metrics.commands.inc({ command: commandName(cmd), outcome });
-  const approval = approvalOf(deps);
+  const approval = deps.approval;
   const flood = approval.throttle(user, p.repoId, issueNumber);
   if (!flood.allowed) {
     for (const cmd of p.commands) count(cmd, "throttled");

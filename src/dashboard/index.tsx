@@ -7,17 +7,9 @@ import type { ServerResponse } from "node:http";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../deps.js";
 import { toError } from "../errors.js";
-import {
-  cancellationsData,
-  homeData,
-  jobData,
-  maintenanceData,
-  pipelineData,
-  projectData,
-  queueData,
-  type DashboardContext,
-  type PendingApprovals,
-} from "./data.js";
+import { homeData, projectData, type DashboardContext, type PendingApprovals } from "./data.js";
+import { cancellationsData, maintenanceData, queueData } from "./operations-data.js";
+import { jobData, pipelineData } from "./pipeline-data.js";
 import { CookieSigner, signInRoutes, viewerOf } from "./session.js";
 import { DashboardStore, type Viewer } from "./store.js";
 import { Layout } from "./views/common.js";

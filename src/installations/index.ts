@@ -3,7 +3,6 @@ import type { AppDeps } from "../deps.js";
 import { deliveryTask, handled, onDelivery } from "../webhooks/index.js";
 import { installationChange, installationPayload, parsePayload } from "../webhooks/payloads.js";
 import { InstallationStore } from "./store.js";
-import { approvalOf } from "../approval/index.js";
 
 export { InstallationStore } from "./store.js";
 
@@ -47,7 +46,7 @@ export function setupInstallations(app: Probot, deps: AppDeps): void {
 
 /** A new installation: the gate's verdict on it is audited, and a waiting one is named in the log for the operator. */
 async function announceApproval(deps: AppDeps, id: number): Promise<void> {
-  const approval = approvalOf(deps);
+  const approval = deps.approval;
   const { state, login } = await approval.installationState(id);
   const setting = deps.settings.approval.installations;
   await approval.audit.add({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openDatabase } from "../../src/db/open.js";
-import { REPLICA_TARGETS, deliverBurst, settle, startReplicaWorld, type ReplicaWorld } from "../support/replicas.js";
+import { REPLICA_TARGETS, deliverBurst, settle, startReplicaWorld, type ReplicaWorld } from "../../testing/replicas.js";
 import { waitFor } from "../support/db.js";
 
 const PRS = 24;

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startPostgresServer, type PostgresServer } from "./postgres-server.js";
+import { startPostgresServer, type PostgresServer } from "../../testing/postgres-server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

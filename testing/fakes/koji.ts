@@ -38,34 +38,21 @@ import {
 } from "./koji-hub.js";
 import { shown, xmlRpcHandler, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer, type FakeTls } from "./http-fake.js";
+import {
+  CANCELED,
+  CLOSED,
+  FAILED,
+  FREE,
+  type FakeKojiTask,
+  type KojiFinalState,
+  type KojiOutcome,
+  type KojiTaskMatcher,
+  OPEN,
+  matchesTask,
+  taskInfo,
+} from "./koji-task.js";
 
-const FREE = 0;
-const OPEN = 1;
-const CLOSED = 2;
-const CANCELED = 3;
-const FAILED = 5;
-
-export type KojiOutcome = "CLOSED" | "FAILED";
-export type KojiFinalState = KojiOutcome | "CANCELED";
-
-/** A task as the fake keeps it. */
-export interface FakeKojiTask {
-  id: number;
-  state: number;
-  method: "build";
-  owner: number;
-  ownerName: string;
-  /** The build call's parameters: `[src, target, opts]`. */
-  request: XmlRpcValue[];
-  createdAt: number;
-  startedAt?: number;
-  completedAt?: number;
-  /** Set by start()/finish(): the clock no longer moves this task. */
-  manual: boolean;
-}
-
-/** Selects tasks: a string matches the SCM URL (substring) or the target; a RegExp "src target". */
-export type KojiTaskMatcher = string | RegExp | ((task: FakeKojiTask) => boolean);
+export type { FakeKojiTask, KojiFinalState, KojiOutcome, KojiTaskMatcher } from "./koji-task.js";
 
 export interface KojiFakeOptions {
   /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
@@ -122,11 +109,6 @@ export interface KojiFake extends FakeServer {
   reset(): void;
 }
 
-function isoTime(ms: number | undefined): string | null {
-  return ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "000+00:00");
-}
-
-/** Start a fake Koji hub on 127.0.0.1 (port 0). */
 export async function startKojiFake(options: KojiFakeOptions = {}): Promise<KojiFake> {
   const phaseMs = options.phaseMs ?? 50;
   const clock = options.now ?? Date.now;
@@ -142,16 +124,9 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   let submissions = 0;
   let nextTaskId = 1000;
 
-  function matches(m: KojiTaskMatcher, t: FakeKojiTask): boolean {
-    const [src, target] = t.request as [string, string];
-    if (typeof m === "function") return m(t);
-    if (m instanceof RegExp) return m.test(`${src} ${target}`);
-    return src.includes(m) || target === m;
-  }
-
   function outcomeOf(t: FakeKojiTask): number {
     for (let i = outcomes.length - 1; i >= 0; i--) {
-      if (matches(outcomes[i]!.matcher, t)) return outcomes[i]!.outcome === "FAILED" ? FAILED : CLOSED;
+      if (matchesTask(outcomes[i]!.matcher, t)) return outcomes[i]!.outcome === "FAILED" ? FAILED : CLOSED;
     }
     return CLOSED;
   }
@@ -178,32 +153,8 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   }
 
   /** The fields of a task as the recorded getTaskInfo answers have them. */
-  function exportTask(t: FakeKojiTask): XmlRpcStruct {
-    advance(t);
-    const ts = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
-    return {
-      id: t.id,
-      state: t.state,
-      create_time: isoTime(t.createdAt),
-      create_ts: ts(t.createdAt),
-      start_time: isoTime(t.startedAt),
-      start_ts: ts(t.startedAt),
-      completion_time: isoTime(t.completedAt),
-      completion_ts: ts(t.completedAt),
-      channel_id: 1,
-      host_id: t.state === FREE ? null : 1,
-      parent: null,
-      label: null,
-      waiting: t.state === FREE ? null : false,
-      awaited: null,
-      owner: t.owner,
-      method: t.method,
-      arch: "noarch",
-      priority: 20,
-      weight: 0.2,
-    };
-  }
-
+  /** A task brought up to the clock, as getTaskInfo answers it. */
+  const exportTask = (t: FakeKojiTask): XmlRpcStruct => taskInfo(advance(t));
   function userInfo(name: string): XmlRpcStruct {
     const krb = Object.entries(principals)
       .filter(([, n]) => n === name)

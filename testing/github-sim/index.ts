@@ -19,4 +19,5 @@ export {
 } from "./server.js";
 export { sendWebhook, type WebhookDelivery } from "./webhooks.js";
 export * from "./payloads.js";
+export * from "./action-payloads.js";
 export { blobSha, randomSha } from "./ids.js";

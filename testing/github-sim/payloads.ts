@@ -3,78 +3,16 @@
  * trimmed to what apps read but keeping every field a Probot app typically uses:
  * `installation.id`, the full `repository`, `sender`, and the event's own object.
  * Builders take the repository object `sim.addRepo()` returned, so repository,
- * owner and installation ids line up with what the simulated API serves.
+ * owner and installation ids line up with what the simulated API serves. Here: pull
+ * requests, pushes, installations, releases; comments and check-run buttons are in
+ * `action-payloads.ts`.
  */
-import { nodeId, pullRequestId, stableId } from "./ids.js";
+import { nodeId, pullRequestId } from "./ids.js";
 import { learn } from "./known.js";
-import { projectManifest } from "./manifest.js";
 import type { SimInstallation, SimRepo } from "./server.js";
-import { repoStub, userJson, WEB } from "./shapes.js";
-import { accountFor, now } from "./state.js";
-
-const ZERO_SHA = "0".repeat(40);
-let nextId = 800_000_000;
-
-const apiOf = (repo: { url: string }) => new URL(repo.url).origin;
-const user = (login: string, api: string) => userJson(accountFor(login), api);
-
-/** `repository`, `organization` (org-owned repos), `sender` and `installation`, common to repository events. */
-function envelope(repo: SimRepo, sender: string) {
-  learn(repo, { users: [sender] });
-  const { installationId, ...repository } = repo;
-  const api = apiOf(repo);
-  const org = repository.owner.type === "Organization" ? repository.owner : undefined;
-  return {
-    repository,
-    ...(org
-      ? {
-          organization: {
-            login: org.login,
-            id: org.id,
-            node_id: org.node_id,
-            url: `${api}/orgs/${org.login}`,
-            repos_url: `${api}/orgs/${org.login}/repos`,
-            events_url: `${api}/orgs/${org.login}/events`,
-            hooks_url: `${api}/orgs/${org.login}/hooks`,
-            issues_url: `${api}/orgs/${org.login}/issues`,
-            members_url: `${api}/orgs/${org.login}/members{/member}`,
-            public_members_url: `${api}/orgs/${org.login}/public_members{/member}`,
-            avatar_url: org.avatar_url,
-            description: null,
-          },
-        }
-      : {}),
-    sender: user(sender, api),
-    installation: { id: installationId, node_id: nodeId("IntegrationInstallation", installationId) },
-  };
-}
-
-function label(name: string, repo: SimRepo) {
-  const id = stableId(`label:${repo.full_name}:${name}`);
-  return {
-    id,
-    node_id: nodeId("Label", id),
-    url: `${repo.url}/labels/${encodeURIComponent(name)}`,
-    name,
-    color: "ededed",
-    default: false,
-    description: null,
-  };
-}
-
-/** No reactions yet, in GitHub's rollup form. */
-const reactionRollup = (of: string) => ({
-  url: `${of}/reactions`,
-  total_count: 0,
-  "+1": 0,
-  "-1": 0,
-  laugh: 0,
-  hooray: 0,
-  confused: 0,
-  heart: 0,
-  rocket: 0,
-  eyes: 0,
-});
+import { repoStub } from "./shapes.js";
+import { now } from "./state.js";
+import { ZERO_SHA, apiOf, envelope, label, newPayloadId, user } from "./payload-parts.js";
 
 export type PullRequestAction = "opened" | "synchronize" | "reopened" | "closed" | "edited" | "labeled" | "unlabeled" | "ready_for_review";
 
@@ -254,193 +192,6 @@ export function pushEvent(o: PushEventOptions) {
   };
 }
 
-export interface IssueCommentEventOptions {
-  repo: SimRepo;
-  issueNumber: number;
-  isPullRequest: boolean;
-  body: string;
-  /** Who wrote the comment. */
-  author: string;
-  /** Who opened the issue or pull request (default: the comment's author). */
-  issueAuthor?: string;
-  /** Use the id of `sim.addComment(…)` so reactions to it reach a real comment. */
-  commentId?: number;
-  action?: "created" | "edited" | "deleted";
-}
-
-/** `issue_comment.<action>`; on pull requests `issue.pull_request` is set, as on GitHub. */
-export function issueCommentEvent(o: IssueCommentEventOptions) {
-  const { repo } = o;
-  const api = apiOf(repo);
-  const commentId = o.commentId ?? ++nextId;
-  learn(repo, { users: [o.author, o.issueAuthor], ...(o.isPullRequest ? { pulls: [o.issueNumber] } : { issues: [o.issueNumber] }) });
-  const at = now();
-  const issueUrl = `${repo.url}/issues/${o.issueNumber}`;
-  const issueHtml = `${repo.html_url}/${o.isPullRequest ? "pull" : "issues"}/${o.issueNumber}`;
-  const issueId = stableId(`issue:${repo.full_name}#${o.issueNumber}`);
-  const association = o.author.toLowerCase() === repo.owner.login.toLowerCase() ? "OWNER" : "CONTRIBUTOR";
-  return {
-    action: o.action ?? "created",
-    issue: {
-      url: issueUrl,
-      repository_url: repo.url,
-      comments_url: `${issueUrl}/comments`,
-      labels_url: `${issueUrl}/labels{/name}`,
-      events_url: `${issueUrl}/events`,
-      html_url: issueHtml,
-      id: issueId,
-      node_id: nodeId(o.isPullRequest ? "PullRequest" : "Issue", issueId),
-      number: o.issueNumber,
-      title: `${o.isPullRequest ? "Pull request" : "Issue"} #${o.issueNumber}`,
-      user: user(o.issueAuthor ?? o.author, api),
-      labels: [],
-      state: "open",
-      locked: false,
-      active_lock_reason: null,
-      milestone: null,
-      assignee: null,
-      assignees: [],
-      comments: 1,
-      created_at: at,
-      updated_at: at,
-      closed_at: null,
-      author_association: association,
-      body: null,
-      reactions: reactionRollup(issueUrl),
-      ...(o.isPullRequest
-        ? {
-            pull_request: {
-              url: `${repo.url}/pulls/${o.issueNumber}`,
-              html_url: issueHtml,
-              diff_url: `${issueHtml}.diff`,
-              patch_url: `${issueHtml}.patch`,
-              merged_at: null,
-            },
-          }
-        : {}),
-    },
-    comment: {
-      url: `${repo.url}/issues/comments/${commentId}`,
-      html_url: `${issueHtml}#issuecomment-${commentId}`,
-      issue_url: issueUrl,
-      id: commentId,
-      node_id: nodeId("IssueComment", commentId),
-      user: user(o.author, api),
-      created_at: at,
-      updated_at: at,
-      author_association: association,
-      body: o.body,
-      reactions: reactionRollup(`${repo.url}/issues/comments/${commentId}`),
-      performed_via_github_app: null,
-    },
-    ...envelope(repo, o.author),
-  };
-}
-
-/** A check run as `sim.checkRuns()` or the REST API returns it. */
-export interface CheckRunLike {
-  id: number;
-  node_id: string;
-  name: string;
-  head_sha: string;
-  status: string;
-  conclusion: string | null;
-  external_id?: string | null;
-  details_url?: string | null;
-  started_at?: string | null;
-  completed_at?: string | null;
-  output?: { title?: string | null; summary?: string | null; text?: string | null };
-  app: { id: number; slug?: string };
-  check_suite_id?: number;
-  check_suite?: { id: number };
-}
-
-export interface CheckRunEventOptions {
-  repo: SimRepo;
-  checkRun: CheckRunLike;
-  /** `requested_action` only: the identifier of the button that was pressed. */
-  identifier?: string;
-  sender: string;
-  /** Open pull requests whose head is the run's head. */
-  pullRequests?: Array<{ number: number; headRef?: string; baseRef?: string; baseSha?: string }>;
-}
-
-/** `check_run.requested_action` (a button was pressed) or `check_run.rerequested` ("Re-run"). */
-export function checkRunEvent(action: "requested_action" | "rerequested", o: CheckRunEventOptions) {
-  const { repo, checkRun: run } = o;
-  const api = apiOf(repo);
-  const manifest = projectManifest();
-  learn(repo, { commits: [run.head_sha] });
-  const slug = run.app.slug ?? "packit-sim";
-  const app = {
-    id: run.app.id,
-    slug,
-    node_id: nodeId("App", run.app.id),
-    owner: userJson(accountFor("packit", "Organization"), api),
-    name: slug,
-    description: "",
-    external_url: "https://packit.dev",
-    html_url: `${WEB}/apps/${slug}`,
-    created_at: "2019-01-01T00:00:00Z",
-    updated_at: "2019-01-01T00:00:00Z",
-    // What this project's app.yml registers, as the simulated App does.
-    permissions: manifest.default_permissions as Record<string, string>,
-    events: manifest.default_events as string[],
-  };
-  const repoRef = { id: repo.id, url: repo.url, name: repo.name };
-  const pulls = (o.pullRequests ?? []).map((p) => ({
-    url: `${repo.url}/pulls/${p.number}`,
-    id: pullRequestId(repo.id, p.number),
-    number: p.number,
-    head: { ref: p.headRef ?? `pr-${p.number}`, sha: run.head_sha, repo: repoRef },
-    base: { ref: p.baseRef ?? repo.default_branch, sha: p.baseSha ?? ZERO_SHA, repo: repoRef },
-  }));
-  const suiteId = run.check_suite?.id ?? run.check_suite_id ?? 0;
-  const url = `${repo.url}/check-runs/${run.id}`;
-  return {
-    action,
-    check_run: {
-      id: run.id,
-      node_id: run.node_id,
-      head_sha: run.head_sha,
-      external_id: run.external_id ?? "",
-      url,
-      html_url: `${repo.html_url}/runs/${run.id}`,
-      // Without one of its own, GitHub shows the App's homepage.
-      details_url: run.details_url ?? app.external_url,
-      status: run.status,
-      conclusion: run.conclusion,
-      started_at: run.started_at ?? null,
-      completed_at: run.completed_at ?? null,
-      output: {
-        title: run.output?.title ?? null,
-        summary: run.output?.summary ?? null,
-        text: run.output?.text ?? null,
-        annotations_count: 0,
-        annotations_url: `${url}/annotations`,
-      },
-      name: run.name,
-      check_suite: {
-        id: suiteId,
-        node_id: nodeId("CheckSuite", suiteId),
-        head_branch: o.pullRequests?.[0]?.headRef ?? null,
-        head_sha: run.head_sha,
-        status: run.status,
-        conclusion: run.conclusion,
-        url: `${repo.url}/check-suites/${suiteId}`,
-        before: null,
-        after: run.head_sha,
-        pull_requests: pulls,
-        app,
-      },
-      app,
-      pull_requests: pulls,
-    },
-    ...(action === "requested_action" ? { requested_action: { identifier: o.identifier ?? "" } } : {}),
-    ...envelope(repo, o.sender),
-  };
-}
-
 export type InstallationAction = "created" | "deleted" | "suspend" | "unsuspend" | "new_permissions_accepted";
 
 export interface InstallationEventOptions {
@@ -506,7 +257,7 @@ export interface ReleaseEventOptions {
 /** `release.<action>` (Packit reacts to `published`). */
 export function releaseEvent(action: "published" | "created" | "released" | "prereleased" | "edited" | "deleted", o: ReleaseEventOptions) {
   const { repo } = o;
-  const id = ++nextId;
+  const id = newPayloadId();
   const at = now();
   const url = `${repo.url}/releases/${id}`;
   learn(repo, { users: [o.author], tags: { [o.tagName]: o.targetCommitish ?? repo.default_branch } });

@@ -8,16 +8,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
-import { AuthFailure, generateAppKeys, TokenStore, verifyAppJwt, type AppKeys } from "./auth.js";
-import { appFromManifest, conversionAnswer, MANIFEST_FORM, ManifestCodes, type SimApp } from "./app-registration.js";
+import { generateAppKeys, TokenStore, type AppKeys } from "./auth.js";
+import { appFromManifest, conversionAnswer, ManifestCodes, type SimApp } from "./app-registration.js";
 import { projectManifest } from "./manifest.js";
 import { sendWebhook } from "./webhooks.js";
-import { Faults, faultReply, primaryLimitReply, RateLimits, requestId, type RateLimitFault } from "./faults.js";
-import { handleGraphql, schema } from "./graphql.js";
-import { DOCS, errorBody, HttpError, requirePermission, type Call, type Reply, type RouteGroup, type SimContext } from "./http.js";
-import { isFullSha, nodeId, pullRequestId, randomSha } from "./ids.js";
+import { Faults, RateLimits, type RateLimitFault } from "./faults.js";
+import { schema } from "./graphql.js";
+import type { RouteGroup, SimContext } from "./http.js";
+import { isFullSha, randomSha } from "./ids.js";
 import { registerLearner } from "./known.js";
-import { checkRequest, checkResponse, description, invalidRequestMessage } from "./openapi.js";
+import { description } from "./openapi.js";
 import type {
   AddPullRequestOptions,
   AddRepoOptions,
@@ -28,9 +28,10 @@ import type {
   SimRequest,
 } from "./options.js";
 import { OAuthFlow } from "./oauth.js";
-import { matchRoute } from "./rest.js";
 import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
 import { accountFor, normalizeRef, now, SimState, type CheckRunRecord, type RepoRecord, type Role } from "./state.js";
+import { type SimFront, serveRequest } from "./front.js";
+import { newPullRecord, newRepoRecord } from "./records.js";
 
 export type { RouteGroup } from "./http.js";
 export type { RateLimitKind, RateLimitFault } from "./faults.js";
@@ -44,9 +45,6 @@ export type {
   SimRepo,
   SimRequest,
 } from "./options.js";
-
-const BEARER = /^(?:token|bearer)\s+(\S+)$/i;
-const looksLikeJwt = (s: string) => /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(s);
 
 /**
  * A running simulator: its address and app credentials, a state API to set up
@@ -101,8 +99,21 @@ export class GitHubSim {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
     });
+    const front: SimFront = {
+      url,
+      latencyMs: () => this.latencyMs,
+      app: () => this.app,
+      ctx: () => this.ctx,
+      requests: this.requests,
+      oauth: this.oauth,
+      manifestCodes: this.manifestCodes,
+      faults: this.faults,
+      rates: this.rates,
+      tokens: this.tokens,
+      rateLimit: opts.rateLimit,
+    };
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      this.serve(req, res).catch((err: unknown) => {
+      serveRequest(front, req, res).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
         res.end(JSON.stringify({ message: `github-sim: ${(err as Error).message}` }));
       });
@@ -218,23 +229,7 @@ export class GitHubSim {
     if (this.state.repo(opts.owner, opts.name)) throw new Error(`github-sim: ${opts.owner}/${opts.name} exists`);
     const id = this.state.newRepoId();
     const owner = inst && inst.account.login.toLowerCase() === opts.owner.toLowerCase() ? inst.account : accountFor(opts.owner, "User");
-    const repo: RepoRecord = {
-      id,
-      node_id: nodeId("Repository", id),
-      owner,
-      name: opts.name,
-      installationId: inst?.id ?? 0,
-      defaultBranch: opts.defaultBranch ?? "main",
-      private: opts.private ?? false,
-      fork: opts.fork ?? false,
-      created_at: now(),
-      files: new Map([["*", new Map(Object.entries(opts.files ?? {}))]]),
-      roles: new Map(),
-      commits: new Set(),
-      refs: new Map(),
-      issues: new Set(),
-      pullNumbers: new Set(),
-    };
+    const repo = newRepoRecord(opts, id, owner, inst?.id ?? 0);
     const head = (opts.headSha ?? randomSha()).toLowerCase();
     this.state.knowCommit(repo, head);
     repo.refs.set(repo.defaultBranch, head);
@@ -291,24 +286,8 @@ export class GitHubSim {
     const repo = this.repoRecord(opts.owner, opts.repo);
     const headRepo = opts.headRepo ? this.repoRecord(opts.headRepo.owner, opts.headRepo.name) : repo;
     const existing = this.state.pull(repo, opts.number);
-    const id = pullRequestId(repo.id, opts.number);
-    const pr = {
-      id,
-      node_id: nodeId("PullRequest", id),
-      repoId: repo.id,
-      number: opts.number,
-      title: opts.title ?? `Pull request #${opts.number}`,
-      state: opts.state ?? "open",
-      author: accountFor(opts.author ?? repo.owner.login),
-      head_sha: opts.headSha,
-      head_ref: opts.headRef ?? `pr-${opts.number}`,
-      headRepoId: headRepo.id,
-      draft: opts.draft ?? false,
-      base_ref: opts.baseRef ?? repo.defaultBranch,
-      base_sha: opts.baseSha ?? this.state.commitOf(repo, opts.baseRef) ?? repo.refs.get(repo.defaultBranch)!,
-      files: opts.files ?? [],
-      created_at: existing?.created_at ?? now(),
-    };
+    const baseSha = opts.baseSha ?? this.state.commitOf(repo, opts.baseRef) ?? repo.refs.get(repo.defaultBranch)!;
+    const pr = newPullRecord(opts, repo, headRepo, baseSha, existing?.created_at ?? now());
     this.state.pulls.set(`${repo.id}#${opts.number}`, pr);
     // GitHub keeps a pull request's head in the base repository too (refs/pull/N/head).
     this.state.knowCommit(repo, pr.head_sha);
@@ -411,119 +390,10 @@ export class GitHubSim {
     this.faults.fail(n, status, opts.routeGroup);
   }
 
-  // --- HTTP -----------------------------------------------------------------------
-
   private repoRecord(owner: string, repo: string): RepoRecord {
     const r = this.state.repo(owner, repo);
     if (!r) throw new Error(`github-sim: no repository ${owner}/${repo}`);
     return r;
-  }
-
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const at = Date.now();
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
-    const url = new URL(req.url ?? "/", this.url);
-    const method = req.method ?? "GET";
-    // GitHub Enterprise Server's layout (`/api/v3/…`, `/api/graphql`) is served too: Probot's setup flow uses it with GHE_HOST.
-    const trimmed = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-    const path = trimmed === "/api/graphql" ? "/graphql" : trimmed.replace(/^\/api\/v3(?=\/)/, "");
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-
-    // github.com's OAuth web flow (not the API: no rate limit, no REST description).
-    const oauthReply =
-      path === "/login/oauth/authorize" && method === "GET"
-        ? this.oauth.authorize(url.searchParams)
-        : path === "/login/oauth/access_token" && method === "POST"
-          ? this.oauth.accessToken(raw, req.headers)
-          : undefined;
-    if (oauthReply) {
-      this.requests.push({ method, path, group: "oauth", status: oauthReply.status, at, ms: Date.now() - at });
-      const body =
-        oauthReply.body === undefined ? "" : typeof oauthReply.body === "string" ? oauthReply.body : JSON.stringify(oauthReply.body);
-      if (!res.destroyed)
-        res.writeHead(oauthReply.status, { "content-type": "application/json; charset=utf-8", ...oauthReply.headers }).end(body);
-      return;
-    }
-    if (method === "POST" && MANIFEST_FORM.test(path)) {
-      const reply = this.manifestCodes.accept(raw);
-      this.requests.push({ method, path, group: "app", status: reply.status, at, ms: Date.now() - at });
-      if (!res.destroyed) res.writeHead(reply.status, reply.headers).end(typeof reply.body === "string" ? reply.body : "");
-      return;
-    }
-    const isGraphql = path === "/graphql" && method === "POST";
-    const matched = isGraphql ? undefined : matchRoute(method, path);
-    const group: RouteGroup = isGraphql ? "graphql" : (matched?.route.group ?? "unknown");
-    const docs = isGraphql ? "https://docs.github.com/graphql" : (matched?.route.docs ?? DOCS);
-
-    // Who is asking decides the rate-limit bucket, even for answers that fail auth.
-    const credential = BEARER.exec(String(req.headers.authorization ?? ""))?.[1];
-    const installationId = credential && !looksLikeJwt(credential) ? this.tokens.installationOf(credential) : undefined;
-    const userLogin = credential?.startsWith("ghu_") ? this.oauth.userOf(credential) : undefined;
-    const who =
-      installationId !== undefined
-        ? `installation ID ${installationId}`
-        : userLogin
-          ? `user ${userLogin}`
-          : credential
-            ? `app ID ${this.appId}`
-            : "127.0.0.1";
-    const resource = isGraphql ? "graphql" : "core";
-    const bucket = `${installationId ?? (userLogin ? `user:${userLogin}` : credential ? "app" : "anonymous")}:${resource}`;
-    const reqId = requestId();
-
-    let reply: Reply;
-    const fault = this.faults.take(group, isWrite(method, isGraphql, raw));
-    if (fault?.kind === "hang") {
-      // The client gives up (its timeout) or stop() closes the socket.
-      this.requests.push({ method, path, group, status: 0, at, ms: 0, ...(installationId !== undefined ? { installationId } : {}) });
-      return;
-    }
-    if (fault) {
-      reply = faultReply(fault, group, who, this.rates.headers(bucket, resource), reqId);
-    } else {
-      const denied = this.authenticate(
-        isGraphql ? "installation" : matched?.route.auth,
-        credential,
-        installationId,
-        docs,
-        isGraphql,
-        userLogin,
-      );
-      if (denied) {
-        reply = denied;
-      } else if (!matched && !isGraphql) {
-        reply = { status: 404, body: errorBody(404, "Not Found", DOCS) };
-      } else if (!this.rates.consume(bucket)) {
-        const reset = Number(this.rates.headers(bucket, resource)["x-ratelimit-reset"]);
-        reply = primaryLimitReply(group, who, reset, this.opts.rateLimit, resource);
-      } else {
-        reply = await this.dispatch(path, url, req, raw, matched, installationId, docs, userLogin);
-      }
-    }
-
-    const headers: Record<string, string> = {
-      ...this.rates.headers(bucket, resource),
-      "x-github-request-id": reqId,
-      "x-github-media-type": "github.v3; format=json",
-      ...reply.headers,
-    };
-    let payload = "";
-    if (reply.body !== undefined && reply.status !== 204) {
-      payload = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-      headers["content-type"] ??= "application/json; charset=utf-8";
-    }
-    this.requests.push({
-      method,
-      path,
-      group,
-      status: reply.status,
-      at,
-      ms: Date.now() - at,
-      ...(installationId !== undefined ? { installationId } : {}),
-    });
-    if (!res.destroyed) res.writeHead(reply.status, headers).end(payload);
   }
 
   /**
@@ -537,87 +407,6 @@ export class GitHubSim {
     const { id, slug, name, permissions, events } = this.app;
     Object.assign(this.state.app, { id, slug, name, permissions, events });
     return conversionAnswer(this.app, manifest, appJson(this.state.app, this.url));
-  }
-
-  /** GitHub's 401/403 answer when the credential does not fit the route; undefined when it does. */
-  private authenticate(
-    needs: "jwt" | "installation" | "user" | "none" | undefined,
-    credential: string | undefined,
-    installationId: number | undefined,
-    docs: string,
-    isGraphql: boolean,
-    userLogin?: string,
-  ): Reply | undefined {
-    const deny = (status: number, message: string): Reply => ({ status, body: errorBody(status, message, docs) });
-    if (needs === undefined || needs === "none") return undefined;
-    if (!credential) return deny(401, isGraphql ? "This endpoint requires you to be authenticated." : "Requires authentication");
-    if (needs === "user") return userLogin ? undefined : deny(401, "Bad credentials");
-    if (needs === "jwt") {
-      try {
-        verifyAppJwt(credential, this.app.id, this.app.keys.publicKey);
-      } catch (e) {
-        if (e instanceof AuthFailure) return deny(401, e.message);
-        throw e;
-      }
-      return undefined;
-    }
-    const inst = installationId === undefined ? undefined : this.state.liveInstallation(installationId);
-    if (!inst) return deny(401, "Bad credentials");
-    if (inst.suspended_at) return deny(403, "This installation has been suspended");
-    return undefined;
-  }
-
-  private async dispatch(
-    path: string,
-    url: URL,
-    req: IncomingMessage,
-    raw: string,
-    matched: ReturnType<typeof matchRoute>,
-    installationId: number | undefined,
-    docs: string,
-    userLogin?: string,
-  ): Promise<Reply> {
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      return { status: 400, body: errorBody(400, "Problems parsing JSON", docs) };
-    }
-    const call: Call = {
-      path,
-      query: url.searchParams,
-      headers: req.headers,
-      body,
-      params: matched?.params ?? {},
-      installationId,
-      ...(userLogin ? { userLogin } : {}),
-      docs,
-    };
-    if (!matched) return handleGraphql(call, this.ctx);
-    const method = req.method ?? "GET";
-    const { operation, problems } = checkRequest(method, path, url.searchParams, body);
-    if (!operation) throw new Error(`${method} ${path} is not in GitHub's REST description`);
-    if (problems.length > 0) return { status: 422, body: errorBody(422, invalidRequestMessage(problems, body), docs) };
-    let reply: Reply;
-    try {
-      if (matched.route.auth === "installation") requirePermission(this.ctx, ...matched.route.needs);
-      reply = matched.route.handle(call, this.ctx);
-    } catch (e) {
-      if (e instanceof HttpError) reply = { status: e.status, body: e.body ?? errorBody(e.status, e.message, docs) };
-      else throw e;
-    }
-    // A raw media type (file contents) is not JSON; everything else must be what GitHub would send.
-    const json = reply.status !== 204 && reply.body !== undefined && typeof reply.body !== "string";
-    const wrong = json ? checkResponse(operation, reply.status, reply.body) : [];
-    if (wrong.length > 0) {
-      throw new Error(
-        `answer ${reply.status} to ${method} ${path} is not GitHub's (${operation.operationId}): ${wrong
-          .slice(0, 5)
-          .map((w) => `${w.at} ${w.message}`)
-          .join("; ")}`,
-      );
-    }
-    return reply;
   }
 }
 
@@ -645,15 +434,4 @@ export async function startGitHubSim(opts: GitHubSimOptions = {}): Promise<GitHu
     },
     opts.permissions,
   );
-}
-
-/** A write as GitHub's secondary limits count them: REST POST/PATCH/PUT/DELETE, GraphQL mutations. */
-function isWrite(method: string, isGraphql: boolean, raw: string): boolean {
-  if (!isGraphql) return method !== "GET" && method !== "HEAD";
-  try {
-    const query = (JSON.parse(raw) as { query?: unknown }).query;
-    return typeof query === "string" && /^(\s|,|#[^\n]*\n?)*mutation\b/.test(query);
-  } catch {
-    return false;
-  }
 }

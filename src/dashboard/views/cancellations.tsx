@@ -1,6 +1,6 @@
 /** `/cancellations`: every cancel by entry point, per-job result codes, builder time saved. */
 import type { FC } from "hono/jsx";
-import type { CancellationsData } from "../data.js";
+import type { CancellationsData } from "../operations-data.js";
 import { More, Saved, When } from "./common.js";
 
 export const CancellationsPage: FC<{ d: CancellationsData }> = ({ d }) => (

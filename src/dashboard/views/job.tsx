@@ -1,7 +1,7 @@
 /** `/jobs/<id>`: one job's state, backend page, what it waits for, its cancellation and history. */
 import type { FC } from "hono/jsx";
 import { formatDuration } from "../../metrics/time-saved.js";
-import type { JobData } from "../data.js";
+import type { JobData } from "../pipeline-data.js";
 import { Duration, Sha, State, When } from "./common.js";
 
 export const JobPage: FC<{ d: JobData }> = ({ d }) => {

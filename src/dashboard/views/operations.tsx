@@ -1,6 +1,6 @@
 /** The operators' pages: `/maintenance` (sweep decisions and next candidates) and `/queue` (tasks and workers). */
 import type { FC } from "hono/jsx";
-import type { MaintenanceData, QueueData } from "../data.js";
+import type { MaintenanceData, QueueData } from "../operations-data.js";
 import { More, When } from "./common.js";
 
 export const MaintenancePage: FC<{ d: MaintenanceData }> = ({ d }) => (

@@ -1,6 +1,6 @@
 /** `/pipelines/<id>`: every job of a head, and the head that superseded it. */
 import type { FC } from "hono/jsx";
-import type { PipelineData } from "../data.js";
+import type { PipelineData } from "../pipeline-data.js";
 import { JobsTable, Sha, When } from "./common.js";
 
 export const PipelinePage: FC<{ d: PipelineData }> = ({ d }) => (

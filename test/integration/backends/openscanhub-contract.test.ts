@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mapState, oshTaskUrl } from "../../../src/backends/openscanhub/client.js";
+import { mapState, oshTaskUrl } from "../../../src/backends/openscanhub/task.js";
 import { xmlRpcCall } from "../../../src/backends/xmlrpc/client.js";
 import { startOpenScanHubFake, type OpenScanHubFake } from "../../../testing/fakes/openscanhub.js";
 

