@@ -107,6 +107,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     metrics,
     retries: settings.github.rateLimitRetries,
     writeIntervalMs: settings.github.writeIntervalMs,
+    notificationIntervalMs: settings.github.notificationIntervalMs,
     requestTimeoutMs: settings.github.requestTimeoutMs,
   });
   const probotOptions = {

@@ -30,6 +30,7 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
             metrics,
             retries: settings.github.rateLimitRetries,
             writeIntervalMs: settings.github.writeIntervalMs,
+            notificationIntervalMs: settings.github.notificationIntervalMs,
             requestTimeoutMs: settings.github.requestTimeoutMs,
           }),
         })

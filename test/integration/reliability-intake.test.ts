@@ -266,11 +266,9 @@ describe("reliability and security", () => {
       }),
     );
     expect(r3.status).toBe(200);
-    // Octokit spaces comment writes 3 s apart (GitHub's guidance for requests that notify people),
-    // so 5 reports and a note take about 15 s to go out.
     await waitFor(
       async () => world!.sim.comments("acme", "widget", 42).length >= 1 && (await cancelTasksOpen()) === 0,
-      40_000,
+      20_000,
       "the cancel reports",
     );
     await settled(world);
