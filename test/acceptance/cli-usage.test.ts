@@ -65,5 +65,5 @@ describe("npm run cli", () => {
     expect(report).toMatchObject({ code: 0, stdout: "no sweep decisions recorded yet\n" });
     expect(noJob).toMatchObject({ code: 1, stderr: "no job 424242\n" });
     expect(await audit()).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
