@@ -10,7 +10,6 @@ import {
   SHORT_RETRIES,
   ONE_BUILD,
   MB,
-  gc,
   count,
   healthz,
   coprCancelCalls,
@@ -18,6 +17,7 @@ import {
   openPr,
   reliabilityHooks,
 } from "../support/reliability.js";
+import { gc } from "../support/heap.js";
 
 describe("reliability and security", () => {
   let world: World | undefined;

@@ -6,8 +6,6 @@
  * a backend is down, when the disk is full, and whether a secret can leak.
  */
 import { createHmac, randomUUID } from "node:crypto";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import { pullRequestEvent, type SimRepo } from "../../testing/github-sim/index.js";
 import { waitFor, type World } from "./env.js";
@@ -19,12 +17,6 @@ export const SHORT_RETRIES = { worker: { maxAttempts: 3, retryBaseMs: 20, retryM
 export const ONE_BUILD =
   "specfile_path: widget.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-rawhide-x86_64]\n";
 export const MB = 1024 * 1024;
-
-/** A real `gc()` so heap measurements are not noise from garbage not yet collected. */
-export const gc: () => void = (() => {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-})();
 
 export const count = async (w: World, table: string, where = "1=1") =>
   (await w.deps.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))!.n;
