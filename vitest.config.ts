@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import { LongestFirst } from "./test/support/sequencer.js";
 
 // Three projects, so a change can be checked at the speed of its layer:
 // `npm test -- --project unit` (pure functions and stores, seconds),
@@ -18,6 +19,8 @@ export default defineConfig({
     // One real PostgreSQL server per run for the suites that run on both engines.
     globalSetup: ["test/support/postgres-setup.ts"],
     reporters: ["default"],
+    // Longest first across the projects, so the workers finish together.
+    sequence: { sequencer: LongestFirst },
     projects: [layer("unit"), layer("integration"), layer("acceptance")],
   },
 });

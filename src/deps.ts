@@ -84,6 +84,7 @@ export function createAppOctokit(o: { settings: Settings; log: Logger; metrics: 
     metrics: o.metrics,
     retries: github.rateLimitRetries,
     writeIntervalMs: github.writeIntervalMs,
+    notificationIntervalMs: github.notificationIntervalMs,
     requestTimeoutMs: github.requestTimeoutMs,
   });
 }

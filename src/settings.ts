@@ -241,6 +241,11 @@ export const settingsSchema = z
          */
         writeIntervalMs: z.coerce.number().int().min(0).default(1000),
         /**
+         * Minimum gap between the starts of two writes that notify people (comments,
+         * issues) of one installation, ms: GitHub asks for 3 s, Octokit's default.
+         */
+        notificationIntervalMs: z.coerce.number().int().min(0).default(3000),
+        /**
          * A GitHub request (any: REST, GraphQL, token) that has not answered in this long,
          * ms, is abandoned and retried like a 5xx (Octokit's retry plugin: up to 3 times,
          * after 1, 4 and 9 s). GitHub itself ends requests after 10 s.

@@ -72,7 +72,7 @@ const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 /** What the throttling plugin expects of a limiter group; ours lets every request through at once. */
 const NO_SPACING = { key: () => ({ schedule: <T>(_options: unknown, fn: () => Promise<T>) => fn() }) };
 
-type Lanes = Record<"write" | "checks", Bottleneck.Group>;
+type Lanes = Record<"write" | "checks" | "notifications", Bottleneck.Group>;
 
 /**
  * Wait for a lane's slot; resolves with `sent`, to call when the request has gone
@@ -102,7 +102,8 @@ type SharedConnection = Bottleneck.IORedisConnection & { disconnect(flush?: bool
  *
  * Spacing: the writes of one installation (the throttle id) start at least
  * `writeIntervalMs` apart, check-run writes in a lane of their own; reads are not
- * spaced (see {@link requestLane}). With `REDIS_URL` Probot hands the throttling
+ * spaced (see {@link requestLane}). Writes that notify people (comments, issues)
+ * also start `notificationIntervalMs` apart (the throttling plugin's limiter). With `REDIS_URL` Probot hands the throttling
  * plugin a Bottleneck Redis connection; our lanes use the same connection, so every
  * replica sharing that Redis spaces one installation's writes as one process would.
  *
@@ -123,6 +124,7 @@ export function createOctokitClass(opts: {
   metrics: Metrics;
   retries: number;
   writeIntervalMs: number;
+  notificationIntervalMs: number;
   requestTimeoutMs: number;
 }) {
   const { log, metrics, retries } = opts;
@@ -160,6 +162,13 @@ export function createOctokitClass(opts: {
       lanes = {
         write: new Bottleneck.Group({ id: "packit-write", ...common }),
         checks: new Bottleneck.Group({ id: "packit-checks", ...common }),
+        // The throttling plugin's own group (its id, its 2 min Redis TTL), with our interval.
+        notifications: new Bottleneck.Group({
+          id: "octokit-notifications",
+          minTime: opts.notificationIntervalMs,
+          timeout: 120_000,
+          ...common,
+        }),
       };
       lanesByConnection.set(connection, lanes);
     }
@@ -187,6 +196,7 @@ export function createOctokitClass(opts: {
         onSecondaryRateLimit: onLimit("secondary"),
         // The plugin would space every GraphQL request, queries included, as a write; our lanes below decide instead.
         write: NO_SPACING,
+        notifications: lanesFor(connection).notifications,
       },
     };
   });

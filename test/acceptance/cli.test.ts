@@ -1,11 +1,7 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { FAKE_COPR_ACCOUNT } from "../../testing/fakes/copr.js";
 import { pullRequestEvent } from "../../testing/github-sim/index.js";
+import { cli, cliResult as fails } from "../support/cli.js";
 import { randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
-
-const run = promisify(execFile);
 
 /** The operator CLI as a separate process on the service's database, as an operator runs it. */
 describe("npm run cli", () => {
@@ -14,19 +10,6 @@ describe("npm run cli", () => {
     await world?.stop();
     world = undefined;
   });
-
-  const cli = (w: World, ...args: string[]) =>
-    run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
-      env: {
-        ...process.env,
-        PACKIT__DATABASE__PATH: w.settings.database.path,
-        PACKIT__BACKENDS__COPR__URL: w.fakes.copr.url,
-        PACKIT__BACKENDS__COPR__LOGIN: FAKE_COPR_ACCOUNT.login,
-        PACKIT__BACKENDS__COPR__USERNAME: FAKE_COPR_ACCOUNT.username,
-        PACKIT__BACKENDS__COPR__TOKEN: FAKE_COPR_ACCOUNT.token,
-        APP_ID: "",
-      },
-    });
 
   it("cancel --repo --pr cancels the PR's jobs with the same service (reason 'Cancelled by operator'), and tasks list shows the queue", async () => {
     world = await startWorld(undefined, { phaseMs: 3_600_000 });
@@ -51,61 +34,6 @@ describe("npm run cli", () => {
     expect(list.stdout.split("\n")[0]).toBe("id\tstatus\tqueue\tname\tprio\ttries\tpayload\terror");
     const missing = await cli(world, "tasks", "cancel", "999999").catch((e: { stderr: string; code: number }) => e);
     expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining("unknown task") });
-  }, 60_000);
-
-  type Failed = { code: number; stdout: string; stderr: string };
-  const fails = (w: World, ...args: string[]) =>
-    cli(w, ...args).then(
-      (r) => ({ code: 0, ...r }),
-      (e: Failed) => e,
-    );
-
-  it("says what went wrong: unknown commands and options exit 2 naming the nearest command, bad values are clear errors, --help works everywhere", async () => {
-    world = await startWorld(null);
-    const audit = async () => (await world!.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM audit"))!.n;
-
-    expect(await fails(world, "taks", "list")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean tasks?") });
-    expect(await fails(world, "tasks", "lsit")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean list?") });
-    expect(await fails(world, "tasks", "list", "--limt", "5")).toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining("unknown option '--limt'"),
-    });
-    expect(await fails(world, "tasks", "list", "--limit", "abc")).toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining("'--limit <n>' argument 'abc' is invalid"),
-    });
-    expect(await fails(world, "tasks", "list", "--status", "bogus")).toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining("Allowed choices are todo, doing"),
-    });
-    const badJob = await fails(world, "cancel", "--job", "abc");
-    expect(badJob).toMatchObject({ code: 2, stderr: expect.stringContaining("'--job <id>' argument 'abc' is invalid") });
-    expect(badJob.stdout).not.toContain("nothing to cancel");
-    // A typo never runs a sweep: no decision is made or audited.
-    expect(await fails(world, "maintenance", "reprot")).toMatchObject({ code: 2, stderr: expect.stringContaining("Did you mean report?") });
-    expect(await audit()).toBe(0);
-    expect(await fails(world)).toMatchObject({ code: 2 });
-
-    for (const args of [
-      ["--help"],
-      ["tasks", "--help"],
-      ["tasks", "list", "--help"],
-      ["tasks", "cancel", "--help"],
-      ["tasks", "abort", "--help"],
-      ["cancel", "--help"],
-      ["maintenance", "--help"],
-      ["validate-config", "--help"],
-      ["migrate-to-postgres", "--help"],
-    ]) {
-      const r = await fails(world, ...args);
-      expect(r, args.join(" ")).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: /) });
-    }
-
-    // Empty answers say so.
-    expect(await fails(world, "tasks", "list", "--status", "failed")).toMatchObject({ code: 0, stdout: "no tasks with status failed\n" });
-    expect(await fails(world, "maintenance", "report")).toMatchObject({ code: 0, stdout: "no sweep decisions recorded yet\n" });
-    expect(await fails(world, "cancel", "--job", "424242")).toMatchObject({ code: 1, stderr: "no job 424242\n" });
-    expect(await audit()).toBe(0);
   }, 60_000);
 
   it("exits non-zero when the backend fails to cancel, with the code explained", async () => {

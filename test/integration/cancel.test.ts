@@ -5,7 +5,7 @@ import { AuditLog } from "../../src/audit/index.js";
 import type { CancelReport } from "../../src/cancel/report.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
 import type { NewJob } from "../../src/pipeline/store.js";
-import { allCompleted, checksOf, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
+import { allCompleted, checksOf, deliveriesSettled, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
 /** Fakes that never move on their own: jobs stay running until a test finishes or cancels them. */
 const FROZEN = { phaseMs: 3_600_000 };
@@ -244,7 +244,9 @@ describe("cancellation", () => {
       pushEvent({ repo: world.repo, ref: "main", before: a, after: b, commits: [{ id: b, modified: ["src/y.c"] }] }),
     );
     await waitFor(() => world!.fakes.copr.submissions === 2, 10_000, "second push's build");
-    await new Promise((r) => setTimeout(r, 200));
+    // Supersede is decided while the delivery is processed: once both have ended, any cancel would be queued.
+    await deliveriesSettled(world);
+    expect((await world.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE name = 'cancel-jobs'"))!.n).toBe(0);
     expect(calls(world).copr).toBe(0);
     expect(Object.values(checksOf(world, a))).toEqual(["in_progress"]);
   });
@@ -276,8 +278,9 @@ describe("cancellation", () => {
     const sha = randomSha();
     await runningOnAllBackends(world, sha, 12);
     const jobs = await world.deps.pipelines.unfinishedJobsOfPr(world.repo.id, 12);
-    // Koji finishes before the cancel arrives; so does Testing Farm, which only the cancel learns
-    // (its status polls hang meanwhile, so none can conclude the job first).
+    // Koji finishes before the cancel arrives; so does Testing Farm. Only the cancel learns it: their status
+    // polls (Koji's: a getTaskInfo call, not the cancel's multiCall) hang meanwhile, so none can conclude the job first.
+    world.fakes.koji.faults.delayMs = (r) => (r.body.includes("<methodName>getTaskInfo</methodName>") ? 60_000 : 0);
     world.fakes.koji.finish(Number(jobs.find((j) => j.backend === "koji")!.external_id), "CLOSED");
     world.fakes.testingFarm.faults.delayMs = (r) => (r.method === "GET" ? 60_000 : 0);
     const tfId = jobs.find((j) => j.backend === "testing-farm")!.external_id!;

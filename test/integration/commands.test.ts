@@ -81,8 +81,7 @@ describe("/packit build, test and friends", () => {
 
     world.sim.addPullRequest({ owner: "acme", repo: "widget", number: 23, headSha: sha, author: "contributor", state: "closed" });
     await comment(world, 23, "/packit build");
-    // Octokit spaces an installation's comments 3 s apart (GitHub's advice for content creation).
-    await waitFor(() => replies(world!, 23).length === 3, 15_000, "the answer on the closed PR");
+    await waitFor(() => replies(world!, 23).length === 3, 10_000, "the answer on the closed PR");
     expect(replies(world, 23)[2]).toBe("Pull request #23 is closed: nothing was started.");
 
     const metrics = await (await fetch(world.service.metricsUrl!)).text();

@@ -9,6 +9,8 @@ import { randomSha, startGitHubSim, type GitHubSim } from "../../testing/github-
 const INSTALLATION = 100;
 /** GitHub's own advice and the service's default. */
 const WRITE_INTERVAL_MS = 1000;
+/** Shorter than GitHub's 3 s (the default), to see that the setting is the one that spaces comments. */
+const NOTIFICATION_INTERVAL_MS = 1200;
 
 let sim: GitHubSim;
 let github: GitHub;
@@ -28,6 +30,7 @@ beforeAll(async () => {
     metrics: createMetrics({ defaultMetrics: false }),
     retries: 0,
     writeIntervalMs: WRITE_INTERVAL_MS,
+    notificationIntervalMs: NOTIFICATION_INTERVAL_MS,
     requestTimeoutMs: 30_000,
   });
   github = await new Probot({ appId: sim.appId, privateKey: sim.privateKey, baseUrl: sim.url, log, Octokit }).auth(INSTALLATION);
@@ -72,4 +75,20 @@ it("20 config lookups of one installation go out at once while its writes stay s
   // Neither kind of write waited for the other: each lane's first write is in before the other's second.
   expect(checkRuns[0]!).toBeLessThan(reactions[1]!);
   expect(reactions[0]!).toBeLessThan(checkRuns[1]!);
+}, 30_000);
+
+it("spaces an installation's comments github.notificationIntervalMs apart", async () => {
+  const from = sim.requests.length;
+  await Promise.all(
+    Array.from({ length: 3 }, (_, i) => github.rest.issues.createComment({ owner: "acme", repo: "widget", issue_number: 1, body: `${i}` })),
+  );
+  const at = sim.requests
+    .slice(from)
+    .filter((r) => r.method === "POST" && r.path.endsWith("/comments"))
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
+  expect(at).toHaveLength(3);
+  for (const gap of at.slice(1).map((x, i) => x - at[i]!)) expect(gap).toBeGreaterThanOrEqual(NOTIFICATION_INTERVAL_MS - 100);
+  // Not Octokit's own 3 s: the three are out well before 6 s.
+  expect(at[2]! - at[0]!).toBeLessThan(2 * 3000 - 1000);
 }, 30_000);

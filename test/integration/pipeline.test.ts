@@ -10,15 +10,21 @@ describe("pipeline: a pull request runs builds, then tests", () => {
   });
 
   it("runs 2 Copr builds then 2 Testing Farm runs to success, every check going queued → in_progress → completed", async () => {
-    world = await startWorld();
+    // The fakes move only when told: each check is seen in progress before its job ends, however loaded the machine.
+    world = await startWorld(undefined, { phaseMs: 3_600_000 });
+    const w = world;
     const sha = randomSha();
-    const res = await world.send(
-      "pull_request",
-      pullRequestEvent("opened", { repo: world.repo, number: 7, headSha: sha, author: "contributor" }),
-    );
+    const res = await w.send("pull_request", pullRequestEvent("opened", { repo: w.repo, number: 7, headSha: sha, author: "contributor" }));
     expect(res.status).toBe(200);
 
-    const checks = await waitForChecks(world, sha, (c) => allCompleted(c, 4), "all four checks to complete");
+    const inProgress = (prefix: string) => (c: Record<string, string>) =>
+      Object.entries(c).filter(([name, v]) => name.startsWith(prefix) && v === "in_progress").length === 2;
+    await waitForChecks(w, sha, inProgress("rpm-build:"), "both builds in progress");
+    for (const b of w.fakes.copr.builds()) w.fakes.copr.finish(b.id, "succeeded");
+    await waitForChecks(w, sha, inProgress("testing-farm:"), "both test runs in progress");
+    for (const r of w.fakes.testingFarm.requests()) w.fakes.testingFarm.finish(r.id, "complete", "passed");
+
+    const checks = await waitForChecks(w, sha, (c) => allCompleted(c, 4), "all four checks to complete");
     expect(checks).toEqual({
       "rpm-build:fedora-rawhide-x86_64": "completed:success",
       "rpm-build:fedora-44-x86_64": "completed:success",

@@ -5,7 +5,7 @@ import { FINAL_REMOTE_STATES, type BackendClient, type RemoteStatus } from "../.
 /** Poll a job's status until it is final; every status seen, in order. */
 export async function untilFinal(client: BackendClient, id: string): Promise<RemoteStatus[]> {
   const seen: RemoteStatus[] = [];
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 10_000; // a bound for a loaded machine, not a measure
   for (;;) {
     const s = await client.status(id);
     seen.push(s);

@@ -15,7 +15,7 @@ export const EXPIRED: CoprAccount = {
   expiresOn: "2020-01-31",
 };
 
-export function coprClient(url: string, account: CoprAccount = FAKE_COPR_ACCOUNT, timeoutMs = 1000): BackendClient {
+export function coprClient(url: string, account: CoprAccount = FAKE_COPR_ACCOUNT, timeoutMs = 10_000): BackendClient {
   return createCoprClient({ url, login: account.login, username: account.username, token: account.token, timeoutMs });
 }
 

@@ -4,6 +4,7 @@ import type { SimRepo } from "../../testing/github-sim/index.js";
 import { randomSha } from "../../testing/github-sim/index.js";
 import { TWO_TARGET_CONFIG } from "./configs.js";
 import { DeliveryLog } from "../../src/webhooks/deliveries.js";
+import { deepMerge } from "../../src/settings.js";
 import { waitFor } from "./db.js";
 
 export interface World extends Environment {
@@ -15,7 +16,9 @@ export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts
   // TEST_ENGINE=postgres: the same end-to-end tests on the run's PostgreSQL server (SQLite-only checks excepted).
   const postgresUrl =
     opts.postgresUrl ?? (process.env.TEST_ENGINE === "postgres" && !opts.databasePath ? inject("postgresUrl") : undefined);
-  const env = await startEnvironment({ ...opts, postgresUrl });
+  // Comments spaced like the environment's other writes, not GitHub's 3 s: a test posts several in a second.
+  const settings = deepMerge({ github: { notificationIntervalMs: 20 } }, opts.settings ?? {});
+  const env = await startEnvironment({ ...opts, settings, postgresUrl });
   env.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
   const repo = env.sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: config ? { ".packit.yaml": config } : {} });
   env.sim.setPermission("acme", "widget", "maintainer", "write");

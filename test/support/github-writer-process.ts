@@ -17,6 +17,7 @@ const Octokit = createOctokitClass({
   metrics: createMetrics({ defaultMetrics: false }),
   retries: 0,
   writeIntervalMs: Number(env.WRITE_INTERVAL_MS),
+  notificationIntervalMs: 3000,
   requestTimeoutMs: 30_000,
 });
 const probot = new Probot({
