@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +11,12 @@ import { FAKE_COPR_ACCOUNT, startFakeCopr } from "../testing/fakes/copr.js";
 import { FAKE_TF_API_KEY, startFakeTestingFarm } from "../testing/fakes/testing-farm.js";
 import { pullRequestEvent, pushEvent, randomSha, startGitHubSim, type GitHubSim, type SimRepo } from "../testing/github-sim/index.js";
 import { percentile } from "./engine.js";
-import { createRequire } from "node:module";
-const require = createRequire(import.meta.url);
-const selfCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+/** CPU time a process has used, ms (Linux: utime + stime of /proc/<pid>/stat, in 10 ms ticks). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 /** Webhook POSTs in flight at once, as the issue measured. */
 const CONCURRENCY = 16;
@@ -59,6 +62,7 @@ interface RunResult {
 
 interface Receiver {
   url: string;
+  /** CPU time the process has used so far, ms: what a delivery costs, whatever else loads the machine. */
   cpuMs(): number;
   output(): string;
   stop(): Promise<void>;
@@ -92,7 +96,7 @@ async function startProcess(
   }
   return {
     url,
-    cpuMs: () => { const f = require("node:fs").readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) * 10; },
+    cpuMs: () => processCpuMs(child.pid!),
     output: () => out,
     async stop() {
       if (exited()) return;
@@ -256,19 +260,19 @@ export async function run(): Promise<Record<string, unknown>> {
       const ours: RunResult[] = [];
       const theirs: RunResult[] = [];
       const drains: string[] = [];
-      const cpu = { svcLoad: 0, svcDrain: 0, benchSvc: 0, bare: 0, benchBare: 0 };
+      const cpu = { answering: 0, afterwards: 0, bare: 0 };
       for (let r = 0; r < ROUNDS; r++) {
-        let a = service.cpuMs(), b0 = selfCpu();
+        let at = service.cpuMs();
         ours.push(await load(service.url, make(PER_RUN)));
-        cpu.svcLoad += service.cpuMs() - a; cpu.benchSvc += selfCpu() - b0; a = service.cpuMs();
+        cpu.answering += service.cpuMs() - at;
+        at = service.cpuMs();
         drains.push(await drain());
-        cpu.svcDrain += service.cpuMs() - a;
-        a = bare.cpuMs(); b0 = selfCpu();
+        cpu.afterwards += service.cpuMs() - at;
+        at = bare.cpuMs();
         theirs.push(await load(bare.url, make(PER_RUN)));
-        cpu.bare += bare.cpuMs() - a; cpu.benchBare += selfCpu() - b0;
+        cpu.bare += bare.cpuMs() - at;
       }
-      const n = ROUNDS * PER_RUN;
-      console.error(`CPU ms/delivery ${kind}: service during load ${(cpu.svcLoad / n).toFixed(3)}, service drain ${(cpu.svcDrain / n).toFixed(3)}, bench during service ${(cpu.benchSvc / n).toFixed(3)}, bare ${(cpu.bare / n).toFixed(3)}, bench during bare ${(cpu.benchBare / n).toFixed(3)}`);
+      const perDelivery = (ms: number) => round2(ms / (ROUNDS * PER_RUN));
       const s = summary(ours);
       const b = summary(theirs);
       kinds[kind] = {
@@ -281,7 +285,8 @@ export async function run(): Promise<Record<string, unknown>> {
       };
       console.error(
         `webhooks ${kind}: service ${round1(s.perS)}/s p50 ${round2(s.p50)} ms p99 ${round2(s.p99)} ms; bare Probot ${round1(b.perS)}/s p50 ${round2(b.p50)} ms p99 ${round2(b.p99)} ms; ` +
-          `the service's delivery tasks after each run: ${drains.join("; ")}`,
+          `the service's delivery tasks after each run: ${drains.join("; ")}; ` +
+          `CPU ms a delivery: service ${perDelivery(cpu.answering)} while answering and ${perDelivery(cpu.afterwards)} after, bare Probot ${perDelivery(cpu.bare)}`,
       );
     }
     const outcomes = await db.all<{ event: string; outcome: string | null; n: number }>(
