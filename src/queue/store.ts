@@ -141,6 +141,8 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
    * longest ago. Atomic: two workers (or replicas) never get the same task.
    */
   async claim(workerId: string, queues: readonly string[], leaseMs: number): Promise<Task<M[keyof M]> | null> {
+    // Claims in flight matter only to the wake-ups between processes (PostgreSQL).
+    if (this.db.dialect !== "postgres") return this.claimNow(workerId, queues, leaseMs);
     return this.wakeups.claiming(workerId, () => this.claimNow(workerId, queues, leaseMs));
   }
 
@@ -153,7 +155,7 @@ export class TaskStore<M extends TaskMap = TaskMap> extends EventEmitter {
       return at === undefined || now - at >= PROMOTE_EVERY_MS || now < at;
     };
     let rest = queues.filter((q) => !stale(q));
-    await this.promote(queues.filter(stale), now);
+    if (rest.length < queues.length) await this.promote(queues.filter(stale), now);
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await this.keys.claimNext<TaskRow>(queues, { now, workerId, leaseUntil: now + leaseMs }, COLUMNS);
       if (row === "stale") continue; // the key's head had gone (now fixed): look again
