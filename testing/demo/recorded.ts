@@ -15,7 +15,7 @@ const isObject = (v: unknown): v is Payload => typeof v === "object" && v !== nu
 export const obj = (v: unknown): Payload => (isObject(v) ? v : {});
 export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
-export const objects = (v: unknown): Payload[] => (Array.isArray(v) ? v.filter(isObject) : []);
+const objects = (v: unknown): Payload[] => (Array.isArray(v) ? v.filter(isObject) : []);
 
 /** Where `@octokit/webhooks-examples` keeps GitHub.com's examples: `[{name, actions, examples: [payload…]}…]`. */
 const OCTOKIT_EXAMPLES = join("api.github.com", "index.json");

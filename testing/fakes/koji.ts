@@ -52,8 +52,6 @@ import {
   taskInfo,
 } from "./koji-task.js";
 
-export type { FakeKojiTask, KojiFinalState, KojiOutcome, KojiTaskMatcher } from "./koji-task.js";
-
 export interface KojiFakeOptions {
   /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
   phaseMs?: number;

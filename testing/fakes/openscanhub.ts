@@ -47,9 +47,6 @@ import {
   taskExport,
 } from "./openscanhub-task.js";
 
-export type { FakeOshTask, OshFinalState, OshOutcome, OshTaskMatcher } from "./openscanhub-task.js";
-export type { FakeOshUpload, OshUploadFaults, OshUploadState } from "./openscanhub-uploads.js";
-
 export interface OpenScanHubFakeOptions {
   /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
   phaseMs?: number;

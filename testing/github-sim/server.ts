@@ -34,8 +34,8 @@ import { type SimFront, serveRequest } from "./front.js";
 import { newPullRecord, newRepoRecord } from "./records.js";
 
 export type { RouteGroup } from "./http.js";
-export type { RateLimitKind, RateLimitFault } from "./faults.js";
-export type { CheckRunRecord, CheckRunSnapshot, PullFile, Role } from "./state.js";
+export type { RateLimitFault } from "./faults.js";
+export type { CheckRunRecord, Role } from "./state.js";
 export type {
   AddPullRequestOptions,
   AddRepoOptions,
