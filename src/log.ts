@@ -5,7 +5,7 @@ import { getTransformStream } from "@probot/pino";
  * Paths pino blanks before a line is written. Secrets must never reach a log even
  * when a whole options object or request is logged by mistake.
  */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   "privateKey",
   "*.privateKey",
   "secret",

@@ -19,7 +19,7 @@ export const ROLES = ["all", "web", "worker"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Every service setting, with its default. `.env.example` documents each. */
-export const settingsSchema = z
+const settingsSchema = z
   .object({
     /**
      * What this process runs: `web` (webhooks, health, the pages; never claims a task),

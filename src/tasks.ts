@@ -68,7 +68,7 @@ export const LONG_QUEUE = "long";
 /** What webhook deliveries imply (config lookups, planning, commands): never behind backend calls. */
 export const DELIVERY_QUEUE = "deliveries";
 
-export const QUEUE_OF: Record<TaskName, string> = {
+const QUEUE_OF: Record<TaskName, string> = {
   "process-trigger": DELIVERY_QUEUE,
   "close-pull-request": DELIVERY_QUEUE,
   "check-run-action": DELIVERY_QUEUE,

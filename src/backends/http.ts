@@ -140,7 +140,7 @@ export interface JsonApiConfig {
   unauthorized?: (text: string) => string;
 }
 
-export interface JsonApiCall {
+interface JsonApiCall {
   body?: unknown;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;

@@ -54,7 +54,7 @@ export interface CallOptions {
  * crash, so that a backend without a field for the job token can still tell the
  * job's submission from a look-alike (another job's build of the same commit).
  */
-export interface FindOptions extends CallOptions {
+interface FindOptions extends CallOptions {
   /** When the job's submission was last attempted (epoch ms): anything submitted well before is not it. */
   submittedAfter?: number;
   /** True for ids another job already recorded as its own. */

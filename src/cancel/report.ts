@@ -55,7 +55,7 @@ export const CANCEL_CODE_MEANINGS: Readonly<Record<CancelCode, string>> = {
  * The first line of a report (pure). Only a report that cancelled something says
  * by whom ("Cancelled by @x"); one that cancelled nothing says so, naming who asked.
  */
-export function reportHeadline(report: Pick<CancelReport, "overall" | "reason">, requestedBy?: string): string {
+function reportHeadline(report: Pick<CancelReport, "overall" | "reason">, requestedBy?: string): string {
   const asked = requestedBy
     ? ` (asked by ${requestedBy.startsWith("@") || requestedBy === "operator" ? requestedBy : `@${requestedBy}`})`
     : "";

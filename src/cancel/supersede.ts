@@ -27,7 +27,7 @@ export interface NewHead {
  * a push's `pushed_at`: `eventAt`); without two different times the head that
  * arrived first is the older.
  */
-export function headOrder(
+function headOrder(
   head: Pick<NewHead, "headSha" | "beforeSha" | "eventAt">,
   sameLine: readonly LinePipeline[],
 ): (p: LinePipeline) => "older" | "newer" {

@@ -3,8 +3,8 @@ import type { JobRow } from "../pipeline/store.js";
 import { absolute, BACKEND_TITLES, jobPath } from "../dashboard/links.js";
 import { formatDuration } from "../metrics/time-saved.js";
 
-export type CheckStatus = "queued" | "in_progress" | "completed";
-export type CheckConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped" | "action_required";
+type CheckStatus = "queued" | "in_progress" | "completed";
+type CheckConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped" | "action_required";
 
 export interface CheckAction {
   label: string; // ≤ 20 characters
@@ -54,7 +54,7 @@ export interface JobCheckContext {
 }
 
 /** "Superseded by abc1234" → "Cancelled: superseded by abc1234"; "Cancelled by @x" stays. */
-export function cancelledTitle(reason: string | null): string {
+function cancelledTitle(reason: string | null): string {
   if (!reason) return "Cancelled";
   if (/^cancel/i.test(reason)) return reason;
   return `Cancelled: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`;

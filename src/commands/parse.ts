@@ -1,7 +1,7 @@
 import { CHECK_NAME_PREFIX } from "../pipeline/plan.js";
 
 /** Job types a user can start with a command (Packit's retrigger commands). */
-export type RunnableType = "copr_build" | "tests" | "upstream_koji_build" | "vm_image_build";
+type RunnableType = "copr_build" | "tests" | "upstream_koji_build" | "vm_image_build";
 
 /** `/packit build`, `/packit test --identifier x`, `/packit retest-failed`, …: run (again) jobs of one type. */
 export interface RunCommand {

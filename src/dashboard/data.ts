@@ -12,7 +12,7 @@ import type { CancelledSummary, DashboardStore, Page, PipelineSummary, Viewer } 
 export const DAY_MS = 86_400_000;
 export const WEEK_MS = 7 * DAY_MS;
 /** How many weeks the project page's chart of builder time saved covers. */
-export const CHART_WEEKS = 12;
+const CHART_WEEKS = 12;
 
 /**
  * Installations and pull requests waiting for approval (outside contributors): the
@@ -150,7 +150,7 @@ export interface ProjectData {
 }
 
 /** Sums per week (pure): weeks start `weekStart + k·7 days`, the last one containing `now`. */
-export function weeklySavings(
+function weeklySavings(
   rows: readonly { finished_at: number; saved_ms: number }[],
   now: number,
   weeks = CHART_WEEKS,

@@ -25,7 +25,7 @@ import type { Route as Handler } from "../util/route-server.js";
 class BadQuery extends Error {}
 
 /** `?limit=&before=`: a page of at most `max` rows older than `before` (an id). */
-export function pageOf(query: URLSearchParams, pageSize: number, max = 500): { limit: number; before?: number } {
+function pageOf(query: URLSearchParams, pageSize: number, max = 500): { limit: number; before?: number } {
   const limit = query.get("limit");
   const before = query.get("before");
   const int = (name: string, v: string, lo: number, hi: number) => {

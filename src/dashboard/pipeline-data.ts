@@ -6,7 +6,7 @@ import { jobPath, pipelinePath } from "./links.js";
 import type { Viewer } from "./store.js";
 import { type DashboardContext, type JobView, type RepoView, jobView, pipelineSubject, repoView } from "./data.js";
 
-export interface PipelineRef {
+interface PipelineRef {
   id: number;
   page: string;
   headSha: string;
@@ -127,7 +127,7 @@ export async function jobData(c: DashboardContext, viewer: Viewer, id: number): 
 }
 
 /** Why a pending job waits (pure): for the job it depends on, for a free slot, or to be planned. */
-export function waitingFor(
+function waitingFor(
   job: Pick<JobRow, "state">,
   dependency: Pick<JobRow, "key" | "state"> | undefined,
   queued: { scheduled_at: number; attempts: number; last_error: string | null } | undefined,

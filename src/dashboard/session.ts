@@ -12,7 +12,7 @@ import { ProbotOctokit } from "probot";
 import { ANONYMOUS, type DashboardStore, type Viewer } from "./store.js";
 import { httpStatus } from "../errors.js";
 
-export const SESSION_COOKIE = "packit_session";
+const SESSION_COOKIE = "packit_session";
 const STATE_COOKIE = "packit_oauth_state";
 const STATE_TTL_S = 600;
 
@@ -26,7 +26,7 @@ export interface SignIn {
   sessionHours: number;
 }
 
-export function cookies(req: IncomingMessage): Record<string, string> {
+function cookies(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of String(req.headers.cookie ?? "").split(";")) {
     const eq = part.indexOf("=");

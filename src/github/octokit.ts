@@ -8,7 +8,7 @@ import { httpStatus } from "../errors.js";
 export type GitHub = InstanceType<typeof ProbotOctokit>;
 
 /** Route groups for the request metric: few, stable label values. */
-export function routeGroup(url: string): string {
+function routeGroup(url: string): string {
   if (url.includes("/graphql")) return "graphql";
   if (url.includes("/check-runs")) return "check-runs";
   if (url.includes("/access_tokens")) return "access-tokens";

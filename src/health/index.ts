@@ -10,7 +10,7 @@ export interface Verdict {
 }
 
 /** Readiness: the database answers and every migration of this build is applied. */
-export async function readiness(db: Db): Promise<{ ready: boolean; reason?: string }> {
+async function readiness(db: Db): Promise<{ ready: boolean; reason?: string }> {
   try {
     if (!db.isOpen) return { ready: false, reason: "database closed" };
     const version = await schemaVersion(db);

@@ -48,7 +48,7 @@ export const DEFAULT_RELEASES: ReleaseList = {
  * Copr-only ones (`x86_64_v2`, `riscv64`, …) so that those chroots are not misread
  * as a version.
  */
-export const ARCHITECTURES: readonly string[] = [
+const ARCHITECTURES: readonly string[] = [
   "aarch64",
   "armhfp",
   "i386",

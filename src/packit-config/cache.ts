@@ -124,7 +124,7 @@ function deepFreeze<T>(value: T): T {
  * file is parsed once, not on every event. The result is shared by every event that
  * reads it, so it is frozen: no event can change another's config.
  */
-export function parseConfigBlob(text: string, path: string, blobSha: string | null | undefined): ParseResult {
+function parseConfigBlob(text: string, path: string, blobSha: string | null | undefined): ParseResult {
   if (!blobSha) return parsePackitConfig(text, { path });
   const key = `${blobSha}\0${path}`;
   let parsed = parsedConfigs.get(key);

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { isMapping } from "./yaml.js";
 
 /** `ActionName` values (packit/actions.py). */
-export const ACTION_NAMES: readonly string[] = [
+const ACTION_NAMES: readonly string[] = [
   "post-upstream-clone",
   "pre-sync",
   "create-patches",

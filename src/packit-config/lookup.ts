@@ -32,7 +32,7 @@ export class UnreadableConfigError extends ConfigError {
 }
 
 /** The repository cannot be read with the installation's token, or no longer exists. */
-export class RepositoryUnreachable extends PermanentCondition {}
+class RepositoryUnreachable extends PermanentCondition {}
 
 /**
  * The permanent part of a failed lookup: GitHub's `NOT_FOUND` for the repository

@@ -13,7 +13,7 @@ export interface Problem {
 }
 
 /** `jobs[0].targets["fedora 43"]`, or `(top level)`. */
-export function formatPath(path: Path): string {
+function formatPath(path: Path): string {
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;

@@ -9,9 +9,9 @@ import yaml from "js-yaml";
 /** Texts larger than this are rejected before parsing. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
 /** Deepest nesting accepted, counting alias expansion. */
-export const MAX_NESTING = 64;
+const MAX_NESTING = 64;
 /** Most nodes the document may expand to through aliases (billion laughs guard). */
-export const MAX_NODES = 100_000;
+const MAX_NODES = 100_000;
 
 /** A 1-based position in the file. */
 export interface Pos {

@@ -6,7 +6,7 @@ import type { pullRequestPayload, pushPayload, releasePayload } from "../webhook
 import type { Trigger } from "./store.js";
 
 /** A repository as payloads describe it. */
-export interface RepoRef {
+interface RepoRef {
   id: number;
   owner: string;
   name: string;
@@ -60,7 +60,7 @@ interface PayloadRepository {
   private?: boolean;
 }
 
-export function repoRef(p: { repository: PayloadRepository }): RepoRef {
+function repoRef(p: { repository: PayloadRepository }): RepoRef {
   const r = p.repository;
   return {
     id: r.id,
@@ -123,7 +123,7 @@ export function triggerFromPullRequest(deliveryId: string, p: PullRequestPayload
 }
 
 /** A payload time as epoch ms: an ISO string, or unix seconds (push payloads); undefined when absent or unreadable (pure). */
-export function epochMs(at: unknown): number | undefined {
+function epochMs(at: unknown): number | undefined {
   const ms = typeof at === "number" ? at * 1000 : typeof at === "string" ? Date.parse(at) : Number.NaN;
   return Number.isFinite(ms) ? ms : undefined;
 }

@@ -59,7 +59,7 @@ const TRIGGER_PRIORITY = 50;
  * `before`) arriving while the first one's task still waits share that task: one
  * config lookup, one pipeline.
  */
-export function triggerWork(ev: TriggerEvent): DeliveryWork {
+function triggerWork(ev: TriggerEvent): DeliveryWork {
   const line = ev.prNumber !== undefined ? `pr/${ev.prNumber}` : `${ev.trigger}/${ev.branch ?? ""}`;
   return {
     task: "process-trigger",
@@ -88,7 +88,7 @@ async function closePullRequest(deps: AppDeps, p: AppTasks["close-pull-request"]
  * plan the jobs, store the pipeline, report queued checks, queue submissions, and
  * cancel what the new head supersedes.
  */
-export async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent, delivery: DeliveryRef): Promise<HandlerOutcome> {
+async function processTrigger(deps: AppDeps, cache: ConfigCache, ev: TriggerEvent, delivery: DeliveryRef): Promise<HandlerOutcome> {
   const { pipelines, metrics, settings } = deps;
   const repo = await pipelines.ensureRepo({ ...ev.repo, installationId: ev.installationId });
 

@@ -45,7 +45,7 @@ export function submitRequestFor(j: JobInContext, dependency?: JobRow): SubmitRe
  * The job state a backend status calls for (pure), or null for "no change". A job
  * whose cancel was requested stays so until the backend reports an end.
  */
-export function nextJobState(current: JobState, remote: RemoteStatus["state"]): JobState | null {
+function nextJobState(current: JobState, remote: RemoteStatus["state"]): JobState | null {
   const next: JobState = remote === "queued" ? "submitted" : remote;
   if (current === "cancel_requested" && (next === "submitted" || next === "running")) return null;
   if (current === "running" && next === "submitted") return null;

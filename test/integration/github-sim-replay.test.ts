@@ -1,7 +1,8 @@
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
-import { octokitExamplesDir, readDeliveries, runReplay } from "../../testing/demo/replay.js";
+import { octokitExamplesDir, readDeliveries } from "../../testing/demo/recorded.js";
+import { runReplay } from "../../testing/demo/replay.js";
 import { pullRequestEvent, pushEvent } from "../../testing/github-sim/index.js";
 import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 import { deliveriesSettled, randomSha, startWorld, type World } from "../support/env.js";

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readDeliveries, runReplay } from "../../testing/demo/replay.js";
+import { readDeliveries } from "../../testing/demo/recorded.js";
+import { runReplay } from "../../testing/demo/replay.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/deliveries");
 

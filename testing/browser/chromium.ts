@@ -5,7 +5,7 @@
  */
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 

@@ -18,12 +18,12 @@ export interface SentDelivery {
   markers?: string[];
 }
 
-export interface DbPipeline {
+interface DbPipeline {
   id: number;
   delivery_id: string | null;
 }
 
-export interface DbJob {
+interface DbJob {
   id: number;
   pipeline_id: number;
   state: JobState;
@@ -33,20 +33,20 @@ export interface DbJob {
   submission_key: string;
 }
 
-export interface DbTask {
+interface DbTask {
   id: number;
   name: string;
   status: string;
 }
 
 /** A check-run row the reporter still has to send (desired_version > sent_version). */
-export interface DbPendingCheck {
+interface DbPendingCheck {
   id: number;
   name: string;
 }
 
 /** A check run as the simulated GitHub holds it. */
-export interface SimCheck {
+interface SimCheck {
   head_sha: string;
   name: string;
   external_id: string;
@@ -75,7 +75,7 @@ export interface ChaosSnapshot {
   backendTasks: BackendTask[];
 }
 
-export interface Finding {
+interface Finding {
   count: number;
   /** One line per finding (the first few are printed). */
   details: string[];
@@ -111,7 +111,7 @@ function markerCounts(botComments: readonly string[], markers: readonly string[]
  * with no reply. Every delivery counts, answered or still owed (a delivery never
  * answered is also `unanswered`).
  */
-export function countLost(s: ChaosSnapshot): Finding {
+function countLost(s: ChaosSnapshot): Finding {
   const pipelinesOf = new Map<string, DbPipeline[]>();
   for (const p of s.pipelines) if (p.delivery_id) pipelinesOf.set(p.delivery_id, [...(pipelinesOf.get(p.delivery_id) ?? []), p]);
   const checks = new Set(s.simChecks.map((c) => c.external_id));
@@ -135,7 +135,7 @@ export function countLost(s: ChaosSnapshot): Finding {
  * Orphaned: backend work no job recorded as its own, and a job cancelled here whose
  * backend work was not cancelled (still running, or run to its end).
  */
-export function countOrphaned(s: ChaosSnapshot): Finding {
+function countOrphaned(s: ChaosSnapshot): Finding {
   const owned = new Map(s.jobs.filter((j) => j.external_id).map((j) => [`${j.backend}:${j.external_id}`, j]));
   const out: string[] = [];
   for (const t of s.backendTasks) {
@@ -151,7 +151,7 @@ export function countOrphaned(s: ChaosSnapshot): Finding {
  * Duplicates: more backend submissions of a key than jobs of that key that made one;
  * two check runs for the same (head, name, job); a command answered twice.
  */
-export function countDuplicates(s: ChaosSnapshot): Finding {
+function countDuplicates(s: ChaosSnapshot): Finding {
   const out: string[] = [];
   const submitted = groupCount(
     s.jobs.filter((j) => j.external_id),
@@ -169,7 +169,7 @@ export function countDuplicates(s: ChaosSnapshot): Finding {
 }
 
 /** Stuck at quiescence: a job not final, a task queued or running, a check run not sent or not completed on GitHub. */
-export function countStuck(s: ChaosSnapshot): Finding {
+function countStuck(s: ChaosSnapshot): Finding {
   return finding([
     ...s.jobs.filter((j) => !FINAL_JOB_STATES.has(j.state)).map((j) => `job ${j.id} still ${j.state}`),
     ...s.tasks.filter((t) => t.status === "todo" || t.status === "doing").map((t) => `task ${t.id} ${t.name} still ${t.status}`),
@@ -179,7 +179,7 @@ export function countStuck(s: ChaosSnapshot): Finding {
 }
 
 /** Unanswered: a delivery that never got a 2xx, however often it was sent. */
-export function countUnanswered(s: ChaosSnapshot): Finding {
+function countUnanswered(s: ChaosSnapshot): Finding {
   return finding(s.deliveries.filter((d) => !d.answered).map((d) => `${d.kind} ${d.id}: no 2xx in ${d.attempts} attempts`));
 }
 

@@ -12,8 +12,6 @@ import type { AppDeps } from "../../src/deps.js";
 import type { RepoRow } from "../../src/pipeline/store.js";
 import { createScratchDatabase, type ScratchDatabase } from "./postgres.js";
 
-export type { Fakes } from "../fakes/all.js";
-
 export interface Environment {
   sim: GitHubSim;
   fakes: Fakes;

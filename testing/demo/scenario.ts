@@ -19,9 +19,9 @@ import type { JobRow } from "../../src/pipeline/store.js";
 import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 import { type Environment } from "./environment.js";
 
-export const WAIT_MS = 10_000;
+const WAIT_MS = 10_000;
 
-export const CONFIG = `specfile_path: widget.spec
+const CONFIG = `specfile_path: widget.spec
 jobs:
   - job: copr_build
     trigger: pull_request
@@ -40,7 +40,7 @@ jobs:
 `;
 
 /** The second repository's: a branch build (the scan's base), a PR build scanned against it, and a VM image on request. */
-export const GADGET_CONFIG = `specfile_path: gadget.spec
+const GADGET_CONFIG = `specfile_path: gadget.spec
 jobs:
   - job: copr_build
     trigger: commit
@@ -96,7 +96,7 @@ export function expect(ok: boolean, expected: string, actual: () => string): ass
 export const short = (sha: string) => sha.slice(0, 7);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface StepResult {
+interface StepResult {
   line: string;
   /** Shown indented under the step line (reports, replies). */
   details?: string[];

@@ -19,13 +19,13 @@ export interface CoprSubmission {
 }
 
 /** A build as the fake holds it, with its state as of now. */
-export interface FakeCoprBuild extends CoprSubmission {
+interface FakeCoprBuild extends CoprSubmission {
   state: CoprBuildState;
   submittedAt: number;
 }
 
 /** A project as the fake holds it. */
-export interface FakeCoprProject {
+interface FakeCoprProject {
   ownername: string;
   projectname: string;
   chroots: string[];

@@ -23,15 +23,7 @@ import {
 } from "./copr-types.js";
 
 export { FAKE_COPR_ACCOUNT, FAKE_COPR_MOCK_CHROOTS, fakeSrpm } from "./copr-types.js";
-export type {
-  CoprBuildState,
-  CoprSubmission,
-  FakeCoprBuild,
-  FakeCoprProject,
-  CoprAccount,
-  FakeCoprOptions,
-  FakeCopr,
-} from "./copr-types.js";
+export type { CoprAccount, FakeCoprOptions, FakeCopr } from "./copr-types.js";
 
 const PHASES: CoprBuildState[] = ["pending", "running"];
 const FINISHED = new Set<CoprBuildState>(["succeeded", "failed", "canceled", "skipped", "forked"]);

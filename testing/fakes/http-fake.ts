@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 
 /** One request a fake received, for tests and the demo to assert on. */
-export interface RecordedCall {
+interface RecordedCall {
   method: string;
   path: string;
   query: URLSearchParams;
@@ -39,7 +39,7 @@ export interface FakeReply {
  * (default: a proxy's HTML page) — not the service's JSON or XML-RPC, what a
  * misbehaving proxy or a half-deployed API sends.
  */
-export interface FaultControls {
+interface FaultControls {
   failNext: number;
   failWhen: (req: FakeRequest) => boolean;
   failStatus: number;

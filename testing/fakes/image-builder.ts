@@ -19,13 +19,13 @@ import { createOpenApiValidator } from "../openapi/validator.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 import { startFakeRedHatSso, type FakeRedHatSso } from "./redhat-sso.js";
 
-export type ImageStatus = "pending" | "building" | "uploading" | "registering" | "success" | "failure";
+type ImageStatus = "pending" | "building" | "uploading" | "registering" | "success" | "failure";
 
 /** Where the API lives on the server, as on console.redhat.com. */
-export const IMAGE_BUILDER_PATH = "/api/image-builder/v1";
+const IMAGE_BUILDER_PATH = "/api/image-builder/v1";
 
 /** What a create call asked for, as `setOutcome` matchers see it. */
-export interface ImageBuilderSubmission {
+interface ImageBuilderSubmission {
   id: string;
   /** The user the access token was issued to. */
   user: string;
@@ -38,7 +38,7 @@ export interface ImageBuilderSubmission {
 }
 
 /** A compose as the fake holds it, with its status as of now. */
-export interface FakeCompose extends ImageBuilderSubmission {
+interface FakeCompose extends ImageBuilderSubmission {
   status: ImageStatus;
   createdAt: number;
   /** DELETE was called: the API no longer shows it (it still "builds"). */

@@ -14,7 +14,7 @@ import type { FakeReply, FakeRequest } from "./http-fake.js";
 export const genericError = (msg: string) => new XmlRpcFault(1000, msg);
 export const authError = (msg: string) => new XmlRpcFault(1002, msg);
 export const notAllowed = (msg: string) => new XmlRpcFault(1004, msg);
-export const parameterError = (msg: string) => new XmlRpcFault(1019, msg);
+const parameterError = (msg: string) => new XmlRpcFault(1019, msg);
 
 function header(req: FakeRequest, name: string): string | undefined {
   const v = req.headers[name];

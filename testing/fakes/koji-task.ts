@@ -1,4 +1,4 @@
-/** A task of the fake Koji hub (`koji.ts`): its states (koji's TASK_STATES), what the fake keeps of it, and getTaskInfo's answer. */
+/** The tasks of the fake Koji hub (`koji.ts`): their states (koji's TASK_STATES), what the fake keeps of each, how they move on the clock, and getTaskInfo's answer. */
 import type { XmlRpcStruct, XmlRpcValue } from "../../src/backends/xmlrpc/codec.js";
 
 export const FREE = 0;
@@ -64,4 +64,75 @@ export function taskInfo(t: FakeKojiTask): XmlRpcStruct {
     priority: 20,
     weight: 0.2,
   };
+}
+
+/** The hub's tasks: each moves FREE → OPEN → its outcome one `phaseMs` apart, computed from the clock when read. */
+export class KojiTasks {
+  readonly byId = new Map<number, FakeKojiTask>();
+  private outcomes: { matcher: KojiTaskMatcher; outcome: KojiOutcome }[] = [];
+  private nextId = 1000;
+
+  constructor(
+    private readonly phaseMs: number,
+    private readonly clock: () => number,
+  ) {}
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Tasks matching `matcher` end in `outcome` (later calls take precedence). */
+  setOutcome(matcher: KojiTaskMatcher, outcome: KojiOutcome): void {
+    this.outcomes.push({ matcher, outcome });
+  }
+
+  private outcomeOf(t: FakeKojiTask): number {
+    for (let i = this.outcomes.length - 1; i >= 0; i--) {
+      if (matchesTask(this.outcomes[i]!.matcher, t)) return this.outcomes[i]!.outcome === "FAILED" ? FAILED : CLOSED;
+    }
+    return CLOSED;
+  }
+
+  /** Bring a task up to the clock. */
+  advance(t: FakeKojiTask): FakeKojiTask {
+    if (t.manual || !Number.isFinite(this.phaseMs)) return t;
+    const now = this.clock();
+    if (t.state === FREE && now - t.createdAt >= this.phaseMs) {
+      t.state = OPEN;
+      t.startedAt = t.createdAt + this.phaseMs;
+    }
+    if (t.state === OPEN && t.startedAt !== undefined && now - t.startedAt >= this.phaseMs) {
+      t.state = this.outcomeOf(t);
+      t.completedAt = t.startedAt + this.phaseMs;
+    }
+    return t;
+  }
+
+  private must(id: number): FakeKojiTask {
+    const t = this.byId.get(id);
+    if (!t) throw new Error(`koji fake: no task ${id}`);
+    return t;
+  }
+
+  /** FREE → OPEN now (manual control). */
+  start(id: number): void {
+    const t = this.must(id);
+    t.state = OPEN;
+    t.startedAt = this.clock();
+  }
+
+  /** End a task now in the given state. */
+  finish(id: number, state: KojiFinalState): void {
+    const t = this.advance(this.must(id));
+    t.state = state === "CLOSED" ? CLOSED : state === "FAILED" ? FAILED : CANCELED;
+    t.startedAt ??= this.clock();
+    t.completedAt = this.clock();
+    t.manual = true;
+  }
+
+  /** Forget every task and outcome (ids keep counting). */
+  clear(): void {
+    this.byId.clear();
+    this.outcomes = [];
+  }
 }

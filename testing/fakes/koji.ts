@@ -47,12 +47,10 @@ import {
   type KojiFinalState,
   type KojiOutcome,
   type KojiTaskMatcher,
+  KojiTasks,
   OPEN,
-  matchesTask,
   taskInfo,
 } from "./koji-task.js";
-
-export type { FakeKojiTask, KojiFinalState, KojiOutcome, KojiTaskMatcher } from "./koji-task.js";
 
 export interface KojiFakeOptions {
   /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
@@ -117,44 +115,13 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
   const userIds = new Map<string, number>();
   for (const name of [...Object.keys(passwords), ...Object.values(principals)]) if (!userIds.has(name)) userIds.set(name, userIds.size + 1);
 
-  const tasks = new Map<number, FakeKojiTask>();
+  const tasks = new KojiTasks(phaseMs, clock);
   const sessions = new HubSessions();
   let ran: string[] = [];
-  let outcomes: { matcher: KojiTaskMatcher; outcome: KojiOutcome }[] = [];
   let submissions = 0;
-  let nextTaskId = 1000;
-
-  function outcomeOf(t: FakeKojiTask): number {
-    for (let i = outcomes.length - 1; i >= 0; i--) {
-      if (matchesTask(outcomes[i]!.matcher, t)) return outcomes[i]!.outcome === "FAILED" ? FAILED : CLOSED;
-    }
-    return CLOSED;
-  }
-
-  /** Bring a task up to the clock. */
-  function advance(t: FakeKojiTask): FakeKojiTask {
-    if (t.manual || !Number.isFinite(phaseMs)) return t;
-    const now = clock();
-    if (t.state === FREE && now - t.createdAt >= phaseMs) {
-      t.state = OPEN;
-      t.startedAt = t.createdAt + phaseMs;
-    }
-    if (t.state === OPEN && t.startedAt !== undefined && now - t.startedAt >= phaseMs) {
-      t.state = outcomeOf(t);
-      t.completedAt = t.startedAt + phaseMs;
-    }
-    return t;
-  }
-
-  function mustTask(id: number): FakeKojiTask {
-    const t = tasks.get(id);
-    if (!t) throw new Error(`koji fake: no task ${id}`);
-    return t;
-  }
-
-  /** The fields of a task as the recorded getTaskInfo answers have them. */
   /** A task brought up to the clock, as getTaskInfo answers it. */
-  const exportTask = (t: FakeKojiTask): XmlRpcStruct => taskInfo(advance(t));
+  const exportTask = (t: FakeKojiTask): XmlRpcStruct => taskInfo(tasks.advance(t));
+
   function userInfo(name: string): XmlRpcStruct {
     const krb = Object.entries(principals)
       .filter(([, n]) => n === name)
@@ -221,8 +188,8 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           const s = assertLogin();
           if (typeof src !== "string" || src === "") throw genericError("Invalid source");
           if (typeof target !== "string" || target === "") throw genericError("Invalid build target");
-          const id = nextTaskId++;
-          tasks.set(id, {
+          const id = tasks.newId();
+          tasks.byId.set(id, {
             id,
             state: FREE,
             method: "build",
@@ -240,7 +207,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         ["task_id", "request", "strict"],
         (taskId, request = false, strict = false) => {
           const one = (id: unknown) => {
-            const t = typeof id === "number" ? tasks.get(id) : undefined;
+            const t = typeof id === "number" ? tasks.byId.get(id) : undefined;
             if (!t) {
               if (strict) throw genericError("No such task: " + String(id));
               return null;
@@ -255,9 +222,9 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       getTaskResult: [
         ["task_id", "raise_fault"],
         (taskId) => {
-          const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
+          const t = typeof taskId === "number" ? tasks.byId.get(taskId) : undefined;
           if (!t) throw genericError(`No such task: ${shown(taskId)}`);
-          advance(t);
+          tasks.advance(t);
           // Task.getResult: a failed task raises its fault; an unfinished one has no result yet.
           if (t.state === FAILED) throw genericError(`BuildError: build of ${shown(t.request[0])} failed`);
           if (t.state === CANCELED) throw genericError(`Task ${t.id} is canceled`);
@@ -269,7 +236,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         ["hostInfo", "strict", "event"],
         (hostInfo, strict = false) => {
           if (hostInfo === 1 || hostInfo === "fake-builder-01") {
-            const load = [...tasks.values()].map(advance).filter((t) => t.state === OPEN).length * 0.2;
+            const load = [...tasks.byId.values()].map((t) => tasks.advance(t)).filter((t) => t.state === OPEN).length * 0.2;
             return {
               id: 1,
               user_id: 2,
@@ -290,7 +257,7 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
       getTaskChildren: [
         ["task_id", "request", "strict"],
         (taskId, _request = false, strict = false) => {
-          if (strict && !(typeof taskId === "number" && tasks.has(taskId))) throw genericError(`No such task: ${shown(taskId)}`);
+          if (strict && !(typeof taskId === "number" && tasks.byId.has(taskId))) throw genericError(`No such task: ${shown(taskId)}`);
           return []; // scratch builds here spawn no child tasks
         },
       ],
@@ -301,15 +268,17 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
           const q = asStruct(queryOpts) ?? {};
           const inList = (v: XmlRpcValue | undefined, x: number) => (Array.isArray(v) ? v.includes(x) : v === x);
           const seconds = (v: XmlRpcValue | undefined) => (typeof v === "string" ? Date.parse(v) / 1000 : Number(v));
-          let list = [...tasks.values()].map(advance).filter((t) => {
-            if (o.method !== undefined && t.method !== o.method) return false;
-            if (o.owner !== undefined && !inList(o.owner, t.owner)) return false;
-            if (o.state !== undefined && !inList(o.state, t.state)) return false;
-            if (o.not_state !== undefined && inList(o.not_state, t.state)) return false;
-            if (o.createdAfter != null && !(t.createdAt / 1000 > seconds(o.createdAfter))) return false;
-            if (o.createdBefore != null && !(t.createdAt / 1000 < seconds(o.createdBefore))) return false;
-            return true;
-          });
+          let list = [...tasks.byId.values()]
+            .map((t) => tasks.advance(t))
+            .filter((t) => {
+              if (o.method !== undefined && t.method !== o.method) return false;
+              if (o.owner !== undefined && !inList(o.owner, t.owner)) return false;
+              if (o.state !== undefined && !inList(o.state, t.state)) return false;
+              if (o.not_state !== undefined && inList(o.not_state, t.state)) return false;
+              if (o.createdAfter != null && !(t.createdAt / 1000 > seconds(o.createdAfter))) return false;
+              if (o.createdBefore != null && !(t.createdAt / 1000 < seconds(o.createdBefore))) return false;
+              return true;
+            });
           list.sort((a, b) => (q.order === "-id" ? b.id - a.id : a.id - b.id));
           if (typeof q.offset === "number") list = list.slice(q.offset);
           if (typeof q.limit === "number") list = list.slice(0, q.limit);
@@ -328,10 +297,10 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
         (taskId) => {
           // RootExports.cancelTask: owner, else host, else admin; then Task.cancel().
           if (!session) throw notAllowed("admin permission required (user not logged in)");
-          const t = typeof taskId === "number" ? tasks.get(taskId) : undefined;
+          const t = typeof taskId === "number" ? tasks.byId.get(taskId) : undefined;
           if (!t) throw genericError(`No such task: ${shown(taskId)}`);
           if (t.owner !== session.userId) throw notAllowed(`admin permission required (logged in as ${session.userName})`);
-          advance(t);
+          tasks.advance(t);
           if (t.state !== CLOSED && t.state !== FAILED && t.state !== CANCELED) {
             t.state = CANCELED;
             t.completedAt = clock();
@@ -414,24 +383,12 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     },
     beforeCall: undefined,
     task(id) {
-      const t = tasks.get(id);
-      return t ? { ...advance(t), request: [...t.request] } : undefined;
+      const t = tasks.byId.get(id);
+      return t ? { ...tasks.advance(t), request: [...t.request] } : undefined;
     },
-    setOutcome(matcher, outcome) {
-      outcomes.push({ matcher, outcome });
-    },
-    start(id) {
-      const t = mustTask(id);
-      t.state = OPEN;
-      t.startedAt = clock();
-    },
-    finish(id, state) {
-      const t = advance(mustTask(id));
-      t.state = state === "CLOSED" ? CLOSED : state === "FAILED" ? FAILED : CANCELED;
-      t.startedAt ??= clock();
-      t.completedAt = clock();
-      t.manual = true;
-    },
+    setOutcome: (matcher, outcome) => tasks.setOutcome(matcher, outcome),
+    start: (id) => tasks.start(id),
+    finish: (id, state) => tasks.finish(id, state),
     expireSessions() {
       sessions.expireAll();
     },
@@ -448,7 +405,6 @@ export async function startKojiFake(options: KojiFakeOptions = {}): Promise<Koji
     reset() {
       tasks.clear();
       sessions.clear();
-      outcomes = [];
       ran = [];
       submissions = 0;
     },

@@ -22,7 +22,7 @@ export const page = (status: number, text: string, headers: Record<string, strin
 });
 
 /** kobo `UPLOAD_STATES`. */
-export type OshUploadState = "NEW" | "STARTED" | "FINISHED" | "FAILED";
+type OshUploadState = "NEW" | "STARTED" | "FINISHED" | "FAILED";
 
 /** A registered upload as the fake keeps it. */
 export interface FakeOshUpload {

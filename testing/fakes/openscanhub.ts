@@ -35,38 +35,17 @@ import type { KerberosCredentials } from "./koji.js";
 import { fault, OshUploads, page, UPLOAD_PATH, type FakeOshUpload, type OshUploadFaults } from "./openscanhub-uploads.js";
 import { withBeforeCall, xmlRpcHandler, xmlRpcMethods, type XmlRpcMethods } from "./xmlrpc-server.js";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
-
-const S = { FREE: 0, ASSIGNED: 1, OPEN: 2, CLOSED: 3, CANCELED: 4, FAILED: 5, INTERRUPTED: 6, TIMEOUT: 7, CREATED: 8 } as const;
-type StateName = keyof typeof S;
-const NAMES = Object.fromEntries(Object.entries(S).map(([k, v]) => [v, k])) as Record<number, StateName>;
-const FINISHED = new Set<number>([S.CLOSED, S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
-const FAILED_STATES = new Set<number>([S.CANCELED, S.FAILED, S.INTERRUPTED, S.TIMEOUT]);
-
-export type { FakeOshUpload, OshUploadFaults, OshUploadState } from "./openscanhub-uploads.js";
-
-export type OshOutcome = "CLOSED" | "FAILED" | "INTERRUPTED" | "TIMEOUT";
-export type OshFinalState = OshOutcome | "CANCELED";
-
-/** A task as the fake keeps it. */
-export interface FakeOshTask {
-  id: number;
-  state: number;
-  method: "VersionDiffBuild" | "MockBuild";
-  owner: string;
-  /** The SRPM file name (kobo labels client scans with it). */
-  label: string;
-  /** Kept, as kobo keeps it, but not exported over XML-RPC. */
-  comment: string;
-  args: XmlRpcStruct;
-  result: string;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  manual: boolean;
-}
-
-/** Selects tasks: a string matches the label (substring) or the mock config; a RegExp the label. */
-export type OshTaskMatcher = string | RegExp | ((task: FakeOshTask) => boolean);
+import {
+  FINISHED,
+  type FakeOshTask,
+  NAMES,
+  type OshFinalState,
+  type OshOutcome,
+  type OshTaskMatcher,
+  S,
+  matchesTask,
+  taskExport,
+} from "./openscanhub-task.js";
 
 export interface OpenScanHubFakeOptions {
   /** Time per phase (FREE, OPEN), ms. Infinity = manual. Default 50. */
@@ -108,10 +87,6 @@ export interface OpenScanHubFake extends FakeServer {
   reset(): void;
 }
 
-function kobotime(ms: number | undefined): string | null {
-  return ms === undefined ? null : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
-}
-
 const KRB5LOGIN_PATH = "/auth/krb5login/";
 function cookieValue(req: FakeRequest, name: string): string | undefined {
   const header = req.headers.cookie;
@@ -138,15 +113,9 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   let submissions = 0;
   let nextTaskId = 500;
 
-  function matches(m: OshTaskMatcher, t: FakeOshTask): boolean {
-    if (typeof m === "function") return m(t);
-    if (m instanceof RegExp) return m.test(t.label);
-    return t.label.includes(m) || t.args.mock_config === m;
-  }
-
   function outcomeOf(t: FakeOshTask): number {
     for (let i = outcomes.length - 1; i >= 0; i--) {
-      if (matches(outcomes[i]!.matcher, t)) return S[outcomes[i]!.outcome];
+      if (matchesTask(outcomes[i]!.matcher, t)) return S[outcomes[i]!.outcome];
     }
     return S.CLOSED;
   }
@@ -173,36 +142,8 @@ export async function startOpenScanHubFake(options: OpenScanHubFakeOptions = {})
   }
 
   /** kobo `Task.export(flat=True)`: note, no `comment`. */
-  function exportTask(t: FakeOshTask): XmlRpcStruct {
-    advance(t);
-    return {
-      id: t.id,
-      owner: t.owner,
-      worker: t.startedAt === undefined ? null : 1,
-      parent: null,
-      state: t.state,
-      label: t.label,
-      method: t.method,
-      args: t.args,
-      result: t.result,
-      exclusive: false,
-      arch: 1,
-      channel: 1,
-      timeout: null,
-      waiting: false,
-      awaited: false,
-      dt_created: kobotime(t.createdAt),
-      dt_started: kobotime(t.startedAt),
-      dt_finished: kobotime(t.finishedAt),
-      priority: 10,
-      weight: 1,
-      resubmitted_by: null,
-      resubmitted_from: null,
-      state_label: NAMES[t.state]!,
-      is_finished: FINISHED.has(t.state),
-      is_failed: FAILED_STATES.has(t.state),
-    };
-  }
+  /** A task brought up to the clock, as kobo exports it. */
+  const exportTask = (t: FakeOshTask): XmlRpcStruct => taskExport(advance(t));
 
   /** osh `check_nvr` (the fake has no Koji to ask whether the build exists). */
   function brewBuild(nvr: string): string {

@@ -13,14 +13,14 @@
 import { randomUUID } from "node:crypto";
 import { startHttpFake, type FakeReply, type FakeRequest, type FakeServer } from "./http-fake.js";
 
-export type TfState = "new" | "queued" | "running" | "complete" | "error" | "cancel-requested" | "canceled";
-export type TfOverall = "passed" | "failed" | "error" | "skipped" | "unknown";
+type TfState = "new" | "queued" | "running" | "complete" | "error" | "cancel-requested" | "canceled";
+type TfOverall = "passed" | "failed" | "error" | "skipped" | "unknown";
 
 /** How a request ends: a shorthand (`passed`, `failed`, `skipped` complete the request; `error` errors it) or explicit. */
-export type TfOutcome = TfOverall | { state: "complete" | "error"; overall: TfOverall; summary?: string };
+type TfOutcome = TfOverall | { state: "complete" | "error"; overall: TfOverall; summary?: string };
 
 /** What a create call asked for, as `setOutcome` matchers see it. */
-export interface TfSubmission {
+interface TfSubmission {
   id: string;
   /** The user the bearer key belongs to. */
   user: string;
@@ -33,7 +33,7 @@ export interface TfSubmission {
 }
 
 /** A request as the fake holds it, with its state as of now. */
-export interface FakeTfRequest extends TfSubmission {
+interface FakeTfRequest extends TfSubmission {
   state: TfState;
   createdAt: number;
 }

@@ -5,7 +5,7 @@ import { decodeCall, encodeFault, encodeResponse, XmlRpcFault, type XmlRpcValue 
 import type { FakeReply, FakeRequest } from "./http-fake.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type XmlRpcMethod = (...args: any[]) => unknown;
+type XmlRpcMethod = (...args: any[]) => unknown;
 export type XmlRpcMethods = Record<string, XmlRpcMethod>;
 
 /** What a method factory sees for one request; it may add reply headers (cookies, a Negotiate token). */

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import type { Reply, RouteGroup } from "./http.js";
 
-export type RateLimitKind = "secondary" | "primary" | "429";
+type RateLimitKind = "secondary" | "primary" | "429";
 
 export interface RateLimitFault {
   kind?: RateLimitKind;

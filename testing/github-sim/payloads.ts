@@ -120,7 +120,7 @@ export function pullRequestEvent(action: PullRequestAction, o: PullRequestEventO
   };
 }
 
-export interface PushCommit {
+interface PushCommit {
   id: string;
   added?: string[];
   modified?: string[];

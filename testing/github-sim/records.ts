@@ -1,7 +1,7 @@
-/** The records `GitHubSim.addRepo()` and `addPullRequest()` add to the state, from the options tests give. */
+/** The records `GitHubSim.addInstallation()`, `addRepo()` and `addPullRequest()` add to the state, and how `installations()` shows one. */
 import { nodeId, pullRequestId } from "./ids.js";
-import type { AddPullRequestOptions, AddRepoOptions } from "./options.js";
-import { accountFor, now, type Account, type PullRecord, type RepoRecord } from "./state.js";
+import type { AddPullRequestOptions, AddRepoOptions, InstallationView } from "./options.js";
+import { accountFor, now, type Account, type InstallationRecord, type PullRecord, type RepoRecord } from "./state.js";
 
 /** A repository as `opts` describe it, with no commits, refs or issues yet (the caller adds its head). */
 export function newRepoRecord(opts: AddRepoOptions, id: number, owner: Account, installationId: number): RepoRecord {
@@ -49,5 +49,25 @@ export function newPullRecord(
     base_sha: baseSha,
     files: opts.files ?? [],
     created_at: createdAt,
+  };
+}
+
+/** A live installation of the app on `account`, created (and last updated) `at`. */
+export function newInstallationRecord(id: number, account: Account, at: string): InstallationRecord {
+  return { id, account, created_at: at, updated_at: at, suspended_at: null, suspended_by: null, deleted: false, deleted_at: null };
+}
+
+/** An installation as tests inspect it, with its repositories' full names. */
+export function installationView(i: InstallationRecord, repositories: string[]): InstallationView {
+  return {
+    id: i.id,
+    account: { ...i.account },
+    created_at: i.created_at,
+    updated_at: i.updated_at,
+    suspended_at: i.suspended_at,
+    suspended_by: i.suspended_by?.login ?? null,
+    deleted: i.deleted,
+    deleted_at: i.deleted_at,
+    repositories,
   };
 }

@@ -31,11 +31,11 @@ import { OAuthFlow } from "./oauth.js";
 import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
 import { accountFor, normalizeRef, now, SimState, type CheckRunRecord, type RepoRecord, type Role } from "./state.js";
 import { type SimFront, serveRequest } from "./front.js";
-import { newPullRecord, newRepoRecord } from "./records.js";
+import { installationView, newInstallationRecord, newPullRecord, newRepoRecord } from "./records.js";
 
 export type { RouteGroup } from "./http.js";
-export type { RateLimitKind, RateLimitFault } from "./faults.js";
-export type { CheckRunRecord, CheckRunSnapshot, PullFile, Role } from "./state.js";
+export type { RateLimitFault } from "./faults.js";
+export type { CheckRunRecord, Role } from "./state.js";
 export type {
   AddPullRequestOptions,
   AddRepoOptions,
@@ -206,17 +206,7 @@ export class GitHubSim {
 
   /** Install the app on an account (`createdAt` lets maintenance tests age it). */
   addInstallation(opts: { id: number; account: { login: string; type: "User" | "Organization" }; createdAt?: string }): SimInstallation {
-    const at = opts.createdAt ?? now();
-    const inst = {
-      id: opts.id,
-      account: accountFor(opts.account.login, opts.account.type),
-      created_at: at,
-      updated_at: at,
-      suspended_at: null,
-      suspended_by: null,
-      deleted: false,
-      deleted_at: null,
-    };
+    const inst = newInstallationRecord(opts.id, accountFor(opts.account.login, opts.account.type), opts.createdAt ?? now());
     this.state.installations.set(opts.id, inst);
     this.state.knowUser(inst.account.login);
     return installationJson(inst, this.state.app, this.url);
@@ -346,17 +336,12 @@ export class GitHubSim {
 
   /** Every installation ever added, deleted ones included. */
   installations(): InstallationView[] {
-    return [...this.state.installations.values()].map((i) => ({
-      id: i.id,
-      account: { ...i.account },
-      created_at: i.created_at,
-      updated_at: i.updated_at,
-      suspended_at: i.suspended_at,
-      suspended_by: i.suspended_by?.login ?? null,
-      deleted: i.deleted,
-      deleted_at: i.deleted_at,
-      repositories: this.state.reposOf(i.id).map((r) => `${r.owner.login}/${r.name}`),
-    }));
+    return [...this.state.installations.values()].map((i) =>
+      installationView(
+        i,
+        this.state.reposOf(i.id).map((r) => `${r.owner.login}/${r.name}`),
+      ),
+    );
   }
 
   /** How many requests were answered, optionally only of one group and/or method. */

@@ -60,13 +60,13 @@ export interface RepoRecord {
   pullNumbers: Set<number>;
 }
 
-export interface CheckRunAction {
+interface CheckRunAction {
   label: string;
   description: string;
   identifier: string;
 }
 
-export type CheckRunStatus = "queued" | "in_progress" | "completed";
+type CheckRunStatus = "queued" | "in_progress" | "completed";
 
 /** The mutable part of a check run; `history` keeps one of these per write. */
 export interface CheckRunFields {
@@ -81,7 +81,7 @@ export interface CheckRunFields {
   completed_at: string | null;
 }
 
-export interface CheckRunSnapshot extends CheckRunFields {
+interface CheckRunSnapshot extends CheckRunFields {
   at: string;
   /** Which API wrote this state. */
   via: "rest" | "graphql";

@@ -23,7 +23,7 @@ import { freePort } from "../../src/util/net.js";
 
 const run = promisify(execFile);
 
-export const DEFAULT_REALM = "PACKIT.TEST";
+const DEFAULT_REALM = "PACKIT.TEST";
 
 /** The Debian programs a realm needs (`krb5-kdc`, `krb5-admin-server`). */
 const PROGRAMS = ["krb5kdc", "kdb5_util", "kadmin.local"] as const;
@@ -36,7 +36,7 @@ function locate(program: string): string | undefined {
   return undefined;
 }
 
-export interface PrincipalOptions {
+interface PrincipalOptions {
   /** Longest ticket the KDC issues for it, in kadmin's words ("3 seconds", "10 hours"). */
   maxLife?: string;
 }

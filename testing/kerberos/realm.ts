@@ -10,7 +10,7 @@ import { startKdc, type Kdc } from "./kdc.js";
 
 /** The hubs' GSSAPI service: `HTTP/127.0.0.1@REALM` (the fakes listen on 127.0.0.1). */
 export const HUB_SERVICE = "HTTP@127.0.0.1";
-export const APP_PRINCIPAL_NAME = "packit";
+const APP_PRINCIPAL_NAME = "packit";
 
 export interface KerberosRealm {
   kdc: Kdc;

@@ -31,7 +31,7 @@ export interface MatchedOperation {
   params: Record<string, string>;
 }
 
-export interface RequestToCheck {
+interface RequestToCheck {
   method: string;
   /** The request path below the service's base path, without the query. */
   path: string;

@@ -14,7 +14,7 @@ const NAME = "copr";
 /** Packit caches the active chroots for 12 hours (`ttl_cache`). */
 export const ACTIVE_CHROOTS_TTL_MS = 12 * 3_600_000;
 /** A project's chroots change when someone edits it; the Copr client trusts them as long. */
-export const PROJECT_CHROOTS_TTL_MS = 10 * 60_000;
+const PROJECT_CHROOTS_TTL_MS = 10 * 60_000;
 /** After a failed read, Copr is asked again no sooner than this. */
 export const RETRY_AFTER_MS = 60_000;
 /** The planner runs in webhook handlers: never wait long for Copr there. */

@@ -11,7 +11,7 @@ import { httpCall, keepAliveAgent } from "../http.js";
 
 export const RED_HAT_SSO_TOKEN_URL = "https://sso.redhat.com/auth/realms/redhat-external/protocol/openid-connect/token";
 /** The public client Red Hat's offline tokens (access.redhat.com/management/api) are issued for. */
-export const OFFLINE_TOKEN_CLIENT_ID = "rhsm-api";
+const OFFLINE_TOKEN_CLIENT_ID = "rhsm-api";
 /** The scope console.redhat.com APIs ask of a service account's token. */
 const SERVICE_ACCOUNT_SCOPE = "api.console";
 /** A token is renewed this long before it expires, so that a call never carries one that dies on the way. */

@@ -52,7 +52,7 @@ let environment: InitiatorEnvironment | undefined;
  * A second identity with another keytab or krb5.conf is refused: the library has
  * one client keytab per process.
  */
-export function useClientKeytab(id: KerberosIdentity): void {
+function useClientKeytab(id: KerberosIdentity): void {
   if (environment) {
     if (environment.keytab !== id.keytab || (id.krb5Config !== undefined && environment.krb5Config !== id.krb5Config)) {
       throw new KerberosError(`one keytab and krb5.conf per process: ${id.keytab} differs from ${environment.keytab} already in use`);

@@ -26,11 +26,11 @@ import { KOJI_FAULTS, KojiSession, kwargs, type KojiAuth, type MultiCallResult }
 const BACKEND = "koji";
 
 /** Koji task states (koji.TASK_STATES). */
-export const KOJI_TASK_STATES = { FREE: 0, OPEN: 1, CLOSED: 2, CANCELED: 3, ASSIGNED: 4, FAILED: 5 } as const;
-export type KojiTaskStateName = keyof typeof KOJI_TASK_STATES;
+const KOJI_TASK_STATES = { FREE: 0, OPEN: 1, CLOSED: 2, CANCELED: 3, ASSIGNED: 4, FAILED: 5 } as const;
+type KojiTaskStateName = keyof typeof KOJI_TASK_STATES;
 
 /** Where the job's token travels: `opts.custom_user_metadata[TOKEN_KEY]` of the build call. */
-export const KOJI_TOKEN_KEY = "packit_token";
+const KOJI_TOKEN_KEY = "packit_token";
 
 /** How far back `findByToken` looks (crash recovery happens soon after a submit). */
 const FIND_LOOKBACK_S = 2 * 24 * 3600;
@@ -39,7 +39,7 @@ const FIND_LIMIT = 200;
 const STATE_NAMES = Object.fromEntries(Object.entries(KOJI_TASK_STATES).map(([k, v]) => [v, k])) as Record<number, KojiTaskStateName>;
 
 /** The name of a Koji task state number, e.g. 2 → "CLOSED". */
-export function kojiStateName(state: number): string {
+function kojiStateName(state: number): string {
   return STATE_NAMES[state] ?? `UNKNOWN(${state})`;
 }
 

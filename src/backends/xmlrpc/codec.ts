@@ -59,7 +59,7 @@ export function faultText(faultString: unknown): string {
 }
 
 /** Escape text for element content; `\r` becomes a reference so parsers keep it. */
-export function escapeXml(text: string): string {
+function escapeXml(text: string): string {
   if (INVALID_XML_CHARS.test(text)) {
     throw new TypeError("XML-RPC cannot carry control characters other than tab, LF and CR");
   }
@@ -89,7 +89,7 @@ function encodeNumber(n: number): string {
 }
 
 /** Encode one value as `<value>…</value>`. `undefined` is nil in arrays, skipped in structs. */
-export function encodeValue(value: unknown): string {
+function encodeValue(value: unknown): string {
   return `<value>${encodeInner(value, new Set())}</value>`;
 }
 
