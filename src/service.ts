@@ -268,7 +268,7 @@ function boundPort(http: HttpServer, fallback: number): number {
 }
 
 /** The long-task pool, the pool reserved for short tasks and the one for what deliveries imply. */
-export function startWorkers(deps: AppDeps, beforeClaim?: WorkerOptions["beforeClaim"]): Worker<AppTasks>[] {
+function startWorkers(deps: AppDeps, beforeClaim?: WorkerOptions["beforeClaim"]): Worker<AppTasks>[] {
   const { settings, tasks, metrics, log } = deps;
   const common = {
     beforeClaim,

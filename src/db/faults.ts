@@ -6,7 +6,7 @@
 import { errorCode, toError } from "../errors.js";
 
 /** The storage is full: SQLite's SQLITE_FULL (disk, quota, `max_page_count`), ENOSPC from the OS, PostgreSQL's 53100 `disk_full`. */
-export function isStorageFull(err: unknown): boolean {
+function isStorageFull(err: unknown): boolean {
   const code = errorCode(err);
   return (
     code === "SQLITE_FULL" ||

@@ -72,7 +72,7 @@ async function openSqlite(path: string, opts: OpenOptions): Promise<Db> {
 }
 
 /** A migration's statements for one engine. */
-export function migrationSql(m: Migration, dialect: Db["dialect"]): string {
+function migrationSql(m: Migration, dialect: Db["dialect"]): string {
   return dialect === "postgres" ? `${forPostgres(m.sql)}\n${m.postgres ?? ""}` : `${m.sql}\n${m.sqlite ?? ""}`;
 }
 

@@ -7,7 +7,7 @@
  * Hazard: nothing but database work may be awaited inside a transaction. On SQLite
  * (one connection) every statement outside the running transaction waits for it.
  */
-export type Dialect = "sqlite" | "postgres";
+type Dialect = "sqlite" | "postgres";
 
 /** What a statement parameter can be. Booleans are stored as 0/1. Times are epoch ms. */
 export type SqlValue = string | number | null;

@@ -63,6 +63,6 @@ export interface TaskContext {
   shouldAbort(): boolean;
 }
 
-export type TaskHandler<P> = (payload: P, ctx: TaskContext) => Promise<void>;
+type TaskHandler<P> = (payload: P, ctx: TaskContext) => Promise<void>;
 
 export type TaskHandlers<M extends TaskMap> = { [K in keyof M & string]: TaskHandler<M[K]> };

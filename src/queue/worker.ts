@@ -7,14 +7,14 @@ import type { TaskOutcome, TaskStore } from "./store.js";
 import type { Task, TaskContext, TaskHandlers, TaskMap } from "./types.js";
 
 /** The part of pino's logger the worker uses. */
-export interface WorkerLog {
+interface WorkerLog {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
 
 /** Called once per finished attempt (metrics); errors thrown here are logged and ignored. */
-export type TaskEndHook = (info: {
+type TaskEndHook = (info: {
   task: Task;
   outcome: TaskOutcome["status"] | "released" | "retry";
   durationMs: number;

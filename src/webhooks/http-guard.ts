@@ -2,10 +2,10 @@ import type { IncomingHttpHeaders, IncomingMessage, Server as HttpServer, Server
 import type { WebhookLoad } from "./request-load.js";
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not GitHub. */
-export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
 
 /** GitHub's delivery ids are UUIDs (36 characters), event names short words, signatures 71 characters. */
-export const MAX_WEBHOOK_HEADER_CHARS = 100;
+const MAX_WEBHOOK_HEADER_CHARS = 100;
 
 const BOUNDED_HEADERS = ["x-github-delivery", "x-github-event", "x-hub-signature-256"] as const;
 

@@ -5,7 +5,7 @@ import { AppError } from "../errors.js";
  * A payload lacks a field the app needs; the message says which. `status` makes
  * Probot's middleware answer 400: the sender's mistake, not ours.
  */
-export class MalformedPayload extends AppError {
+class MalformedPayload extends AppError {
   readonly status = 400;
 }
 

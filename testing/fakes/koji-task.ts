@@ -29,7 +29,7 @@ export interface FakeKojiTask {
 /** Selects tasks: a string matches the SCM URL (substring) or the target; a RegExp "src target". */
 export type KojiTaskMatcher = string | RegExp | ((task: FakeKojiTask) => boolean);
 
-export function matchesTask(m: KojiTaskMatcher, t: FakeKojiTask): boolean {
+function matchesTask(m: KojiTaskMatcher, t: FakeKojiTask): boolean {
   const [src, target] = t.request as [string, string];
   if (typeof m === "function") return m(t);
   if (m instanceof RegExp) return m.test(`${src} ${target}`);
