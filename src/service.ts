@@ -109,6 +109,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     writeIntervalMs: settings.github.writeIntervalMs,
     notificationIntervalMs: settings.github.notificationIntervalMs,
     requestTimeoutMs: settings.github.requestTimeoutMs,
+    retryBaseMs: settings.github.retryBaseMs,
   });
   const probotOptions = {
     appId: opts.appId,

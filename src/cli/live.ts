@@ -32,6 +32,7 @@ export async function withLiveDeps(fn: (deps: AppDeps) => Promise<number>): Prom
             writeIntervalMs: settings.github.writeIntervalMs,
             notificationIntervalMs: settings.github.notificationIntervalMs,
             requestTimeoutMs: settings.github.requestTimeoutMs,
+            retryBaseMs: settings.github.retryBaseMs,
           }),
         })
       : undefined;
