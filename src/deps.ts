@@ -86,5 +86,6 @@ export function createAppOctokit(o: { settings: Settings; log: Logger; metrics: 
     writeIntervalMs: github.writeIntervalMs,
     notificationIntervalMs: github.notificationIntervalMs,
     requestTimeoutMs: github.requestTimeoutMs,
+    retryBaseMs: github.retryBaseMs,
   });
 }

@@ -248,9 +248,11 @@ const settingsSchema = z
         /**
          * A GitHub request (any: REST, GraphQL, token) that has not answered in this long,
          * ms, is abandoned and retried like a 5xx (Octokit's retry plugin: up to 3 times,
-         * after 1, 4 and 9 s). GitHub itself ends requests after 10 s.
+         * after 1, 4 and 9 × `retryBaseMs`). GitHub itself ends requests after 10 s.
          */
         requestTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+        /** A GitHub request that failed (5xx, timeout) is retried after 1, 4 and 9 times this, ms (Octokit's default: 1 s). */
+        retryBaseMs: z.coerce.number().int().min(0).default(1000),
       })
       .strict()
       .prefault({}),

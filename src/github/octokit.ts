@@ -108,7 +108,8 @@ type SharedConnection = Bottleneck.IORedisConnection & { disconnect(flush?: bool
  * replica sharing that Redis spaces one installation's writes as one process would.
  *
  * Timeout: every request (REST, GraphQL, the token exchange) that has not answered
- * within `requestTimeoutMs` is abandoned; Octokit's retry plugin retries it as a 5xx,
+ * within `requestTimeoutMs` is abandoned; Octokit's retry plugin retries it as a 5xx
+ * (after 1, 4 and 9 × `retryBaseMs`),
  * so a GitHub that hangs holds no job, lease or lane for longer than that.
  *
  * Retries: Probot's own defaults do not retry secondary limits; we retry primary and
@@ -126,6 +127,8 @@ export function createOctokitClass(opts: {
   writeIntervalMs: number;
   notificationIntervalMs: number;
   requestTimeoutMs: number;
+  /** The retry plugin's unit: a failed request is retried after 1, 4 and 9 times this, ms. */
+  retryBaseMs: number;
 }) {
   const { log, metrics, retries } = opts;
   const onLimit =
@@ -187,8 +190,8 @@ export function createOctokitClass(opts: {
       // The client's own requests and its auth strategy's (token exchange) go through this fetch.
       request: { ...request, fetch: timedFetch(request?.fetch ?? globalThis.fetch, opts.requestTimeoutMs) },
       // Rate limits (403, 429) belong to the throttling plugin, which waits retry-after; once it
-      // gives up, the retry plugin must not try again after its own (n+1)² s (16 s after three).
-      retry: { ...(instanceOptions.retry as object | undefined), doNotRetry: DO_NOT_RETRY },
+      // gives up, the retry plugin must not try again after its own (n+1)² × retryBaseMs (16 s after three).
+      retry: { ...(instanceOptions.retry as object | undefined), doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: opts.retryBaseMs },
       // Probot passes its own throttle handlers in (and its Redis connection); ours replace the handlers (this function runs last).
       throttle: {
         ...(instanceOptions.throttle as object),

@@ -197,8 +197,8 @@ describe("cancellation", () => {
   });
 
   it("a head's event processed after a `/packit build` at that head still plans its jobs and supersedes the older head", async () => {
-    // The event's config lookup hangs (then times out and is retried), so the command's pipeline comes first.
-    world = await startWorld(undefined, { ...FROZEN, settings: { github: { requestTimeoutMs: 1500 } } });
+    // The event's config lookup hangs (then times out and is retried 1 s later), so the command's pipeline comes first.
+    world = await startWorld(undefined, { ...FROZEN, settings: { github: { requestTimeoutMs: 1500, retryBaseMs: 1000 } } });
     const w = world;
     const [a, b] = [randomSha(), randomSha()];
     await w.send("pull_request", pullRequestEvent("opened", { repo: w.repo, number: 13, headSha: a, author: "contributor" }));

@@ -190,5 +190,5 @@ describe("webhook fuzzing", () => {
     expect(res.status, res.body).toBe(200);
     await waitFor(() => w.sim.checkRuns("fresh", "gizmo", sha).some((c) => c.conclusion === "success"), 15_000, "the build after fuzzing");
     expect(processErrors).toEqual([]);
-  }, 180_000);
+  }, 600_000); // a bound for a loaded machine (90 s on a quiet one), not a measure
 });

@@ -32,6 +32,7 @@ beforeAll(async () => {
     writeIntervalMs: WRITE_INTERVAL_MS,
     notificationIntervalMs: NOTIFICATION_INTERVAL_MS,
     requestTimeoutMs: 30_000,
+    retryBaseMs: 1000,
   });
   github = await new Probot({ appId: sim.appId, privateKey: sim.privateKey, baseUrl: sim.url, log, Octokit }).auth(INSTALLATION);
   // The installation token is fetched by the first request; later ones reuse it (as in the service).

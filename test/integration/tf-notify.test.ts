@@ -38,7 +38,8 @@ describe("Testing Farm notifications", () => {
       webhook: { url: "https://packit.example/api/testing-farm/notify", token: TOKEN },
     });
 
-    await new Promise((r) => setTimeout(r, 500)); // TF finished by now; the next poll is a minute away
+    // TF finishes; the next poll is a minute away.
+    await waitFor(() => world!.fakes.testingFarm.requests()[0]!.state === "complete", 10_000, "Testing Farm to finish the request");
     expect((await notify(world, { request_id: request.id, token: "wrong-token-wrong-token-wrong" })).status).toBe(401);
     expect((await notify(world, { request_id: request.id, token: TOKEN })).status).toBe(202);
     const checks = await waitForChecks(

@@ -16,8 +16,9 @@ export async function startWorld(config: string | null = TWO_TARGET_CONFIG, opts
   // TEST_ENGINE=postgres: the same end-to-end tests on the run's PostgreSQL server (SQLite-only checks excepted).
   const postgresUrl =
     opts.postgresUrl ?? (process.env.TEST_ENGINE === "postgres" && !opts.databasePath ? inject("postgresUrl") : undefined);
-  // Comments spaced like the environment's other writes, not GitHub's 3 s: a test posts several in a second.
-  const settings = deepMerge({ github: { notificationIntervalMs: 20 } }, opts.settings ?? {});
+  // Comments spaced like the environment's other writes, not GitHub's 3 s: a test posts several in a second;
+  // a failed GitHub request retried after 20, 80 and 180 ms, not 1, 4 and 9 s.
+  const settings = deepMerge({ github: { notificationIntervalMs: 20, retryBaseMs: 20 } }, opts.settings ?? {});
   const env = await startEnvironment({ ...opts, settings, postgresUrl });
   env.sim.addInstallation({ id: 100, account: { login: "acme", type: "Organization" } });
   const repo = env.sim.addRepo({ installationId: 100, owner: "acme", name: "widget", files: config ? { ".packit.yaml": config } : {} });

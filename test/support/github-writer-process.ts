@@ -19,6 +19,7 @@ const Octokit = createOctokitClass({
   writeIntervalMs: Number(env.WRITE_INTERVAL_MS),
   notificationIntervalMs: 3000,
   requestTimeoutMs: 30_000,
+  retryBaseMs: 1000,
 });
 const probot = new Probot({
   appId: Number(env.APP_ID),

@@ -13,15 +13,24 @@ describe("the PostgreSQL driver", () => {
     let bothWrote!: () => void;
     const barrier = new Promise<void>((r) => (bothWrote = r));
     let attempts = 0;
+    // The run again waits for the other writer's commit: otherwise it can take the row back before the
+    // other one wakes up, and deadlock with it a second time (a third attempt, still within the bound).
+    let committed!: () => void;
+    const oneCommitted = new Promise<void>((r) => (committed = r));
     // Each locks one row, waits until the other holds the other row, then wants it: a deadlock on the first attempt.
-    const writer = (first: number, second: number) =>
-      db.tx(async () => {
-        attempts++;
-        await db.run("UPDATE pair SET v = v + 1 WHERE id = ?", [first]);
-        if (++firstWrites === 2) bothWrote();
-        if (firstWrites <= 2) await barrier;
-        await db.run("UPDATE pair SET v = v + 1 WHERE id = ?", [second]);
-      });
+    const writer = (first: number, second: number) => {
+      let runs = 0;
+      return db
+        .tx(async () => {
+          attempts++;
+          if (++runs > 1) await oneCommitted;
+          await db.run("UPDATE pair SET v = v + 1 WHERE id = ?", [first]);
+          if (++firstWrites === 2) bothWrote();
+          if (firstWrites <= 2) await barrier;
+          await db.run("UPDATE pair SET v = v + 1 WHERE id = ?", [second]);
+        })
+        .then(committed);
+    };
     await Promise.all([writer(1, 2), writer(2, 1)]);
     expect(attempts).toBe(3); // one of the two ran twice
     expect(await db.all("SELECT id, v FROM pair ORDER BY id")).toEqual([
