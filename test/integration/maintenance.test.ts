@@ -1,9 +1,10 @@
-import { sqliteOf } from "../support/db.js";
+import { sqliteOf, waitFor } from "../support/db.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEnvironment, type Environment } from "../../testing/demo/environment.js";
 import { installationEvent } from "../../testing/github-sim/index.js";
 import { AuditLog } from "../../src/audit/index.js";
 import { runSweep } from "../../src/maintenance/sweep.js";
+import { DeliveryLog } from "../../src/webhooks/deliveries.js";
 
 const DAY = 86_400_000;
 const old = new Date(Date.now() - 40 * DAY).toISOString();
@@ -24,6 +25,9 @@ async function world(): Promise<Environment> {
   await add(2, "idle-org", old, [{ name: "x" }, { name: "y" }]);
   await add(3, "idle-user", old, [{ name: "z" }]);
   await add(4, "new-org", new Date().toISOString(), [{ name: "n" }]);
+  // Answered is not yet stored: the installations' tasks store them.
+  const deliveries = new DeliveryLog(env.deps.db);
+  await waitFor(async () => (await deliveries.unfinished()) === 0, 10_000, "the installation events to be stored");
   return env;
 }
 
