@@ -4,6 +4,7 @@ import { servedSrpmUrl } from "../../testing/demo/environment.js";
 import { AuditLog } from "../../src/audit/index.js";
 import type { CancelReport } from "../../src/cancel/report.js";
 import { enqueueSubmits } from "../../src/pipeline/lifecycle.js";
+import { settled } from "../support/reliability.js";
 import type { NewJob } from "../../src/pipeline/store.js";
 import { allCompleted, checksOf, deliveriesSettled, randomSha, startWorld, waitFor, waitForChecks, type World } from "../support/env.js";
 
@@ -110,11 +111,7 @@ describe("cancellation", () => {
       );
       before = head;
       // Dealt with: nothing due is left (the running jobs' next polls are a while away).
-      const due = () =>
-        w.deps.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE status = 'doing' OR (status = 'todo' AND scheduled_at <= ?)", [
-          w.deps.now(),
-        ]);
-      await waitFor(async () => (await due())!.n === 0, 10_000, "the head to be dealt with");
+      await settled(w);
     }
     // Testing Farm has not confirmed: its job is still being cancelled, asked once.
     expect((await tfJob()).state).toBe("cancel_requested");
