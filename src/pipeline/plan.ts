@@ -33,11 +33,8 @@ import {
   unreadableTargets,
   type ReleaseList,
 } from "../packit-config/aliases.js";
-import { DOWNSTREAM_JOB_TYPES, type JobView, type PackitConfig, type PackitInstance, type TargetOptions } from "../packit-config/parse.js";
-import { checkName } from "./check-names.js";
+import { DOWNSTREAM_JOB_TYPES, type JobView, type PackitConfig, type TargetOptions } from "../packit-config/parse.js";
 import {
-  BACKEND,
-  CHECK_NAME_PREFIX,
   COPR_OPTIONS,
   customCoprProject,
   DOCS_TESTING_FARM,
@@ -53,14 +50,12 @@ import {
   TEST_OPTIONS,
   TF_DISTRO,
   TF_DISTRO_INTERNAL,
-  type JobType,
-  type NotRunJob,
-  type NotRunReason,
   type Plan,
   type PlanEvent,
   type PlanInputs,
   type PlannedJob,
 } from "./plan-model.js";
+import { PlanRecorder } from "./plan-recorder.js";
 
 export {
   branchMatches,
@@ -83,32 +78,12 @@ interface BuildJob {
   chroots: string[] | undefined;
 }
 
-class Planner {
-  private readonly keys = new Set<string>();
-  private readonly notHandled = new Map<string, { type: string; reason: string }>();
-  private readonly notRun: NotRunJob[] = [];
-  private readonly warnings = new Set<string>();
+class Planner extends PlanRecorder {
   private readonly builds: PlannedJob[] = [];
   private readonly tests: PlannedJob[] = [];
   private readonly images: PlannedJob[] = [];
   private readonly scans: PlannedJob[] = [];
   private readonly buildJobs = new Map<JobView, BuildJob>();
-  private readonly multiPackage: boolean;
-  private readonly eventIdent: string | undefined;
-  private readonly branch: string;
-  private readonly instance: PackitInstance;
-
-  constructor(
-    private readonly config: PackitConfig,
-    private readonly event: PlanEvent,
-    private readonly releases: ReleaseList,
-    private readonly inputs: PlanInputs,
-  ) {
-    this.multiPackage = Object.keys(config.packages).length > 1;
-    this.branch = event.branch ?? event.defaultBranch;
-    this.eventIdent = event.trigger === "push" ? this.branch : event.trigger === "release" ? event.tag : undefined;
-    this.instance = inputs.instance ?? "prod";
-  }
 
   plan(): Plan {
     const selected = this.config.jobs.filter((view) => this.triggerMatches(view) && this.labelsAllow(view));
@@ -129,10 +104,6 @@ class Planner {
       notHandled: [...this.notHandled.values()],
       warnings: [...this.warnings],
     };
-  }
-
-  private skip(view: JobView, reason: string): void {
-    this.notHandled.set(`${view.index}\0${view.type}\0${reason}`, { type: view.type, reason });
   }
 
   /** The event's trigger and branch match the job (Packit's `is_job_config_trigger_matching`). */
@@ -161,69 +132,6 @@ class Planner {
 
   private onThisInstance(view: JobView): boolean {
     return view.settings.packit_instances.includes(this.instance);
-  }
-
-  private name(type: JobType, target: string, view: JobView): string {
-    const identifier = view.settings.identifier ?? (this.multiPackage ? view.package : undefined);
-    const template =
-      type === "copr_build" || type === "tests" || type === "upstream_koji_build" ? view.settings.status_name_template : undefined;
-    const parts = { jobName: CHECK_NAME_PREFIX[type], chroot: target, event: this.eventIdent, identifier, package: view.package };
-    const { name, templateError } = checkName(parts, template);
-    if (templateError)
-      this.warnings.add(`jobs[${view.index}].status_name_template: cannot be formatted (${templateError}); the default check name is used`);
-    return name;
-  }
-
-  private make(type: JobType, view: JobView, target: string, options: Record<string, unknown>, after?: string): PlannedJob {
-    const name = this.unique(this.name(type, target, view), view);
-    this.keys.add(name);
-    const { identifier, labels, manual_trigger, cancel_superseded } = view.settings;
-    return {
-      key: name,
-      type,
-      backend: BACKEND[type],
-      target,
-      checkName: name,
-      ...(identifier ? { identifier } : {}),
-      ...(this.config.packagesDeclared ? { package: view.package } : {}),
-      ...(after !== undefined ? { after } : {}),
-      manualTrigger: manual_trigger,
-      cancelSuperseded: cancel_superseded,
-      ...(labels.length > 0 ? { labels } : {}),
-      options,
-    };
-  }
-
-  /**
-   * Every matching job runs, so two jobs must not share a check run: a later one
-   * gets its Copr project, or else its place in `jobs:`, appended (Packit would let
-   * them overwrite each other's status).
-   */
-  private unique(name: string, view: JobView): string {
-    if (!this.keys.has(name)) return name;
-    const project = customCoprProject(view.settings);
-    const byProject = project ? `${name}:${project}` : undefined;
-    return byProject && !this.keys.has(byProject) ? byProject : `${name}:jobs[${view.index}]`;
-  }
-
-  private notRunJob(
-    type: JobType,
-    view: JobView,
-    target: string,
-    reason: NotRunReason,
-    detail: string,
-    neutralCheck?: NotRunJob["neutralCheck"],
-  ): void {
-    const manualTrigger = view.settings.manual_trigger || type === "vm_image_build";
-    this.notRun.push({
-      type,
-      target,
-      checkName: this.name(type, target, view),
-      reason,
-      detail,
-      manualTrigger,
-      ...(neutralCheck ? { neutralCheck } : {}),
-    });
   }
 
   private isActive(chroot: string): boolean {
