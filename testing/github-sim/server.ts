@@ -15,23 +15,14 @@ import { sendWebhook } from "./webhooks.js";
 import { Faults, RateLimits, type RateLimitFault } from "./faults.js";
 import { schema } from "./graphql.js";
 import type { RouteGroup, SimContext } from "./http.js";
-import { isFullSha, randomSha } from "./ids.js";
 import { registerLearner } from "./known.js";
 import { description } from "./openapi.js";
-import type {
-  AddPullRequestOptions,
-  AddRepoOptions,
-  GitHubSimOptions,
-  InstallationView,
-  SimInstallation,
-  SimRepo,
-  SimRequest,
-} from "./options.js";
+import type { GitHubSimOptions, SimRequest } from "./options.js";
 import { OAuthFlow } from "./oauth.js";
-import { appJson, commentJson, installationJson, pullJson, reactionJson, repoJson } from "./shapes.js";
-import { accountFor, normalizeRef, now, SimState, type CheckRunRecord, type RepoRecord, type Role } from "./state.js";
+import { appJson } from "./shapes.js";
+import { accountFor, SimState } from "./state.js";
 import { type SimFront, serveRequest } from "./front.js";
-import { installationView, newInstallationRecord, newPullRecord, newRepoRecord } from "./records.js";
+import { SimStateApi } from "./state-api.js";
 
 export type { RouteGroup } from "./http.js";
 export type { RateLimitFault } from "./faults.js";
@@ -48,10 +39,11 @@ export type {
 
 /**
  * A running simulator: its address and app credentials, a state API to set up
- * installations, repositories and files, inspectors for what the app wrote, and
- * fault injection. Everything is in memory; `reset()` starts over.
+ * installations, repositories and files, inspectors for what the app wrote (both
+ * in `SimStateApi`, state-api.ts), and fault injection. Everything is in memory;
+ * `reset()` starts over.
  */
-export class GitHubSim {
+export class GitHubSim extends SimStateApi {
   /** The API base URL: use it as Octokit's `baseUrl`. */
   readonly url: string;
   /** Delay before every answer, in ms; change it at any time. */
@@ -62,7 +54,7 @@ export class GitHubSim {
   /** The one App this GitHub hosts; registering one from a manifest replaces it. */
   private app: SimApp;
   private readonly manifestCodes = new ManifestCodes();
-  private state: SimState;
+  protected state: SimState;
   private readonly tokens = new TokenStore();
   /** The App's OAuth client: the web flow and the user tokens it issued. */
   private readonly oauth = new OAuthFlow();
@@ -79,6 +71,7 @@ export class GitHubSim {
     private readonly opts: Required<Omit<GitHubSimOptions, "port" | "permissions">>,
     permissions: Record<string, string> | undefined,
   ) {
+    super();
     this.url = url;
     const manifest = projectManifest();
     this.app = {
@@ -202,147 +195,7 @@ export class GitHubSim {
     this.latencyMs = this.opts.latencyMs;
   }
 
-  // --- state set-up -------------------------------------------------------------
-
-  /** Install the app on an account (`createdAt` lets maintenance tests age it). */
-  addInstallation(opts: { id: number; account: { login: string; type: "User" | "Organization" }; createdAt?: string }): SimInstallation {
-    const inst = newInstallationRecord(opts.id, accountFor(opts.account.login, opts.account.type), opts.createdAt ?? now());
-    this.state.installations.set(opts.id, inst);
-    this.state.knowUser(inst.account.login);
-    return installationJson(inst, this.state.app, this.url);
-  }
-
-  /** Add a repository to an installation; the answer feeds the payload builders. */
-  addRepo(opts: AddRepoOptions): SimRepo {
-    const inst = opts.installationId === undefined ? undefined : this.state.installations.get(opts.installationId);
-    if (opts.installationId !== undefined && !inst) throw new Error(`github-sim: no installation ${opts.installationId}`);
-    if (this.state.repo(opts.owner, opts.name)) throw new Error(`github-sim: ${opts.owner}/${opts.name} exists`);
-    const id = this.state.newRepoId();
-    const owner = inst && inst.account.login.toLowerCase() === opts.owner.toLowerCase() ? inst.account : accountFor(opts.owner, "User");
-    const repo = newRepoRecord(opts, id, owner, inst?.id ?? 0);
-    const head = (opts.headSha ?? randomSha()).toLowerCase();
-    this.state.knowCommit(repo, head);
-    repo.refs.set(repo.defaultBranch, head);
-    for (const [ref, files] of Object.entries(opts.filesAtRef ?? {})) {
-      repo.files.set(this.state.knowRef(repo, ref), new Map(Object.entries(files)));
-    }
-    this.state.knowUser(owner.login);
-    this.state.repos.set(`${opts.owner}/${opts.name}`.toLowerCase(), repo);
-    return { ...repoJson(repo, this.url), installationId: repo.installationId };
-  }
-
-  /** Add, change (`content`) or delete (`null`) a file at one ref, or at every ref with `"*"`. */
-  setFile(owner: string, repo: string, ref: string, path: string, content: string | null): void {
-    const r = this.repoRecord(owner, repo);
-    const key = ref === "*" ? "*" : this.state.knowRef(r, ref);
-    let layer = r.files.get(key);
-    if (!layer) r.files.set(key, (layer = new Map<string, string | null>()));
-    if (key === "*" && content === null) layer.delete(path);
-    else layer.set(path, content);
-  }
-
-  /** Grant `user` a role on a repository (`none` revokes even read access to a public one). */
-  setPermission(owner: string, repo: string, user: string, role: Role): void {
-    this.repoRecord(owner, repo).roles.set(user.toLowerCase(), role);
-    this.state.knowUser(user);
-  }
-
-  /** The commit a repository's default branch points at. */
-  headOf(owner: string, repo: string): string {
-    const r = this.repoRecord(owner, repo);
-    return r.refs.get(r.defaultBranch)!;
-  }
-
-  /** A user account GitHub has (repository owners, authors and payload senders are added on their own). */
-  addUser(login: string): void {
-    this.state.knowUser(login);
-  }
-
-  /** A commit the repository has, optionally as the new head of a branch or tag. */
-  addCommit(owner: string, repo: string, sha: string, opts: { ref?: string } = {}): void {
-    const r = this.repoRecord(owner, repo);
-    if (!isFullSha(sha)) throw new Error(`github-sim: ${JSON.stringify(sha)} is not a full commit sha`);
-    this.state.knowCommit(r, sha);
-    if (opts.ref) r.refs.set(normalizeRef(r, opts.ref), sha.toLowerCase());
-  }
-
-  /** An issue (pull requests are added with {@link addPullRequest}). */
-  addIssue(owner: string, repo: string, number: number): void {
-    this.repoRecord(owner, repo).issues.add(number);
-  }
-
-  /** Add (or replace, same number) a pull request. */
-  addPullRequest(opts: AddPullRequestOptions) {
-    const repo = this.repoRecord(opts.owner, opts.repo);
-    const headRepo = opts.headRepo ? this.repoRecord(opts.headRepo.owner, opts.headRepo.name) : repo;
-    const existing = this.state.pull(repo, opts.number);
-    const baseSha = opts.baseSha ?? this.state.commitOf(repo, opts.baseRef) ?? repo.refs.get(repo.defaultBranch)!;
-    const pr = newPullRecord(opts, repo, headRepo, baseSha, existing?.created_at ?? now());
-    this.state.pulls.set(`${repo.id}#${opts.number}`, pr);
-    // GitHub keeps a pull request's head in the base repository too (refs/pull/N/head).
-    this.state.knowCommit(repo, pr.head_sha);
-    this.state.knowCommit(headRepo, pr.head_sha);
-    this.state.knowCommit(repo, pr.base_sha);
-    this.state.knowUser(pr.author.login);
-    repo.issues.add(pr.number);
-    repo.pullNumbers.add(pr.number);
-    return pullJson(pr, repo, headRepo, this.url);
-  }
-
-  /** A comment written by someone (not the app), e.g. the `/packit …` command an event refers to. */
-  addComment(owner: string, repo: string, issueNumber: number, opts: { body: string; author: string }) {
-    const r = this.repoRecord(owner, repo);
-    r.issues.add(issueNumber);
-    this.state.knowUser(opts.author);
-    const c = this.state.newComment(r, issueNumber, opts.body, accountFor(opts.author), false);
-    return commentJson(c, r, this.state.app, this.url, []);
-  }
-
-  // --- inspectors -----------------------------------------------------------------
-
-  /** Check runs of a repository (optionally of one head), oldest first, each with its `history`. */
-  checkRuns(owner: string, repo: string, headSha?: string): CheckRunRecord[] {
-    const r = this.repoRecord(owner, repo);
-    return [...this.state.checkRuns.values()]
-      .filter((c) => c.repoId === r.id && (headSha === undefined || c.head_sha === headSha))
-      .sort((a, b) => a.id - b.id)
-      .map((c) => structuredClone(c));
-  }
-
-  /** Comments on an issue or pull request, oldest first, as the REST API shows them. */
-  comments(owner: string, repo: string, issue: number) {
-    const r = this.repoRecord(owner, repo);
-    return [...this.state.comments.values()]
-      .filter((c) => c.repoId === r.id && c.issue_number === issue)
-      .sort((a, b) => a.id - b.id)
-      .map((c) =>
-        commentJson(
-          c,
-          r,
-          this.state.app,
-          this.url,
-          this.state.reactions.filter((x) => x.commentId === c.id),
-        ),
-      );
-  }
-
-  /** Reactions to one issue comment. */
-  reactions(owner: string, repo: string, commentId: number) {
-    const r = this.repoRecord(owner, repo);
-    const c = this.state.comments.get(commentId);
-    if (!c || c.repoId !== r.id) return [];
-    return this.state.reactions.filter((x) => x.commentId === commentId).map((x) => reactionJson(x, this.url));
-  }
-
-  /** Every installation ever added, deleted ones included. */
-  installations(): InstallationView[] {
-    return [...this.state.installations.values()].map((i) =>
-      installationView(
-        i,
-        this.state.reposOf(i.id).map((r) => `${r.owner.login}/${r.name}`),
-      ),
-    );
-  }
+  // --- inspectors (the state's: SimStateApi) --------------------------------------
 
   /** How many requests were answered, optionally only of one group and/or method. */
   requestCount(filter: { group?: RouteGroup; method?: string } = {}): number {
@@ -373,12 +226,6 @@ export class GitHubSim {
   /** Answer the next `n` matching requests with `status` (default 500). */
   failNext(n: number, status = 500, opts: { routeGroup?: RouteGroup } = {}): void {
     this.faults.fail(n, status, opts.routeGroup);
-  }
-
-  private repoRecord(owner: string, repo: string): RepoRecord {
-    const r = this.state.repo(owner, repo);
-    if (!r) throw new Error(`github-sim: no repository ${owner}/${repo}`);
-    return r;
   }
 
   /**
