@@ -16,6 +16,8 @@ export const FROZEN = { phaseMs: 3_600_000 };
 export const SHORT_RETRIES = { worker: { maxAttempts: 3, retryBaseMs: 20, retryMaxMs: 50 } };
 export const ONE_BUILD =
   "specfile_path: widget.spec\njobs:\n  - job: copr_build\n    trigger: pull_request\n    targets: [fedora-rawhide-x86_64]\n";
+/** The check run of ONE_BUILD's one build. */
+export const ONE_BUILD_CHECK = "rpm-build:fedora-rawhide-x86_64";
 export const MB = 1024 * 1024;
 
 export const count = async (w: World, table: string, where = "1=1") =>
