@@ -26,16 +26,8 @@ import { SimStateApi } from "./state-api.js";
 
 export type { RouteGroup } from "./http.js";
 export type { RateLimitFault } from "./faults.js";
-export type { CheckRunRecord, Role } from "./state.js";
-export type {
-  AddPullRequestOptions,
-  AddRepoOptions,
-  GitHubSimOptions,
-  InstallationView,
-  SimInstallation,
-  SimRepo,
-  SimRequest,
-} from "./options.js";
+export type { CheckRunRecord } from "./state.js";
+export type { GitHubSimOptions, SimInstallation, SimRepo, SimRequest } from "./options.js";
 
 /**
  * A running simulator: its address and app credentials, a state API to set up
