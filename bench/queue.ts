@@ -45,7 +45,7 @@ export async function run(): Promise<Record<string, unknown>> {
 }
 
 /** SQLite rounds, ours and raw alternating, each on a fresh database file. */
-const SQLITE_ROUNDS = 3;
+const SQLITE_ROUNDS = 5;
 
 /**
  * Ours and the raw ceiling in alternating rounds, each figure the median of its rounds:

@@ -63,17 +63,17 @@ export class SqliteDb implements Db {
 
   async all<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     if (this.active) await this.turn();
-    return this.statement(sql).all(...params) as T[];
+    return this.statement(sql).all(params) as T[];
   }
 
   async get<T>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
     if (this.active) await this.turn();
-    return this.statement(sql).get(...params) as T | undefined;
+    return this.statement(sql).get(params) as T | undefined;
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
     if (this.active) await this.turn();
-    return this.statement(sql).run(...params).changes;
+    return this.statement(sql).run(params).changes;
   }
 
   async exec(script: string): Promise<void> {

@@ -31,7 +31,7 @@ type NewTaskRow = {
 const NEW_TASK_NAMES = Object.keys(NEW_TASK_COLUMNS) as (keyof NewTaskRow)[];
 
 /** The partial unique index is the queueing lock: a conflict inserts nothing (no error, so an enclosing PostgreSQL transaction stays usable). */
-const CONFLICT = "ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING RETURNING id, lock_key";
+const CONFLICT = "ON CONFLICT (lock_key) WHERE status = 'todo' AND lock_key IS NOT NULL DO NOTHING";
 
 export type NewTask = { name: string; payload: object } & EnqueueOptions;
 
@@ -79,15 +79,29 @@ const SQLITE_ROW = `(${NEW_TASK_NAMES.map(() => "?").join(", ")}, 'todo')`;
 /** The INSERT for `n` rows, by `n` (at most `SQLITE_BATCH` of them; an enqueue uses 1 or a full batch nearly always). */
 const sqliteInserts = new Map<number, string>();
 
-function insertSqlite(db: Db, rows: readonly NewTaskRow[]): Promise<{ id: number; lock_key: string | null }[]> {
+/**
+ * SQLite: one row (an enqueue) says its id through RETURNING. A batch does without:
+ * RETURNING buffers every row and costs about as much again as the insert. The rows one
+ * INSERT adds get consecutive rowids after the largest one (SQLite's documented choice for
+ * an INTEGER PRIMARY KEY without AUTOINCREMENT), ending at `last_insert_rowid()`; read in
+ * the same transaction, so no other insert comes between.
+ */
+async function insertSqlite(db: Db, rows: readonly NewTaskRow[]): Promise<{ id: number; lock_key: string | null }[]> {
   let sql = sqliteInserts.get(rows.length);
   if (!sql) {
-    sql = `INSERT INTO tasks (${NEW_TASK_NAMES.join(", ")}, status) VALUES ${Array<string>(rows.length).fill(SQLITE_ROW).join(", ")} ${CONFLICT}`;
+    sql = `INSERT INTO tasks (${NEW_TASK_NAMES.join(", ")}, status) VALUES ${Array<string>(rows.length).fill(SQLITE_ROW).join(", ")} ${CONFLICT}${rows.length === 1 ? " RETURNING id, lock_key" : ""}`;
     sqliteInserts.set(rows.length, sql);
   }
   const params: (string | number | null)[] = [];
   for (const r of rows) for (const c of NEW_TASK_NAMES) params.push(r[c]);
-  return db.all(sql, params);
+  if (rows.length === 1) return db.all(sql, params);
+  return db.tx(async () => {
+    const inserted = await db.run(sql, params);
+    const { last } = (await db.get<{ last: number }>("SELECT last_insert_rowid() AS last"))!;
+    if (inserted === rows.length) return rows.map((r, i) => ({ id: last - rows.length + 1 + i, lock_key: r.lock_key }));
+    // A lock key was taken: the rows that went in say which.
+    return db.all("SELECT id, lock_key FROM tasks WHERE id > ? AND id <= ?", [last - inserted, last]);
+  });
 }
 
 /**
@@ -99,7 +113,7 @@ function insertPostgres(db: Db, keys: FairnessKeys, rows: readonly NewTaskRow[])
   const types = NEW_TASK_NAMES.map((c) => `${c} ${NEW_TASK_COLUMNS[c]}`).join(", ");
   const insert = `INSERT INTO tasks (${columns}, status)
      SELECT ${columns}, 'todo' FROM ROWS FROM (json_to_recordset(CAST(? AS json)) AS (${types})) WITH ORDINALITY AS r(${columns}, n) ORDER BY n
-     ${CONFLICT}, queue, fairness_key, priority, created_at, ready`;
+     ${CONFLICT} RETURNING id, lock_key, queue, fairness_key, priority, created_at, ready`;
   // PostgreSQL text cannot hold NUL: U+FFFD instead, as the driver does for parameters.
   const json = JSON.stringify(rows, (_k, v: unknown) => (typeof v === "string" ? v.replaceAll("\0", "\uFFFD") : v));
   return db.all(keys.offeringHeads(insert), [json, keys.agingPeriodMs]);

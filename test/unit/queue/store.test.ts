@@ -196,6 +196,20 @@ describe.each(ENGINES)("TaskStore on %s", (engine) => {
     expect(await store.counts()).toEqual([{ queue: "default", status: "todo", n: 2 }]);
   });
 
+  it("answers a batch of more rows than one INSERT takes with each row's own id, and names the lock key another task holds", async () => {
+    await store.enqueue("work", { n: -1 }, { lockKey: "held" });
+    const items = Array.from({ length: 1_200 }, (_, n) => ({ name: "work" as const, payload: { n }, lockKey: `k${n}` }));
+    const ids = await store.enqueueMany(items);
+    const tasks = await Promise.all([0, 499, 500, 1_199].map((i) => store.get(ids[i]!)));
+    expect(tasks.map((t) => [t?.payload, t?.lockKey])).toEqual([0, 499, 500, 1_199].map((n) => [{ n }, `k${n}`]));
+    const taken = store.enqueueMany([
+      ...items.slice(0, 3).map((it) => ({ ...it, lockKey: `new-${it.lockKey}` })),
+      { name: "work", payload: { n: 9 }, lockKey: "held" },
+    ]);
+    await expect(taken).rejects.toThrow(new AlreadyEnqueued("held"));
+    expect(await store.countByName("work")).toBe(1_201);
+  });
+
   it("keeps a payload's NUL characters; a key's become U+FFFD on PostgreSQL (its text cannot hold them)", async () => {
     type Nul = { work: { s: string } };
     const s = new TaskStore<Nul>(t.db);
