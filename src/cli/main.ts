@@ -20,12 +20,9 @@ import { AuditLog } from "../audit/index.js";
 import { copyDatabase } from "../db/copy.js";
 import { openDatabase } from "../db/open.js";
 import { redactedUrl } from "../db/postgres.js";
-import { runValidateConfig } from "../packit-config/validate-command.js";
 import { TaskStore, type TaskStatus } from "../queue/index.js";
 import { loadSettings } from "../settings.js";
 import type { AppTasks } from "../tasks.js";
-import { cancelForOperator } from "./cancel.js";
-import { withLiveDeps } from "./live.js";
 
 const out = { log: (l: string) => console.log(l), error: (l: string) => console.error(l) };
 const TASK_STATUSES: readonly TaskStatus[] = ["todo", "doing", "succeeded", "failed", "cancelled", "aborted"];
@@ -44,6 +41,10 @@ function repoName(value: string): { owner: string; name: string } {
   if (!m) throw new InvalidArgumentError("must be owner/name.");
   return { owner: m[1]!, name: m[2]! };
 }
+
+// Loaded by the commands that use them: Probot, the backends' clients and the config parser
+// cost a second of start-up that `--help` and a usage error need not pay.
+const withLiveDeps: typeof import("./live.js").withLiveDeps = async (fn) => (await import("./live.js")).withLiveDeps(fn);
 
 /** The exit code of the action that ran, set by each action. */
 let exitCode = 0;
@@ -117,6 +118,7 @@ function program(): Command {
     .allowExcessArguments()
     .action(async (_files: string[], _o: unknown, cmd: Command) => {
       const settings = loadSettings();
+      const { runValidateConfig } = await import("../packit-config/validate-command.js");
       exitCode = await runValidateConfig(cmd.args, out, {
         ...(settings.releases ? { releases: settings.releases } : {}),
         instance: settings.packit.instance,
@@ -155,6 +157,7 @@ function program(): Command {
           const jobIds = (await deps.pipelines.unfinishedJobsOfPr(repo.id, o.pr!)).map((j) => j.id);
           target = { jobIds, repoId: repo.id, what: `pull request #${o.pr} of ${repo.owner}/${repo.name}` };
         }
+        const { cancelForOperator } = await import("./cancel.js");
         return cancelForOperator(deps, target, out);
       });
     });
