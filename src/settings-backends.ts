@@ -1,6 +1,8 @@
 /** The backends' settings (`backends.*` of the service settings, `settings.ts`): URLs, credentials and login methods, timeouts. */
 import { z } from "zod";
-import { RED_HAT_SSO_TOKEN_URL } from "./backends/image-builder/sso.js";
+
+/** Red Hat SSO's token endpoint (Keycloak), where Image Builder's access tokens come from. */
+export const RED_HAT_SSO_TOKEN_URL = "https://sso.redhat.com/auth/realms/redhat-external/protocol/openid-connect/token";
 
 const backendFields = (defaultUrl: string) => ({
   url: z.string().url().default(defaultUrl),

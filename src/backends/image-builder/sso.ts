@@ -7,9 +7,9 @@
  */
 import { z } from "zod";
 import { BackendError } from "../../errors.js";
+import { RED_HAT_SSO_TOKEN_URL } from "../../settings-backends.js";
 import { httpCall, keepAliveAgent } from "../http.js";
 
-export const RED_HAT_SSO_TOKEN_URL = "https://sso.redhat.com/auth/realms/redhat-external/protocol/openid-connect/token";
 /** The public client Red Hat's offline tokens (access.redhat.com/management/api) are issued for. */
 const OFFLINE_TOKEN_CLIENT_ID = "rhsm-api";
 /** The scope console.redhat.com APIs ask of a service account's token. */
