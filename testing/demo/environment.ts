@@ -69,7 +69,8 @@ export async function startEnvironment(opts: EnvironmentOptions = {}): Promise<E
     polling: { intervalMs: Math.min(250, Math.max(20, Math.round(phaseMs / 2))), maxIntervalMs: Math.min(1000, phaseMs * 2) },
     checks: { flushWindowMs: 10 },
     cron: { enabled: false },
-    github: { baseUrl: sim.url, rateLimitRetries: 3, writeIntervalMs: 20 },
+    // GitHub's pacing of comments (3 s) and its retry waits would only make the scenario wait: the simulator needs neither.
+    github: { baseUrl: sim.url, rateLimitRetries: 3, writeIntervalMs: 20, notificationIntervalMs: 20, retryBaseMs: 20 },
     backends: backendSettings(fakes, 5000),
     // "Sign in with GitHub" through the simulated GitHub's OAuth client.
     dashboard: { oauth: { clientId: sim.clientId, clientSecret: sim.clientSecret } },
