@@ -21,6 +21,8 @@ interface Fault {
   remaining: number;
   routeGroup: RouteGroup | undefined;
   writes: boolean;
+  /** Only reads: REST GET/HEAD and GraphQL queries. */
+  reads: boolean;
   /** `hang`: the request is taken and never answered (nor applied). */
   kind: RateLimitKind | "fail" | "hang";
   status: number;
@@ -42,11 +44,19 @@ export class Faults {
   private queue: Fault[] = [];
 
   fail(n: number, status: number, routeGroup?: RouteGroup): void {
-    this.queue.push({ remaining: n, routeGroup, writes: false, kind: "fail", status, retryAfterSec: 0 });
+    this.queue.push({ remaining: n, routeGroup, writes: false, reads: false, kind: "fail", status, retryAfterSec: 0 });
   }
 
-  hang(n: number, opts: { routeGroup?: RouteGroup; writes?: boolean }): void {
-    this.queue.push({ remaining: n, routeGroup: opts.routeGroup, writes: opts.writes ?? false, kind: "hang", status: 0, retryAfterSec: 0 });
+  hang(n: number, opts: { routeGroup?: RouteGroup; writes?: boolean; reads?: boolean }): void {
+    this.queue.push({
+      remaining: n,
+      routeGroup: opts.routeGroup,
+      writes: opts.writes ?? false,
+      reads: opts.reads ?? false,
+      kind: "hang",
+      status: 0,
+      retryAfterSec: 0,
+    });
   }
 
   rateLimit(n: number, opts: RateLimitFault): void {
@@ -55,6 +65,7 @@ export class Faults {
       remaining: n,
       routeGroup: opts.routeGroup,
       writes: opts.writes ?? false,
+      reads: false,
       kind,
       status: kind === "429" ? 429 : 403,
       retryAfterSec: opts.retryAfterSec ?? 1,
@@ -68,7 +79,10 @@ export class Faults {
    */
   take(group: RouteGroup, isWrite: boolean): Fault | undefined {
     const f = this.queue.find(
-      (q) => (q.routeGroup === undefined ? group !== "access-tokens" : q.routeGroup === group) && (!q.writes || isWrite),
+      (q) =>
+        (q.routeGroup === undefined ? group !== "access-tokens" : q.routeGroup === group) &&
+        (!q.writes || isWrite) &&
+        (!q.reads || !isWrite),
     );
     if (!f) return undefined;
     if (--f.remaining <= 0) this.queue.splice(this.queue.indexOf(f), 1);

@@ -210,8 +210,9 @@ export class GitHubSim extends SimStateApi {
   /**
    * Take the next `n` matching requests and never answer them, as a GitHub that hangs
    * does (nothing is applied; recorded in `requests` with status 0 when they arrive).
+   * `writes` or `reads`: only those (GraphQL mutations are writes, queries reads).
    */
-  hangNext(n: number, opts: { routeGroup?: RouteGroup; writes?: boolean } = {}): void {
+  hangNext(n: number, opts: { routeGroup?: RouteGroup; writes?: boolean; reads?: boolean } = {}): void {
     this.faults.hang(n, opts);
   }
 
