@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import type { Db, SqlValue } from "./types.js";
 
@@ -13,6 +14,8 @@ const INT8_OID = 20;
 
 /** Tries of a transaction PostgreSQL ended as a deadlock or serialization failure. */
 const TX_ATTEMPTS = 3;
+/** The longest random wait before such a transaction runs again, ms, times the attempt. */
+const TX_RETRY_JITTER_MS = 10;
 
 /** BIGINT columns (every time is epoch ms, every id an integer) come back as numbers, not strings. */
 const types = {
@@ -113,6 +116,8 @@ export class PostgresDb implements Db {
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (attempt >= TX_ATTEMPTS || (code !== "40P01" && code !== "40001")) throw err;
+        // Run again after a random wait: at once, it would meet the other transaction in the same place.
+        await sleep(Math.random() * TX_RETRY_JITTER_MS * attempt);
       }
     }
   }
