@@ -3,7 +3,7 @@ import { BackendError } from "../../src/errors.js";
 import { FINAL_REMOTE_STATES, type BackendClient, type RemoteStatus } from "../../src/backends/types.js";
 
 /** Poll a job's status until it is final; every status seen, in order. */
-export async function untilFinal(client: BackendClient, id: string): Promise<RemoteStatus[]> {
+export async function untilFinal(client: BackendClient, id: string, tick?: () => void): Promise<RemoteStatus[]> {
   const seen: RemoteStatus[] = [];
   const deadline = Date.now() + 10_000; // a bound for a loaded machine, not a measure
   for (;;) {
@@ -11,7 +11,9 @@ export async function untilFinal(client: BackendClient, id: string): Promise<Rem
     seen.push(s);
     if (FINAL_REMOTE_STATES.has(s.state)) return seen;
     if (Date.now() > deadline) throw new Error(`no final state: ${JSON.stringify(seen.at(-1))}`);
-    await new Promise((r) => setTimeout(r, 5));
+    // A fake on an injected clock moves on when the clock does; one on the real clock, with time.
+    if (tick) tick();
+    else await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -51,11 +51,16 @@ describe("OpenScanHub mapState (pure)", () => {
   });
 });
 
+const PHASE_MS = 120;
+
 describe("OpenScanHub client against the fake hub (clock)", () => {
   let fake: OpenScanHubFake;
   let osh: BackendClient;
+  // The hub's tasks move a phase on when this clock does (tick), never while the test is busy elsewhere.
+  let clock = Date.now();
+  const tick = () => (clock += PHASE_MS);
   beforeAll(async () => {
-    fake = await startOpenScanHubFake({ phaseMs: 120, users: { packit: PASSWORD } });
+    fake = await startOpenScanHubFake({ phaseMs: PHASE_MS, users: { packit: PASSWORD }, now: () => clock });
     osh = clientFor(fake);
   });
   afterEach(() => fake.resetHttp());
@@ -119,7 +124,7 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
     ]);
     expect(task.comment).toContain(req.token);
 
-    const seen = await untilFinal(osh, sub.externalId);
+    const seen = await untilFinal(osh, sub.externalId, tick);
     const final = seen.at(-1);
     expect(final).toMatchObject({ state: "success", rawState: "CLOSED" });
     expect(seen.some((s) => s.state === "running" || s.state === "queued")).toBe(true);
@@ -153,13 +158,13 @@ describe("OpenScanHub client against the fake hub (clock)", () => {
     const failed = request();
     fake.setOutcome(srpmName(failed), "FAILED");
     const sub = await osh.submit(failed);
-    const final = (await untilFinal(osh, sub.externalId)).at(-1);
+    const final = (await untilFinal(osh, sub.externalId, tick)).at(-1);
     expect(final).toMatchObject({ state: "failure", rawState: "FAILED", message: "csmock exited with FAILED" });
 
     const timeout = request();
     fake.setOutcome((t) => t.comment.includes(timeout.token), "TIMEOUT");
     const sub2 = await osh.submit(timeout);
-    expect((await untilFinal(osh, sub2.externalId)).at(-1)).toMatchObject({ state: "error", rawState: "TIMEOUT" });
+    expect((await untilFinal(osh, sub2.externalId, tick)).at(-1)).toMatchObject({ state: "error", rawState: "TIMEOUT" });
   });
 
   it("refuses a request without an SRPM, or whose URL names no SRPM, permanently and without a call", async () => {
